@@ -1,0 +1,81 @@
+# mailhooks: make (all), make deps, make run, make test, make bench, make clean
+.SUFFIXES:
+
+CC      ?= cc
+PKGS    := fcgi json-c libwebsockets libcrypto
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
+           -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS_FCGI  = -lfcgi $(shell pkg-config --libs json-c libcrypto 2>/dev/null) -ldb
+LDLIBS_RELAY = $(shell pkg-config --libs libwebsockets json-c 2>/dev/null)
+SAN     = -fsanitize=address,undefined -fno-omit-frame-pointer
+
+PORT           ?= 8080
+MAILHOOKS_HOME ?= $(CURDIR)/var
+export PORT MAILHOOKS_HOME
+
+DB_SRC   = db/env.c db/events.c db/inbox.c
+CGI_LIB  = cgi-bin/alloc.c cgi-bin/form.c cgi-bin/signature.c \
+           cgi-bin/json.c cgi-bin/mandrill.c cgi-bin/request.c \
+           cgi-bin/respond.c cgi-bin/notify.c cgi-bin/ingest.c \
+           cgi-bin/drain.c cgi-bin/api.c
+CGI_SRC  = $(CGI_LIB) cgi-bin/main.c
+HDRS     = cgi-bin/mailhooks.h db/store.h db/store-private.h
+
+BIN_FCGI   = cgi-bin/mailhooks.fcgi
+BIN_RELAY  = ws-relay/mailhooks-relay
+BIN_WS     = ws-relay/mailhooks-ws
+UNIT_TESTS = tests/unit/form.t tests/unit/signature.t tests/unit/mandrill.t \
+             tests/unit/store.t
+
+all: $(BIN_FCGI) $(BIN_RELAY) $(BIN_WS)
+
+$(BIN_FCGI): $(CGI_SRC) $(DB_SRC) $(HDRS)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $(CGI_SRC) $(DB_SRC) $(LDLIBS_FCGI)
+
+$(BIN_RELAY): ws-relay/relay.c
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ ws-relay/relay.c $(LDLIBS_RELAY)
+
+$(BIN_WS): ws-relay/client.c
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ ws-relay/client.c $(LDLIBS_RELAY)
+
+# Unit tests: TAP programs built with the sanitizers, run by prove.
+tests/unit/%.t: tests/unit/%.c tests/unit/tap.h $(CGI_LIB) $(DB_SRC) $(HDRS)
+	$(CC) $(CFLAGS) $(SAN) $(PKG_CFLAGS) -o $@ $< $(CGI_LIB) $(DB_SRC) \
+	    $(LDLIBS_FCGI)
+
+# Debian packages the build, make run and the tests need.
+DEB_PKGS = pkg-config libfcgi-dev libjson-c-dev libdb-dev libwebsockets-dev \
+           libssl-dev lighttpd db5.3-util chromium perl
+SUDO = $$( [ "$$(id -u)" = 0 ] || echo sudo )
+
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | \
+	        grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	command -v npm >/dev/null || missing="$$missing nodejs npm"; \
+	if [ -n "$$missing" ]; then \
+	    echo "make deps: installing Debian packages:$$missing"; \
+	    $(SUDO) apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+	        --no-install-recommends $$missing; \
+	fi
+
+tests/browser/node_modules: tests/browser/package.json tests/browser/package-lock.json
+	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+run: deps
+	$(MAKE) all
+	@sh lighttpd/run.sh
+
+test: deps
+	$(MAKE) all $(UNIT_TESTS) tests/browser/node_modules
+	prove -j2 --exec '' tests/unit/*.t tests/integration/*.t tests/browser/*.t
+
+clean:
+	rm -f $(BIN_FCGI) $(BIN_RELAY) $(BIN_WS) $(UNIT_TESTS)
+
+.PHONY: all deps run test clean

@@ -1,0 +1,288 @@
+/*
+ * The read API: /api/events, /api/messages/{id}, /api/health. Stored events
+ * are already compact JSON, so answers are spliced from them, not rebuilt.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "mailhooks.h"
+
+/* The types a filter may name: the shared model's. */
+static const char *const mh_event_types[] = {
+	"send", "delivered", "deferral", "hard_bounce", "soft_bounce", "open",
+	"click", "spam", "unsub", "reject", "sync", "inbound", NULL
+};
+
+/* Providers whose messages /api/messages/{id} looks through. */
+static const char *const mh_providers[] = { "mandrill", NULL };
+
+struct mh_buf {
+	char *p;
+	size_t len, cap;
+	int failed;
+};
+
+static void
+mh_buf_add(struct mh_buf *b, const char *s, size_t n)
+{
+	if (b->failed)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		char *np;
+
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		if ((np = mh_realloc(b->p, cap)) == NULL) {
+			b->failed = 1;
+			return;
+		}
+		b->p = np;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void
+mh_buf_str(struct mh_buf *b, const char *s)
+{
+	mh_buf_add(b, s, strlen(s));
+}
+
+struct mh_page {
+	struct mh_buf buf;
+	size_t count;
+	uint64_t last;
+};
+
+static int
+mh_page_emit(void *ctx, uint64_t seq, const char *json, size_t len)
+{
+	struct mh_page *pg = ctx;
+
+	if (pg->count++ > 0)
+		mh_buf_add(&pg->buf, ",", 1);
+	mh_buf_add(&pg->buf, json, len);
+	pg->last = seq;
+	return pg->buf.failed ? -1 : 0;
+}
+
+/* Parses a decimal unsigned 64-bit value, all of the string. */
+static int
+mh_parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Reads one query parameter; answers 400 and returns -1 when malformed or
+ * present but empty. */
+static int
+mh_arg(struct mh_request *r, const char *name, char **out)
+{
+	int bad;
+
+	*out = mh_query_get(r->query, name, &bad);
+	if (bad || (*out != NULL && **out == '\0')) {
+		mh_respond_error(r, 400, "bad_parameter",
+		    "%s is %s", name, bad ? "badly percent-encoded" : "empty");
+		free(*out);
+		*out = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+mh_known_type(const char *t)
+{
+	for (size_t i = 0; mh_event_types[i] != NULL; i++)
+		if (strcmp(t, mh_event_types[i]) == 0)
+			return 1;
+	return 0;
+}
+
+void
+mh_api_events(struct mh_app *app, struct mh_request *r)
+{
+	char *limit = NULL, *before = NULL, *after = NULL, *type = NULL;
+	char *email = NULL, *msgid = NULL, tail[128];
+	struct mh_query q = { .limit = MH_API_LIMIT_DEFAULT };
+	struct mh_page pg = { 0 };
+	enum mh_store_err err;
+	uint64_t v;
+	int more;
+
+	if (mh_arg(r, "limit", &limit) || mh_arg(r, "before", &before) ||
+	    mh_arg(r, "after", &after) || mh_arg(r, "type", &type) ||
+	    mh_arg(r, "email", &email) || mh_arg(r, "message_id", &msgid))
+		goto out;
+	if (limit != NULL) {
+		if (mh_parse_u64(limit, &v) != 0 || v < 1 ||
+		    v > MH_API_LIMIT_MAX) {
+			mh_respond_error(r, 400, "bad_parameter",
+			    "limit must be a whole number from 1 to %d",
+			    MH_API_LIMIT_MAX);
+			goto out;
+		}
+		q.limit = (unsigned)v;
+	}
+	if (before != NULL && after != NULL) {
+		mh_respond_error(r, 400, "bad_parameter",
+		    "before and after cannot be used together");
+		goto out;
+	}
+	if (before != NULL && (mh_parse_u64(before, &q.before) != 0 ||
+	    q.before == 0)) {
+		mh_respond_error(r, 400, "bad_parameter",
+		    "before must be a positive seq");
+		goto out;
+	}
+	if (after != NULL) {
+		if (mh_parse_u64(after, &q.after) != 0) {
+			mh_respond_error(r, 400, "bad_parameter",
+			    "after must be a seq (0 or more)");
+			goto out;
+		}
+		q.has_after = 1;
+	}
+	if (type != NULL && !mh_known_type(type)) {
+		mh_respond_error(r, 400, "bad_parameter",
+		    "unknown type \"%.40s\"", type);
+		goto out;
+	}
+	q.type = type;
+	q.email = email;
+	q.message_id = msgid;
+	if (app->store == NULL) {
+		mh_respond_store_error(app, r, MH_STORE_FAILED);
+		goto out;
+	}
+	mh_buf_str(&pg.buf, "{\"events\":[");
+	err = mh_store_query(app->store, &q, mh_page_emit, &pg, &more);
+	if (err != MH_STORE_OK) {
+		mh_respond_store_error(app, r, err);
+		goto out;
+	}
+	if (q.has_after)
+		snprintf(tail, sizeof(tail),
+		    "],\"more\":%s,\"next_after\":%" PRIu64 "}",
+		    more ? "true" : "false", pg.count ? pg.last : q.after);
+	else if (more)
+		snprintf(tail, sizeof(tail),
+		    "],\"more\":true,\"next_before\":%" PRIu64 "}", pg.last);
+	else
+		snprintf(tail, sizeof(tail), "],\"more\":false,\"next_before\":null}");
+	mh_buf_str(&pg.buf, tail);
+	if (pg.buf.failed)
+		mh_respond_error(r, 503, "out_of_memory", "try again");
+	else
+		mh_respond_json(r, 200, pg.buf.p);
+out:
+	free(pg.buf.p);
+	free(limit);
+	free(before);
+	free(after);
+	free(type);
+	free(email);
+	free(msgid);
+}
+
+void
+mh_api_message(struct mh_app *app, struct mh_request *r, const char *id)
+{
+	struct mh_query q = { .message_id = id, .has_after = 1,
+	    .limit = MH_API_LIMIT_MAX };
+	struct mh_page pg = { 0 };
+	enum mh_store_err err = MH_STORE_NOTFOUND;
+	char *summary = NULL;
+	size_t slen;
+	int more;
+
+	if (app->store == NULL) {
+		mh_respond_store_error(app, r, MH_STORE_FAILED);
+		return;
+	}
+	for (size_t i = 0; mh_providers[i] != NULL; i++) {
+		err = mh_store_message(app->store, mh_providers[i], id, &summary);
+		if (err != MH_STORE_NOTFOUND)
+			break;
+	}
+	if (err == MH_STORE_NOTFOUND) {
+		mh_respond_error(r, 404, "not_found", "no message with id %.128s",
+		    id);
+		return;
+	}
+	if (err != MH_STORE_OK) {
+		mh_respond_store_error(app, r, err);
+		return;
+	}
+	/* The summary is a JSON object: open it up and add the timeline. */
+	slen = strlen(summary);
+	while (slen > 0 && summary[slen - 1] != '}')
+		slen--;
+	if (slen == 0) {
+		mh_respond_error(r, 500, "corrupt_record", "message summary");
+		goto out;
+	}
+	mh_buf_add(&pg.buf, summary, slen - 1);
+	mh_buf_str(&pg.buf, ",\"timeline\":[");
+	err = mh_store_query(app->store, &q, mh_page_emit, &pg, &more);
+	if (err != MH_STORE_OK) {
+		mh_respond_store_error(app, r, err);
+		goto out;
+	}
+	mh_buf_str(&pg.buf, more ? "],\"timeline_truncated\":true}" :
+	    "],\"timeline_truncated\":false}");
+	if (pg.buf.failed)
+		mh_respond_error(r, 503, "out_of_memory", "try again");
+	else
+		mh_respond_json(r, 200, pg.buf.p);
+out:
+	free(pg.buf.p);
+	free(summary);
+}
+
+void
+mh_api_health(struct mh_app *app, struct mh_request *r)
+{
+	struct mh_store_stats st;
+	enum mh_store_err err = MH_STORE_FAILED;
+	int relay = mh_relay_up(app->cfg->home);
+	char out[256];
+
+	if (app->store != NULL)
+		err = mh_store_stats(app->store, &st);
+	if (err != MH_STORE_OK) {
+		if (err == MH_STORE_RECOVER)
+			app->store_broken = 1;
+		snprintf(out, sizeof(out), "{\"error\":\"storage_unavailable\","
+		    "\"detail\":\"the database cannot be read\","
+		    "\"status\":\"degraded\",\"storage\":\"unavailable\","
+		    "\"relay\":\"%s\"}",
+		    relay ? "up" : "down");
+		mh_respond_json(r, 503, out);
+		return;
+	}
+	snprintf(out, sizeof(out), "{\"status\":\"ok\",\"storage\":\"ok\","
+	    "\"relay\":\"%s\",\"last_seq\":%" PRIu64 ",\"inbox_pending\":%"
+	    PRIu64 ",\"set_aside\":%" PRIu64 "}", relay ? "up" : "down",
+	    st.last_seq, st.inbox_pending, st.set_aside);
+	mh_respond_json(r, 200, out);
+}

@@ -1,0 +1,104 @@
+/*
+ * After the answer: turn what waits in the inbox into events, then tell the
+ * relay about each new one.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "mailhooks.h"
+
+static int
+mh_derive_mandrill(const struct mh_raw *raw, const char *received_at,
+    struct mh_event **events, size_t *count, char *why, size_t whylen)
+{
+	struct mh_form form = { 0 };
+	const struct mh_form_field *field;
+	struct json_object *arr = NULL;
+	enum mh_form_err ferr;
+	size_t n;
+	int ret = -1;
+
+	if ((ferr = mh_form_parse(raw->body, raw->body_len, &form)) != MH_FORM_OK) {
+		snprintf(why, whylen, "form: %s", mh_form_strerror(ferr));
+		goto out;
+	}
+	if ((field = mh_form_get(&form, "mandrill_events")) == NULL) {
+		snprintf(why, whylen, "mandrill_events missing");
+		goto out;
+	}
+	if (mh_mandrill_parse(field->value, field->value_len, &arr, why,
+	    whylen) != 0)
+		goto out;
+	n = json_object_array_length(arr);
+	if ((*events = mh_calloc(n ? n : 1, sizeof(**events))) == NULL) {
+		snprintf(why, whylen, "out of memory");
+		goto out;
+	}
+	for (*count = 0; *count < n; (*count)++) {
+		if (mh_mandrill_normalise(json_object_array_get_idx(arr, *count),
+		    received_at, raw->receipt, &(*events)[*count]) != 0) {
+			snprintf(why, whylen, "event %zu cannot be normalised",
+			    *count);
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	json_object_put(arr);
+	mh_form_free(&form);
+	return ret;
+}
+
+int
+mh_derive(void *ctx, const struct mh_raw *raw, struct mh_event **events,
+    size_t *count, char *why, size_t whylen)
+{
+	struct json_object *meta, *v;
+	const char *provider = "", *received_at = "";
+	int ret = -1;
+
+	(void)ctx;
+	*events = NULL;
+	*count = 0;
+	if ((meta = json_tokener_parse(raw->meta)) == NULL) {
+		snprintf(why, whylen, "entry metadata is not JSON");
+		return -1;
+	}
+	if (json_object_object_get_ex(meta, "provider", &v))
+		provider = json_object_get_string(v);
+	if (json_object_object_get_ex(meta, "received_at", &v))
+		received_at = json_object_get_string(v);
+	if (strcmp(provider, "mandrill") == 0)
+		ret = mh_derive_mandrill(raw, received_at, events, count, why,
+		    whylen);
+	else
+		snprintf(why, whylen, "unknown provider \"%.32s\"", provider);
+	if (ret != 0) {
+		mh_events_free(*events, *count);
+		*events = NULL;
+		*count = 0;
+	}
+	json_object_put(meta);
+	return ret;
+}
+
+void
+mh_drain(struct mh_app *app)
+{
+	enum mh_store_err err;
+	size_t stored = 0;
+
+	if (app->store == NULL)
+		return;
+	app->relay_warned = 0;
+	err = mh_store_drain(app->store, app->own_receipt, mh_derive, app,
+	    mh_notify_event, app, &stored);
+	app->own_receipt = 0;
+	if (err == MH_STORE_RECOVER)
+		app->store_broken = 1;
+	else if (err != MH_STORE_OK)
+		fprintf(stderr, "mailhooks: drain stopped: storage error %d; "
+		    "the entries wait for the next request\n", (int)err);
+}

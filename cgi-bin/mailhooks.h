@@ -1,0 +1,162 @@
+/*
+ * mailhooks.fcgi: types and prototypes shared by the FastCGI program's files.
+ */
+#ifndef MAILHOOKS_H
+#define MAILHOOKS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <fcgiapp.h>
+
+#include "../db/store.h"
+
+struct json_object;
+
+/* Default and hard ceilings. */
+#define MH_MAX_BODY_DEFAULT (16u * 1024 * 1024)
+#define MH_MANDRILL_MAX_EVENTS 1000
+#define MH_API_LIMIT_DEFAULT 50
+#define MH_API_LIMIT_MAX 500
+
+/* The process configuration, read once from the environment at start. */
+struct mh_config {
+	const char *home;		/* MAILHOOKS_HOME */
+	const char *mandrill_keys;	/* MANDRILL_WEBHOOK_KEY, or NULL */
+	const char *mandrill_url;	/* MANDRILL_WEBHOOK_URL, or NULL */
+	size_t max_body;		/* MAILHOOKS_MAX_BODY */
+};
+
+/* --- alloc.c: allocation that logs and returns NULL, never aborts. */
+void *mh_malloc(size_t n);
+void *mh_calloc(size_t n, size_t size);
+void *mh_realloc(void *p, size_t n);
+char *mh_strndup(const char *s, size_t n);
+
+/* --- form.c: application/x-www-form-urlencoded, pure. */
+struct mh_form_field {
+	char *key;
+	size_t key_len;
+	char *value;		/* decoded, NUL-terminated, may hold NULs */
+	size_t value_len;
+};
+
+struct mh_form {
+	struct mh_form_field *fields;
+	size_t count;
+};
+
+enum mh_form_err {
+	MH_FORM_OK = 0,
+	MH_FORM_BAD_ESCAPE,	/* '%' not followed by two hex digits */
+	MH_FORM_EMPTY_KEY,	/* "=value" or a bare "&&" holding data */
+	MH_FORM_DUP_KEY,	/* the same key twice */
+	MH_FORM_NOMEM,
+};
+
+/* Decodes body into out (freed with mh_form_free, also after an error).
+ * Fields come back sorted by key, bytewise. */
+enum mh_form_err mh_form_parse(const char *body, size_t len,
+    struct mh_form *out);
+const struct mh_form_field *mh_form_get(const struct mh_form *f,
+    const char *key);
+void mh_form_free(struct mh_form *f);
+const char *mh_form_strerror(enum mh_form_err err);
+/* Percent-decodes in place ('+' is a space when plus is set); returns the
+ * new length or -1 on a malformed escape. */
+long mh_percent_decode(char *s, size_t len, int plus);
+
+/* --- signature.c: X-Mandrill-Signature. */
+/* Writes base64(HMAC-SHA1(key, url + each key and value)) to out, which
+ * holds at least 29 bytes. Returns 0, or -1 when out of memory. */
+int mh_signature_compute(const char *key, size_t key_len, const char *url,
+    const struct mh_form *form, char out[29]);
+/* 1 when header matches the signature under any of the comma-separated
+ * keys, compared in constant time; 0 otherwise. */
+int mh_signature_verify(const char *keys, const char *url,
+    const struct mh_form *form, const char *header);
+
+/* --- mandrill.c: parsing and normalising Mandrill events, pure. */
+/* Parses a mandrill_events value and checks every event's shape. On
+ * success *events is the array (caller puts it) and 0 is returned; on
+ * failure -1, with a message naming the bad event in detail. */
+int mh_mandrill_parse(const char *text, size_t len,
+    struct json_object **events, char *detail, size_t detail_len);
+/* Normalises a parsed, validated event; out->json and out->identity are
+ * owned by the caller. received_at and receipt are copied in. */
+int mh_mandrill_normalise(struct json_object *event, const char *received_at,
+    uint64_t receipt, struct mh_event *out);
+
+/* --- json.c: strict parsing and compact printing. */
+/* Parses exactly one JSON value from text, validating UTF-8, with a
+ * nesting limit. Returns NULL with a reason in detail. */
+struct json_object *mh_json_parse(const char *text, size_t len, char *detail,
+    size_t detail_len);
+const char *mh_json_text(struct json_object *o);
+/* The ISO 8601 UTC form of now, with milliseconds: out holds 32 bytes. */
+void mh_now_iso(char out[32]);
+
+/* --- request.c: one FastCGI request. */
+struct mh_request {
+	FCGX_Request *fcgi;
+	const char *method;
+	char *path;		/* percent-decoded, without the query */
+	const char *query;	/* raw, without '?', "" when none */
+	char *body;		/* NUL-terminated */
+	size_t body_len;
+};
+
+enum mh_body_err {
+	MH_BODY_OK = 0,
+	MH_BODY_TOO_LARGE,
+	MH_BODY_SHORT,		/* the client sent less than it announced */
+	MH_BODY_NOMEM,
+};
+
+const char *mh_param(const struct mh_request *r, const char *name);
+/* Reads the body, at most max bytes; r->body is owned by r. */
+enum mh_body_err mh_request_body(struct mh_request *r, size_t max);
+/* The URL the client asked for: scheme://host[:port]/path?query; caller
+ * frees. */
+char *mh_request_url(const struct mh_request *r);
+/* The value of one query parameter, decoded; caller frees. NULL when absent;
+ * *bad is set when present but malformed. */
+char *mh_query_get(const char *query, const char *name, int *bad);
+void mh_request_free(struct mh_request *r);
+
+/* --- respond.c: JSON answers. */
+void mh_respond_json(struct mh_request *r, int status, const char *json);
+/* Answers {"error": code, "detail": printf(fmt, ...)}. */
+void mh_respond_error(struct mh_request *r, int status, const char *code,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* --- the handlers, and what they share. */
+struct mh_app {
+	const struct mh_config *cfg;
+	struct mh_store *store;
+	int notify_fd;			/* datagram socket to the relay */
+	uint64_t own_receipt;		/* receipt put by this request */
+	int store_broken;		/* reopen after this request */
+	int relay_warned;		/* relay failure logged this drain */
+};
+
+void mh_mandrill_handle(struct mh_app *app, struct mh_request *r);
+void mh_api_events(struct mh_app *app, struct mh_request *r);
+void mh_api_message(struct mh_app *app, struct mh_request *r, const char *id);
+void mh_api_health(struct mh_app *app, struct mh_request *r);
+/* Answers 503 for a storage error and notes whether to reopen. */
+void mh_respond_store_error(struct mh_app *app, struct mh_request *r,
+    enum mh_store_err err);
+
+/* --- drain.c: turning inbox entries into events (after the answer). */
+int mh_derive(void *ctx, const struct mh_raw *raw, struct mh_event **events,
+    size_t *count, char *why, size_t whylen);
+void mh_drain(struct mh_app *app);
+
+/* --- notify.c: best-effort datagrams to the relay. */
+int mh_notify_open(const char *home);
+void mh_notify_event(void *ctx, uint64_t seq, const char *json, size_t len);
+/* 1 when the relay's socket accepts a connection. */
+int mh_relay_up(const char *home);
+
+#endif

@@ -1,0 +1,132 @@
+/*
+ * The parts of one FastCGI request the handlers need: parameters, the path
+ * and query, the body read against a limit, and the URL as the client sent
+ * it (the base of the Mandrill signature).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mailhooks.h"
+
+const char *
+mh_param(const struct mh_request *r, const char *name)
+{
+	return FCGX_GetParam(name, r->fcgi->envp);
+}
+
+enum mh_body_err
+mh_request_body(struct mh_request *r, size_t max)
+{
+	const char *cl = mh_param(r, "CONTENT_LENGTH");
+	unsigned long long want = 0;
+	size_t got = 0;
+	char *end;
+	int n;
+
+	if (cl != NULL && *cl != '\0') {
+		errno = 0;
+		want = strtoull(cl, &end, 10);
+		if (errno != 0 || *end != '\0' || *cl == '-')
+			return MH_BODY_SHORT;
+	}
+	if (want > max)
+		return MH_BODY_TOO_LARGE;
+	if ((r->body = mh_malloc((size_t)want + 1)) == NULL)
+		return MH_BODY_NOMEM;
+	while (got < want) {
+		int chunk = want - got > (1u << 30) ? 1 << 30 : (int)(want - got);
+
+		if ((n = FCGX_GetStr(r->body + got, chunk, r->fcgi->in)) <= 0)
+			break;
+		got += (size_t)n;
+	}
+	r->body[got] = '\0';
+	r->body_len = got;
+	return got == want ? MH_BODY_OK : MH_BODY_SHORT;
+}
+
+char *
+mh_request_url(const struct mh_request *r)
+{
+	const char *https = mh_param(r, "HTTPS");
+	const char *scheme = mh_param(r, "REQUEST_SCHEME");
+	const char *host = mh_param(r, "HTTP_HOST");
+	const char *uri = mh_param(r, "REQUEST_URI");
+	const char *port = mh_param(r, "SERVER_PORT");
+	char hostbuf[512];
+	size_t n;
+	char *url;
+
+	if (https != NULL && (strcmp(https, "on") == 0 ||
+	    strcmp(https, "1") == 0))
+		scheme = "https";
+	else if (scheme == NULL || (strcmp(scheme, "http") != 0 &&
+	    strcmp(scheme, "https") != 0))
+		scheme = "http";
+	if (host == NULL || *host == '\0') {
+		const char *name = mh_param(r, "SERVER_NAME");
+		int dflt = port == NULL ||
+		    (strcmp(scheme, "http") == 0 && strcmp(port, "80") == 0) ||
+		    (strcmp(scheme, "https") == 0 && strcmp(port, "443") == 0);
+
+		snprintf(hostbuf, sizeof(hostbuf), "%s%s%s",
+		    name ? name : "localhost", dflt ? "" : ":",
+		    dflt ? "" : port);
+		host = hostbuf;
+	}
+	if (uri == NULL)
+		uri = "/";
+	n = strlen(scheme) + 3 + strlen(host) + strlen(uri) + 1;
+	if ((url = mh_malloc(n)) == NULL)
+		return NULL;
+	snprintf(url, n, "%s://%s%s", scheme, host, uri);
+	return url;
+}
+
+char *
+mh_query_get(const char *query, const char *name, int *bad)
+{
+	size_t nlen = strlen(name);
+	const char *p = query;
+
+	*bad = 0;
+	while (p != NULL && *p != '\0') {
+		const char *amp = strchr(p, '&');
+		size_t len = amp ? (size_t)(amp - p) : strlen(p);
+		const char *eq = memchr(p, '=', len);
+		size_t klen = eq ? (size_t)(eq - p) : len;
+		char *key = mh_strndup(p, klen);
+		long k;
+
+		if (key == NULL)
+			return NULL;
+		k = mh_percent_decode(key, klen, 1);
+		if (k >= 0 && (size_t)k == nlen && memcmp(key, name, nlen) == 0) {
+			size_t vlen = eq ? len - klen - 1 : 0;
+			char *val = mh_strndup(eq ? eq + 1 : "", vlen);
+
+			free(key);
+			if (val != NULL && mh_percent_decode(val, vlen, 1) < 0) {
+				free(val);
+				*bad = 1;
+				return NULL;
+			}
+			return val;
+		}
+		free(key);
+		p = amp ? amp + 1 : NULL;
+	}
+	return NULL;
+}
+
+void
+mh_request_free(struct mh_request *r)
+{
+	free(r->path);
+	free(r->body);
+	r->path = NULL;
+	r->body = NULL;
+	r->body_len = 0;
+}

@@ -1,0 +1,74 @@
+/*
+ * Every answer is JSON; every error is {"error": CODE, "detail": TEXT}.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "mailhooks.h"
+
+static const char *
+mh_reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 413: return "Payload Too Large";
+	case 415: return "Unsupported Media Type";
+	case 500: return "Internal Server Error";
+	case 503: return "Service Unavailable";
+	default: return "Status";
+	}
+}
+
+void
+mh_respond_json(struct mh_request *r, int status, const char *json)
+{
+	FCGX_FPrintF(r->fcgi->out,
+	    "Status: %d %s\r\n"
+	    "Content-Type: application/json\r\n"
+	    "Cache-Control: no-store\r\n"
+	    "X-Content-Type-Options: nosniff\r\n"
+	    "%s"
+	    "\r\n", status, mh_reason(status),
+	    status == 503 ? "Retry-After: 5\r\n" : "");
+	if (strcmp(r->method, "HEAD") != 0) {
+		FCGX_PutS(json, r->fcgi->out);
+		FCGX_PutChar('\n', r->fcgi->out);
+	}
+}
+
+void
+mh_respond_error(struct mh_request *r, int status, const char *code,
+    const char *fmt, ...)
+{
+	struct json_object *o = json_object_new_object();
+	char detail[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	json_object_object_add(o, "error", json_object_new_string(code));
+	json_object_object_add(o, "detail", json_object_new_string(detail));
+	mh_respond_json(r, status, mh_json_text(o));
+	json_object_put(o);
+}
+
+void
+mh_respond_store_error(struct mh_app *app, struct mh_request *r,
+    enum mh_store_err err)
+{
+	if (err == MH_STORE_RECOVER)
+		app->store_broken = 1;
+	mh_respond_error(r, 503, "storage_unavailable",
+	    "storage cannot take the request now (%s); retry later",
+	    err == MH_STORE_RECOVER ? "recovering" :
+	    err == MH_STORE_NOMEM ? "out of memory" : "write failed");
+}

@@ -1,0 +1,312 @@
+/*
+ * The Berkeley DB environment: opening it so that a process killed at any
+ * moment costs nothing but its own transaction, and the databases and
+ * secondary indexes every process must open the same way.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "store-private.h"
+
+/* Processes and threads the environment tracks for failchk at once. */
+#define MH_THREAD_COUNT 256
+#define MH_CACHE_BYTES (32u * 1024 * 1024)
+#define MH_FILE_MODE 0640
+
+void
+mh_be64_put(unsigned char out[8], uint64_t v)
+{
+	for (int i = 7; i >= 0; i--) {
+		out[i] = (unsigned char)(v & 0xff);
+		v >>= 8;
+	}
+}
+
+uint64_t
+mh_be64_get(const unsigned char in[8])
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = (v << 8) | in[i];
+	return v;
+}
+
+enum mh_store_err
+mh_store_error(int dbret)
+{
+	switch (dbret) {
+	case 0:
+		return MH_STORE_OK;
+	case DB_NOTFOUND:
+	case DB_KEYEMPTY:
+		return MH_STORE_NOTFOUND;
+	case DB_RUNRECOVERY:
+		return MH_STORE_RECOVER;
+	case ENOMEM:
+		return MH_STORE_NOMEM;
+	default:
+		return MH_STORE_FAILED;
+	}
+}
+
+int
+mh_store_retryable(int dbret)
+{
+	return dbret == DB_LOCK_DEADLOCK || dbret == DB_LOCK_NOTGRANTED;
+}
+
+/* failchk asks whether a process that holds a slot in the environment is
+ * still there; a dead one had its locks and transactions cleaned up. */
+static int
+mh_isalive(DB_ENV *env, pid_t pid, db_threadid_t tid, u_int32_t flags)
+{
+	(void)env;
+	(void)tid;
+	(void)flags;
+	if (kill(pid, 0) == 0 || errno == EPERM)
+		return 1;
+	return 0;
+}
+
+static void
+mh_errcall(const DB_ENV *env, const char *prefix, const char *msg)
+{
+	(void)env;
+	fprintf(stderr, "%s: berkeley db: %s\n", prefix ? prefix : "mailhooks",
+	    msg);
+}
+
+/* Index callbacks: an event record starts with three NUL-terminated fields
+ * (type, lower-cased email, message id); the secondary key is the field,
+ * a NUL, and the 8-byte seq, so that each index is ordered by seq. */
+static int
+mh_index_field(const DBT *pkey, const DBT *pdata, DBT *skey, int field)
+{
+	const char *p = pdata->data, *end;
+	size_t n = pdata->size, len;
+	unsigned char *k;
+
+	for (int i = 0; i < field; i++) {
+		end = memchr(p, '\0', n);
+		if (end == NULL)
+			return DB_DONOTINDEX;
+		n -= (size_t)(end - p) + 1;
+		p = end + 1;
+	}
+	end = memchr(p, '\0', n);
+	if (end == NULL || end == p || pkey->size != 8)
+		return DB_DONOTINDEX;
+	len = (size_t)(end - p);
+	if ((k = malloc(len + 9)) == NULL)
+		return ENOMEM;
+	memcpy(k, p, len + 1);
+	memcpy(k + len + 1, pkey->data, 8);
+	memset(skey, 0, sizeof(*skey));
+	skey->data = k;
+	skey->size = (u_int32_t)(len + 9);
+	skey->flags = DB_DBT_APPMALLOC;
+	return 0;
+}
+
+static int
+mh_index_type(DB *db, const DBT *pkey, const DBT *pdata, DBT *skey)
+{
+	(void)db;
+	return mh_index_field(pkey, pdata, skey, 0);
+}
+
+static int
+mh_index_email(DB *db, const DBT *pkey, const DBT *pdata, DBT *skey)
+{
+	(void)db;
+	return mh_index_field(pkey, pdata, skey, 1);
+}
+
+static int
+mh_index_message(DB *db, const DBT *pkey, const DBT *pdata, DBT *skey)
+{
+	(void)db;
+	return mh_index_field(pkey, pdata, skey, 2);
+}
+
+static int
+mh_db_open(DB_ENV *env, DB **out, const char *file)
+{
+	DB *db;
+	int ret;
+
+	*out = NULL;
+	if ((ret = db_create(&db, env, 0)) != 0)
+		return ret;
+	ret = db->open(db, NULL, file, NULL, DB_BTREE,
+	    DB_CREATE | DB_AUTO_COMMIT | DB_THREAD, MH_FILE_MODE);
+	if (ret != 0) {
+		db->close(db, 0);
+		return ret;
+	}
+	*out = db;
+	return 0;
+}
+
+static int
+mh_sequence_open(struct mh_store *st)
+{
+	DBT key;
+	int ret;
+
+	if ((ret = db_sequence_create(&st->receipts, st->receipt_db, 0)) != 0)
+		return ret;
+	memset(&key, 0, sizeof(key));
+	key.data = "receipt";
+	key.size = (u_int32_t)strlen("receipt");
+	st->receipts->initial_value(st->receipts, 1);
+	ret = st->receipts->open(st->receipts, NULL, &key,
+	    DB_CREATE | DB_THREAD);
+	if (ret != 0) {
+		st->receipts->close(st->receipts, 0);
+		st->receipts = NULL;
+	}
+	return ret;
+}
+
+static int
+mh_env_open(struct mh_store *st)
+{
+	char dir[4096];
+	DB_ENV *env;
+	int ret;
+
+	if (snprintf(dir, sizeof(dir), "%s/db", st->home) >= (int)sizeof(dir))
+		return ENAMETOOLONG;
+	if (mkdir(dir, 0750) != 0 && errno != EEXIST)
+		return errno;
+	if ((ret = db_env_create(&env, 0)) != 0)
+		return ret;
+	st->env = env;
+	env->set_errpfx(env, "mailhooks");
+	env->set_errcall(env, mh_errcall);
+	env->set_cachesize(env, 0, MH_CACHE_BYTES, 1);
+	env->set_lk_detect(env, DB_LOCK_DEFAULT);
+	env->set_thread_count(env, MH_THREAD_COUNT);
+	env->set_isalive(env, mh_isalive);
+	env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1);
+	ret = env->open(env, dir,
+	    DB_CREATE | DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL |
+	    DB_INIT_TXN | DB_REGISTER | DB_RECOVER | DB_THREAD, MH_FILE_MODE);
+	if (ret != 0)
+		return ret;
+	/* Release what processes that died without closing still hold. */
+	return env->failchk(env, 0);
+}
+
+static void
+mh_store_close_handles(struct mh_store *st)
+{
+	DB **dbs[] = { &st->by_type, &st->by_email, &st->by_message,
+	    &st->events, &st->dedupe, &st->messages, &st->meta, &st->inbox,
+	    &st->raw, &st->set_aside, &st->receipt_db };
+
+	if (st->receipts != NULL)
+		st->receipts->close(st->receipts, 0);
+	st->receipts = NULL;
+	for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++) {
+		if (*dbs[i] != NULL)
+			(*dbs[i])->close(*dbs[i], 0);
+		*dbs[i] = NULL;
+	}
+	if (st->env != NULL)
+		st->env->close(st->env, 0);
+	st->env = NULL;
+}
+
+static int
+mh_store_open_handles(struct mh_store *st)
+{
+	struct {
+		DB **db;
+		const char *file;
+	} files[] = {
+		{ &st->events, "events.db" },
+		{ &st->by_type, "events-by-type.db" },
+		{ &st->by_email, "events-by-email.db" },
+		{ &st->by_message, "events-by-message.db" },
+		{ &st->dedupe, "dedupe.db" },
+		{ &st->messages, "messages.db" },
+		{ &st->meta, "meta.db" },
+		{ &st->inbox, "inbox.db" },
+		{ &st->raw, "raw.db" },
+		{ &st->set_aside, "set-aside.db" },
+		{ &st->receipt_db, "receipts.db" },
+	};
+	int ret;
+
+	if ((ret = mh_env_open(st)) != 0)
+		return ret;
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		if ((ret = mh_db_open(st->env, files[i].db, files[i].file)) != 0)
+			return ret;
+	/* Indexes live on open handles only: associate in every process,
+	 * or writes made here would leave them stale. */
+	if ((ret = st->events->associate(st->events, NULL, st->by_type,
+	    mh_index_type, DB_CREATE | DB_AUTO_COMMIT)) != 0 ||
+	    (ret = st->events->associate(st->events, NULL, st->by_email,
+	    mh_index_email, DB_CREATE | DB_AUTO_COMMIT)) != 0 ||
+	    (ret = st->events->associate(st->events, NULL, st->by_message,
+	    mh_index_message, DB_CREATE | DB_AUTO_COMMIT)) != 0)
+		return ret;
+	return mh_sequence_open(st);
+}
+
+enum mh_store_err
+mh_store_open(const char *home, struct mh_store **out)
+{
+	struct mh_store *st;
+	int ret;
+
+	*out = NULL;
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return MH_STORE_NOMEM;
+	if ((st->home = strdup(home)) == NULL) {
+		free(st);
+		return MH_STORE_NOMEM;
+	}
+	umask(027);
+	if ((ret = mh_store_open_handles(st)) != 0) {
+		fprintf(stderr, "mailhooks: cannot open storage in %s/db: %s\n",
+		    home, db_strerror(ret));
+		mh_store_close(st);
+		return mh_store_error(ret);
+	}
+	*out = st;
+	return MH_STORE_OK;
+}
+
+void
+mh_store_close(struct mh_store *st)
+{
+	if (st == NULL)
+		return;
+	mh_store_close_handles(st);
+	free(st->home);
+	free(st);
+}
+
+enum mh_store_err
+mh_store_reopen(struct mh_store **st)
+{
+	char *home;
+	enum mh_store_err err;
+
+	if ((home = strdup((*st)->home)) == NULL)
+		return MH_STORE_NOMEM;
+	mh_store_close(*st);
+	err = mh_store_open(home, st);
+	free(home);
+	return err;
+}

@@ -1,0 +1,520 @@
+/*
+ * Events, their indexes and the per-message summaries.
+ *
+ * An event record is "type\0lower(email)\0message_id\0" followed by the
+ * event's JSON text: the three leading fields feed the secondary indexes
+ * (see env.c) and let a query filter without parsing JSON.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "store-private.h"
+
+#define MH_JSON_FLAGS (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+
+/* Types that move a message's state; opens and clicks are counted apart. */
+static const char *const mh_state_types[] = {
+	"send", "delivered", "deferral", "soft_bounce", "hard_bounce",
+	"reject", "spam", "unsub", NULL
+};
+
+static const char *
+mh_json_str(struct json_object *obj, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(obj, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return "";
+	return json_object_get_string(v);
+}
+
+static int64_t
+mh_json_int(struct json_object *obj, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(obj, key, &v))
+		return 0;
+	return json_object_get_int64(v);
+}
+
+static int
+mh_is_state_type(const char *type)
+{
+	for (size_t i = 0; mh_state_types[i] != NULL; i++)
+		if (strcmp(type, mh_state_types[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+mh_lower(char *s)
+{
+	for (; *s != '\0'; s++)
+		*s = (char)tolower((unsigned char)*s);
+}
+
+int
+mh_meta_last_seq(struct mh_store *st, DB_TXN *txn, uint64_t *seq, int rmw)
+{
+	unsigned char buf[8];
+	DBT key, data;
+	int ret;
+
+	memset(&key, 0, sizeof(key));
+	memset(&data, 0, sizeof(data));
+	key.data = "last_seq";
+	key.size = 8;
+	data.data = buf;
+	data.ulen = sizeof(buf);
+	data.flags = DB_DBT_USERMEM;
+	ret = st->meta->get(st->meta, txn, &key, &data, rmw ? DB_RMW : 0);
+	if (ret == DB_NOTFOUND) {
+		*seq = 0;
+		return 0;
+	}
+	if (ret == 0)
+		*seq = data.size == 8 ? mh_be64_get(buf) : 0;
+	return ret;
+}
+
+int
+mh_meta_set_last_seq(struct mh_store *st, DB_TXN *txn, uint64_t seq)
+{
+	unsigned char buf[8];
+	DBT key, data;
+
+	memset(&key, 0, sizeof(key));
+	memset(&data, 0, sizeof(data));
+	mh_be64_put(buf, seq);
+	key.data = "last_seq";
+	key.size = 8;
+	data.data = buf;
+	data.size = 8;
+	return st->meta->put(st->meta, txn, &key, &data, 0);
+}
+
+/* Folds one stored event into its message's summary. */
+static int
+mh_message_update(struct mh_store *st, DB_TXN *txn, struct json_object *ev,
+    uint64_t seq)
+{
+	const char *provider = mh_json_str(ev, "provider");
+	const char *msgid = mh_json_str(ev, "message_id");
+	const char *type = mh_json_str(ev, "type");
+	int64_t ts = mh_json_int(ev, "ts");
+	struct json_object *sum = NULL;
+	size_t plen = strlen(provider), mlen = strlen(msgid);
+	char *k = NULL;
+	const char *text;
+	DBT key, data;
+	int ret;
+
+	if (mlen == 0)
+		return 0;
+	if ((k = malloc(plen + mlen + 1)) == NULL)
+		return ENOMEM;
+	memcpy(k, provider, plen + 1);
+	memcpy(k + plen + 1, msgid, mlen);
+	memset(&key, 0, sizeof(key));
+	memset(&data, 0, sizeof(data));
+	key.data = k;
+	key.size = (u_int32_t)(plen + 1 + mlen);
+	data.flags = DB_DBT_MALLOC;
+	ret = st->messages->get(st->messages, txn, &key, &data, DB_RMW);
+	if (ret == 0) {
+		sum = json_tokener_parse(data.data);
+		free(data.data);
+	} else if (ret != DB_NOTFOUND)
+		goto out;
+	if (sum == NULL) {
+		sum = json_object_new_object();
+		json_object_object_add(sum, "message_id",
+		    json_object_new_string(msgid));
+		json_object_object_add(sum, "provider",
+		    json_object_new_string(provider));
+		json_object_object_add(sum, "email", json_object_new_string(""));
+		json_object_object_add(sum, "subject",
+		    json_object_new_string(""));
+		json_object_object_add(sum, "state", json_object_new_string(""));
+		json_object_object_add(sum, "state_ts", json_object_new_int64(0));
+		json_object_object_add(sum, "opens", json_object_new_int(0));
+		json_object_object_add(sum, "clicks", json_object_new_int(0));
+		json_object_object_add(sum, "events", json_object_new_int(0));
+		json_object_object_add(sum, "first_seq",
+		    json_object_new_int64((int64_t)seq));
+	}
+	if (*mh_json_str(ev, "email") != '\0')
+		json_object_object_add(sum, "email",
+		    json_object_new_string(mh_json_str(ev, "email")));
+	if (*mh_json_str(ev, "subject") != '\0')
+		json_object_object_add(sum, "subject",
+		    json_object_new_string(mh_json_str(ev, "subject")));
+	if (strcmp(type, "open") == 0)
+		json_object_object_add(sum, "opens",
+		    json_object_new_int64(mh_json_int(sum, "opens") + 1));
+	if (strcmp(type, "click") == 0)
+		json_object_object_add(sum, "clicks",
+		    json_object_new_int64(mh_json_int(sum, "clicks") + 1));
+	if (mh_is_state_type(type) && ts >= mh_json_int(sum, "state_ts")) {
+		json_object_object_add(sum, "state", json_object_new_string(type));
+		json_object_object_add(sum, "state_ts", json_object_new_int64(ts));
+	}
+	json_object_object_add(sum, "events",
+	    json_object_new_int64(mh_json_int(sum, "events") + 1));
+	json_object_object_add(sum, "last_seq", json_object_new_int64((int64_t)seq));
+	if (ts >= mh_json_int(sum, "last_ts"))
+		json_object_object_add(sum, "last_ts", json_object_new_int64(ts));
+	text = json_object_to_json_string_ext(sum, MH_JSON_FLAGS);
+	memset(&data, 0, sizeof(data));
+	data.data = (void *)text;
+	data.size = (u_int32_t)strlen(text) + 1;
+	ret = st->messages->put(st->messages, txn, &key, &data, 0);
+out:
+	json_object_put(sum);
+	free(k);
+	return ret;
+}
+
+int
+mh_events_put(struct mh_store *st, DB_TXN *txn, const struct mh_event *ev,
+    uint64_t *seq, char **json)
+{
+	unsigned char seqkey[8];
+	struct json_object *out = NULL;
+	const char *text;
+	char *rec = NULL, *email = NULL;
+	size_t tlen, elen, mlen, jlen;
+	uint64_t next = *seq + 1;
+	DBT key, data;
+	int ret;
+
+	*json = NULL;
+	mh_be64_put(seqkey, next);
+	memset(&key, 0, sizeof(key));
+	memset(&data, 0, sizeof(data));
+	key.data = ev->identity;
+	key.size = (u_int32_t)strlen(ev->identity);
+	data.data = seqkey;
+	data.size = 8;
+	ret = st->dedupe->put(st->dedupe, txn, &key, &data, DB_NOOVERWRITE);
+	if (ret == DB_KEYEXIST)
+		return 0;
+	if (ret != 0)
+		return ret;
+
+	/* seq leads the stored object, so readers see it first. */
+	out = json_object_new_object();
+	json_object_object_add(out, "seq", json_object_new_int64((int64_t)next));
+	json_object_object_foreach(ev->json, k, v) {
+		if (strcmp(k, "seq") != 0)
+			json_object_object_add(out, k, json_object_get(v));
+	}
+	text = json_object_to_json_string_ext(out, MH_JSON_FLAGS);
+	if ((email = strdup(mh_json_str(out, "email"))) == NULL) {
+		ret = ENOMEM;
+		goto out;
+	}
+	mh_lower(email);
+	tlen = strlen(mh_json_str(out, "type"));
+	elen = strlen(email);
+	mlen = strlen(mh_json_str(out, "message_id"));
+	jlen = strlen(text);
+	if ((rec = malloc(tlen + elen + mlen + 3 + jlen + 1)) == NULL) {
+		ret = ENOMEM;
+		goto out;
+	}
+	memcpy(rec, mh_json_str(out, "type"), tlen + 1);
+	memcpy(rec + tlen + 1, email, elen + 1);
+	memcpy(rec + tlen + elen + 2, mh_json_str(out, "message_id"), mlen + 1);
+	memcpy(rec + tlen + elen + mlen + 3, text, jlen + 1);
+	memset(&key, 0, sizeof(key));
+	memset(&data, 0, sizeof(data));
+	key.data = seqkey;
+	key.size = 8;
+	data.data = rec;
+	data.size = (u_int32_t)(tlen + elen + mlen + 3 + jlen + 1);
+	if ((ret = st->events->put(st->events, txn, &key, &data, 0)) != 0)
+		goto out;
+	if ((ret = mh_message_update(st, txn, out, next)) != 0)
+		goto out;
+	if ((*json = strdup(text)) == NULL) {
+		ret = ENOMEM;
+		goto out;
+	}
+	*seq = next;
+out:
+	free(rec);
+	free(email);
+	json_object_put(out);
+	return ret;
+}
+
+/* Splits a stored record into its header fields and JSON text. */
+static int
+mh_record_parse(const DBT *d, const char *field[3], const char **json)
+{
+	const char *p = d->data, *end;
+	size_t n = d->size;
+
+	for (int i = 0; i < 3; i++) {
+		if ((end = memchr(p, '\0', n)) == NULL)
+			return -1;
+		field[i] = p;
+		n -= (size_t)(end - p) + 1;
+		p = end + 1;
+	}
+	if (n == 0 || p[n - 1] != '\0')
+		return -1;
+	*json = p;
+	return 0;
+}
+
+struct mh_hit {
+	uint64_t seq;
+	char *json;
+};
+
+struct mh_hits {
+	struct mh_hit *v;
+	size_t n, cap;
+};
+
+static void
+mh_hits_clear(struct mh_hits *h)
+{
+	for (size_t i = 0; i < h->n; i++)
+		free(h->v[i].json);
+	h->n = 0;
+}
+
+static int
+mh_hits_add(struct mh_hits *h, uint64_t seq, const char *json)
+{
+	struct mh_hit *nv;
+
+	if (h->n == h->cap) {
+		size_t cap = h->cap ? h->cap * 2 : 64;
+		if ((nv = realloc(h->v, cap * sizeof(*nv))) == NULL)
+			return ENOMEM;
+		h->v = nv;
+		h->cap = cap;
+	}
+	if ((h->v[h->n].json = strdup(json)) == NULL)
+		return ENOMEM;
+	h->v[h->n++].seq = seq;
+	return 0;
+}
+
+/* Does a record pass the filters the chosen index did not apply? */
+static int
+mh_query_match(const struct mh_query *q, const char *field[3],
+    const char *email_lower)
+{
+	if (q->type != NULL && strcmp(q->type, field[0]) != 0)
+		return 0;
+	if (email_lower != NULL && strcmp(email_lower, field[1]) != 0)
+		return 0;
+	if (q->message_id != NULL && strcmp(q->message_id, field[2]) != 0)
+		return 0;
+	return 1;
+}
+
+/*
+ * One pass over the chosen index (or the events themselves), collecting up
+ * to limit + 1 hits. Returns a Berkeley DB code; deadlocks are retried by
+ * the caller.
+ */
+static int
+mh_query_pass(struct mh_store *st, const struct mh_query *q,
+    const char *email_lower, struct mh_hits *hits)
+{
+	DB *index = NULL;
+	const char *prefix = NULL;
+	size_t plen = 0;
+	unsigned char *kbuf = NULL;
+	DBC *cur = NULL;
+	DBT key, pkey, data;
+	const char *field[3], *json;
+	uint64_t start;
+	int ret, newest_first = !q->has_after;
+	u_int32_t step = newest_first ? DB_PREV : DB_NEXT;
+
+	if (q->message_id != NULL) {
+		index = st->by_message;
+		prefix = q->message_id;
+	} else if (email_lower != NULL) {
+		index = st->by_email;
+		prefix = email_lower;
+	} else if (q->type != NULL) {
+		index = st->by_type;
+		prefix = q->type;
+	}
+	if (prefix != NULL)
+		plen = strlen(prefix) + 1;
+	if (newest_first)
+		start = q->before ? q->before : UINT64_MAX;
+	else
+		start = q->after == UINT64_MAX ? UINT64_MAX : q->after + 1;
+
+	if ((kbuf = malloc(plen + 8)) == NULL)
+		return ENOMEM;
+	if (prefix != NULL)
+		memcpy(kbuf, prefix, plen);
+	mh_be64_put(kbuf + plen, start);
+	memset(&key, 0, sizeof(key));
+	memset(&pkey, 0, sizeof(pkey));
+	memset(&data, 0, sizeof(data));
+	key.data = kbuf;
+	key.size = (u_int32_t)(plen + 8);
+	key.flags = DB_DBT_REALLOC;
+	pkey.flags = DB_DBT_REALLOC;
+	data.flags = DB_DBT_REALLOC;
+
+	if (index != NULL)
+		ret = index->cursor(index, NULL, &cur, 0);
+	else
+		ret = st->events->cursor(st->events, NULL, &cur, 0);
+	if (ret != 0)
+		goto out;
+#define MH_CGET(flags) (index != NULL ? \
+	cur->pget(cur, &key, &pkey, &data, (flags)) : \
+	cur->get(cur, &key, &data, (flags)))
+	ret = MH_CGET(DB_SET_RANGE);
+	if (newest_first) {
+		/* SET_RANGE lands on the first key >= start: the page wants
+		 * what lies strictly below it. */
+		if (ret == DB_NOTFOUND)
+			ret = MH_CGET(DB_LAST);
+		else if (ret == 0)
+			ret = MH_CGET(DB_PREV);
+	}
+	while (ret == 0) {
+		const unsigned char *k = key.data;
+		uint64_t seq;
+
+		if (prefix != NULL && (key.size != plen + 8 ||
+		    memcmp(k, prefix, plen) != 0))
+			break;
+		seq = mh_be64_get(k + plen);
+		if (mh_record_parse(&data, field, &json) == 0 &&
+		    mh_query_match(q, field, email_lower)) {
+			if ((ret = mh_hits_add(hits, seq, json)) != 0)
+				goto out;
+			if (hits->n > q->limit)
+				break;
+		}
+		ret = MH_CGET(step);
+	}
+#undef MH_CGET
+	if (ret == DB_NOTFOUND)
+		ret = 0;
+out:
+	if (cur != NULL) {
+		int cret = cur->close(cur);
+		if (ret == 0)
+			ret = cret;
+	}
+	free(key.data);
+	free(pkey.data);
+	free(data.data);
+	return ret;
+}
+
+enum mh_store_err
+mh_store_query(struct mh_store *st, const struct mh_query *q, mh_emit_fn emit,
+    void *ctx, int *more)
+{
+	struct mh_hits hits = { 0 };
+	char *email_lower = NULL;
+	int ret = 0;
+	size_t n;
+
+	*more = 0;
+	if (q->email != NULL) {
+		if ((email_lower = strdup(q->email)) == NULL)
+			return MH_STORE_NOMEM;
+		mh_lower(email_lower);
+	}
+	for (int tries = 0; tries < MH_DEADLOCK_RETRIES; tries++) {
+		mh_hits_clear(&hits);
+		ret = mh_query_pass(st, q, email_lower, &hits);
+		if (!mh_store_retryable(ret))
+			break;
+	}
+	if (ret == 0) {
+		n = hits.n > q->limit ? q->limit : hits.n;
+		*more = hits.n > q->limit;
+		for (size_t i = 0; i < n; i++)
+			if (emit(ctx, hits.v[i].seq, hits.v[i].json,
+			    strlen(hits.v[i].json)) != 0) {
+				ret = ENOMEM;
+				break;
+			}
+	}
+	mh_hits_clear(&hits);
+	free(hits.v);
+	free(email_lower);
+	return mh_store_error(ret);
+}
+
+enum mh_store_err
+mh_store_message(struct mh_store *st, const char *provider,
+    const char *message_id, char **json)
+{
+	size_t plen = strlen(provider), mlen = strlen(message_id);
+	DBT key, data;
+	char *k;
+	int ret;
+
+	*json = NULL;
+	if ((k = malloc(plen + mlen + 1)) == NULL)
+		return MH_STORE_NOMEM;
+	memcpy(k, provider, plen + 1);
+	memcpy(k + plen + 1, message_id, mlen);
+	memset(&key, 0, sizeof(key));
+	memset(&data, 0, sizeof(data));
+	key.data = k;
+	key.size = (u_int32_t)(plen + 1 + mlen);
+	data.flags = DB_DBT_MALLOC;
+	for (int tries = 0; tries < MH_DEADLOCK_RETRIES; tries++) {
+		ret = st->messages->get(st->messages, NULL, &key, &data, 0);
+		if (!mh_store_retryable(ret))
+			break;
+	}
+	free(k);
+	if (ret == 0)
+		*json = data.data;
+	return mh_store_error(ret);
+}
+
+static int
+mh_count(DB *db, uint64_t *n)
+{
+	DB_BTREE_STAT *bs;
+	int ret;
+
+	if ((ret = db->stat(db, NULL, &bs, 0)) != 0)
+		return ret;
+	*n = bs->bt_nkeys;
+	free(bs);
+	return 0;
+}
+
+enum mh_store_err
+mh_store_stats(struct mh_store *st, struct mh_store_stats *s)
+{
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	if ((ret = mh_meta_last_seq(st, NULL, &s->last_seq, 0)) != 0 ||
+	    (ret = mh_count(st->inbox, &s->inbox_pending)) != 0 ||
+	    (ret = mh_count(st->set_aside, &s->set_aside)) != 0)
+		return mh_store_error(ret);
+	return MH_STORE_OK;
+}

@@ -1,0 +1,117 @@
+/*
+ * mailhooks storage layer: one transactional Berkeley DB environment under
+ * $MAILHOOKS_HOME/db holding the inbox (raw requests), the events with their
+ * indexes, the per-message summaries and the duplicate check.
+ *
+ * Every function returns an enum mh_store_err; MH_STORE_OK is 0.
+ */
+#ifndef MH_STORE_H
+#define MH_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct json_object;
+
+enum mh_store_err {
+	MH_STORE_OK = 0,
+	MH_STORE_NOTFOUND,	/* no such record */
+	MH_STORE_FAILED,	/* storage cannot take it now: answer 503 */
+	MH_STORE_RECOVER,	/* environment needs recovery: reopen it */
+	MH_STORE_NOMEM,
+};
+
+struct mh_store;
+
+/* One event ready to be stored: a normalised JSON object and its identity
+ * (provider, message id, type, timestamp...) for the duplicate check. */
+struct mh_event {
+	struct json_object *json;
+	char *identity;
+};
+
+/* A raw inbox entry as handed to a deriver. */
+struct mh_raw {
+	uint64_t receipt;
+	const char *meta;	/* JSON object: provider, received_at, remote_addr */
+	const char *body;
+	size_t body_len;
+};
+
+/*
+ * Turns a raw entry into events. On success fills *events (an array the
+ * caller frees with mh_events_free) and returns 0; on a permanent failure
+ * returns -1 with a reason in why.
+ */
+typedef int (*mh_derive_fn)(void *ctx, const struct mh_raw *raw,
+    struct mh_event **events, size_t *count, char *why, size_t whylen);
+
+/* Called after commit with each newly stored event, in seq order. */
+typedef void (*mh_stored_fn)(void *ctx, uint64_t seq, const char *json,
+    size_t len);
+
+/* Called by mh_store_query for each matching event, in answer order. */
+typedef int (*mh_emit_fn)(void *ctx, uint64_t seq, const char *json,
+    size_t len);
+
+struct mh_query {
+	const char *type;
+	const char *email;
+	const char *message_id;
+	uint64_t before;	/* 0: none */
+	uint64_t after;		/* used when has_after */
+	int has_after;
+	unsigned limit;
+};
+
+/* Attempts an inbox entry gets before it is set aside as poison. */
+#define MH_INBOX_MAX_ATTEMPTS 5
+
+/* Opens (creating and recovering as needed) the environment under
+ * home/db. *out is owned by the caller: close it with mh_store_close. */
+enum mh_store_err mh_store_open(const char *home, struct mh_store **out);
+void mh_store_close(struct mh_store *st);
+
+/* Closes and reopens the environment after MH_STORE_RECOVER. */
+enum mh_store_err mh_store_reopen(struct mh_store **st);
+
+/* Appends a raw request to the inbox, committed synchronously; the new
+ * receipt id is written to *receipt. */
+enum mh_store_err mh_store_inbox_put(struct mh_store *st, const char *meta,
+    const void *body, size_t len, uint64_t *receipt);
+
+/*
+ * Processes every entry waiting in the inbox, one transaction each: derive,
+ * drop duplicates, store events and indexes, remove from the inbox. own is
+ * the receipt the caller just put (its first attempt is already counted), or
+ * 0. Poison entries are retried MH_INBOX_MAX_ATTEMPTS times, then set aside.
+ * *stored counts the new events.
+ */
+enum mh_store_err mh_store_drain(struct mh_store *st, uint64_t own,
+    mh_derive_fn derive, void *dctx, mh_stored_fn stored, void *sctx,
+    size_t *nstored);
+
+/* Answers an event query; *more tells whether another page exists. */
+enum mh_store_err mh_store_query(struct mh_store *st, const struct mh_query *q,
+    mh_emit_fn emit, void *ctx, int *more);
+
+/* The summary of one message as a JSON text; *json is owned by the caller
+ * (free()). */
+enum mh_store_err mh_store_message(struct mh_store *st, const char *provider,
+    const char *message_id, char **json);
+
+struct mh_store_stats {
+	uint64_t last_seq;
+	uint64_t inbox_pending;
+	uint64_t set_aside;
+};
+enum mh_store_err mh_store_stats(struct mh_store *st, struct mh_store_stats *s);
+
+/* Frees an array of events returned by a deriver. */
+void mh_events_free(struct mh_event *events, size_t count);
+
+/* Encodes and decodes the big-endian keys that keep seq order in btrees. */
+void mh_be64_put(unsigned char out[8], uint64_t v);
+uint64_t mh_be64_get(const unsigned char in[8]);
+
+#endif
