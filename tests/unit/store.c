@@ -1,0 +1,264 @@
+/*
+ * Storage: store, duplicates, indexes, pagination both ways, and batches
+ * that are all-or-nothing even when the process dies half-way through.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "tap.h"
+#include "../../db/store.h"
+
+/* A test deriver: the body is lines of "message_id type ts email"; the
+ * line "die" adds an event whose serialisation kills the process, which
+ * happens inside the storing transaction, after earlier events were put. */
+static int
+die_serializer(struct json_object *o, struct printbuf *pb, int level,
+    int flags)
+{
+	(void)o; (void)pb; (void)level; (void)flags;
+	_exit(3);
+}
+
+static int
+derive(void *ctx, const struct mh_raw *raw, struct mh_event **events,
+    size_t *count, char *why, size_t whylen)
+{
+	char *body = strndup(raw->body, raw->body_len), *save = NULL, *line;
+	size_t n = 0;
+
+	(void)ctx;
+	*events = calloc(64, sizeof(**events));
+	*count = 0;
+	if (strcmp(body, "poison") == 0) {
+		snprintf(why, whylen, "cannot parse");
+		free(body);
+		return -1;
+	}
+	for (line = strtok_r(body, "\n", &save); line && n < 64;
+	    line = strtok_r(NULL, "\n", &save)) {
+		char id[64] = "", type[32] = "", email[64] = "";
+		long ts = 0;
+		struct json_object *o = json_object_new_object();
+		char ident[256];
+
+		if (strcmp(line, "die") == 0) {
+			struct json_object *bomb = json_object_new_int(0);
+
+			json_object_set_serializer(bomb, die_serializer, NULL, NULL);
+			strcpy(id, "die");
+			strcpy(type, "open");
+			json_object_object_add(o, "bomb", bomb);
+		} else
+			sscanf(line, "%63s %31s %ld %63s", id, type, &ts, email);
+		json_object_object_add(o, "provider", json_object_new_string("t"));
+		json_object_object_add(o, "type", json_object_new_string(type));
+		json_object_object_add(o, "message_id", json_object_new_string(id));
+		json_object_object_add(o, "email", json_object_new_string(email));
+		json_object_object_add(o, "ts", json_object_new_int64(ts));
+		snprintf(ident, sizeof(ident), "t|%s|%s|%ld", id, type, ts);
+		(*events)[n].json = o;
+		(*events)[n].identity = strdup(ident);
+		n++;
+	}
+	*count = n;
+	free(body);
+	return 0;
+}
+
+struct seen {
+	uint64_t seq[600];
+	size_t n;
+	char last[512];
+};
+
+static int
+collect(void *ctx, uint64_t seq, const char *json, size_t len)
+{
+	struct seen *s = ctx;
+
+	(void)len;
+	s->seq[s->n++] = seq;
+	snprintf(s->last, sizeof(s->last), "%s", json);
+	return 0;
+}
+
+static void
+stored(void *ctx, uint64_t seq, const char *json, size_t len)
+{
+	collect(ctx, seq, json, len);
+}
+
+static size_t
+query(struct mh_store *st, struct mh_query q, struct seen *s, int *more)
+{
+	memset(s, 0, sizeof(*s));
+	if (q.limit == 0)
+		q.limit = 50;
+	if (mh_store_query(st, &q, collect, s, more) != MH_STORE_OK)
+		return (size_t)-1;
+	return s->n;
+}
+
+static uint64_t
+put(struct mh_store *st, const char *body)
+{
+	uint64_t r = 0;
+
+	if (mh_store_inbox_put(st, "{\"provider\":\"t\"}", body, strlen(body),
+	    &r) != MH_STORE_OK)
+		return 0;
+	return r;
+}
+
+/* Drains in a child process, which may die; returns its exit status. */
+static int
+drain_in_child(const char *home)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid == 0) {
+		struct mh_store *st;
+		size_t n;
+
+		if (mh_store_open(home, &st) != MH_STORE_OK)
+			_exit(1);
+		mh_store_drain(st, 0, derive, NULL, NULL, NULL, &n);
+		mh_store_close(st);
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 99;
+}
+
+int
+main(void)
+{
+	char home[] = "/tmp/mh-store-XXXXXX", cmd[256];
+	struct mh_store *st;
+	struct mh_store_stats stats;
+	struct seen s, fresh = { 0 };
+	uint64_t r1;
+	size_t n;
+	int more;
+
+	if (mkdtemp(home) == NULL)
+		return 1;
+	ok(mh_store_open(home, &st) == MH_STORE_OK, "environment opens");
+
+	r1 = put(st, "m1 send 100 Alice@X.io\nm1 open 200 alice@x.io\n"
+	    "m2 send 101 bob@x.io\nm2 click 300 bob@x.io");
+	ok(r1 > 0, "inbox put gives receipt %llu", (unsigned long long)r1);
+	mh_store_stats(st, &stats);
+	ok(stats.inbox_pending == 1 && stats.last_seq == 0,
+	    "entry waits in the inbox, nothing stored yet");
+	ok(mh_store_drain(st, r1, derive, NULL, stored, &fresh, &n) ==
+	    MH_STORE_OK && n == 4, "drain stores 4 events");
+	ok(fresh.n == 4 && fresh.seq[0] == 1 && fresh.seq[3] == 4,
+	    "stored callback sees seq 1..4 in order");
+	mh_store_stats(st, &stats);
+	ok(stats.inbox_pending == 0 && stats.last_seq == 4, "inbox empty, last seq 4");
+
+	ok(query(st, (struct mh_query){ 0 }, &s, &more) == 4 && s.seq[0] == 4 &&
+	    s.seq[3] == 1 && !more, "newest first");
+	ok(query(st, (struct mh_query){ .limit = 2 }, &s, &more) == 2 &&
+	    s.seq[0] == 4 && s.seq[1] == 3 && more, "a page of 2, more follow");
+	ok(query(st, (struct mh_query){ .limit = 2, .before = 3 }, &s, &more) ==
+	    2 && s.seq[0] == 2 && s.seq[1] == 1 && !more, "before=3");
+	ok(query(st, (struct mh_query){ .has_after = 1, .after = 1, .limit = 2 },
+	    &s, &more) == 2 && s.seq[0] == 2 && s.seq[1] == 3 && more,
+	    "after=1 oldest first");
+	ok(query(st, (struct mh_query){ .has_after = 1, .after = 4 }, &s,
+	    &more) == 0 && !more, "after the last: nothing");
+	ok(query(st, (struct mh_query){ .before = 100 }, &s, &more) == 4,
+	    "before beyond the end: everything");
+	ok(query(st, (struct mh_query){ .type = "send" }, &s, &more) == 2 &&
+	    s.seq[0] == 3 && s.seq[1] == 1, "type index");
+	ok(query(st, (struct mh_query){ .email = "ALICE@x.io" }, &s, &more) ==
+	    2 && s.seq[0] == 2, "email index, case-insensitive");
+	ok(query(st, (struct mh_query){ .message_id = "m2", .type = "click" }, &s,
+	    &more) == 1 && s.seq[0] == 4, "message index with type filter");
+	ok(query(st, (struct mh_query){ .message_id = "m2", .has_after = 1,
+	    .after = 3 }, &s, &more) == 1 && s.seq[0] == 4,
+	    "message index after a seq");
+	ok(query(st, (struct mh_query){ .type = "send", .before = 3 }, &s,
+	    &more) == 1 && s.seq[0] == 1, "type index before a seq");
+	ok(query(st, (struct mh_query){ .type = "open", .email = "bob@x.io" },
+	    &s, &more) == 0, "filters combine");
+	ok(query(st, (struct mh_query){ .message_id = "m" }, &s, &more) == 0,
+	    "a message id prefix matches nothing");
+	query(st, (struct mh_query){ .message_id = "m1", .type = "open" }, &s,
+	    &more);
+	ok(strncmp(s.last, "{\"seq\":2,", 9) == 0, "stored JSON leads with seq: %s",
+	    s.last);
+
+	{
+		char *msg = NULL;
+		ok(mh_store_message(st, "t", "m1", &msg) == MH_STORE_OK && msg &&
+		    strstr(msg, "\"opens\":1") && strstr(msg, "\"state\":\"send\"")
+		    && strstr(msg, "\"events\":2"), "message summary: %s",
+		    msg ? msg : "(none)");
+		free(msg);
+		ok(mh_store_message(st, "t", "nope", &msg) == MH_STORE_NOTFOUND,
+		    "unknown message");
+	}
+
+	/* A provider retries the whole batch: nothing new is stored. */
+	put(st, "m1 send 100 alice@x.io\nm1 open 200 alice@x.io\n"
+	    "m3 open 400 carol@x.io");
+	memset(&fresh, 0, sizeof(fresh));
+	ok(mh_store_drain(st, 0, derive, NULL, stored, &fresh, &n) ==
+	    MH_STORE_OK && n == 1 && fresh.seq[0] == 5,
+	    "retried batch: only the new event is stored (seq 5)");
+
+	/* All-or-nothing: the process dies after putting two of three. */
+	put(st, "m4 send 500 d@x.io\nm4 open 501 d@x.io\ndie");
+	mh_store_close(st);
+	ok(drain_in_child(home) == 3, "child died inside the transaction");
+	ok(mh_store_open(home, &st) == MH_STORE_OK,
+	    "environment reopens after a process died in a write");
+	mh_store_stats(st, &stats);
+	ok(stats.last_seq == 5 && stats.inbox_pending == 1,
+	    "nothing of the half-done batch is stored; the entry waits");
+	ok(query(st, (struct mh_query){ .message_id = "m4" }, &s, &more) == 0,
+	    "no event of the dead batch in the index");
+
+	/* It kills every process that tries, so it is set aside in the end. */
+	mh_store_close(st);
+	for (int i = 0; i < MH_INBOX_MAX_ATTEMPTS + 1; i++)
+		drain_in_child(home);
+	ok(mh_store_open(home, &st) == MH_STORE_OK, "reopens");
+	mh_store_stats(st, &stats);
+	ok(stats.inbox_pending == 0 && stats.set_aside == 1 &&
+	    stats.last_seq == 5, "a poison entry is set aside, never looping");
+
+	/* A deriver failure is permanent: set aside at once. */
+	put(st, "poison");
+	ok(mh_store_drain(st, 0, derive, NULL, NULL, NULL, &n) == MH_STORE_OK &&
+	    n == 0, "poison entry drained without events");
+	mh_store_stats(st, &stats);
+	ok(stats.inbox_pending == 0 && stats.set_aside == 2, "and set aside");
+
+	/* Bigger pages run across btree pages in both directions. */
+	{
+		char *body = malloc(64 * 40), *p = body;
+		for (int i = 0; i < 60; i++)
+			p += sprintf(p, "b%d open %d e%d@x.io\n", i, 1000 + i, i % 3);
+		put(st, body);
+		free(body);
+	}
+	mh_store_drain(st, 0, derive, NULL, NULL, NULL, &n);
+	ok(n == 60, "60 more events");
+	ok(query(st, (struct mh_query){ .type = "open", .limit = 500 }, &s,
+	    &more) == 62, "all opens through the type index");
+	ok(query(st, (struct mh_query){ .email = "e1@x.io", .limit = 500 }, &s,
+	    &more) == 20, "email index over many pages");
+	mh_store_close(st);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", home);
+	ok(system(cmd) == 0, "cleaned up");
+	return done_testing();
+}
