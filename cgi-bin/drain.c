@@ -92,9 +92,9 @@ mh_drain(struct mh_app *app)
 
 	if (app->store == NULL)
 		return;
-	app->relay_warned = 0;
 	err = mh_store_drain(app->store, app->own_receipt, mh_derive, app,
 	    mh_notify_event, app, &stored);
+	mh_notify_done(app);
 	app->own_receipt = 0;
 	if (err == MH_STORE_RECOVER)
 		app->store_broken = 1;

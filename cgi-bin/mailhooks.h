@@ -134,10 +134,10 @@ void mh_respond_error(struct mh_request *r, int status, const char *code,
 struct mh_app {
 	const struct mh_config *cfg;
 	struct mh_store *store;
-	int notify_fd;			/* datagram socket to the relay */
+	int notify_fd;			/* datagram socket to the relay, or -1 */
 	uint64_t own_receipt;		/* receipt put by this request */
 	int store_broken;		/* reopen after this request */
-	int relay_warned;		/* relay failure logged this drain */
+	int relay_warned;		/* relay gave up on this drain */
 };
 
 void mh_mandrill_handle(struct mh_app *app, struct mh_request *r);
@@ -154,8 +154,10 @@ int mh_derive(void *ctx, const struct mh_raw *raw, struct mh_event **events,
 void mh_drain(struct mh_app *app);
 
 /* --- notify.c: best-effort datagrams to the relay. */
-int mh_notify_open(const char *home);
+/* Sends one event (ctx is the struct mh_app); connects on first use. */
 void mh_notify_event(void *ctx, uint64_t seq, const char *json, size_t len);
+/* Closes the connection after a drain. */
+void mh_notify_done(struct mh_app *app);
 /* 1 when the relay's socket accepts a connection. */
 int mh_relay_up(const char *home);
 

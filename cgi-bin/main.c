@@ -166,7 +166,6 @@ main(void)
 	if ((err = mh_store_open(cfg.home, &app.store)) != MH_STORE_OK)
 		fprintf(stderr, "mailhooks: storage unavailable (%d); will "
 		    "answer 503 and retry\n", (int)err);
-	app.notify_fd = mh_notify_open(cfg.home);
 
 	while (!mh_stopping && FCGX_Accept_r(&fcgi) >= 0) {
 		mh_serve(&app, &fcgi);
@@ -185,7 +184,5 @@ main(void)
 	}
 	FCGX_Free(&fcgi, 1);
 	mh_store_close(app.store);
-	if (app.notify_fd >= 0)
-		close(app.notify_fd);
 	return 0;
 }

@@ -2,8 +2,14 @@
  * Best-effort signal to the relay: one datagram per newly stored event on
  * $MAILHOOKS_HOME/relay.sock. Nothing depends on it arriving: a page that
  * missed one catches up from /api/events?after=SEQ.
+ *
+ * The socket is connected for each drain, so that a restarted relay is
+ * found again, and so that poll() waits for room in the relay's queue
+ * (Linux queues only net.unix.max_dgram_qlen datagrams per socket) instead
+ * of dropping the rest of a large batch.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -12,53 +18,91 @@
 
 #include "mailhooks.h"
 
+/* How long one datagram may wait for the relay to make room. */
+#define MH_NOTIFY_WAIT_MS 250
+
 static int
-mh_relay_addr(const char *home, struct sockaddr_un *sun)
+mh_relay_connect(const char *home)
 {
-	memset(sun, 0, sizeof(*sun));
-	sun->sun_family = AF_UNIX;
-	if (snprintf(sun->sun_path, sizeof(sun->sun_path), "%s/relay.sock",
-	    home) >= (int)sizeof(sun->sun_path))
+	struct sockaddr_un sun;
+	int fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/relay.sock",
+	    home) >= (int)sizeof(sun.sun_path)) {
+		errno = ENAMETOOLONG;
 		return -1;
-	return 0;
+	}
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
 }
 
-int
-mh_notify_open(const char *home)
+static void
+mh_notify_failed(struct mh_app *app, uint64_t seq, int err)
 {
-	(void)home;
-	return socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	/* One line per drain: a batch must not flood the log. */
+	if (!app->relay_warned)
+		fprintf(stderr, "mailhooks: relay not told of event %llu and "
+		    "any after it in this drain: %s\n",
+		    (unsigned long long)seq, strerror(err));
+	app->relay_warned = 1;
 }
 
 void
 mh_notify_event(void *ctx, uint64_t seq, const char *json, size_t len)
 {
 	struct mh_app *app = ctx;
-	struct sockaddr_un sun;
+	struct pollfd pfd;
 
-	if (app->notify_fd < 0 || mh_relay_addr(app->cfg->home, &sun) != 0)
+	if (app->relay_warned)
 		return;
-	if (sendto(app->notify_fd, json, len, 0, (struct sockaddr *)&sun,
-	    sizeof(sun)) < 0 && !app->relay_warned) {
-		/* One line per drain: a batch must not flood the log. */
-		fprintf(stderr, "mailhooks: relay not told of event %llu and "
-		    "any after it in this batch: %s\n",
-		    (unsigned long long)seq, strerror(errno));
-		app->relay_warned = 1;
+	if (app->notify_fd < 0 &&
+	    (app->notify_fd = mh_relay_connect(app->cfg->home)) < 0) {
+		mh_notify_failed(app, seq, errno);
+		return;
 	}
+	while (send(app->notify_fd, json, len, MSG_DONTWAIT) < 0) {
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN) {
+			mh_notify_failed(app, seq, errno);
+			return;
+		}
+		pfd.fd = app->notify_fd;
+		pfd.events = POLLOUT;
+		if (poll(&pfd, 1, MH_NOTIFY_WAIT_MS) <= 0) {
+			mh_notify_failed(app, seq, EAGAIN);
+			return;
+		}
+	}
+}
+
+void
+mh_notify_done(struct mh_app *app)
+{
+	if (app->notify_fd >= 0)
+		close(app->notify_fd);
+	app->notify_fd = -1;
+	app->relay_warned = 0;
 }
 
 int
 mh_relay_up(const char *home)
 {
-	struct sockaddr_un sun;
-	int fd, up;
+	int fd = mh_relay_connect(home);
 
-	if (mh_relay_addr(home, &sun) != 0)
+	if (fd < 0)
 		return 0;
-	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
-		return 0;
-	up = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
 	close(fd);
-	return up;
+	return 1;
 }

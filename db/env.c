@@ -160,17 +160,24 @@ mh_sequence_open(struct mh_store *st)
 	DBT key;
 	int ret;
 
-	if ((ret = db_sequence_create(&st->receipts, st->receipt_db, 0)) != 0)
-		return ret;
 	memset(&key, 0, sizeof(key));
 	key.data = "receipt";
 	key.size = (u_int32_t)strlen("receipt");
-	st->receipts->initial_value(st->receipts, 1);
-	ret = st->receipts->open(st->receipts, NULL, &key,
-	    DB_CREATE | DB_THREAD);
-	if (ret != 0) {
+	/* Two processes starting together may both try to create the
+	 * record; the loser finds it there on the next try. */
+	for (int tries = 0; tries < MH_DEADLOCK_RETRIES; tries++) {
+		if ((ret = db_sequence_create(&st->receipts, st->receipt_db,
+		    0)) != 0)
+			return ret;
+		st->receipts->initial_value(st->receipts, 1);
+		ret = st->receipts->open(st->receipts, NULL, &key,
+		    DB_CREATE | DB_THREAD);
+		if (ret == 0)
+			return 0;
 		st->receipts->close(st->receipts, 0);
 		st->receipts = NULL;
+		if (ret != DB_KEYEXIST && !mh_store_retryable(ret))
+			break;
 	}
 	return ret;
 }

@@ -1,0 +1,124 @@
+#!/usr/bin/env perl
+# A signed Mandrill batch through lighttpd: acknowledged, stored with its
+# indexes, the open pushed over /ws; a retried batch stores and pushes
+# nothing; the read API's filters, cursors and message view.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/../lib";
+use Stack;
+use Test::More;
+
+my $key = 'k3y-for-tests';
+my $s = Stack->new(env => { MANDRILL_WEBHOOK_KEY => "old-key,$key" });
+
+for my $m (qw(GET HEAD)) {
+	my $r = $s->{http}->request($m, $s->url('/webhooks/mandrill'));
+	is($r->{status}, 200, "$m /webhooks/mandrill answers 200 without a key");
+}
+
+my @types = qw(send delivered deferral hard_bounce soft_bounce open click
+    spam unsub reject);
+my @batch = map {
+	Stack::event(type => $types[$_], id => 'msg-a', ts => 1700000000 + $_)
+} 0 .. $#types;
+push @batch, { type => 'blacklist', action => 'add', ts => 1700000100,
+    reject => { email => 'gone@example.com', reason => 'hard-bounce' } };
+push @batch, { event => 'inbound', ts => 1700000200, msg => {
+    email => 'in@example.com', subject => 'Re: invoice',
+    from_email => 'alice@example.com',
+    headers => { 'Message-Id' => '<r1@example.com>' } } };
+
+my $ws = $s->ws_client(types => 'open', count => 1);
+my $all = $s->ws_client(types => 'all', count => scalar @batch);
+my $r = $s->post_mandrill(\@batch, key => $key);
+is($r->{status}, 200, 'signed batch accepted') or diag $r->{content};
+is($r->{json}{accepted}, scalar @batch, 'accepted counts every event');
+like($r->{json}{receipt}, qr/^\d+$/, 'a receipt id');
+like($r->{headers}{'content-type'}, qr{^application/json}, 'JSON answer');
+
+is($ws->wait, 0, 'the open arrived on /ws');
+my ($pushed) = $ws->events;
+is($pushed->{type}, 'open', 'pushed event is the open');
+is($pushed->{email}, 'alice@example.com', 'with its recipient');
+is($pushed->{subject}, 'Your invoice', 'and subject');
+ok($pushed->{seq} > 0, 'and its seq');
+is($all->wait, 0, 'a types=all subscriber got every event');
+is(scalar($all->events), scalar @batch, 'one frame per event');
+
+my @stored = $s->wait_events(scalar @batch);
+is(scalar @stored, scalar @batch, 'every event is stored');
+is_deeply([map { $_->{type} } @stored], [@types, 'sync', 'inbound'],
+    'types normalised, in batch order');
+is_deeply([map { $_->{seq} } @stored], [1 .. @batch], 'seq 1..N');
+is($stored[0]{receipt}, $r->{json}{receipt}, 'events link to their receipt');
+is($stored[-2]{email}, 'gone@example.com', 'sync event recipient');
+is($stored[-1]{message_id}, '<r1@example.com>', 'inbound Message-Id');
+
+# A provider retries the same batch: counted, not stored, not pushed.
+my $ws2 = $s->ws_client(types => 'open', count => 1);
+$r = $s->post_mandrill(\@batch, key => $key);
+is($r->{status}, 200, 'retried batch acknowledged');
+my $r2 = $s->post_mandrill([Stack::event(id => 'msg-b', ts => 1700000999,
+    email => 'bob@example.com')], key => $key);
+is($r2->{status}, 200, 'a new open after it');
+is($ws2->wait, 0, 'the subscriber got one frame');
+my ($next) = $ws2->events;
+is($next->{message_id}, 'msg-b', 'the first open pushed after the retry '
+    . 'is the new one: the retry pushed nothing');
+my @now = $s->wait_events(@batch + 1);
+is(scalar @now, @batch + 1, 'the retry stored nothing');
+
+# The read API.
+my ($st, $page) = $s->get_json('/api/events?limit=3');
+is($st, 200, '/api/events');
+is_deeply([map { $_->{seq} } @{ $page->{events} }], [13, 12, 11],
+    'newest first, limit');
+ok($page->{more}, 'more pages');
+is($page->{next_before}, 11, 'next cursor');
+($st, $page) = $s->get_json("/api/events?limit=3&before=$page->{next_before}");
+is_deeply([map { $_->{seq} } @{ $page->{events} }], [10, 9, 8], 'before=11');
+($st, $page) = $s->get_json('/api/events?after=10&limit=2');
+is_deeply([map { $_->{seq} } @{ $page->{events} }], [11, 12],
+    'after=10 oldest first');
+is($page->{next_after}, 12, 'after cursor');
+($st, $page) = $s->get_json('/api/events?type=open');
+is_deeply([map { $_->{message_id} } @{ $page->{events} }],
+    ['msg-b', 'msg-a'], 'type filter');
+($st, $page) = $s->get_json('/api/events?email=BOB%40example.com');
+is(scalar @{ $page->{events} }, 1, 'email filter, case-insensitive');
+($st, $page) = $s->get_json('/api/events?message_id=msg-a&type=click');
+is(scalar @{ $page->{events} }, 1, 'message_id and type filters combine');
+is($page->{events}[0]{url}, 'https://example.com/', 'click keeps its url');
+($st, $page) = $s->get_json('/api/events?limit=0');
+is($st, 400, 'limit=0 is a 400');
+is($page->{error}, 'bad_parameter', 'with an error code');
+($st) = $s->get_json('/api/events?limit=501');
+is($st, 400, 'limit over 500 is a 400');
+($st) = $s->get_json('/api/events?before=abc');
+is($st, 400, 'non-numeric cursor is a 400');
+($st) = $s->get_json('/api/events?type=teleport');
+is($st, 400, 'unknown type is a 400');
+($st) = $s->get_json('/api/events?before=3&after=1');
+is($st, 400, 'before with after is a 400');
+
+my ($ms, $msg) = $s->get_json('/api/messages/msg-a');
+is($ms, 200, '/api/messages/{id}');
+is($msg->{opens}, 1, 'open count');
+is($msg->{clicks}, 1, 'click count');
+is($msg->{email}, 'alice@example.com', 'recipient');
+is(scalar @{ $msg->{timeline} }, 10, 'timeline holds its ten events');
+is($msg->{state}, 'reject', 'latest state is the latest delivery event');
+($ms, $msg) = $s->get_json('/api/messages/nope');
+is($ms, 404, 'unknown message is a 404');
+is($msg->{error}, 'not_found', 'as JSON');
+
+my ($hs, $health) = $s->get_json('/api/health');
+is($hs, 200, '/api/health');
+is($health->{last_seq}, 13, 'health tells the last seq');
+is($health->{relay}, 'up', 'and the relay status');
+($hs, $health) = $s->get_json('/api/nothing');
+is($hs, 404, 'unknown route is a 404');
+is($health->{error}, 'not_found', 'as JSON');
+
+done_testing;

@@ -1,0 +1,285 @@
+# A real mailhooks stack for one test: lighttpd + mailhooks.fcgi + relay,
+# started through lighttpd/run.sh (as `make run` does) on free loopback
+# ports in its own temporary MAILHOOKS_HOME, in its own process group.
+package Stack;
+
+use strict;
+use warnings;
+use Cwd qw(abs_path);
+use Digest::SHA qw(hmac_sha1_base64);
+use File::Basename qw(dirname);
+use File::Temp qw(tempdir);
+use HTTP::Tiny;
+use IO::Socket::INET;
+use JSON::PP;
+use POSIX qw(setsid WNOHANG);
+use Time::HiRes qw(sleep time);
+
+our $ROOT = abs_path(dirname(__FILE__) . '/../..');
+our $JSON = JSON::PP->new->canonical;
+
+sub free_port {
+	my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1',
+	    LocalPort => 0, Proto => 'tcp') or die "no free port: $!";
+	my $port = $s->sockport;
+	close $s;
+	return $port;
+}
+
+# Stack->new(env => { MANDRILL_WEBHOOK_KEY => ... }, home => DIR)
+sub new {
+	my ($class, %opt) = @_;
+	my $self = bless {
+		home => $opt{home} // tempdir('mailhooks-test-XXXXXX',
+		    TMPDIR => 1, CLEANUP => 1),
+		env => $opt{env} // {},
+		http => HTTP::Tiny->new(timeout => 60, keep_alive => 0),
+	}, $class;
+	$self->start;
+	return $self;
+}
+
+sub home { $_[0]{home} }
+sub port { $_[0]{port} }
+sub url { my ($self, $path) = @_; "http://127.0.0.1:$self->{port}$path" }
+
+sub start {
+	my ($self) = @_;
+	$self->{port} = free_port();
+	$self->{relay_port} = free_port();
+	my $pid = fork // die "fork: $!";
+	if ($pid == 0) {
+		setsid();
+		delete @ENV{qw(MANDRILL_WEBHOOK_KEY MANDRILL_WEBHOOK_URL
+		    MAILHOOKS_MAX_BODY)};
+		$ENV{PORT} = $self->{port};
+		$ENV{MAILHOOKS_HOME} = $self->{home};
+		$ENV{MAILHOOKS_RELAY_PORT} = $self->{relay_port};
+		$ENV{$_} = $self->{env}{$_} for keys %{ $self->{env} };
+		open STDOUT, '>>', "$self->{home}/run.log" or die;
+		open STDERR, '>&', \*STDOUT or die;
+		exec 'sh', "$ROOT/lighttpd/run.sh" or die "exec: $!";
+	}
+	$self->{pid} = $pid;
+	my $deadline = time + 20;
+	while (time < $deadline) {
+		my ($status, $health) = $self->get_json('/api/health');
+		return 1 if $status == 200 && $health->{relay} eq 'up';
+		sleep 0.1;
+	}
+	die "stack did not come up:\n" . $self->log;
+}
+
+sub log {
+	my ($self) = @_;
+	open my $fh, '<', "$self->{home}/run.log" or return '';
+	local $/;
+	return <$fh>;
+}
+
+# Live (not zombie) processes in the stack's process group.
+sub processes {
+	my ($self) = @_;
+	my @left;
+	for my $stat (glob '/proc/[0-9]*/stat') {
+		open my $fh, '<', $stat or next;
+		my $line = <$fh> // next;
+		my ($pid, $comm, $state, $ppid, $pgrp) =
+		    $line =~ /^(\d+) \((.*)\) (\S) (\d+) (\d+)/ or next;
+		push @left, "$pid $comm" if $pgrp == $self->{pid} && $state ne 'Z';
+	}
+	return @left;
+}
+
+sub pids_named {
+	my ($self, $name) = @_;
+	return map { /^(\d+) / ? $1 : () } grep { /\Q$name\E/ } $self->processes;
+}
+
+sub stop {
+	my ($self) = @_;
+	my $pid = delete $self->{pid} or return;
+	kill 'TERM', $pid;
+	my $deadline = time + 15;
+	while (time < $deadline) {
+		return $? if waitpid($pid, WNOHANG) == $pid;
+		sleep 0.05;
+	}
+	kill 'KILL', -$pid;
+	waitpid($pid, 0);
+	return -1;
+}
+
+sub DESTROY {
+	my ($self) = @_;
+	return unless $self->{pid};
+	my $pgid = $self->{pid};
+	$self->stop;
+	kill 'KILL', -$pgid;
+}
+
+sub get {
+	my ($self, $path, %h) = @_;
+	return $self->{http}->get($self->url($path), { headers => \%h });
+}
+
+sub get_json {
+	my ($self, $path) = @_;
+	my $r = $self->get($path);
+	my $body = eval { decode_json($r->{content}) };
+	return ($r->{status}, $body, $r);
+}
+
+sub sign {
+	my ($key, $url, %fields) = @_;
+	my $text = $url . join '', map { $_ . $fields{$_} } sort keys %fields;
+	my $sig = hmac_sha1_base64($text, $key);
+	$sig .= '=' while length($sig) % 4;
+	return $sig;
+}
+
+sub form_encode {
+	my ($s) = @_;
+	$s =~ s/([^A-Za-z0-9\-._~ ])/sprintf('%%%02X', ord $1)/ge;
+	$s =~ tr/ /+/;
+	return $s;
+}
+
+# POSTs a mandrill_events value (a JSON text or a Perl array). Options:
+# key (sign with it), url (sign for it), signature, content_type, body.
+sub post_mandrill {
+	my ($self, $events, %o) = @_;
+	my $value = ref $events ? $JSON->encode($events) : $events;
+	my $body = $o{body} // 'mandrill_events=' . form_encode($value);
+	my %h = ('Content-Type' => $o{content_type} //
+	    'application/x-www-form-urlencoded');
+	my $path = $o{path} // '/webhooks/mandrill';
+	if (defined $o{key}) {
+		$h{'X-Mandrill-Signature'} = sign($o{key},
+		    $o{url} // $self->url($path), mandrill_events => $value);
+	}
+	$h{'X-Mandrill-Signature'} = $o{signature} if defined $o{signature};
+	my $r = $self->{http}->request('POST', $self->url($path),
+	    { headers => \%h, content => $body });
+	$r->{json} = eval { decode_json($r->{content}) };
+	return $r;
+}
+
+# All events, oldest first, through the API's after= cursor.
+sub all_events {
+	my ($self, $query) = @_;
+	my ($after, @all) = (0);
+	while (1) {
+		my ($s, $page) = $self->get_json("/api/events?limit=500&after=$after"
+		    . ($query ? "&$query" : ''));
+		die "events: HTTP $s" unless $s == 200;
+		push @all, @{ $page->{events} };
+		$after = $page->{next_after};
+		last unless $page->{more};
+	}
+	return @all;
+}
+
+# Waits until the API shows at least n events (the drain runs right after
+# the answer, so this is quick); returns them.
+sub wait_events {
+	my ($self, $n, $query) = @_;
+	my $deadline = time + 10;
+	my @ev;
+	while (time < $deadline) {
+		@ev = $self->all_events($query);
+		return @ev if @ev >= $n;
+		sleep 0.05;
+	}
+	return @ev;
+}
+
+# Starts mailhooks-ws subscribed through the web server; returns a handle
+# whose ->lines reads what it printed and ->wait waits for it to exit.
+sub ws_client {
+	my ($self, %o) = @_;
+	my $types = $o{types} // 'open';
+	my $n = $o{count} // 1;
+	my $t = $o{timeout} // 10;
+	my $out = "$self->{home}/ws-" . ++$self->{wsn};
+	my $pid = fork // die;
+	if ($pid == 0) {
+		open STDOUT, '>', "$out.out" or die;
+		open STDERR, '>', "$out.err" or die;
+		exec "$ROOT/ws-relay/mailhooks-ws", '-n', $n, '-t', $t,
+		    "ws://127.0.0.1:$self->{port}/ws?types=$types" or die;
+	}
+	my $c = bless { pid => $pid, out => $out }, 'Stack::WS';
+	$c->wait_connected unless $o{no_wait};
+	return $c;
+}
+
+sub event {
+	my (%o) = @_;
+	my $type = $o{type} // 'open';
+	return {
+		event => $type,
+		ts => $o{ts} // 1700000000,
+		_id => $o{id} // 'msg-1',
+		msg => {
+			_id => $o{id} // 'msg-1',
+			email => $o{email} // 'alice@example.com',
+			subject => $o{subject} // 'Your invoice',
+			ts => 1699990000,
+			tags => [], metadata => {}, state => 'sent',
+		},
+		ip => '203.0.113.9',
+		location => $o{location},
+		user_agent => undef,
+		($type eq 'click' ? (url => $o{url} // 'https://example.com/') : ()),
+	};
+}
+
+package Stack::WS;
+
+use Time::HiRes qw(sleep time);
+use POSIX qw(WNOHANG);
+
+sub wait_connected {
+	my ($self) = @_;
+	my $deadline = time + 10;
+	while (time < $deadline) {
+		if (open my $fh, '<', "$self->{out}.err") {
+			local $/;
+			my $err = <$fh> // '';
+			return 1 if $err =~ /^connected$/m;
+			die "ws client failed: $err" if $err =~ /failed|closed/;
+		}
+		sleep 0.02;
+	}
+	die 'ws client did not connect';
+}
+
+sub wait {
+	my ($self) = @_;
+	return $self->{status} if exists $self->{status};
+	waitpid($self->{pid}, 0);
+	$self->{status} = $? >> 8;
+	return $self->{status};
+}
+
+sub lines {
+	my ($self) = @_;
+	open my $fh, '<', "$self->{out}.out" or return ();
+	chomp(my @l = <$fh>);
+	return @l;
+}
+
+sub events {
+	my ($self) = @_;
+	return map { JSON::PP::decode_json($_) } $self->lines;
+}
+
+sub DESTROY {
+	my ($self) = @_;
+	return if exists $self->{status};
+	kill 'TERM', $self->{pid};
+	waitpid($self->{pid}, 0);
+}
+
+1;
