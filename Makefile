@@ -50,6 +50,11 @@ DEB_PKGS = pkg-config libfcgi-dev libjson-c-dev libdb-dev libwebsockets-dev \
            libssl-dev lighttpd db5.3-util chromium perl
 SUDO = $$( [ "$$(id -u)" = 0 ] || echo sudo )
 
+TEST_TOOLS = tests/lib/inbox-put
+
+tests/lib/inbox-put: tests/lib/inbox-put.c $(DB_SRC) db/store.h db/store-private.h
+	$(CC) $(CFLAGS) $(SAN) $(PKG_CFLAGS) -o $@ $< $(DB_SRC) $(LDLIBS_FCGI)
+
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
 	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | \
@@ -72,10 +77,10 @@ run: deps
 	@sh lighttpd/run.sh
 
 test: deps
-	$(MAKE) all $(UNIT_TESTS) tests/browser/node_modules
+	$(MAKE) all $(UNIT_TESTS) $(TEST_TOOLS) tests/browser/node_modules
 	prove -j2 --exec '' tests/unit/*.t tests/integration/*.t tests/browser/*.t
 
 clean:
-	rm -f $(BIN_FCGI) $(BIN_RELAY) $(BIN_WS) $(UNIT_TESTS)
+	rm -f $(BIN_FCGI) $(BIN_RELAY) $(BIN_WS) $(UNIT_TESTS) $(TEST_TOOLS)
 
 .PHONY: all deps run test clean

@@ -3,6 +3,7 @@
  * UTF-8, trailing garbage, NUL bytes and deep nesting are refused here, once,
  * for every caller.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
@@ -21,7 +22,12 @@ mh_json_parse(const char *text, size_t len, char *detail, size_t detail_len)
 	struct json_tokener *tok;
 	struct json_object *obj;
 	enum json_tokener_error err;
+	size_t end;
 
+	if (len > INT_MAX) {
+		snprintf(detail, detail_len, "JSON is too large");
+		return NULL;
+	}
 	if (memchr(text, '\0', len) != NULL) {
 		snprintf(detail, detail_len, "JSON holds a NUL byte");
 		return NULL;
@@ -34,24 +40,24 @@ mh_json_parse(const char *text, size_t len, char *detail, size_t detail_len)
 	    JSON_TOKENER_VALIDATE_UTF8);
 	obj = json_tokener_parse_ex(tok, text, (int)len);
 	err = json_tokener_get_error(tok);
+	end = json_tokener_get_parse_end(tok);
 	if (obj == NULL && err == json_tokener_continue) {
 		/* A bare number at the end of input is complete only once the
 		 * tokener is told there is no more. */
 		obj = json_tokener_parse_ex(tok, "", 1);
 		err = json_tokener_get_error(tok);
-		if (obj == NULL && err == json_tokener_continue) {
-			snprintf(detail, detail_len, "JSON is truncated");
+		end = len;
+		if (obj == NULL) {
+			snprintf(detail, detail_len, "JSON is truncated: it ends "
+			    "inside a value at byte %zu", len);
 			json_tokener_free(tok);
 			return NULL;
 		}
 	}
 	if (obj == NULL) {
 		snprintf(detail, detail_len, "invalid JSON at byte %zu: %s",
-		    json_tokener_get_parse_end(tok),
-		    json_tokener_error_desc(err));
-	} else if (json_tokener_get_parse_end(tok) < len) {
-		size_t end = json_tokener_get_parse_end(tok);
-
+		    end, json_tokener_error_desc(err));
+	} else if (end < len) {
 		while (end < len && strchr(" \t\r\n", text[end]) != NULL)
 			end++;
 		if (end < len) {

@@ -60,7 +60,7 @@ sub start {
 		open STDERR, '>&', \*STDOUT or die;
 		exec 'sh', "$ROOT/lighttpd/run.sh" or die "exec: $!";
 	}
-	$self->{pid} = $pid;
+	$self->{pid} = $self->{pgid} = $pid;
 	my $deadline = time + 20;
 	while (time < $deadline) {
 		my ($status, $health) = $self->get_json('/api/health');
@@ -86,7 +86,7 @@ sub processes {
 		my $line = <$fh> // next;
 		my ($pid, $comm, $state, $ppid, $pgrp) =
 		    $line =~ /^(\d+) \((.*)\) (\S) (\d+) (\d+)/ or next;
-		push @left, "$pid $comm" if $pgrp == $self->{pid} && $state ne 'Z';
+		push @left, "$pid $comm" if $pgrp == $self->{pgid} && $state ne 'Z';
 	}
 	return @left;
 }
@@ -113,9 +113,8 @@ sub stop {
 sub DESTROY {
 	my ($self) = @_;
 	return unless $self->{pid};
-	my $pgid = $self->{pid};
 	$self->stop;
-	kill 'KILL', -$pgid;
+	kill 'KILL', -$self->{pgid};
 }
 
 sub get {
