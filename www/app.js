@@ -8,6 +8,7 @@
   const HISTORY = 50;
   const MAX_ROWS = 500;
   const MAX_OPENS = 100;
+  const MAX_TOASTS = 3;
 
   const state = {
     lastSeq: 0,          // highest seq shown: the catch-up cursor
@@ -118,6 +119,7 @@
   function toast(ev) {
     const t = el('div', 'toast', (ev.email || 'someone') + ' opened \u201c' + (ev.subject || '(no subject)') + '\u201d');
     $('toasts').append(t);
+    while ($('toasts').children.length > MAX_TOASTS) $('toasts').firstElementChild.remove();
     setTimeout(() => t.remove(), 6000);
   }
 

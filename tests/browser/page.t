@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+// The notifications page in Debian's Chromium against a real stack: history
+// on load, a live open within moments of its webhook, hostile subjects shown
+// as text, and no gap or duplicate across a relay restart.
+'use strict';
+
+const path = require('path');
+const { chromium } = require('playwright-core');
+const { Stack, event, Tap, sleep, CHROMIUM_ARGS } = require('./stack');
+
+async function main(t) {
+  const stack = new Stack({ MANDRILL_WEBHOOK_KEY: 'browser-test-key' });
+  let browser;
+  try {
+    await stack.start();
+    const now = Math.floor(Date.now() / 1000);
+    let r = await stack.postMandrill([
+      event({ type: 'send', id: 'hist-1', email: 'hist@example.com', subject: 'Welcome aboard', ts: now - 600 }),
+      event({ type: 'open', id: 'hist-1', email: 'hist@example.com', subject: 'Welcome aboard', ts: now - 300,
+        location: { city: 'Lisbon', country: 'Portugal' } }),
+    ]);
+    t.is(r.status, 200, 'history batch accepted');
+
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    const page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
+    // Uncaught exceptions only: a refused WebSocket while the relay is down
+    // is logged to the console by the browser itself, as it should be.
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    page.on('console', (m) => { if (m.type() === 'error') t.note('console: ' + m.text()); });
+    const resp = await page.goto(stack.url('/'));
+    t.ok(/script-src 'self'/.test(resp.headers()['content-security-policy'] || ''),
+      'the page is sent with a CSP that forbids inline script');
+
+    await page.waitForSelector('#opens li', { timeout: 5000 });
+    t.ok((await page.textContent('#opens')).includes('hist@example.com'), 'history open shown on load');
+    t.is(await page.locator('#events-body tr').count(), 2, 'history events in the table');
+    await page.waitForSelector('#status[data-state="live"]', { timeout: 5000 });
+    t.ok(true, 'connection indicator says live');
+
+    // A live open.
+    const sent = Date.now();
+    r = await stack.postMandrill([event({ id: 'live-1', email: 'bob@example.com', subject: 'Your invoice #42' })]);
+    t.is(r.status, 200, 'live open accepted');
+    await page.waitForSelector('#opens li:has-text("bob@example.com")', { timeout: 5000 });
+    t.note(`live open shown ${Date.now() - sent} ms after its webhook was sent`);
+    const first = await page.textContent('#opens li');
+    t.ok(first.includes('bob@example.com') && first.includes('Your invoice #42'), 'newest open first, with its subject');
+    t.ok((await page.textContent('#toasts')).includes('bob@example.com'), 'a notification pops up');
+
+    // A hostile subject is text.
+    const evil = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>';
+    await stack.postMandrill([event({ id: 'evil-1', email: 'mallory@example.com', subject: evil })]);
+    await page.waitForSelector('#opens li:has-text("mallory@example.com")', { timeout: 5000 });
+    t.ok((await page.textContent('#opens li')).includes(evil), 'the markup in a subject shows as text');
+    t.is(await page.locator('#opens img, #events img, #toasts img, #opens script').count(), 0, 'and creates no element');
+    await sleep(200);
+    t.is(await page.evaluate(() => window.__pwned), undefined, 'and runs nothing');
+
+    // The relay dies; events posted meanwhile appear once, in order.
+    const [relay] = stack.relayPids();
+    t.ok(relay > 0, 'relay found');
+    process.kill(relay, 'SIGKILL');
+    for (let i = 1; i <= 3; i++) {
+      r = await stack.postMandrill([event({ id: `gap-${i}`, email: `gap${i}@example.com`, subject: `Gap ${i}` })]);
+    }
+    t.is(r.status, 200, 'webhooks accepted while the relay is down');
+    await page.waitForSelector('#opens li:has-text("gap3@example.com")', { timeout: 15000 });
+    await page.waitForSelector('#status[data-state="live"]', { timeout: 15000 });
+    await sleep(300);
+    const seqs = await page.$$eval('#events-body tr', (rows) => rows.map((x) => Number(x.dataset.seq)));
+    const sorted = [...seqs].sort((a, b) => b - a);
+    t.ok(JSON.stringify(seqs) === JSON.stringify(sorted), 'rows in seq order after catching up', seqs);
+    t.is(new Set(seqs).size, seqs.length, 'no duplicate row');
+    t.is(seqs.length, 7, 'every stored event shown once');
+    const gaps = await page.$$eval('#opens li', (li) => li.map((x) => x.textContent).filter((s) => s.includes('gap')));
+    t.is(gaps.length, 3, 'each open sent while the relay was down shows once');
+
+    const shot = path.join(stack.home, 'page.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    t.note('screenshot: ' + shot);
+    await page.setViewportSize({ width: 390, height: 800 });
+    t.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1), 'fits a phone-width screen');
+    t.ok(errors.length === 0, 'no uncaught script error', errors.join('\n'));
+  } finally {
+    if (browser) await browser.close();
+    await stack.stop();
+    if (process.env.MAILHOOKS_KEEP) t.note('kept ' + stack.home); else stack.cleanup();
+  }
+}
+
+const t = new Tap();
+main(t).catch((e) => t.bail(e)).finally(() => t.done());

@@ -1,0 +1,122 @@
+// A real mailhooks stack for a browser test: lighttpd/run.sh on free
+// loopback ports with a temporary MAILHOOKS_HOME, in its own process group.
+'use strict';
+
+const { spawn } = require('child_process');
+const crypto = require('crypto');
+const fs = require('fs');
+const net = require('net');
+const os = require('os');
+const path = require('path');
+
+const ROOT = path.resolve(__dirname, '../..');
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+class Stack {
+  constructor(env = {}) {
+    this.env = env;
+    this.home = fs.mkdtempSync(path.join(os.tmpdir(), 'mailhooks-browser-'));
+  }
+
+  url(p) { return `http://127.0.0.1:${this.port}${p}`; }
+
+  async start() {
+    this.port = await freePort();
+    this.relayPort = await freePort();
+    const env = { ...process.env, PORT: String(this.port), MAILHOOKS_HOME: this.home,
+      MAILHOOKS_RELAY_PORT: String(this.relayPort), ...this.env };
+    delete env.MANDRILL_WEBHOOK_URL;
+    if (!this.env.MANDRILL_WEBHOOK_KEY) delete env.MANDRILL_WEBHOOK_KEY;
+    const log = fs.openSync(path.join(this.home, 'run.log'), 'a');
+    this.proc = spawn('sh', [path.join(ROOT, 'lighttpd/run.sh')],
+      { env, detached: true, stdio: ['ignore', log, log] });
+    for (let i = 0; i < 200; i++) {
+      try {
+        const h = await (await fetch(this.url('/api/health'))).json();
+        if (h.relay === 'up') return;
+      } catch (e) { /* not up yet */ }
+      await sleep(100);
+    }
+    throw new Error('stack did not start: ' + fs.readFileSync(path.join(this.home, 'run.log'), 'utf8'));
+  }
+
+  relayPids() {
+    const pids = [];
+    for (const d of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(d)) continue;
+      try {
+        const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+        const m = /^(\d+) \((.*)\) (\S) \d+ (\d+)/.exec(stat);
+        if (m && m[2] === 'mailhooks-relay' && m[3] !== 'Z' && Number(m[4]) === this.proc.pid) pids.push(Number(m[1]));
+      } catch (e) { /* gone */ }
+    }
+    return pids;
+  }
+
+  async stop() {
+    if (!this.proc) return;
+    const done = new Promise((r) => this.proc.once('exit', r));
+    try { process.kill(this.proc.pid, 'SIGTERM'); } catch (e) { /* gone */ }
+    await Promise.race([done, sleep(10000)]);
+    try { process.kill(-this.proc.pid, 'SIGKILL'); } catch (e) { /* all gone */ }
+    this.proc = null;
+  }
+
+  cleanup() { fs.rmSync(this.home, { recursive: true, force: true }); }
+
+  // POSTs a batch of Mandrill events, signed when a key is configured.
+  async postMandrill(events) {
+    const value = JSON.stringify(events);
+    const headers = { 'Content-Type': 'application/x-www-form-urlencoded' };
+    const key = this.env.MANDRILL_WEBHOOK_KEY;
+    if (key) {
+      headers['X-Mandrill-Signature'] = crypto.createHmac('sha1', key)
+        .update(this.url('/webhooks/mandrill') + 'mandrill_events' + value).digest('base64');
+    }
+    const r = await fetch(this.url('/webhooks/mandrill'), { method: 'POST', headers,
+      body: new URLSearchParams({ mandrill_events: value }).toString() });
+    return { status: r.status, body: await r.json() };
+  }
+}
+
+function event({ type = 'open', id = 'msg-1', email = 'alice@example.com',
+  subject = 'Your invoice', ts = Math.floor(Date.now() / 1000), location = null } = {}) {
+  return { event: type, ts, _id: id, msg: { _id: id, email, subject, ts: ts - 60, tags: [], metadata: {} },
+    ip: '203.0.113.7', location, user_agent: 'Mozilla/5.0',
+    user_agent_parsed: { ua_family: 'Thunderbird', os_family: 'Linux' } };
+}
+
+// TAP output without a framework.
+class Tap {
+  constructor() { this.n = 0; this.failed = 0; }
+  ok(cond, name, diag) {
+    this.n++;
+    console.log(`${cond ? 'ok' : 'not ok'} ${this.n} - ${name}`);
+    if (!cond) {
+      this.failed++;
+      if (diag !== undefined) console.log('# ' + String(diag).split('\n').join('\n# '));
+    }
+    return cond;
+  }
+  is(got, want, name) { return this.ok(got === want, name, `got: ${JSON.stringify(got)}\nwant: ${JSON.stringify(want)}`); }
+  note(s) { console.log('# ' + s); }
+  done() { console.log(`1..${this.n}`); process.exitCode = this.failed ? 1 : 0; }
+  bail(e) { console.log(`not ok ${++this.n} - ${e && e.stack ? e.stack.split('\n')[0] : e}`); this.failed++; }
+}
+
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+
+module.exports = { Stack, event, Tap, sleep, CHROMIUM_ARGS };
