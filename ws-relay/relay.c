@@ -42,17 +42,21 @@ struct mh_msg {
 
 /* The relay's state; one per process, reached through the protocol's
  * per-vhost user pointer. */
+struct mh_client {
+	struct lws *wsi;
+	struct mh_client *prev, *next_client;
+	uint64_t next;		/* ring index of the next event to consider */
+	unsigned types;		/* bit set of subscribed types */
+	int dropping;		/* being closed for falling behind */
+};
+
 struct mh_relay {
 	struct mh_msg ring[MH_RING];
 	uint64_t head;		/* index the next event gets */
+	uint64_t swept;		/* head at the last look for laggards */
 	struct lws_context *ctx;
 	const struct lws_protocols *ws_protocol;
-	unsigned long clients;
-};
-
-struct mh_client {
-	uint64_t next;		/* ring index of the next event to consider */
-	unsigned types;		/* bit set of subscribed types */
+	struct mh_client *clients;
 };
 
 static volatile sig_atomic_t mh_stopping;
@@ -140,6 +144,34 @@ mh_ring_push(struct mh_relay *relay, const char *data, size_t len)
 	relay->head++;
 }
 
+/*
+ * A client that stops reading never becomes writable again, so the write
+ * path alone would never notice it fell out of the ring: look for such
+ * clients every so often and close them.
+ */
+static void
+mh_sweep_laggards(struct mh_relay *relay)
+{
+	if (relay->head - relay->swept < MH_RING / 16)
+		return;
+	relay->swept = relay->head;
+	for (struct mh_client *c = relay->clients; c != NULL; c = c->next_client) {
+		if (c->dropping || c->next + MH_RING >= relay->head)
+			continue;
+		lwsl_warn("relay: client fell %llu events behind; closing\n",
+		    (unsigned long long)(relay->head - c->next));
+		c->dropping = 1;
+		/* It is not reading: neither a close frame nor what the
+		 * kernel still queues for it would get through. Reset the
+		 * connection on close, dropping the queue with it. */
+		setsockopt(lws_get_socket_fd(c->wsi), SOL_SOCKET, SO_LINGER,
+		    &(struct linger){ .l_onoff = 1, .l_linger = 0 },
+		    sizeof(struct linger));
+		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK,
+		    LWS_TO_KILL_ASYNC);
+	}
+}
+
 static void
 mh_read_datagrams(struct mh_relay *relay, int fd)
 {
@@ -152,9 +184,11 @@ mh_read_datagrams(struct mh_relay *relay, int fd)
 		mh_ring_push(relay, buf, (size_t)n);
 		got = 1;
 	}
-	if (got)
+	if (got) {
+		mh_sweep_laggards(relay);
 		lws_callback_on_writable_all_protocol(relay->ctx,
 		    relay->ws_protocol);
+	}
 }
 
 static int
@@ -177,6 +211,8 @@ mh_client_write(struct mh_relay *relay, struct lws *wsi, struct mh_client *c)
 {
 	uint64_t oldest = relay->head > MH_RING ? relay->head - MH_RING : 0;
 
+	if (c->dropping)
+		return -1;
 	if (c->next < oldest) {
 		lwsl_warn("relay: client fell %llu events behind; closing\n",
 		    (unsigned long long)(relay->head - c->next));
@@ -214,12 +250,22 @@ mh_cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		/* An unknown type name is refused at the handshake. */
 		return mh_client_types(wsi) == 0 ? -1 : 0;
 	case LWS_CALLBACK_ESTABLISHED:
+		c->wsi = wsi;
 		c->types = mh_client_types(wsi);
 		c->next = relay->head;
-		relay->clients++;
+		c->prev = NULL;
+		c->next_client = relay->clients;
+		if (relay->clients != NULL)
+			relay->clients->prev = c;
+		relay->clients = c;
 		break;
 	case LWS_CALLBACK_CLOSED:
-		relay->clients--;
+		if (c->prev != NULL)
+			c->prev->next_client = c->next_client;
+		else if (relay->clients == c)
+			relay->clients = c->next_client;
+		if (c->next_client != NULL)
+			c->next_client->prev = c->prev;
 		break;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		return mh_client_write(relay, wsi, c);
