@@ -74,6 +74,53 @@ mh_page_emit(void *ctx, uint64_t seq, const char *json, size_t len)
 	return pg->buf.failed ? -1 : 0;
 }
 
+/* A message's events, to be told in the order they happened. */
+struct mh_timeline {
+	struct mh_moment {
+		int64_t ts;
+		uint64_t seq;
+		char *json;
+	} *v;
+	size_t n;
+	int failed;
+};
+
+static int
+mh_timeline_emit(void *ctx, uint64_t seq, const char *json, size_t len)
+{
+	struct mh_timeline *tl = ctx;
+	struct json_object *o, *ts;
+	struct mh_moment *nv;
+
+	if ((nv = mh_realloc(tl->v, (tl->n + 1) * sizeof(*nv))) == NULL ||
+	    (nv[tl->n].json = mh_strndup(json, len)) == NULL) {
+		if (nv != NULL)
+			tl->v = nv;
+		tl->failed = 1;
+		return -1;
+	}
+	tl->v = nv;
+	nv[tl->n].seq = seq;
+	nv[tl->n].ts = 0;
+	if ((o = json_tokener_parse(json)) != NULL) {
+		if (json_object_object_get_ex(o, "ts", &ts))
+			nv[tl->n].ts = json_object_get_int64(ts);
+		json_object_put(o);
+	}
+	tl->n++;
+	return 0;
+}
+
+static int
+mh_moment_cmp(const void *a, const void *b)
+{
+	const struct mh_moment *x = a, *y = b;
+
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
 /* Parses a decimal unsigned 64-bit value, all of the string. */
 static int
 mh_parse_u64(const char *s, uint64_t *out)
@@ -209,6 +256,7 @@ mh_api_message(struct mh_app *app, struct mh_request *r, const char *id)
 {
 	struct mh_query q = { .message_id = id, .has_after = 1,
 	    .limit = MH_API_LIMIT_MAX };
+	struct mh_timeline tl = { 0 };
 	struct mh_page pg = { 0 };
 	enum mh_store_err err = MH_STORE_NOTFOUND;
 	char *summary = NULL;
@@ -233,6 +281,14 @@ mh_api_message(struct mh_app *app, struct mh_request *r, const char *id)
 		mh_respond_store_error(app, r, err);
 		return;
 	}
+	err = mh_store_query(app->store, &q, mh_timeline_emit, &tl, &more);
+	if (err != MH_STORE_OK && !tl.failed) {
+		mh_respond_store_error(app, r, err);
+		goto out;
+	}
+	/* Events arrive in any order (a late send, an early open): the
+	 * timeline tells them by when they happened. */
+	qsort(tl.v, tl.n, sizeof(*tl.v), mh_moment_cmp);
 	/* The summary is a JSON object: open it up and add the timeline. */
 	slen = strlen(summary);
 	while (slen > 0 && summary[slen - 1] != '}')
@@ -243,18 +299,19 @@ mh_api_message(struct mh_app *app, struct mh_request *r, const char *id)
 	}
 	mh_buf_add(&pg.buf, summary, slen - 1);
 	mh_buf_str(&pg.buf, ",\"timeline\":[");
-	err = mh_store_query(app->store, &q, mh_page_emit, &pg, &more);
-	if (err != MH_STORE_OK) {
-		mh_respond_store_error(app, r, err);
-		goto out;
-	}
+	for (size_t i = 0; i < tl.n; i++)
+		mh_page_emit(&pg, tl.v[i].seq, tl.v[i].json,
+		    strlen(tl.v[i].json));
 	mh_buf_str(&pg.buf, more ? "],\"timeline_truncated\":true}" :
 	    "],\"timeline_truncated\":false}");
-	if (pg.buf.failed)
+	if (pg.buf.failed || tl.failed)
 		mh_respond_error(r, 503, "out_of_memory", "try again");
 	else
 		mh_respond_json(r, 200, pg.buf.p);
 out:
+	for (size_t i = 0; i < tl.n; i++)
+		free(tl.v[i].json);
+	free(tl.v);
 	free(pg.buf.p);
 	free(summary);
 }

@@ -46,9 +46,13 @@ while :; do
 	sleep 1 &
 	wait $! || true
 	if ! kill -0 "$lighttpd_pid" 2>/dev/null; then
-		echo "mailhooks: lighttpd exited" >&2
+		# Ctrl-C reaches lighttpd too, and it stops cleanly (status 0)
+		# perhaps before this shell runs its trap.
+		rc=0
+		wait "$lighttpd_pid" || rc=$?
 		lighttpd_pid=
-		stop 1
+		[ "$rc" -eq 0 ] || echo "mailhooks: lighttpd exited ($rc)" >&2
+		stop "$rc"
 	fi
 	if ! kill -0 "$relay_pid" 2>/dev/null; then
 		wait "$relay_pid" 2>/dev/null || true

@@ -60,24 +60,25 @@ my $ws2 = $s->ws_client(types => 'open', count => 1);
 $r = $s->post_mandrill(\@batch, key => $key);
 is($r->{status}, 200, 'retried batch acknowledged');
 my $r2 = $s->post_mandrill([Stack::event(id => 'msg-b', ts => 1700000999,
-    email => 'bob@example.com')], key => $key);
+    email => 'bob@example.com'), Stack::event(id => 'msg-b', type => 'send',
+    ts => 1700000990, email => 'bob@example.com')], key => $key);
 is($r2->{status}, 200, 'a new open after it');
 is($ws2->wait, 0, 'the subscriber got one frame');
 my ($next) = $ws2->events;
 is($next->{message_id}, 'msg-b', 'the first open pushed after the retry '
     . 'is the new one: the retry pushed nothing');
-my @now = $s->wait_events(@batch + 1);
-is(scalar @now, @batch + 1, 'the retry stored nothing');
+my @now = $s->wait_events(@batch + 2);
+is(scalar @now, @batch + 2, 'the retry stored nothing');
 
 # The read API.
 my ($st, $page) = $s->get_json('/api/events?limit=3');
 is($st, 200, '/api/events');
-is_deeply([map { $_->{seq} } @{ $page->{events} }], [13, 12, 11],
+is_deeply([map { $_->{seq} } @{ $page->{events} }], [14, 13, 12],
     'newest first, limit');
 ok($page->{more}, 'more pages');
-is($page->{next_before}, 11, 'next cursor');
+is($page->{next_before}, 12, 'next cursor');
 ($st, $page) = $s->get_json("/api/events?limit=3&before=$page->{next_before}");
-is_deeply([map { $_->{seq} } @{ $page->{events} }], [10, 9, 8], 'before=11');
+is_deeply([map { $_->{seq} } @{ $page->{events} }], [11, 10, 9], 'before=12');
 ($st, $page) = $s->get_json('/api/events?after=10&limit=2');
 is_deeply([map { $_->{seq} } @{ $page->{events} }], [11, 12],
     'after=10 oldest first');
@@ -86,7 +87,7 @@ is($page->{next_after}, 12, 'after cursor');
 is_deeply([map { $_->{message_id} } @{ $page->{events} }],
     ['msg-b', 'msg-a'], 'type filter');
 ($st, $page) = $s->get_json('/api/events?email=BOB%40example.com');
-is(scalar @{ $page->{events} }, 1, 'email filter, case-insensitive');
+is(scalar @{ $page->{events} }, 2, 'email filter, case-insensitive');
 ($st, $page) = $s->get_json('/api/events?message_id=msg-a&type=click');
 is(scalar @{ $page->{events} }, 1, 'message_id and type filters combine');
 is($page->{events}[0]{url}, 'https://example.com/', 'click keeps its url');
@@ -108,6 +109,8 @@ is($msg->{opens}, 1, 'open count');
 is($msg->{clicks}, 1, 'click count');
 is($msg->{email}, 'alice@example.com', 'recipient');
 is(scalar @{ $msg->{timeline} }, 10, 'timeline holds its ten events');
+is_deeply([map { $_->{type} } @{ $msg->{timeline} }], \@types,
+    'timeline in event time order');
 is($msg->{state}, 'reject', 'latest state is the latest delivery event');
 ($ms, $msg) = $s->get_json('/api/messages/nope');
 is($ms, 404, 'unknown message is a 404');
@@ -115,7 +118,12 @@ is($msg->{error}, 'not_found', 'as JSON');
 
 my ($hs, $health) = $s->get_json('/api/health');
 is($hs, 200, '/api/health');
-is($health->{last_seq}, 13, 'health tells the last seq');
+is($health->{last_seq}, 14, 'health tells the last seq');
+($ms, $msg) = $s->get_json('/api/messages/msg-b');
+is_deeply([map { $_->{type} } @{ $msg->{timeline} }], ['send', 'open'],
+    'a send stored after its open comes first in the timeline');
+is($msg->{state}, 'send', 'state ignores opens');
+is($msg->{opens}, 1, 'opens counted');
 is($health->{relay}, 'up', 'and the relay status');
 ($hs, $health) = $s->get_json('/api/nothing');
 is($hs, 404, 'unknown route is a 404');
