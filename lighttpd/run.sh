@@ -25,9 +25,10 @@ relay_pid=
 stop() {
 	trap - INT TERM
 	echo "mailhooks: stopping"
-	[ -n "$relay_pid" ] && kill -TERM "$relay_pid" 2>/dev/null
-	[ -n "$lighttpd_pid" ] && kill -TERM "$lighttpd_pid" 2>/dev/null
-	wait
+	for pid in $relay_pid $lighttpd_pid; do
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+	wait || true
 	exit "${1:-0}"
 }
 trap 'stop 0' INT TERM
