@@ -76,4 +76,11 @@ sleep 0.1 while $s->processes && time < $deadline;
 is_deeply([$s->processes], [], 'no process is left');
 ok(!-e "$home/relay.sock", 'the relay removed its socket');
 
+# Ctrl-C in a terminal sends SIGINT to every process of the group.
+$s->start;
+is($s->stop('INT'), 0, 'Ctrl-C stops the stack with status 0');
+$deadline = time + 5;
+sleep 0.1 while $s->processes && time < $deadline;
+is_deeply([$s->processes], [], 'no process is left after Ctrl-C');
+
 done_testing;

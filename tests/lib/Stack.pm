@@ -96,10 +96,16 @@ sub pids_named {
 	return map { /^(\d+) / ? $1 : () } grep { /\Q$name\E/ } $self->processes;
 }
 
+# Stops run.sh with SIGTERM, or with $signal sent to the whole process
+# group, as a terminal's Ctrl-C does (INT). Returns run.sh's wait status.
 sub stop {
-	my ($self) = @_;
+	my ($self, $signal) = @_;
 	my $pid = delete $self->{pid} or return;
-	kill 'TERM', $pid;
+	if ($signal) {
+		kill $signal, -$pid;
+	} else {
+		kill 'TERM', $pid;
+	}
 	my $deadline = time + 15;
 	while (time < $deadline) {
 		return $? if waitpid($pid, WNOHANG) == $pid;
