@@ -99,6 +99,24 @@ mh_meta_set_last_seq(struct mh_store *st, DB_TXN *txn, uint64_t seq)
 	return st->meta->put(st->meta, txn, &key, &data, 0);
 }
 
+/* Sets key to "provider \0 message_id", the key of messages.db; key->data
+ * is allocated and owned by the caller. Returns 0 or ENOMEM. */
+static int
+mh_message_key(DBT *key, const char *provider, const char *message_id)
+{
+	size_t plen = strlen(provider), mlen = strlen(message_id);
+	char *k;
+
+	memset(key, 0, sizeof(*key));
+	if ((k = malloc(plen + mlen + 1)) == NULL)
+		return ENOMEM;
+	memcpy(k, provider, plen + 1);
+	memcpy(k + plen + 1, message_id, mlen);
+	key->data = k;
+	key->size = (u_int32_t)(plen + 1 + mlen);
+	return 0;
+}
+
 /* Folds one stored event into its message's summary. */
 static int
 mh_message_update(struct mh_store *st, DB_TXN *txn, struct json_object *ev,
@@ -109,22 +127,15 @@ mh_message_update(struct mh_store *st, DB_TXN *txn, struct json_object *ev,
 	const char *type = mh_json_str(ev, "type");
 	int64_t ts = mh_json_int(ev, "ts");
 	struct json_object *sum = NULL;
-	size_t plen = strlen(provider), mlen = strlen(msgid);
-	char *k = NULL;
 	const char *text;
 	DBT key, data;
 	int ret;
 
-	if (mlen == 0)
+	if (*msgid == '\0')
 		return 0;
-	if ((k = malloc(plen + mlen + 1)) == NULL)
-		return ENOMEM;
-	memcpy(k, provider, plen + 1);
-	memcpy(k + plen + 1, msgid, mlen);
-	memset(&key, 0, sizeof(key));
+	if ((ret = mh_message_key(&key, provider, msgid)) != 0)
+		return ret;
 	memset(&data, 0, sizeof(data));
-	key.data = k;
-	key.size = (u_int32_t)(plen + 1 + mlen);
 	data.flags = DB_DBT_MALLOC;
 	ret = st->messages->get(st->messages, txn, &key, &data, DB_RMW);
 	if (ret == 0) {
@@ -177,7 +188,7 @@ mh_message_update(struct mh_store *st, DB_TXN *txn, struct json_object *ev,
 	ret = st->messages->put(st->messages, txn, &key, &data, 0);
 out:
 	json_object_put(sum);
-	free(k);
+	free(key.data);
 	return ret;
 }
 
@@ -467,27 +478,20 @@ enum mh_store_err
 mh_store_message(struct mh_store *st, const char *provider,
     const char *message_id, char **json)
 {
-	size_t plen = strlen(provider), mlen = strlen(message_id);
 	DBT key, data;
-	char *k;
 	int ret;
 
 	*json = NULL;
-	if ((k = malloc(plen + mlen + 1)) == NULL)
+	if (mh_message_key(&key, provider, message_id) != 0)
 		return MH_STORE_NOMEM;
-	memcpy(k, provider, plen + 1);
-	memcpy(k + plen + 1, message_id, mlen);
-	memset(&key, 0, sizeof(key));
 	memset(&data, 0, sizeof(data));
-	key.data = k;
-	key.size = (u_int32_t)(plen + 1 + mlen);
 	data.flags = DB_DBT_MALLOC;
 	for (int tries = 0; tries < MH_DEADLOCK_RETRIES; tries++) {
 		ret = st->messages->get(st->messages, NULL, &key, &data, 0);
 		if (!mh_store_retryable(ret))
 			break;
 	}
-	free(k);
+	free(key.data);
 	if (ret == 0)
 		*json = data.data;
 	return mh_store_error(ret);
