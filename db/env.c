@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "store-private.h"
 
@@ -56,9 +57,35 @@ mh_store_error(int dbret)
 }
 
 int
-mh_store_retryable(int dbret)
+mh_txn_begin(struct mh_store *st, DB_TXN **txn, u_int32_t flags)
 {
-	return dbret == DB_LOCK_DEADLOCK || dbret == DB_LOCK_NOTGRANTED;
+	return st->env->txn_begin(st->env, NULL, txn, DB_TXN_NOWAIT | flags);
+}
+
+int
+mh_store_retry(struct mh_store *st, int *dbret, int *tries)
+{
+	struct timespec pause;
+	long us;
+
+	if (*dbret != DB_LOCK_DEADLOCK && *dbret != DB_LOCK_NOTGRANTED)
+		return 0;
+	if (++*tries >= MH_LOCK_TRIES)
+		return 0;
+	/* The holder may be a process that died in a transaction: every so
+	 * often, let failchk abort what dead processes left, or say that
+	 * the environment needs recovery. */
+	if (*tries % MH_FAILCHK_EVERY == 0 && st->env->failchk(st->env, 0) != 0) {
+		*dbret = DB_RUNRECOVERY;
+		return 0;
+	}
+	us = *tries < 6 ? 500L << *tries : MH_LOCK_PAUSE_MAX_US;
+	if (us > MH_LOCK_PAUSE_MAX_US)
+		us = MH_LOCK_PAUSE_MAX_US;
+	pause.tv_sec = 0;
+	pause.tv_nsec = us * 1000;
+	nanosleep(&pause, NULL);
+	return 1;
 }
 
 /* failchk asks whether a process that holds a slot in the environment is
@@ -80,6 +107,15 @@ mh_errcall(const DB_ENV *env, const char *prefix, const char *msg)
 	(void)env;
 	fprintf(stderr, "%s: berkeley db: %s\n", prefix ? prefix : "mailhooks",
 	    msg);
+}
+
+/* Informational messages (failchk reports what it cleaned up) go to the
+ * log, never to standard output, which a CGI or a test may be reading. */
+static void
+mh_msgcall(const DB_ENV *env, const char *msg)
+{
+	(void)env;
+	fprintf(stderr, "mailhooks: berkeley db: %s\n", msg);
 }
 
 /* Index callbacks: an event record starts with three NUL-terminated fields
@@ -157,6 +193,7 @@ mh_db_open(DB_ENV *env, DB **out, const char *file)
 static int
 mh_sequence_open(struct mh_store *st)
 {
+	DB_TXN *txn = NULL;
 	DBT key;
 	int ret;
 
@@ -165,21 +202,25 @@ mh_sequence_open(struct mh_store *st)
 	key.size = (u_int32_t)strlen("receipt");
 	/* Two processes starting together may both try to create the
 	 * record; the loser finds it there on the next try. */
-	for (int tries = 0; tries < MH_DEADLOCK_RETRIES; tries++) {
+	for (int tries = 0;;) {
 		if ((ret = db_sequence_create(&st->receipts, st->receipt_db,
 		    0)) != 0)
 			return ret;
 		st->receipts->initial_value(st->receipts, 1);
-		ret = st->receipts->open(st->receipts, NULL, &key,
-		    DB_CREATE | DB_THREAD);
-		if (ret == 0)
-			return 0;
+		if ((ret = mh_txn_begin(st, &txn, 0)) == 0) {
+			ret = st->receipts->open(st->receipts, txn, &key,
+			    DB_CREATE | DB_THREAD);
+			if (ret == 0)
+				return txn->commit(txn, 0);
+			txn->abort(txn);
+		}
 		st->receipts->close(st->receipts, 0);
 		st->receipts = NULL;
-		if (ret != DB_KEYEXIST && !mh_store_retryable(ret))
-			break;
+		if (ret == DB_KEYEXIST)
+			ret = DB_LOCK_NOTGRANTED;	/* the other one won */
+		if (!mh_store_retry(st, &ret, &tries))
+			return ret;
 	}
-	return ret;
 }
 
 static int
@@ -198,7 +239,11 @@ mh_env_open(struct mh_store *st)
 	st->env = env;
 	env->set_errpfx(env, "mailhooks");
 	env->set_errcall(env, mh_errcall);
+	env->set_msgcall(env, mh_msgcall);
 	env->set_cachesize(env, 0, MH_CACHE_BYTES, 1);
+	/* Transactions never wait for a lock (see mh_txn_begin), but the
+	 * auto-commit opens at start-up do: keep deadlocks among those from
+	 * lasting. */
 	env->set_lk_detect(env, DB_LOCK_DEFAULT);
 	env->set_thread_count(env, MH_THREAD_COUNT);
 	env->set_isalive(env, mh_isalive);

@@ -342,7 +342,7 @@ mh_query_match(const struct mh_query *q, const char *field[3],
  * the caller.
  */
 static int
-mh_query_pass(struct mh_store *st, const struct mh_query *q,
+mh_query_pass(struct mh_store *st, DB_TXN *txn, const struct mh_query *q,
     const char *email_lower, struct mh_hits *hits)
 {
 	DB *index = NULL;
@@ -388,9 +388,9 @@ mh_query_pass(struct mh_store *st, const struct mh_query *q,
 	data.flags = DB_DBT_REALLOC;
 
 	if (index != NULL)
-		ret = index->cursor(index, NULL, &cur, 0);
+		ret = index->cursor(index, txn, &cur, 0);
 	else
-		ret = st->events->cursor(st->events, NULL, &cur, 0);
+		ret = st->events->cursor(st->events, txn, &cur, 0);
 	if (ret != 0)
 		goto out;
 #define MH_CGET(flags) (index != NULL ? \
@@ -452,10 +452,17 @@ mh_store_query(struct mh_store *st, const struct mh_query *q, mh_emit_fn emit,
 			return MH_STORE_NOMEM;
 		mh_lower(email_lower);
 	}
-	for (int tries = 0; tries < MH_DEADLOCK_RETRIES; tries++) {
+	for (int tries = 0;;) {
+		DB_TXN *txn;
+
 		mh_hits_clear(&hits);
-		ret = mh_query_pass(st, q, email_lower, &hits);
-		if (!mh_store_retryable(ret))
+		if ((ret = mh_txn_begin(st, &txn, DB_READ_COMMITTED)) != 0)
+			break;
+		if ((ret = mh_query_pass(st, txn, q, email_lower, &hits)) == 0)
+			ret = txn->commit(txn, 0);
+		else
+			txn->abort(txn);
+		if (!mh_store_retry(st, &ret, &tries))
 			break;
 	}
 	if (ret == 0) {
@@ -486,9 +493,20 @@ mh_store_message(struct mh_store *st, const char *provider,
 		return MH_STORE_NOMEM;
 	memset(&data, 0, sizeof(data));
 	data.flags = DB_DBT_MALLOC;
-	for (int tries = 0; tries < MH_DEADLOCK_RETRIES; tries++) {
-		ret = st->messages->get(st->messages, NULL, &key, &data, 0);
-		if (!mh_store_retryable(ret))
+	for (int tries = 0;;) {
+		DB_TXN *txn;
+
+		if ((ret = mh_txn_begin(st, &txn, DB_READ_COMMITTED)) != 0)
+			break;
+		ret = st->messages->get(st->messages, txn, &key, &data, 0);
+		if (ret == 0 || ret == DB_NOTFOUND) {
+			int cret = txn->commit(txn, 0);
+
+			if (cret != 0)
+				ret = cret;
+		} else
+			txn->abort(txn);
+		if (!mh_store_retry(st, &ret, &tries))
 			break;
 	}
 	free(key.data);
@@ -498,12 +516,12 @@ mh_store_message(struct mh_store *st, const char *provider,
 }
 
 static int
-mh_count(DB *db, uint64_t *n)
+mh_count(DB *db, DB_TXN *txn, uint64_t *n)
 {
 	DB_BTREE_STAT *bs;
 	int ret;
 
-	if ((ret = db->stat(db, NULL, &bs, 0)) != 0)
+	if ((ret = db->stat(db, txn, &bs, DB_READ_COMMITTED)) != 0)
 		return ret;
 	*n = bs->bt_nkeys;
 	free(bs);
@@ -515,10 +533,20 @@ mh_store_stats(struct mh_store *st, struct mh_store_stats *s)
 {
 	int ret;
 
-	memset(s, 0, sizeof(*s));
-	if ((ret = mh_meta_last_seq(st, NULL, &s->last_seq, 0)) != 0 ||
-	    (ret = mh_count(st->inbox, &s->inbox_pending)) != 0 ||
-	    (ret = mh_count(st->set_aside, &s->set_aside)) != 0)
-		return mh_store_error(ret);
-	return MH_STORE_OK;
+	for (int tries = 0;;) {
+		DB_TXN *txn;
+
+		memset(s, 0, sizeof(*s));
+		if ((ret = mh_txn_begin(st, &txn, DB_READ_COMMITTED)) != 0)
+			break;
+		if ((ret = mh_meta_last_seq(st, txn, &s->last_seq, 0)) == 0 &&
+		    (ret = mh_count(st->inbox, txn, &s->inbox_pending)) == 0 &&
+		    (ret = mh_count(st->set_aside, txn, &s->set_aside)) == 0)
+			ret = txn->commit(txn, 0);
+		else
+			txn->abort(txn);
+		if (!mh_store_retry(st, &ret, &tries))
+			break;
+	}
+	return mh_store_error(ret);
 }

@@ -66,47 +66,54 @@ mh_attempts_get(const DBT *data)
 	    (uint32_t)a[2] << 8 | a[3];
 }
 
+/* Takes the next receipt id and stores the raw record and its inbox entry,
+ * inside txn. */
+static int
+mh_inbox_add(struct mh_store *st, DB_TXN *txn, void *rec, size_t len,
+    db_seq_t *id)
+{
+	unsigned char kbuf[8];
+	DBT key, data;
+	int ret;
+
+	if ((ret = st->receipts->get(st->receipts, txn, 1, id, 0)) != 0)
+		return ret;
+	mh_key(&key, kbuf, (uint64_t)*id);
+	memset(&data, 0, sizeof(data));
+	data.data = rec;
+	data.size = (u_int32_t)len;
+	if ((ret = st->raw->put(st->raw, txn, &key, &data, 0)) != 0)
+		return ret;
+	return mh_inbox_write(st, txn, (uint64_t)*id, 1);
+}
+
 enum mh_store_err
 mh_store_inbox_put(struct mh_store *st, const char *meta, const void *body,
     size_t len, uint64_t *receipt)
 {
-	unsigned char kbuf[8];
 	size_t mlen = strlen(meta);
-	DB_TXN *txn = NULL;
-	DBT key, data;
-	db_seq_t id;
+	DB_TXN *txn;
+	db_seq_t id = 0;
 	char *rec;
 	int ret;
 
 	if (len > UINT32_MAX - mlen - 1)
 		return MH_STORE_FAILED;
-	/* The sequence commits on its own without a flush; the flush of the
-	 * transaction below carries it to disk before anyone sees the id. */
-	if ((ret = st->receipts->get(st->receipts, NULL, 1, &id,
-	    DB_TXN_NOSYNC)) != 0)
-		return mh_store_error(ret);
 	if ((rec = malloc(mlen + 1 + len)) == NULL)
 		return MH_STORE_NOMEM;
 	memcpy(rec, meta, mlen);
 	rec[mlen] = '\n';
 	if (len > 0)
 		memcpy(rec + mlen + 1, body, len);
-	for (int tries = 0; tries < MH_DEADLOCK_RETRIES; tries++) {
-		if ((ret = st->env->txn_begin(st->env, NULL, &txn, 0)) != 0)
+	for (int tries = 0;;) {
+		if ((ret = mh_txn_begin(st, &txn, 0)) != 0)
 			break;
-		mh_key(&key, kbuf, (uint64_t)id);
-		memset(&data, 0, sizeof(data));
-		data.data = rec;
-		data.size = (u_int32_t)(mlen + 1 + len);
-		if ((ret = st->raw->put(st->raw, txn, &key, &data, 0)) == 0 &&
-		    (ret = mh_inbox_write(st, txn, (uint64_t)id, 1)) == 0) {
+		/* The acknowledgement: a synchronous commit. */
+		if ((ret = mh_inbox_add(st, txn, rec, mlen + 1 + len, &id)) == 0)
 			ret = txn->commit(txn, 0);
-			txn = NULL;
-		}
-		if (txn != NULL)
+		else
 			txn->abort(txn);
-		txn = NULL;
-		if (!mh_store_retryable(ret))
+		if (!mh_store_retry(st, &ret, &tries))
 			break;
 	}
 	free(rec);
@@ -258,7 +265,7 @@ mh_drain_one(struct mh_drain *d, int *empty)
 	int ret;
 
 	*empty = 0;
-	if ((ret = st->env->txn_begin(st->env, NULL, &txn, 0)) != 0)
+	if ((ret = mh_txn_begin(st, &txn, 0)) != 0)
 		return ret;
 	if ((ret = st->inbox->cursor(st->inbox, txn, &cur, 0)) != 0)
 		goto err;
@@ -303,7 +310,7 @@ mh_drain_one(struct mh_drain *d, int *empty)
 			return ret;
 		d->counted_receipt = receipt;
 		d->counted_attempts = attempts;
-		if ((ret = st->env->txn_begin(st->env, NULL, &txn, 0)) != 0)
+		if ((ret = mh_txn_begin(st, &txn, 0)) != 0)
 			return ret;
 		mh_key(&key, kbuf, receipt);
 		data.data = abuf;
@@ -343,7 +350,7 @@ mh_store_drain(struct mh_store *st, uint64_t own, mh_derive_fn derive,
 	*nstored = 0;
 	while (!empty) {
 		ret = mh_drain_one(&d, &empty);
-		if (mh_store_retryable(ret) && ++tries < MH_DEADLOCK_RETRIES) {
+		if (ret != 0 && mh_store_retry(st, &ret, &tries)) {
 			mh_drain_forget(&d);
 			continue;
 		}

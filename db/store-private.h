@@ -26,14 +26,30 @@ struct mh_store {
 	DB_SEQUENCE *receipts;
 };
 
-/* How often a transaction is retried after a deadlock. */
-#define MH_DEADLOCK_RETRIES 50
+/*
+ * Transactions never block on a lock: a process killed inside one leaves
+ * its locks behind until failchk clears them, and a blocked waiter would
+ * never get to run failchk. A transaction that meets a held lock is run
+ * again after a pause (0.5 ms doubling up to MH_LOCK_PAUSE_MAX_US), with
+ * failchk every MH_FAILCHK_EVERY tries, for MH_LOCK_TRIES tries (about ten
+ * seconds) before it gives up.
+ */
+#define MH_LOCK_TRIES 420
+#define MH_LOCK_PAUSE_MAX_US 25000
+#define MH_FAILCHK_EVERY 40
 
 /* Maps a Berkeley DB return code to the layer's error. */
 enum mh_store_err mh_store_error(int dbret);
 
-/* True for the codes after which a transaction is simply run again. */
-int mh_store_retryable(int dbret);
+/* Begins a transaction that fails with DB_LOCK_NOTGRANTED rather than
+ * wait for a lock. */
+int mh_txn_begin(struct mh_store *st, DB_TXN **txn, u_int32_t flags);
+
+/* Whether a transaction that failed with *dbret is run again, after a
+ * pause: yes when it met a held lock, until it has tried long enough.
+ * *dbret becomes DB_RUNRECOVERY when failchk finds the environment needs
+ * recovery. *tries counts the attempts; start it at 0. */
+int mh_store_retry(struct mh_store *st, int *dbret, int *tries);
 
 /* Stores one event inside txn unless its identity was seen; *seq is the
  * last seq in use and is advanced when the event is stored. On success
