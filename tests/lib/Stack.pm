@@ -34,6 +34,7 @@ sub new {
 		    TMPDIR => 1, CLEANUP => 1),
 		env => $opt{env} // {},
 		http => HTTP::Tiny->new(timeout => 60, keep_alive => 0),
+		owner => $$,
 	}, $class;
 	$self->start;
 	return $self;
@@ -118,7 +119,8 @@ sub stop {
 
 sub DESTROY {
 	my ($self) = @_;
-	return unless $self->{pid};
+	# A test's forked helpers must not stop the stack when they exit.
+	return unless $self->{pid} && $$ == $self->{owner};
 	$self->stop;
 	kill 'KILL', -$self->{pgid};
 }
@@ -214,7 +216,7 @@ sub ws_client {
 		exec "$ROOT/ws-relay/mailhooks-ws", '-n', $n, '-t', $t,
 		    "ws://127.0.0.1:$self->{port}/ws?types=$types" or die;
 	}
-	my $c = bless { pid => $pid, out => $out }, 'Stack::WS';
+	my $c = bless { pid => $pid, out => $out, owner => $$ }, 'Stack::WS';
 	$c->wait_connected unless $o{no_wait};
 	return $c;
 }
@@ -282,7 +284,7 @@ sub events {
 
 sub DESTROY {
 	my ($self) = @_;
-	return if exists $self->{status};
+	return if exists $self->{status} || $$ != $self->{owner};
 	kill 'TERM', $self->{pid};
 	waitpid($self->{pid}, 0);
 }
