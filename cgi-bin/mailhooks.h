@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include <fcgiapp.h>
+#include <json-c/json_types.h>
 
 #include "../db/store.h"
 
@@ -75,6 +76,36 @@ int mh_signature_compute(const char *key, size_t key_len, const char *url,
  * keys, compared in constant time; 0 otherwise. */
 int mh_signature_verify(const char *keys, const char *url,
     const struct mh_form *form, const char *header);
+
+/* --- shape.c: shape checks declared as tables, pure. */
+#define MH_T(type) (1u << (type))
+#define T_STR MH_T(json_type_string)
+#define T_NUM (MH_T(json_type_int) | MH_T(json_type_double))
+#define T_OBJ MH_T(json_type_object)
+#define T_ARR MH_T(json_type_array)
+#define T_BOOL MH_T(json_type_boolean)
+#define T_NULL MH_T(json_type_null)
+
+/* One field an object of a given shape (and kind) must or may hold, and
+ * the JSON types it may have. */
+struct mh_rule {
+	int shape;		/* the provider's shape enum */
+	const char *only_for;	/* the kind it applies to, or NULL for all */
+	const char *parent;	/* object holding the field, or NULL for top */
+	const char *field;
+	unsigned types;		/* T_* bits */
+	int required;		/* missing (or an empty string) is an error */
+};
+
+/* Checks obj against the rules for shape and kind; -1 with why filled
+ * (naming the field) on the first violation. */
+int mh_shape_check(struct json_object *obj, const struct mh_rule *rules,
+    size_t nrules, int shape, const char *kind, char *why, size_t whylen);
+const char *mh_type_name(enum json_type t);
+/* obj[key] when it is a string, else NULL. */
+const char *mh_get_str(struct json_object *obj, const char *key);
+/* The element of the NULL-terminated list equal to s, or NULL. */
+const char *mh_in_list(const char *s, const char *const *list);
 
 /* --- mandrill.c: parsing and normalising Mandrill events, pure. */
 /* Parses a mandrill_events value and checks every event's shape. On

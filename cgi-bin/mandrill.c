@@ -16,27 +16,10 @@
 
 #include "mailhooks.h"
 
-#define T(type) (1u << (type))
-#define T_STR T(json_type_string)
-#define T_NUM (T(json_type_int) | T(json_type_double))
-#define T_OBJ T(json_type_object)
-#define T_ARR T(json_type_array)
-#define T_NULL T(json_type_null)
-#define T_ANY (~0u)
-
 enum mh_shape {
 	MH_SHAPE_MESSAGE,
 	MH_SHAPE_SYNC,
 	MH_SHAPE_INBOUND,
-};
-
-struct mh_rule {
-	enum mh_shape shape;
-	const char *only_for;	/* event or sync type it applies to, or NULL */
-	const char *parent;	/* object holding the field, or NULL for top */
-	const char *field;
-	unsigned types;
-	int required;
 };
 
 static const struct mh_rule mh_rules[] = {
@@ -85,47 +68,6 @@ static const char *const mh_inbound_details[] = {
 	"from_email", "from_name", "to", "tags", "spam_report", "spf", "dkim",
 	"text", NULL
 };
-
-static const char *
-mh_in_list(const char *s, const char *const *list)
-{
-	for (size_t i = 0; list[i] != NULL; i++)
-		if (strcmp(s, list[i]) == 0)
-			return list[i];
-	return NULL;
-}
-
-static const char *
-mh_type_name(enum json_type t)
-{
-	switch (t) {
-	case json_type_string:
-		return "a string";
-	case json_type_int:
-	case json_type_double:
-		return "a number";
-	case json_type_object:
-		return "an object";
-	case json_type_array:
-		return "an array";
-	case json_type_boolean:
-		return "a boolean";
-	case json_type_null:
-		return "null";
-	}
-	return "unknown";
-}
-
-static const char *
-mh_get_str(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
 
 /* Which shape an event has, and its kind (event name or sync type). */
 static int
@@ -178,40 +120,8 @@ mh_check_shape(struct json_object *ev, char *why, size_t whylen)
 	}
 	if (mh_classify(ev, &shape, &kind, why, whylen) != 0)
 		return -1;
-	for (size_t i = 0; i < sizeof(mh_rules) / sizeof(mh_rules[0]); i++) {
-		const struct mh_rule *r = &mh_rules[i];
-		struct json_object *holder = ev, *v;
-
-		if (r->shape != shape ||
-		    (r->only_for != NULL && strcmp(r->only_for, kind) != 0))
-			continue;
-		if (r->parent != NULL &&
-		    (!json_object_object_get_ex(ev, r->parent, &holder) ||
-		    !json_object_is_type(holder, json_type_object)))
-			continue;	/* the parent's own rule reports it */
-		if (!json_object_object_get_ex(holder, r->field, &v)) {
-			if (!r->required)
-				continue;
-			snprintf(why, whylen, "%s%s%s is missing",
-			    r->parent ? r->parent : "", r->parent ? "." : "",
-			    r->field);
-			return -1;
-		}
-		if ((r->types & T(json_object_get_type(v))) == 0) {
-			snprintf(why, whylen, "%s%s%s must not be %s",
-			    r->parent ? r->parent : "", r->parent ? "." : "",
-			    r->field, mh_type_name(json_object_get_type(v)));
-			return -1;
-		}
-		if (r->types == T_STR && r->required &&
-		    json_object_get_string_len(v) == 0) {
-			snprintf(why, whylen, "%s%s%s is empty",
-			    r->parent ? r->parent : "", r->parent ? "." : "",
-			    r->field);
-			return -1;
-		}
-	}
-	return 0;
+	return mh_shape_check(ev, mh_rules, sizeof(mh_rules) /
+	    sizeof(mh_rules[0]), shape, kind, why, whylen);
 }
 
 int
