@@ -17,7 +17,8 @@ export PORT MAILHOOKS_HOME
 
 DB_SRC   = db/env.c db/events.c db/inbox.c
 CGI_LIB  = cgi-bin/alloc.c cgi-bin/form.c cgi-bin/signature.c \
-           cgi-bin/json.c cgi-bin/shape.c cgi-bin/mandrill.c cgi-bin/request.c \
+           cgi-bin/json.c cgi-bin/shape.c cgi-bin/mandrill.c \
+           cgi-bin/infobip.c cgi-bin/pyrepr.c cgi-bin/request.c \
            cgi-bin/respond.c cgi-bin/notify.c cgi-bin/ingest.c \
            cgi-bin/drain.c cgi-bin/api.c
 CGI_SRC  = $(CGI_LIB) cgi-bin/main.c

@@ -17,6 +17,7 @@ struct json_object;
 /* Default and hard ceilings. */
 #define MH_MAX_BODY_DEFAULT (16u * 1024 * 1024)
 #define MH_MANDRILL_MAX_EVENTS 1000
+#define MH_INFOBIP_MAX_ITEMS 1000
 #define MH_API_LIMIT_DEFAULT 50
 #define MH_API_LIMIT_MAX 500
 
@@ -117,6 +118,34 @@ int mh_mandrill_parse(const char *text, size_t len,
  * owned by the caller. received_at and receipt are copied in. */
 int mh_mandrill_normalise(struct json_object *event, const char *received_at,
     uint64_t receipt, struct mh_event *out);
+
+/* --- infobip.c: parsing and normalising Infobip callbacks, pure. */
+/* Parses a callback body of any of its three shapes and checks every
+ * report or tracking event. On success *items is an array of them (caller
+ * puts it); on failure -1 with the problem, and the index in a batch, in
+ * detail. */
+int mh_infobip_parse(const char *text, size_t len,
+    struct json_object **items, char *detail, size_t detail_len);
+/* Normalises one checked item: out->json is the event, out->entity the
+ * email_callback; both, and out->identity, owned by the caller. */
+int mh_infobip_normalise(struct json_object *item, const char *received_at,
+    uint64_t receipt, struct mh_event *out);
+/* callbackData decoded: JSON, else a Python dict's repr; NULL when it is
+ * neither. The caller puts the result. */
+struct json_object *mh_callback_data(const char *text, size_t len);
+/* qj_contact_id from decoded callbackData when it is a whole number (or a
+ * string holding one): 0 and *out, else -1. */
+int mh_qj_contact_id(struct json_object *data, int64_t *out);
+/* ISO 8601 time ("2024-07-16T17:26:54.966-0300", "...Z", "...+03:00") to
+ * Unix seconds: 0, or -1 when it is not one. */
+int mh_iso_time(const char *s, int64_t *out);
+/* The Infobip statuses a filter may name, NULL-terminated. */
+extern const char *const mh_infobip_statuses[];
+
+/* --- pyrepr.c: Python literals (repr of dict, list, str...) as JSON. */
+/* Parses all of text as one literal into *out (NULL for None; the caller
+ * puts it). Returns -1 when it is not one. */
+int mh_pyrepr_parse(const char *text, size_t len, struct json_object **out);
 
 /* --- json.c: strict parsing and compact printing. */
 /* Parses exactly one JSON value from text, validating UTF-8, with a

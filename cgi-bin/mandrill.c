@@ -205,7 +205,7 @@ mh_mandrill_normalise(struct json_object *ev, const char *received_at,
 	int64_t ts;
 	size_t need;
 
-	out->json = NULL;
+	out->json = out->entity = NULL;
 	out->identity = NULL;
 	if (mh_classify(ev, &shape, &kind, why, sizeof(why)) != 0)
 		return -1;

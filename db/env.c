@@ -118,9 +118,10 @@ mh_msgcall(const DB_ENV *env, const char *msg)
 	fprintf(stderr, "mailhooks: berkeley db: %s\n", msg);
 }
 
-/* Index callbacks: an event record starts with three NUL-terminated fields
- * (type, lower-cased email, message id); the secondary key is the field,
- * a NUL, and the 8-byte seq, so that each index is ordered by seq. */
+/* Index callbacks: a record starts with three NUL-terminated fields (for
+ * events type, lower-cased email, message id; for callbacks status, email,
+ * external id); the secondary key is the field, a NUL, and the 8-byte seq,
+ * so that each index is ordered by seq. */
 static int
 mh_index_field(const DBT *pkey, const DBT *pdata, DBT *skey, int field)
 {
@@ -151,24 +152,39 @@ mh_index_field(const DBT *pkey, const DBT *pdata, DBT *skey, int field)
 }
 
 static int
-mh_index_type(DB *db, const DBT *pkey, const DBT *pdata, DBT *skey)
+mh_index_field0(DB *db, const DBT *pkey, const DBT *pdata, DBT *skey)
 {
 	(void)db;
 	return mh_index_field(pkey, pdata, skey, 0);
 }
 
 static int
-mh_index_email(DB *db, const DBT *pkey, const DBT *pdata, DBT *skey)
+mh_index_field1(DB *db, const DBT *pkey, const DBT *pdata, DBT *skey)
 {
 	(void)db;
 	return mh_index_field(pkey, pdata, skey, 1);
 }
 
 static int
-mh_index_message(DB *db, const DBT *pkey, const DBT *pdata, DBT *skey)
+mh_index_field2(DB *db, const DBT *pkey, const DBT *pdata, DBT *skey)
 {
 	(void)db;
 	return mh_index_field(pkey, pdata, skey, 2);
+}
+
+/* Associates the three indexes of a table laid out as events.c writes. */
+static int
+mh_associate(DB *primary, DB *by0, DB *by1, DB *by2)
+{
+	int ret;
+
+	if ((ret = primary->associate(primary, NULL, by0, mh_index_field0,
+	    DB_CREATE | DB_AUTO_COMMIT)) != 0 ||
+	    (ret = primary->associate(primary, NULL, by1, mh_index_field1,
+	    DB_CREATE | DB_AUTO_COMMIT)) != 0)
+		return ret;
+	return primary->associate(primary, NULL, by2, mh_index_field2,
+	    DB_CREATE | DB_AUTO_COMMIT);
 }
 
 static int
@@ -261,7 +277,8 @@ static void
 mh_store_close_handles(struct mh_store *st)
 {
 	DB **dbs[] = { &st->by_type, &st->by_email, &st->by_message,
-	    &st->events, &st->dedupe, &st->messages, &st->meta, &st->inbox,
+	    &st->events, &st->cb_by_status, &st->cb_by_email,
+	    &st->cb_by_external, &st->callbacks, &st->dedupe, &st->messages, &st->meta, &st->inbox,
 	    &st->raw, &st->set_aside, &st->receipt_db };
 
 	if (st->receipts != NULL)
@@ -288,6 +305,10 @@ mh_store_open_handles(struct mh_store *st)
 		{ &st->by_type, "events-by-type.db" },
 		{ &st->by_email, "events-by-email.db" },
 		{ &st->by_message, "events-by-message.db" },
+		{ &st->callbacks, "callbacks.db" },
+		{ &st->cb_by_status, "callbacks-by-status.db" },
+		{ &st->cb_by_email, "callbacks-by-email.db" },
+		{ &st->cb_by_external, "callbacks-by-external-id.db" },
 		{ &st->dedupe, "dedupe.db" },
 		{ &st->messages, "messages.db" },
 		{ &st->meta, "meta.db" },
@@ -305,12 +326,10 @@ mh_store_open_handles(struct mh_store *st)
 			return ret;
 	/* Indexes live on open handles only: associate in every process,
 	 * or writes made here would leave them stale. */
-	if ((ret = st->events->associate(st->events, NULL, st->by_type,
-	    mh_index_type, DB_CREATE | DB_AUTO_COMMIT)) != 0 ||
-	    (ret = st->events->associate(st->events, NULL, st->by_email,
-	    mh_index_email, DB_CREATE | DB_AUTO_COMMIT)) != 0 ||
-	    (ret = st->events->associate(st->events, NULL, st->by_message,
-	    mh_index_message, DB_CREATE | DB_AUTO_COMMIT)) != 0)
+	if ((ret = mh_associate(st->events, st->by_type, st->by_email,
+	    st->by_message)) != 0 ||
+	    (ret = mh_associate(st->callbacks, st->cb_by_status, st->cb_by_email,
+	    st->cb_by_external)) != 0)
 		return ret;
 	return mh_sequence_open(st);
 }

@@ -192,15 +192,68 @@ out:
 	return ret;
 }
 
+/*
+ * Writes obj under seq to a table whose records are "f0\0lower(email)\0f2\0"
+ * followed by the JSON text, with the seq (named id_key) leading the
+ * object. The index fields are obj's f0_key, "email" and f2_key. When text
+ * is not NULL it receives a copy of the JSON text (caller frees).
+ */
+static int
+mh_record_put(DB *db, DB_TXN *txn, struct json_object *obj, uint64_t seq,
+    const char *id_key, const char *f0_key, const char *f2_key, char **text)
+{
+	unsigned char seqkey[8];
+	struct json_object *out = json_object_new_object();
+	const char *json, *f0, *f2;
+	char *rec = NULL, *email = NULL;
+	size_t l0, le, l2, lj;
+	DBT key, data;
+	int ret = ENOMEM;
+
+	json_object_object_add(out, id_key, json_object_new_int64((int64_t)seq));
+	json_object_object_foreach(obj, k, v) {
+		if (strcmp(k, id_key) != 0)
+			json_object_object_add(out, k, json_object_get(v));
+	}
+	json = json_object_to_json_string_ext(out, MH_JSON_FLAGS);
+	f0 = mh_json_str(out, f0_key);
+	f2 = mh_json_str(out, f2_key);
+	if ((email = strdup(mh_json_str(out, "email"))) == NULL)
+		goto out;
+	mh_lower(email);
+	l0 = strlen(f0);
+	le = strlen(email);
+	l2 = strlen(f2);
+	lj = strlen(json);
+	if ((rec = malloc(l0 + le + l2 + 3 + lj + 1)) == NULL)
+		goto out;
+	memcpy(rec, f0, l0 + 1);
+	memcpy(rec + l0 + 1, email, le + 1);
+	memcpy(rec + l0 + le + 2, f2, l2 + 1);
+	memcpy(rec + l0 + le + l2 + 3, json, lj + 1);
+	mh_be64_put(seqkey, seq);
+	memset(&key, 0, sizeof(key));
+	memset(&data, 0, sizeof(data));
+	key.data = seqkey;
+	key.size = 8;
+	data.data = rec;
+	data.size = (u_int32_t)(l0 + le + l2 + 3 + lj + 1);
+	if ((ret = db->put(db, txn, &key, &data, 0)) != 0)
+		goto out;
+	if (text != NULL && (*text = strdup(json)) == NULL)
+		ret = ENOMEM;
+out:
+	free(rec);
+	free(email);
+	json_object_put(out);
+	return ret;
+}
+
 int
 mh_events_put(struct mh_store *st, DB_TXN *txn, const struct mh_event *ev,
     uint64_t *seq, char **json)
 {
 	unsigned char seqkey[8];
-	struct json_object *out = NULL;
-	const char *text;
-	char *rec = NULL, *email = NULL;
-	size_t tlen, elen, mlen, jlen;
 	uint64_t next = *seq + 1;
 	DBT key, data;
 	int ret;
@@ -218,51 +271,20 @@ mh_events_put(struct mh_store *st, DB_TXN *txn, const struct mh_event *ev,
 		return 0;
 	if (ret != 0)
 		return ret;
-
-	/* seq leads the stored object, so readers see it first. */
-	out = json_object_new_object();
-	json_object_object_add(out, "seq", json_object_new_int64((int64_t)next));
-	json_object_object_foreach(ev->json, k, v) {
-		if (strcmp(k, "seq") != 0)
-			json_object_object_add(out, k, json_object_get(v));
-	}
-	text = json_object_to_json_string_ext(out, MH_JSON_FLAGS);
-	if ((email = strdup(mh_json_str(out, "email"))) == NULL) {
-		ret = ENOMEM;
-		goto out;
-	}
-	mh_lower(email);
-	tlen = strlen(mh_json_str(out, "type"));
-	elen = strlen(email);
-	mlen = strlen(mh_json_str(out, "message_id"));
-	jlen = strlen(text);
-	if ((rec = malloc(tlen + elen + mlen + 3 + jlen + 1)) == NULL) {
-		ret = ENOMEM;
-		goto out;
-	}
-	memcpy(rec, mh_json_str(out, "type"), tlen + 1);
-	memcpy(rec + tlen + 1, email, elen + 1);
-	memcpy(rec + tlen + elen + 2, mh_json_str(out, "message_id"), mlen + 1);
-	memcpy(rec + tlen + elen + mlen + 3, text, jlen + 1);
-	memset(&key, 0, sizeof(key));
-	memset(&data, 0, sizeof(data));
-	key.data = seqkey;
-	key.size = 8;
-	data.data = rec;
-	data.size = (u_int32_t)(tlen + elen + mlen + 3 + jlen + 1);
-	if ((ret = st->events->put(st->events, txn, &key, &data, 0)) != 0)
-		goto out;
-	if ((ret = mh_message_update(st, txn, out, next)) != 0)
-		goto out;
-	if ((*json = strdup(text)) == NULL) {
-		ret = ENOMEM;
-		goto out;
-	}
+	if ((ret = mh_record_put(st->events, txn, ev->json, next, "seq", "type",
+	    "message_id", json)) != 0)
+		goto err;
+	/* A provider's own record of the event shares its seq as its id. */
+	if (ev->entity != NULL && (ret = mh_record_put(st->callbacks, txn,
+	    ev->entity, next, "id", "status", "external_id", NULL)) != 0)
+		goto err;
+	if ((ret = mh_message_update(st, txn, ev->json, next)) != 0)
+		goto err;
 	*seq = next;
-out:
-	free(rec);
-	free(email);
-	json_object_put(out);
+	return 0;
+err:
+	free(*json);
+	*json = NULL;
 	return ret;
 }
 
@@ -355,15 +377,22 @@ mh_query_pass(struct mh_store *st, DB_TXN *txn, const struct mh_query *q,
 	uint64_t start;
 	int ret, newest_first = !q->has_after;
 	u_int32_t step = newest_first ? DB_PREV : DB_NEXT;
+	DB *primary = q->table == MH_TABLE_CALLBACKS ? st->callbacks : st->events;
+	DB *by[3] = { st->by_type, st->by_email, st->by_message };
 
+	if (q->table == MH_TABLE_CALLBACKS) {
+		by[0] = st->cb_by_status;
+		by[1] = st->cb_by_email;
+		by[2] = st->cb_by_external;
+	}
 	if (q->message_id != NULL) {
-		index = st->by_message;
+		index = by[2];
 		prefix = q->message_id;
 	} else if (email_lower != NULL) {
-		index = st->by_email;
+		index = by[1];
 		prefix = email_lower;
 	} else if (q->type != NULL) {
-		index = st->by_type;
+		index = by[0];
 		prefix = q->type;
 	}
 	if (prefix != NULL)
@@ -390,7 +419,7 @@ mh_query_pass(struct mh_store *st, DB_TXN *txn, const struct mh_query *q,
 	if (index != NULL)
 		ret = index->cursor(index, txn, &cur, 0);
 	else
-		ret = st->events->cursor(st->events, txn, &cur, 0);
+		ret = primary->cursor(primary, txn, &cur, 0);
 	if (ret != 0)
 		goto out;
 #define MH_CGET(flags) (index != NULL ? \

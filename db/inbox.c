@@ -25,6 +25,7 @@ mh_events_free(struct mh_event *events, size_t count)
 		return;
 	for (size_t i = 0; i < count; i++) {
 		json_object_put(events[i].json);
+		json_object_put(events[i].entity);
 		free(events[i].identity);
 	}
 	free(events);

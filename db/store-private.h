@@ -16,6 +16,10 @@ struct mh_store {
 	DB *by_type;		/* type \0 seq -> seq */
 	DB *by_email;		/* lower(email) \0 seq -> seq */
 	DB *by_message;		/* message_id \0 seq -> seq */
+	DB *callbacks;		/* seq (be64) -> email_callback record */
+	DB *cb_by_status;	/* status \0 seq -> seq */
+	DB *cb_by_email;	/* lower(email) \0 seq -> seq */
+	DB *cb_by_external;	/* external_id \0 seq -> seq */
 	DB *dedupe;		/* identity -> seq */
 	DB *messages;		/* provider \0 message_id -> summary JSON */
 	DB *meta;		/* "last_seq" -> be64 */

@@ -23,11 +23,14 @@ enum mh_store_err {
 
 struct mh_store;
 
-/* One event ready to be stored: a normalised JSON object and its identity
- * (provider, message id, type, timestamp...) for the duplicate check. */
+/* One event ready to be stored: a normalised JSON object, its identity
+ * (provider, message id, type, timestamp...) for the duplicate check, and
+ * optionally the provider's own record of it (an Infobip email_callback),
+ * stored beside it under the same seq. */
 struct mh_event {
 	struct json_object *json;
 	char *identity;
+	struct json_object *entity;	/* or NULL */
 };
 
 /* A raw inbox entry as handed to a deriver. */
@@ -54,7 +57,16 @@ typedef void (*mh_stored_fn)(void *ctx, uint64_t seq, const char *json,
 typedef int (*mh_emit_fn)(void *ctx, uint64_t seq, const char *json,
     size_t len);
 
+enum mh_table {
+	MH_TABLE_EVENTS,	/* the events, by seq */
+	MH_TABLE_CALLBACKS,	/* providers' records (email_callback), by id */
+};
+
+/* A page of a table. The three filters name each table's indexed fields:
+ * for events type, email and message_id; for callbacks status, email and
+ * external_id. */
 struct mh_query {
+	enum mh_table table;
 	const char *type;
 	const char *email;
 	const char *message_id;
