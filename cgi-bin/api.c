@@ -1,5 +1,6 @@
 /*
- * The read API: /api/events, /api/messages/{id}, /api/health. Stored events
+ * The read API: /api/events, /api/email-callbacks, /api/messages/{id},
+ * /api/health. Stored events
  * are already compact JSON, so answers are spliced from them, not rebuilt.
  */
 #include <errno.h>
@@ -19,7 +20,7 @@ static const char *const mh_event_types[] = {
 };
 
 /* Providers whose messages /api/messages/{id} looks through. */
-static const char *const mh_providers[] = { "mandrill", NULL };
+static const char *const mh_providers[] = { "mandrill", "infobip", NULL };
 
 struct mh_buf {
 	char *p;
@@ -156,29 +157,40 @@ mh_arg(struct mh_request *r, const char *name, char **out)
 	return 0;
 }
 
-static int
-mh_known_type(const char *t)
-{
-	for (size_t i = 0; mh_event_types[i] != NULL; i++)
-		if (strcmp(t, mh_event_types[i]) == 0)
-			return 1;
-	return 0;
-}
+/* What a listing route takes and answers. */
+struct mh_list_spec {
+	enum mh_table table;
+	const char *name;		/* the array's key in the answer */
+	const char *param[3];		/* query names of the three filters */
+	const char *const *values0;	/* the values the first may take */
+};
 
-void
-mh_api_events(struct mh_app *app, struct mh_request *r)
+static const struct mh_list_spec mh_events_spec = {
+	MH_TABLE_EVENTS, "events", { "type", "email", "message_id" },
+	mh_event_types,
+};
+
+static const struct mh_list_spec mh_callbacks_spec = {
+	MH_TABLE_CALLBACKS, "email_callbacks", { "status", "email",
+	"external_id" }, mh_infobip_statuses,
+};
+
+static void
+mh_api_list(struct mh_app *app, struct mh_request *r,
+    const struct mh_list_spec *spec)
 {
-	char *limit = NULL, *before = NULL, *after = NULL, *type = NULL;
-	char *email = NULL, *msgid = NULL, tail[128];
-	struct mh_query q = { .limit = MH_API_LIMIT_DEFAULT };
+	char *limit = NULL, *before = NULL, *after = NULL, *f[3] = { 0 };
+	char tail[128];
+	struct mh_query q = { .table = spec->table,
+	    .limit = MH_API_LIMIT_DEFAULT };
 	struct mh_page pg = { 0 };
 	enum mh_store_err err;
 	uint64_t v;
 	int more;
 
 	if (mh_arg(r, "limit", &limit) || mh_arg(r, "before", &before) ||
-	    mh_arg(r, "after", &after) || mh_arg(r, "type", &type) ||
-	    mh_arg(r, "email", &email) || mh_arg(r, "message_id", &msgid))
+	    mh_arg(r, "after", &after) || mh_arg(r, spec->param[0], &f[0]) ||
+	    mh_arg(r, spec->param[1], &f[1]) || mh_arg(r, spec->param[2], &f[2]))
 		goto out;
 	if (limit != NULL) {
 		if (mh_parse_u64(limit, &v) != 0 || v < 1 ||
@@ -209,19 +221,20 @@ mh_api_events(struct mh_app *app, struct mh_request *r)
 		}
 		q.has_after = 1;
 	}
-	if (type != NULL && !mh_known_type(type)) {
-		mh_respond_error(r, 400, "bad_parameter",
-		    "unknown type \"%.40s\"", type);
+	if (f[0] != NULL && mh_in_list(f[0], spec->values0) == NULL) {
+		mh_respond_error(r, 400, "bad_parameter", "unknown %s \"%.40s\"",
+		    spec->param[0], f[0]);
 		goto out;
 	}
-	q.type = type;
-	q.email = email;
-	q.message_id = msgid;
+	q.type = f[0];
+	q.email = f[1];
+	q.message_id = f[2];
 	if (app->store == NULL) {
 		mh_respond_store_error(app, r, MH_STORE_FAILED);
 		goto out;
 	}
-	mh_buf_str(&pg.buf, "{\"events\":[");
+	snprintf(tail, sizeof(tail), "{\"%s\":[", spec->name);
+	mh_buf_str(&pg.buf, tail);
 	err = mh_store_query(app->store, &q, mh_page_emit, &pg, &more);
 	if (err != MH_STORE_OK) {
 		mh_respond_store_error(app, r, err);
@@ -246,9 +259,20 @@ out:
 	free(limit);
 	free(before);
 	free(after);
-	free(type);
-	free(email);
-	free(msgid);
+	for (int i = 0; i < 3; i++)
+		free(f[i]);
+}
+
+void
+mh_api_events(struct mh_app *app, struct mh_request *r)
+{
+	mh_api_list(app, r, &mh_events_spec);
+}
+
+void
+mh_api_callbacks(struct mh_app *app, struct mh_request *r)
+{
+	mh_api_list(app, r, &mh_callbacks_spec);
 }
 
 void

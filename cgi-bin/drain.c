@@ -51,6 +51,35 @@ out:
 	return ret;
 }
 
+static int
+mh_derive_infobip(const struct mh_raw *raw, const char *received_at,
+    struct mh_event **events, size_t *count, char *why, size_t whylen)
+{
+	struct json_object *items = NULL;
+	size_t n;
+	int ret = -1;
+
+	if (mh_infobip_parse(raw->body, raw->body_len, &items, why, whylen) != 0)
+		return -1;
+	n = json_object_array_length(items);
+	if ((*events = mh_calloc(n ? n : 1, sizeof(**events))) == NULL) {
+		snprintf(why, whylen, "out of memory");
+		goto out;
+	}
+	for (*count = 0; *count < n; (*count)++) {
+		if (mh_infobip_normalise(json_object_array_get_idx(items, *count),
+		    received_at, raw->receipt, &(*events)[*count]) != 0) {
+			snprintf(why, whylen, "report %zu cannot be normalised",
+			    *count);
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	json_object_put(items);
+	return ret;
+}
+
 int
 mh_derive(void *ctx, const struct mh_raw *raw, struct mh_event **events,
     size_t *count, char *why, size_t whylen)
@@ -72,6 +101,9 @@ mh_derive(void *ctx, const struct mh_raw *raw, struct mh_event **events,
 		received_at = json_object_get_string(v);
 	if (strcmp(provider, "mandrill") == 0)
 		ret = mh_derive_mandrill(raw, received_at, events, count, why,
+		    whylen);
+	else if (strcmp(provider, "infobip") == 0)
+		ret = mh_derive_infobip(raw, received_at, events, count, why,
 		    whylen);
 	else
 		snprintf(why, whylen, "unknown provider \"%.32s\"", provider);

@@ -413,10 +413,8 @@ mh_infobip_normalise(struct json_object *item, const char *received_at,
 	/* Kept parsed when it parses, else as the raw string. */
 	json_object_object_add(cb, "callback_data", data ? json_object_get(data) :
 	    cbtext ? json_object_new_string(cbtext) : NULL);
-	if (tracking) {
-		mh_copy_as(cb, "url", item, "url");
-		mh_copy_as(cb, "event_id", item, "eventId");
-	}
+	mh_copy_as(cb, "url", item, "url");
+	mh_copy_as(cb, "event_id", item, "eventId");
 
 	/* The event carries the entity's details, and the device and place
 	 * in the shape the page reads for Mandrill (location, ua). */

@@ -1,7 +1,9 @@
 /*
- * POST /webhooks/mandrill: verify, parse, validate every event, then commit
- * the raw body to the inbox and acknowledge. Deriving events happens after
- * the answer (drain.c). A refused request enters nothing.
+ * The webhooks: POST /webhooks/mandrill, and POST /webhooks/infobip (alias
+ * /email). Each is authenticated, parsed, and every event's shape checked;
+ * then the raw body is committed to the inbox and acknowledged. Deriving
+ * events happens after the answer (drain.c). A refused request enters
+ * nothing.
  */
 #include <ctype.h>
 #include <inttypes.h>
@@ -16,22 +18,94 @@
 
 #define MH_FORM_TYPE "application/x-www-form-urlencoded"
 
-/* Is the Content-Type's media type (before any parameter) form data? */
+/* Is the Content-Type's media type (before any parameter) this one? */
 static int
-mh_is_form(const char *ctype)
+mh_media_type_is(const char *ctype, const char *type)
 {
-	size_t n = strlen(MH_FORM_TYPE);
+	size_t n = strlen(type);
 
 	if (ctype == NULL)
 		return 0;
 	while (*ctype == ' ')
 		ctype++;
-	if (strncasecmp(ctype, MH_FORM_TYPE, n) != 0)
+	if (strncasecmp(ctype, type, n) != 0)
 		return 0;
 	ctype += n;
 	while (*ctype == ' ')
 		ctype++;
 	return *ctype == '\0' || *ctype == ';';
+}
+
+static const char *
+mh_content_type(const struct mh_request *r)
+{
+	const char *ct = mh_param(r, "CONTENT_TYPE");
+
+	return ct && *ct ? ct : "(none)";
+}
+
+/* Reads the body against the configured limit; answers and returns -1
+ * when it cannot. */
+static int
+mh_ingest_body(struct mh_app *app, struct mh_request *r)
+{
+	switch (mh_request_body(r, app->cfg->max_body)) {
+	case MH_BODY_OK:
+		return 0;
+	case MH_BODY_TOO_LARGE:
+		mh_respond_error(r, 413, "body_too_large",
+		    "the body is over the limit of %zu bytes",
+		    app->cfg->max_body);
+		break;
+	case MH_BODY_SHORT:
+		mh_respond_error(r, 400, "bad_body",
+		    "the body is shorter than its Content-Length");
+		break;
+	case MH_BODY_NOMEM:
+		mh_respond_error(r, 503, "out_of_memory", "try again");
+		break;
+	}
+	return -1;
+}
+
+/* Commits the checked raw body to the inbox and acknowledges it: 200
+ * {"accepted": n, "receipt": ID}, or 503 when storage cannot take it. An
+ * empty batch is acknowledged without storing anything. */
+static void
+mh_ingest_commit(struct mh_app *app, struct mh_request *r,
+    const char *provider, size_t n)
+{
+	struct json_object *meta;
+	enum mh_store_err serr;
+	char now[32], answer[96];
+	const char *addr = mh_param(r, "REMOTE_ADDR");
+	uint64_t receipt;
+
+	if (n == 0) {
+		mh_respond_json(r, 200, "{\"accepted\":0,\"receipt\":null}");
+		return;
+	}
+	if (app->store == NULL) {
+		mh_respond_store_error(app, r, MH_STORE_FAILED);
+		return;
+	}
+	mh_now_iso(now);
+	meta = json_object_new_object();
+	json_object_object_add(meta, "provider", json_object_new_string(provider));
+	json_object_object_add(meta, "received_at", json_object_new_string(now));
+	json_object_object_add(meta, "remote_addr",
+	    json_object_new_string(addr ? addr : ""));
+	serr = mh_store_inbox_put(app->store, mh_json_text(meta), r->body,
+	    r->body_len, &receipt);
+	json_object_put(meta);
+	if (serr != MH_STORE_OK) {
+		mh_respond_store_error(app, r, serr);
+		return;
+	}
+	app->own_receipt = receipt;
+	snprintf(answer, sizeof(answer),
+	    "{\"accepted\":%zu,\"receipt\":\"%" PRIu64 "\"}", n, receipt);
+	mh_respond_json(r, 200, answer);
 }
 
 /* Checks X-Mandrill-Signature when keys are configured; answers 403 and
@@ -71,38 +145,18 @@ mh_mandrill_post(struct mh_app *app, struct mh_request *r)
 {
 	struct mh_form form = { 0 };
 	const struct mh_form_field *field;
-	struct json_object *events = NULL, *meta = NULL;
+	struct json_object *events = NULL;
 	enum mh_form_err ferr;
-	enum mh_store_err serr;
-	char detail[256], now[32], answer[96];
-	const char *addr;
-	uint64_t receipt;
-	size_t n;
+	char detail[256];
 
-	if (!mh_is_form(mh_param(r, "CONTENT_TYPE"))) {
-		const char *ct = mh_param(r, "CONTENT_TYPE");
-
+	if (!mh_media_type_is(mh_param(r, "CONTENT_TYPE"), MH_FORM_TYPE)) {
 		mh_respond_error(r, 415, "unsupported_media_type",
 		    "Content-Type must be " MH_FORM_TYPE ", not %.64s",
-		    ct && *ct ? ct : "(none)");
+		    mh_content_type(r));
 		return;
 	}
-	switch (mh_request_body(r, app->cfg->max_body)) {
-	case MH_BODY_OK:
-		break;
-	case MH_BODY_TOO_LARGE:
-		mh_respond_error(r, 413, "body_too_large",
-		    "the body is over the limit of %zu bytes",
-		    app->cfg->max_body);
+	if (mh_ingest_body(app, r) != 0)
 		return;
-	case MH_BODY_SHORT:
-		mh_respond_error(r, 400, "bad_body",
-		    "the body is shorter than its Content-Length");
-		return;
-	case MH_BODY_NOMEM:
-		mh_respond_error(r, 503, "out_of_memory", "try again");
-		return;
-	}
 	if ((ferr = mh_form_parse(r->body, r->body_len, &form)) != MH_FORM_OK) {
 		if (ferr == MH_FORM_NOMEM)
 			mh_respond_error(r, 503, "out_of_memory", "try again");
@@ -123,36 +177,9 @@ mh_mandrill_post(struct mh_app *app, struct mh_request *r)
 		mh_respond_error(r, 400, "bad_events", "%s", detail);
 		goto out;
 	}
-	n = json_object_array_length(events);
-	if (n == 0) {
-		/* Mandrill's test POST: acknowledged, nothing to keep. */
-		mh_respond_json(r, 200, "{\"accepted\":0,\"receipt\":null}");
-		goto out;
-	}
-	if (app->store == NULL) {
-		mh_respond_store_error(app, r, MH_STORE_FAILED);
-		goto out;
-	}
-	mh_now_iso(now);
-	addr = mh_param(r, "REMOTE_ADDR");
-	meta = json_object_new_object();
-	json_object_object_add(meta, "provider",
-	    json_object_new_string("mandrill"));
-	json_object_object_add(meta, "received_at", json_object_new_string(now));
-	json_object_object_add(meta, "remote_addr",
-	    json_object_new_string(addr ? addr : ""));
-	serr = mh_store_inbox_put(app->store, mh_json_text(meta), r->body,
-	    r->body_len, &receipt);
-	if (serr != MH_STORE_OK) {
-		mh_respond_store_error(app, r, serr);
-		goto out;
-	}
-	app->own_receipt = receipt;
-	snprintf(answer, sizeof(answer),
-	    "{\"accepted\":%zu,\"receipt\":\"%" PRIu64 "\"}", n, receipt);
-	mh_respond_json(r, 200, answer);
+	/* An empty batch is Mandrill's test POST: acknowledged, not kept. */
+	mh_ingest_commit(app, r, "mandrill", json_object_array_length(events));
 out:
-	json_object_put(meta);
 	json_object_put(events);
 	mh_form_free(&form);
 }
@@ -171,4 +198,72 @@ mh_mandrill_handle(struct mh_app *app, struct mh_request *r)
 	}
 	mh_respond_error(r, 405, "method_not_allowed",
 	    "%s is not allowed here: use GET, HEAD or POST", r->method);
+}
+
+/* When INFOBIP_WEBHOOK_TOKEN is set, the request must carry it as ?token=
+ * or as the basic-auth password; answers 401 and returns -1 otherwise. */
+static int
+mh_check_token(struct mh_app *app, struct mh_request *r)
+{
+	const char *want = app->cfg->infobip_token;
+	char *given;
+	int bad, ok = 0;
+
+	if (want == NULL)
+		return 0;
+	if ((given = mh_query_get(r->query, "token", &bad)) != NULL) {
+		ok = mh_secret_equal(given, strlen(given), want, strlen(want));
+		free(given);
+	}
+	if (!ok && (given = mh_basic_password(mh_param(r,
+	    "HTTP_AUTHORIZATION"))) != NULL) {
+		ok = mh_secret_equal(given, strlen(given), want, strlen(want));
+		free(given);
+	}
+	if (ok)
+		return 0;
+	FCGX_PutS("WWW-Authenticate: Basic realm=\"mailhooks\"\r\n",
+	    r->fcgi->out);
+	mh_respond_error(r, 401, "unauthorized", "this callback URL needs the "
+	    "token, as ?token= or as the basic-auth password");
+	return -1;
+}
+
+void
+mh_infobip_handle(struct mh_app *app, struct mh_request *r)
+{
+	struct json_object *items = NULL;
+	const char *ct = mh_param(r, "CONTENT_TYPE");
+	char detail[256];
+
+	if (strcmp(r->method, "POST") != 0) {
+		mh_respond_error(r, 405, "method_not_allowed",
+		    "%s is not allowed here: Infobip callbacks are POSTed",
+		    r->method);
+		return;
+	}
+	if (mh_check_token(app, r) != 0)
+		return;
+	if (mh_media_type_is(ct, "application/xml") ||
+	    mh_media_type_is(ct, "text/xml")) {
+		mh_respond_error(r, 415, "unsupported_media_type",
+		    "XML callbacks are not accepted: choose JSON as the "
+		    "callback format in Infobip");
+		return;
+	}
+	if (!mh_media_type_is(ct, "application/json")) {
+		mh_respond_error(r, 415, "unsupported_media_type",
+		    "Content-Type must be application/json, not %.64s",
+		    mh_content_type(r));
+		return;
+	}
+	if (mh_ingest_body(app, r) != 0)
+		return;
+	if (mh_infobip_parse(r->body, r->body_len, &items, detail,
+	    sizeof(detail)) != 0) {
+		mh_respond_error(r, 400, "bad_callback", "%s", detail);
+		return;
+	}
+	mh_ingest_commit(app, r, "infobip", json_object_array_length(items));
+	json_object_put(items);
 }

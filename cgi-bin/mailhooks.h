@@ -26,6 +26,7 @@ struct mh_config {
 	const char *home;		/* MAILHOOKS_HOME */
 	const char *mandrill_keys;	/* MANDRILL_WEBHOOK_KEY, or NULL */
 	const char *mandrill_url;	/* MANDRILL_WEBHOOK_URL, or NULL */
+	const char *infobip_token;	/* INFOBIP_WEBHOOK_TOKEN, or NULL */
 	size_t max_body;		/* MAILHOOKS_MAX_BODY */
 };
 
@@ -68,7 +69,7 @@ const char *mh_form_strerror(enum mh_form_err err);
  * new length or -1 on a malformed escape. */
 long mh_percent_decode(char *s, size_t len, int plus);
 
-/* --- signature.c: X-Mandrill-Signature. */
+/* --- signature.c: X-Mandrill-Signature and shared tokens. */
 /* Writes base64(HMAC-SHA1(key, url + each key and value)) to out, which
  * holds at least 29 bytes. Returns 0, or -1 when out of memory. */
 int mh_signature_compute(const char *key, size_t key_len, const char *url,
@@ -77,6 +78,11 @@ int mh_signature_compute(const char *key, size_t key_len, const char *url,
  * keys, compared in constant time; 0 otherwise. */
 int mh_signature_verify(const char *keys, const char *url,
     const struct mh_form *form, const char *header);
+/* 1 when the two secrets are equal, in time independent of both. */
+int mh_secret_equal(const char *a, size_t alen, const char *b, size_t blen);
+/* The password of an "Authorization: Basic ..." header value, or NULL;
+ * the caller frees it. */
+char *mh_basic_password(const char *authorization);
 
 /* --- shape.c: shape checks declared as tables, pure. */
 #define MH_T(type) (1u << (type))
@@ -201,6 +207,8 @@ struct mh_app {
 };
 
 void mh_mandrill_handle(struct mh_app *app, struct mh_request *r);
+void mh_infobip_handle(struct mh_app *app, struct mh_request *r);
+void mh_api_callbacks(struct mh_app *app, struct mh_request *r);
 void mh_api_events(struct mh_app *app, struct mh_request *r);
 void mh_api_message(struct mh_app *app, struct mh_request *r, const char *id);
 void mh_api_health(struct mh_app *app, struct mh_request *r);

@@ -55,6 +55,8 @@ mh_config_read(struct mh_config *cfg)
 	cfg->mandrill_keys = v && *v ? v : NULL;
 	v = getenv("MANDRILL_WEBHOOK_URL");
 	cfg->mandrill_url = v && *v ? v : NULL;
+	v = getenv("INFOBIP_WEBHOOK_TOKEN");
+	cfg->infobip_token = v && *v ? v : NULL;
 	cfg->max_body = MH_MAX_BODY_DEFAULT;
 	if ((v = getenv("MAILHOOKS_MAX_BODY")) != NULL && *v != '\0') {
 		char *end;
@@ -93,6 +95,11 @@ mh_route(struct mh_app *app, struct mh_request *r)
 		mh_mandrill_handle(app, r);
 		return;
 	}
+	if (mh_path_is(r->path, "/webhooks/infobip") ||
+	    mh_path_is(r->path, "/email")) {
+		mh_infobip_handle(app, r);
+		return;
+	}
 	if (strncmp(r->path, "/api/", 5) == 0 && !get) {
 		mh_respond_error(r, 405, "method_not_allowed",
 		    "%s is not allowed here: the API is read-only (GET, HEAD)",
@@ -101,6 +108,8 @@ mh_route(struct mh_app *app, struct mh_request *r)
 	}
 	if (mh_path_is(r->path, "/api/events"))
 		mh_api_events(app, r);
+	else if (mh_path_is(r->path, "/api/email-callbacks"))
+		mh_api_callbacks(app, r);
 	else if (mh_path_is(r->path, "/api/health"))
 		mh_api_health(app, r);
 	else if (strncmp(r->path, messages, sizeof(messages) - 1) == 0 &&
@@ -163,6 +172,9 @@ main(void)
 	if (cfg.mandrill_keys == NULL)
 		fprintf(stderr, "mailhooks: MANDRILL_WEBHOOK_KEY is not set: "
 		    "webhook signatures are NOT checked\n");
+	if (cfg.infobip_token == NULL)
+		fprintf(stderr, "mailhooks: INFOBIP_WEBHOOK_TOKEN is not set: "
+		    "Infobip callbacks are NOT authenticated\n");
 	if ((err = mh_store_open(cfg.home, &app.store)) != MH_STORE_OK)
 		fprintf(stderr, "mailhooks: storage unavailable (%d); will "
 		    "answer 503 and retry\n", (int)err);

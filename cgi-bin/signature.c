@@ -1,13 +1,16 @@
 /*
- * X-Mandrill-Signature: base64(HMAC-SHA1(key, URL + key1 + value1 + ...)),
- * the POST fields in key order with their decoded values.
+ * Webhook authentication: X-Mandrill-Signature (base64(HMAC-SHA1(key,
+ * URL + key1 + value1 + ...)), the POST fields in key order with their
+ * decoded values), and the shared token Infobip callbacks carry.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/sha.h>
 
 #include "mailhooks.h"
 
@@ -98,4 +101,49 @@ mh_signature_verify(const char *keys, const char *url,
 	}
 	free(text);
 	return ok;
+}
+
+int
+mh_secret_equal(const char *a, size_t alen, const char *b, size_t blen)
+{
+	unsigned char da[SHA256_DIGEST_LENGTH], db[SHA256_DIGEST_LENGTH];
+
+	/* Digests first, so that neither the content nor the length of the
+	 * secret shows in the time the comparison takes. */
+	SHA256((const unsigned char *)a, alen, da);
+	SHA256((const unsigned char *)b, blen, db);
+	return CRYPTO_memcmp(da, db, sizeof(da)) == 0;
+}
+
+char *
+mh_basic_password(const char *authorization)
+{
+	size_t n, pad = 0;
+	unsigned char *raw;
+	char *colon, *pw;
+	int len;
+
+	if (authorization == NULL || strncasecmp(authorization, "Basic ", 6) != 0)
+		return NULL;
+	authorization += 6;
+	while (*authorization == ' ')
+		authorization++;
+	n = strlen(authorization);
+	if (n == 0 || n % 4 != 0 || n > 4096)
+		return NULL;
+	if (authorization[n - 1] == '=')
+		pad = authorization[n - 2] == '=' ? 2 : 1;
+	if ((raw = mh_malloc(n / 4 * 3 + 1)) == NULL)
+		return NULL;
+	len = EVP_DecodeBlock(raw, (const unsigned char *)authorization, (int)n);
+	if (len < 0 || (size_t)len < pad) {
+		free(raw);
+		return NULL;
+	}
+	raw[len - pad] = '\0';
+	colon = memchr(raw, ':', (size_t)len - pad);
+	pw = colon ? mh_strndup(colon + 1, (size_t)len - pad -
+	    (size_t)(colon + 1 - (char *)raw)) : NULL;
+	free(raw);
+	return pw;
 }

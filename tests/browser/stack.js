@@ -38,6 +38,7 @@ class Stack {
     const env = { ...process.env, PORT: String(this.port), MAILHOOKS_HOME: this.home,
       MAILHOOKS_RELAY_PORT: String(this.relayPort), ...this.env };
     delete env.MANDRILL_WEBHOOK_URL;
+    delete env.INFOBIP_WEBHOOK_TOKEN;
     if (!this.env.MANDRILL_WEBHOOK_KEY) delete env.MANDRILL_WEBHOOK_KEY;
     const log = fs.openSync(path.join(this.home, 'run.log'), 'a');
     this.proc = spawn('sh', [path.join(ROOT, 'lighttpd/run.sh')],

@@ -52,7 +52,7 @@ sub start {
 	if ($pid == 0) {
 		setsid();
 		delete @ENV{qw(MANDRILL_WEBHOOK_KEY MANDRILL_WEBHOOK_URL
-		    MAILHOOKS_MAX_BODY)};
+		    INFOBIP_WEBHOOK_TOKEN MAILHOOKS_MAX_BODY)};
 		$ENV{PORT} = $self->{port};
 		$ENV{MAILHOOKS_HOME} = $self->{home};
 		$ENV{MAILHOOKS_RELAY_PORT} = $self->{relay_port};
