@@ -28,7 +28,7 @@ BIN_FCGI   = cgi-bin/mailhooks.fcgi
 BIN_RELAY  = ws-relay/mailhooks-relay
 BIN_WS     = ws-relay/mailhooks-ws
 UNIT_TESTS = tests/unit/form.t tests/unit/signature.t tests/unit/mandrill.t \
-             tests/unit/store.t
+             tests/unit/store.t tests/unit/infobip.t tests/unit/pyrepr.t
 
 all: $(BIN_FCGI) $(BIN_RELAY) $(BIN_WS)
 
