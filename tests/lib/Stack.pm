@@ -172,6 +172,24 @@ sub post_mandrill {
 	return $r;
 }
 
+# POSTs an Infobip callback body (a JSON text). Options: token (as
+# ?token=), basic (as the basic-auth password), content_type, path.
+sub post_infobip {
+	my ($self, $body, %o) = @_;
+	my $path = $o{path} // '/webhooks/infobip';
+	$path .= '?token=' . form_encode($o{token}) if defined $o{token};
+	my %h = ('Content-Type' => $o{content_type} // 'application/json');
+	if (defined $o{basic}) {
+		require MIME::Base64;
+		$h{Authorization} = 'Basic '
+		    . MIME::Base64::encode_base64("infobip:$o{basic}", '');
+	}
+	my $r = $self->{http}->request('POST', $self->url($path),
+	    { headers => \%h, content => $body });
+	$r->{json} = eval { decode_json($r->{content}) };
+	return $r;
+}
+
 # All events, oldest first, through the API's after= cursor.
 sub all_events {
 	my ($self, $query) = @_;
