@@ -222,8 +222,7 @@ mh_check_token(struct mh_app *app, struct mh_request *r)
 	}
 	if (ok)
 		return 0;
-	FCGX_PutS("WWW-Authenticate: Basic realm=\"mailhooks\"\r\n",
-	    r->fcgi->out);
+	r->auth_challenge = "Basic realm=\"mailhooks\"";
 	mh_respond_error(r, 401, "unauthorized", "this callback URL needs the "
 	    "token, as ?token= or as the basic-auth password");
 	return -1;

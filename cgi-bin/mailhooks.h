@@ -21,13 +21,14 @@ struct json_object;
 #define MH_API_LIMIT_DEFAULT 50
 #define MH_API_LIMIT_MAX 500
 
-/* The process configuration, read once from the environment at start. */
+/* The process configuration: the environment, or what the server passes
+ * with each request where it cannot set one (see main.c). */
 struct mh_config {
-	const char *home;		/* MAILHOOKS_HOME */
-	const char *mandrill_keys;	/* MANDRILL_WEBHOOK_KEY, or NULL */
-	const char *mandrill_url;	/* MANDRILL_WEBHOOK_URL, or NULL */
-	const char *infobip_token;	/* INFOBIP_WEBHOOK_TOKEN, or NULL */
-	size_t max_body;		/* MAILHOOKS_MAX_BODY */
+	char *home;		/* MAILHOOKS_HOME */
+	char *mandrill_keys;	/* MANDRILL_WEBHOOK_KEY, or NULL */
+	char *mandrill_url;	/* MANDRILL_WEBHOOK_URL, or NULL */
+	char *infobip_token;	/* INFOBIP_WEBHOOK_TOKEN, or NULL */
+	size_t max_body;	/* MAILHOOKS_MAX_BODY */
 };
 
 /* --- alloc.c: allocation that logs and returns NULL, never aborts. */
@@ -162,9 +163,11 @@ const char *mh_json_text(struct json_object *o);
 /* The ISO 8601 UTC form of now, with milliseconds: out holds 32 bytes. */
 void mh_now_iso(char out[32]);
 
-/* --- request.c: one FastCGI request. */
+/* --- request.c: one request, over FastCGI or as a plain CGI program. */
 struct mh_request {
-	FCGX_Request *fcgi;
+	FCGX_Request *fcgi;	/* NULL when run as a CGI program (stdio) */
+	char **envp;		/* the request's parameters */
+	const char *auth_challenge;	/* WWW-Authenticate for a 401 */
 	const char *method;
 	char *path;		/* percent-decoded, without the query */
 	const char *query;	/* raw, without '?', "" when none */
@@ -180,6 +183,8 @@ enum mh_body_err {
 };
 
 const char *mh_param(const struct mh_request *r, const char *name);
+/* Writes the response bytes; -1 when the client is gone. */
+int mh_write(struct mh_request *r, const char *data, size_t len);
 /* Reads the body, at most max bytes; r->body is owned by r. */
 enum mh_body_err mh_request_body(struct mh_request *r, size_t max);
 /* The URL the client asked for: scheme://host[:port]/path?query; caller
@@ -198,12 +203,13 @@ void mh_respond_error(struct mh_request *r, int status, const char *code,
 
 /* --- the handlers, and what they share. */
 struct mh_app {
-	const struct mh_config *cfg;
+	struct mh_config *cfg;
 	struct mh_store *store;
 	int notify_fd;			/* datagram socket to the relay, or -1 */
 	uint64_t own_receipt;		/* receipt put by this request */
 	int store_broken;		/* reopen after this request */
 	int relay_warned;		/* relay gave up on this drain */
+	int warned;			/* unset secrets logged */
 };
 
 void mh_mandrill_handle(struct mh_app *app, struct mh_request *r);

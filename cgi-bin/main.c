@@ -42,23 +42,48 @@ mh_signals(void)
 	return 0;
 }
 
-static int
-mh_config_read(struct mh_config *cfg)
+/* A setting from the process environment or, for a process that cannot be
+ * given one (an .htaccess may only SetEnv, per request), from the
+ * parameters the server passes with the request. */
+static const char *
+mh_setting(char **envp, const char *name)
 {
-	const char *v;
+	const char *v = getenv(name);
 
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->home = getenv("MAILHOOKS_HOME");
-	if (cfg->home == NULL || *cfg->home == '\0')
-		cfg->home = "./var";
-	v = getenv("MANDRILL_WEBHOOK_KEY");
-	cfg->mandrill_keys = v && *v ? v : NULL;
-	v = getenv("MANDRILL_WEBHOOK_URL");
-	cfg->mandrill_url = v && *v ? v : NULL;
-	v = getenv("INFOBIP_WEBHOOK_TOKEN");
-	cfg->infobip_token = v && *v ? v : NULL;
+	if ((v == NULL || *v == '\0') && envp != NULL)
+		v = FCGX_GetParam(name, envp);
+	return v != NULL && *v != '\0' ? v : NULL;
+}
+
+static int
+mh_config_set(char **field, const char *value)
+{
+	char *copy = NULL;
+
+	if (value != NULL && (copy = strdup(value)) == NULL)
+		return -1;
+	free(*field);
+	*field = copy;
+	return 0;
+}
+
+/* Reads the configuration for a request; the strings are owned by cfg,
+ * since drains run after the request's parameters are gone. */
+static int
+mh_config_read(struct mh_config *cfg, char **envp)
+{
+	const char *v = mh_setting(envp, "MAILHOOKS_HOME");
+
+	if (mh_config_set(&cfg->home, v ? v : "./var") != 0 ||
+	    mh_config_set(&cfg->mandrill_keys,
+	    mh_setting(envp, "MANDRILL_WEBHOOK_KEY")) != 0 ||
+	    mh_config_set(&cfg->mandrill_url,
+	    mh_setting(envp, "MANDRILL_WEBHOOK_URL")) != 0 ||
+	    mh_config_set(&cfg->infobip_token,
+	    mh_setting(envp, "INFOBIP_WEBHOOK_TOKEN")) != 0)
+		return -1;
 	cfg->max_body = MH_MAX_BODY_DEFAULT;
-	if ((v = getenv("MAILHOOKS_MAX_BODY")) != NULL && *v != '\0') {
+	if ((v = mh_setting(envp, "MAILHOOKS_MAX_BODY")) != NULL) {
 		char *end;
 		unsigned long long n;
 
@@ -72,6 +97,16 @@ mh_config_read(struct mh_config *cfg)
 		cfg->max_body = (size_t)n;
 	}
 	return 0;
+}
+
+static void
+mh_config_free(struct mh_config *cfg)
+{
+	free(cfg->home);
+	free(cfg->mandrill_keys);
+	free(cfg->mandrill_url);
+	free(cfg->infobip_token);
+	memset(cfg, 0, sizeof(*cfg));
 }
 
 static int
@@ -123,78 +158,126 @@ mh_route(struct mh_app *app, struct mh_request *r)
 
 /* Splits REQUEST_URI into a decoded path and the raw query, then routes. */
 static void
-mh_serve(struct mh_app *app, FCGX_Request *fcgi)
+mh_serve(struct mh_app *app, struct mh_request *r)
 {
-	struct mh_request r = { .fcgi = fcgi };
 	const char *uri, *q;
 	size_t plen;
 	long n;
 
-	r.method = mh_param(&r, "REQUEST_METHOD");
-	if (r.method == NULL)
-		r.method = "GET";
-	uri = mh_param(&r, "REQUEST_URI");
+	r->method = mh_param(r, "REQUEST_METHOD");
+	if (r->method == NULL)
+		r->method = "GET";
+	uri = mh_param(r, "REQUEST_URI");
 	if (uri == NULL)
-		uri = mh_param(&r, "SCRIPT_NAME");
+		uri = mh_param(r, "SCRIPT_NAME");
 	if (uri == NULL)
 		uri = "/";
 	q = strchr(uri, '?');
 	plen = q ? (size_t)(q - uri) : strlen(uri);
-	r.query = q ? q + 1 : "";
-	if ((r.path = mh_strndup(uri, plen)) == NULL) {
-		mh_respond_error(&r, 503, "out_of_memory", "try again");
+	r->query = q ? q + 1 : "";
+	if ((r->path = mh_strndup(uri, plen)) == NULL) {
+		mh_respond_error(r, 503, "out_of_memory", "try again");
 		return;
 	}
-	n = mh_percent_decode(r.path, plen, 0);
-	if (n < 0 || (size_t)n != strlen(r.path)) {
-		mh_respond_error(&r, 400, "bad_path",
+	n = mh_percent_decode(r->path, plen, 0);
+	if (n < 0 || (size_t)n != strlen(r->path)) {
+		mh_respond_error(r, 400, "bad_path",
 		    "the path has a malformed percent-escape or a NUL byte");
 	} else
-		mh_route(app, &r);
-	mh_request_free(&r);
+		mh_route(app, r);
+}
+
+/* Answers one request: its configuration, storage opened on first use
+ * (where the data lives may only be known from the request), the route. */
+static void
+mh_handle(struct mh_app *app, struct mh_request *r)
+{
+	struct mh_config *cfg = app->cfg;
+	enum mh_store_err err;
+
+	if (mh_config_read(cfg, r->envp) != 0) {
+		r->method = "GET";
+		mh_respond_error(r, 500, "misconfigured",
+		    "the server's mailhooks settings are invalid (see its log)");
+		return;
+	}
+	if (!app->warned) {
+		app->warned = 1;
+		if (cfg->mandrill_keys == NULL)
+			fprintf(stderr, "mailhooks: MANDRILL_WEBHOOK_KEY is not "
+			    "set: webhook signatures are NOT checked\n");
+		if (cfg->infobip_token == NULL)
+			fprintf(stderr, "mailhooks: INFOBIP_WEBHOOK_TOKEN is not "
+			    "set: Infobip callbacks are NOT authenticated\n");
+	}
+	if (app->store == NULL &&
+	    (err = mh_store_open(cfg->home, &app->store)) != MH_STORE_OK)
+		fprintf(stderr, "mailhooks: storage in %s unavailable (%d); "
+		    "answering 503\n", cfg->home, (int)err);
+	mh_serve(app, r);
+	mh_request_free(r);
+}
+
+/* After the answer: drain the inbox, and reopen storage that needs it. */
+static void
+mh_after(struct mh_app *app)
+{
+	enum mh_store_err err;
+
+	mh_drain(app);
+	if (app->store != NULL && app->store_broken) {
+		app->store_broken = 0;
+		if ((err = mh_store_reopen(&app->store)) != MH_STORE_OK)
+			fprintf(stderr, "mailhooks: storage reopen failed (%d)\n",
+			    (int)err);
+	}
+}
+
+/* Run as a plain CGI program: one request on stdin and stdout, then the
+ * drain once the answer is complete (stdout closed). */
+static int
+mh_cgi_main(struct mh_app *app)
+{
+	extern char **environ;
+	struct mh_request r = { .fcgi = NULL, .envp = environ };
+
+	mh_handle(app, &r);
+	fflush(stdout);
+	close(STDOUT_FILENO);
+	mh_after(app);
+	return 0;
 }
 
 int
 main(void)
 {
-	struct mh_config cfg;
+	struct mh_config cfg = { 0 };
 	struct mh_app app = { .cfg = &cfg, .notify_fd = -1 };
 	FCGX_Request fcgi;
-	enum mh_store_err err;
+	int ret = 0;
 
-	if (mh_config_read(&cfg) != 0)
+	if (mh_signals() != 0 || FCGX_Init() != 0) {
+		fprintf(stderr, "mailhooks: cannot set up\n");
 		return 1;
-	if (mh_signals() != 0 || FCGX_Init() != 0 ||
-	    FCGX_InitRequest(&fcgi, 0, 0) != 0) {
+	}
+	if (FCGX_IsCGI()) {
+		ret = mh_cgi_main(&app);
+		goto out;
+	}
+	if (FCGX_InitRequest(&fcgi, 0, 0) != 0) {
 		fprintf(stderr, "mailhooks: cannot set up FastCGI\n");
 		return 1;
 	}
-	if (cfg.mandrill_keys == NULL)
-		fprintf(stderr, "mailhooks: MANDRILL_WEBHOOK_KEY is not set: "
-		    "webhook signatures are NOT checked\n");
-	if (cfg.infobip_token == NULL)
-		fprintf(stderr, "mailhooks: INFOBIP_WEBHOOK_TOKEN is not set: "
-		    "Infobip callbacks are NOT authenticated\n");
-	if ((err = mh_store_open(cfg.home, &app.store)) != MH_STORE_OK)
-		fprintf(stderr, "mailhooks: storage unavailable (%d); will "
-		    "answer 503 and retry\n", (int)err);
-
 	while (!mh_stopping && FCGX_Accept_r(&fcgi) >= 0) {
-		mh_serve(&app, &fcgi);
+		struct mh_request r = { .fcgi = &fcgi, .envp = fcgi.envp };
+
+		mh_handle(&app, &r);
 		FCGX_Finish_r(&fcgi);
-		mh_drain(&app);
-		if (app.store == NULL || app.store_broken) {
-			app.store_broken = 0;
-			if (app.store != NULL)
-				err = mh_store_reopen(&app.store);
-			else
-				err = mh_store_open(cfg.home, &app.store);
-			if (err != MH_STORE_OK)
-				fprintf(stderr, "mailhooks: storage reopen "
-				    "failed (%d)\n", (int)err);
-		}
+		mh_after(&app);
 	}
 	FCGX_Free(&fcgi, 1);
+out:
 	mh_store_close(app.store);
-	return 0;
+	mh_config_free(&cfg);
+	return ret;
 }

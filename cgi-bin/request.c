@@ -1,7 +1,8 @@
 /*
- * The parts of one FastCGI request the handlers need: parameters, the path
- * and query, the body read against a limit, and the URL as the client sent
- * it (the base of the Mandrill signature).
+ * The parts of one request the handlers need: parameters, the path and
+ * query, the body read against a limit, the URL as the client sent it (the
+ * base of the Mandrill signature), and the response's bytes out. A request
+ * comes over FastCGI, or, run as a plain CGI program, on stdin and stdout.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,7 +14,24 @@
 const char *
 mh_param(const struct mh_request *r, const char *name)
 {
-	return FCGX_GetParam(name, r->fcgi->envp);
+	return FCGX_GetParam(name, r->envp);
+}
+
+static int
+mh_read(struct mh_request *r, char *buf, int n)
+{
+	if (r->fcgi != NULL)
+		return FCGX_GetStr(buf, n, r->fcgi->in);
+	return (int)fread(buf, 1, (size_t)n, stdin);
+}
+
+int
+mh_write(struct mh_request *r, const char *data, size_t len)
+{
+	if (r->fcgi != NULL)
+		return FCGX_PutStr(data, (int)len, r->fcgi->out) == (int)len ?
+		    0 : -1;
+	return fwrite(data, 1, len, stdout) == len ? 0 : -1;
 }
 
 enum mh_body_err
@@ -38,7 +56,7 @@ mh_request_body(struct mh_request *r, size_t max)
 	while (got < want) {
 		int chunk = want - got > (1u << 30) ? 1 << 30 : (int)(want - got);
 
-		if ((n = FCGX_GetStr(r->body + got, chunk, r->fcgi->in)) <= 0)
+		if ((n = mh_read(r, r->body + got, chunk)) <= 0)
 			break;
 		got += (size_t)n;
 	}

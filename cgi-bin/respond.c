@@ -30,17 +30,25 @@ mh_reason(int status)
 void
 mh_respond_json(struct mh_request *r, int status, const char *json)
 {
-	FCGX_FPrintF(r->fcgi->out,
+	char head[512];
+	int n;
+
+	n = snprintf(head, sizeof(head),
 	    "Status: %d %s\r\n"
 	    "Content-Type: application/json\r\n"
 	    "Cache-Control: no-store\r\n"
 	    "X-Content-Type-Options: nosniff\r\n"
-	    "%s"
+	    "%s%s%s%s"
 	    "\r\n", status, mh_reason(status),
-	    status == 503 ? "Retry-After: 5\r\n" : "");
+	    status == 503 ? "Retry-After: 5\r\n" : "",
+	    status == 401 && r->auth_challenge ? "WWW-Authenticate: " : "",
+	    status == 401 && r->auth_challenge ? r->auth_challenge : "",
+	    status == 401 && r->auth_challenge ? "\r\n" : "");
+	if (n < 0 || (size_t)n >= sizeof(head) || mh_write(r, head, (size_t)n))
+		return;
 	if (strcmp(r->method, "HEAD") != 0) {
-		FCGX_PutS(json, r->fcgi->out);
-		FCGX_PutChar('\n', r->fcgi->out);
+		mh_write(r, json, strlen(json));
+		mh_write(r, "\n", 1);
 	}
 }
 

@@ -248,7 +248,8 @@ mh_env_open(struct mh_store *st)
 
 	if (snprintf(dir, sizeof(dir), "%s/db", st->home) >= (int)sizeof(dir))
 		return ENAMETOOLONG;
-	if (mkdir(dir, 0750) != 0 && errno != EEXIST)
+	if ((mkdir(st->home, 0750) != 0 && errno != EEXIST) ||
+	    (mkdir(dir, 0750) != 0 && errno != EEXIST))
 		return errno;
 	if ((ret = db_env_create(&env, 0)) != 0)
 		return ret;
