@@ -75,7 +75,7 @@ tests/browser/node_modules: tests/browser/package.json tests/browser/package-loc
 
 run: deps
 	$(MAKE) all
-	@sh lighttpd/run.sh
+	@sh run.sh
 
 test: deps
 	$(MAKE) all $(UNIT_TESTS) $(TEST_TOOLS) tests/browser/node_modules

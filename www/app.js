@@ -1,6 +1,8 @@
 // mailhooks page: history from /api/events, live events from /ws, and a
 // catch-up from /api/events?after=SEQ on every (re)connect, so that nothing
-// is missed and nothing shows twice whatever order the two arrive in.
+// is missed and nothing shows twice whatever order the two arrive in. When
+// /ws cannot be reached (no relay, as on shared hosting), it polls
+// /api/events?after=SEQ instead, and goes back to live when /ws returns.
 // Every value from a webhook reaches the DOM through textContent only.
 'use strict';
 
@@ -9,13 +11,16 @@
   const MAX_ROWS = 500;
   const MAX_OPENS = 100;
   const MAX_TOASTS = 3;
+  const POLL_MS = 3000;
+  const FAILURES_BEFORE_POLLING = 2;
 
   const state = {
     lastSeq: 0,          // highest seq shown: the catch-up cursor
     seen: new Set(),     // seqs shown, so a replayed event is dropped
     ws: null,
     backoff: 500,
-    live: false,
+    failures: 0,         // WebSocket attempts in a row that did not open
+    poller: null,
   };
 
   const $ = (id) => document.getElementById(id);
@@ -160,6 +165,26 @@
     return u.href;
   }
 
+  async function poll() {
+    try {
+      await catchUp();
+      if (state.poller) setStatus('polling', 'polling every ' + POLL_MS / 1000 + ' s (no live feed)');
+    } catch (e) {
+      if (state.poller) setStatus('offline', 'offline: retrying');
+    }
+  }
+
+  function startPolling() {
+    if (state.poller) return;
+    state.poller = setInterval(poll, POLL_MS);
+    poll();
+  }
+
+  function stopPolling() {
+    clearInterval(state.poller);
+    state.poller = null;
+  }
+
   function connect() {
     let ws;
     try {
@@ -171,6 +196,8 @@
     state.ws = ws;
     ws.onopen = async () => {
       state.backoff = 500;
+      state.failures = 0;
+      stopPolling();
       setStatus('live', 'live');
       try {
         await catchUp();
@@ -196,8 +223,9 @@
 
   function retry() {
     const wait = Math.min(state.backoff, 10000) * (0.8 + Math.random() * 0.4);
-    setStatus('reconnecting', 'reconnecting in ' + Math.ceil(wait / 1000) + ' s');
     state.backoff = Math.min(state.backoff * 2, 10000);
+    if (++state.failures >= FAILURES_BEFORE_POLLING) startPolling();
+    else setStatus('reconnecting', 'reconnecting in ' + Math.ceil(wait / 1000) + ' s');
     setTimeout(connect, wait);
   }
 

@@ -1,5 +1,6 @@
-// A real mailhooks stack for a browser test: lighttpd/run.sh on free
-// loopback ports with a temporary MAILHOOKS_HOME, in its own process group.
+// A real mailhooks stack for a browser test: run.sh on free loopback ports
+// with a temporary MAILHOOKS_HOME, in its own process group; the server is
+// lighttpd, or Apache when MAILHOOKS_TEST_SERVER=apache.
 'use strict';
 
 const { spawn } = require('child_process');
@@ -35,18 +36,19 @@ class Stack {
   async start() {
     this.port = await freePort();
     this.relayPort = await freePort();
-    const env = { ...process.env, PORT: String(this.port), MAILHOOKS_HOME: this.home,
+    const env = { ...process.env, SERVER: process.env.MAILHOOKS_TEST_SERVER || 'lighttpd',
+      PORT: String(this.port), MAILHOOKS_HOME: this.home,
       MAILHOOKS_RELAY_PORT: String(this.relayPort), ...this.env };
     delete env.MANDRILL_WEBHOOK_URL;
     delete env.INFOBIP_WEBHOOK_TOKEN;
     if (!this.env.MANDRILL_WEBHOOK_KEY) delete env.MANDRILL_WEBHOOK_KEY;
     const log = fs.openSync(path.join(this.home, 'run.log'), 'a');
-    this.proc = spawn('sh', [path.join(ROOT, 'lighttpd/run.sh')],
+    this.proc = spawn('sh', [path.join(ROOT, 'run.sh')],
       { env, detached: true, stdio: ['ignore', log, log] });
     for (let i = 0; i < 200; i++) {
       try {
         const h = await (await fetch(this.url('/api/health'))).json();
-        if (h.relay === 'up') return;
+        if (h.relay === 'up' || this.env.MAILHOOKS_RELAY === '0') return;
       } catch (e) { /* not up yet */ }
       await sleep(100);
     }
@@ -66,7 +68,27 @@ class Stack {
     return pids;
   }
 
+  // Starts a relay of its own (for a stack run without one), as the user
+  // the stack runs as; stop it with stopRelay().
+  startRelay() {
+    const env = { ...process.env, MAILHOOKS_HOME: this.home, MAILHOOKS_RELAY_PORT: String(this.relayPort) };
+    let cmd = [path.join(ROOT, 'ws-relay/mailhooks-relay')];
+    if ((process.env.MAILHOOKS_TEST_SERVER || 'lighttpd') === 'apache' && process.getuid() === 0)
+      cmd = ['setpriv', '--reuid=www-data', '--regid=www-data', '--init-groups', '--', ...cmd];
+    const log = fs.openSync(path.join(this.home, 'relay.log'), 'a');
+    this.relay = spawn(cmd[0], cmd.slice(1), { env, stdio: ['ignore', log, log] });
+  }
+
+  async stopRelay() {
+    if (!this.relay) return;
+    const done = new Promise((r) => this.relay.once('exit', r));
+    this.relay.kill('SIGTERM');
+    await Promise.race([done, sleep(5000)]);
+    this.relay = null;
+  }
+
   async stop() {
+    await this.stopRelay();
     if (!this.proc) return;
     const done = new Promise((r) => this.proc.once('exit', r));
     try { process.kill(this.proc.pid, 'SIGTERM'); } catch (e) { /* gone */ }

@@ -24,7 +24,10 @@ my $value = encode_json([Stack::event(id => 'left-behind', email =>
 open my $fh, '>', "$home/body" or die;
 print $fh 'mandrill_events=' . Stack::form_encode($value);
 close $fh;
-my $receipt = `$Stack::ROOT/tests/lib/inbox-put $home $home/body`;
+open my $put, '-|', $s->as_stack_user("$Stack::ROOT/tests/lib/inbox-put",
+    $home, "$home/body") or die;
+my $receipt = <$put>;
+close $put;
 is($?, 0, 'entry put in the inbox behind the server\'s back');
 chomp $receipt;
 

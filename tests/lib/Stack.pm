@@ -1,6 +1,8 @@
-# A real mailhooks stack for one test: lighttpd + mailhooks.fcgi + relay,
-# started through lighttpd/run.sh (as `make run` does) on free loopback
-# ports in its own temporary MAILHOOKS_HOME, in its own process group.
+# A real mailhooks stack for one test: the web server + mailhooks.fcgi +
+# relay, started through run.sh (as `make run` does) on free loopback ports
+# in its own temporary MAILHOOKS_HOME, in its own process group. The server
+# is lighttpd, or Apache when MAILHOOKS_TEST_SERVER=apache (the suite runs
+# each integration test under both).
 package Stack;
 
 use strict;
@@ -26,10 +28,15 @@ sub free_port {
 	return $port;
 }
 
-# Stack->new(env => { MANDRILL_WEBHOOK_KEY => ... }, home => DIR)
+# The server the tests of this run use.
+sub server { $ENV{MAILHOOKS_TEST_SERVER} // 'lighttpd' }
+
+# Stack->new(env => { MANDRILL_WEBHOOK_KEY => ... }, home => DIR,
+#     server => 'apache')
 sub new {
 	my ($class, %opt) = @_;
 	my $self = bless {
+		server => $opt{server} // server(),
 		home => $opt{home} // tempdir('mailhooks-test-XXXXXX',
 		    TMPDIR => 1, CLEANUP => 1),
 		env => $opt{env} // {},
@@ -53,22 +60,34 @@ sub start {
 		setsid();
 		delete @ENV{qw(MANDRILL_WEBHOOK_KEY MANDRILL_WEBHOOK_URL
 		    INFOBIP_WEBHOOK_TOKEN MAILHOOKS_MAX_BODY)};
+		$ENV{SERVER} = $self->{server};
 		$ENV{PORT} = $self->{port};
 		$ENV{MAILHOOKS_HOME} = $self->{home};
 		$ENV{MAILHOOKS_RELAY_PORT} = $self->{relay_port};
 		$ENV{$_} = $self->{env}{$_} for keys %{ $self->{env} };
 		open STDOUT, '>>', "$self->{home}/run.log" or die;
 		open STDERR, '>&', \*STDOUT or die;
-		exec 'sh', "$ROOT/lighttpd/run.sh" or die "exec: $!";
+		exec 'sh', "$ROOT/run.sh" or die "exec: $!";
 	}
 	$self->{pid} = $self->{pgid} = $pid;
 	my $deadline = time + 20;
 	while (time < $deadline) {
 		my ($status, $health) = $self->get_json('/api/health');
-		return 1 if $status == 200 && $health->{relay} eq 'up';
+		return 1 if $status == 200 && ($health->{relay} eq 'up' ||
+		    ($self->{env}{MAILHOOKS_RELAY} // 1) eq '0');
 		sleep 0.1;
 	}
 	die "stack did not come up:\n" . $self->log;
+}
+
+# A command run as the user the stack's processes run as (Apache will not
+# run as root, so under root run.sh hands everything to MAILHOOKS_RUN_AS).
+sub as_stack_user {
+	my ($self, @cmd) = @_;
+	return @cmd unless $self->{server} eq 'apache' && $> == 0;
+	my $user = $self->{env}{MAILHOOKS_RUN_AS} // 'www-data';
+	return ('setpriv', "--reuid=$user", "--regid=$user", '--init-groups',
+	    '--', @cmd);
 }
 
 sub log {

@@ -1,0 +1,125 @@
+#!/bin/sh
+# Runs mailhooks in the foreground, as make run does: the web server
+# (lighttpd, or Apache with SERVER=apache), which runs mailhooks.fcgi, and
+# the relay, started again whenever it dies. Ctrl-C or SIGTERM stops them all.
+#
+# Environment: SERVER (lighttpd), PORT (8080), MAILHOOKS_HOME (./var),
+# MAILHOOKS_RELAY_PORT (PORT + 1), what the components read (README.md),
+# and for Apache: MAILHOOKS_APACHE_CGI=1 (run the program as a plain CGI
+# program instead of with mod_fcgid), MAILHOOKS_HTPASSWD=FILE (enable the
+# vhost's basic-auth block with that file), MAILHOOKS_RUN_AS (the user
+# Apache and the relay run as when started by root; www-data); and
+# MAILHOOKS_RELAY=0 to run without the relay, as on shared hosting (the page
+# then polls).
+set -eu
+
+ROOT=$(cd "$(dirname "$0")" && pwd)
+SERVER=${SERVER:-lighttpd}
+PORT=${PORT:-8080}
+MAILHOOKS_HOME=${MAILHOOKS_HOME:-$ROOT/var}
+mkdir -p "$MAILHOOKS_HOME/run"
+MAILHOOKS_HOME=$(cd "$MAILHOOKS_HOME" && pwd)
+MAILHOOKS_RELAY_PORT=${MAILHOOKS_RELAY_PORT:-$((PORT + 1))}
+export MAILHOOKS_HOME MAILHOOKS_RELAY_PORT
+run=$MAILHOOKS_HOME/run
+
+fill() {
+	sed -e "s|@ROOT@|$ROOT|g" -e "s|@HOME@|$MAILHOOKS_HOME|g" \
+	    -e "s|@PORT@|$PORT|g" -e "s|@RELAY_PORT@|$MAILHOOKS_RELAY_PORT|g" "$1"
+}
+
+# Apache will not serve as root: started by root, it and the relay run as
+# an ordinary user, who then owns the data. run_as replaces the (sub)shell
+# it is called in, so that $! is the program itself.
+run_as() { exec "$@"; }
+
+case $SERVER in
+lighttpd)
+	conf=$run/lighttpd.conf
+	fill "$ROOT/lighttpd/mailhooks.conf.in" > "$conf"
+	lighttpd -tt -f "$conf" >/dev/null
+	set -- lighttpd -D -f "$conf"
+	;;
+apache)
+	mkdir -p "$run/apache/fcgid"
+	conf=$run/apache/apache2.conf
+	{
+		fill "$ROOT/apache/server.conf.in"
+		[ "${MAILHOOKS_APACHE_CGI:-}" = 1 ] && echo "Define MAILHOOKS_CGI"
+		if [ -n "${MAILHOOKS_HTPASSWD:-}" ]; then
+			echo "Define MAILHOOKS_BASIC_AUTH"
+			echo "Define MAILHOOKS_HTPASSWD \"$MAILHOOKS_HTPASSWD\""
+		fi
+		for v in MANDRILL_WEBHOOK_KEY MANDRILL_WEBHOOK_URL \
+		    INFOBIP_WEBHOOK_TOKEN MAILHOOKS_MAX_BODY; do
+			eval "[ -n \"\${$v:-}\" ]" && echo "PassEnv $v"
+		done
+		echo "Include \"$ROOT/apache/mailhooks.conf\""
+	} > "$conf"
+	if [ "$(id -u)" = 0 ]; then
+		user=${MAILHOOKS_RUN_AS:-www-data}
+		chown -R "$user:" "$MAILHOOKS_HOME"
+		run_as() {
+			exec setpriv --reuid="$user" --regid="$user" --init-groups \
+			    --reset-env -- env PATH="$PATH" \
+			    MAILHOOKS_HOME="$MAILHOOKS_HOME" \
+			    MAILHOOKS_RELAY_PORT="$MAILHOOKS_RELAY_PORT" \
+			    ${MAILHOOKS_RELAY_PING:+MAILHOOKS_RELAY_PING="$MAILHOOKS_RELAY_PING"} \
+			    ${MANDRILL_WEBHOOK_KEY:+MANDRILL_WEBHOOK_KEY="$MANDRILL_WEBHOOK_KEY"} \
+			    ${MANDRILL_WEBHOOK_URL:+MANDRILL_WEBHOOK_URL="$MANDRILL_WEBHOOK_URL"} \
+			    ${INFOBIP_WEBHOOK_TOKEN:+INFOBIP_WEBHOOK_TOKEN="$INFOBIP_WEBHOOK_TOKEN"} \
+			    ${MAILHOOKS_MAX_BODY:+MAILHOOKS_MAX_BODY="$MAILHOOKS_MAX_BODY"} \
+			    "$@"
+		}
+	fi
+	(run_as apache2 -t -f "$conf" 2>/dev/null) || (run_as apache2 -t -f "$conf")
+	set -- apache2 -DFOREGROUND -f "$conf"
+	;;
+*)
+	echo "run.sh: SERVER must be lighttpd or apache, not $SERVER" >&2
+	exit 2
+	;;
+esac
+
+server_pid=
+relay_pid=
+stop() {
+	trap - INT TERM
+	echo "mailhooks: stopping"
+	for pid in $relay_pid $server_pid; do
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+	wait || true
+	exit "${1:-0}"
+}
+trap 'stop 0' INT TERM
+
+start_relay() {
+	[ "${MAILHOOKS_RELAY:-1}" = 0 ] && return
+	(run_as "$ROOT/ws-relay/mailhooks-relay") &
+	relay_pid=$!
+}
+
+(run_as "$@") &
+server_pid=$!
+start_relay
+echo "mailhooks: $SERVER on http://127.0.0.1:$PORT/ (data in $MAILHOOKS_HOME); Ctrl-C stops"
+
+while :; do
+	sleep 1 &
+	wait $! || true
+	if ! kill -0 "$server_pid" 2>/dev/null; then
+		# Ctrl-C reaches the server too, and it stops cleanly (status 0)
+		# perhaps before this shell runs its trap.
+		rc=0
+		wait "$server_pid" || rc=$?
+		server_pid=
+		[ "$rc" -eq 0 ] || echo "mailhooks: $SERVER exited ($rc)" >&2
+		stop "$rc"
+	fi
+	if [ -n "$relay_pid" ] && ! kill -0 "$relay_pid" 2>/dev/null; then
+		wait "$relay_pid" 2>/dev/null || true
+		echo "mailhooks: relay exited; starting it again" >&2
+		start_relay
+	fi
+done
