@@ -1,4 +1,5 @@
-# mailhooks: make (all), make deps, make run, make test, make bench, make clean
+# mailhooks: make (all), make deps, make run [SERVER=apache], make test,
+# make clean
 .SUFFIXES:
 
 CC      ?= cc
@@ -11,9 +12,10 @@ LDLIBS_FCGI  = -lfcgi $(shell pkg-config --libs json-c libcrypto 2>/dev/null) -l
 LDLIBS_RELAY = $(shell pkg-config --libs libwebsockets json-c 2>/dev/null)
 SAN     = -fsanitize=address,undefined -fno-omit-frame-pointer
 
+SERVER         ?= lighttpd
 PORT           ?= 8080
 MAILHOOKS_HOME ?= $(CURDIR)/var
-export PORT MAILHOOKS_HOME
+export SERVER PORT MAILHOOKS_HOME
 
 DB_SRC   = db/env.c db/events.c db/inbox.c
 CGI_LIB  = cgi-bin/alloc.c cgi-bin/form.c cgi-bin/signature.c \
@@ -48,7 +50,8 @@ tests/unit/%.t: tests/unit/%.c tests/unit/tap.h $(CGI_LIB) $(DB_SRC) $(HDRS)
 
 # Debian packages the build, make run and the tests need.
 DEB_PKGS = pkg-config libfcgi-dev libjson-c-dev libdb-dev libwebsockets-dev \
-           libssl-dev lighttpd db5.3-util chromium perl
+           libssl-dev lighttpd apache2 apache2-utils libapache2-mod-fcgid \
+           db5.3-util chromium perl
 SUDO = $$( [ "$$(id -u)" = 0 ] || echo sudo )
 
 TEST_TOOLS = tests/lib/inbox-put
@@ -79,7 +82,8 @@ run: deps
 
 test: deps
 	$(MAKE) all $(UNIT_TESTS) $(TEST_TOOLS) tests/browser/node_modules
-	prove -j2 --exec '' tests/unit/*.t tests/integration/*.t tests/browser/*.t
+	prove -j2 --exec '' tests/unit/*.t tests/integration/*.t tests/apache/*.t \
+	    tests/browser/*.t
 
 clean:
 	rm -f $(BIN_FCGI) $(BIN_RELAY) $(BIN_WS) $(UNIT_TESTS) $(TEST_TOOLS)

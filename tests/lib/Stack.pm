@@ -32,7 +32,9 @@ sub free_port {
 sub server { $ENV{MAILHOOKS_TEST_SERVER} // 'lighttpd' }
 
 # Stack->new(env => { MANDRILL_WEBHOOK_KEY => ... }, home => DIR,
-#     server => 'apache')
+#     server => 'apache', auth => 'user:password')
+# auth: the credentials get_json (and all that uses it) sends, for a stack
+# behind basic auth; get sends only the headers it is given.
 sub new {
 	my ($class, %opt) = @_;
 	my $self = bless {
@@ -42,6 +44,7 @@ sub new {
 		env => $opt{env} // {},
 		http => HTTP::Tiny->new(timeout => 60, keep_alive => 0),
 		owner => $$,
+		auth => $opt{auth},
 	}, $class;
 	$self->start;
 	return $self;
@@ -151,7 +154,13 @@ sub get {
 
 sub get_json {
 	my ($self, $path) = @_;
-	my $r = $self->get($path);
+	my @auth;
+	if ($self->{auth}) {
+		require MIME::Base64;
+		@auth = (Authorization => 'Basic '
+		    . MIME::Base64::encode_base64($self->{auth}, ''));
+	}
+	my $r = $self->get($path, @auth);
 	my $body = eval { decode_json($r->{content}) };
 	return ($r->{status}, $body, $r);
 }
