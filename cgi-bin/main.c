@@ -156,11 +156,24 @@ mh_route(struct mh_app *app, struct mh_request *r)
 		    r->path);
 }
 
+/* The route an .htaccess rewrite names, relative to where mailhooks is
+ * installed (the site may live under a sub-path); Apache renames it after
+ * its internal redirect. Already decoded. */
+static const char *
+mh_rewritten_route(const struct mh_request *r)
+{
+	const char *route = mh_param(r, "MAILHOOKS_ROUTE");
+
+	if (route == NULL)
+		route = mh_param(r, "REDIRECT_MAILHOOKS_ROUTE");
+	return route != NULL && *route == '/' ? route : NULL;
+}
+
 /* Splits REQUEST_URI into a decoded path and the raw query, then routes. */
 static void
 mh_serve(struct mh_app *app, struct mh_request *r)
 {
-	const char *uri, *q;
+	const char *uri, *q, *route;
 	size_t plen;
 	long n;
 
@@ -180,6 +193,14 @@ mh_serve(struct mh_app *app, struct mh_request *r)
 		return;
 	}
 	n = mh_percent_decode(r->path, plen, 0);
+	if (n >= 0 && (route = mh_rewritten_route(r)) != NULL) {
+		free(r->path);
+		if ((r->path = strdup(route)) == NULL) {
+			mh_respond_error(r, 503, "out_of_memory", "try again");
+			return;
+		}
+		n = (long)strlen(r->path);
+	}
 	if (n < 0 || (size_t)n != strlen(r->path)) {
 		mh_respond_error(r, 400, "bad_path",
 		    "the path has a malformed percent-escape or a NUL byte");

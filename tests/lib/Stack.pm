@@ -50,6 +50,14 @@ sub new {
 	return $self;
 }
 
+# A Stack for a server the test started itself (home, port): the helpers
+# work, nothing is started or stopped.
+sub attach {
+	my ($class, %opt) = @_;
+	return bless { %opt, server => 'apache', env => {}, owner => $$,
+	    http => HTTP::Tiny->new(timeout => 60, keep_alive => 0) }, $class;
+}
+
 sub home { $_[0]{home} }
 sub port { $_[0]{port} }
 sub url { my ($self, $path) = @_; "http://127.0.0.1:$self->{port}$path" }
