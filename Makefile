@@ -50,7 +50,7 @@ tests/unit/%.t: tests/unit/%.c tests/unit/tap.h $(CGI_LIB) $(DB_SRC) $(HDRS)
 
 # Debian packages the build, make run and the tests need.
 DEB_PKGS = pkg-config libfcgi-dev libjson-c-dev libdb-dev libwebsockets-dev \
-           libssl-dev lighttpd apache2 apache2-utils libapache2-mod-fcgid \
+           libssl-dev lighttpd apache2 apache2-utils libapache2-mod-fcgid spawn-fcgi \
            db5.3-util chromium perl
 SUDO = $$( [ "$$(id -u)" = 0 ] || echo sudo )
 

@@ -5,12 +5,14 @@
 #
 # Environment: SERVER (lighttpd), PORT (8080), MAILHOOKS_HOME (./var),
 # MAILHOOKS_RELAY_PORT (PORT + 1), what the components read (README.md),
-# and for Apache: MAILHOOKS_APACHE_CGI=1 (run the program as a plain CGI
-# program instead of with mod_fcgid), MAILHOOKS_HTPASSWD=FILE (enable the
-# vhost's basic-auth block with that file), MAILHOOKS_RUN_AS (the user
-# Apache and the relay run as when started by root; www-data); and
-# MAILHOOKS_RELAY=0 to run without the relay, as on shared hosting (the page
-# then polls).
+# MAILHOOKS_RELAY=0 to run without the relay, as on shared hosting (the
+# page then polls), and for Apache:
+#   MAILHOOKS_APACHE_CGI=1         the program as a plain CGI program
+#   MAILHOOKS_APACHE_PROXY_FCGI=1  the program started here by spawn-fcgi,
+#                                  reached with mod_proxy_fcgi
+#   MAILHOOKS_HTPASSWD=FILE        the vhost's basic-auth block, with FILE
+#   MAILHOOKS_RUN_AS=USER          who Apache, the program and the relay
+#                                  run as when started by root (www-data)
 set -eu
 
 ROOT=$(cd "$(dirname "$0")" && pwd)
@@ -46,6 +48,8 @@ apache)
 	{
 		fill "$ROOT/apache/server.conf.in"
 		[ "${MAILHOOKS_APACHE_CGI:-}" = 1 ] && echo "Define MAILHOOKS_CGI"
+		[ "${MAILHOOKS_APACHE_PROXY_FCGI:-}" = 1 ] &&
+		    echo "Define MAILHOOKS_PROXY_FCGI"
 		if [ -n "${MAILHOOKS_HTPASSWD:-}" ]; then
 			echo "Define MAILHOOKS_BASIC_AUTH"
 			echo "Define MAILHOOKS_HTPASSWD \"$MAILHOOKS_HTPASSWD\""
@@ -83,10 +87,11 @@ esac
 
 server_pid=
 relay_pid=
+fcgi_pid=
 stop() {
 	trap - INT TERM
 	echo "mailhooks: stopping"
-	for pid in $relay_pid $server_pid; do
+	for pid in $relay_pid $fcgi_pid $server_pid; do
 		kill -TERM "$pid" 2>/dev/null || true
 	done
 	wait || true
@@ -100,6 +105,17 @@ start_relay() {
 	relay_pid=$!
 }
 
+# The mod_proxy_fcgi variant: the program runs apart, on a UNIX socket.
+start_fcgi() {
+	[ "$SERVER" = apache ] && [ "${MAILHOOKS_APACHE_PROXY_FCGI:-}" = 1 ] ||
+	    return 0
+	rm -f "$run/mailhooks.fcgi.sock"
+	(run_as spawn-fcgi -n -s "$run/mailhooks.fcgi.sock" -M 0600 -- \
+	    "$ROOT/cgi-bin/mailhooks.fcgi") &
+	fcgi_pid=$!
+}
+
+start_fcgi
 (run_as "$@") &
 server_pid=$!
 start_relay
@@ -121,5 +137,10 @@ while :; do
 		wait "$relay_pid" 2>/dev/null || true
 		echo "mailhooks: relay exited; starting it again" >&2
 		start_relay
+	fi
+	if [ -n "$fcgi_pid" ] && ! kill -0 "$fcgi_pid" 2>/dev/null; then
+		wait "$fcgi_pid" 2>/dev/null || true
+		echo "mailhooks: mailhooks.fcgi exited; starting it again" >&2
+		start_fcgi
 	fi
 done

@@ -50,6 +50,27 @@ my $key = 'apache-key';
 	    'CGI: no program process outlives its request');
 }
 
+# The mod_proxy_fcgi variant: the program started apart (spawn-fcgi here).
+{
+	my $s = Stack->new(server => 'apache', env => {
+	    MANDRILL_WEBHOOK_KEY => $key, INFOBIP_WEBHOOK_TOKEN => 'tok',
+	    MAILHOOKS_APACHE_PROXY_FCGI => 1 });
+	my $ws = $s->ws_client(types => 'open', count => 1);
+	my $r = $s->post_mandrill([Stack::event(id => 'pf-1')], key => $key);
+	is($r->{status}, 200, 'proxy_fcgi: a signed webhook is answered 200')
+	    or diag $r->{content};
+	is($ws->wait, 0, 'proxy_fcgi: the open is pushed');
+	$r = $s->post_infobip('{"notificationType":"OPENED","messageId":"pf-2"}',
+	    basic => 'tok');
+	is($r->{status}, 200, 'proxy_fcgi: the basic-auth token reaches the '
+	    . 'program');
+	my @big = map { Stack::event(id => "pf-big-$_", subject => 'x' x 300) }
+	    1 .. 1000;
+	is($s->post_mandrill(\@big, key => $key)->{status}, 200,
+	    'proxy_fcgi: a 1000-event batch');
+	is(scalar($s->wait_events(1002)), 1002, 'proxy_fcgi: all stored');
+}
+
 # The basic-auth block.
 {
 	my $home = File::Temp::tempdir('mailhooks-test-XXXXXX', TMPDIR => 1,
