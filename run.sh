@@ -25,8 +25,9 @@ MAILHOOKS_RELAY_PORT=${MAILHOOKS_RELAY_PORT:-$((PORT + 1))}
 export MAILHOOKS_HOME MAILHOOKS_RELAY_PORT
 run=$MAILHOOKS_HOME/run
 
+SITE=$ROOT	# where the served files are read from (see below)
 fill() {
-	sed -e "s|@ROOT@|$ROOT|g" -e "s|@HOME@|$MAILHOOKS_HOME|g" \
+	sed -e "s|@ROOT@|$SITE|g" -e "s|@HOME@|$MAILHOOKS_HOME|g" \
 	    -e "s|@PORT@|$PORT|g" -e "s|@RELAY_PORT@|$MAILHOOKS_RELAY_PORT|g" "$1"
 }
 
@@ -45,6 +46,25 @@ lighttpd)
 apache)
 	mkdir -p "$run/apache/fcgid"
 	conf=$run/apache/apache2.conf
+	if [ "$(id -u)" = 0 ]; then
+		user=${MAILHOOKS_RUN_AS:-www-data}
+		# A checkout the user cannot read (a folder of root's, mode 0700,
+		# above it) is served from a copy in the data directory.
+		if ! setpriv --reuid="$user" --regid="$user" --init-groups -- \
+		    test -r "$ROOT/apache/mailhooks.conf" -a \
+		    -x "$ROOT/cgi-bin/mailhooks.fcgi" -a -r "$ROOT/www/index.html"
+		then
+			SITE=$run/site
+			rm -rf "$SITE"
+			mkdir -p "$SITE/cgi-bin" "$SITE/ws-relay" "$SITE/apache"
+			cp -R "$ROOT/www" "$SITE/"
+			cp "$ROOT/cgi-bin/mailhooks.fcgi" "$SITE/cgi-bin/"
+			cp "$ROOT/ws-relay/mailhooks-relay" "$SITE/ws-relay/"
+			cp "$ROOT/apache/mailhooks.conf" "$SITE/apache/"
+			echo "mailhooks: $user cannot read $ROOT; serving a copy" \
+			    "in $SITE"
+		fi
+	fi
 	{
 		fill "$ROOT/apache/server.conf.in"
 		[ "${MAILHOOKS_APACHE_CGI:-}" = 1 ] && echo "Define MAILHOOKS_CGI"
@@ -58,10 +78,9 @@ apache)
 		    INFOBIP_WEBHOOK_TOKEN MAILHOOKS_MAX_BODY; do
 			eval "[ -n \"\${$v:-}\" ]" && echo "PassEnv $v"
 		done
-		echo "Include \"$ROOT/apache/mailhooks.conf\""
+		echo "Include \"$SITE/apache/mailhooks.conf\""
 	} > "$conf"
 	if [ "$(id -u)" = 0 ]; then
-		user=${MAILHOOKS_RUN_AS:-www-data}
 		chown -R "$user:" "$MAILHOOKS_HOME"
 		run_as() {
 			exec setpriv --reuid="$user" --regid="$user" --init-groups \
@@ -101,7 +120,7 @@ trap 'stop 0' INT TERM
 
 start_relay() {
 	[ "${MAILHOOKS_RELAY:-1}" = 0 ] && return
-	(run_as "$ROOT/ws-relay/mailhooks-relay") &
+	(run_as "$SITE/ws-relay/mailhooks-relay") &
 	relay_pid=$!
 }
 
@@ -111,7 +130,7 @@ start_fcgi() {
 	    return 0
 	rm -f "$run/mailhooks.fcgi.sock"
 	(run_as spawn-fcgi -n -s "$run/mailhooks.fcgi.sock" -M 0600 -- \
-	    "$ROOT/cgi-bin/mailhooks.fcgi") &
+	    "$SITE/cgi-bin/mailhooks.fcgi") &
 	fcgi_pid=$!
 }
 

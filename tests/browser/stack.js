@@ -72,7 +72,10 @@ class Stack {
   // the stack runs as; stop it with stopRelay().
   startRelay() {
     const env = { ...process.env, MAILHOOKS_HOME: this.home, MAILHOOKS_RELAY_PORT: String(this.relayPort) };
-    let cmd = [path.join(ROOT, 'ws-relay/mailhooks-relay')];
+    // run.sh serves a copy from the data directory when the stack's user
+    // cannot read the checkout.
+    const copy = path.join(this.home, 'run/site/ws-relay/mailhooks-relay');
+    let cmd = [fs.existsSync(copy) ? copy : path.join(ROOT, 'ws-relay/mailhooks-relay')];
     if ((process.env.MAILHOOKS_TEST_SERVER || 'lighttpd') === 'apache' && process.getuid() === 0)
       cmd = ['setpriv', '--reuid=www-data', '--regid=www-data', '--init-groups', '--', ...cmd];
     const log = fs.openSync(path.join(this.home, 'relay.log'), 'a');
