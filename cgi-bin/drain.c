@@ -9,57 +9,58 @@
 
 #include "mailhooks.h"
 
+/* The items of a Mandrill body: the mandrill_events array. */
 static int
-mh_derive_mandrill(const struct mh_raw *raw, const char *received_at,
-    struct mh_event **events, size_t *count, char *why, size_t whylen)
+mh_mandrill_items(const struct mh_raw *raw, struct json_object **items,
+    char *why, size_t whylen)
 {
 	struct mh_form form = { 0 };
 	const struct mh_form_field *field;
-	struct json_object *arr = NULL;
 	enum mh_form_err ferr;
-	size_t n;
 	int ret = -1;
 
-	if ((ferr = mh_form_parse(raw->body, raw->body_len, &form)) != MH_FORM_OK) {
+	if ((ferr = mh_form_parse(raw->body, raw->body_len, &form)) != MH_FORM_OK)
 		snprintf(why, whylen, "form: %s", mh_form_strerror(ferr));
-		goto out;
-	}
-	if ((field = mh_form_get(&form, "mandrill_events")) == NULL) {
+	else if ((field = mh_form_get(&form, "mandrill_events")) == NULL)
 		snprintf(why, whylen, "mandrill_events missing");
-		goto out;
-	}
-	if (mh_mandrill_parse(field->value, field->value_len, &arr, why,
-	    whylen) != 0)
-		goto out;
-	n = json_object_array_length(arr);
-	if ((*events = mh_calloc(n ? n : 1, sizeof(**events))) == NULL) {
-		snprintf(why, whylen, "out of memory");
-		goto out;
-	}
-	for (*count = 0; *count < n; (*count)++) {
-		if (mh_mandrill_normalise(json_object_array_get_idx(arr, *count),
-		    received_at, raw->receipt, &(*events)[*count]) != 0) {
-			snprintf(why, whylen, "event %zu cannot be normalised",
-			    *count);
-			goto out;
-		}
-	}
-	ret = 0;
-out:
-	json_object_put(arr);
+	else
+		ret = mh_mandrill_parse(field->value, field->value_len, items,
+		    why, whylen);
 	mh_form_free(&form);
 	return ret;
 }
 
+/* The items of an Infobip body: its reports or tracking event. */
 static int
-mh_derive_infobip(const struct mh_raw *raw, const char *received_at,
-    struct mh_event **events, size_t *count, char *why, size_t whylen)
+mh_infobip_items(const struct mh_raw *raw, struct json_object **items,
+    char *why, size_t whylen)
+{
+	return mh_infobip_parse(raw->body, raw->body_len, items, why, whylen);
+}
+
+/* How each provider's raw bodies become events: the items a body holds,
+ * and the normalisation of one item. */
+static const struct mh_provider {
+	const char *name;
+	int (*items)(const struct mh_raw *, struct json_object **, char *,
+	    size_t);
+	int (*normalise)(struct json_object *, const char *, uint64_t,
+	    struct mh_event *);
+} mh_providers[] = {
+	{ "mandrill", mh_mandrill_items, mh_mandrill_normalise },
+	{ "infobip", mh_infobip_items, mh_infobip_normalise },
+};
+
+static int
+mh_derive_items(const struct mh_provider *p, const struct mh_raw *raw,
+    const char *received_at, struct mh_event **events, size_t *count,
+    char *why, size_t whylen)
 {
 	struct json_object *items = NULL;
 	size_t n;
 	int ret = -1;
 
-	if (mh_infobip_parse(raw->body, raw->body_len, &items, why, whylen) != 0)
+	if (p->items(raw, &items, why, whylen) != 0)
 		return -1;
 	n = json_object_array_length(items);
 	if ((*events = mh_calloc(n ? n : 1, sizeof(**events))) == NULL) {
@@ -67,9 +68,9 @@ mh_derive_infobip(const struct mh_raw *raw, const char *received_at,
 		goto out;
 	}
 	for (*count = 0; *count < n; (*count)++) {
-		if (mh_infobip_normalise(json_object_array_get_idx(items, *count),
+		if (p->normalise(json_object_array_get_idx(items, *count),
 		    received_at, raw->receipt, &(*events)[*count]) != 0) {
-			snprintf(why, whylen, "report %zu cannot be normalised",
+			snprintf(why, whylen, "item %zu cannot be normalised",
 			    *count);
 			goto out;
 		}
@@ -99,14 +100,12 @@ mh_derive(void *ctx, const struct mh_raw *raw, struct mh_event **events,
 		provider = json_object_get_string(v);
 	if (json_object_object_get_ex(meta, "received_at", &v))
 		received_at = json_object_get_string(v);
-	if (strcmp(provider, "mandrill") == 0)
-		ret = mh_derive_mandrill(raw, received_at, events, count, why,
-		    whylen);
-	else if (strcmp(provider, "infobip") == 0)
-		ret = mh_derive_infobip(raw, received_at, events, count, why,
-		    whylen);
-	else
-		snprintf(why, whylen, "unknown provider \"%.32s\"", provider);
+	snprintf(why, whylen, "unknown provider \"%.32s\"", provider);
+	for (size_t i = 0; i < sizeof(mh_providers) / sizeof(mh_providers[0]);
+	    i++)
+		if (strcmp(provider, mh_providers[i].name) == 0)
+			ret = mh_derive_items(&mh_providers[i], raw, received_at,
+			    events, count, why, whylen);
 	if (ret != 0) {
 		mh_events_free(*events, *count);
 		*events = NULL;
