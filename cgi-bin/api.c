@@ -1,6 +1,6 @@
 /*
  * The read API: /api/events, /api/email-callbacks, /api/messages/{id},
- * /api/health. Stored events
+ * /api/stats, /api/health. Stored events
  * are already compact JSON, so answers are spliced from them, not rebuilt.
  */
 #include <errno.h>
@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <json-c/json.h>
 
@@ -163,17 +164,69 @@ struct mh_list_spec {
 	const char *name;		/* the array's key in the answer */
 	const char *param[3];		/* query names of the three filters */
 	const char *const *values0;	/* the values the first may take */
+	int timed;			/* since and until apply */
 };
 
 static const struct mh_list_spec mh_events_spec = {
 	MH_TABLE_EVENTS, "events", { "type", "email", "message_id" },
-	mh_event_types,
+	mh_event_types, 1,
 };
 
 static const struct mh_list_spec mh_callbacks_spec = {
 	MH_TABLE_CALLBACKS, "email_callbacks", { "status", "email",
-	"external_id" }, mh_infobip_statuses,
+	"external_id" }, mh_infobip_statuses, 0,
 };
+
+/* A time as Unix seconds or ISO 8601 ("2026-11-22T10:00:00Z"). */
+static int
+mh_parse_time(const char *s, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	if (mh_iso_time(s, out) == 0)
+		return 0;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0')
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Reads since and until into q; answers 400 and returns -1 when either is
+ * malformed or the window is empty. */
+static int
+mh_time_window(struct mh_request *r, struct mh_query *q)
+{
+	char *since = NULL, *until = NULL;
+	int ret = -1;
+
+	if (mh_arg(r, "since", &since) || mh_arg(r, "until", &until))
+		goto out;
+	if (since != NULL && mh_parse_time(since, &q->since) != 0) {
+		mh_respond_error(r, 400, "bad_parameter", "since must be Unix "
+		    "seconds or an ISO 8601 time");
+		goto out;
+	}
+	if (until != NULL && mh_parse_time(until, &q->until) != 0) {
+		mh_respond_error(r, 400, "bad_parameter", "until must be Unix "
+		    "seconds or an ISO 8601 time");
+		goto out;
+	}
+	q->has_since = since != NULL;
+	q->has_until = until != NULL;
+	if (q->has_since && q->has_until && q->until <= q->since) {
+		mh_respond_error(r, 400, "bad_parameter",
+		    "until must be later than since");
+		goto out;
+	}
+	ret = 0;
+out:
+	free(since);
+	free(until);
+	return ret;
+}
 
 static void
 mh_api_list(struct mh_app *app, struct mh_request *r,
@@ -226,6 +279,8 @@ mh_api_list(struct mh_app *app, struct mh_request *r,
 		    spec->param[0], f[0]);
 		goto out;
 	}
+	if (spec->timed && mh_time_window(r, &q) != 0)
+		goto out;
 	q.type = f[0];
 	q.email = f[1];
 	q.message_id = f[2];
@@ -273,6 +328,72 @@ void
 mh_api_callbacks(struct mh_app *app, struct mh_request *r)
 {
 	mh_api_list(app, r, &mh_callbacks_spec);
+}
+
+struct mh_tally {
+	uint64_t n[sizeof(mh_event_types) / sizeof(mh_event_types[0])];
+	uint64_t total;
+};
+
+static void
+mh_tally(void *ctx, const char *type)
+{
+	struct mh_tally *t = ctx;
+
+	if (type == NULL) {
+		memset(t, 0, sizeof(*t));
+		return;
+	}
+	t->total++;
+	for (size_t i = 0; mh_event_types[i] != NULL; i++)
+		if (strcmp(type, mh_event_types[i]) == 0)
+			t->n[i]++;
+}
+
+void
+mh_api_stats(struct mh_app *app, struct mh_request *r)
+{
+	struct mh_query q = { .table = MH_TABLE_EVENTS };
+	struct mh_tally t = { 0 };
+	struct mh_buf b = { 0 };
+	enum mh_store_err err;
+	char num[96];
+
+	if (mh_time_window(r, &q) != 0)
+		return;
+	if (!q.has_since && !q.has_until) {
+		/* The last day, unless asked otherwise. */
+		q.since = (int64_t)time(NULL) - 86400;
+		q.has_since = 1;
+	}
+	if (app->store == NULL) {
+		mh_respond_store_error(app, r, MH_STORE_FAILED);
+		return;
+	}
+	if ((err = mh_store_count(app->store, &q, mh_tally, &t)) != MH_STORE_OK) {
+		mh_respond_store_error(app, r, err);
+		return;
+	}
+	mh_buf_str(&b, "{\"since\":");
+	snprintf(num, sizeof(num), q.has_since ? "%" PRId64 : "null", q.since);
+	mh_buf_str(&b, num);
+	snprintf(num, sizeof(num), q.has_until ? ",\"until\":%" PRId64 :
+	    ",\"until\":null", q.until);
+	mh_buf_str(&b, num);
+	snprintf(num, sizeof(num), ",\"total\":%" PRIu64 ",\"counts\":{",
+	    t.total);
+	mh_buf_str(&b, num);
+	for (size_t i = 0; mh_event_types[i] != NULL; i++) {
+		snprintf(num, sizeof(num), "%s\"%s\":%" PRIu64, i ? "," : "",
+		    mh_event_types[i], t.n[i]);
+		mh_buf_str(&b, num);
+	}
+	mh_buf_str(&b, "}}");
+	if (b.failed)
+		mh_respond_error(r, 503, "out_of_memory", "try again");
+	else
+		mh_respond_json(r, 200, b.p);
+	free(b.p);
 }
 
 void
@@ -363,7 +484,8 @@ mh_api_health(struct mh_app *app, struct mh_request *r)
 	}
 	snprintf(out, sizeof(out), "{\"status\":\"ok\",\"storage\":\"ok\","
 	    "\"relay\":\"%s\",\"last_seq\":%" PRIu64 ",\"inbox_pending\":%"
-	    PRIu64 ",\"set_aside\":%" PRIu64 "}", relay ? "up" : "down",
-	    st.last_seq, st.inbox_pending, st.set_aside);
+	    PRIu64 ",\"set_aside\":%" PRIu64 ",\"test_events\":%s}",
+	    relay ? "up" : "down", st.last_seq, st.inbox_pending, st.set_aside,
+	    app->cfg->test_events ? "true" : "false");
 	mh_respond_json(r, 200, out);
 }

@@ -29,6 +29,7 @@ struct mh_config {
 	char *mandrill_url;	/* MANDRILL_WEBHOOK_URL, or NULL */
 	char *infobip_token;	/* INFOBIP_WEBHOOK_TOKEN, or NULL */
 	size_t max_body;	/* MAILHOOKS_MAX_BODY */
+	int test_events;	/* MAILHOOKS_TEST_EVENTS=1 */
 };
 
 /* --- alloc.c: allocation that logs and returns NULL, never aborts. */
@@ -215,6 +216,8 @@ struct mh_app {
 void mh_mandrill_handle(struct mh_app *app, struct mh_request *r);
 void mh_infobip_handle(struct mh_app *app, struct mh_request *r);
 void mh_api_callbacks(struct mh_app *app, struct mh_request *r);
+void mh_api_stats(struct mh_app *app, struct mh_request *r);
+void mh_test_event_handle(struct mh_app *app, struct mh_request *r);
 void mh_api_events(struct mh_app *app, struct mh_request *r);
 void mh_api_message(struct mh_app *app, struct mh_request *r, const char *id);
 void mh_api_health(struct mh_app *app, struct mh_request *r);

@@ -82,6 +82,8 @@ mh_config_read(struct mh_config *cfg, char **envp)
 	    mh_config_set(&cfg->infobip_token,
 	    mh_setting(envp, "INFOBIP_WEBHOOK_TOKEN")) != 0)
 		return -1;
+	v = mh_setting(envp, "MAILHOOKS_TEST_EVENTS");
+	cfg->test_events = v != NULL && strcmp(v, "1") == 0;
 	cfg->max_body = MH_MAX_BODY_DEFAULT;
 	if ((v = mh_setting(envp, "MAILHOOKS_MAX_BODY")) != NULL) {
 		char *end;
@@ -135,6 +137,10 @@ mh_route(struct mh_app *app, struct mh_request *r)
 		mh_infobip_handle(app, r);
 		return;
 	}
+	if (mh_path_is(r->path, "/api/test-event")) {
+		mh_test_event_handle(app, r);
+		return;
+	}
 	if (strncmp(r->path, "/api/", 5) == 0 && !get) {
 		mh_respond_error(r, 405, "method_not_allowed",
 		    "%s is not allowed here: the API is read-only (GET, HEAD)",
@@ -145,6 +151,8 @@ mh_route(struct mh_app *app, struct mh_request *r)
 		mh_api_events(app, r);
 	else if (mh_path_is(r->path, "/api/email-callbacks"))
 		mh_api_callbacks(app, r);
+	else if (mh_path_is(r->path, "/api/stats"))
+		mh_api_stats(app, r);
 	else if (mh_path_is(r->path, "/api/health"))
 		mh_api_health(app, r);
 	else if (strncmp(r->path, messages, sizeof(messages) - 1) == 0 &&

@@ -344,10 +344,11 @@ mh_hits_add(struct mh_hits *h, uint64_t seq, const char *json)
 	return 0;
 }
 
-/* Does a record pass the filters the chosen index did not apply? */
+/* Does a record pass the filters the chosen index did not apply? The time
+ * window needs the event's ts, read from its JSON only then. */
 static int
 mh_query_match(const struct mh_query *q, const char *field[3],
-    const char *email_lower)
+    const char *email_lower, const char *json)
 {
 	if (q->type != NULL && strcmp(q->type, field[0]) != 0)
 		return 0;
@@ -355,17 +356,50 @@ mh_query_match(const struct mh_query *q, const char *field[3],
 		return 0;
 	if (q->message_id != NULL && strcmp(q->message_id, field[2]) != 0)
 		return 0;
+	if (q->has_since || q->has_until) {
+		struct json_object *o = json_tokener_parse(json);
+		int64_t ts = mh_json_int(o, "ts");
+
+		json_object_put(o);
+		if ((q->has_since && ts < q->since) ||
+		    (q->has_until && ts >= q->until))
+			return 0;
+	}
 	return 1;
 }
 
+/* What a pass does with each matching record: 0 goes on, 1 stops, any
+ * other value is an error that ends the pass. */
+typedef int (*mh_visit_fn)(void *ctx, uint64_t seq, const char *field[3],
+    const char *json);
+
+struct mh_collect {
+	struct mh_hits *hits;
+	unsigned limit;
+};
+
+/* Collects hits up to limit + 1, the one past the page telling that
+ * another page exists. */
+static int
+mh_collect_hit(void *ctx, uint64_t seq, const char *field[3], const char *json)
+{
+	struct mh_collect *c = ctx;
+	int ret;
+
+	(void)field;
+	if ((ret = mh_hits_add(c->hits, seq, json)) != 0)
+		return ret;
+	return c->hits->n > c->limit;
+}
+
 /*
- * One pass over the chosen index (or the events themselves), collecting up
- * to limit + 1 hits. Returns a Berkeley DB code; deadlocks are retried by
- * the caller.
+ * One pass over the chosen index (or the table itself), in the query's
+ * order, handing each matching record to visit. Returns a Berkeley DB
+ * code; deadlocks are retried by the caller.
  */
 static int
 mh_query_pass(struct mh_store *st, DB_TXN *txn, const struct mh_query *q,
-    const char *email_lower, struct mh_hits *hits)
+    const char *email_lower, mh_visit_fn visit, void *vctx)
 {
 	DB *index = NULL;
 	const char *prefix = NULL;
@@ -443,11 +477,13 @@ mh_query_pass(struct mh_store *st, DB_TXN *txn, const struct mh_query *q,
 			break;
 		seq = mh_be64_get(k + plen);
 		if (mh_record_parse(&data, field, &json) == 0 &&
-		    mh_query_match(q, field, email_lower)) {
-			if ((ret = mh_hits_add(hits, seq, json)) != 0)
-				goto out;
-			if (hits->n > q->limit)
+		    mh_query_match(q, field, email_lower, json)) {
+			if ((ret = visit(vctx, seq, field, json)) == 1) {
+				ret = 0;
 				break;
+			}
+			if (ret != 0)
+				goto out;
 		}
 		ret = MH_CGET(step);
 	}
@@ -482,12 +518,14 @@ mh_store_query(struct mh_store *st, const struct mh_query *q, mh_emit_fn emit,
 		mh_lower(email_lower);
 	}
 	for (int tries = 0;;) {
+		struct mh_collect c = { &hits, q->limit };
 		DB_TXN *txn;
 
 		mh_hits_clear(&hits);
 		if ((ret = mh_txn_begin(st, &txn, DB_READ_COMMITTED)) != 0)
 			break;
-		if ((ret = mh_query_pass(st, txn, q, email_lower, &hits)) == 0)
+		if ((ret = mh_query_pass(st, txn, q, email_lower, mh_collect_hit,
+		    &c)) == 0)
 			ret = txn->commit(txn, 0);
 		else
 			txn->abort(txn);
@@ -507,6 +545,46 @@ mh_store_query(struct mh_store *st, const struct mh_query *q, mh_emit_fn emit,
 	mh_hits_clear(&hits);
 	free(hits.v);
 	free(email_lower);
+	return mh_store_error(ret);
+}
+
+struct mh_counting {
+	mh_count_fn count;
+	void *ctx;
+};
+
+static int
+mh_count_hit(void *ctx, uint64_t seq, const char *field[3], const char *json)
+{
+	struct mh_counting *c = ctx;
+
+	(void)seq;
+	(void)json;
+	c->count(c->ctx, field[0]);
+	return 0;
+}
+
+enum mh_store_err
+mh_store_count(struct mh_store *st, const struct mh_query *q,
+    mh_count_fn count, void *ctx)
+{
+	struct mh_counting c = { count, ctx };
+	int ret;
+
+	for (int tries = 0;;) {
+		DB_TXN *txn;
+
+		if ((ret = mh_txn_begin(st, &txn, DB_READ_COMMITTED)) != 0)
+			break;
+		if ((ret = mh_query_pass(st, txn, q, NULL, mh_count_hit, &c)) == 0)
+			ret = txn->commit(txn, 0);
+		else
+			txn->abort(txn);
+		/* A retried pass counts again from nothing. */
+		if (!mh_store_retry(st, &ret, &tries))
+			break;
+		count(ctx, NULL);
+	}
 	return mh_store_error(ret);
 }
 

@@ -73,8 +73,14 @@ struct mh_query {
 	uint64_t before;	/* 0: none */
 	uint64_t after;		/* used when has_after */
 	int has_after;
+	int64_t since, until;	/* the event's ts: since <= ts < until */
+	int has_since, has_until;
 	unsigned limit;
 };
+
+/* Called by mh_store_count with each matching record's first indexed field
+ * (an event's type); with NULL to start counting again from nothing. */
+typedef void (*mh_count_fn)(void *ctx, const char *type);
 
 /* Attempts an inbox entry gets before it is set aside as poison. */
 #define MH_INBOX_MAX_ATTEMPTS 5
@@ -106,6 +112,11 @@ enum mh_store_err mh_store_drain(struct mh_store *st, uint64_t own,
 /* Answers an event query; *more tells whether another page exists. */
 enum mh_store_err mh_store_query(struct mh_store *st, const struct mh_query *q,
     mh_emit_fn emit, void *ctx, int *more);
+
+/* Counts the records matching q (the whole table, in q's time window;
+ * limit and cursors are not used): count is called once for each. */
+enum mh_store_err mh_store_count(struct mh_store *st, const struct mh_query *q,
+    mh_count_fn count, void *ctx);
 
 /* The summary of one message as a JSON text; *json is owned by the caller
  * (free()). */

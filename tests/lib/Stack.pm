@@ -70,7 +70,7 @@ sub start {
 	if ($pid == 0) {
 		setsid();
 		delete @ENV{qw(MANDRILL_WEBHOOK_KEY MANDRILL_WEBHOOK_URL
-		    INFOBIP_WEBHOOK_TOKEN MAILHOOKS_MAX_BODY)};
+		    INFOBIP_WEBHOOK_TOKEN MAILHOOKS_MAX_BODY MAILHOOKS_TEST_EVENTS)};
 		$ENV{SERVER} = $self->{server};
 		$ENV{PORT} = $self->{port};
 		$ENV{MAILHOOKS_HOME} = $self->{home};
