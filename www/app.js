@@ -3,24 +3,30 @@
 // is missed and nothing shows twice whatever order the two arrive in. When
 // /ws cannot be reached (no relay, as on shared hosting), it polls
 // /api/events?after=SEQ instead, and goes back to live when /ws returns.
+// The table's filters live in the URL, so a view can be bookmarked.
 // Every value from a webhook reaches the DOM through textContent only.
 'use strict';
 
 (function () {
-  const HISTORY = 50;
-  const MAX_ROWS = 500;
+  const PAGE = 50;
   const MAX_OPENS = 100;
   const MAX_TOASTS = 3;
   const POLL_MS = 3000;
   const FAILURES_BEFORE_POLLING = 2;
+  const STATS_MS = 30000;
+  const NOTIFY_KEY = 'mailhooks.notifications';
 
   const state = {
-    lastSeq: 0,          // highest seq shown: the catch-up cursor
-    seen: new Set(),     // seqs shown, so a replayed event is dropped
+    lastSeq: 0,          // highest seq accounted for: the catch-up cursor
+    rows: new Set(),     // seqs in the table
+    opens: new Set(),    // seqs in the opens list
+    filter: {},          // the table's filters: type, email, message_id
+    older: null,         // the table's next_before cursor, or null
     ws: null,
     backoff: 500,
     failures: 0,         // WebSocket attempts in a row that did not open
     poller: null,
+    statsTimer: null,
   };
 
   const $ = (id) => document.getElementById(id);
@@ -76,38 +82,11 @@
     } else if (typeof ev.user_agent === 'string' && ev.user_agent) {
       parts.push(ev.user_agent.slice(0, 80));
     }
-    return parts.join(' · ');
+    return parts.join(' \u00b7 ');
   }
 
-  function addOpen(ev, fresh) {
-    const li = el('li', 'open' + (fresh ? ' fresh' : ''));
-    li.dataset.seq = ev.seq;
-    const who = el('div', 'who', ev.email || '(unknown recipient)');
-    const what = el('div', 'what', 'opened \u201c' + (ev.subject || '(no subject)') + '\u201d');
-    const meta = el('div', 'meta');
-    meta.append(timeCell(ev));
-    const w = where(ev);
-    if (w) meta.append(document.createTextNode(' \u00b7 ' + w));
-    li.append(who, what, meta);
-    insertBySeq($('opens'), li, ev.seq);
-    while ($('opens').children.length > MAX_OPENS) $('opens').lastElementChild.remove();
-    $('opens-empty').hidden = true;
-  }
-
-  function addRow(ev) {
-    const tr = el('tr');
-    tr.dataset.seq = ev.seq;
-    const type = el('span', 'type type-' + String(ev.type).replace(/[^a-z_]/g, ''), ev.type);
-    const cells = [timeCell(ev), type, document.createTextNode(ev.email || ''),
-      document.createTextNode(ev.subject || ''), document.createTextNode(ev.message_id || '')];
-    for (const c of cells) {
-      const td = el('td');
-      td.append(c);
-      tr.append(td);
-    }
-    insertBySeq($('events-body'), tr, ev.seq);
-    while ($('events-body').children.length > MAX_ROWS) $('events-body').lastElementChild.remove();
-    $('events-empty').hidden = true;
+  function subjectOf(ev) {
+    return ev.subject || (ev.provider === 'infobip' ? 'message ' + ev.message_id : '(no subject)');
   }
 
   // Keeps a list newest first by seq, whatever order events arrive in.
@@ -121,34 +100,137 @@
     list.append(node);
   }
 
+  function messageButton(id) {
+    const b = el('button', 'link', id);
+    b.type = 'button';
+    b.dataset.message = id;
+    b.title = 'Show this message\u2019s timeline';
+    return b;
+  }
+
+  function addOpen(ev, fresh) {
+    if (state.opens.has(ev.seq)) return;
+    state.opens.add(ev.seq);
+    const li = el('li', 'open' + (fresh ? ' fresh' : ''));
+    li.dataset.seq = ev.seq;
+    const who = el('div', 'who', ev.email || '(unknown recipient)');
+    const what = el('div', 'what', 'opened \u201c' + subjectOf(ev) + '\u201d');
+    const meta = el('div', 'meta');
+    meta.append(timeCell(ev));
+    const w = where(ev);
+    if (w) meta.append(document.createTextNode(' \u00b7 ' + w));
+    if (ev.message_id) {
+      meta.append(document.createTextNode(' \u00b7 '));
+      meta.append(messageButton(ev.message_id));
+    }
+    li.append(who, what, meta);
+    insertBySeq($('opens'), li, ev.seq);
+    while ($('opens').children.length > MAX_OPENS) {
+      state.opens.delete(Number($('opens').lastElementChild.dataset.seq));
+      $('opens').lastElementChild.remove();
+    }
+    $('opens-empty').hidden = true;
+  }
+
+  function addRow(ev) {
+    if (state.rows.has(ev.seq)) return;
+    state.rows.add(ev.seq);
+    const tr = el('tr');
+    tr.dataset.seq = ev.seq;
+    const type = el('span', 'type type-' + String(ev.type).replace(/[^a-z_]/g, ''), ev.type);
+    const cells = [timeCell(ev), type, document.createTextNode(ev.email || ''),
+      document.createTextNode(ev.subject || ''),
+      ev.message_id ? messageButton(ev.message_id) : document.createTextNode('')];
+    for (const c of cells) {
+      const td = el('td');
+      td.append(c);
+      tr.append(td);
+    }
+    insertBySeq($('events-body'), tr, ev.seq);
+    $('events-empty').hidden = true;
+  }
+
+  function matches(ev) {
+    const f = state.filter;
+    if (f.type && ev.type !== f.type) return false;
+    if (f.email && String(ev.email || '').toLowerCase() !== f.email.toLowerCase()) return false;
+    if (f.message_id && ev.message_id !== f.message_id) return false;
+    return true;
+  }
+
   function toast(ev) {
-    const t = el('div', 'toast', (ev.email || 'someone') + ' opened \u201c' + (ev.subject || '(no subject)') + '\u201d');
+    const t = el('div', 'toast', (ev.email || 'someone') + ' opened \u201c' + subjectOf(ev) + '\u201d');
     $('toasts').append(t);
     while ($('toasts').children.length > MAX_TOASTS) $('toasts').firstElementChild.remove();
     setTimeout(() => t.remove(), 6000);
   }
 
-  // fresh: arrived while the page was open (live or catch-up), not history.
-  function show(ev, fresh) {
-    if (!ev || typeof ev.seq !== 'number' || state.seen.has(ev.seq)) return;
-    state.seen.add(ev.seq);
-    if (ev.seq > state.lastSeq) state.lastSeq = ev.seq;
-    addRow(ev);
-    if (ev.type === 'open') {
-      addOpen(ev, fresh);
-      if (fresh) toast(ev);
+  function notificationsOn() {
+    return typeof Notification !== 'undefined' && Notification.permission === 'granted' &&
+      localStorage.getItem(NOTIFY_KEY) === 'on';
+  }
+
+  function desktopNotify(ev) {
+    if (!notificationsOn()) return;
+    try {
+      new Notification((ev.email || 'Someone') + ' opened an email', {
+        body: subjectOf(ev) + (where(ev) ? '\n' + where(ev) : ''),
+        tag: 'mailhooks-' + ev.seq,
+      });
+    } catch (e) {
+      /* some browsers only notify from a service worker */
     }
   }
 
-  async function getJSON(url) {
-    const r = await fetch(url, { headers: { Accept: 'application/json' }, cache: 'no-store' });
+  // An event seen live or by catch-up (fresh), or from history.
+  function show(ev, fresh) {
+    if (!ev || typeof ev.seq !== 'number') return;
+    const isNew = ev.seq > state.lastSeq;
+    if (fresh && isNew) state.lastSeq = ev.seq;
+    if (fresh && matches(ev)) addRow(ev);
+    if (ev.type === 'open' && !state.opens.has(ev.seq)) {
+      addOpen(ev, fresh);
+      if (fresh && isNew) {
+        toast(ev);
+        desktopNotify(ev);
+      }
+    }
+    if (fresh && isNew) scheduleStats(2000);
+  }
+
+  async function getJSON(url, init) {
+    const r = await fetch(url, { headers: { Accept: 'application/json' }, cache: 'no-store', ...init });
     if (!r.ok) throw new Error(url + ': HTTP ' + r.status);
     return r.json();
   }
 
+  function query(params) {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') q.set(k, v);
+    return q.toString();
+  }
+
+  // The table: a page of events matching the filters, newest first.
+  async function loadTable(reset) {
+    if (reset) {
+      state.rows.clear();
+      $('events-body').textContent = '';
+      state.older = null;
+    }
+    const page = await getJSON('api/events?' + query({ ...state.filter, limit: PAGE, before: state.older }));
+    for (const ev of page.events) addRow(ev);
+    state.older = page.next_before;
+    $('older').hidden = !page.more;
+    $('events-empty').hidden = state.rows.size > 0;
+    $('events-empty').textContent = Object.keys(state.filter).length ? 'No events match these filters.' : 'No events stored yet.';
+  }
+
   async function loadHistory() {
-    const page = await getJSON('api/events?limit=' + HISTORY);
-    for (const ev of page.events.slice().reverse()) show(ev, false);
+    const newest = await getJSON('api/events?limit=1');
+    if (newest.events.length) state.lastSeq = newest.events[0].seq;
+    const opens = await getJSON('api/events?type=open&limit=20');
+    for (const ev of opens.events.slice().reverse()) show(ev, false);
+    await loadTable(true);
   }
 
   async function catchUp() {
@@ -159,11 +241,171 @@
     }
   }
 
-  function wsURL() {
-    const u = new URL('ws?types=all', document.baseURI);
-    u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
-    return u.href;
+  // --- the filters, in the URL.
+
+  function filterFromURL() {
+    const u = new URLSearchParams(location.search);
+    const f = {};
+    for (const k of ['type', 'email', 'message_id']) if (u.get(k)) f[k] = u.get(k);
+    state.filter = f;
+    $('f-type').value = f.type || '';
+    $('f-email').value = f.email || '';
+    $('f-message').value = f.message_id || '';
   }
+
+  function urlFor(filter, message) {
+    const q = query({ ...filter, message });
+    return location.pathname + (q ? '?' + q : '');
+  }
+
+  function applyFilter(f) {
+    state.filter = f;
+    history.pushState(null, '', urlFor(f, new URLSearchParams(location.search).get('message')));
+    loadTable(true).catch(() => setStatus('offline', 'cannot load events'));
+  }
+
+  function setUpFilters() {
+    $('filters').addEventListener('submit', (e) => {
+      e.preventDefault();
+      const f = {};
+      if ($('f-type').value) f.type = $('f-type').value;
+      if ($('f-email').value.trim()) f.email = $('f-email').value.trim();
+      if ($('f-message').value.trim()) f.message_id = $('f-message').value.trim();
+      applyFilter(f);
+    });
+    $('f-clear').addEventListener('click', () => {
+      $('filters').reset();
+      applyFilter({});
+    });
+    $('older').addEventListener('click', () => {
+      loadTable(false).catch(() => setStatus('offline', 'cannot load events'));
+    });
+    window.addEventListener('popstate', () => {
+      filterFromURL();
+      loadTable(true).catch(() => {});
+      syncMessageView();
+    });
+  }
+
+  // --- the message view.
+
+  function detail(ev) {
+    const parts = [];
+    if (ev.url) parts.push(ev.url);
+    if (ev.bounce_description) parts.push(ev.bounce_description);
+    if (ev.diag) parts.push(ev.diag);
+    if (ev.status_description) parts.push(ev.status_description);
+    if (ev.error && typeof ev.error === 'object' && ev.error.description) parts.push(ev.error.description);
+    const w = where(ev);
+    if (w) parts.push(w);
+    return parts.join(' \u00b7 ');
+  }
+
+  async function openMessage(id) {
+    const m = await getJSON('api/messages/' + encodeURIComponent(id));
+    $('message-title').textContent = m.subject || 'Message ' + m.message_id;
+    $('message-meta').textContent = [m.email, m.provider, m.message_id].filter(Boolean).join(' \u00b7 ');
+    const counts = $('message-counts');
+    counts.textContent = '';
+    for (const [label, n] of [['state', m.state || '\u2013'], ['opens', m.opens], ['clicks', m.clicks], ['events', m.events]]) {
+      const li = el('li');
+      li.append(el('span', 'k', label), el('span', 'v', n));
+      counts.append(li);
+    }
+    const tl = $('message-timeline');
+    tl.textContent = '';
+    for (const ev of m.timeline) {
+      const li = el('li');
+      li.append(timeCell(ev), ' ', el('span', 'type type-' + String(ev.type).replace(/[^a-z_]/g, ''), ev.type));
+      const d = detail(ev);
+      if (d) li.append(el('span', 'detail', d));
+      tl.append(li);
+    }
+    if (!$('message').open) $('message').showModal();
+  }
+
+  function syncMessageView() {
+    const id = new URLSearchParams(location.search).get('message');
+    if (id) openMessage(id).catch(() => {});
+    else if ($('message').open) $('message').close();
+  }
+
+  function setUpMessageView() {
+    document.addEventListener('click', (e) => {
+      const b = e.target.closest('button[data-message]');
+      if (!b) return;
+      history.pushState(null, '', urlFor(state.filter, b.dataset.message));
+      openMessage(b.dataset.message).catch(() => {});
+    });
+    $('message-close').addEventListener('click', () => $('message').close());
+    $('message').addEventListener('close', () => {
+      if (new URLSearchParams(location.search).get('message'))
+        history.pushState(null, '', urlFor(state.filter, null));
+    });
+  }
+
+  // --- stats, notifications, the test event.
+
+  async function loadStats() {
+    const s = await getJSON('api/stats');
+    const ul = $('stats');
+    ul.textContent = '';
+    for (const [type, n] of Object.entries(s.counts)) {
+      if (!n && !['send', 'delivered', 'open', 'click'].includes(type)) continue;
+      const li = el('li');
+      li.dataset.type = type;
+      li.append(el('span', 'k', type.replace('_', ' ')), el('span', 'v', n));
+      ul.append(li);
+    }
+  }
+
+  function scheduleStats(ms) {
+    clearTimeout(state.statsTimer);
+    state.statsTimer = setTimeout(() => {
+      loadStats().catch(() => {}).finally(() => scheduleStats(STATS_MS));
+    }, ms);
+  }
+
+  function showNotifyButton() {
+    const on = notificationsOn();
+    $('notify').textContent = 'Desktop notifications: ' + (on ? 'on' : 'off');
+    $('notify').setAttribute('aria-pressed', String(on));
+  }
+
+  function setUpNotifications() {
+    if (typeof Notification === 'undefined') {
+      $('notify').hidden = true;
+      return;
+    }
+    showNotifyButton();
+    $('notify').addEventListener('click', async () => {
+      if (notificationsOn()) {
+        localStorage.setItem(NOTIFY_KEY, 'off');
+      } else {
+        // Asked only now, because the user asked for it.
+        const p = Notification.permission === 'granted' ? 'granted' : await Notification.requestPermission();
+        localStorage.setItem(NOTIFY_KEY, p === 'granted' ? 'on' : 'off');
+      }
+      showNotifyButton();
+    });
+  }
+
+  function setUpTestEvent(allowed) {
+    $('test-event').hidden = !allowed;
+    if (!allowed) return;
+    $('test-event').addEventListener('click', async () => {
+      $('test-event').disabled = true;
+      try {
+        await getJSON('api/test-event', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+      } catch (e) {
+        setStatus('offline', 'the test event was not accepted');
+      } finally {
+        $('test-event').disabled = false;
+      }
+    });
+  }
+
+  // --- the live feed.
 
   async function poll() {
     try {
@@ -183,6 +425,12 @@
   function stopPolling() {
     clearInterval(state.poller);
     state.poller = null;
+  }
+
+  function wsURL() {
+    const u = new URL('ws?types=all', document.baseURI);
+    u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
+    return u.href;
   }
 
   function connect() {
@@ -237,11 +485,18 @@
   }
 
   async function start() {
+    filterFromURL();
+    setUpFilters();
+    setUpMessageView();
+    setUpNotifications();
+    getJSON('api/health').then((h) => setUpTestEvent(h.test_events === true)).catch(() => setUpTestEvent(false));
     try {
       await loadHistory();
     } catch (e) {
       setStatus('offline', 'cannot load history');
     }
+    syncMessageView();
+    scheduleStats(0);
     connect();
     setInterval(tick, 15000);
   }
