@@ -86,6 +86,24 @@ collect(void *ctx, uint64_t seq, const char *json, size_t len)
 	return 0;
 }
 
+struct tally {
+	int n, opens, resets;
+};
+
+static void
+count_type(void *ctx, const char *type)
+{
+	struct tally *t = ctx;
+
+	if (type == NULL) {
+		t->n = t->opens = 0;
+		t->resets++;
+		return;
+	}
+	t->n++;
+	t->opens += strcmp(type, "open") == 0;
+}
+
 static void
 stored(void *ctx, uint64_t seq, const char *json, size_t len)
 {
@@ -197,6 +215,22 @@ main(void)
 	ok(strncmp(s.last, "{\"seq\":2,", 9) == 0, "stored JSON leads with seq: %s",
 	    s.last);
 
+	ok(query(st, (struct mh_query){ .has_since = 1, .since = 200 }, &s,
+	    &more) == 2 && s.seq[0] == 4 && s.seq[1] == 2,
+	    "since: ts 200 and 300");
+	ok(query(st, (struct mh_query){ .has_until = 1, .until = 200 }, &s,
+	    &more) == 2 && s.seq[0] == 3 && s.seq[1] == 1,
+	    "until is exclusive: ts 100 and 101");
+	ok(query(st, (struct mh_query){ .has_since = 1, .since = 101,
+	    .has_until = 1, .until = 300, .type = "open" }, &s, &more) == 1 &&
+	    s.seq[0] == 2, "a window with an index");
+	{
+		struct tally t = { 0, 0, 0 };
+		struct mh_query w = { .has_since = 1, .since = 101 };
+
+		ok(mh_store_count(st, &w, count_type, &t) == MH_STORE_OK &&
+		    t.n == 3 && t.opens == 1, "count in a window: 3, one open");
+	}
 	{
 		char *msg = NULL;
 		ok(mh_store_message(st, "t", "m1", &msg) == MH_STORE_OK && msg &&
