@@ -178,17 +178,24 @@ mh_drain_forget(struct mh_drain *d)
 	d->nfresh = 0;
 }
 
-/* Derives and stores the events of one entry inside txn. */
+/* mh_store_raw's answer for a body that cannot be turned into events. */
+#define MH_UNDERIVABLE (-1)
+
+/*
+ * Derives the events of the raw body of receipt and stores those not seen
+ * yet, inside txn, appending the new ones to d->fresh. Returns a Berkeley
+ * DB code, or MH_UNDERIVABLE with the reason in why.
+ */
 static int
-mh_drain_entry(struct mh_drain *d, DB_TXN *txn, uint64_t receipt,
-    uint32_t attempts)
+mh_store_raw(struct mh_drain *d, DB_TXN *txn, uint64_t receipt, char *why,
+    size_t whylen)
 {
 	struct mh_store *st = d->st;
 	struct mh_event *events = NULL;
 	unsigned char kbuf[8];
 	struct mh_raw raw;
 	size_t count = 0, mlen;
-	char why[256], *meta = NULL;
+	char *meta = NULL;
 	const char *nl;
 	uint64_t seq, first;
 	DBT key, data;
@@ -198,26 +205,28 @@ mh_drain_entry(struct mh_drain *d, DB_TXN *txn, uint64_t receipt,
 	memset(&data, 0, sizeof(data));
 	data.flags = DB_DBT_MALLOC;
 	ret = st->raw->get(st->raw, txn, &key, &data, 0);
-	if (ret == DB_NOTFOUND)
-		return mh_set_aside(st, txn, receipt, attempts, "raw body missing");
+	if (ret == DB_NOTFOUND) {
+		snprintf(why, whylen, "raw body missing");
+		return MH_UNDERIVABLE;
+	}
 	if (ret != 0)
 		return ret;
-	nl = memchr(data.data, '\n', data.size);
-	if (nl == NULL) {
-		free(data.data);
-		return mh_set_aside(st, txn, receipt, attempts, "raw entry corrupt");
+	if ((nl = memchr(data.data, '\n', data.size)) == NULL) {
+		snprintf(why, whylen, "raw entry corrupt");
+		ret = MH_UNDERIVABLE;
+		goto out;
 	}
 	mlen = (size_t)(nl - (const char *)data.data);
 	if ((meta = strndup(data.data, mlen)) == NULL) {
-		free(data.data);
-		return ENOMEM;
+		ret = ENOMEM;
+		goto out;
 	}
 	raw.receipt = receipt;
 	raw.meta = meta;
 	raw.body = nl + 1;
 	raw.body_len = data.size - mlen - 1;
-	if (d->derive(d->dctx, &raw, &events, &count, why, sizeof(why)) != 0) {
-		ret = mh_set_aside(st, txn, receipt, attempts, why);
+	if (d->derive(d->dctx, &raw, &events, &count, why, whylen) != 0) {
+		ret = MH_UNDERIVABLE;
 		goto out;
 	}
 	if ((ret = mh_meta_last_seq(st, txn, &seq, 1)) != 0)
@@ -237,14 +246,77 @@ mh_drain_entry(struct mh_drain *d, DB_TXN *txn, uint64_t receipt,
 			d->fresh[d->nfresh++].json = json;
 		}
 	}
-	if (seq != first && (ret = mh_meta_set_last_seq(st, txn, seq)) != 0)
-		goto out;
-	mh_key(&key, kbuf, receipt);
-	ret = st->inbox->del(st->inbox, txn, &key, 0);
+	if (seq != first)
+		ret = mh_meta_set_last_seq(st, txn, seq);
 out:
 	mh_events_free(events, count);
 	free(meta);
 	free(data.data);
+	return ret;
+}
+
+/* Stores the events of one inbox entry and takes it out of the inbox,
+ * inside txn; an entry that cannot be derived is set aside. */
+static int
+mh_drain_entry(struct mh_drain *d, DB_TXN *txn, uint64_t receipt,
+    uint32_t attempts)
+{
+	unsigned char kbuf[8];
+	char why[256];
+	DBT key;
+	int ret = mh_store_raw(d, txn, receipt, why, sizeof(why));
+
+	if (ret == MH_UNDERIVABLE)
+		return mh_set_aside(d->st, txn, receipt, attempts, why);
+	if (ret != 0)
+		return ret;
+	mh_key(&key, kbuf, receipt);
+	return d->st->inbox->del(d->st->inbox, txn, &key, 0);
+}
+
+/* Tells the stored callback about the events the last commit stored. */
+static void
+mh_drain_announce(struct mh_drain *d, mh_stored_fn stored, void *sctx,
+    size_t *nstored)
+{
+	for (size_t i = 0; i < d->nfresh; i++)
+		if (stored != NULL)
+			stored(sctx, d->fresh[i].seq, d->fresh[i].json,
+			    strlen(d->fresh[i].json));
+	*nstored += d->nfresh;
+	mh_drain_forget(d);
+}
+
+int
+mh_derive_receipt(struct mh_store *st, uint64_t receipt, mh_derive_fn derive,
+    void *dctx, mh_stored_fn stored, void *sctx, size_t *nstored)
+{
+	struct mh_drain d = { .st = st, .derive = derive, .dctx = dctx };
+	char why[256];
+	int ret;
+
+	*nstored = 0;
+	for (int tries = 0;;) {
+		DB_TXN *txn;
+
+		if ((ret = mh_txn_begin(st, &txn, 0)) != 0)
+			break;
+		ret = mh_store_raw(&d, txn, receipt, why, sizeof(why));
+		if (ret == 0)
+			ret = txn->commit(txn, DB_TXN_NOSYNC);
+		else
+			txn->abort(txn);
+		if (ret == 0)
+			mh_drain_announce(&d, stored, sctx, nstored);
+		mh_drain_forget(&d);
+		if (ret == MH_UNDERIVABLE) {
+			fprintf(stderr, "mailhooks: receipt %llu: %s\n",
+			    (unsigned long long)receipt, why);
+			ret = 0;
+		}
+		if (!mh_store_retry(st, &ret, &tries))
+			break;
+	}
 	return ret;
 }
 
@@ -359,12 +431,7 @@ mh_store_drain(struct mh_store *st, uint64_t own, mh_derive_fn derive,
 			break;
 		tries = 0;
 		worked |= !empty;
-		for (size_t i = 0; i < d.nfresh; i++)
-			if (stored != NULL)
-				stored(sctx, d.fresh[i].seq, d.fresh[i].json,
-				    strlen(d.fresh[i].json));
-		*nstored += d.nfresh;
-		mh_drain_forget(&d);
+		mh_drain_announce(&d, stored, sctx, nstored);
 	}
 	mh_drain_forget(&d);
 	if (worked && ret == 0)

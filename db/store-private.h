@@ -61,6 +61,14 @@ int mh_store_retry(struct mh_store *st, int *dbret, int *tries);
 int mh_events_put(struct mh_store *st, DB_TXN *txn, const struct mh_event *ev,
     uint64_t *seq, char **json);
 
+/* Derives the events of one raw body kept under receipt and stores those
+ * not stored yet, in a transaction of its own (the inbox is left alone);
+ * *nstored counts them. A body that cannot be derived is reported on
+ * stderr and skipped. Returns a Berkeley DB code. */
+int mh_derive_receipt(struct mh_store *st, uint64_t receipt,
+    mh_derive_fn derive, void *dctx, mh_stored_fn stored, void *sctx,
+    size_t *nstored);
+
 /* Reads and writes the last seq in use, inside txn (read locks for write). */
 int mh_meta_last_seq(struct mh_store *st, DB_TXN *txn, uint64_t *seq, int rmw);
 int mh_meta_set_last_seq(struct mh_store *st, DB_TXN *txn, uint64_t seq);

@@ -130,6 +130,33 @@ struct mh_store_stats {
 };
 enum mh_store_err mh_store_stats(struct mh_store *st, struct mh_store_stats *s);
 
+/* --- maintain.c: what the admin tool (db/mailhooks-db) does. */
+
+struct mh_store_sizes {
+	uint64_t events, messages, callbacks, raw, set_aside, dedupe;
+	uint64_t db_bytes;	/* all files of the environment */
+	unsigned log_files;	/* log files still needed or not yet removed */
+};
+/* Record counts (by reading every table) and disk use. */
+enum mh_store_err mh_store_sizes(struct mh_store *st, struct mh_store_sizes *z);
+
+/* Calls emit for each set-aside inbox entry (its reason JSON). */
+enum mh_store_err mh_store_set_aside_list(struct mh_store *st, mh_emit_fn emit,
+    void *ctx);
+
+/* Derives events again from every raw body kept, storing those not stored
+ * yet (after a parser fix); *nstored counts them. */
+enum mh_store_err mh_store_reprocess(struct mh_store *st, mh_derive_fn derive,
+    void *dctx, mh_stored_fn stored, void *sctx, size_t *nstored);
+
+/* A consistent copy of the environment, taken while it is in use, into
+ * dir (created; it must be empty), made ready to open. */
+enum mh_store_err mh_store_backup(struct mh_store *st, const char *dir);
+
+/* Checks every database file's structure; problems go to stderr. Returns
+ * MH_STORE_OK when all are sound. */
+enum mh_store_err mh_store_verify(struct mh_store *st);
+
 /* Frees an array of events returned by a deriver. */
 void mh_events_free(struct mh_event *events, size_t count);
 
