@@ -29,13 +29,17 @@ HDRS     = cgi-bin/mailhooks.h db/store.h db/store-private.h
 BIN_FCGI   = cgi-bin/mailhooks.fcgi
 BIN_RELAY  = ws-relay/mailhooks-relay
 BIN_WS     = ws-relay/mailhooks-ws
+BIN_ADMIN  = db/mailhooks-db
 UNIT_TESTS = tests/unit/form.t tests/unit/signature.t tests/unit/mandrill.t \
              tests/unit/store.t tests/unit/infobip.t tests/unit/pyrepr.t
 
-all: $(BIN_FCGI) $(BIN_RELAY) $(BIN_WS)
+all: $(BIN_FCGI) $(BIN_RELAY) $(BIN_WS) $(BIN_ADMIN)
 
 $(BIN_FCGI): $(CGI_SRC) $(DB_SRC) $(HDRS)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $(CGI_SRC) $(DB_SRC) $(LDLIBS_FCGI)
+
+$(BIN_ADMIN): db/admin.c $(CGI_LIB) $(DB_SRC) $(HDRS)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ db/admin.c $(CGI_LIB) $(DB_SRC) $(LDLIBS_FCGI)
 
 $(BIN_RELAY): ws-relay/relay.c
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ ws-relay/relay.c $(LDLIBS_RELAY)
@@ -86,6 +90,7 @@ test: deps
 	    tests/browser/*.t
 
 clean:
-	rm -f $(BIN_FCGI) $(BIN_RELAY) $(BIN_WS) $(UNIT_TESTS) $(TEST_TOOLS)
+	rm -f $(BIN_FCGI) $(BIN_RELAY) $(BIN_WS) $(BIN_ADMIN) $(UNIT_TESTS) \
+	    $(TEST_TOOLS)
 
 .PHONY: all deps run test clean
