@@ -1,0 +1,150 @@
+#!/usr/bin/env perl
+# db/mailhooks-db against a live stack: stats, dump, verify, a hot backup
+# taken under load that restores to a working environment holding every
+# event acknowledged before it began, drain, reprocess and the set-aside
+# list, and its errors.
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/../lib";
+use Stack;
+use File::Copy ();
+use File::Temp qw(tempdir);
+use JSON::PP;
+use POSIX ();
+use Test::More;
+use Time::HiRes qw(sleep time);
+
+my $s = Stack->new;
+my $home = $s->home;
+# Copies the stack's user can run, wherever the checkout is.
+for my $tool (qw(db/mailhooks-db tests/lib/inbox-put)) {
+	(my $name = $tool) =~ s{.*/}{};
+	File::Copy::copy("$Stack::ROOT/$tool", "$home/$name") or die $tool;
+	chmod 0755, "$home/$name";
+}
+
+# Runs the tool as the stack's user; returns (exit status, stdout).
+sub tool {
+	my (@args) = @_;
+	my $out = "$home/tool.out";
+	my $pid = fork // die;
+	if ($pid == 0) {
+		open STDOUT, '>', $out or die;
+		open STDERR, '>', "$out.err" or die;
+		exec $s->as_stack_user("$home/mailhooks-db", '-h', $home, @args)
+		    or die;
+	}
+	waitpid($pid, 0);
+	open my $fh, '<', $out or die;
+	local $/;
+	return ($? >> 8, scalar <$fh>);
+}
+
+my $r = $s->post_mandrill([map { Stack::event(id => "a-$_", ts => 1700000000 + $_) }
+    1 .. 20]);
+is($r->{status}, 200, 'twenty events');
+$s->wait_events(20);
+
+my ($rc, $out) = tool('stats');
+is($rc, 0, 'stats');
+my $stats = decode_json($out);
+is($stats->{events}, 20, 'stats: events');
+is($stats->{last_seq}, 20, 'stats: last seq');
+is($stats->{raw_bodies}, 1, 'stats: one raw body kept');
+ok($stats->{db_bytes} > 0 && $stats->{log_files} >= 1, 'stats: disk use and logs');
+
+($rc, $out) = tool('dump', 15);
+is($rc, 0, 'dump');
+my @lines = map { decode_json($_) } split /\n/, $out;
+is_deeply([map { $_->{seq} } @lines], [16 .. 20], 'dump from a seq, as JSON lines');
+
+($rc) = tool('verify');
+is($rc, 0, 'verify: every file sound, while the server runs');
+
+# A backup under load.
+my $until = time + 4;
+my $pid = fork // die;
+if ($pid == 0) {
+	open my $log, '>', "$home/acked" or die;
+	$log->autoflush(1);
+	my $n = 0;
+	while (time < $until) {
+		my $id = 'load-' . ++$n;
+		print $log time, " $id\n"
+		    if $s->post_mandrill([Stack::event(id => $id)])->{status} == 200;
+	}
+	POSIX::_exit(0);
+}
+sleep 1.5;
+my $backup = tempdir('mailhooks-backup-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+rmdir $backup;
+my $began = time;
+($rc) = tool('backup', $backup);
+is($rc, 0, 'backup while clients post');
+waitpid($pid, 0);
+open my $fh, '<', "$home/acked" or die;
+my @before = map { (split)[1] } grep { (split)[0] < $began } <$fh>;
+cmp_ok(scalar @before, '>', 10, scalar(@before) . ' acknowledged before it began');
+
+my $rhome = tempdir('mailhooks-test-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+my $res = system("$home/mailhooks-db", '-h', $rhome, 'restore', $backup);
+is($res, 0, 'restore into an empty data directory');
+my $t = Stack->new(home => $rhome);
+my ($st, $h) = $t->get_json('/api/health');
+is($st, 200, 'the restored environment serves');
+sleep 0.5;
+my %have = map { $_->{message_id} => 1 } $t->all_events;
+my @missing = grep { !$have{$_} } @before;
+is(scalar @missing, 0, 'holding every event acknowledged before the backup')
+    or diag "missing: @missing[0 .. ($#missing < 5 ? $#missing : 5)]";
+$r = $t->post_mandrill([Stack::event(id => 'after-restore')]);
+is($r->{status}, 200, 'and taking new ones');
+$t->stop;
+is(system("$home/mailhooks-db -h $rhome restore $backup 2>/dev/null") >> 8, 1,
+    'restore refuses a data directory that already has a database');
+
+# drain and rejected: entries put behind the server's back.
+$s->stop;
+open my $b, '>', "$home/good" or die;
+print $b 'mandrill_events=' . Stack::form_encode(encode_json([Stack::event(
+    id => 'drained')]));
+close $b;
+open $b, '>', "$home/bad" or die;
+print $b 'not a form %zz';
+close $b;
+for my $body (qw(good bad)) {
+	my $put = fork // die;
+	if ($put == 0) {
+		open STDOUT, '>', '/dev/null' or die;
+		exec $s->as_stack_user("$home/inbox-put", $home, "$home/$body")
+		    or die;
+	}
+	waitpid($put, 0);
+}
+($rc) = tool('drain');
+is($rc, 0, 'drain');
+($rc, $out) = tool('dump');
+ok((grep { /"drained"/ } split /\n/, $out), 'the waiting entry became an event');
+($rc, $out) = tool('rejected');
+is($rc, 0, 'rejected');
+my @aside = map { decode_json($_) } split /\n/, $out;
+is(scalar @aside, 1, 'lists the entry that could not be processed');
+like($aside[0]{reason}, qr/form/, 'with why');
+($rc, $out) = tool('stats');
+my $count = decode_json($out)->{events};
+($rc) = tool('reprocess');
+is($rc, 0, 'reprocess');
+($rc, $out) = tool('stats');
+is(decode_json($out)->{events}, $count, 'stores nothing twice');
+
+# Errors.
+($rc) = tool('bogus');
+is($rc, 2, 'an unknown command: exit 2');
+like(do { local (@ARGV, $/) = "$home/tool.out.err"; <> }, qr/unknown command/,
+    'said on stderr');
+($rc) = tool('dump', 'x');
+is($rc, 2, 'a bad argument: exit 2');
+is(system("$home/mailhooks-db --help >/dev/null"), 0, '--help');
+
+done_testing;
