@@ -169,6 +169,10 @@ struct mh_request {
 	FCGX_Request *fcgi;	/* NULL when run as a CGI program (stdio) */
 	char **envp;		/* the request's parameters */
 	const char *auth_challenge;	/* WWW-Authenticate for a 401 */
+	const char *provider;	/* set on a webhook route: its refusals are logged */
+	int status;		/* the status answered */
+	char error[48];		/* and, for an error, its code and detail */
+	char detail[512];
 	const char *method;
 	char *path;		/* percent-decoded, without the query */
 	const char *query;	/* raw, without '?', "" when none */

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include "mailhooks.h"
 
 static volatile sig_atomic_t mh_stopping;
@@ -129,11 +131,13 @@ mh_route(struct mh_app *app, struct mh_request *r)
 	    strcmp(r->method, "HEAD") == 0;
 
 	if (mh_path_is(r->path, "/webhooks/mandrill")) {
+		r->provider = "mandrill";
 		mh_mandrill_handle(app, r);
 		return;
 	}
 	if (mh_path_is(r->path, "/webhooks/infobip") ||
 	    mh_path_is(r->path, "/email")) {
+		r->provider = "infobip";
 		mh_infobip_handle(app, r);
 		return;
 	}
@@ -216,6 +220,53 @@ mh_serve(struct mh_app *app, struct mh_request *r)
 		mh_route(app, r);
 }
 
+/* What of a refused body is kept: enough to see what was sent. */
+#define MH_REFUSED_BODY 4096
+
+/* Records a refused webhook request: why, when, from where, and the start
+ * of its body (bytes outside printable ASCII written as \xHH). */
+static void
+mh_log_refusal(struct mh_app *app, struct mh_request *r)
+{
+	struct json_object *o = json_object_new_object();
+	const char *addr = mh_param(r, "REMOTE_ADDR");
+	const char *ct = mh_param(r, "CONTENT_TYPE");
+	size_t n = r->body_len < MH_REFUSED_BODY ? r->body_len : MH_REFUSED_BODY;
+	char now[32], *text = mh_malloc(n * 4 + 1), *p = text;
+
+	if (text == NULL) {
+		json_object_put(o);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)r->body[i];
+
+		if (c >= 0x20 && c < 0x7f && c != '\\')
+			*p++ = (char)c;
+		else
+			p += sprintf(p, "\\x%02x", c);
+	}
+	*p = '\0';
+	mh_now_iso(now);
+	json_object_object_add(o, "at", json_object_new_string(now));
+	json_object_object_add(o, "provider", json_object_new_string(r->provider));
+	json_object_object_add(o, "status", json_object_new_int(r->status));
+	json_object_object_add(o, "error", json_object_new_string(r->error));
+	json_object_object_add(o, "detail", json_object_new_string(r->detail));
+	json_object_object_add(o, "remote_addr",
+	    json_object_new_string(addr ? addr : ""));
+	json_object_object_add(o, "method", json_object_new_string(r->method));
+	json_object_object_add(o, "content_type",
+	    json_object_new_string(ct ? ct : ""));
+	json_object_object_add(o, "body_bytes",
+	    json_object_new_int64((int64_t)r->body_len));
+	json_object_object_add(o, "body", json_object_new_string(text));
+	if (mh_store_refused_put(app->store, mh_json_text(o)) != MH_STORE_OK)
+		fprintf(stderr, "mailhooks: could not log a refused request\n");
+	free(text);
+	json_object_put(o);
+}
+
 /* Answers one request: its configuration, storage opened on first use
  * (where the data lives may only be known from the request), the route. */
 static void
@@ -244,6 +295,9 @@ mh_handle(struct mh_app *app, struct mh_request *r)
 		fprintf(stderr, "mailhooks: storage in %s unavailable (%d); "
 		    "answering 503\n", cfg->home, (int)err);
 	mh_serve(app, r);
+	if (r->provider != NULL && r->status >= 400 && r->status < 500 &&
+	    app->store != NULL)
+		mh_log_refusal(app, r);
 	mh_request_free(r);
 }
 

@@ -33,6 +33,7 @@ mh_respond_json(struct mh_request *r, int status, const char *json)
 	char head[512];
 	int n;
 
+	r->status = status;
 	n = snprintf(head, sizeof(head),
 	    "Status: %d %s\r\n"
 	    "Content-Type: application/json\r\n"
@@ -63,6 +64,8 @@ mh_respond_error(struct mh_request *r, int status, const char *code,
 	va_start(ap, fmt);
 	vsnprintf(detail, sizeof(detail), fmt, ap);
 	va_end(ap);
+	snprintf(r->error, sizeof(r->error), "%s", code);
+	snprintf(r->detail, sizeof(r->detail), "%s", detail);
 	json_object_object_add(o, "error", json_object_new_string(code));
 	json_object_object_add(o, "detail", json_object_new_string(detail));
 	mh_respond_json(r, status, mh_json_text(o));

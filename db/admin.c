@@ -27,7 +27,9 @@ usage(FILE *out)
 	    "  restore DIR    put a backup in place of HOME/db; the server must be\n"
 	    "                 stopped and HOME/db absent or empty\n"
 	    "  dump [SEQ]     events after SEQ (default 0) as JSON lines\n"
-	    "  rejected       inbox entries set aside, with why, as JSON lines\n"
+	    "  rejected       refused webhook requests (the newest 1000: why,\n"
+	    "                 when, from where, the start of the body), then\n"
+	    "                 inbox entries set aside, as JSON lines\n"
 	    "  drain          process what waits in the inbox now\n"
 	    "  reprocess      derive events again from every raw body kept and\n"
 	    "                 store those missing (after a parser fix)\n"
@@ -245,8 +247,9 @@ main(int argc, char **argv)
 	else if (strcmp(cmd, "dump") == 0)
 		ret = cmd_dump(st, argv[optind + 1]);
 	else if (strcmp(cmd, "rejected") == 0)
-		ret = mh_store_set_aside_list(st, print_line, NULL) ==
-		    MH_STORE_OK ? 0 : 1;
+		ret = mh_store_refused_list(st, print_line, NULL) ==
+		    MH_STORE_OK && mh_store_set_aside_list(st, print_line,
+		    NULL) == MH_STORE_OK ? 0 : 1;
 	else if (strcmp(cmd, "drain") == 0) {
 		ret = mh_store_drain(st, 0, mh_derive, NULL, mh_notify_event,
 		    &app, &n) == MH_STORE_OK ? 0 : 1;

@@ -280,7 +280,7 @@ mh_store_close_handles(struct mh_store *st)
 	DB **dbs[] = { &st->by_type, &st->by_email, &st->by_message,
 	    &st->events, &st->cb_by_status, &st->cb_by_email,
 	    &st->cb_by_external, &st->callbacks, &st->dedupe, &st->messages, &st->meta, &st->inbox,
-	    &st->raw, &st->set_aside, &st->receipt_db };
+	    &st->raw, &st->set_aside, &st->refused, &st->receipt_db };
 
 	if (st->receipts != NULL)
 		st->receipts->close(st->receipts, 0);
@@ -316,6 +316,7 @@ mh_store_open_handles(struct mh_store *st)
 		{ &st->inbox, "inbox.db" },
 		{ &st->raw, "raw.db" },
 		{ &st->set_aside, "set-aside.db" },
+		{ &st->refused, "refused.db" },
 		{ &st->receipt_db, "receipts.db" },
 	};
 	int ret;

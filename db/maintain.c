@@ -206,7 +206,8 @@ mh_store_verify(struct mh_store *st)
 	    "events-by-email.db", "events-by-message.db", "callbacks.db",
 	    "callbacks-by-status.db", "callbacks-by-email.db",
 	    "callbacks-by-external-id.db", "dedupe.db", "messages.db",
-	    "meta.db", "inbox.db", "raw.db", "set-aside.db", "receipts.db",
+	    "meta.db", "inbox.db", "raw.db", "set-aside.db", "refused.db",
+	    "receipts.db",
 	    NULL };
 	char path[4352];
 	int ret, bad = 0;

@@ -26,6 +26,7 @@ struct mh_store {
 	DB *inbox;		/* receipt (be64) -> attempts (u32) */
 	DB *raw;		/* receipt (be64) -> meta JSON \n body */
 	DB *set_aside;		/* receipt (be64) -> reason JSON */
+	DB *refused;		/* slot (be32) -> refusal JSON; "next" */
 	DB *receipt_db;		/* holds the receipt sequence */
 	DB_SEQUENCE *receipts;
 };

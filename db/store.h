@@ -130,6 +130,14 @@ struct mh_store_stats {
 };
 enum mh_store_err mh_store_stats(struct mh_store *st, struct mh_store_stats *s);
 
+/* --- refused.c: the log of refused requests, the newest MH_REFUSED_MAX. */
+#define MH_REFUSED_MAX 1000
+/* Records one refusal (a JSON object's text). */
+enum mh_store_err mh_store_refused_put(struct mh_store *st, const char *json);
+/* Calls emit for each refusal kept, oldest first (seq numbers them). */
+enum mh_store_err mh_store_refused_list(struct mh_store *st, mh_emit_fn emit,
+    void *ctx);
+
 /* --- maintain.c: what the admin tool (db/mailhooks-db) does. */
 
 struct mh_store_sizes {

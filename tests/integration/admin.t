@@ -17,29 +17,11 @@ use Time::HiRes qw(sleep time);
 
 my $s = Stack->new;
 my $home = $s->home;
-# Copies the stack's user can run, wherever the checkout is.
-for my $tool (qw(db/mailhooks-db tests/lib/inbox-put)) {
-	(my $name = $tool) =~ s{.*/}{};
-	File::Copy::copy("$Stack::ROOT/$tool", "$home/$name") or die $tool;
-	chmod 0755, "$home/$name";
-}
+# A copy the stack's user can run, wherever the checkout is.
+File::Copy::copy("$Stack::ROOT/tests/lib/inbox-put", "$home/inbox-put") or die;
+chmod 0755, "$home/inbox-put";
 
-# Runs the tool as the stack's user; returns (exit status, stdout).
-sub tool {
-	my (@args) = @_;
-	my $out = "$home/tool.out";
-	my $pid = fork // die;
-	if ($pid == 0) {
-		open STDOUT, '>', $out or die;
-		open STDERR, '>', "$out.err" or die;
-		exec $s->as_stack_user("$home/mailhooks-db", '-h', $home, @args)
-		    or die;
-	}
-	waitpid($pid, 0);
-	open my $fh, '<', $out or die;
-	local $/;
-	return ($? >> 8, scalar <$fh>);
-}
+sub tool { $s->admin(@_) }
 
 my $r = $s->post_mandrill([map { Stack::event(id => "a-$_", ts => 1700000000 + $_) }
     1 .. 20]);
@@ -141,7 +123,7 @@ is(decode_json($out)->{events}, $count, 'stores nothing twice');
 # Errors.
 ($rc) = tool('bogus');
 is($rc, 2, 'an unknown command: exit 2');
-like(do { local (@ARGV, $/) = "$home/tool.out.err"; <> }, qr/unknown command/,
+like(do { local (@ARGV, $/) = "$home/admin.out.err"; <> }, qr/unknown command/,
     'said on stderr');
 ($rc) = tool('dump', 'x');
 is($rc, 2, 'a bad argument: exit 2');

@@ -7,6 +7,7 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/../lib";
 use Stack;
+use JSON::PP;
 use Test::More;
 
 my $key = 'secret-key';
@@ -59,6 +60,24 @@ is($h->{last_seq}, 0, 'nothing stored');
 is($h->{inbox_pending}, 0, 'nothing in the inbox');
 my @files = glob($s->home . '/db/*.db');
 ok(@files > 0, 'the database exists');
+
+# Each refusal is in the log an operator reads with mailhooks-db rejected.
+is($s->post_infobip(qq({"messageId":"\xff\x01"}))->{status}, 400,
+    'an Infobip body that is not UTF-8');
+my ($rc, $out) = $s->admin('rejected');
+is($rc, 0, 'mailhooks-db rejected');
+my @log = map { decode_json($_) } split /\n/, $out;
+is(scalar @log, 14, 'one entry per refused request');
+is_deeply([map { $_->{status} } @log[0 .. 2]], [403, 403, 403],
+    'oldest first');
+is($log[0]{detail}, 'X-Mandrill-Signature is missing', 'with why');
+is($log[0]{remote_addr}, '127.0.0.1', 'from where');
+like($log[0]{at}, qr/^\d{4}-\d\d-\d\dT/, 'when');
+like($log[0]{body}, qr/^mandrill_events=/, 'and the start of the body');
+my ($big) = grep { $_->{status} == 413 } @log;
+is($big->{body_bytes}, 0, 'a body refused unread is not read for the log');
+is($log[-1]{provider}, 'infobip', 'the newest last');
+like($log[-1]{body}, qr/\\xff\\x01/, 'bytes that are not text are escaped');
 
 # A Mandrill test POST: empty batch signed with the key "test-webhook".
 my $t = Stack->new(env => { MANDRILL_WEBHOOK_KEY => 'test-webhook' });

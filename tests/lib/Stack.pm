@@ -101,6 +101,30 @@ sub as_stack_user {
 	    '--', @cmd);
 }
 
+# Runs db/mailhooks-db on the stack's data as the stack's user (from a copy
+# in its home, which that user can reach wherever the checkout is);
+# returns (exit status, standard output).
+sub admin {
+	my ($self, @args) = @_;
+	my $tool = "$self->{home}/mailhooks-db";
+	unless (-x $tool) {
+		require File::Copy;
+		File::Copy::copy("$ROOT/db/mailhooks-db", $tool) or die $!;
+		chmod 0755, $tool;
+	}
+	my $out = "$self->{home}/admin.out";
+	my $pid = fork // die;
+	if ($pid == 0) {
+		open STDOUT, '>', $out or die;
+		open STDERR, '>', "$out.err" or die;
+		exec $self->as_stack_user($tool, '-h', $self->{home}, @args) or die;
+	}
+	waitpid($pid, 0);
+	open my $fh, '<', $out or die;
+	local $/;
+	return ($? >> 8, scalar <$fh>);
+}
+
 sub log {
 	my ($self) = @_;
 	open my $fh, '<', "$self->{home}/run.log" or return '';

@@ -86,6 +86,20 @@ collect(void *ctx, uint64_t seq, const char *json, size_t len)
 	return 0;
 }
 
+/* Counts refusals; keeps the first seq and the last text. */
+static int
+count_refusal(void *ctx, uint64_t seq, const char *json, size_t len)
+{
+	struct seen *s = ctx;
+
+	(void)len;
+	if (s->n == 0)
+		s->seq[0] = seq;
+	s->n++;
+	snprintf(s->last, sizeof(s->last), "%s", json);
+	return 0;
+}
+
 struct tally {
 	int n, opens, resets;
 };
@@ -316,6 +330,25 @@ main(void)
 	    &more) == 62, "all opens through the type index");
 	ok(query(st, (struct mh_query){ .email = "e1@x.io", .limit = 500 }, &s,
 	    &more) == 20, "email index over many pages");
+	/* The refusal log keeps the newest MH_REFUSED_MAX, oldest first. */
+	{
+		char rec[64];
+		struct seen all = { 0 };
+		int good = 1;
+
+		for (int i = 1; i <= MH_REFUSED_MAX + 5; i++) {
+			snprintf(rec, sizeof(rec), "{\"n\":%d}", i);
+			good &= mh_store_refused_put(st, rec) == MH_STORE_OK;
+		}
+		ok(good, "%d refusals logged", MH_REFUSED_MAX + 5);
+		memset(&all, 0, sizeof(all));
+		ok(mh_store_refused_list(st, count_refusal, &all) == MH_STORE_OK &&
+		    all.n == MH_REFUSED_MAX, "the newest %d kept", MH_REFUSED_MAX);
+		ok(all.seq[0] == 6, "oldest first: the 6th is the oldest left");
+		ok(strcmp(all.last, "{\"n\":1005}") == 0, "the newest last: %s",
+		    all.last);
+	}
+
 	mh_store_close(st);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", home);
 	ok(system(cmd) == 0, "cleaned up");
