@@ -20,7 +20,8 @@ usage(FILE *out)
 	    "\n"
 	    "HOME is the data directory (default: $MAILHOOKS_HOME, else ./var).\n"
 	    "\n"
-	    "  stats          counts, last seq, inbox, disk use, log files\n"
+	    "  stats          counts, last seq, inbox, disk use, log files (and\n"
+	    "                 the newest one's number)\n"
 	    "  verify         check every database file's structure\n"
 	    "  backup DIR     a consistent copy into DIR (new or empty) while the\n"
 	    "                 server runs; DIR then opens as a data directory's db/\n"
@@ -75,9 +76,9 @@ cmd_stats(struct mh_store *st)
 	    PRIu64 ",\"email_callbacks\":%" PRIu64 ",\"raw_bodies\":%" PRIu64
 	    ",\"inbox_pending\":%" PRIu64 ",\"set_aside\":%" PRIu64
 	    ",\"dedupe_keys\":%" PRIu64 ",\"db_bytes\":%" PRIu64
-	    ",\"log_files\":%u}\n", s.last_seq, z.events, z.messages,
-	    z.callbacks, z.raw, s.inbox_pending, s.set_aside, z.dedupe,
-	    z.db_bytes, z.log_files);
+	    ",\"log_files\":%u,\"log_newest\":%u}\n", s.last_seq, z.events,
+	    z.messages, z.callbacks, z.raw, s.inbox_pending, s.set_aside,
+	    z.dedupe, z.db_bytes, z.log_files, z.log_newest);
 	return 0;
 }
 

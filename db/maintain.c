@@ -58,8 +58,13 @@ mh_store_sizes(struct mh_store *st, struct mh_store_sizes *z)
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode)) {
 			z->db_bytes += (uint64_t)sb.st_size;
-			if (strncmp(de->d_name, "log.", 4) == 0)
+			if (strncmp(de->d_name, "log.", 4) == 0) {
+				unsigned long n = strtoul(de->d_name + 4, NULL, 10);
+
 				z->log_files++;
+				if (n > z->log_newest)
+					z->log_newest = (unsigned)n;
+			}
 		}
 	}
 	closedir(d);

@@ -144,6 +144,7 @@ struct mh_store_sizes {
 	uint64_t events, messages, callbacks, raw, set_aside, dedupe;
 	uint64_t db_bytes;	/* all files of the environment */
 	unsigned log_files;	/* log files still needed or not yet removed */
+	unsigned log_newest;	/* the newest log file's number: how many were written */
 };
 /* Record counts (by reading every table) and disk use. */
 enum mh_store_err mh_store_sizes(struct mh_store *st, struct mh_store_sizes *z);
