@@ -17,8 +17,9 @@ PORT           ?= 8080
 MAILHOOKS_HOME ?= $(CURDIR)/var
 export SERVER PORT MAILHOOKS_HOME
 
-DB_SRC   = db/env.c db/events.c db/inbox.c db/maintain.c db/refused.c
-CGI_LIB  = cgi-bin/alloc.c cgi-bin/form.c cgi-bin/signature.c \
+DB_SRC   = db/env.c db/events.c db/inbox.c db/maintain.c db/refused.c \
+           db/retention.c
+CGI_LIB  = cgi-bin/alloc.c cgi-bin/config.c cgi-bin/form.c cgi-bin/signature.c \
            cgi-bin/json.c cgi-bin/shape.c cgi-bin/mandrill.c \
            cgi-bin/infobip.c cgi-bin/pyrepr.c cgi-bin/request.c \
            cgi-bin/respond.c cgi-bin/notify.c cgi-bin/ingest.c \

@@ -24,6 +24,11 @@ MAILHOOKS_HOME=$(cd "$MAILHOOKS_HOME" && pwd)
 MAILHOOKS_RELAY_PORT=${MAILHOOKS_RELAY_PORT:-$((PORT + 1))}
 export MAILHOOKS_HOME MAILHOOKS_RELAY_PORT
 run=$MAILHOOKS_HOME/run
+# What the program reads (README, Configuration); lighttpd's config lists
+# the same names in bin-copy-environment.
+SETTINGS="MANDRILL_WEBHOOK_KEY MANDRILL_WEBHOOK_URL INFOBIP_WEBHOOK_TOKEN
+    MAILHOOKS_MAX_BODY MAILHOOKS_TEST_EVENTS MAILHOOKS_RAW_MAX_AGE_DAYS
+    MAILHOOKS_RAW_MAX_MB"
 
 SITE=$ROOT	# where the served files are read from (see below)
 fill() {
@@ -74,8 +79,8 @@ apache)
 			echo "Define MAILHOOKS_BASIC_AUTH"
 			echo "Define MAILHOOKS_HTPASSWD \"$MAILHOOKS_HTPASSWD\""
 		fi
-		for v in MANDRILL_WEBHOOK_KEY MANDRILL_WEBHOOK_URL \
-		    INFOBIP_WEBHOOK_TOKEN MAILHOOKS_MAX_BODY MAILHOOKS_TEST_EVENTS; do
+		# The program's settings, passed with each request.
+		for v in $SETTINGS; do
 			eval "[ -n \"\${$v:-}\" ]" && echo "PassEnv $v"
 		done
 		echo "Include \"$SITE/apache/mailhooks.conf\""
@@ -83,17 +88,8 @@ apache)
 	if [ "$(id -u)" = 0 ]; then
 		chown -R "$user:" "$MAILHOOKS_HOME"
 		run_as() {
-			exec setpriv --reuid="$user" --regid="$user" --init-groups \
-			    --reset-env -- env PATH="$PATH" \
-			    MAILHOOKS_HOME="$MAILHOOKS_HOME" \
-			    MAILHOOKS_RELAY_PORT="$MAILHOOKS_RELAY_PORT" \
-			    ${MAILHOOKS_RELAY_PING:+MAILHOOKS_RELAY_PING="$MAILHOOKS_RELAY_PING"} \
-			    ${MANDRILL_WEBHOOK_KEY:+MANDRILL_WEBHOOK_KEY="$MANDRILL_WEBHOOK_KEY"} \
-			    ${MANDRILL_WEBHOOK_URL:+MANDRILL_WEBHOOK_URL="$MANDRILL_WEBHOOK_URL"} \
-			    ${INFOBIP_WEBHOOK_TOKEN:+INFOBIP_WEBHOOK_TOKEN="$INFOBIP_WEBHOOK_TOKEN"} \
-			    ${MAILHOOKS_MAX_BODY:+MAILHOOKS_MAX_BODY="$MAILHOOKS_MAX_BODY"} \
-			    ${MAILHOOKS_TEST_EVENTS:+MAILHOOKS_TEST_EVENTS="$MAILHOOKS_TEST_EVENTS"} \
-			    "$@"
+			exec setpriv --reuid="$user" --regid="$user" \
+			    --init-groups -- "$@"
 		}
 	fi
 	(run_as apache2 -t -f "$conf" 2>/dev/null) || (run_as apache2 -t -f "$conf")

@@ -4,6 +4,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <json-c/json.h>
 
@@ -127,6 +128,15 @@ mh_drain(struct mh_app *app)
 	    mh_notify_event, app, &stored);
 	mh_notify_done(app);
 	app->own_receipt = 0;
+	/* Bodies only come with new entries: retention follows them. */
+	if (err == MH_STORE_OK && stored > 0 &&
+	    time(NULL) - app->pruned_at >= MH_PRUNE_EVERY) {
+		size_t pruned;
+
+		app->pruned_at = time(NULL);
+		err = mh_store_prune(app->store, app->pruned_at,
+		    app->cfg->raw_max_age, app->cfg->raw_max_bytes, &pruned);
+	}
 	if (err == MH_STORE_RECOVER)
 		app->store_broken = 1;
 	else if (err != MH_STORE_OK)

@@ -96,6 +96,11 @@ mh_ingest_commit(struct mh_app *app, struct mh_request *r,
 	json_object_object_add(meta, "received_at", json_object_new_string(now));
 	json_object_object_add(meta, "remote_addr",
 	    json_object_new_string(addr ? addr : ""));
+	/* What retention needs without reading the body back. */
+	json_object_object_add(meta, "received_ts",
+	    json_object_new_int64((int64_t)time(NULL)));
+	json_object_object_add(meta, "bytes",
+	    json_object_new_int64((int64_t)r->body_len));
 	serr = mh_store_inbox_put(app->store, mh_json_text(meta), r->body,
 	    r->body_len, &receipt);
 	json_object_put(meta);

@@ -30,7 +30,23 @@ struct mh_config {
 	char *infobip_token;	/* INFOBIP_WEBHOOK_TOKEN, or NULL */
 	size_t max_body;	/* MAILHOOKS_MAX_BODY */
 	int test_events;	/* MAILHOOKS_TEST_EVENTS=1 */
+	int64_t raw_max_age;	/* MAILHOOKS_RAW_MAX_AGE_DAYS, in seconds */
+	uint64_t raw_max_bytes;	/* MAILHOOKS_RAW_MAX_MB, in bytes */
 };
+
+/* Defaults of the raw-body retention. */
+#define MH_RAW_MAX_AGE_DAYS 30
+#define MH_RAW_MAX_MB 1024
+/* How often a process applies the retention, at most. */
+#define MH_PRUNE_EVERY 60
+
+/* --- config.c: the settings, from the environment or the request. */
+/* Reads every setting for a request (envp may be NULL); the strings are
+ * owned by cfg. -1 with a message on stderr when one is malformed. */
+int mh_config_read(struct mh_config *cfg, char **envp);
+/* Reads the raw-body retention settings alone. */
+int mh_config_retention(struct mh_config *cfg, char **envp);
+void mh_config_free(struct mh_config *cfg);
 
 /* --- alloc.c: allocation that logs and returns NULL, never aborts. */
 void *mh_malloc(size_t n);
@@ -215,6 +231,7 @@ struct mh_app {
 	int store_broken;		/* reopen after this request */
 	int relay_warned;		/* relay gave up on this drain */
 	int warned;			/* unset secrets logged */
+	int64_t pruned_at;		/* when retention last ran here */
 };
 
 void mh_mandrill_handle(struct mh_app *app, struct mh_request *r);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../cgi-bin/mailhooks.h"
@@ -34,6 +35,8 @@ usage(FILE *out)
 	    "  drain          process what waits in the inbox now\n"
 	    "  reprocess      derive events again from every raw body kept and\n"
 	    "                 store those missing (after a parser fix)\n"
+	    "  prune          apply the raw-body retention now\n"
+	    "                 (MAILHOOKS_RAW_MAX_AGE_DAYS, MAILHOOKS_RAW_MAX_MB)\n"
 	    "\n"
 	    "Errors go to stderr; the exit status is 0 on success, 1 on failure,\n"
 	    "2 on a usage error.\n", out);
@@ -43,7 +46,7 @@ static int
 known(const char *cmd)
 {
 	static const char *const cmds[] = { "stats", "verify", "backup",
-	    "dump", "rejected", "drain", "reprocess", NULL };
+	    "dump", "rejected", "drain", "reprocess", "prune", NULL };
 
 	for (size_t i = 0; cmds[i] != NULL; i++)
 		if (strcmp(cmd, cmds[i]) == 0)
@@ -74,10 +77,12 @@ cmd_stats(struct mh_store *st)
 		return 1;
 	printf("{\"last_seq\":%" PRIu64 ",\"events\":%" PRIu64 ",\"messages\":%"
 	    PRIu64 ",\"email_callbacks\":%" PRIu64 ",\"raw_bodies\":%" PRIu64
+	    ",\"raw_bytes\":%" PRIu64
 	    ",\"inbox_pending\":%" PRIu64 ",\"set_aside\":%" PRIu64
 	    ",\"dedupe_keys\":%" PRIu64 ",\"db_bytes\":%" PRIu64
 	    ",\"log_files\":%u,\"log_newest\":%u}\n", s.last_seq, z.events,
-	    z.messages, z.callbacks, z.raw, s.inbox_pending, s.set_aside,
+	    z.messages, z.callbacks, z.raw, z.raw_bytes, s.inbox_pending,
+	    s.set_aside,
 	    z.dedupe, z.db_bytes, z.log_files, z.log_newest);
 	return 0;
 }
@@ -256,6 +261,14 @@ main(int argc, char **argv)
 		    &app, &n) == MH_STORE_OK ? 0 : 1;
 		mh_notify_done(&app);
 		fprintf(stderr, "mailhooks-db: %zu new events\n", n);
+	} else if (strcmp(cmd, "prune") == 0) {
+		if (mh_config_retention(&cfg, NULL) != 0)
+			ret = 2;
+		else
+			ret = mh_store_prune(st, (int64_t)time(NULL),
+			    cfg.raw_max_age, cfg.raw_max_bytes, &n) ==
+			    MH_STORE_OK ? 0 : 1;
+		fprintf(stderr, "mailhooks-db: %zu raw bodies deleted\n", n);
 	} else if (strcmp(cmd, "reprocess") == 0) {
 		ret = mh_store_reprocess(st, mh_derive, NULL, mh_notify_event,
 		    &app, &n) == MH_STORE_OK ? 0 : 1;

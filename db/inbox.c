@@ -67,11 +67,11 @@ mh_attempts_get(const DBT *data)
 	    (uint32_t)a[2] << 8 | a[3];
 }
 
-/* Takes the next receipt id and stores the raw record and its inbox entry,
- * inside txn. */
+/* Takes the next receipt id and stores the raw record (of which body_len
+ * bytes are the body) and its inbox entry, inside txn. */
 static int
 mh_inbox_add(struct mh_store *st, DB_TXN *txn, void *rec, size_t len,
-    db_seq_t *id)
+    size_t body_len, db_seq_t *id)
 {
 	unsigned char kbuf[8];
 	DBT key, data;
@@ -83,7 +83,8 @@ mh_inbox_add(struct mh_store *st, DB_TXN *txn, void *rec, size_t len,
 	memset(&data, 0, sizeof(data));
 	data.data = rec;
 	data.size = (u_int32_t)len;
-	if ((ret = st->raw->put(st->raw, txn, &key, &data, 0)) != 0)
+	if ((ret = st->raw->put(st->raw, txn, &key, &data, 0)) != 0 ||
+	    (ret = mh_raw_total_add(st, txn, (int64_t)body_len, NULL)) != 0)
 		return ret;
 	return mh_inbox_write(st, txn, (uint64_t)*id, 1);
 }
@@ -110,7 +111,8 @@ mh_store_inbox_put(struct mh_store *st, const char *meta, const void *body,
 		if ((ret = mh_txn_begin(st, &txn, 0)) != 0)
 			break;
 		/* The acknowledgement: a synchronous commit. */
-		if ((ret = mh_inbox_add(st, txn, rec, mlen + 1 + len, &id)) == 0)
+		if ((ret = mh_inbox_add(st, txn, rec, mlen + 1 + len, len,
+		    &id)) == 0)
 			ret = txn->commit(txn, 0);
 		else
 			txn->abort(txn);

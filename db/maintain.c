@@ -51,6 +51,28 @@ mh_store_sizes(struct mh_store *st, struct mh_store_sizes *z)
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
 		if ((ret = mh_table_count(st, t[i].db, t[i].n)) != 0)
 			return mh_store_error(ret);
+	/* raw.db also holds the running total of the bodies' bytes, under a
+	 * key of its own that is not a body. */
+	for (int tries = 0;;) {
+		DB_TXN *txn;
+
+		if ((ret = mh_txn_begin(st, &txn, 0)) != 0)
+			return mh_store_error(ret);
+		ret = mh_raw_total_add(st, txn, 0, &z->raw_bytes);
+		if (ret == 0 && (ret = mh_raw_total_exists(st, txn)) == 0 &&
+		    z->raw > 0)
+			z->raw--;
+		if (ret == DB_NOTFOUND)
+			ret = 0;
+		if (ret == 0)
+			ret = txn->commit(txn, 0);
+		else
+			txn->abort(txn);
+		if (!mh_store_retry(st, &ret, &tries))
+			break;
+	}
+	if (ret != 0)
+		return mh_store_error(ret);
 	snprintf(dir, sizeof(dir), "%s/db", st->home);
 	if ((d = opendir(dir)) == NULL)
 		return MH_STORE_FAILED;

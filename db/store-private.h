@@ -70,6 +70,14 @@ int mh_derive_receipt(struct mh_store *st, uint64_t receipt,
     mh_derive_fn derive, void *dctx, mh_stored_fn stored, void *sctx,
     size_t *nstored);
 
+/* Adds delta to the running total of raw body bytes (delta 0 reads it
+ * into *total, which may be NULL). Inside txn, locking it for write. */
+int mh_raw_total_add(struct mh_store *st, DB_TXN *txn, int64_t delta,
+    uint64_t *total);
+
+/* 0 when raw.db holds the running total, DB_NOTFOUND when not. */
+int mh_raw_total_exists(struct mh_store *st, DB_TXN *txn);
+
 /* Reads and writes the last seq in use, inside txn (read locks for write). */
 int mh_meta_last_seq(struct mh_store *st, DB_TXN *txn, uint64_t *seq, int rmw);
 int mh_meta_set_last_seq(struct mh_store *st, DB_TXN *txn, uint64_t seq);

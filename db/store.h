@@ -130,6 +130,13 @@ struct mh_store_stats {
 };
 enum mh_store_err mh_store_stats(struct mh_store *st, struct mh_store_stats *s);
 
+/* --- retention.c: raw bodies kept within an age and a total size. */
+/* Deletes processed raw bodies received more than max_age seconds before
+ * now, then the oldest until they total at most max_bytes; the events keep
+ * their receipt. *pruned counts the bodies deleted. */
+enum mh_store_err mh_store_prune(struct mh_store *st, int64_t now,
+    int64_t max_age, uint64_t max_bytes, size_t *pruned);
+
 /* --- refused.c: the log of refused requests, the newest MH_REFUSED_MAX. */
 #define MH_REFUSED_MAX 1000
 /* Records one refusal (a JSON object's text). */
@@ -142,6 +149,7 @@ enum mh_store_err mh_store_refused_list(struct mh_store *st, mh_emit_fn emit,
 
 struct mh_store_sizes {
 	uint64_t events, messages, callbacks, raw, set_aside, dedupe;
+	uint64_t raw_bytes;	/* the raw bodies' total size */
 	uint64_t db_bytes;	/* all files of the environment */
 	unsigned log_files;	/* log files still needed or not yet removed */
 	unsigned log_newest;	/* the newest log file's number: how many were written */
