@@ -59,10 +59,13 @@ DEB_PKGS = pkg-config libfcgi-dev libjson-c-dev libdb-dev libwebsockets-dev \
            db5.3-util chromium perl
 SUDO = $$( [ "$$(id -u)" = 0 ] || echo sudo )
 
-TEST_TOOLS = tests/lib/inbox-put
+TEST_TOOLS = tests/lib/inbox-put tests/lib/panic
 
 tests/lib/inbox-put: tests/lib/inbox-put.c $(DB_SRC) db/store.h db/store-private.h
 	$(CC) $(CFLAGS) $(SAN) $(PKG_CFLAGS) -o $@ $< $(DB_SRC) $(LDLIBS_FCGI)
+
+tests/lib/panic: tests/lib/panic.c
+	$(CC) $(CFLAGS) -o $@ $< -ldb
 
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
