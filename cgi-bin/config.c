@@ -52,6 +52,8 @@ mh_config_read(struct mh_config *cfg, char **envp)
 		return -1;
 	v = mh_setting(envp, "MAILHOOKS_TEST_EVENTS");
 	cfg->test_events = v != NULL && strcmp(v, "1") == 0;
+	v = mh_setting(envp, "MAILHOOKS_FSYNC");
+	cfg->fsync = v == NULL || strcmp(v, "0") != 0;
 	if (mh_config_retention(cfg, envp) != 0)
 		return -1;
 	cfg->max_body = MH_MAX_BODY_DEFAULT;

@@ -30,6 +30,7 @@ struct mh_config {
 	char *infobip_token;	/* INFOBIP_WEBHOOK_TOKEN, or NULL */
 	size_t max_body;	/* MAILHOOKS_MAX_BODY */
 	int test_events;	/* MAILHOOKS_TEST_EVENTS=1 */
+	int fsync;		/* MAILHOOKS_FSYNC, 1 unless set to 0 */
 	int64_t raw_max_age;	/* MAILHOOKS_RAW_MAX_AGE_DAYS, in seconds */
 	uint64_t raw_max_bytes;	/* MAILHOOKS_RAW_MAX_MB, in bytes */
 };

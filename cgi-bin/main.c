@@ -220,11 +220,16 @@ mh_handle(struct mh_app *app, struct mh_request *r)
 		if (cfg->infobip_token == NULL)
 			fprintf(stderr, "mailhooks: INFOBIP_WEBHOOK_TOKEN is not "
 			    "set: Infobip callbacks are NOT authenticated\n");
+		if (!cfg->fsync)
+			fprintf(stderr, "mailhooks: MAILHOOKS_FSYNC=0: webhooks "
+			    "are acknowledged before they reach the disk\n");
 	}
 	if (app->store == NULL &&
 	    (err = mh_store_open(cfg->home, &app->store)) != MH_STORE_OK)
 		fprintf(stderr, "mailhooks: storage in %s unavailable (%d); "
 		    "answering 503\n", cfg->home, (int)err);
+	if (app->store != NULL)
+		mh_store_set_fsync(app->store, cfg->fsync);
 	mh_serve(app, r);
 	if (r->provider != NULL && r->status >= 400 && r->status < 500 &&
 	    app->store != NULL)

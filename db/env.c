@@ -370,9 +370,16 @@ mh_store_close(struct mh_store *st)
 	free(st);
 }
 
+void
+mh_store_set_fsync(struct mh_store *st, int fsync)
+{
+	st->ack_commit = fsync ? 0 : DB_TXN_WRITE_NOSYNC;
+}
+
 enum mh_store_err
 mh_store_reopen(struct mh_store **st)
 {
+	u_int32_t ack = (*st)->ack_commit;
 	char *home;
 	enum mh_store_err err;
 
@@ -381,5 +388,7 @@ mh_store_reopen(struct mh_store **st)
 	mh_store_close(*st);
 	err = mh_store_open(home, st);
 	free(home);
+	if (err == MH_STORE_OK)
+		(*st)->ack_commit = ack;
 	return err;
 }

@@ -110,10 +110,10 @@ mh_store_inbox_put(struct mh_store *st, const char *meta, const void *body,
 	for (int tries = 0;;) {
 		if ((ret = mh_txn_begin(st, &txn, 0)) != 0)
 			break;
-		/* The acknowledgement: a synchronous commit. */
+		/* The acknowledgement: a synchronous commit, unless relaxed. */
 		if ((ret = mh_inbox_add(st, txn, rec, mlen + 1 + len, len,
 		    &id)) == 0)
-			ret = txn->commit(txn, 0);
+			ret = txn->commit(txn, st->ack_commit);
 		else
 			txn->abort(txn);
 		if (!mh_store_retry(st, &ret, &tries))

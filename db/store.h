@@ -90,6 +90,11 @@ typedef void (*mh_count_fn)(void *ctx, const char *type);
 enum mh_store_err mh_store_open(const char *home, struct mh_store **out);
 void mh_store_close(struct mh_store *st);
 
+/* How an acknowledgement is committed: flushed to disk (fsync, the
+ * default), or only written to the operating system, which survives a
+ * crash of any process but not of the machine. */
+void mh_store_set_fsync(struct mh_store *st, int fsync);
+
 /* Closes and reopens the environment after MH_STORE_RECOVER. */
 enum mh_store_err mh_store_reopen(struct mh_store **st);
 

@@ -41,7 +41,7 @@ class Stack {
       MAILHOOKS_RELAY_PORT: String(this.relayPort), ...this.env };
     delete env.MANDRILL_WEBHOOK_URL;
     delete env.INFOBIP_WEBHOOK_TOKEN;
-    for (const k of ['MAILHOOKS_MAX_BODY', 'MAILHOOKS_TEST_EVENTS', 'MAILHOOKS_RAW_MAX_AGE_DAYS', 'MAILHOOKS_RAW_MAX_MB'])
+    for (const k of ['MAILHOOKS_MAX_BODY', 'MAILHOOKS_TEST_EVENTS', 'MAILHOOKS_RAW_MAX_AGE_DAYS', 'MAILHOOKS_RAW_MAX_MB', 'MAILHOOKS_FSYNC'])
       if (!(k in this.env)) delete env[k];
     if (!this.env.MANDRILL_WEBHOOK_KEY) delete env.MANDRILL_WEBHOOK_KEY;
     const log = fs.openSync(path.join(this.home, 'run.log'), 'a');
