@@ -34,6 +34,9 @@ sub client {
 			$fail++;
 		}
 	}
+	open my $f, '>', "$home/failed-$c" or die;
+	print $f "$fail\n";
+	close $f;
 	POSIX::_exit(0);
 }
 
@@ -85,9 +88,20 @@ sub stored {
 	return \%have;
 }
 
+sub failed {
+	my $n = 0;
+	for my $c (1 .. $clients) {
+		open my $fh, '<', "$home/failed-$c" or next;
+		$n += <$fh>;
+	}
+	return $n;
+}
+
 my $acked = acked();
 cmp_ok(scalar(keys %$acked), '>', 100, scalar(keys %$acked)
     . ' events acknowledged while processes died');
+note 'events posted: ' . (keys(%$acked) + 3 * failed()) . ', in requests '
+    . 'refused or cut by a kill: ' . 3 * failed();
 my $h = settle($s);
 is($h->{inbox_pending}, 0, 'the inbox drains');
 my $have = stored($s);
@@ -112,6 +126,7 @@ delete $s->{pid};
 waitpid($_, 0) for @pids;
 $clients *= 2;
 $acked = acked();
+note 'after the server kill, acknowledged in all: ' . scalar(keys %$acked);
 $s->start;
 $h = settle($s);
 is($h->{status}, 'ok', 'started again on the same data, no manual recovery');

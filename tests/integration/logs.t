@@ -26,4 +26,7 @@ note "log files: $stats->{log_files} of $stats->{log_newest} written; "
     . "database: $stats->{db_bytes} bytes";
 cmp_ok($stats->{log_newest}, '>', 3, "$stats->{log_newest} log files written");
 cmp_ok($stats->{log_files}, '<=', 3, 'yet at most three log files remain');
+my @open = grep { (stat $_)[2] & 0027 } glob($s->home . '/db/*');
+is_deeply(\@open, [], 'every file of the environment is readable by its '
+    . 'group at most, and by no one else');
 done_testing;
