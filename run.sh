@@ -93,6 +93,9 @@ apache)
 		}
 	fi
 	(run_as apache2 -t -f "$conf" 2>/dev/null) || (run_as apache2 -t -f "$conf")
+	# A pid file left by an Apache that was killed would stop this one
+	# when its pid has been reused; a live one would hold the port anyway.
+	rm -f "$run/apache/apache2.pid"
 	set -- apache2 -DFOREGROUND -f "$conf"
 	;;
 *)
