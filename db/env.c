@@ -38,6 +38,38 @@ mh_be64_get(const unsigned char in[8])
 	return v;
 }
 
+int
+mh_counter(DB *db, DB_TXN *txn, const char *name, int64_t delta,
+    u_int32_t flags, uint64_t *before)
+{
+	unsigned char buf[8];
+	uint64_t v = 0;
+	DBT key, data;
+	int ret;
+
+	memset(&key, 0, sizeof(key));
+	memset(&data, 0, sizeof(data));
+	key.data = (void *)name;
+	key.size = (u_int32_t)strlen(name);
+	data.data = buf;
+	data.ulen = sizeof(buf);
+	data.flags = DB_DBT_USERMEM;
+	ret = db->get(db, txn, &key, &data, flags);
+	if (ret == 0 && data.size == 8)
+		v = mh_be64_get(buf);
+	else if (ret != 0 && ret != DB_NOTFOUND)
+		return ret;
+	if (before != NULL)
+		*before = v;
+	if (delta == 0)
+		return 0;
+	mh_be64_put(buf, delta < 0 && (uint64_t)-delta > v ? 0 :
+	    v + (uint64_t)delta);
+	data.size = 8;
+	data.flags = 0;
+	return db->put(db, txn, &key, &data, 0);
+}
+
 enum mh_store_err
 mh_store_error(int dbret)
 {

@@ -59,46 +59,6 @@ mh_lower(char *s)
 		*s = (char)tolower((unsigned char)*s);
 }
 
-int
-mh_meta_last_seq(struct mh_store *st, DB_TXN *txn, uint64_t *seq, int rmw)
-{
-	unsigned char buf[8];
-	DBT key, data;
-	int ret;
-
-	memset(&key, 0, sizeof(key));
-	memset(&data, 0, sizeof(data));
-	key.data = "last_seq";
-	key.size = 8;
-	data.data = buf;
-	data.ulen = sizeof(buf);
-	data.flags = DB_DBT_USERMEM;
-	ret = st->meta->get(st->meta, txn, &key, &data, rmw ? DB_RMW : 0);
-	if (ret == DB_NOTFOUND) {
-		*seq = 0;
-		return 0;
-	}
-	if (ret == 0)
-		*seq = data.size == 8 ? mh_be64_get(buf) : 0;
-	return ret;
-}
-
-int
-mh_meta_set_last_seq(struct mh_store *st, DB_TXN *txn, uint64_t seq)
-{
-	unsigned char buf[8];
-	DBT key, data;
-
-	memset(&key, 0, sizeof(key));
-	memset(&data, 0, sizeof(data));
-	mh_be64_put(buf, seq);
-	key.data = "last_seq";
-	key.size = 8;
-	data.data = buf;
-	data.size = 8;
-	return st->meta->put(st->meta, txn, &key, &data, 0);
-}
-
 /* Sets key to "provider \0 message_id", the key of messages.db; key->data
  * is allocated and owned by the caller. Returns 0 or ENOMEM. */
 static int
@@ -646,7 +606,8 @@ mh_store_stats(struct mh_store *st, struct mh_store_stats *s)
 		memset(s, 0, sizeof(*s));
 		if ((ret = mh_txn_begin(st, &txn, DB_READ_COMMITTED)) != 0)
 			break;
-		if ((ret = mh_meta_last_seq(st, txn, &s->last_seq, 0)) == 0 &&
+		if ((ret = mh_counter(st->meta, txn, MH_LAST_SEQ, 0, 0,
+		    &s->last_seq)) == 0 &&
 		    (ret = mh_count(st->inbox, txn, &s->inbox_pending)) == 0 &&
 		    (ret = mh_count(st->set_aside, txn, &s->set_aside)) == 0)
 			ret = txn->commit(txn, 0);

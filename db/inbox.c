@@ -84,7 +84,8 @@ mh_inbox_add(struct mh_store *st, DB_TXN *txn, void *rec, size_t len,
 	data.data = rec;
 	data.size = (u_int32_t)len;
 	if ((ret = st->raw->put(st->raw, txn, &key, &data, 0)) != 0 ||
-	    (ret = mh_raw_total_add(st, txn, (int64_t)body_len, NULL)) != 0)
+	    (ret = mh_counter(st->raw, txn, MH_RAW_TOTAL, (int64_t)body_len,
+	    DB_RMW, NULL)) != 0)
 		return ret;
 	return mh_inbox_write(st, txn, (uint64_t)*id, 1);
 }
@@ -231,7 +232,7 @@ mh_store_raw(struct mh_drain *d, DB_TXN *txn, uint64_t receipt, char *why,
 		ret = MH_UNDERIVABLE;
 		goto out;
 	}
-	if ((ret = mh_meta_last_seq(st, txn, &seq, 1)) != 0)
+	if ((ret = mh_counter(st->meta, txn, MH_LAST_SEQ, 0, DB_RMW, &seq)) != 0)
 		goto out;
 	first = seq;
 	if ((d->fresh = calloc(count ? count : 1, sizeof(*d->fresh))) == NULL) {
@@ -249,7 +250,8 @@ mh_store_raw(struct mh_drain *d, DB_TXN *txn, uint64_t receipt, char *why,
 		}
 	}
 	if (seq != first)
-		ret = mh_meta_set_last_seq(st, txn, seq);
+		ret = mh_counter(st->meta, txn, MH_LAST_SEQ, (int64_t)(seq - first),
+		    DB_RMW, NULL);
 out:
 	mh_events_free(events, count);
 	free(meta);

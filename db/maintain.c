@@ -58,7 +58,7 @@ mh_store_sizes(struct mh_store *st, struct mh_store_sizes *z)
 
 		if ((ret = mh_txn_begin(st, &txn, 0)) != 0)
 			return mh_store_error(ret);
-		ret = mh_raw_total_add(st, txn, 0, &z->raw_bytes);
+		ret = mh_counter(st->raw, txn, MH_RAW_TOTAL, 0, 0, &z->raw_bytes);
 		if (ret == 0 && (ret = mh_raw_total_exists(st, txn)) == 0 &&
 		    z->raw > 0)
 			z->raw--;

@@ -8,7 +8,8 @@
 
 #include "store-private.h"
 
-static const char mh_next_key[] = "next";
+/* The key of the number the next refusal gets. */
+#define MH_NEXT "next"
 
 static void
 mh_slot_key(unsigned char slot[4], uint64_t n)
@@ -24,29 +25,15 @@ mh_slot_key(unsigned char slot[4], uint64_t n)
 static int
 mh_refused_put_txn(struct mh_store *st, DB_TXN *txn, const char *json)
 {
-	unsigned char nbuf[8], slot[4];
-	uint64_t next = 0;
+	unsigned char slot[4];
+	uint64_t next;
 	DBT key, data;
 	int ret;
 
+	if ((ret = mh_counter(st->refused, txn, MH_NEXT, 1, DB_RMW, &next)) != 0)
+		return ret;
 	memset(&key, 0, sizeof(key));
 	memset(&data, 0, sizeof(data));
-	key.data = (void *)mh_next_key;
-	key.size = sizeof(mh_next_key) - 1;
-	data.data = nbuf;
-	data.ulen = sizeof(nbuf);
-	data.flags = DB_DBT_USERMEM;
-	ret = st->refused->get(st->refused, txn, &key, &data, DB_RMW);
-	if (ret == 0 && data.size == 8)
-		next = mh_be64_get(nbuf);
-	else if (ret != 0 && ret != DB_NOTFOUND)
-		return ret;
-	mh_be64_put(nbuf, next + 1);
-	data.data = nbuf;
-	data.size = 8;
-	data.flags = 0;
-	if ((ret = st->refused->put(st->refused, txn, &key, &data, 0)) != 0)
-		return ret;
 	mh_slot_key(slot, next);
 	key.data = slot;
 	key.size = 4;
@@ -79,26 +66,17 @@ mh_store_refused_put(struct mh_store *st, const char *json)
 enum mh_store_err
 mh_store_refused_list(struct mh_store *st, mh_emit_fn emit, void *ctx)
 {
-	unsigned char nbuf[8], slot[4];
+	unsigned char slot[4];
 	DB_TXN *txn = NULL;
-	uint64_t next = 0, first;
+	uint64_t next, first;
 	DBT key, data;
 	int ret;
 
 	if ((ret = mh_txn_begin(st, &txn, DB_READ_COMMITTED)) != 0)
 		return mh_store_error(ret);
-	memset(&key, 0, sizeof(key));
-	memset(&data, 0, sizeof(data));
-	key.data = (void *)mh_next_key;
-	key.size = sizeof(mh_next_key) - 1;
-	data.data = nbuf;
-	data.ulen = sizeof(nbuf);
-	data.flags = DB_DBT_USERMEM;
-	ret = st->refused->get(st->refused, txn, &key, &data, 0);
-	if (ret == 0 && data.size == 8)
-		next = mh_be64_get(nbuf);
-	else if (ret != DB_NOTFOUND)
+	if ((ret = mh_counter(st->refused, txn, MH_NEXT, 0, 0, &next)) != 0)
 		goto out;
+	memset(&key, 0, sizeof(key));
 	/* Oldest first: the slot the next refusal will take, onwards. */
 	first = next > MH_REFUSED_MAX ? next - MH_REFUSED_MAX : 0;
 	memset(&data, 0, sizeof(data));

@@ -14,48 +14,14 @@
 /* Bodies looked at per transaction while pruning. */
 #define MH_PRUNE_BATCH 256
 
-static const char mh_total_key[] = "total";
-
-int
-mh_raw_total_add(struct mh_store *st, DB_TXN *txn, int64_t delta,
-    uint64_t *total)
-{
-	unsigned char buf[8];
-	uint64_t t = 0;
-	DBT key, data;
-	int ret;
-
-	memset(&key, 0, sizeof(key));
-	memset(&data, 0, sizeof(data));
-	key.data = (void *)mh_total_key;
-	key.size = sizeof(mh_total_key) - 1;
-	data.data = buf;
-	data.ulen = sizeof(buf);
-	data.flags = DB_DBT_USERMEM;
-	ret = st->raw->get(st->raw, txn, &key, &data, DB_RMW);
-	if (ret == 0 && data.size == 8)
-		t = mh_be64_get(buf);
-	else if (ret != 0 && ret != DB_NOTFOUND)
-		return ret;
-	t = delta < 0 && (uint64_t)-delta > t ? 0 : t + (uint64_t)delta;
-	if (total != NULL)
-		*total = t;
-	if (delta == 0)
-		return 0;
-	mh_be64_put(buf, t);
-	data.size = 8;
-	data.flags = 0;
-	return st->raw->put(st->raw, txn, &key, &data, 0);
-}
-
 int
 mh_raw_total_exists(struct mh_store *st, DB_TXN *txn)
 {
 	DBT key;
 
 	memset(&key, 0, sizeof(key));
-	key.data = (void *)mh_total_key;
-	key.size = sizeof(mh_total_key) - 1;
+	key.data = MH_RAW_TOTAL;
+	key.size = sizeof(MH_RAW_TOTAL) - 1;
 	return st->raw->exists(st->raw, txn, &key, 0);
 }
 
@@ -92,15 +58,17 @@ mh_prune_batch(struct mh_store *st, int64_t now, int64_t max_age,
 	DBC *cur = NULL;
 	DBT key, head, pkey;
 	char buf[512];
-	uint64_t total;
+	uint64_t total, start;
 	int ret, n = 0;
 
 	*done = 1;
 	if ((ret = mh_txn_begin(st, &txn, 0)) != 0)
 		return ret;
-	if ((ret = mh_raw_total_add(st, txn, 0, &total)) != 0 ||
+	if ((ret = mh_counter(st->raw, txn, MH_RAW_TOTAL, 0, DB_RMW,
+	    &total)) != 0 ||
 	    (ret = st->raw->cursor(st->raw, txn, &cur, 0)) != 0)
 		goto out;
+	start = total;
 	memset(&key, 0, sizeof(key));
 	memset(&head, 0, sizeof(head));
 	key.flags = DB_DBT_REALLOC;
@@ -139,13 +107,9 @@ mh_prune_batch(struct mh_store *st, int64_t now, int64_t max_age,
 	if (ret == DB_NOTFOUND)
 		ret = 0;
 	free(key.data);
-	if (ret == 0) {
-		uint64_t was;
-
-		if ((ret = mh_raw_total_add(st, txn, 0, &was)) == 0 && was != total)
-			ret = mh_raw_total_add(st, txn, (int64_t)total -
-			    (int64_t)was, NULL);
-	}
+	if (ret == 0 && total != start)
+		ret = mh_counter(st->raw, txn, MH_RAW_TOTAL, (int64_t)total -
+		    (int64_t)start, DB_RMW, NULL);
 out:
 	if (cur != NULL)
 		cur->close(cur);

@@ -44,6 +44,12 @@ struct mh_store {
 #define MH_LOCK_PAUSE_MAX_US 25000
 #define MH_FAILCHK_EVERY 40
 
+/* A 64-bit counter stored under name in db (0 when absent): *before gets
+ * its value (read with flags: DB_RMW to lock it for the write to come),
+ * then delta is added to it unless 0. Inside txn. */
+int mh_counter(DB *db, DB_TXN *txn, const char *name, int64_t delta,
+    u_int32_t flags, uint64_t *before);
+
 /* Maps a Berkeley DB return code to the layer's error. */
 enum mh_store_err mh_store_error(int dbret);
 
@@ -71,16 +77,13 @@ int mh_derive_receipt(struct mh_store *st, uint64_t receipt,
     mh_derive_fn derive, void *dctx, mh_stored_fn stored, void *sctx,
     size_t *nstored);
 
-/* Adds delta to the running total of raw body bytes (delta 0 reads it
- * into *total, which may be NULL). Inside txn, locking it for write. */
-int mh_raw_total_add(struct mh_store *st, DB_TXN *txn, int64_t delta,
-    uint64_t *total);
+/* The key of the raw bodies' running total in raw.db. */
+#define MH_RAW_TOTAL "total"
 
 /* 0 when raw.db holds the running total, DB_NOTFOUND when not. */
 int mh_raw_total_exists(struct mh_store *st, DB_TXN *txn);
 
-/* Reads and writes the last seq in use, inside txn (read locks for write). */
-int mh_meta_last_seq(struct mh_store *st, DB_TXN *txn, uint64_t *seq, int rmw);
-int mh_meta_set_last_seq(struct mh_store *st, DB_TXN *txn, uint64_t seq);
+/* The key of the last seq in use in meta.db. */
+#define MH_LAST_SEQ "last_seq"
 
 #endif
