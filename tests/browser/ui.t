@@ -145,6 +145,10 @@ async function main(t) {
     t.ok(/opens\s*1/.test(counts) && /clicks\s*2/.test(counts), 'with its counts');
     await page.keyboard.press('Escape');
     await page.waitForSelector('#message:not([open])', { state: 'attached' });
+    // The dialog's close event, which updates the URL, is a task queued
+    // after the open attribute goes.
+    await page.waitForFunction(() => !new URLSearchParams(location.search).get('message'),
+      null, { timeout: 5000 }).catch(() => {});
     t.ok(!new URL(page.url()).searchParams.get('message'), 'Escape closes it');
     await page.goto(stack.url('/?message=m-9'));
     await page.waitForSelector('#message[open]');
