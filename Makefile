@@ -1,5 +1,5 @@
 # mailhooks: make (all), make deps, make run [SERVER=apache], make test,
-# make clean
+# make bench [BENCH_JSON=FILE], make clean
 .SUFFIXES:
 
 CC      ?= cc
@@ -60,12 +60,20 @@ DEB_PKGS = pkg-config libfcgi-dev libjson-c-dev libdb-dev libwebsockets-dev \
 SUDO = $$( [ "$$(id -u)" = 0 ] || echo sudo )
 
 TEST_TOOLS = tests/lib/inbox-put tests/lib/panic
+BENCH_TOOLS = tests/bench/loadgen tests/bench/null
 
 tests/lib/inbox-put: tests/lib/inbox-put.c $(DB_SRC) db/store.h db/store-private.h
 	$(CC) $(CFLAGS) $(SAN) $(PKG_CFLAGS) -o $@ $< $(DB_SRC) $(LDLIBS_FCGI)
 
 tests/lib/panic: tests/lib/panic.c
 	$(CC) $(CFLAGS) -o $@ $< -ldb
+
+# The bench's tools, optimised like the programs they measure.
+tests/bench/loadgen: tests/bench/loadgen.c
+	$(CC) $(CFLAGS) -o $@ $< $$(pkg-config --libs libcrypto)
+
+tests/bench/null: tests/bench/null.c
+	$(CC) $(CFLAGS) -o $@ $< -lfcgi
 
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
@@ -89,12 +97,18 @@ run: deps
 	@sh run.sh
 
 test: deps
-	$(MAKE) all $(UNIT_TESTS) $(TEST_TOOLS) tests/browser/node_modules
+	$(MAKE) all $(UNIT_TESTS) $(TEST_TOOLS) $(BENCH_TOOLS) \
+	    tests/browser/node_modules
 	prove -j2 --exec '' tests/unit/*.t tests/integration/*.t tests/apache/*.t \
-	    tests/browser/*.t
+	    tests/browser/*.t tests/bench/*.t
+
+# Subscribers by the thousand: as many descriptors as the hard limit allows.
+bench: deps
+	$(MAKE) all $(BENCH_TOOLS)
+	ulimit -n $$(ulimit -Hn) && perl tests/bench/bench.pl
 
 clean:
 	rm -f $(BIN_FCGI) $(BIN_RELAY) $(BIN_WS) $(BIN_ADMIN) $(UNIT_TESTS) \
-	    $(TEST_TOOLS)
+	    $(TEST_TOOLS) $(BENCH_TOOLS)
 
-.PHONY: all deps run test clean
+.PHONY: all deps run test bench clean

@@ -111,7 +111,8 @@ mh_store_retry(struct mh_store *st, int *dbret, int *tries)
 		*dbret = DB_RUNRECOVERY;
 		return 0;
 	}
-	us = *tries < 6 ? 500L << *tries : MH_LOCK_PAUSE_MAX_US;
+	us = *tries < 10 ? MH_LOCK_PAUSE_MIN_US << (*tries - 1) :
+	    MH_LOCK_PAUSE_MAX_US;
 	if (us > MH_LOCK_PAUSE_MAX_US)
 		us = MH_LOCK_PAUSE_MAX_US;
 	pause.tv_sec = 0;

@@ -36,11 +36,14 @@ struct mh_store {
  * Transactions never block on a lock: a process killed inside one leaves
  * its locks behind until failchk clears them, and a blocked waiter would
  * never get to run failchk. A transaction that meets a held lock is run
- * again after a pause (0.5 ms doubling up to MH_LOCK_PAUSE_MAX_US), with
+ * again after a pause (MH_LOCK_PAUSE_MIN_US doubling up to
+ * MH_LOCK_PAUSE_MAX_US; the first is short, as a lock is mostly held
+ * for one commit's flush to disk, a fraction of a millisecond), with
  * failchk every MH_FAILCHK_EVERY tries, for MH_LOCK_TRIES tries (about ten
  * seconds) before it gives up.
  */
 #define MH_LOCK_TRIES 420
+#define MH_LOCK_PAUSE_MIN_US 50
 #define MH_LOCK_PAUSE_MAX_US 25000
 #define MH_FAILCHK_EVERY 40
 

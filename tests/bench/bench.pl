@@ -1,0 +1,243 @@
+#!/usr/bin/env perl
+# make bench: the real stack (lighttpd + mailhooks.fcgi + relay, synchronous
+# commit) on free loopback ports in a temporary MAILHOOKS_HOME, driven by
+# tests/bench/loadgen; the baseline is tests/bench/null under the same
+# lighttpd configuration. Prints a table; BENCH_JSON=FILE also writes the
+# figures as one JSON object. Every run checks its own work (each
+# acknowledged event stored, each subscriber given each open) and the bench
+# exits non-zero when one does not.
+#
+#   perl tests/bench/bench.pl [--smoke]
+#
+# --smoke: the same runs, tiny and short (make test runs it so that the
+# bench cannot rot; it asserts nothing about speed).
+use strict;
+use warnings;
+use FindBin;
+use lib "$FindBin::Bin/../lib";
+use Stack;
+use JSON::PP;
+use POSIX qw(setsid WNOHANG);
+use Time::HiRes qw(sleep time);
+
+my $smoke = grep { $_ eq '--smoke' } @ARGV;
+my $ROOT = $Stack::ROOT;
+my $LOADGEN = "$ROOT/tests/bench/loadgen";
+my $NULL = "$ROOT/tests/bench/null";
+my $KEY = 'bench-key';
+my $SIGN_URL = 'https://hooks.example.com/webhooks/mandrill';
+
+# What each run does, full size and smoke size.
+my %size = $smoke ? (
+	http_conns => 4, http_seconds => 1, ingest_max => 2000,
+	batch_runs => 3, e2e_subs => 20, e2e_rate => 100, e2e_seconds => 1,
+	fanout_subs => 200, fanout_rounds => 3,
+) : (
+	http_conns => 16, http_seconds => 10, ingest_max => 400000,
+	batch_runs => 100, e2e_subs => 1000, e2e_rate => 1000,
+	e2e_seconds => 10, fanout_subs => 10000, fanout_rounds => 9,
+);
+
+my (%fig, @problems);
+
+sub problem { push @problems, $_[0]; warn "bench: $_[0]\n" }
+
+# Runs loadgen; returns its JSON figures (and notes a failed check).
+sub loadgen {
+	my ($what, @args) = @_;
+	my $out = `$LOADGEN @args`;
+	my $status = $? >> 8;
+	my $r = eval { decode_json($out) } // {};
+	problem("$what: loadgen exited $status") if $status != 0;
+	return $r;
+}
+
+sub lighttpd_conf {
+	my ($stack) = @_;
+	open my $fh, '<', $stack->home . '/run/lighttpd.conf' or die $!;
+	local $/;
+	return scalar <$fh>;
+}
+
+# The baseline: the stack's own lighttpd configuration with the FastCGI
+# program replaced by the null responder, on a port of its own.
+sub null_baseline {
+	my ($stack) = @_;
+	my $conf = lighttpd_conf($stack);
+	my $port = Stack::free_port();
+	my $dir = $stack->home . '/null';
+	mkdir $dir;
+	$conf =~ s/^server\.port\s*=.*$/server.port = $port/m or die;
+	$conf =~ s|"bin-path"\s*=>\s*"[^"]*"|"bin-path" => "$NULL"| or die;
+	$conf =~ s|"socket"\s*=>\s*"[^"]*"|"socket" => "$dir/null.sock"| or die;
+	open my $fh, '>', "$dir/lighttpd.conf" or die;
+	print $fh $conf;
+	close $fh;
+	my $pid = fork // die;
+	if ($pid == 0) {
+		setsid();
+		open STDOUT, '>', "$dir/lighttpd.log";
+		open STDERR, '>&', \*STDOUT;
+		exec 'lighttpd', '-D', '-f', "$dir/lighttpd.conf" or die;
+	}
+	my $up = 0;
+	for (1 .. 100) {
+		my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port");
+		if ($s) { $up = 1; last }
+		sleep 0.05;
+	}
+	die "null lighttpd did not start" unless $up;
+	my $r = loadgen('null', "-a 127.0.0.1:$port -k $KEY -u $SIGN_URL",
+	    "-p null -c $size{http_conns} -d $size{http_seconds}",
+	    "-n $size{ingest_max} ingest");
+	kill 'TERM', -$pid;
+	waitpid($pid, 0);
+	return $r;
+}
+
+sub stats {
+	my ($stack) = @_;
+	my $deadline = time + 60;
+	while (1) {
+		my ($rc, $out) = $stack->admin('stats');
+		my $s = eval { decode_json($out) };
+		die "mailhooks-db stats failed" unless $rc == 0 && $s;
+		return $s if $s->{inbox_pending} == 0 || time > $deadline;
+		sleep 0.1;
+	}
+}
+
+# Every message id the database holds, for the exact check.
+sub stored_ids {
+	my ($stack) = @_;
+	my ($rc, $out) = $stack->admin('dump');
+	die "mailhooks-db dump failed" unless $rc == 0;
+	my %ids;
+	for (split /\n/, $out) {
+		$ids{$1}++ if /"message_id":"([^"]+)"/;
+	}
+	return \%ids;
+}
+
+# Each of prefix-0 .. prefix-(n-1) stored exactly once.
+sub check_stored {
+	my ($what, $ids, $prefix, $n) = @_;
+	my ($missing, $twice) = (0, 0);
+	for my $i (0 .. $n - 1) {
+		my $c = $ids->{"$prefix-$i"} // 0;
+		$missing++ if $c == 0;
+		$twice++ if $c > 1;
+	}
+	problem("$what: $missing acknowledged events not stored") if $missing;
+	problem("$what: $twice events stored twice") if $twice;
+	return !$missing && !$twice;
+}
+
+my $stack = Stack->new(server => 'lighttpd', env => {
+	MANDRILL_WEBHOOK_KEY => $KEY, MANDRILL_WEBHOOK_URL => $SIGN_URL,
+	MAILHOOKS_FSYNC => 1,
+});
+my $addr = '127.0.0.1:' . $stack->port;
+my $common = "-a $addr -k $KEY -u $SIGN_URL";
+my ($relay_pid) = $stack->pids_named('mailhooks-relay');
+my $t_start = time;
+
+my $null = null_baseline($stack);
+$fig{null_rps} = $null->{rps};
+
+my $ingest = loadgen('ingest', $common, '-p ingest',
+    "-c $size{http_conns} -d $size{http_seconds} -n $size{ingest_max} ingest");
+$fig{ingest_rps} = $ingest->{rps};
+$fig{ingest_ratio} = $fig{null_rps} ? $fig{ingest_rps} / $fig{null_rps} : 0;
+$fig{ingest_p99_ms} = $ingest->{http_p99_ms};
+
+my $batch = loadgen('batch', $common, "-p batch -n $size{batch_runs} -b 1000",
+    'batch');
+$fig{batch1000_p50_ms} = $batch->{batch_p50_ms};
+$fig{batch1000_p99_ms} = $batch->{batch_p99_ms};
+
+my $e2e = loadgen('e2e', $common, "-p e2e -s $size{e2e_subs}",
+    "-r $size{e2e_rate} -d $size{e2e_seconds} e2e");
+$fig{e2e_p50_ms} = $e2e->{e2e_p50_ms};
+$fig{e2e_p99_ms} = $e2e->{e2e_p99_ms};
+$fig{e2e_rate} = $e2e->{rate};
+$fig{e2e_subscribers} = $e2e->{subscribers};
+
+# The relay directly: through lighttpd each subscriber would hold two of
+# its descriptors, and the hard limit here is 20000 per process.
+my $fan = loadgen('fanout', $common, '-w 127.0.0.1:' . $stack->{relay_port},
+    "-p fanout -s $size{fanout_subs} -n $size{fanout_rounds}",
+    ($relay_pid ? "-P $relay_pid" : ()), 'fanout');
+$fig{fanout_clients} = $fan->{subscribers};
+$fig{fanout_all_delivered_ms} = $fan->{all_delivered_median_ms};
+$fig{fanout_all_delivered_max_ms} = $fan->{all_delivered_max_ms};
+$fig{relay_kb_per_conn} = $fan->{relay_kb_per_conn};
+
+# The database holds every acknowledged event, once.
+my $ids = stored_ids($stack);
+my $s = stats($stack);
+my $checked = check_stored('ingest', $ids, 'ingest', $ingest->{ok} // 0)
+    & check_stored('batch', $ids, 'batch', $batch->{ok} // 0)
+    & check_stored('e2e', $ids, 'e2e', $e2e->{ok} // 0)
+    & check_stored('fanout', $ids, 'fanout', $fan->{ok} // 0);
+my $expect = ($ingest->{ok} // 0) + ($batch->{ok} // 0) + ($e2e->{ok} // 0)
+    + ($fan->{ok} // 0);
+if ($s->{events} != $expect) {
+	problem("database holds $s->{events} events, $expect acknowledged");
+	$checked = 0;
+}
+problem("$s->{inbox_pending} inbox entries left") if $s->{inbox_pending};
+problem("$s->{set_aside} inbox entries set aside") if $s->{set_aside};
+$stack->stop;
+
+$fig{events_stored} = $s->{events};
+$fig{seconds} = time - $t_start;
+$fig{smoke} = $smoke ? JSON::PP::true : JSON::PP::false;
+$fig{checked} = !@problems && $checked ? JSON::PP::true : JSON::PP::false;
+$fig{machine} = machine();
+$fig{runs} = { null => $null, ingest => $ingest, batch => $batch,
+    e2e => $e2e, fanout => $fan };
+
+sub machine {
+	my ($cpus, $model) = (0, '?');
+	if (open my $fh, '<', '/proc/cpuinfo') {
+		while (<$fh>) {
+			$cpus++ if /^processor\s*:/;
+			$model = $1 if /^model name\s*:\s*(.*)$/;
+		}
+	}
+	chomp(my $kernel = `uname -r`);
+	return "$cpus x $model, Linux $kernel";
+}
+
+my @rows = (
+	[ 'null_rps', 'empty FastCGI responder, requests/s', '(baseline)' ],
+	[ 'ingest_rps', 'signed single-open webhooks/s, stored', '' ],
+	[ 'ingest_ratio', 'ingest_rps / null_rps', '>= 0.6' ],
+	[ 'batch1000_p50_ms', '1000-event batch acknowledged, p50 ms', '' ],
+	[ 'batch1000_p99_ms', '1000-event batch acknowledged, p99 ms', '<= 50' ],
+	[ 'e2e_p50_ms', "POST -> frame, $size{e2e_rate}/s, $size{e2e_subs} subs, p50 ms", '' ],
+	[ 'e2e_p99_ms', "POST -> frame, $size{e2e_rate}/s, $size{e2e_subs} subs, p99 ms", '<= 5' ],
+	[ 'fanout_clients', 'subscribers in the fan-out run', '>= 10000' ],
+	[ 'fanout_all_delivered_ms', 'one open -> all of them have it, ms', '<= 100' ],
+	[ 'relay_kb_per_conn', 'relay memory per idle subscriber, KiB', '<= 4' ],
+);
+printf "\nmailhooks bench%s on %s\n\n", $smoke ? ' (smoke)' : '', $fig{machine};
+printf "| %-24s | %-52s | %10s | %-10s |\n", 'key', 'what', 'value', 'target';
+printf "|%s|%s|%s|%s|\n", '-' x 26, '-' x 54, '-' x 12, '-' x 12;
+for my $r (@rows) {
+	my $v = $fig{ $r->[0] };
+	printf "| %-24s | %-52s | %10s | %-10s |\n", $r->[0], $r->[1],
+	    defined $v ? sprintf($v =~ /\./ ? '%.3f' : '%s', $v) : 'n/a', $r->[2];
+}
+printf "\nchecked: %s (%d events stored, %.0f s)\n",
+    $fig{checked} ? 'every acknowledged event stored once, every subscriber '
+    . 'got every open' : 'NO: ' . join('; ', @problems),
+    $fig{events_stored}, $fig{seconds};
+
+if (my $file = $ENV{BENCH_JSON}) {
+	open my $fh, '>', $file or die "$file: $!";
+	print $fh JSON::PP->new->canonical->encode(\%fig), "\n";
+	close $fh;
+}
+exit($fig{checked} ? 0 : 1);
