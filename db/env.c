@@ -398,6 +398,7 @@ mh_store_close(struct mh_store *st)
 {
 	if (st == NULL)
 		return;
+	mh_inbox_release_claims(st);
 	mh_store_close_handles(st);
 	free(st->home);
 	free(st);
@@ -421,7 +422,9 @@ mh_store_reopen(struct mh_store **st)
 	mh_store_close(*st);
 	err = mh_store_open(home, st);
 	free(home);
-	if (err == MH_STORE_OK)
+	if (err == MH_STORE_OK) {
 		(*st)->ack_commit = ack;
+		mh_inbox_release_claims(*st);
+	}
 	return err;
 }

@@ -6,10 +6,12 @@
  * it came from is already durable.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -40,31 +42,121 @@ mh_key(DBT *key, unsigned char buf[8], uint64_t id)
 	key->size = 8;
 }
 
-static int
-mh_inbox_write(struct mh_store *st, DB_TXN *txn, uint64_t receipt,
-    uint32_t attempts)
-{
-	unsigned char kbuf[8], abuf[4] = {
-		(unsigned char)(attempts >> 24), (unsigned char)(attempts >> 16),
-		(unsigned char)(attempts >> 8), (unsigned char)attempts };
-	DBT key, data;
+/*
+ * An inbox entry's value: the attempts made at it, and who made the last
+ * one and when (pid 0: nobody yet), each 32 bits, big-endian. Entries
+ * written before the claim was kept hold the attempts alone.
+ */
+struct mh_claim {
+	uint32_t attempts;
+	uint32_t pid;
+	uint32_t at;
+};
 
-	mh_key(&key, kbuf, receipt);
-	memset(&data, 0, sizeof(data));
-	data.data = abuf;
-	data.size = 4;
-	return st->inbox->put(st->inbox, txn, &key, &data, 0);
+#define MH_CLAIM_SIZE 12
+/* A claim older than this is not honoured, even by a live pid (which may
+ * be another process's by now). */
+#define MH_CLAIM_SECONDS 60
+
+static void
+mh_be32_put(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)(v >> 24);
+	p[1] = (unsigned char)(v >> 16);
+	p[2] = (unsigned char)(v >> 8);
+	p[3] = (unsigned char)v;
 }
 
 static uint32_t
-mh_attempts_get(const DBT *data)
+mh_be32_get(const unsigned char *p)
 {
-	const unsigned char *a = data->data;
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
 
-	if (data->size != 4)
-		return MH_INBOX_MAX_ATTEMPTS;
-	return (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 |
-	    (uint32_t)a[2] << 8 | a[3];
+static int
+mh_inbox_write(struct mh_store *st, DB_TXN *txn, uint64_t receipt,
+    const struct mh_claim *c)
+{
+	unsigned char kbuf[8], vbuf[MH_CLAIM_SIZE];
+	DBT key, data;
+
+	mh_be32_put(vbuf, c->attempts);
+	mh_be32_put(vbuf + 4, c->pid);
+	mh_be32_put(vbuf + 8, c->at);
+	mh_key(&key, kbuf, receipt);
+	memset(&data, 0, sizeof(data));
+	data.data = vbuf;
+	data.size = sizeof(vbuf);
+	return st->inbox->put(st->inbox, txn, &key, &data, 0);
+}
+
+static struct mh_claim
+mh_claim_get(const DBT *data)
+{
+	const unsigned char *v = data->data;
+	struct mh_claim c = { MH_INBOX_MAX_ATTEMPTS, 0, 0 };
+
+	if (data->size == 4 || data->size == MH_CLAIM_SIZE)
+		c.attempts = mh_be32_get(v);
+	if (data->size == MH_CLAIM_SIZE) {
+		c.pid = mh_be32_get(v + 4);
+		c.at = mh_be32_get(v + 8);
+	}
+	return c;
+}
+
+/* 1 when another process that is alive is at the entry right now. */
+static int
+mh_claimed_by_other(const struct mh_claim *c)
+{
+	uint32_t now = (uint32_t)time(NULL);
+
+	if (c->pid == 0 || c->pid == (uint32_t)getpid() ||
+	    now - c->at > MH_CLAIM_SECONDS)
+		return 0;
+	return kill((pid_t)c->pid, 0) == 0 || errno == EPERM;
+}
+
+void
+mh_inbox_release_claims(struct mh_store *st)
+{
+	unsigned char kbuf[8], vbuf[MH_CLAIM_SIZE];
+	uint32_t self = (uint32_t)getpid();
+	DB_TXN *txn = NULL;
+	DBC *cur = NULL;
+	DBT key, data;
+	int ret;
+
+	if (st->env == NULL || st->inbox == NULL ||
+	    mh_txn_begin(st, &txn, 0) != 0)
+		return;
+	if ((ret = st->inbox->cursor(st->inbox, txn, &cur, 0)) != 0)
+		goto out;
+	memset(&key, 0, sizeof(key));
+	memset(&data, 0, sizeof(data));
+	key.data = kbuf;
+	key.ulen = sizeof(kbuf);
+	key.flags = DB_DBT_USERMEM;
+	data.data = vbuf;
+	data.ulen = sizeof(vbuf);
+	data.flags = DB_DBT_USERMEM;
+	while ((ret = cur->get(cur, &key, &data, DB_NEXT | DB_RMW)) == 0) {
+		struct mh_claim c = mh_claim_get(&data);
+
+		if (c.pid != self)
+			continue;
+		mh_be32_put(vbuf + 4, 0);
+		if ((ret = cur->put(cur, &key, &data, DB_CURRENT)) != 0)
+			break;
+	}
+out:
+	if (cur != NULL)
+		cur->close(cur);
+	if (ret == DB_NOTFOUND)
+		txn->commit(txn, DB_TXN_WRITE_NOSYNC);
+	else
+		txn->abort(txn);
 }
 
 /* Takes the next receipt id and stores the raw record (of which body_len
@@ -87,7 +179,9 @@ mh_inbox_add(struct mh_store *st, DB_TXN *txn, void *rec, size_t len,
 	    (ret = mh_counter(st->raw, txn, MH_RAW_TOTAL, (int64_t)body_len,
 	    DB_RMW, NULL)) != 0)
 		return ret;
-	return mh_inbox_write(st, txn, (uint64_t)*id, 1);
+	/* Claimed by this process, whose drain takes it next. */
+	return mh_inbox_write(st, txn, (uint64_t)*id, &(struct mh_claim){
+	    1, (uint32_t)getpid(), (uint32_t)time(NULL) });
 }
 
 enum mh_store_err
@@ -169,6 +263,14 @@ struct mh_drain {
 	void *dctx;
 	struct mh_new *fresh;
 	size_t nfresh;
+	/* The events derived from one receipt's raw body, kept while its
+	 * transaction is retried; or why it cannot be derived. */
+	int derived;
+	uint64_t derived_receipt;
+	struct mh_event *events;
+	size_t nevents;
+	int underivable;
+	char why[256];
 };
 
 static void
@@ -181,43 +283,55 @@ mh_drain_forget(struct mh_drain *d)
 	d->nfresh = 0;
 }
 
+static void
+mh_drain_drop_derived(struct mh_drain *d)
+{
+	mh_events_free(d->events, d->nevents);
+	d->events = NULL;
+	d->nevents = 0;
+	d->derived = 0;
+	d->underivable = 0;
+	d->why[0] = '\0';
+}
+
 /* mh_store_raw's answer for a body that cannot be turned into events. */
 #define MH_UNDERIVABLE (-1)
 
 /*
- * Derives the events of the raw body of receipt and stores those not seen
- * yet, inside txn, appending the new ones to d->fresh. Returns a Berkeley
- * DB code, or MH_UNDERIVABLE with the reason in why.
+ * Derives the events of the raw body of receipt into d (d->underivable and
+ * d->why when it cannot be). txn may be NULL: a raw body never changes
+ * once written, so it can be read without holding a lock past the read.
+ * Returns a Berkeley DB code.
  */
 static int
-mh_store_raw(struct mh_drain *d, DB_TXN *txn, uint64_t receipt, char *why,
-    size_t whylen)
+mh_derive_raw(struct mh_drain *d, DB_TXN *txn, uint64_t receipt)
 {
 	struct mh_store *st = d->st;
-	struct mh_event *events = NULL;
 	unsigned char kbuf[8];
 	struct mh_raw raw;
-	size_t count = 0, mlen;
+	size_t mlen;
 	char *meta = NULL;
 	const char *nl;
-	uint64_t seq, first;
 	DBT key, data;
 	int ret;
 
+	mh_drain_drop_derived(d);
 	mh_key(&key, kbuf, receipt);
 	memset(&data, 0, sizeof(data));
 	data.flags = DB_DBT_MALLOC;
 	ret = st->raw->get(st->raw, txn, &key, &data, 0);
 	if (ret == DB_NOTFOUND) {
-		snprintf(why, whylen, "raw body missing");
-		return MH_UNDERIVABLE;
+		snprintf(d->why, sizeof(d->why), "raw body missing");
+		d->underivable = 1;
+		ret = 0;
+		goto done;
 	}
 	if (ret != 0)
 		return ret;
 	if ((nl = memchr(data.data, '\n', data.size)) == NULL) {
-		snprintf(why, whylen, "raw entry corrupt");
-		ret = MH_UNDERIVABLE;
-		goto out;
+		snprintf(d->why, sizeof(d->why), "raw entry corrupt");
+		d->underivable = 1;
+		goto done;
 	}
 	mlen = (size_t)(nl - (const char *)data.data);
 	if ((meta = strndup(data.data, mlen)) == NULL) {
@@ -228,22 +342,42 @@ mh_store_raw(struct mh_drain *d, DB_TXN *txn, uint64_t receipt, char *why,
 	raw.meta = meta;
 	raw.body = nl + 1;
 	raw.body_len = data.size - mlen - 1;
-	if (d->derive(d->dctx, &raw, &events, &count, why, whylen) != 0) {
-		ret = MH_UNDERIVABLE;
-		goto out;
+	if (d->derive(d->dctx, &raw, &d->events, &d->nevents, d->why,
+	    sizeof(d->why)) != 0) {
+		mh_events_free(d->events, d->nevents);
+		d->events = NULL;
+		d->nevents = 0;
+		d->underivable = 1;
 	}
+done:
+	d->derived = 1;
+	d->derived_receipt = receipt;
+out:
+	free(meta);
+	free(data.data);
+	return ret;
+}
+
+/* Stores those of d's derived events not seen yet, inside txn, appending
+ * the new ones to d->fresh. */
+static int
+mh_store_derived(struct mh_drain *d, DB_TXN *txn)
+{
+	struct mh_store *st = d->st;
+	uint64_t seq, first;
+	int ret;
+
 	if ((ret = mh_counter(st->meta, txn, MH_LAST_SEQ, 0, DB_RMW, &seq)) != 0)
-		goto out;
+		return ret;
 	first = seq;
-	if ((d->fresh = calloc(count ? count : 1, sizeof(*d->fresh))) == NULL) {
-		ret = ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < count; i++) {
+	if ((d->fresh = calloc(d->nevents ? d->nevents : 1,
+	    sizeof(*d->fresh))) == NULL)
+		return ENOMEM;
+	for (size_t i = 0; i < d->nevents; i++) {
 		char *json;
 
-		if ((ret = mh_events_put(st, txn, &events[i], &seq, &json)) != 0)
-			goto out;
+		if ((ret = mh_events_put(st, txn, &d->events[i], &seq, &json)) != 0)
+			return ret;
 		if (json != NULL) {
 			d->fresh[d->nfresh].seq = seq;
 			d->fresh[d->nfresh++].json = json;
@@ -252,30 +386,25 @@ mh_store_raw(struct mh_drain *d, DB_TXN *txn, uint64_t receipt, char *why,
 	if (seq != first)
 		ret = mh_counter(st->meta, txn, MH_LAST_SEQ, (int64_t)(seq - first),
 		    DB_RMW, NULL);
-out:
-	mh_events_free(events, count);
-	free(meta);
-	free(data.data);
 	return ret;
 }
 
-/* Stores the events of one inbox entry and takes it out of the inbox,
- * inside txn; an entry that cannot be derived is set aside. */
+/*
+ * Derives the events of the raw body of receipt (unless d holds them
+ * already) and stores those not seen yet, inside txn. Returns a Berkeley
+ * DB code, or MH_UNDERIVABLE with the reason in d->why.
+ */
 static int
-mh_drain_entry(struct mh_drain *d, DB_TXN *txn, uint64_t receipt,
-    uint32_t attempts)
+mh_store_raw(struct mh_drain *d, DB_TXN *txn, uint64_t receipt)
 {
-	unsigned char kbuf[8];
-	char why[256];
-	DBT key;
-	int ret = mh_store_raw(d, txn, receipt, why, sizeof(why));
+	int ret;
 
-	if (ret == MH_UNDERIVABLE)
-		return mh_set_aside(d->st, txn, receipt, attempts, why);
-	if (ret != 0)
+	if ((!d->derived || d->derived_receipt != receipt) &&
+	    (ret = mh_derive_raw(d, txn, receipt)) != 0)
 		return ret;
-	mh_key(&key, kbuf, receipt);
-	return d->st->inbox->del(d->st->inbox, txn, &key, 0);
+	if (d->underivable)
+		return MH_UNDERIVABLE;
+	return mh_store_derived(d, txn);
 }
 
 /* Tells the stored callback about the events the last commit stored. */
@@ -296,7 +425,6 @@ mh_derive_receipt(struct mh_store *st, uint64_t receipt, mh_derive_fn derive,
     void *dctx, mh_stored_fn stored, void *sctx, size_t *nstored)
 {
 	struct mh_drain d = { .st = st, .derive = derive, .dctx = dctx };
-	char why[256];
 	int ret;
 
 	*nstored = 0;
@@ -305,7 +433,7 @@ mh_derive_receipt(struct mh_store *st, uint64_t receipt, mh_derive_fn derive,
 
 		if ((ret = mh_txn_begin(st, &txn, 0)) != 0)
 			break;
-		ret = mh_store_raw(&d, txn, receipt, why, sizeof(why));
+		ret = mh_store_raw(&d, txn, receipt);
 		if (ret == 0)
 			ret = txn->commit(txn, DB_TXN_NOSYNC);
 		else
@@ -315,30 +443,32 @@ mh_derive_receipt(struct mh_store *st, uint64_t receipt, mh_derive_fn derive,
 		mh_drain_forget(&d);
 		if (ret == MH_UNDERIVABLE) {
 			fprintf(stderr, "mailhooks: receipt %llu: %s\n",
-			    (unsigned long long)receipt, why);
+			    (unsigned long long)receipt, d.why);
 			ret = 0;
 		}
 		if (!mh_store_retry(st, &ret, &tries))
 			break;
 	}
+	mh_drain_drop_derived(&d);
 	return ret;
 }
 
 /*
- * Takes the first inbox entry through to the end: counts the attempt
- * durably before trying (so an entry that kills its process cannot loop),
- * then derives and stores it. *empty is set when the inbox had nothing.
+ * Takes the first inbox entry no other live process is at through to the
+ * end: claims it, counting the attempt before trying (so an entry that
+ * kills its process cannot loop), then derives and stores it. *empty is
+ * set when the inbox had nothing for this process.
  */
 static int
 mh_drain_one(struct mh_drain *d, int *empty)
 {
 	struct mh_store *st = d->st;
-	unsigned char kbuf[8], abuf[4];
+	unsigned char kbuf[8], vbuf[MH_CLAIM_SIZE];
 	DB_TXN *txn = NULL;
 	DBC *cur = NULL;
 	DBT key, data;
+	struct mh_claim claim;
 	uint64_t receipt;
-	uint32_t attempts;
 	int ret;
 
 	*empty = 0;
@@ -351,55 +481,92 @@ mh_drain_one(struct mh_drain *d, int *empty)
 	key.data = kbuf;
 	key.ulen = sizeof(kbuf);
 	key.flags = DB_DBT_USERMEM;
-	data.data = abuf;
-	data.ulen = sizeof(abuf);
+	data.data = vbuf;
+	data.ulen = sizeof(vbuf);
 	data.flags = DB_DBT_USERMEM;
-	ret = cur->get(cur, &key, &data, DB_FIRST | DB_RMW);
-	cur->close(cur);
-	cur = NULL;
+	/* The first entry no other live process is at. */
+	for (ret = cur->get(cur, &key, &data, DB_FIRST | DB_RMW); ret == 0;
+	    ret = cur->get(cur, &key, &data, DB_NEXT | DB_RMW)) {
+		claim = mh_claim_get(&data);
+		if (key.size != 8 || !mh_claimed_by_other(&claim))
+			break;
+	}
 	if (ret == DB_NOTFOUND) {
+		cur->close(cur);
 		*empty = 1;
 		return txn->commit(txn, 0);
 	}
+	if (ret == 0 && key.size != 8)
+		ret = cur->del(cur, 0);
+	cur->close(cur);
+	cur = NULL;
 	if (ret != 0)
 		goto err;
-	if (key.size != 8) {
-		ret = st->inbox->del(st->inbox, txn, &key, 0);
+	if (key.size != 8)
 		goto commit;
-	}
 	receipt = mh_be64_get(kbuf);
-	attempts = mh_attempts_get(&data);
-	if (attempts >= MH_INBOX_MAX_ATTEMPTS) {
+	if (claim.attempts >= MH_INBOX_MAX_ATTEMPTS) {
 		char why[96];
 
 		snprintf(why, sizeof(why), "gave up after %u attempts",
-		    (unsigned)attempts);
-		ret = mh_set_aside(st, txn, receipt, attempts, why);
+		    (unsigned)claim.attempts);
+		ret = mh_set_aside(st, txn, receipt, claim.attempts, why);
 		goto commit;
 	}
-	if (receipt != d->counted_receipt || attempts != d->counted_attempts) {
-		attempts++;
-		if ((ret = mh_inbox_write(st, txn, receipt, attempts)) != 0)
+	if (receipt != d->counted_receipt ||
+	    claim.attempts != d->counted_attempts) {
+		claim.attempts++;
+		claim.pid = (uint32_t)getpid();
+		claim.at = (uint32_t)time(NULL);
+		if ((ret = mh_inbox_write(st, txn, receipt, &claim)) != 0)
 			goto err;
-		ret = txn->commit(txn, 0);
+		/* Written to the system, not flushed: what the count guards
+		 * against is this process dying in what follows. */
+		ret = txn->commit(txn, DB_TXN_WRITE_NOSYNC);
 		txn = NULL;
 		if (ret != 0)
 			return ret;
 		d->counted_receipt = receipt;
-		d->counted_attempts = attempts;
-		if ((ret = mh_txn_begin(st, &txn, 0)) != 0)
-			return ret;
-		mh_key(&key, kbuf, receipt);
-		data.data = abuf;
-		data.ulen = sizeof(abuf);
+		d->counted_attempts = claim.attempts;
+	} else {
+		txn->abort(txn);	/* it only read: let the entry go */
+		txn = NULL;
+	}
+	/*
+	 * Derive with no lock held: a batch of a thousand events takes tens
+	 * of milliseconds to derive and store, and a lock on the inbox entry's
+	 * page held all that time would hold up the acknowledgements that
+	 * add to that page. The entry is taken out last, just before the
+	 * commit; should another process have finished it meanwhile, this
+	 * transaction is dropped.
+	 */
+	if ((!d->derived || d->derived_receipt != receipt) &&
+	    (ret = mh_derive_raw(d, NULL, receipt)) != 0)
+		return ret;
+	if ((ret = mh_txn_begin(st, &txn, 0)) != 0)
+		return ret;
+	mh_key(&key, kbuf, receipt);
+	if (d->underivable) {
+		data.data = vbuf;
+		data.ulen = sizeof(vbuf);
 		data.flags = DB_DBT_USERMEM;
 		ret = st->inbox->get(st->inbox, txn, &key, &data, DB_RMW);
-		if (ret == DB_NOTFOUND)	/* another process finished it */
+		if (ret == DB_NOTFOUND)
 			return txn->commit(txn, 0);
-		if (ret != 0)
-			goto err;
+		if (ret == 0)
+			ret = mh_set_aside(st, txn, receipt, claim.attempts,
+			    d->why);
+		goto commit;
 	}
-	if ((ret = mh_drain_entry(d, txn, receipt, attempts)) != 0)
+	if ((ret = mh_store_derived(d, txn)) != 0)
+		goto err;
+	ret = st->inbox->del(st->inbox, txn, &key, 0);
+	if (ret == DB_NOTFOUND) {
+		txn->abort(txn);
+		mh_drain_forget(d);
+		return 0;
+	}
+	if (ret != 0)
 		goto err;
 	return txn->commit(txn, DB_TXN_NOSYNC);
 commit:
@@ -438,6 +605,7 @@ mh_store_drain(struct mh_store *st, uint64_t own, mh_derive_fn derive,
 		mh_drain_announce(&d, stored, sctx, nstored);
 	}
 	mh_drain_forget(&d);
+	mh_drain_drop_derived(&d);
 	if (worked && ret == 0)
 		st->env->txn_checkpoint(st->env, MH_CHECKPOINT_KBYTES, 0, 0);
 	return mh_store_error(ret);

@@ -47,6 +47,11 @@ struct mh_store {
 #define MH_LOCK_PAUSE_MAX_US 25000
 #define MH_FAILCHK_EVERY 40
 
+/* Gives up the inbox entries this process claimed (its handle closes, or
+ * was reopened after a failure), so that others take them at once rather
+ * than after the claim runs out. Best effort. */
+void mh_inbox_release_claims(struct mh_store *st);
+
 /* A 64-bit counter stored under name in db (0 when absent): *before gets
  * its value (read with flags: DB_RMW to lock it for the write to come),
  * then delta is added to it unless 0. Inside txn. */
