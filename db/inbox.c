@@ -106,6 +106,22 @@ mh_claim_get(const DBT *data)
 	return c;
 }
 
+/* Points key and data at the caller's buffers, for reading inbox entries
+ * (a receipt and its claim) through a cursor. */
+static void
+mh_inbox_dbts(DBT *key, unsigned char kbuf[8], DBT *data,
+    unsigned char vbuf[MH_CLAIM_SIZE])
+{
+	memset(key, 0, sizeof(*key));
+	memset(data, 0, sizeof(*data));
+	key->data = kbuf;
+	key->ulen = 8;
+	key->flags = DB_DBT_USERMEM;
+	data->data = vbuf;
+	data->ulen = MH_CLAIM_SIZE;
+	data->flags = DB_DBT_USERMEM;
+}
+
 /* 1 when another process that is alive is at the entry right now. */
 static int
 mh_claimed_by_other(const struct mh_claim *c)
@@ -133,14 +149,7 @@ mh_inbox_release_claims(struct mh_store *st)
 		return;
 	if ((ret = st->inbox->cursor(st->inbox, txn, &cur, 0)) != 0)
 		goto out;
-	memset(&key, 0, sizeof(key));
-	memset(&data, 0, sizeof(data));
-	key.data = kbuf;
-	key.ulen = sizeof(kbuf);
-	key.flags = DB_DBT_USERMEM;
-	data.data = vbuf;
-	data.ulen = sizeof(vbuf);
-	data.flags = DB_DBT_USERMEM;
+	mh_inbox_dbts(&key, kbuf, &data, vbuf);
 	while ((ret = cur->get(cur, &key, &data, DB_NEXT | DB_RMW)) == 0) {
 		struct mh_claim c = mh_claim_get(&data);
 
@@ -299,7 +308,8 @@ mh_drain_drop_derived(struct mh_drain *d)
 
 /*
  * Derives the events of the raw body of receipt into d (d->underivable and
- * d->why when it cannot be). txn may be NULL: a raw body never changes
+ * d->why when it cannot be), unless d holds them already (a transaction
+ * being retried). txn may be NULL: a raw body never changes
  * once written, so it can be read without holding a lock past the read.
  * Returns a Berkeley DB code.
  */
@@ -315,6 +325,8 @@ mh_derive_raw(struct mh_drain *d, DB_TXN *txn, uint64_t receipt)
 	DBT key, data;
 	int ret;
 
+	if (d->derived && d->derived_receipt == receipt)
+		return 0;
 	mh_drain_drop_derived(d);
 	mh_key(&key, kbuf, receipt);
 	memset(&data, 0, sizeof(data));
@@ -390,8 +402,8 @@ mh_store_derived(struct mh_drain *d, DB_TXN *txn)
 }
 
 /*
- * Derives the events of the raw body of receipt (unless d holds them
- * already) and stores those not seen yet, inside txn. Returns a Berkeley
+ * Derives the events of the raw body of receipt and stores those not seen
+ * yet, inside txn. Returns a Berkeley
  * DB code, or MH_UNDERIVABLE with the reason in d->why.
  */
 static int
@@ -399,8 +411,7 @@ mh_store_raw(struct mh_drain *d, DB_TXN *txn, uint64_t receipt)
 {
 	int ret;
 
-	if ((!d->derived || d->derived_receipt != receipt) &&
-	    (ret = mh_derive_raw(d, txn, receipt)) != 0)
+	if ((ret = mh_derive_raw(d, txn, receipt)) != 0)
 		return ret;
 	if (d->underivable)
 		return MH_UNDERIVABLE;
@@ -476,14 +487,7 @@ mh_drain_one(struct mh_drain *d, int *empty)
 		return ret;
 	if ((ret = st->inbox->cursor(st->inbox, txn, &cur, 0)) != 0)
 		goto err;
-	memset(&key, 0, sizeof(key));
-	memset(&data, 0, sizeof(data));
-	key.data = kbuf;
-	key.ulen = sizeof(kbuf);
-	key.flags = DB_DBT_USERMEM;
-	data.data = vbuf;
-	data.ulen = sizeof(vbuf);
-	data.flags = DB_DBT_USERMEM;
+	mh_inbox_dbts(&key, kbuf, &data, vbuf);
 	/* The first entry no other live process is at. */
 	for (ret = cur->get(cur, &key, &data, DB_FIRST | DB_RMW); ret == 0;
 	    ret = cur->get(cur, &key, &data, DB_NEXT | DB_RMW)) {
@@ -540,16 +544,12 @@ mh_drain_one(struct mh_drain *d, int *empty)
 	 * commit; should another process have finished it meanwhile, this
 	 * transaction is dropped.
 	 */
-	if ((!d->derived || d->derived_receipt != receipt) &&
-	    (ret = mh_derive_raw(d, NULL, receipt)) != 0)
+	if ((ret = mh_derive_raw(d, NULL, receipt)) != 0)
 		return ret;
 	if ((ret = mh_txn_begin(st, &txn, 0)) != 0)
 		return ret;
 	mh_key(&key, kbuf, receipt);
 	if (d->underivable) {
-		data.data = vbuf;
-		data.ulen = sizeof(vbuf);
-		data.flags = DB_DBT_USERMEM;
 		ret = st->inbox->get(st->inbox, txn, &key, &data, DB_RMW);
 		if (ret == DB_NOTFOUND)
 			return txn->commit(txn, 0);
