@@ -34,6 +34,8 @@ async function main(t) {
 
     await page.waitForSelector('#opens li', { timeout: 5000 });
     t.ok((await page.textContent('#opens')).includes('hist@example.com'), 'history open shown on load');
+    // The opens list is filled before the table's own request returns.
+    await page.waitForSelector('#events-body tr', { timeout: 5000 });
     t.is(await page.locator('#events-body tr').count(), 2, 'history events in the table');
     await page.waitForSelector('#status[data-state="live"]', { timeout: 5000 });
     t.ok(true, 'connection indicator says live');
