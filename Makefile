@@ -24,7 +24,7 @@ CGI_LIB  = cgi-bin/alloc.c cgi-bin/config.c cgi-bin/form.c cgi-bin/signature.c \
            cgi-bin/infobip.c cgi-bin/pyrepr.c cgi-bin/request.c \
            cgi-bin/respond.c cgi-bin/notify.c cgi-bin/ingest.c \
            cgi-bin/drain.c cgi-bin/api.c
-CGI_SRC  = $(CGI_LIB) cgi-bin/main.c
+CGI_SRC  = $(CGI_LIB) cgi-bin/worker.c cgi-bin/main.c
 HDRS     = cgi-bin/mailhooks.h db/store.h db/store-private.h
 
 BIN_FCGI   = cgi-bin/mailhooks.fcgi
@@ -37,7 +37,8 @@ UNIT_TESTS = tests/unit/form.t tests/unit/signature.t tests/unit/mandrill.t \
 all: $(BIN_FCGI) $(BIN_RELAY) $(BIN_WS) $(BIN_ADMIN)
 
 $(BIN_FCGI): $(CGI_SRC) $(DB_SRC) $(HDRS)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $(CGI_SRC) $(DB_SRC) $(LDLIBS_FCGI)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -pthread -o $@ $(CGI_SRC) $(DB_SRC) \
+	    $(LDLIBS_FCGI)
 
 $(BIN_ADMIN): db/admin.c $(CGI_LIB) $(DB_SRC) $(HDRS)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ db/admin.c $(CGI_LIB) $(DB_SRC) $(LDLIBS_FCGI)

@@ -116,18 +116,17 @@ mh_derive(void *ctx, const struct mh_raw *raw, struct mh_event **events,
 	return ret;
 }
 
-void
-mh_drain(struct mh_app *app)
+enum mh_store_err
+mh_drain(struct mh_app *app, const uint64_t *own, size_t nown)
 {
 	enum mh_store_err err;
 	size_t stored = 0;
 
 	if (app->store == NULL)
-		return;
-	err = mh_store_drain(app->store, app->own_receipt, mh_derive, app,
+		return MH_STORE_OK;
+	err = mh_store_drain(app->store, own, nown, mh_derive, app,
 	    mh_notify_event, app, &stored);
 	mh_notify_done(app);
-	app->own_receipt = 0;
 	/* Bodies only come with new entries: retention follows them. */
 	if (err == MH_STORE_OK && stored > 0 &&
 	    time(NULL) - app->pruned_at >= MH_PRUNE_EVERY) {
@@ -141,5 +140,6 @@ mh_drain(struct mh_app *app)
 		app->store_broken = 1;
 	else if (err != MH_STORE_OK)
 		fprintf(stderr, "mailhooks: drain stopped: storage error %d; "
-		    "the entries wait for the next request\n", (int)err);
+		    "the entries wait for the next try\n", (int)err);
+	return err;
 }

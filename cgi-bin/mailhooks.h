@@ -250,7 +250,30 @@ void mh_respond_store_error(struct mh_app *app, struct mh_request *r,
 /* --- drain.c: turning inbox entries into events (after the answer). */
 int mh_derive(void *ctx, const struct mh_raw *raw, struct mh_event **events,
     size_t *count, char *why, size_t whylen);
-void mh_drain(struct mh_app *app);
+/* Drains what waits for this process, the nown receipts in own (that it
+ * put) first; returns how it ended (a storage that needs reopening also
+ * sets app->store_broken). */
+enum mh_store_err mh_drain(struct mh_app *app, const uint64_t *own,
+    size_t nown);
+
+/* --- worker.c: the FastCGI process's drain thread. */
+struct mh_worker;
+/* Starts the thread; NULL (logged) when it cannot, and the caller drains
+ * after each answer itself. Stop it with mh_worker_stop. */
+struct mh_worker *mh_worker_start(void);
+/* Asks for a drain of app->store with app's settings and own receipt;
+ * returns at once. -1 when it cannot be asked (no storage, no memory). */
+int mh_worker_kick(struct mh_worker *w, const struct mh_app *app);
+/* Waits for a drain in progress to end and keeps the thread off the
+ * storage handle until mh_worker_release; returns 1 when a drain found
+ * that the handle needs reopening. */
+int mh_worker_hold(struct mh_worker *w);
+void mh_worker_release(struct mh_worker *w);
+/* 1 when a drain found that the storage handle needs reopening. */
+int mh_worker_broken(struct mh_worker *w);
+/* Lets a drain that was asked for run, then ends the thread and frees w
+ * (NULL is allowed). */
+void mh_worker_stop(struct mh_worker *w);
 
 /* --- notify.c: best-effort datagrams to the relay. */
 /* Sends one event (ctx is the struct mh_app); connects on first use. */

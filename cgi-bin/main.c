@@ -2,9 +2,11 @@
  * mailhooks.fcgi: the FastCGI accept loop and the router.
  *
  * Each request is answered first; then, with the response finished, the
- * process drains the inbox like a queue worker would. SIGTERM sets a flag
- * and asks libfcgi to stop accepting, installed without SA_RESTART, so the
- * loop ends after the request in flight.
+ * process drains the inbox like a queue worker would: in a thread of its
+ * own under FastCGI (worker.c), so that the next request is answered
+ * meanwhile, and in the process itself as a CGI program. SIGTERM sets a
+ * flag and asks libfcgi to stop accepting, installed without SA_RESTART,
+ * so the loop ends after the request in flight and the drain it asked for.
  */
 #include <errno.h>
 #include <signal.h>
@@ -237,19 +239,44 @@ mh_handle(struct mh_app *app, struct mh_request *r)
 	mh_request_free(r);
 }
 
+static void
+mh_reopen(struct mh_app *app)
+{
+	enum mh_store_err err;
+
+	app->store_broken = 0;
+	if ((err = mh_store_reopen(&app->store)) != MH_STORE_OK)
+		fprintf(stderr, "mailhooks: storage reopen failed (%d)\n",
+		    (int)err);
+}
+
 /* After the answer: drain the inbox, and reopen storage that needs it. */
 static void
 mh_after(struct mh_app *app)
 {
-	enum mh_store_err err;
+	mh_drain(app, &app->own_receipt, app->own_receipt != 0);
+	app->own_receipt = 0;
+	if (app->store != NULL && app->store_broken)
+		mh_reopen(app);
+}
 
-	mh_drain(app);
-	if (app->store != NULL && app->store_broken) {
-		app->store_broken = 0;
-		if ((err = mh_store_reopen(&app->store)) != MH_STORE_OK)
-			fprintf(stderr, "mailhooks: storage reopen failed (%d)\n",
-			    (int)err);
+/*
+ * The same with a drain thread: storage that needs it is reopened with
+ * the thread held off it (the accept loop's request or the thread's last
+ * drain may have found that), then the thread is asked to drain.
+ */
+static void
+mh_after_threaded(struct mh_app *app, struct mh_worker *w)
+{
+	if (app->store != NULL &&
+	    (app->store_broken || mh_worker_broken(w))) {
+		mh_worker_hold(w);
+		mh_reopen(app);
+		mh_worker_release(w);
 	}
+	if (mh_worker_kick(w, app) != 0)
+		mh_after(app);
+	app->own_receipt = 0;
 }
 
 /* Run as a plain CGI program: one request on stdin and stdout, then the
@@ -272,6 +299,7 @@ main(void)
 {
 	struct mh_config cfg = { 0 };
 	struct mh_app app = { .cfg = &cfg, .notify_fd = -1 };
+	struct mh_worker *worker = NULL;
 	FCGX_Request fcgi;
 	int ret = 0;
 
@@ -287,14 +315,24 @@ main(void)
 		fprintf(stderr, "mailhooks: cannot set up FastCGI\n");
 		return 1;
 	}
+	worker = mh_worker_start();
 	while (!mh_stopping && FCGX_Accept_r(&fcgi) >= 0) {
 		struct mh_request r = { .fcgi = &fcgi, .envp = fcgi.envp };
 
+		/* A broken handle found by the last drain is mended before
+		 * it can fail this request. */
+		if (worker != NULL && app.store != NULL &&
+		    mh_worker_broken(worker))
+			mh_after_threaded(&app, worker);
 		mh_handle(&app, &r);
 		FCGX_Finish_r(&fcgi);
-		mh_after(&app);
+		if (worker != NULL)
+			mh_after_threaded(&app, worker);
+		else
+			mh_after(&app);
 	}
 	FCGX_Free(&fcgi, 1);
+	mh_worker_stop(worker);
 out:
 	mh_store_close(app.store);
 	mh_config_free(&cfg);

@@ -407,13 +407,13 @@ mh_store_close(struct mh_store *st)
 void
 mh_store_set_fsync(struct mh_store *st, int fsync)
 {
-	st->ack_commit = fsync ? 0 : DB_TXN_WRITE_NOSYNC;
+	st->ack_fsync = fsync;
 }
 
 enum mh_store_err
 mh_store_reopen(struct mh_store **st)
 {
-	u_int32_t ack = (*st)->ack_commit;
+	int ack_fsync = (*st)->ack_fsync;
 	char *home;
 	enum mh_store_err err;
 
@@ -423,7 +423,7 @@ mh_store_reopen(struct mh_store **st)
 	err = mh_store_open(home, st);
 	free(home);
 	if (err == MH_STORE_OK) {
-		(*st)->ack_commit = ack;
+		(*st)->ack_fsync = ack_fsync;
 		mh_inbox_release_claims(*st);
 	}
 	return err;

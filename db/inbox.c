@@ -57,6 +57,9 @@ struct mh_claim {
 /* A claim older than this is not honoured, even by a live pid (which may
  * be another process's by now). */
 #define MH_CLAIM_SECONDS 60
+/* How many entries other live processes are at a drain steps over before
+ * it leaves the rest to them. */
+#define MH_CLAIMED_SKIP_MAX 256
 
 static void
 mh_be32_put(unsigned char *p, uint32_t v)
@@ -122,16 +125,33 @@ mh_inbox_dbts(DBT *key, unsigned char kbuf[8], DBT *data,
 	data->flags = DB_DBT_USERMEM;
 }
 
+/* The processes a walk of the inbox found alive or not: the entries of one
+ * process mostly come in runs, and each look is a system call. */
+struct mh_alive_seen {
+	uint32_t pid[8];
+	int alive[8];
+	size_t n;
+};
+
 /* 1 when another process that is alive is at the entry right now. */
 static int
-mh_claimed_by_other(const struct mh_claim *c)
+mh_claimed_by_other(const struct mh_claim *c, struct mh_alive_seen *seen)
 {
 	uint32_t now = (uint32_t)time(NULL);
+	int alive;
 
 	if (c->pid == 0 || c->pid == (uint32_t)getpid() ||
 	    now - c->at > MH_CLAIM_SECONDS)
 		return 0;
-	return kill((pid_t)c->pid, 0) == 0 || errno == EPERM;
+	for (size_t i = 0; i < seen->n; i++)
+		if (seen->pid[i] == c->pid)
+			return seen->alive[i];
+	alive = kill((pid_t)c->pid, 0) == 0 || errno == EPERM;
+	if (seen->n < sizeof(seen->pid) / sizeof(seen->pid[0])) {
+		seen->pid[seen->n] = c->pid;
+		seen->alive[seen->n++] = alive;
+	}
+	return alive;
 }
 
 void
@@ -211,18 +231,31 @@ mh_store_inbox_put(struct mh_store *st, const char *meta, const void *body,
 	rec[mlen] = '\n';
 	if (len > 0)
 		memcpy(rec + mlen + 1, body, len);
+	/*
+	 * The commit is written to the log buffer and its locks let go at
+	 * once; the flush to disk comes after, outside the transaction.
+	 * Holding the locks through the flush (a synchronous commit) would
+	 * make every other acknowledgement and the drain wait a disk flush
+	 * for the same few pages and counters. This is safe because the log
+	 * is written in order: whatever another transaction builds on this
+	 * entry commits after it, so is never on disk without it, and the
+	 * answer is sent only when the flush has returned.
+	 */
 	for (int tries = 0;;) {
 		if ((ret = mh_txn_begin(st, &txn, 0)) != 0)
 			break;
-		/* The acknowledgement: a synchronous commit, unless relaxed. */
 		if ((ret = mh_inbox_add(st, txn, rec, mlen + 1 + len, len,
 		    &id)) == 0)
-			ret = txn->commit(txn, st->ack_commit);
+			ret = txn->commit(txn, DB_TXN_WRITE_NOSYNC);
 		else
 			txn->abort(txn);
 		if (!mh_store_retry(st, &ret, &tries))
 			break;
 	}
+	/* A failed flush fails the request: the provider sends it again,
+	 * and the events of both copies are stored once (by identity). */
+	if (ret == 0 && st->ack_fsync)
+		ret = st->env->log_flush(st->env, NULL);
 	free(rec);
 	if (ret == 0)
 		*receipt = (uint64_t)id;
@@ -268,6 +301,10 @@ struct mh_drain {
 	/* The entry whose current attempt is already counted, and at what. */
 	uint64_t counted_receipt;
 	uint32_t counted_attempts;
+	/* The receipts this process put, taken first and by key; next is
+	 * the first that may still wait. */
+	const uint64_t *own;
+	size_t nown, own_next;
 	mh_derive_fn derive;
 	void *dctx;
 	struct mh_new *fresh;
@@ -465,8 +502,52 @@ mh_derive_receipt(struct mh_store *st, uint64_t receipt, mh_derive_fn derive,
 }
 
 /*
- * Takes the first inbox entry no other live process is at through to the
- * end: claims it, counting the attempt before trying (so an entry that
+ * Positions cur (whose key and data point at the caller's buffers) at the
+ * next entry for this process, and reads its claim: the receipts it put
+ * first, straight to each; then the first entry no other live process is
+ * at, though past a few of theirs the rest is left to them (each drain
+ * would otherwise walk every entry another busy process has waiting,
+ * which that process's own drain finds by key). DB_NOTFOUND when none.
+ */
+static int
+mh_drain_next(struct mh_drain *d, DBC *cur, DBT *key, DBT *data,
+    struct mh_claim *claim)
+{
+	struct mh_alive_seen seen = { .n = 0 };
+	size_t skipped = 0;
+	int ret;
+
+	for (; d->own_next < d->nown; d->own_next++) {
+		mh_be64_put(key->data, d->own[d->own_next]);
+		key->size = 8;
+		ret = cur->get(cur, key, data, DB_SET | DB_RMW);
+		if (ret == DB_NOTFOUND)
+			continue;
+		if (ret == 0) {
+			*claim = mh_claim_get(data);
+			/* Its first attempt was counted when it was put. */
+			if (claim->pid == (uint32_t)getpid() &&
+			    claim->attempts == 1) {
+				d->counted_receipt = d->own[d->own_next];
+				d->counted_attempts = 1;
+			}
+		}
+		return ret;
+	}
+	for (ret = cur->get(cur, key, data, DB_FIRST | DB_RMW); ret == 0;
+	    ret = cur->get(cur, key, data, DB_NEXT | DB_RMW)) {
+		*claim = mh_claim_get(data);
+		if (key->size != 8 || !mh_claimed_by_other(claim, &seen))
+			return 0;
+		if (++skipped == MH_CLAIMED_SKIP_MAX)
+			return DB_NOTFOUND;
+	}
+	return ret;
+}
+
+/*
+ * Takes the next inbox entry for this process (mh_drain_next) through to
+ * the end: claims it, counting the attempt before trying (so an entry that
  * kills its process cannot loop), then derives and stores it. *empty is
  * set when the inbox had nothing for this process.
  */
@@ -488,13 +569,7 @@ mh_drain_one(struct mh_drain *d, int *empty)
 	if ((ret = st->inbox->cursor(st->inbox, txn, &cur, 0)) != 0)
 		goto err;
 	mh_inbox_dbts(&key, kbuf, &data, vbuf);
-	/* The first entry no other live process is at. */
-	for (ret = cur->get(cur, &key, &data, DB_FIRST | DB_RMW); ret == 0;
-	    ret = cur->get(cur, &key, &data, DB_NEXT | DB_RMW)) {
-		claim = mh_claim_get(&data);
-		if (key.size != 8 || !mh_claimed_by_other(&claim))
-			break;
-	}
+	ret = mh_drain_next(d, cur, &key, &data, &claim);
 	if (ret == DB_NOTFOUND) {
 		cur->close(cur);
 		*empty = 1;
@@ -582,11 +657,12 @@ err:
 }
 
 enum mh_store_err
-mh_store_drain(struct mh_store *st, uint64_t own, mh_derive_fn derive,
-    void *dctx, mh_stored_fn stored, void *sctx, size_t *nstored)
+mh_store_drain(struct mh_store *st, const uint64_t *own, size_t nown,
+    mh_derive_fn derive, void *dctx, mh_stored_fn stored, void *sctx,
+    size_t *nstored)
 {
 	struct mh_drain d = {
-		.st = st, .counted_receipt = own, .counted_attempts = 1,
+		.st = st, .own = own, .nown = nown,
 		.derive = derive, .dctx = dctx,
 	};
 	int ret = 0, empty = 0, tries = 0, worked = 0;

@@ -29,7 +29,7 @@ struct mh_store {
 	DB *refused;		/* slot (be32) -> refusal JSON; "next" */
 	DB *receipt_db;		/* holds the receipt sequence */
 	DB_SEQUENCE *receipts;
-	u_int32_t ack_commit;	/* commit flags of the acknowledgement */
+	int ack_fsync;		/* an acknowledgement waits for the disk */
 };
 
 /*

@@ -105,14 +105,15 @@ enum mh_store_err mh_store_inbox_put(struct mh_store *st, const char *meta,
 
 /*
  * Processes every entry waiting in the inbox, one transaction each: derive,
- * drop duplicates, store events and indexes, remove from the inbox. own is
- * the receipt the caller just put (its first attempt is already counted), or
- * 0. Poison entries are retried MH_INBOX_MAX_ATTEMPTS times, then set aside.
- * *stored counts the new events.
+ * drop duplicates, store events and indexes, remove from the inbox. own
+ * holds nown receipts this process put (their first attempt is already
+ * counted), taken first; entries other live processes are at are left to
+ * them. Poison entries are retried MH_INBOX_MAX_ATTEMPTS times, then set
+ * aside. *stored counts the new events.
  */
-enum mh_store_err mh_store_drain(struct mh_store *st, uint64_t own,
-    mh_derive_fn derive, void *dctx, mh_stored_fn stored, void *sctx,
-    size_t *nstored);
+enum mh_store_err mh_store_drain(struct mh_store *st, const uint64_t *own,
+    size_t nown, mh_derive_fn derive, void *dctx, mh_stored_fn stored,
+    void *sctx, size_t *nstored);
 
 /* Answers an event query; *more tells whether another page exists. */
 enum mh_store_err mh_store_query(struct mh_store *st, const struct mh_query *q,

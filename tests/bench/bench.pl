@@ -7,10 +7,12 @@
 # acknowledged event stored, each subscriber given each open) and the bench
 # exits non-zero when one does not.
 #
-#   perl tests/bench/bench.pl [--smoke]
+#   perl tests/bench/bench.pl [--smoke] [--only RUN,...]
 #
 # --smoke: the same runs, tiny and short (make test runs it so that the
 # bench cannot rot; it asserts nothing about speed).
+# --only: just these runs (null ingest batch e2e e2e_one e2e_light fanout),
+# to measure one change quickly; the figures of the others are absent.
 use strict;
 use warnings;
 use FindBin;
@@ -21,6 +23,11 @@ use POSIX qw(setsid WNOHANG);
 use Time::HiRes qw(sleep time);
 
 my $smoke = grep { $_ eq '--smoke' } @ARGV;
+my %only;
+for my $i (0 .. $#ARGV - 1) {
+	%only = map { $_ => 1 } split /,/, $ARGV[$i + 1] if $ARGV[$i] eq '--only';
+}
+sub wanted { !%only || $only{ $_[0] } }
 my $ROOT = $Stack::ROOT;
 my $LOADGEN = "$ROOT/tests/bench/loadgen";
 my $NULL = "$ROOT/tests/bench/null";
@@ -44,9 +51,11 @@ my (%fig, @problems);
 
 sub problem { push @problems, $_[0]; warn "bench: $_[0]\n" }
 
-# Runs loadgen; returns its JSON figures (and notes a failed check).
+# Runs loadgen as run $run (nothing when --only leaves it out); returns its
+# JSON figures (and notes a failed check).
 sub loadgen {
-	my ($what, @args) = @_;
+	my ($run, $what, @args) = @_;
+	return {} unless wanted($run);
 	my $out = `$LOADGEN @args`;
 	my $status = $? >> 8;
 	my $r = eval { decode_json($out) } // {};
@@ -65,6 +74,7 @@ sub lighttpd_conf {
 # program replaced by the null responder, on a port of its own.
 sub null_baseline {
 	my ($stack) = @_;
+	return {} unless wanted('null');
 	my $conf = lighttpd_conf($stack);
 	my $port = Stack::free_port();
 	my $dir = $stack->home . '/null';
@@ -89,7 +99,7 @@ sub null_baseline {
 		sleep 0.05;
 	}
 	die "null lighttpd did not start" unless $up;
-	my $r = loadgen('null', "-a 127.0.0.1:$port -k $KEY -u $SIGN_URL",
+	my $r = loadgen('null', 'null', "-a 127.0.0.1:$port -k $KEY -u $SIGN_URL",
 	    "-p null -c $size{http_conns} -d $size{http_seconds}",
 	    "-n $size{ingest_max} ingest");
 	kill 'TERM', -$pid;
@@ -147,18 +157,19 @@ my $t_start = time;
 my $null = null_baseline($stack);
 $fig{null_rps} = $null->{rps};
 
-my $ingest = loadgen('ingest', $common, '-p ingest',
+my $ingest = loadgen('ingest', 'ingest', $common, '-p ingest',
     "-c $size{http_conns} -d $size{http_seconds} -n $size{ingest_max} ingest");
 $fig{ingest_rps} = $ingest->{rps};
-$fig{ingest_ratio} = $fig{null_rps} ? $fig{ingest_rps} / $fig{null_rps} : 0;
+$fig{ingest_ratio} = $fig{null_rps} && defined $fig{ingest_rps}
+    ? $fig{ingest_rps} / $fig{null_rps} : undef;
 $fig{ingest_p99_ms} = $ingest->{http_p99_ms};
 
-my $batch = loadgen('batch', $common, "-p batch -n $size{batch_runs} -b 1000",
+my $batch = loadgen('batch', 'batch', $common, "-p batch -n $size{batch_runs} -b 1000",
     'batch');
 $fig{batch1000_p50_ms} = $batch->{batch_p50_ms};
 $fig{batch1000_p99_ms} = $batch->{batch_p99_ms};
 
-my $e2e = loadgen('e2e', $common, "-p e2e -s $size{e2e_subs}",
+my $e2e = loadgen('e2e', 'e2e', $common, "-p e2e -s $size{e2e_subs}",
     "-r $size{e2e_rate} -d $size{e2e_seconds} e2e");
 $fig{e2e_p50_ms} = $e2e->{e2e_p50_ms};
 $fig{e2e_p99_ms} = $e2e->{e2e_p99_ms};
@@ -168,18 +179,18 @@ $fig{e2e_subscribers} = $e2e->{subscribers};
 # Where the target load is too much for the machine, these two say which
 # half of it is: the whole pipeline with one subscriber at the full rate,
 # and the full audience at a tenth of it.
-my $e2e_one = loadgen('e2e, one subscriber', $common, '-p e2eone -s 1',
+my $e2e_one = loadgen('e2e_one', 'e2e, one subscriber', $common, '-p e2eone -s 1',
     "-r $size{e2e_rate} -d 5 e2e");
 $fig{e2e_1sub_p50_ms} = $e2e_one->{e2e_p50_ms};
 $fig{e2e_1sub_p99_ms} = $e2e_one->{e2e_p99_ms};
-my $e2e_light = loadgen('e2e, light', $common, '-p e2elight',
+my $e2e_light = loadgen('e2e_light', 'e2e, light', $common, '-p e2elight',
     "-s $size{e2e_light_subs} -r $size{e2e_light_rate} -d 5 e2e");
 $fig{e2e_light_p50_ms} = $e2e_light->{e2e_p50_ms};
 $fig{e2e_light_p99_ms} = $e2e_light->{e2e_p99_ms};
 
 # The relay directly: through lighttpd each subscriber would hold two of
 # its descriptors, and the hard limit here is 20000 per process.
-my $fan = loadgen('fanout', $common, '-w 127.0.0.1:' . $stack->{relay_port},
+my $fan = loadgen('fanout', 'fanout', $common, '-w 127.0.0.1:' . $stack->{relay_port},
     "-p fanout -s $size{fanout_subs} -n $size{fanout_rounds}",
     ($relay_pid ? "-P $relay_pid" : ()), 'fanout');
 $fig{fanout_clients} = $fan->{subscribers};
@@ -187,9 +198,10 @@ $fig{fanout_all_delivered_ms} = $fan->{all_delivered_median_ms};
 $fig{fanout_all_delivered_max_ms} = $fan->{all_delivered_max_ms};
 $fig{relay_kb_per_conn} = $fan->{relay_kb_per_conn};
 
-# The database holds every acknowledged event, once.
-my $ids = stored_ids($stack);
+# The database holds every acknowledged event, once, when the inbox has
+# been drained.
 my $s = stats($stack);
+my $ids = stored_ids($stack);
 my $checked = check_stored('ingest', $ids, 'ingest', $ingest->{ok} // 0)
     & check_stored('batch', $ids, 'batch', $batch->{ok} // 0)
     & check_stored('e2e', $ids, 'e2e', $e2e->{ok} // 0)

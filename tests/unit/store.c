@@ -159,7 +159,7 @@ drain_in_child(const char *home)
 
 		if (mh_store_open(home, &st) != MH_STORE_OK)
 			_exit(1);
-		mh_store_drain(st, 0, derive, NULL, NULL, NULL, &n);
+		mh_store_drain(st, NULL, 0, derive, NULL, NULL, NULL, &n);
 		mh_store_close(st);
 		_exit(0);
 	}
@@ -189,7 +189,7 @@ main(void)
 	mh_store_stats(st, &stats);
 	ok(stats.inbox_pending == 1 && stats.last_seq == 0,
 	    "entry waits in the inbox, nothing stored yet");
-	ok(mh_store_drain(st, r1, derive, NULL, stored, &fresh, &n) ==
+	ok(mh_store_drain(st, &r1, 1, derive, NULL, stored, &fresh, &n) ==
 	    MH_STORE_OK && n == 4, "drain stores 4 events");
 	ok(fresh.n == 4 && fresh.seq[0] == 1 && fresh.seq[3] == 4,
 	    "stored callback sees seq 1..4 in order");
@@ -260,7 +260,7 @@ main(void)
 	put(st, "m1 send 100 alice@x.io\nm1 open 200 alice@x.io\n"
 	    "m3 open 400 carol@x.io");
 	memset(&fresh, 0, sizeof(fresh));
-	ok(mh_store_drain(st, 0, derive, NULL, stored, &fresh, &n) ==
+	ok(mh_store_drain(st, NULL, 0, derive, NULL, stored, &fresh, &n) ==
 	    MH_STORE_OK && n == 1 && fresh.seq[0] == 5,
 	    "retried batch: only the new event is stored (seq 5)");
 
@@ -281,8 +281,8 @@ main(void)
 	put(st, "m5 send 600 e@x.io\ndie");
 	ok(drain_in_child(home) == 3, "another process died inside its write");
 	{
-		enum mh_store_err e = mh_store_drain(st, 0, derive, NULL, NULL,
-		    NULL, &n);
+		enum mh_store_err e = mh_store_drain(st, NULL, 0, derive, NULL,
+		    NULL, NULL, &n);
 
 		ok(e == MH_STORE_OK || e == MH_STORE_RECOVER,
 		    "the survivor's next drain returns (%d) instead of hanging", e);
@@ -311,8 +311,8 @@ main(void)
 
 	/* A deriver failure is permanent: set aside at once. */
 	put(st, "poison");
-	ok(mh_store_drain(st, 0, derive, NULL, NULL, NULL, &n) == MH_STORE_OK &&
-	    n == 0, "poison entry drained without events");
+	ok(mh_store_drain(st, NULL, 0, derive, NULL, NULL, NULL, &n) ==
+	    MH_STORE_OK && n == 0, "poison entry drained without events");
 	mh_store_stats(st, &stats);
 	ok(stats.inbox_pending == 0 && stats.set_aside == 3, "and set aside");
 
@@ -324,7 +324,7 @@ main(void)
 		put(st, body);
 		free(body);
 	}
-	mh_store_drain(st, 0, derive, NULL, NULL, NULL, &n);
+	mh_store_drain(st, NULL, 0, derive, NULL, NULL, NULL, &n);
 	ok(n == 60, "60 more events");
 	ok(query(st, (struct mh_query){ .type = "open", .limit = 500 }, &s,
 	    &more) == 62, "all opens through the type index");
@@ -347,6 +347,50 @@ main(void)
 		ok(all.seq[0] == 6, "oldest first: the 6th is the oldest left");
 		ok(strcmp(all.last, "{\"n\":1005}") == 0, "the newest last: %s",
 		    all.last);
+	}
+
+	/* Entries a live process put are its own to drain: another process
+	 * leaves them (without walking them all) yet finds its own behind
+	 * them by key, and takes them once their process is gone. */
+	{
+		int ready[2], quit[2];
+		char c = 0;
+		uint64_t mine;
+		pid_t child;
+
+		if (pipe(ready) != 0 || pipe(quit) != 0)
+			return 1;
+		if ((child = fork()) == 0) {
+			struct mh_store *other;
+			char line[64];
+
+			if (mh_store_open(home, &other) != MH_STORE_OK)
+				_exit(1);
+			for (int i = 0; i < 300; i++) {
+				snprintf(line, sizeof(line),
+				    "theirs%d open %d t@x.io", i, 2000 + i);
+				put(other, line);
+			}
+			c = write(ready[1], "r", 1) == 1 &&
+			    read(quit[0], &c, 1) >= 0;
+			_exit(0);	/* dies holding its claims */
+		}
+		ok(read(ready[0], &c, 1) == 1, "another process put 300 entries");
+		mine = put(st, "mine open 3000 m@x.io");
+		ok(mh_store_drain(st, &mine, 1, derive, NULL, NULL, NULL, &n) ==
+		    MH_STORE_OK && n == 1, "this process's own entry is drained "
+		    "from behind them");
+		mh_store_stats(st, &stats);
+		ok(stats.inbox_pending == 300, "theirs are left to them (%llu "
+		    "pending)", (unsigned long long)stats.inbox_pending);
+		ok(mh_store_drain(st, NULL, 0, derive, NULL, NULL, NULL, &n) ==
+		    MH_STORE_OK && n == 0, "a drain of anything waiting leaves "
+		    "them too");
+		c = write(quit[1], "q", 1) == 1;
+		waitpid(child, NULL, 0);
+		ok(mh_store_drain(st, NULL, 0, derive, NULL, NULL, NULL, &n) ==
+		    MH_STORE_OK && n == 300, "once their process is gone, they "
+		    "are taken");
 	}
 
 	mh_store_close(st);

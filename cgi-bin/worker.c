@@ -1,0 +1,213 @@
+/*
+ * The drain thread of a FastCGI process. The accept loop hands each drain
+ * to it and goes back to accepting at once: a web server that keeps
+ * sending to the same process (lighttpd picks the first of its least busy
+ * backends) would otherwise make the next webhook wait while the last
+ * one's thousand events are stored.
+ *
+ * The thread has a struct mh_app of its own (its relay socket, retention
+ * clock and a copy of the settings a drain reads), sharing only the
+ * storage handle, which Berkeley DB lets threads share (DB_THREAD). The
+ * accept loop holds the thread off while it reopens that handle.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mailhooks.h"
+
+/* How long a drain that failed (a lock held too long, a full disk) waits
+ * before it tries again, requests or not. */
+#define MH_WORKER_RETRY_SECONDS 1
+/* The receipts put since the last drain began that it takes first; more
+ * are found by the drain's walk of the inbox. */
+#define MH_WORKER_OWN_MAX 4096
+
+struct mh_worker {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;	/* a drain was asked for, or stop */
+	pthread_cond_t idle;	/* a drain ended */
+	int pending;		/* a drain is asked for */
+	int busy;		/* a drain runs */
+	int held;		/* the accept loop has the storage handle */
+	int stopping;
+	int broken;		/* a drain found the storage needs reopening */
+	uint64_t own[MH_WORKER_OWN_MAX];	/* receipts the accept loop put */
+	size_t nown;
+	uint64_t draining[MH_WORKER_OWN_MAX];	/* the drain's copy */
+	struct mh_store *store;	/* NULL while held */
+	struct mh_config cfg;	/* home and retention, copied */
+	struct mh_app app;
+};
+
+static void *
+mh_worker_run(void *arg)
+{
+	struct mh_worker *w = arg;
+
+	enum mh_store_err err = MH_STORE_OK;
+	struct timespec retry;
+	size_t ndraining;
+
+	pthread_mutex_lock(&w->lock);
+	for (;;) {
+		if (err == MH_STORE_FAILED || err == MH_STORE_NOMEM) {
+			clock_gettime(CLOCK_REALTIME, &retry);
+			retry.tv_sec += MH_WORKER_RETRY_SECONDS;
+			while (!w->pending && !w->stopping &&
+			    pthread_cond_timedwait(&w->wake, &w->lock,
+			    &retry) == 0)
+				;
+			w->pending = 1;
+		}
+		while ((!w->pending || w->held) && !w->stopping)
+			pthread_cond_wait(&w->wake, &w->lock);
+		/* What was acknowledged before the stop is drained first. */
+		if (!w->pending || w->held)
+			break;
+		w->pending = 0;
+		w->busy = 1;
+		w->app.store = w->store;
+		ndraining = w->nown;
+		memcpy(w->draining, w->own, ndraining * sizeof(w->own[0]));
+		w->nown = 0;
+		pthread_mutex_unlock(&w->lock);
+
+		err = mh_drain(&w->app, w->draining, ndraining);
+
+		pthread_mutex_lock(&w->lock);
+		w->busy = 0;
+		if (w->app.store_broken) {
+			w->app.store_broken = 0;
+			w->broken = 1;
+		}
+		pthread_cond_broadcast(&w->idle);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+struct mh_worker *
+mh_worker_start(void)
+{
+	struct mh_worker *w = mh_calloc(1, sizeof(*w));
+	sigset_t all, old;
+	int started;
+
+	if (w == NULL)
+		return NULL;
+	w->app.cfg = &w->cfg;
+	w->app.notify_fd = -1;
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->wake, NULL);
+	pthread_cond_init(&w->idle, NULL);
+	/* Signals are for the accept loop: SIGTERM must interrupt accept(). */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	started = pthread_create(&w->thread, NULL, mh_worker_run, w) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!started) {
+		fprintf(stderr, "mailhooks: no drain thread; draining after "
+		    "each answer instead\n");
+		pthread_cond_destroy(&w->idle);
+		pthread_cond_destroy(&w->wake);
+		pthread_mutex_destroy(&w->lock);
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+/* Copies what a drain reads of the settings; 0, or -1 out of memory. */
+static int
+mh_worker_settings(struct mh_worker *w, const struct mh_config *cfg)
+{
+	if (w->cfg.home == NULL || strcmp(w->cfg.home, cfg->home) != 0) {
+		char *home = strdup(cfg->home);
+
+		if (home == NULL)
+			return -1;
+		free(w->cfg.home);
+		w->cfg.home = home;
+	}
+	w->cfg.raw_max_age = cfg->raw_max_age;
+	w->cfg.raw_max_bytes = cfg->raw_max_bytes;
+	return 0;
+}
+
+int
+mh_worker_kick(struct mh_worker *w, const struct mh_app *app)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&w->lock);
+	if (app->store == NULL || mh_worker_settings(w, app->cfg) != 0)
+		ret = -1;
+	else {
+		w->store = app->store;
+		if (app->own_receipt != 0 && w->nown < MH_WORKER_OWN_MAX)
+			w->own[w->nown++] = app->own_receipt;
+		w->pending = 1;
+		pthread_cond_signal(&w->wake);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return ret;
+}
+
+int
+mh_worker_hold(struct mh_worker *w)
+{
+	int broken;
+
+	pthread_mutex_lock(&w->lock);
+	w->held = 1;
+	while (w->busy)
+		pthread_cond_wait(&w->idle, &w->lock);
+	broken = w->broken;
+	w->broken = 0;
+	w->store = NULL;
+	pthread_mutex_unlock(&w->lock);
+	return broken;
+}
+
+void
+mh_worker_release(struct mh_worker *w)
+{
+	pthread_mutex_lock(&w->lock);
+	w->held = 0;
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->lock);
+}
+
+int
+mh_worker_broken(struct mh_worker *w)
+{
+	int broken;
+
+	pthread_mutex_lock(&w->lock);
+	broken = w->broken;
+	pthread_mutex_unlock(&w->lock);
+	return broken;
+}
+
+void
+mh_worker_stop(struct mh_worker *w)
+{
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->stopping = 1;
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->thread, NULL);
+	mh_notify_done(&w->app);
+	mh_config_free(&w->cfg);
+	pthread_cond_destroy(&w->idle);
+	pthread_cond_destroy(&w->wake);
+	pthread_mutex_destroy(&w->lock);
+	free(w);
+}
