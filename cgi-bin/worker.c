@@ -158,20 +158,16 @@ mh_worker_kick(struct mh_worker *w, const struct mh_app *app)
 	return ret;
 }
 
-int
+void
 mh_worker_hold(struct mh_worker *w)
 {
-	int broken;
-
 	pthread_mutex_lock(&w->lock);
 	w->held = 1;
 	while (w->busy)
 		pthread_cond_wait(&w->idle, &w->lock);
-	broken = w->broken;
 	w->broken = 0;
 	w->store = NULL;
 	pthread_mutex_unlock(&w->lock);
-	return broken;
 }
 
 void
