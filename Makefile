@@ -44,7 +44,7 @@ $(BIN_ADMIN): db/admin.c $(CGI_LIB) $(DB_SRC) $(HDRS)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ db/admin.c $(CGI_LIB) $(DB_SRC) $(LDLIBS_FCGI)
 
 $(BIN_RELAY): ws-relay/relay.c
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ ws-relay/relay.c $(LDLIBS_RELAY)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -pthread -o $@ ws-relay/relay.c $(LDLIBS_RELAY) -lev
 
 $(BIN_WS): ws-relay/client.c
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ ws-relay/client.c $(LDLIBS_RELAY)
@@ -56,6 +56,7 @@ tests/unit/%.t: tests/unit/%.c tests/unit/tap.h $(CGI_LIB) $(DB_SRC) $(HDRS)
 
 # Debian packages the build, make run and the tests need.
 DEB_PKGS = pkg-config libfcgi-dev libjson-c-dev libdb-dev libwebsockets-dev \
+           libwebsockets-evlib-ev libev-dev \
            libssl-dev lighttpd apache2 apache2-utils libapache2-mod-fcgid spawn-fcgi \
            db5.3-util chromium perl
 SUDO = $$( [ "$$(id -u)" = 0 ] || echo sudo )

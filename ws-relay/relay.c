@@ -8,19 +8,31 @@
  * (default: open). A client whose unread events fell out of the ring is
  * disconnected: it reconnects and catches up from /api/events?after=SEQ.
  *
+ * Sending is what costs (on loopback a send also does the receiver's TCP
+ * work), so the relay runs one libwebsockets context per thread, and each
+ * thread writes to its own clients. The first thread accepts every
+ * connection and hands them out in turn; it also reads the datagrams into
+ * the ring the threads share, and wakes the others.
+ *
  * Environment: MAILHOOKS_HOME (default ./var), MAILHOOKS_RELAY_PORT
- * (default 8081, loopback only), MAILHOOKS_RELAY_PING (seconds, default 25).
+ * (default 8081, loopback only), MAILHOOKS_RELAY_PING (seconds, default
+ * 25), MAILHOOKS_RELAY_THREADS (default: one per CPU, at most 16).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <ev.h>
 #include <json-c/json.h>
 #include <libwebsockets.h>
 
@@ -33,6 +45,8 @@
 #define MH_COALESCE 16384
 /* The largest WebSocket frame header (unmasked, 64-bit length). */
 #define MH_FRAME_HEAD 10
+/* Threads, at most (MAILHOOKS_RELAY_THREADS). */
+#define MH_THREADS_MAX 16
 
 static const char *const mh_types[] = {
 	"send", "delivered", "deferral", "hard_bounce", "soft_bounce", "open",
@@ -45,8 +59,6 @@ struct mh_msg {
 	unsigned type_bit;
 };
 
-/* The relay's state; one per process, reached through the protocol's
- * per-vhost user pointer. */
 struct mh_client {
 	struct lws *wsi;
 	struct mh_client *prev, *next_client;
@@ -55,27 +67,59 @@ struct mh_client {
 	int dropping;		/* being closed for falling behind */
 };
 
-struct mh_relay {
-	struct mh_msg ring[MH_RING];
+/* The recent events, shared by the threads: the first thread writes, all
+ * of them read, under the lock. */
+struct mh_ring {
+	pthread_rwlock_t lock;
+	struct mh_msg slot[MH_RING];
 	uint64_t head;		/* index the next event gets */
-	uint64_t swept;		/* head at the last look for laggards */
+};
+
+/* One thread's share of the relay: its context, its event loop and the
+ * clients the first thread dealt it. Reached through the context's user
+ * pointer. */
+struct mh_shard {
+	struct mh_relay *relay;
 	struct lws_context *ctx;
-	const struct lws_protocols *ws_protocol;
+	/* libev on epoll: libwebsockets' own poll() went over every client
+	 * at each wake-up, milliseconds with thousands of them */
+	struct ev_loop *loop;
+	ev_async stop;
+	ev_timer tick;
+	int wake_fd;		/* eventfd: the ring has new events */
+	int handoff[2];		/* pipe of accepted sockets for this thread */
+	pthread_t thread;
 	struct mh_client *clients;
+	uint64_t swept;		/* head at the last look for laggards */
 	/* LWS_PRE bytes, then the frames of one write */
 	unsigned char out[LWS_PRE + MH_COALESCE + MH_FRAME_HEAD + MH_DGRAM_MAX];
 };
 
+struct mh_relay {
+	struct mh_ring ring;
+	const struct lws_protocols *ws_protocol;
+	struct mh_shard *shard[MH_THREADS_MAX];
+	int nshards;
+	int listen_fd, dgram_fd;	/* watched by the first thread */
+	int spare_fd;		/* given up to refuse a client when out of fds */
+	unsigned next_shard;	/* the thread the next client goes to */
+	char dgram[MH_DGRAM_MAX + 1];	/* the first thread's read buffer */
+};
+
 static volatile sig_atomic_t mh_stopping;
-static struct lws_context *mh_context;	/* for the signal handler only */
+/* For the signal handler only. */
+static struct mh_relay *mh_signalled;
 
 static void
 mh_on_term(int sig)
 {
 	(void)sig;
 	mh_stopping = 1;
-	if (mh_context != NULL)
-		lws_cancel_service(mh_context);
+	if (mh_signalled != NULL)
+		for (int i = 0; i < mh_signalled->nshards; i++)
+			if (mh_signalled->shard[i]->loop != NULL)
+				ev_async_send(mh_signalled->shard[i]->loop,
+				    &mh_signalled->shard[i]->stop);
 }
 
 static unsigned
@@ -125,11 +169,13 @@ mh_client_types(struct lws *wsi)
 	return 1u << 5;		/* "open" */
 }
 
+/* Adds one event to the ring (the first thread only). An event of no
+ * type we know is dropped: no client could want it. */
 static void
-mh_ring_push(struct mh_relay *relay, const char *data, size_t len)
+mh_ring_push(struct mh_ring *ring, const char *data, size_t len)
 {
 	struct json_object *ev, *type;
-	struct mh_msg *slot;
+	struct mh_msg *slot, old;
 	unsigned bit = 0;
 	unsigned char *buf;
 
@@ -143,12 +189,26 @@ mh_ring_push(struct mh_relay *relay, const char *data, size_t len)
 	if (bit == 0 || (buf = malloc(LWS_PRE + len)) == NULL)
 		return;
 	memcpy(buf + LWS_PRE, data, len);
-	slot = &relay->ring[relay->head % MH_RING];
-	free(slot->buf);
+	pthread_rwlock_wrlock(&ring->lock);
+	slot = &ring->slot[ring->head % MH_RING];
+	old = *slot;
 	slot->buf = buf;
 	slot->len = len;
 	slot->type_bit = bit;
-	relay->head++;
+	ring->head++;
+	pthread_rwlock_unlock(&ring->lock);
+	free(old.buf);
+}
+
+static uint64_t
+mh_ring_head(struct mh_ring *ring)
+{
+	uint64_t head;
+
+	pthread_rwlock_rdlock(&ring->lock);
+	head = ring->head;
+	pthread_rwlock_unlock(&ring->lock);
+	return head;
 }
 
 /*
@@ -157,16 +217,17 @@ mh_ring_push(struct mh_relay *relay, const char *data, size_t len)
  * clients every so often and close them.
  */
 static void
-mh_sweep_laggards(struct mh_relay *relay)
+mh_sweep_laggards(struct mh_shard *shard, uint64_t head)
 {
-	if (relay->head - relay->swept < MH_RING / 16)
+	if (head - shard->swept < MH_RING / 16)
 		return;
-	relay->swept = relay->head;
-	for (struct mh_client *c = relay->clients; c != NULL; c = c->next_client) {
-		if (c->dropping || c->next + MH_RING >= relay->head)
+	shard->swept = head;
+	for (struct mh_client *c = shard->clients; c != NULL;
+	    c = c->next_client) {
+		if (c->dropping || c->next + MH_RING >= head)
 			continue;
 		lwsl_warn("relay: client fell %llu events behind; closing\n",
-		    (unsigned long long)(relay->head - c->next));
+		    (unsigned long long)(head - c->next));
 		c->dropping = 1;
 		/* It is not reading: neither a close frame nor what the
 		 * kernel still queues for it would get through. Reset the
@@ -179,36 +240,148 @@ mh_sweep_laggards(struct mh_relay *relay)
 	}
 }
 
-static void
-mh_read_datagrams(struct mh_relay *relay, int fd)
-{
-	static char buf[MH_DGRAM_MAX + 1];
-	ssize_t n;
-	int got = 0;
+static int mh_client_write(struct mh_shard *, struct lws *,
+    struct mh_client *);
 
-	while ((n = recv(fd, buf, MH_DGRAM_MAX, MSG_DONTWAIT)) >= 0) {
-		buf[n] = '\0';
-		mh_ring_push(relay, buf, (size_t)n);
-		got = 1;
-	}
-	if (got) {
-		mh_sweep_laggards(relay);
-		lws_callback_on_writable_all_protocol(relay->ctx,
-		    relay->ws_protocol);
+/*
+ * The ring has new events: write them to this thread's clients at once.
+ * Asking each client to become writable instead cost a trip through the
+ * event loop and a callback per client, about a third of the relay's time
+ * with thousands of clients. A client whose last write is still buffered in libwebsockets
+ * (its socket is full) gets its turn when it becomes writable.
+ */
+static void
+mh_shard_notify(struct mh_shard *shard)
+{
+	mh_sweep_laggards(shard, mh_ring_head(&shard->relay->ring));
+	for (struct mh_client *c = shard->clients; c != NULL;
+	    c = c->next_client) {
+		if (c->dropping)
+			continue;
+		if (lws_partial_buffered(c->wsi)) {
+			lws_callback_on_writable(c->wsi);
+			continue;
+		}
+		/* Closing is left to the service loop: the list stays. */
+		if (mh_client_write(shard, c->wsi, c) != 0) {
+			c->dropping = 1;
+			lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK,
+			    LWS_TO_KILL_ASYNC);
+		}
 	}
 }
 
+/* Reads what datagrams wait (the first thread), then tells every thread. */
+static void
+mh_read_datagrams(struct mh_shard *shard, int fd)
+{
+	struct mh_relay *relay = shard->relay;
+	ssize_t n;
+	int got = 0;
+
+	while ((n = recv(fd, relay->dgram, MH_DGRAM_MAX, MSG_DONTWAIT)) >= 0) {
+		relay->dgram[n] = '\0';
+		mh_ring_push(&relay->ring, relay->dgram, (size_t)n);
+		got = 1;
+	}
+	if (!got)
+		return;
+	/* The others first: they write while this one does. */
+	for (int i = 0; i < relay->nshards; i++) {
+		uint64_t one = 1;
+
+		if (relay->shard[i] != shard &&
+		    write(relay->shard[i]->wake_fd, &one, sizeof(one)) < 0 &&
+		    errno != EAGAIN)
+			lwsl_err("relay: cannot wake thread %d: %s\n", i,
+			    strerror(errno));
+	}
+	mh_shard_notify(shard);
+}
+
+/* Takes a connected socket into this thread's context (which closes it
+ * if it cannot). */
+static void
+mh_shard_adopt(struct mh_shard *shard, int fd)
+{
+	if (lws_adopt_socket_vhost(lws_get_vhost_by_name(shard->ctx,
+	    "default"), fd) == NULL)
+		lwsl_warn("relay: cannot take a new client\n");
+}
+
+/*
+ * Accepts what connections wait (the first thread) and deals them out to
+ * the threads in turn. Out of descriptors, the listener would stay
+ * readable and the loop would spin: the spare descriptor is given up to
+ * accept the client and close it at once.
+ */
+static void
+mh_accept(struct mh_shard *shard)
+{
+	struct mh_relay *relay = shard->relay;
+	int fd;
+
+	for (;;) {
+		struct mh_shard *to;
+
+		fd = accept4(relay->listen_fd, NULL, NULL,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			break;
+		to = relay->shard[relay->next_shard++ % (unsigned)relay->nshards];
+		/* A full pipe means that thread is far behind: keep it. */
+		if (to == shard || write(to->handoff[1], &fd, sizeof(fd)) !=
+		    (ssize_t)sizeof(fd))
+			mh_shard_adopt(shard, fd);
+	}
+	if ((errno == EMFILE || errno == ENFILE) && relay->spare_fd >= 0) {
+		lwsl_warn("relay: out of file descriptors; refusing a client\n");
+		close(relay->spare_fd);
+		if ((fd = accept4(relay->listen_fd, NULL, NULL,
+		    SOCK_CLOEXEC)) >= 0)
+			close(fd);
+		relay->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	}
+}
+
+/* Takes the sockets the first thread handed to this one. */
+static void
+mh_take_handoffs(struct mh_shard *shard)
+{
+	int fds[256];
+	ssize_t n;
+
+	while ((n = read(shard->handoff[0], fds, sizeof(fds))) > 0)
+		for (size_t i = 0; i < (size_t)n / sizeof(fds[0]); i++)
+			mh_shard_adopt(shard, fds[i]);
+}
+
+/* The descriptors a thread watches besides its clients: the listener and
+ * the datagram socket (first thread), the wake-up and the hand-off pipe
+ * (the others). */
 static int
-mh_cb_dgram(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+mh_cb_fd(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     void *in, size_t len)
 {
-	struct mh_relay *relay = lws_context_user(lws_get_context(wsi));
+	struct mh_shard *shard = lws_context_user(lws_get_context(wsi));
+	struct mh_relay *relay = shard->relay;
+	uint64_t count;
+	int fd = lws_get_socket_fd(wsi);
 
 	(void)user;
 	(void)in;
 	(void)len;
-	if (reason == LWS_CALLBACK_RAW_RX_FILE)
-		mh_read_datagrams(relay, lws_get_socket_fd(wsi));
+	if (reason != LWS_CALLBACK_RAW_RX_FILE)
+		return 0;
+	if (fd == relay->listen_fd)
+		mh_accept(shard);
+	else if (fd == relay->dgram_fd)
+		mh_read_datagrams(shard, fd);
+	else if (fd == shard->handoff[0])
+		mh_take_handoffs(shard);
+	else if (fd == shard->wake_fd &&
+	    read(fd, &count, sizeof(count)) == (ssize_t)sizeof(count))
+		mh_shard_notify(shard);
 	return 0;
 }
 
@@ -242,23 +415,27 @@ mh_frame(unsigned char *out, size_t *used, const struct mh_msg *m)
  * built here, so the write is raw. -1 closes the client.
  */
 static int
-mh_client_write(struct mh_relay *relay, struct lws *wsi, struct mh_client *c)
+mh_client_write(struct mh_shard *shard, struct lws *wsi, struct mh_client *c)
 {
-	uint64_t oldest = relay->head > MH_RING ? relay->head - MH_RING : 0;
-	unsigned char *out = relay->out + LWS_PRE;
+	struct mh_ring *ring = &shard->relay->ring;
+	unsigned char *out = shard->out + LWS_PRE;
+	uint64_t head;
 	size_t used = 0;
 
 	if (c->dropping)
 		return -1;
-	if (c->next < oldest) {
+	pthread_rwlock_rdlock(&ring->lock);
+	head = ring->head;
+	if (c->next + MH_RING < head) {
+		pthread_rwlock_unlock(&ring->lock);
 		lwsl_warn("relay: client fell %llu events behind; closing\n",
-		    (unsigned long long)(relay->head - c->next));
+		    (unsigned long long)(head - c->next));
 		lws_close_reason(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION,
 		    (unsigned char *)"too far behind; catch up", 24);
 		return -1;
 	}
-	while (c->next < relay->head) {
-		struct mh_msg *m = &relay->ring[c->next % MH_RING];
+	while (c->next < head) {
+		struct mh_msg *m = &ring->slot[c->next % MH_RING];
 
 		if ((m->type_bit & c->types) == 0) {
 			c->next++;
@@ -269,9 +446,10 @@ mh_client_write(struct mh_relay *relay, struct lws *wsi, struct mh_client *c)
 		mh_frame(out, &used, m);
 		c->next++;
 	}
+	pthread_rwlock_unlock(&ring->lock);
 	if (used > 0 && lws_write(wsi, out, used, LWS_WRITE_RAW) < (int)used)
 		return -1;
-	if (c->next < relay->head)
+	if (c->next < head)
 		lws_callback_on_writable(wsi);
 	return 0;
 }
@@ -280,7 +458,7 @@ static int
 mh_cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     void *in, size_t len)
 {
-	struct mh_relay *relay = lws_context_user(lws_get_context(wsi));
+	struct mh_shard *shard = lws_context_user(lws_get_context(wsi));
 	struct mh_client *c = user;
 
 	(void)in;
@@ -292,23 +470,23 @@ mh_cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	case LWS_CALLBACK_ESTABLISHED:
 		c->wsi = wsi;
 		c->types = mh_client_types(wsi);
-		c->next = relay->head;
+		c->next = mh_ring_head(&shard->relay->ring);
 		c->prev = NULL;
-		c->next_client = relay->clients;
-		if (relay->clients != NULL)
-			relay->clients->prev = c;
-		relay->clients = c;
+		c->next_client = shard->clients;
+		if (shard->clients != NULL)
+			shard->clients->prev = c;
+		shard->clients = c;
 		break;
 	case LWS_CALLBACK_CLOSED:
 		if (c->prev != NULL)
 			c->prev->next_client = c->next_client;
-		else if (relay->clients == c)
-			relay->clients = c->next_client;
+		else if (shard->clients == c)
+			shard->clients = c->next_client;
 		if (c->next_client != NULL)
 			c->next_client->prev = c->prev;
 		break;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
-		return mh_client_write(relay, wsi, c);
+		return mh_client_write(shard, wsi, c);
 	case LWS_CALLBACK_RECEIVE:
 		break;		/* clients have nothing to say */
 	default:
@@ -321,7 +499,7 @@ mh_cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user,
  * small receive buffer keeps an idle subscriber's memory down. */
 static struct lws_protocols mh_protocols[] = {
 	{ "mailhooks", mh_cb_ws, sizeof(struct mh_client), 256, 0, NULL, 0 },
-	{ "mailhooks-dgram", mh_cb_dgram, 0, 0, 0, NULL, 0 },
+	{ "mailhooks-fd", mh_cb_fd, 0, 0, 0, NULL, 0 },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
 
@@ -372,6 +550,185 @@ mh_env_int(const char *name, int dflt, int lo, int hi)
 	return (int)n;
 }
 
+/* Watches fd for reading in the shard's context, which then owns it
+ * (and closes it when destroyed). On failure fd is closed here. */
+static int
+mh_shard_watch(struct mh_shard *shard, int fd)
+{
+	lws_sock_file_fd_type desc = { .filefd = fd };
+
+	if (lws_adopt_descriptor_vhost(lws_get_vhost_by_name(shard->ctx,
+	    "default"), LWS_ADOPT_RAW_FILE_DESC, desc, "mailhooks-fd",
+	    NULL) != NULL)
+		return 0;
+	close(fd);
+	return -1;
+}
+
+static void
+mh_on_stop(struct ev_loop *loop, ev_async *w, int revents)
+{
+	(void)w;
+	(void)revents;
+	ev_break(loop, EVBREAK_ALL);
+}
+
+/*
+ * libwebsockets runs its timers (pings, hang-ups, closes) when the loop has
+ * just served an event; the timer its libev glue arms for the next one
+ * never fires (Debian's 4.1.6), so an idle client would never be pinged.
+ * A wake-up through its own pipe, a few times a second, stands in for it.
+ */
+static void
+mh_on_tick(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct mh_shard *shard = w->data;
+
+	(void)loop;
+	(void)revents;
+	lws_cancel_service(shard->ctx);
+}
+
+static void *
+mh_shard_run(void *arg)
+{
+	struct mh_shard *shard = arg;
+
+	if (!mh_stopping)
+		ev_run(shard->loop, 0);
+	return NULL;
+}
+
+/* The loopback listener the first thread accepts on; -1 on failure. */
+static int
+mh_listen(int port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+	    .sin_port = htons((uint16_t)port),
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) < 0)
+		return -1;
+	/* A restart must not wait for the last run's TIME_WAITs. */
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int){ 1 }, sizeof(int));
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0 ||
+	    listen(fd, SOMAXCONN) != 0) {
+		fprintf(stderr, "mailhooks-relay: cannot listen on "
+		    "127.0.0.1:%d: %s\n", port, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int
+mh_default_threads(void)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return cpus < 1 ? 1 : cpus > MH_THREADS_MAX ? MH_THREADS_MAX :
+	    (int)cpus;
+}
+
+/* Makes the contexts, one per thread; their descriptors: the listener
+ * and the datagram socket for the first, a wake-up and a hand-off pipe for
+ * each other. */
+static int
+mh_relay_open(struct mh_relay *relay, int threads, const char *path,
+    const struct lws_context_creation_info *info)
+{
+	struct lws_context_creation_info ci = *info;
+	int fd;
+
+	for (int i = 0; i < threads; i++) {
+		struct mh_shard *shard = calloc(1, sizeof(*shard));
+		struct ev_loop *loop;
+
+		if (shard == NULL)
+			return -1;
+		shard->relay = relay;
+		shard->wake_fd = shard->handoff[0] = shard->handoff[1] = -1;
+		relay->shard[relay->nshards++] = shard;
+		if ((loop = ev_loop_new(EVBACKEND_EPOLL)) == NULL) {
+			fprintf(stderr, "mailhooks-relay: cannot make an event "
+			    "loop\n");
+			return -1;
+		}
+		/* Ready to be stopped before the signal handler sees it. */
+		ev_async_init(&shard->stop, mh_on_stop);
+		ev_async_start(loop, &shard->stop);
+		ev_timer_init(&shard->tick, mh_on_tick, 0.1, 0.1);
+		shard->tick.data = shard;
+		shard->loop = loop;
+		ci.user = shard;
+		ci.foreign_loops = (void *[]){ shard->loop };
+		if ((shard->ctx = lws_create_context(&ci)) == NULL) {
+			fprintf(stderr, "mailhooks-relay: cannot start "
+			    "libwebsockets\n");
+			return -1;
+		}
+		ev_timer_start(shard->loop, &shard->tick);
+		if (i == 0)
+			continue;
+		if ((shard->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0 ||
+		    mh_shard_watch(shard, shard->wake_fd) != 0 ||
+		    pipe2(shard->handoff, O_NONBLOCK | O_CLOEXEC) != 0 ||
+		    mh_shard_watch(shard, shard->handoff[0]) != 0) {
+			fprintf(stderr, "mailhooks-relay: cannot set up thread "
+			    "%d: %s\n", i, strerror(errno));
+			return -1;
+		}
+	}
+	if ((fd = mh_bind_socket(path)) < 0 ||
+	    mh_shard_watch(relay->shard[0], relay->dgram_fd = fd) != 0) {
+		fprintf(stderr, "mailhooks-relay: cannot watch %s\n", path);
+		return -1;
+	}
+	if (mh_shard_watch(relay->shard[0], relay->listen_fd) != 0) {
+		fprintf(stderr, "mailhooks-relay: cannot watch the listener\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* Stops and joins the threads that run, then frees everything. */
+static void
+mh_relay_close(struct mh_relay *relay, int running)
+{
+	mh_on_term(0);
+	for (int i = 1; i < running; i++)
+		pthread_join(relay->shard[i]->thread, NULL);
+	mh_signalled = NULL;
+	for (int i = 0; i < relay->nshards; i++) {
+		struct mh_shard *shard = relay->shard[i];
+
+		if (shard->ctx != NULL)
+			lws_context_destroy(shard->ctx);
+		if (shard->loop != NULL) {
+			ev_timer_stop(shard->loop, &shard->tick);
+			ev_async_stop(shard->loop, &shard->stop);
+			ev_loop_destroy(shard->loop);
+		}
+		/* Sockets handed over but never taken. */
+		if (shard->handoff[0] >= 0) {
+			int fd;
+
+			while (read(shard->handoff[0], &fd, sizeof(fd)) ==
+			    (ssize_t)sizeof(fd))
+				close(fd);
+		}
+		if (shard->handoff[1] >= 0)
+			close(shard->handoff[1]);
+		free(shard);
+	}
+	for (size_t i = 0; i < MH_RING; i++)
+		free(relay->ring.slot[i].buf);
+	if (relay->spare_fd >= 0)
+		close(relay->spare_fd);
+}
+
 int
 main(void)
 {
@@ -379,16 +736,18 @@ main(void)
 	struct lws_context_creation_info info;
 	lws_retry_bo_t retry = { 0 };
 	struct sigaction sa;
+	sigset_t block, old;
 	const char *home = getenv("MAILHOOKS_HOME");
 	char path[4096];
-	lws_sock_file_fd_type fd;
-	int port, ping, ret = 1;
+	int port, ping, threads, running = 1, ret = 1;
 
 	if (home == NULL || *home == '\0')
 		home = "./var";
 	port = mh_env_int("MAILHOOKS_RELAY_PORT", 8081, 1, 65535);
 	ping = mh_env_int("MAILHOOKS_RELAY_PING", 25, 1, 3600);
-	if (port < 0 || ping < 0)
+	threads = mh_env_int("MAILHOOKS_RELAY_THREADS", mh_default_threads(),
+	    1, MH_THREADS_MAX);
+	if (port < 0 || ping < 0 || threads < 0)
 		return 1;
 	if (snprintf(path, sizeof(path), "%s/relay.sock", home) >=
 	    (int)sizeof(path))
@@ -401,6 +760,13 @@ main(void)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	lws_set_log_level(LLL_ERR | LLL_WARN, NULL);
+	pthread_rwlock_init(&relay.ring.lock, NULL);
+	relay.ws_protocol = &mh_protocols[0];
+	relay.dgram_fd = -1;
+	relay.spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if ((relay.listen_fd = mh_listen(port)) < 0)
+		goto out;
+	mh_signalled = &relay;
 
 	/* Proxies cut idle tunnels after about a minute: ping before that,
 	 * and give up on a client that has not answered for two intervals. */
@@ -408,39 +774,35 @@ main(void)
 	retry.secs_since_valid_hangup = (uint16_t)(ping * 2 + 5);
 
 	memset(&info, 0, sizeof(info));
-	info.port = port;
-	info.iface = "127.0.0.1";
+	info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
 	info.protocols = mh_protocols;
-	info.user = &relay;
 	info.retry_and_idle_policy = &retry;
-	info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
+	info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 |
+	    LWS_SERVER_OPTION_LIBEV;
 	info.fd_limit_per_thread = 0;
-	if ((relay.ctx = lws_create_context(&info)) == NULL) {
-		fprintf(stderr, "mailhooks-relay: cannot listen on "
-		    "127.0.0.1:%d\n", port);
-		return 1;
-	}
-	mh_context = relay.ctx;
-	relay.ws_protocol = &mh_protocols[0];
-	if ((fd.filefd = mh_bind_socket(path)) < 0)
+	if (mh_relay_open(&relay, threads, path, &info) != 0)
 		goto out;
-	if (lws_adopt_descriptor_vhost(lws_get_vhost_by_name(relay.ctx,
-	    "default"), LWS_ADOPT_RAW_FILE_DESC, fd, "mailhooks-dgram",
-	    NULL) == NULL) {
-		fprintf(stderr, "mailhooks-relay: cannot watch %s\n", path);
-		close(fd.filefd);
-		goto out;
-	}
-	fprintf(stderr, "mailhooks-relay: listening on 127.0.0.1:%d, "
-	    "events from %s\n", port, path);
-	while (!mh_stopping)
-		if (lws_service(relay.ctx, 0) < 0)
+
+	/* The signal handler runs on the first thread only. */
+	sigfillset(&block);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	for (; running < relay.nshards; running++)
+		if (pthread_create(&relay.shard[running]->thread, NULL,
+		    mh_shard_run, relay.shard[running]) != 0)
 			break;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (running < relay.nshards) {
+		fprintf(stderr, "mailhooks-relay: cannot start thread %d\n",
+		    running);
+		goto out;
+	}
+	fprintf(stderr, "mailhooks-relay: listening on 127.0.0.1:%d "
+	    "(%d threads), events from %s\n", port, relay.nshards, path);
+	mh_shard_run(relay.shard[0]);
 	ret = 0;
 out:
-	lws_context_destroy(relay.ctx);
-	unlink(path);
-	for (size_t i = 0; i < MH_RING; i++)
-		free(relay.ring[i].buf);
+	mh_relay_close(&relay, running);
+	if (relay.dgram_fd >= 0)
+		unlink(path);
 	return ret;
 }

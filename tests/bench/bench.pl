@@ -210,6 +210,7 @@ my $fan = loadgen('fanout', 'fanout', $common, '-w 127.0.0.1:' . $stack->{relay_
 $fig{fanout_clients} = $fan->{subscribers};
 $fig{fanout_all_delivered_ms} = $fan->{all_delivered_median_ms};
 $fig{fanout_all_delivered_max_ms} = $fan->{all_delivered_max_ms};
+$fig{fanout_first_delivered_ms} = $fan->{first_delivered_median_ms};
 $fig{relay_kb_per_conn} = $fan->{relay_kb_per_conn};
 
 # The database holds every acknowledged event, once, when the inbox has
@@ -266,6 +267,7 @@ my @rows = (
 	[ 'e2e_1sub_p99_ms', "POST -> frame, $size{e2e_rate}/s, 1 sub, p99 ms", '' ],
 	[ 'e2e_light_p99_ms', "POST -> frame, $size{e2e_light_rate}/s, $size{e2e_light_subs} subs, p99 ms", '' ],
 	[ 'fanout_clients', 'subscribers in the fan-out run', '>= 10000' ],
+	[ 'fanout_first_delivered_ms', 'one open -> the first of them has it, ms', '' ],
 	[ 'fanout_all_delivered_ms', 'one open -> all of them have it, ms', '<= 100' ],
 	[ 'relay_kb_per_conn', 'relay memory per idle subscriber, KiB', '<= 4' ],
 );
