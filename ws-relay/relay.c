@@ -574,10 +574,10 @@ mh_on_stop(struct ev_loop *loop, ev_async *w, int revents)
 }
 
 /*
- * libwebsockets runs its timers (pings, hang-ups, closes) when the loop has
- * just served an event; the timer its libev glue arms for the next one
- * never fires (Debian's 4.1.6), so an idle client would never be pinged.
- * A wake-up through its own pipe, a few times a second, stands in for it.
+ * On libev, libwebsockets (Debian's 4.1.6) runs its timers (pings,
+ * hang-ups, delayed closes) only after the loop has served some event: an
+ * idle client was never pinged (tests/integration/relay.t). A wake-up
+ * through its own pipe, ten times a second, gives it that event.
  */
 static void
 mh_on_tick(struct ev_loop *loop, ev_timer *w, int revents)

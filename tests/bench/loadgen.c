@@ -533,6 +533,7 @@ lg_readable(struct lg *g, struct lg_conn *c)
 	double now = lg_now();
 
 	for (;;) {
+		size_t space;
 		ssize_t n;
 
 		if (c->incap - c->inlen < 4096) {
@@ -542,7 +543,8 @@ lg_readable(struct lg *g, struct lg_conn *c)
 				exit(1);
 			}
 		}
-		n = read(c->fd, c->in + c->inlen, c->incap - c->inlen);
+		space = c->incap - c->inlen;
+		n = read(c->fd, c->in + c->inlen, space);
 		if (n < 0 && errno == EAGAIN)
 			break;
 		if (n <= 0) {
@@ -565,7 +567,7 @@ lg_readable(struct lg *g, struct lg_conn *c)
 		/* Level-triggered: a short read emptied the socket, and
 		 * epoll says when there is more. This halves the reads of a
 		 * subscriber that gets one frame at a time. */
-		if ((size_t)n < c->incap - c->inlen + (size_t)n)
+		if ((size_t)n < space)
 			break;
 	}
 	if (c->ws) {
