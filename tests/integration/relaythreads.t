@@ -98,8 +98,10 @@ if ($pid == 0) {
 	open STDERR, '>', "$dir/stderr" or die;
 	exec $RELAY or die;
 }
-my @held;
+# Ready once it says so: it listens before its datagram socket is bound.
 my $deadline = time + 5;
+sleep 0.02 until slurp("$dir/stderr") =~ /listening on/ || time > $deadline;
+my @held;
 while (@held < 2 && time < $deadline) {
 	my $c = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port");
 	if ($c) { push @held, $c } else { sleep 0.05 }
