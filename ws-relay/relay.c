@@ -704,20 +704,21 @@ mh_relay_close(struct mh_relay *relay, int running)
 	for (int i = 0; i < relay->nshards; i++) {
 		struct mh_shard *shard = relay->shard[i];
 
-		if (shard->ctx != NULL)
-			lws_context_destroy(shard->ctx);
-		if (shard->loop != NULL) {
-			ev_timer_stop(shard->loop, &shard->tick);
-			ev_async_stop(shard->loop, &shard->stop);
-			ev_loop_destroy(shard->loop);
-		}
-		/* Sockets handed over but never taken. */
+		/* Sockets handed over but never taken; before the context
+		 * is destroyed, as it closes the pipe's read end. */
 		if (shard->handoff[0] >= 0) {
 			int fd;
 
 			while (read(shard->handoff[0], &fd, sizeof(fd)) ==
 			    (ssize_t)sizeof(fd))
 				close(fd);
+		}
+		if (shard->ctx != NULL)
+			lws_context_destroy(shard->ctx);
+		if (shard->loop != NULL) {
+			ev_timer_stop(shard->loop, &shard->tick);
+			ev_async_stop(shard->loop, &shard->stop);
+			ev_loop_destroy(shard->loop);
 		}
 		if (shard->handoff[1] >= 0)
 			close(shard->handoff[1]);

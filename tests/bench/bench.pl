@@ -272,11 +272,11 @@ my @rows = (
 	[ 'relay_kb_per_conn', 'relay memory per idle subscriber, KiB', '<= 4' ],
 );
 printf "\nmailhooks bench%s on %s\n\n", $smoke ? ' (smoke)' : '', $fig{machine};
-printf "| %-24s | %-52s | %10s | %-10s |\n", 'key', 'what', 'value', 'target';
-printf "|%s|%s|%s|%s|\n", '-' x 26, '-' x 54, '-' x 12, '-' x 12;
+printf "| %-25s | %-52s | %10s | %-10s |\n", 'key', 'what', 'value', 'target';
+printf "|%s|%s|%s|%s|\n", '-' x 27, '-' x 54, '-' x 12, '-' x 12;
 for my $r (@rows) {
 	my $v = $fig{ $r->[0] };
-	printf "| %-24s | %-52s | %10s | %-10s |\n", $r->[0], $r->[1],
+	printf "| %-25s | %-52s | %10s | %-10s |\n", $r->[0], $r->[1],
 	    defined $v ? sprintf($v =~ /\./ ? '%.3f' : '%s', $v) : 'n/a', $r->[2];
 }
 printf "\nchecked: %s (%d events stored, %.0f s)\n",

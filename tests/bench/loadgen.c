@@ -192,6 +192,10 @@ lg_request(const struct lg *g, long first, long count, size_t *len)
 		    "\"metadata\":{}},\"ip\":\"127.0.0.1\",\"location\":null,"
 		    "\"user_agent\":null}", i > first ? "," : "", ts,
 		    g->prefix, i, g->prefix, i, i % 1000, i, ts);
+		if (n < 0 || (size_t)n >= sizeof(ev)) {
+			fprintf(stderr, "loadgen: prefix too long\n");
+			exit(2);
+		}
 		lg_append(&json, &jlen, &jcap, ev, (size_t)n);
 	}
 	lg_append(&json, &jlen, &jcap, "]", 1);
