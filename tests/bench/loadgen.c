@@ -636,11 +636,17 @@ lg_http_done(struct lg *g, struct lg_conn *c, int status, double now)
 	}
 }
 
+/* Serves what is ready, waiting at most timeout seconds, to the
+ * nanosecond: a wait in whole milliseconds rounded the e2e run's
+ * sub-millisecond waits down to none, and the tool spun, taking the CPU
+ * the stack it measures needed. */
 static void
-lg_poll(struct lg *g, int timeout_ms)
+lg_poll(struct lg *g, double timeout)
 {
 	struct epoll_event ev[512];
-	int n = epoll_wait(g->ep, ev, 512, timeout_ms);
+	struct timespec ts = { .tv_sec = (time_t)timeout,
+	    .tv_nsec = (long)((timeout - (double)(time_t)timeout) * 1e9) };
+	int n = epoll_pwait2(g->ep, ev, 512, &ts, NULL);
 
 	for (int i = 0; i < n; i++) {
 		struct lg_conn *c = ev[i].data.ptr;
@@ -684,7 +690,7 @@ static void
 lg_wait_answers(struct lg *g, double deadline)
 {
 	while (lg_in_flight(g) > 0 && lg_now() < deadline)
-		lg_poll(g, 50);
+		lg_poll(g, 0.05);
 }
 
 /* Connects the subscribers, a bounded number of handshakes at a time;
@@ -717,7 +723,7 @@ lg_subscribe(struct lg *g)
 			    "Sec-WebSocket-Version: 13\r\n\r\n", g->host);
 			lg_send(g, &g->sub[started++], req, (size_t)n);
 		}
-		lg_poll(g, 50);
+		lg_poll(g, 0.05);
 	}
 	if (g->opened < g->nsub)
 		fprintf(stderr, "loadgen: %ld of %ld subscribers connected\n",
@@ -796,7 +802,7 @@ lg_wait_frames(struct lg *g, long from, long n, double deadline)
 	for (long i = from; i < n; i++)
 		while (g->rx_count[i] < g->nsub && !g->broken &&
 		    lg_now() < deadline)
-			lg_poll(g, 20);
+			lg_poll(g, 0.02);
 }
 
 static long
@@ -836,7 +842,7 @@ lg_run_e2e(struct lg *g)
 				continue;
 			}
 		}
-		lg_poll(g, now >= due ? 1 : (int)((due - now) * 1000.0));
+		lg_poll(g, now >= due ? 0.001 : due - now);
 	}
 	lg_wait_answers(g, lg_now() + 30);
 	lg_wait_frames(g, 0, g->next, lg_now() + 10);
@@ -881,7 +887,7 @@ lg_run_fanout(struct lg *g)
 		return 1;
 	/* Let the relay finish what the handshakes allocated. */
 	for (settle = lg_now() + 1; lg_now() < settle;)
-		lg_poll(g, 50);
+		lg_poll(g, 0.05);
 	if (g->relay_pid > 0)
 		rss1 = lg_rss_kb(g->relay_pid);
 	g->http = lg_conns(1, 0);
@@ -894,7 +900,7 @@ lg_run_fanout(struct lg *g)
 		first[r] = (g->first_rx - g->sent[r]) * 1000.0;
 		lg_wait_answers(g, lg_now() + 10);
 		for (settle = lg_now() + 0.2; lg_now() < settle;)
-			lg_poll(g, 20);
+			lg_poll(g, 0.02);
 	}
 	missing = lg_missing(g, g->runs);
 	printf("{\"subscribers\":%ld,\"rounds\":%ld,\"ok\":%ld,\"failed\":%ld,"
