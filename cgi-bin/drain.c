@@ -127,6 +127,8 @@ mh_drain(struct mh_app *app, const uint64_t *own, size_t nown)
 	err = mh_store_drain(app->store, own, nown, mh_derive, app,
 	    mh_notify_event, app, &stored);
 	mh_notify_done(app);
+	if (err == MH_STORE_OK && !app->checkpoint_apart)
+		err = mh_store_checkpoint(app->store);
 	/* Bodies only come with new entries: retention follows them. */
 	if (err == MH_STORE_OK && stored > 0 &&
 	    time(NULL) - app->pruned_at >= MH_PRUNE_EVERY) {

@@ -233,6 +233,7 @@ struct mh_app {
 	int relay_warned;		/* relay gave up on this drain */
 	int warned;			/* unset secrets logged */
 	int64_t pruned_at;		/* when retention last ran here */
+	int checkpoint_apart;		/* a thread of its own checkpoints */
 };
 
 void mh_mandrill_handle(struct mh_app *app, struct mh_request *r);

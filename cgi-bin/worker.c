@@ -9,6 +9,11 @@
  * clock and a copy of the settings a drain reads), sharing only the
  * storage handle, which Berkeley DB lets threads share (DB_THREAD). The
  * accept loop holds the thread off while it reopens that handle.
+ *
+ * A second thread takes the checkpoints the drains ask for: under load a
+ * checkpoint waits a second for pages others hold, and the events this
+ * process acknowledged meanwhile would wait with it (the end-to-end
+ * bench's p99 was that second).
  */
 #include <pthread.h>
 #include <signal.h>
@@ -30,9 +35,14 @@ struct mh_worker {
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;	/* a drain was asked for, or stop */
-	pthread_cond_t idle;	/* a drain ended */
+	pthread_cond_t idle;	/* a drain or a checkpoint ended */
+	pthread_cond_t checkpoint_wake;	/* a checkpoint is due, or stop */
+	pthread_t checkpointer;
+	int checkpointer_started;
 	int pending;		/* a drain is asked for */
 	int busy;		/* a drain runs */
+	int checkpoint_due;	/* a drain ended since the last checkpoint */
+	int checkpointing;	/* a checkpoint runs */
 	int held;		/* the accept loop has the storage handle */
 	int stopping;
 	int broken;		/* a drain found the storage needs reopening */
@@ -81,6 +91,10 @@ mh_worker_run(void *arg)
 
 		pthread_mutex_lock(&w->lock);
 		w->busy = 0;
+		if (err == MH_STORE_OK) {
+			w->checkpoint_due = 1;
+			pthread_cond_signal(&w->checkpoint_wake);
+		}
 		if (w->app.store_broken) {
 			w->app.store_broken = 0;
 			w->broken = 1;
@@ -89,6 +103,54 @@ mh_worker_run(void *arg)
 	}
 	pthread_mutex_unlock(&w->lock);
 	return NULL;
+}
+
+static void *
+mh_worker_checkpoints(void *arg)
+{
+	struct mh_worker *w = arg;
+	struct mh_store *store;
+	enum mh_store_err err;
+
+	pthread_mutex_lock(&w->lock);
+	for (;;) {
+		while ((!w->checkpoint_due || w->held || w->store == NULL) &&
+		    !w->stopping)
+			pthread_cond_wait(&w->checkpoint_wake, &w->lock);
+		if (w->stopping)
+			break;
+		w->checkpoint_due = 0;
+		w->checkpointing = 1;
+		store = w->store;
+		pthread_mutex_unlock(&w->lock);
+
+		err = mh_store_checkpoint(store);
+
+		pthread_mutex_lock(&w->lock);
+		w->checkpointing = 0;
+		if (err == MH_STORE_RECOVER)
+			w->broken = 1;
+		else if (err != MH_STORE_OK)
+			fprintf(stderr, "mailhooks: checkpoint failed: storage "
+			    "error %d; the next drain asks again\n", (int)err);
+		pthread_cond_broadcast(&w->idle);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+/* Stops the checkpoint thread, if it runs, after the checkpoint in hand. */
+static void
+mh_worker_join_checkpointer(struct mh_worker *w)
+{
+	if (!w->checkpointer_started)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->stopping = 1;
+	pthread_cond_signal(&w->checkpoint_wake);
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->checkpointer, NULL);
+	w->checkpointer_started = 0;
 }
 
 struct mh_worker *
@@ -105,14 +167,21 @@ mh_worker_start(void)
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->wake, NULL);
 	pthread_cond_init(&w->idle, NULL);
+	pthread_cond_init(&w->checkpoint_wake, NULL);
 	/* Signals are for the accept loop: SIGTERM must interrupt accept(). */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
+	/* Without its own thread, the drain checkpoints. */
+	w->checkpointer_started = pthread_create(&w->checkpointer, NULL,
+	    mh_worker_checkpoints, w) == 0;
+	w->app.checkpoint_apart = w->checkpointer_started;
 	started = pthread_create(&w->thread, NULL, mh_worker_run, w) == 0;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!started) {
 		fprintf(stderr, "mailhooks: no drain thread; draining after "
 		    "each answer instead\n");
+		mh_worker_join_checkpointer(w);
+		pthread_cond_destroy(&w->checkpoint_wake);
 		pthread_cond_destroy(&w->idle);
 		pthread_cond_destroy(&w->wake);
 		pthread_mutex_destroy(&w->lock);
@@ -163,7 +232,7 @@ mh_worker_hold(struct mh_worker *w)
 {
 	pthread_mutex_lock(&w->lock);
 	w->held = 1;
-	while (w->busy)
+	while (w->busy || w->checkpointing)
 		pthread_cond_wait(&w->idle, &w->lock);
 	w->broken = 0;
 	w->store = NULL;
@@ -176,6 +245,7 @@ mh_worker_release(struct mh_worker *w)
 	pthread_mutex_lock(&w->lock);
 	w->held = 0;
 	pthread_cond_signal(&w->wake);
+	pthread_cond_signal(&w->checkpoint_wake);
 	pthread_mutex_unlock(&w->lock);
 }
 
@@ -200,8 +270,10 @@ mh_worker_stop(struct mh_worker *w)
 	pthread_cond_signal(&w->wake);
 	pthread_mutex_unlock(&w->lock);
 	pthread_join(w->thread, NULL);
+	mh_worker_join_checkpointer(w);
 	mh_notify_done(&w->app);
 	mh_config_free(&w->cfg);
+	pthread_cond_destroy(&w->checkpoint_wake);
 	pthread_cond_destroy(&w->idle);
 	pthread_cond_destroy(&w->wake);
 	pthread_mutex_destroy(&w->lock);

@@ -665,7 +665,7 @@ mh_store_drain(struct mh_store *st, const uint64_t *own, size_t nown,
 		.st = st, .own = own, .nown = nown,
 		.derive = derive, .dctx = dctx,
 	};
-	int ret = 0, empty = 0, tries = 0, worked = 0;
+	int ret = 0, empty = 0, tries = 0;
 
 	*nstored = 0;
 	while (!empty) {
@@ -677,12 +677,16 @@ mh_store_drain(struct mh_store *st, const uint64_t *own, size_t nown,
 		if (ret != 0)
 			break;
 		tries = 0;
-		worked |= !empty;
 		mh_drain_announce(&d, stored, sctx, nstored);
 	}
 	mh_drain_forget(&d);
 	mh_drain_drop_derived(&d);
-	if (worked && ret == 0)
-		st->env->txn_checkpoint(st->env, MH_CHECKPOINT_KBYTES, 0, 0);
 	return mh_store_error(ret);
+}
+
+enum mh_store_err
+mh_store_checkpoint(struct mh_store *st)
+{
+	return mh_store_error(st->env->txn_checkpoint(st->env,
+	    MH_CHECKPOINT_KBYTES, 0, 0));
 }
