@@ -298,13 +298,13 @@ static void
 mh_fcgi_finish(FCGX_Request *fcgi)
 {
 	char buf[4096];
-	size_t read = 0;
+	size_t drained = 0;
 	int n;
 
-	while (read <= MH_FINISH_DRAIN_MAX &&
+	while (drained <= MH_FINISH_DRAIN_MAX &&
 	    (n = FCGX_GetStr(buf, (int)sizeof(buf), fcgi->in)) > 0)
-		read += (size_t)n;
-	if (read <= MH_FINISH_DRAIN_MAX && fcgi->in->isClosed &&
+		drained += (size_t)n;
+	if (drained <= MH_FINISH_DRAIN_MAX && fcgi->in->isClosed &&
 	    FCGX_GetError(fcgi->in) == 0)
 		FCGX_Detach(fcgi);
 	FCGX_Finish_r(fcgi);

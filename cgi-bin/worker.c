@@ -139,18 +139,20 @@ mh_worker_checkpoints(void *arg)
 	return NULL;
 }
 
-/* Stops the checkpoint thread, if it runs, after the checkpoint in hand. */
+/* Stops the threads that run: the drain thread after draining what was
+ * acknowledged before, the checkpoint thread after the checkpoint in hand. */
 static void
-mh_worker_join_checkpointer(struct mh_worker *w)
+mh_worker_join(struct mh_worker *w, int drain_started)
 {
-	if (!w->checkpointer_started)
-		return;
 	pthread_mutex_lock(&w->lock);
 	w->stopping = 1;
+	pthread_cond_signal(&w->wake);
 	pthread_cond_signal(&w->checkpoint_wake);
 	pthread_mutex_unlock(&w->lock);
-	pthread_join(w->checkpointer, NULL);
-	w->checkpointer_started = 0;
+	if (drain_started)
+		pthread_join(w->thread, NULL);
+	if (w->checkpointer_started)
+		pthread_join(w->checkpointer, NULL);
 }
 
 struct mh_worker *
@@ -180,7 +182,7 @@ mh_worker_start(void)
 	if (!started) {
 		fprintf(stderr, "mailhooks: no drain thread; draining after "
 		    "each answer instead\n");
-		mh_worker_join_checkpointer(w);
+		mh_worker_join(w, 0);
 		pthread_cond_destroy(&w->checkpoint_wake);
 		pthread_cond_destroy(&w->idle);
 		pthread_cond_destroy(&w->wake);
@@ -265,12 +267,7 @@ mh_worker_stop(struct mh_worker *w)
 {
 	if (w == NULL)
 		return;
-	pthread_mutex_lock(&w->lock);
-	w->stopping = 1;
-	pthread_cond_signal(&w->wake);
-	pthread_mutex_unlock(&w->lock);
-	pthread_join(w->thread, NULL);
-	mh_worker_join_checkpointer(w);
+	mh_worker_join(w, 1);
 	mh_notify_done(&w->app);
 	mh_config_free(&w->cfg);
 	pthread_cond_destroy(&w->checkpoint_wake);
