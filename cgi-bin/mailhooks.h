@@ -265,9 +265,9 @@ struct mh_worker *mh_worker_start(void);
 /* Asks for a drain of app->store with app's settings and own receipt;
  * returns at once. -1 when it cannot be asked (no storage, no memory). */
 int mh_worker_kick(struct mh_worker *w, const struct mh_app *app);
-/* Waits for a drain in progress to end and keeps the thread off the
- * storage handle until mh_worker_release, for the caller to reopen it
- * (which clears what mh_worker_broken reports). */
+/* Waits for a drain or checkpoint in progress to end and keeps the threads
+ * off the storage handle until mh_worker_release, for the caller to reopen
+ * it (which clears what mh_worker_broken reports). */
 void mh_worker_hold(struct mh_worker *w);
 void mh_worker_release(struct mh_worker *w);
 /* 1 when a drain found that the storage handle needs reopening. */

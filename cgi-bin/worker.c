@@ -58,7 +58,6 @@ static void *
 mh_worker_run(void *arg)
 {
 	struct mh_worker *w = arg;
-
 	enum mh_store_err err = MH_STORE_OK;
 	struct timespec retry;
 	size_t ndraining;

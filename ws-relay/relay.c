@@ -104,7 +104,6 @@ struct mh_shard {
 
 struct mh_relay {
 	struct mh_ring ring;
-	const struct lws_protocols *ws_protocol;
 	struct mh_shard *shard[MH_THREADS_MAX];
 	int nshards;
 	int listen_fd, dgram_fd;	/* watched by the first thread */
@@ -254,8 +253,9 @@ static int mh_client_write(struct mh_shard *, struct lws *,
  * The ring has new events: write them to this thread's clients at once.
  * Asking each client to become writable instead cost a trip through the
  * event loop and a callback per client, about a third of the relay's time
- * with thousands of clients. A client whose last write is still buffered in libwebsockets
- * (its socket is full) gets its turn when it becomes writable.
+ * with thousands of clients. A client whose last write is still buffered
+ * in libwebsockets (its socket is full) gets its turn when it becomes
+ * writable.
  */
 static void
 mh_shard_notify(struct mh_shard *shard)
@@ -828,7 +828,6 @@ main(void)
 	signal(SIGPIPE, SIG_IGN);
 	lws_set_log_level(LLL_ERR | LLL_WARN, NULL);
 	pthread_rwlock_init(&relay.ring.lock, NULL);
-	relay.ws_protocol = &mh_protocols[0];
 	relay.dgram_fd = -1;
 	relay.spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if ((relay.listen_fd = mh_listen(port)) < 0)
