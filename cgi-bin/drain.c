@@ -128,7 +128,7 @@ mh_drain(struct mh_app *app, const uint64_t *own, size_t nown)
 	    mh_notify_event, app, &stored);
 	mh_notify_done(app);
 	if (err == MH_STORE_OK && !app->checkpoint_apart)
-		err = mh_store_checkpoint(app->store);
+		err = mh_store_checkpoint(app->store, 0);
 	/* Bodies only come with new entries: retention follows them. */
 	if (err == MH_STORE_OK && stored > 0 &&
 	    time(NULL) - app->pruned_at >= MH_PRUNE_EVERY) {

@@ -27,6 +27,12 @@
 /* How long a drain that failed (a lock held too long, a full disk) waits
  * before it tries again, requests or not. */
 #define MH_WORKER_RETRY_SECONDS 1
+/* How long the drains stay quiet after a checkpoint before the checkpoint
+ * thread takes one more of whatever was logged since. The checkpoints of a
+ * burst come with the log past a threshold, counted from the last of any
+ * process; the ones asked for at its end mostly fall under it, and the log
+ * files the last checkpoint still needed stayed (tests/integration/logs.t). */
+#define MH_CHECKPOINT_SETTLE_SECONDS 1
 /* The receipts put since the last drain began that it takes first; more
  * are found by the drain's walk of the inbox. */
 #define MH_WORKER_OWN_MAX 4096
@@ -109,21 +115,35 @@ mh_worker_checkpoints(void *arg)
 {
 	struct mh_worker *w = arg;
 	struct mh_store *store;
+	struct timespec quiet;
 	enum mh_store_err err;
+	int settled = 1, any;
 
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
-		while ((!w->checkpoint_due || w->held || w->store == NULL) &&
-		    !w->stopping)
+		while ((w->held || w->store == NULL ||
+		    (!w->checkpoint_due && settled)) && !w->stopping)
 			pthread_cond_wait(&w->checkpoint_wake, &w->lock);
 		if (w->stopping)
 			break;
+		if (!w->checkpoint_due) {
+			clock_gettime(CLOCK_REALTIME, &quiet);
+			quiet.tv_sec += MH_CHECKPOINT_SETTLE_SECONDS;
+			if (pthread_cond_timedwait(&w->checkpoint_wake,
+			    &w->lock, &quiet) == 0)
+				continue;	/* not quiet: look again */
+			if (w->checkpoint_due || w->held || w->store == NULL ||
+			    w->stopping)
+				continue;
+		}
+		any = !w->checkpoint_due;
+		settled = any;
 		w->checkpoint_due = 0;
 		w->checkpointing = 1;
 		store = w->store;
 		pthread_mutex_unlock(&w->lock);
 
-		err = mh_store_checkpoint(store);
+		err = mh_store_checkpoint(store, any);
 
 		pthread_mutex_lock(&w->lock);
 		w->checkpointing = 0;

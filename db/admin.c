@@ -259,7 +259,7 @@ main(int argc, char **argv)
 	else if (strcmp(cmd, "drain") == 0) {
 		ret = mh_store_drain(st, NULL, 0, mh_derive, NULL, mh_notify_event,
 		    &app, &n) == MH_STORE_OK &&
-		    mh_store_checkpoint(st) == MH_STORE_OK ? 0 : 1;
+		    mh_store_checkpoint(st, 0) == MH_STORE_OK ? 0 : 1;
 		mh_notify_done(&app);
 		fprintf(stderr, "mailhooks-db: %zu new events\n", n);
 	} else if (strcmp(cmd, "prune") == 0) {

@@ -685,8 +685,8 @@ mh_store_drain(struct mh_store *st, const uint64_t *own, size_t nown,
 }
 
 enum mh_store_err
-mh_store_checkpoint(struct mh_store *st)
+mh_store_checkpoint(struct mh_store *st, int any)
 {
 	return mh_store_error(st->env->txn_checkpoint(st->env,
-	    MH_CHECKPOINT_KBYTES, 0, 0));
+	    any ? 0 : MH_CHECKPOINT_KBYTES, 0, 0));
 }

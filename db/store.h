@@ -116,13 +116,14 @@ enum mh_store_err mh_store_drain(struct mh_store *st, const uint64_t *own,
     void *sctx, size_t *nstored);
 
 /*
- * Writes what the cache holds changed to the database files, once enough
- * log was written since the last time (else returns at once), so that
- * recovery replays little and old log files can go. Under load it can take
- * a second (Berkeley DB waits that long for pages others hold), so a
- * process does it where no drain waits on it.
+ * Writes what the cache holds changed to the database files, so that
+ * recovery replays little and old log files can go: once enough log was
+ * written since the last checkpoint of any process, or, with any, once
+ * anything was (else it returns at once). Under load it can take a second
+ * (Berkeley DB waits that long for pages others hold), so a process does
+ * it where no drain waits on it.
  */
-enum mh_store_err mh_store_checkpoint(struct mh_store *st);
+enum mh_store_err mh_store_checkpoint(struct mh_store *st, int any);
 
 /* Answers an event query; *more tells whether another page exists. */
 enum mh_store_err mh_store_query(struct mh_store *st, const struct mh_query *q,
