@@ -117,14 +117,14 @@ mh_derive(void *ctx, const struct mh_raw *raw, struct mh_event **events,
 }
 
 enum mh_store_err
-mh_drain(struct mh_app *app, const uint64_t *own, size_t nown)
+mh_drain(struct mh_app *app, const uint64_t *own, size_t nown, int walk)
 {
 	enum mh_store_err err;
 	size_t stored = 0;
 
 	if (app->store == NULL)
 		return MH_STORE_OK;
-	err = mh_store_drain(app->store, own, nown, mh_derive, app,
+	err = mh_store_drain(app->store, own, nown, walk, mh_derive, app,
 	    mh_notify_event, app, &stored);
 	mh_notify_done(app);
 	if (err == MH_STORE_OK && !app->checkpoint_apart)

@@ -252,10 +252,11 @@ void mh_respond_store_error(struct mh_app *app, struct mh_request *r,
 int mh_derive(void *ctx, const struct mh_raw *raw, struct mh_event **events,
     size_t *count, char *why, size_t whylen);
 /* Drains what waits for this process, the nown receipts in own (that it
- * put) first; returns how it ended (a storage that needs reopening also
- * sets app->store_broken). */
+ * put) first, then, with walk, the rest of the inbox (mh_store_drain);
+ * returns how it ended (a storage that needs reopening also sets
+ * app->store_broken). */
 enum mh_store_err mh_drain(struct mh_app *app, const uint64_t *own,
-    size_t nown);
+    size_t nown, int walk);
 
 /* --- worker.c: the FastCGI process's drain thread. */
 struct mh_worker;

@@ -254,7 +254,7 @@ mh_reopen(struct mh_app *app)
 static void
 mh_after(struct mh_app *app)
 {
-	mh_drain(app, &app->own_receipt, app->own_receipt != 0);
+	mh_drain(app, &app->own_receipt, app->own_receipt != 0, 1);
 	app->own_receipt = 0;
 	if (app->store != NULL && app->store_broken)
 		mh_reopen(app);

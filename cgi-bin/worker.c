@@ -15,6 +15,7 @@
  * process acknowledged meanwhile would wait with it (the end-to-end
  * bench's p99 was that second).
  */
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -36,6 +37,16 @@
 /* The receipts put since the last drain began that it takes first; more
  * are found by the drain's walk of the inbox. */
 #define MH_WORKER_OWN_MAX 4096
+/*
+ * How often a drain walks the whole inbox, for what another process left
+ * behind when it died (and this one's receipts that did not fit in own).
+ * The walk reads the inbox from its start and locks each entry it passes,
+ * other processes' waiting entries too: done after every request, it took
+ * a fifth of a busy process's time and held up the other processes'
+ * acknowledgements on those locks. A drain that skips it owes one, taken
+ * this long after the last, requests or not.
+ */
+#define MH_WORKER_WALK_SECONDS 1
 
 struct mh_worker {
 	pthread_t thread;
@@ -54,33 +65,64 @@ struct mh_worker {
 	int broken;		/* a drain found the storage needs reopening */
 	uint64_t own[MH_WORKER_OWN_MAX];	/* receipts the accept loop put */
 	size_t nown;
+	int own_lost;		/* receipts that did not fit in own */
+	struct timespec walked;	/* when a drain last walked (monotonic) */
 	uint64_t draining[MH_WORKER_OWN_MAX];	/* the drain's copy */
 	struct mh_store *store;	/* NULL while held */
 	struct mh_config cfg;	/* home and retention, copied */
 	struct mh_app app;
 };
 
+/* Whether the drain about to start walks the inbox (the lock held); if it
+ * does, the time of this walk is noted. */
+static int
+mh_worker_walks(struct mh_worker *w, size_t ndraining)
+{
+	struct timespec now;
+	double since;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	since = (double)(now.tv_sec - w->walked.tv_sec) +
+	    (double)(now.tv_nsec - w->walked.tv_nsec) / 1e9;
+	/* A drain of nothing of its own has nothing else to do. */
+	if (ndraining > 0 && !w->own_lost && since < MH_WORKER_WALK_SECONDS)
+		return 0;
+	w->walked = now;
+	w->own_lost = 0;
+	return 1;
+}
+
 static void *
 mh_worker_run(void *arg)
 {
 	struct mh_worker *w = arg;
 	enum mh_store_err err = MH_STORE_OK;
-	struct timespec retry;
+	struct timespec due;
 	size_t ndraining;
+	int timed, walk = 1;
 
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
+		/* A failed drain is tried again, and a walk that a drain
+		 * skipped is taken, requests or not. */
+		timed = 1;
 		if (err == MH_STORE_FAILED || err == MH_STORE_NOMEM) {
-			clock_gettime(CLOCK_REALTIME, &retry);
-			retry.tv_sec += MH_WORKER_RETRY_SECONDS;
-			while (!w->pending && !w->stopping &&
-			    pthread_cond_timedwait(&w->wake, &w->lock,
-			    &retry) == 0)
-				;
-			w->pending = 1;
+			clock_gettime(CLOCK_MONOTONIC, &due);
+			due.tv_sec += MH_WORKER_RETRY_SECONDS;
+		} else if (!walk) {
+			due = w->walked;
+			due.tv_sec += MH_WORKER_WALK_SECONDS;
+		} else
+			timed = 0;
+		while ((!w->pending || w->held) && !w->stopping) {
+			if (!timed)
+				pthread_cond_wait(&w->wake, &w->lock);
+			else if (pthread_cond_timedwait(&w->wake, &w->lock,
+			    &due) == ETIMEDOUT) {
+				w->pending = 1;
+				timed = 0;
+			}
 		}
-		while ((!w->pending || w->held) && !w->stopping)
-			pthread_cond_wait(&w->wake, &w->lock);
 		/* What was acknowledged before the stop is drained first. */
 		if (!w->pending || w->held)
 			break;
@@ -90,9 +132,10 @@ mh_worker_run(void *arg)
 		ndraining = w->nown;
 		memcpy(w->draining, w->own, ndraining * sizeof(w->own[0]));
 		w->nown = 0;
+		walk = mh_worker_walks(w, ndraining);
 		pthread_mutex_unlock(&w->lock);
 
-		err = mh_drain(&w->app, w->draining, ndraining);
+		err = mh_drain(&w->app, w->draining, ndraining, walk);
 
 		pthread_mutex_lock(&w->lock);
 		w->busy = 0;
@@ -178,6 +221,7 @@ struct mh_worker *
 mh_worker_start(void)
 {
 	struct mh_worker *w = mh_calloc(1, sizeof(*w));
+	pthread_condattr_t monotonic;
 	sigset_t all, old;
 	int started;
 
@@ -186,7 +230,12 @@ mh_worker_start(void)
 	w->app.cfg = &w->cfg;
 	w->app.notify_fd = -1;
 	pthread_mutex_init(&w->lock, NULL);
-	pthread_cond_init(&w->wake, NULL);
+	/* The drain's deadlines are intervals: a clock set back must not
+	 * postpone them. */
+	pthread_condattr_init(&monotonic);
+	pthread_condattr_setclock(&monotonic, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->wake, &monotonic);
+	pthread_condattr_destroy(&monotonic);
 	pthread_cond_init(&w->idle, NULL);
 	pthread_cond_init(&w->checkpoint_wake, NULL);
 	/* Signals are for the accept loop: SIGTERM must interrupt accept(). */
@@ -241,6 +290,8 @@ mh_worker_kick(struct mh_worker *w, const struct mh_app *app)
 		w->store = app->store;
 		if (app->own_receipt != 0 && w->nown < MH_WORKER_OWN_MAX)
 			w->own[w->nown++] = app->own_receipt;
+		else if (app->own_receipt != 0)
+			w->own_lost = 1;
 		w->pending = 1;
 		pthread_cond_signal(&w->wake);
 	}

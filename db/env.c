@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "store-private.h"
 
@@ -382,6 +383,9 @@ mh_store_open(const char *home, struct mh_store **out)
 		free(st);
 		return MH_STORE_NOMEM;
 	}
+	/* getpid() is a system call each time; an open store is never
+	 * carried across a fork. */
+	st->pid = (uint32_t)getpid();
 	umask(027);
 	if ((ret = mh_store_open_handles(st)) != 0) {
 		fprintf(stderr, "mailhooks: cannot open storage in %s/db: %s\n",

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -133,14 +132,16 @@ struct mh_alive_seen {
 	size_t n;
 };
 
-/* 1 when another process that is alive is at the entry right now. */
+/* 1 when another process than self that is alive is at the entry right
+ * now. */
 static int
-mh_claimed_by_other(const struct mh_claim *c, struct mh_alive_seen *seen)
+mh_claimed_by_other(const struct mh_claim *c, uint32_t self,
+    struct mh_alive_seen *seen)
 {
 	uint32_t now = (uint32_t)time(NULL);
 	int alive;
 
-	if (c->pid == 0 || c->pid == (uint32_t)getpid() ||
+	if (c->pid == 0 || c->pid == self ||
 	    now - c->at > MH_CLAIM_SECONDS)
 		return 0;
 	for (size_t i = 0; i < seen->n; i++)
@@ -158,7 +159,7 @@ void
 mh_inbox_release_claims(struct mh_store *st)
 {
 	unsigned char kbuf[8], vbuf[MH_CLAIM_SIZE];
-	uint32_t self = (uint32_t)getpid();
+	uint32_t self = st->pid;
 	DB_TXN *txn = NULL;
 	DBC *cur = NULL;
 	DBT key, data;
@@ -210,7 +211,7 @@ mh_inbox_add(struct mh_store *st, DB_TXN *txn, void *rec, size_t len,
 		return ret;
 	/* Claimed by this process, whose drain takes it next. */
 	return mh_inbox_write(st, txn, (uint64_t)*id, &(struct mh_claim){
-	    1, (uint32_t)getpid(), (uint32_t)time(NULL) });
+	    1, st->pid, (uint32_t)time(NULL) });
 }
 
 enum mh_store_err
@@ -305,6 +306,7 @@ struct mh_drain {
 	 * the first that may still wait. */
 	const uint64_t *own;
 	size_t nown, own_next;
+	int walk;		/* then the rest of the inbox */
 	mh_derive_fn derive;
 	void *dctx;
 	struct mh_new *fresh;
@@ -504,10 +506,11 @@ mh_derive_receipt(struct mh_store *st, uint64_t receipt, mh_derive_fn derive,
 /*
  * Positions cur (whose key and data point at the caller's buffers) at the
  * next entry for this process, and reads its claim: the receipts it put
- * first, straight to each; then the first entry no other live process is
- * at, though past a few of theirs the rest is left to them (each drain
- * would otherwise walk every entry another busy process has waiting,
- * which that process's own drain finds by key). DB_NOTFOUND when none.
+ * first, straight to each; then, when the drain walks, the first entry no
+ * other live process is at, though past a few of theirs the rest is left
+ * to them (each drain would otherwise walk every entry another busy
+ * process has waiting, which that process's own drain finds by key).
+ * DB_NOTFOUND when none.
  */
 static int
 mh_drain_next(struct mh_drain *d, DBC *cur, DBT *key, DBT *data,
@@ -526,7 +529,7 @@ mh_drain_next(struct mh_drain *d, DBC *cur, DBT *key, DBT *data,
 		if (ret == 0) {
 			*claim = mh_claim_get(data);
 			/* Its first attempt was counted when it was put. */
-			if (claim->pid == (uint32_t)getpid() &&
+			if (claim->pid == d->st->pid &&
 			    claim->attempts == 1) {
 				d->counted_receipt = d->own[d->own_next];
 				d->counted_attempts = 1;
@@ -534,10 +537,13 @@ mh_drain_next(struct mh_drain *d, DBC *cur, DBT *key, DBT *data,
 		}
 		return ret;
 	}
+	if (!d->walk)
+		return DB_NOTFOUND;
 	for (ret = cur->get(cur, key, data, DB_FIRST | DB_RMW); ret == 0;
 	    ret = cur->get(cur, key, data, DB_NEXT | DB_RMW)) {
 		*claim = mh_claim_get(data);
-		if (key->size != 8 || !mh_claimed_by_other(claim, &seen))
+		if (key->size != 8 ||
+		    !mh_claimed_by_other(claim, d->st->pid, &seen))
 			return 0;
 		if (++skipped == MH_CLAIMED_SKIP_MAX)
 			return DB_NOTFOUND;
@@ -595,7 +601,7 @@ mh_drain_one(struct mh_drain *d, int *empty)
 	if (receipt != d->counted_receipt ||
 	    claim.attempts != d->counted_attempts) {
 		claim.attempts++;
-		claim.pid = (uint32_t)getpid();
+		claim.pid = st->pid;
 		claim.at = (uint32_t)time(NULL);
 		if ((ret = mh_inbox_write(st, txn, receipt, &claim)) != 0)
 			goto err;
@@ -658,11 +664,11 @@ err:
 
 enum mh_store_err
 mh_store_drain(struct mh_store *st, const uint64_t *own, size_t nown,
-    mh_derive_fn derive, void *dctx, mh_stored_fn stored, void *sctx,
-    size_t *nstored)
+    int walk, mh_derive_fn derive, void *dctx, mh_stored_fn stored,
+    void *sctx, size_t *nstored)
 {
 	struct mh_drain d = {
-		.st = st, .own = own, .nown = nown,
+		.st = st, .own = own, .nown = nown, .walk = walk,
 		.derive = derive, .dctx = dctx,
 	};
 	int ret = 0, empty = 0, tries = 0;

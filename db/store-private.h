@@ -30,6 +30,7 @@ struct mh_store {
 	DB *receipt_db;		/* holds the receipt sequence */
 	DB_SEQUENCE *receipts;
 	int ack_fsync;		/* an acknowledgement waits for the disk */
+	uint32_t pid;		/* the process that opened it: claims name it */
 };
 
 /*

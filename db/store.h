@@ -104,16 +104,20 @@ enum mh_store_err mh_store_inbox_put(struct mh_store *st, const char *meta,
     const void *body, size_t len, uint64_t *receipt);
 
 /*
- * Processes every entry waiting in the inbox, one transaction each: derive,
- * drop duplicates, store events and indexes, remove from the inbox. own
- * holds nown receipts this process put (their first attempt is already
- * counted), taken first; entries other live processes are at are left to
- * them. Poison entries are retried MH_INBOX_MAX_ATTEMPTS times, then set
- * aside. *stored counts the new events.
+ * Processes inbox entries, one transaction each: derive, drop duplicates,
+ * store events and indexes, remove from the inbox. own holds nown receipts
+ * this process put (their first attempt is already counted), taken first
+ * and by key. With walk, then every other entry waiting, but those other
+ * live processes are at, which are left to them; the walk reads the inbox
+ * from its start, taking a lock on each entry it passes, so a busy process
+ * does it now and then rather than each time (it is how entries left
+ * behind by a dead process are found). Poison entries are retried
+ * MH_INBOX_MAX_ATTEMPTS times, then set aside. *stored counts the new
+ * events.
  */
 enum mh_store_err mh_store_drain(struct mh_store *st, const uint64_t *own,
-    size_t nown, mh_derive_fn derive, void *dctx, mh_stored_fn stored,
-    void *sctx, size_t *nstored);
+    size_t nown, int walk, mh_derive_fn derive, void *dctx,
+    mh_stored_fn stored, void *sctx, size_t *nstored);
 
 /*
  * Writes what the cache holds changed to the database files, so that

@@ -159,7 +159,7 @@ drain_in_child(const char *home)
 
 		if (mh_store_open(home, &st) != MH_STORE_OK)
 			_exit(1);
-		mh_store_drain(st, NULL, 0, derive, NULL, NULL, NULL, &n);
+		mh_store_drain(st, NULL, 0, 1, derive, NULL, NULL, NULL, &n);
 		mh_store_close(st);
 		_exit(0);
 	}
@@ -189,7 +189,7 @@ main(void)
 	mh_store_stats(st, &stats);
 	ok(stats.inbox_pending == 1 && stats.last_seq == 0,
 	    "entry waits in the inbox, nothing stored yet");
-	ok(mh_store_drain(st, &r1, 1, derive, NULL, stored, &fresh, &n) ==
+	ok(mh_store_drain(st, &r1, 1, 1, derive, NULL, stored, &fresh, &n) ==
 	    MH_STORE_OK && n == 4, "drain stores 4 events");
 	ok(fresh.n == 4 && fresh.seq[0] == 1 && fresh.seq[3] == 4,
 	    "stored callback sees seq 1..4 in order");
@@ -260,7 +260,7 @@ main(void)
 	put(st, "m1 send 100 alice@x.io\nm1 open 200 alice@x.io\n"
 	    "m3 open 400 carol@x.io");
 	memset(&fresh, 0, sizeof(fresh));
-	ok(mh_store_drain(st, NULL, 0, derive, NULL, stored, &fresh, &n) ==
+	ok(mh_store_drain(st, NULL, 0, 1, derive, NULL, stored, &fresh, &n) ==
 	    MH_STORE_OK && n == 1 && fresh.seq[0] == 5,
 	    "retried batch: only the new event is stored (seq 5)");
 
@@ -281,7 +281,7 @@ main(void)
 	put(st, "m5 send 600 e@x.io\ndie");
 	ok(drain_in_child(home) == 3, "another process died inside its write");
 	{
-		enum mh_store_err e = mh_store_drain(st, NULL, 0, derive, NULL,
+		enum mh_store_err e = mh_store_drain(st, NULL, 0, 1, derive, NULL,
 		    NULL, NULL, &n);
 
 		ok(e == MH_STORE_OK || e == MH_STORE_RECOVER,
@@ -311,7 +311,7 @@ main(void)
 
 	/* A deriver failure is permanent: set aside at once. */
 	put(st, "poison");
-	ok(mh_store_drain(st, NULL, 0, derive, NULL, NULL, NULL, &n) ==
+	ok(mh_store_drain(st, NULL, 0, 1, derive, NULL, NULL, NULL, &n) ==
 	    MH_STORE_OK && n == 0, "poison entry drained without events");
 	mh_store_stats(st, &stats);
 	ok(stats.inbox_pending == 0 && stats.set_aside == 3, "and set aside");
@@ -324,7 +324,7 @@ main(void)
 		put(st, body);
 		free(body);
 	}
-	mh_store_drain(st, NULL, 0, derive, NULL, NULL, NULL, &n);
+	mh_store_drain(st, NULL, 0, 1, derive, NULL, NULL, NULL, &n);
 	ok(n == 60, "60 more events");
 	ok(query(st, (struct mh_query){ .type = "open", .limit = 500 }, &s,
 	    &more) == 62, "all opens through the type index");
@@ -377,20 +377,28 @@ main(void)
 		}
 		ok(read(ready[0], &c, 1) == 1, "another process put 300 entries");
 		mine = put(st, "mine open 3000 m@x.io");
-		ok(mh_store_drain(st, &mine, 1, derive, NULL, NULL, NULL, &n) ==
+		ok(mh_store_drain(st, &mine, 1, 1, derive, NULL, NULL, NULL, &n) ==
 		    MH_STORE_OK && n == 1, "this process's own entry is drained "
 		    "from behind them");
 		mh_store_stats(st, &stats);
 		ok(stats.inbox_pending == 300, "theirs are left to them (%llu "
 		    "pending)", (unsigned long long)stats.inbox_pending);
-		ok(mh_store_drain(st, NULL, 0, derive, NULL, NULL, NULL, &n) ==
+		ok(mh_store_drain(st, NULL, 0, 1, derive, NULL, NULL, NULL, &n) ==
 		    MH_STORE_OK && n == 0, "a drain of anything waiting leaves "
 		    "them too");
 		c = write(quit[1], "q", 1) == 1;
 		waitpid(child, NULL, 0);
-		ok(mh_store_drain(st, NULL, 0, derive, NULL, NULL, NULL, &n) ==
-		    MH_STORE_OK && n == 300, "once their process is gone, they "
-		    "are taken");
+		mine = put(st, "mine2 open 3001 m@x.io");
+		ok(mh_store_drain(st, &mine, 1, 0, derive, NULL, NULL, NULL, &n) ==
+		    MH_STORE_OK && n == 1, "without the walk, its own receipt "
+		    "is drained");
+		mh_store_stats(st, &stats);
+		ok(stats.inbox_pending == 300, "and nothing else, though their "
+		    "process is gone (%llu pending)",
+		    (unsigned long long)stats.inbox_pending);
+		ok(mh_store_drain(st, NULL, 0, 1, derive, NULL, NULL, NULL, &n) ==
+		    MH_STORE_OK && n == 300, "the walk takes what the dead "
+		    "process left");
 	}
 
 	mh_store_close(st);
