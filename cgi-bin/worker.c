@@ -73,8 +73,8 @@ struct mh_worker {
 	struct mh_app app;
 };
 
-/* Whether the drain about to start walks the inbox (the lock held); if it
- * does, the time of this walk is noted. */
+/* Whether the drain about to start walks the inbox; if it does, the time
+ * of this walk is noted. Called with w->lock held. */
 static int
 mh_worker_walks(struct mh_worker *w, size_t ndraining)
 {

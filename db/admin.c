@@ -257,8 +257,8 @@ main(int argc, char **argv)
 		    MH_STORE_OK && mh_store_set_aside_list(st, print_line,
 		    NULL) == MH_STORE_OK ? 0 : 1;
 	else if (strcmp(cmd, "drain") == 0) {
-		ret = mh_store_drain(st, NULL, 0, 1, mh_derive, NULL, mh_notify_event,
-		    &app, &n) == MH_STORE_OK &&
+		ret = mh_store_drain(st, NULL, 0, 1, mh_derive, NULL,
+		    mh_notify_event, &app, &n) == MH_STORE_OK &&
 		    mh_store_checkpoint(st, 0) == MH_STORE_OK ? 0 : 1;
 		mh_notify_done(&app);
 		fprintf(stderr, "mailhooks-db: %zu new events\n", n);
