@@ -260,13 +260,10 @@ mh_after(struct mh_app *app)
 		mh_reopen(app);
 }
 
-/*
- * The same with a drain thread: storage that needs it is reopened with
- * the thread held off it (the accept loop's request or the thread's last
- * drain may have found that), then the thread is asked to drain.
- */
+/* Reopens storage that needs it (the accept loop's request or the drain
+ * thread's last drain may have found that) with the thread held off it. */
 static void
-mh_after_threaded(struct mh_app *app, struct mh_worker *w)
+mh_mend_threaded(struct mh_app *app, struct mh_worker *w)
 {
 	if (app->store != NULL &&
 	    (app->store_broken || mh_worker_broken(w))) {
@@ -274,6 +271,14 @@ mh_after_threaded(struct mh_app *app, struct mh_worker *w)
 		mh_reopen(app);
 		mh_worker_release(w);
 	}
+}
+
+/* mh_after with a drain thread: mends storage, then asks the thread to
+ * drain. */
+static void
+mh_after_threaded(struct mh_app *app, struct mh_worker *w)
+{
+	mh_mend_threaded(app, w);
 	if (mh_worker_kick(w, app) != 0)
 		mh_after(app);
 	app->own_receipt = 0;
@@ -352,9 +357,8 @@ main(void)
 
 		/* A broken handle found by the last drain is mended before
 		 * it can fail this request. */
-		if (worker != NULL && app.store != NULL &&
-		    mh_worker_broken(worker))
-			mh_after_threaded(&app, worker);
+		if (worker != NULL)
+			mh_mend_threaded(&app, worker);
 		mh_handle(&app, &r);
 		mh_fcgi_finish(&fcgi);
 		if (worker != NULL)

@@ -170,7 +170,7 @@ mh_worker_checkpoints(void *arg)
 		if (w->stopping)
 			break;
 		if (!w->checkpoint_due) {
-			clock_gettime(CLOCK_REALTIME, &quiet);
+			clock_gettime(CLOCK_MONOTONIC, &quiet);
 			quiet.tv_sec += MH_CHECKPOINT_SETTLE_SECONDS;
 			if (pthread_cond_timedwait(&w->checkpoint_wake,
 			    &w->lock, &quiet) == 0)
@@ -230,14 +230,14 @@ mh_worker_start(void)
 	w->app.cfg = &w->cfg;
 	w->app.notify_fd = -1;
 	pthread_mutex_init(&w->lock, NULL);
-	/* The drain's deadlines are intervals: a clock set back must not
+	/* The threads' deadlines are intervals: a clock set back must not
 	 * postpone them. */
 	pthread_condattr_init(&monotonic);
 	pthread_condattr_setclock(&monotonic, CLOCK_MONOTONIC);
 	pthread_cond_init(&w->wake, &monotonic);
+	pthread_cond_init(&w->checkpoint_wake, &monotonic);
 	pthread_condattr_destroy(&monotonic);
 	pthread_cond_init(&w->idle, NULL);
-	pthread_cond_init(&w->checkpoint_wake, NULL);
 	/* Signals are for the accept loop: SIGTERM must interrupt accept(). */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
