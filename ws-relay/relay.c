@@ -250,16 +250,18 @@ static int mh_client_write(struct mh_shard *, struct lws *,
     struct mh_client *);
 
 /*
- * The ring has new events: write them to this thread's clients at once.
- * Asking each client to become writable instead cost a trip through the
- * event loop and a callback per client, about a third of the relay's time
- * with thousands of clients. A client whose last write is still buffered
- * in libwebsockets (its socket is full) gets its turn when it becomes
- * writable.
+ * A pass: writes what the ring holds for them to this thread's clients at
+ * once, timing it (mh_shard_new_events). Asking each client to become
+ * writable instead cost a trip through the event loop and a callback per
+ * client, about a third of the relay's time with thousands of clients. A
+ * client whose last write is still buffered in libwebsockets (its socket
+ * is full) gets its turn when it becomes writable.
  */
 static void
-mh_shard_notify(struct mh_shard *shard)
+mh_shard_pass(struct mh_shard *shard)
 {
+	ev_tstamp start = ev_time();
+
 	mh_sweep_laggards(shard, mh_ring_head(&shard->relay->ring));
 	for (struct mh_client *c = shard->clients; c != NULL;
 	    c = c->next_client) {
@@ -276,15 +278,6 @@ mh_shard_notify(struct mh_shard *shard)
 			    LWS_TO_KILL_ASYNC);
 		}
 	}
-}
-
-/* Writes what waits to every client of the thread, timing it. */
-static void
-mh_shard_pass(struct mh_shard *shard)
-{
-	ev_tstamp start = ev_time();
-
-	mh_shard_notify(shard);
 	shard->pass_end = ev_time();
 	shard->pass_took = shard->pass_end - start;
 }
