@@ -122,6 +122,13 @@ mh_store_retry(struct mh_store *st, int *dbret, int *tries)
 	return 1;
 }
 
+int
+mh_process_alive(pid_t pid)
+{
+	/* EPERM: there, under another user. */
+	return kill(pid, 0) == 0 || errno == EPERM;
+}
+
 /* failchk asks whether a process that holds a slot in the environment is
  * still there; a dead one had its locks and transactions cleaned up. */
 static int
@@ -130,9 +137,7 @@ mh_isalive(DB_ENV *env, pid_t pid, db_threadid_t tid, u_int32_t flags)
 	(void)env;
 	(void)tid;
 	(void)flags;
-	if (kill(pid, 0) == 0 || errno == EPERM)
-		return 1;
-	return 0;
+	return mh_process_alive(pid);
 }
 
 static void

@@ -6,7 +6,6 @@
  * it came from is already durable.
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,7 +146,7 @@ mh_claimed_by_other(const struct mh_claim *c, uint32_t self,
 	for (size_t i = 0; i < seen->n; i++)
 		if (seen->pid[i] == c->pid)
 			return seen->alive[i];
-	alive = kill((pid_t)c->pid, 0) == 0 || errno == EPERM;
+	alive = mh_process_alive((pid_t)c->pid);
 	if (seen->n < sizeof(seen->pid) / sizeof(seen->pid[0])) {
 		seen->pid[seen->n] = c->pid;
 		seen->alive[seen->n++] = alive;

@@ -48,6 +48,9 @@ struct mh_store {
 #define MH_LOCK_PAUSE_MAX_US 25000
 #define MH_FAILCHK_EVERY 40
 
+/* 1 when process pid exists (whoever it runs as). */
+int mh_process_alive(pid_t pid);
+
 /* Gives up the inbox entries this process claimed (its handle closes, or
  * was reopened after a failure), so that others take them at once rather
  * than after the claim runs out. Best effort. */
