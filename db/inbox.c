@@ -3,7 +3,11 @@
  * its events. A request is acknowledged once its raw body is committed here
  * (synchronously); the drain then turns each entry into events in one
  * transaction, which may commit without its own fsync because the raw body
- * it came from is already durable.
+ * it came from is already durable. It is still written to the system at
+ * its commit: a process that opens the environment after another was
+ * killed runs recovery from the log files, and a commit left in the
+ * shared log buffer would be lost to it. Its events, already shown, would
+ * go from the database and come back with the next drain.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -484,7 +488,7 @@ mh_derive_receipt(struct mh_store *st, uint64_t receipt, mh_derive_fn derive,
 			break;
 		ret = mh_store_raw(&d, txn, receipt);
 		if (ret == 0)
-			ret = txn->commit(txn, DB_TXN_NOSYNC);
+			ret = txn->commit(txn, DB_TXN_WRITE_NOSYNC);
 		else
 			txn->abort(txn);
 		if (ret == 0)
@@ -648,7 +652,7 @@ mh_drain_one(struct mh_drain *d, int *empty)
 	}
 	if (ret != 0)
 		goto err;
-	return txn->commit(txn, DB_TXN_NOSYNC);
+	return txn->commit(txn, DB_TXN_WRITE_NOSYNC);
 commit:
 	if (ret != 0)
 		goto err;
