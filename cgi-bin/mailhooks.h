@@ -266,6 +266,11 @@ struct mh_worker *mh_worker_start(void);
 /* Asks for a drain of app->store with app's settings and own receipt;
  * returns at once. -1 when it cannot be asked (no storage, no memory). */
 int mh_worker_kick(struct mh_worker *w, const struct mh_app *app);
+/* Between these two the accept loop uses the storage handle (a request);
+ * outside them the thread may reopen a handle a drain found broken, and
+ * mh_worker_enter hands the new one to app->store. */
+void mh_worker_enter(struct mh_worker *w, struct mh_app *app);
+void mh_worker_leave(struct mh_worker *w);
 /* Waits for a drain or checkpoint in progress to end and keeps the threads
  * off the storage handle until mh_worker_release, for the caller to reopen
  * it (which clears what mh_worker_broken reports). */
@@ -273,9 +278,9 @@ void mh_worker_hold(struct mh_worker *w);
 void mh_worker_release(struct mh_worker *w);
 /* 1 when a drain found that the storage handle needs reopening. */
 int mh_worker_broken(struct mh_worker *w);
-/* Lets a drain that was asked for run, then ends the thread and frees w
- * (NULL is allowed). */
-void mh_worker_stop(struct mh_worker *w);
+/* Lets a drain that was asked for run, then ends the thread, hands back
+ * the storage handle in app->store and frees w (NULL is allowed). */
+void mh_worker_stop(struct mh_worker *w, struct mh_app *app);
 
 /* --- notify.c: best-effort datagrams to the relay. */
 /* Sends one event (ctx is the struct mh_app); connects on first use. */

@@ -357,17 +357,20 @@ main(void)
 
 		/* A broken handle found by the last drain is mended before
 		 * it can fail this request. */
-		if (worker != NULL)
+		if (worker != NULL) {
+			mh_worker_enter(worker, &app);
 			mh_mend_threaded(&app, worker);
+		}
 		mh_handle(&app, &r);
 		mh_fcgi_finish(&fcgi);
-		if (worker != NULL)
+		if (worker != NULL) {
 			mh_after_threaded(&app, worker);
-		else
+			mh_worker_leave(worker);
+		} else
 			mh_after(&app);
 	}
 	FCGX_Free(&fcgi, 1);
-	mh_worker_stop(worker);
+	mh_worker_stop(worker, &app);
 out:
 	mh_store_close(app.store);
 	mh_config_free(&cfg);

@@ -8,7 +8,11 @@
  * The thread has a struct mh_app of its own (its relay socket, retention
  * clock and a copy of the settings a drain reads), sharing only the
  * storage handle, which Berkeley DB lets threads share (DB_THREAD). The
- * accept loop holds the thread off while it reopens that handle.
+ * accept loop holds the thread off while it reopens that handle. A handle
+ * a drain found broken while the accept loop waits for a request is
+ * reopened by the thread itself: a process the web server sends nothing
+ * would otherwise sit on the entries it acknowledged last (the claims of a
+ * live process are honoured for a minute) until its next request.
  *
  * A second thread takes the checkpoints the drains ask for: under load a
  * checkpoint waits a second for pages others hold, and the events this
@@ -61,6 +65,10 @@ struct mh_worker {
 	int checkpoint_due;	/* a drain ended since the last checkpoint */
 	int checkpointing;	/* a checkpoint runs */
 	int held;		/* the accept loop has the storage handle */
+	int serving;		/* the accept loop is in a request */
+	int mending;		/* the drain thread reopens the handle */
+	int replaced;		/* it did: the accept loop takes store */
+	int mended;		/* and no drain has worked since */
 	int stopping;
 	int broken;		/* a drain found the storage needs reopening */
 	uint64_t own[MH_WORKER_OWN_MAX];	/* receipts the accept loop put */
@@ -92,6 +100,53 @@ mh_worker_walks(struct mh_worker *w, size_t ndraining)
 	return 1;
 }
 
+/* Whether the drain thread is to reopen the storage handle now: a drain
+ * found it broken and the accept loop is not using it. Once only until a
+ * drain works again: a handle that breaks again at once waits for a request
+ * rather than have each reopen run recovery (which breaks every other
+ * process's handle too). Called with w->lock held. */
+static int
+mh_worker_mend_due(const struct mh_worker *w)
+{
+	return w->broken && !w->mended && !w->serving && !w->held &&
+	    w->store != NULL;
+}
+
+/*
+ * Reopens the storage handle for the accept loop, which takes the new one
+ * when its next request comes (mh_worker_enter). Reopening lets go of this
+ * process's claims, and a drain that walks follows, for the entries the
+ * broken drains left. Called with w->lock held; lets go of it meanwhile.
+ */
+static void
+mh_worker_mend(struct mh_worker *w)
+{
+	struct mh_store *store = w->store;
+	enum mh_store_err err;
+
+	w->mending = 1;
+	w->store = NULL;	/* the checkpoint thread keeps off it */
+	while (w->checkpointing)
+		pthread_cond_wait(&w->idle, &w->lock);
+	pthread_mutex_unlock(&w->lock);
+
+	err = mh_store_reopen(&store);
+	if (err != MH_STORE_OK)
+		fprintf(stderr, "mailhooks: storage reopen failed (%d); the "
+		    "next request opens it\n", (int)err);
+
+	pthread_mutex_lock(&w->lock);
+	w->store = store;
+	w->mending = 0;
+	w->broken = 0;
+	w->replaced = 1;
+	w->mended = 1;
+	w->own_lost = 1;
+	w->pending = w->store != NULL;
+	pthread_cond_broadcast(&w->idle);
+	pthread_cond_signal(&w->checkpoint_wake);
+}
+
 static void *
 mh_worker_run(void *arg)
 {
@@ -114,7 +169,8 @@ mh_worker_run(void *arg)
 			due.tv_sec += MH_WORKER_WALK_SECONDS;
 		} else
 			timed = 0;
-		while ((!w->pending || w->held) && !w->stopping) {
+		while ((!w->pending || w->held) && !w->stopping &&
+		    !mh_worker_mend_due(w)) {
 			if (!timed)
 				pthread_cond_wait(&w->wake, &w->lock);
 			else if (pthread_cond_timedwait(&w->wake, &w->lock,
@@ -122,6 +178,11 @@ mh_worker_run(void *arg)
 				w->pending = 1;
 				timed = 0;
 			}
+		}
+		if (mh_worker_mend_due(w) && !w->stopping) {
+			mh_worker_mend(w);
+			err = MH_STORE_OK;
+			continue;
 		}
 		/* What was acknowledged before the stop is drained first. */
 		if (!w->pending || w->held)
@@ -140,9 +201,11 @@ mh_worker_run(void *arg)
 		pthread_mutex_lock(&w->lock);
 		w->busy = 0;
 		if (err == MH_STORE_OK) {
+			w->mended = 0;
 			w->checkpoint_due = 1;
 			pthread_cond_signal(&w->checkpoint_wake);
-		}
+		} else if (ndraining > 0)
+			w->own_lost = 1;	/* the next drain walks for them */
 		if (w->app.store_broken) {
 			w->app.store_broken = 0;
 			w->broken = 1;
@@ -300,6 +363,31 @@ mh_worker_kick(struct mh_worker *w, const struct mh_app *app)
 }
 
 void
+mh_worker_enter(struct mh_worker *w, struct mh_app *app)
+{
+	pthread_mutex_lock(&w->lock);
+	while (w->mending)
+		pthread_cond_wait(&w->idle, &w->lock);
+	w->serving = 1;
+	if (w->replaced) {
+		app->store = w->store;
+		app->store_broken = 0;
+		w->replaced = 0;
+	}
+	pthread_mutex_unlock(&w->lock);
+}
+
+void
+mh_worker_leave(struct mh_worker *w)
+{
+	pthread_mutex_lock(&w->lock);
+	w->serving = 0;
+	if (mh_worker_mend_due(w))
+		pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->lock);
+}
+
+void
 mh_worker_hold(struct mh_worker *w)
 {
 	pthread_mutex_lock(&w->lock);
@@ -333,11 +421,13 @@ mh_worker_broken(struct mh_worker *w)
 }
 
 void
-mh_worker_stop(struct mh_worker *w)
+mh_worker_stop(struct mh_worker *w, struct mh_app *app)
 {
 	if (w == NULL)
 		return;
 	mh_worker_join(w, 1);
+	if (w->replaced)
+		app->store = w->store;
 	mh_notify_done(&w->app);
 	mh_config_free(&w->cfg);
 	pthread_cond_destroy(&w->checkpoint_wake);

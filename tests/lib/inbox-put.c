@@ -1,12 +1,15 @@
 /*
- * inbox-put HOME FILE: commits FILE as a Mandrill request body to the inbox
- * under HOME and prints its receipt, without draining it: the state a
- * process killed right after its acknowledgement leaves behind.
+ * inbox-put HOME FILE [PID]: commits FILE as a Mandrill request body to the
+ * inbox under HOME and prints its receipt, without draining it: the state a
+ * process killed right after its acknowledgement leaves behind. With PID,
+ * the entry stays claimed by that process, as one it acknowledged and has
+ * yet to drain.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
-#include "../../db/store.h"
+#include "../../db/store-private.h"
 
 int
 main(int argc, char **argv)
@@ -17,8 +20,8 @@ main(int argc, char **argv)
 	long n;
 	FILE *fp;
 
-	if (argc != 3 || (fp = fopen(argv[2], "rb")) == NULL) {
-		fprintf(stderr, "usage: inbox-put HOME FILE\n");
+	if ((argc != 3 && argc != 4) || (fp = fopen(argv[2], "rb")) == NULL) {
+		fprintf(stderr, "usage: inbox-put HOME FILE [PID]\n");
 		return 1;
 	}
 	fseek(fp, 0, SEEK_END);
@@ -30,11 +33,14 @@ main(int argc, char **argv)
 	fclose(fp);
 	if (mh_store_open(argv[1], &st) != MH_STORE_OK)
 		return 1;
+	if (argc == 4)
+		st->pid = (uint32_t)strtoul(argv[3], NULL, 10);
 	if (mh_store_inbox_put(st, "{\"provider\":\"mandrill\",\"received_at\":"
 	    "\"2026-01-01T00:00:00.000Z\",\"remote_addr\":\"test\"}", body,
 	    (size_t)n, &receipt) != MH_STORE_OK)
 		return 1;
 	printf("%llu\n", (unsigned long long)receipt);
+	st->pid = (uint32_t)getpid();	/* the close lets go of its own claims */
 	mh_store_close(st);
 	free(body);
 	return 0;
