@@ -11,7 +11,6 @@ use FindBin;
 use lib "$FindBin::Bin/../lib";
 use Stack;
 use FastCGI;
-use JSON::PP;
 use Time::HiRes qw(sleep time);
 use Test::More;
 
@@ -19,36 +18,13 @@ my $fcgi = FastCGI->start;
 ok($fcgi->listening, 'one FastCGI process listens') or BAIL_OUT('no process');
 my $home = $fcgi->home;
 
-sub webhook {
-	my ($id) = @_;
-	my $body = 'mandrill_events='
-	    . Stack::form_encode(encode_json([Stack::event(id => $id)]));
-	my $answer = $fcgi->request('POST', '/webhooks/mandrill', $body);
-	return FastCGI::status_of($answer // '');
-}
-
-sub admin {
-	my $out = `$Stack::ROOT/db/mailhooks-db -h $home @_ 2>/dev/null`;
-	return ($? >> 8, $out);
-}
-
-sub pending {
-	my ($rc, $out) = admin('stats');
-	return $rc == 0 ? decode_json($out)->{inbox_pending} : -1;
-}
-
-is(webhook('first'), 200, 'a webhook is acknowledged');
+is($fcgi->webhook('first'), 200, 'a webhook is acknowledged');
 
 # The state a drain that failed leaves: an entry the process acknowledged,
 # still claimed by it; then the environment needs recovery, as when a
 # process died inside Berkeley DB.
-open my $fh, '>', "$home/body" or die;
-print $fh 'mandrill_events='
-    . Stack::form_encode(encode_json([Stack::event(id => 'claimed')]));
-close $fh;
-system("$Stack::ROOT/tests/lib/inbox-put $home $home/body " . $fcgi->pid
-    . ' >/dev/null');
-is($?, 0, 'an entry the process claims waits in the inbox');
+is($fcgi->inbox_put('claimed', $fcgi->pid), 0,
+    'an entry the process claims waits in the inbox');
 is(system("$Stack::ROOT/tests/lib/panic $home 2>/dev/null"), 0,
     'the environment is marked as needing recovery');
 
@@ -63,20 +39,21 @@ my $t0 = time;
 my $left = -1;
 my $deadline = time + 20;
 while (time < $deadline) {
-	last if ($left = pending()) == 0;
+	last if ($left = $fcgi->inbox_pending()) == 0;
 	sleep 0.05;
 }
 is($left, 0, sprintf('the process reopened the storage and drained its '
     . 'entry, with no request coming (%.2f s)', time - $t0));
 
-my ($rc, $dump) = admin('dump');
+my ($rc, $dump) = $fcgi->admin('dump');
 my %ids = map { /"message_id":"([^"]+)"/ ? ($1 => 1) : () } split /\n/, $dump;
 ok($ids{claimed} && $ids{first}, 'both events are stored') or diag $dump;
 
-is(webhook('after'), 200, 'and the process takes webhooks on the new handle');
+is($fcgi->webhook('after'), 200,
+    'and the process takes webhooks on the new handle');
 $deadline = time + 20;
 while (time < $deadline) {
-	(undef, $dump) = admin('dump');
+	(undef, $dump) = $fcgi->admin('dump');
 	last if $dump =~ /"message_id":"after"/;
 	sleep 0.05;
 }

@@ -10,6 +10,7 @@ use warnings;
 use File::Temp qw(tempdir);
 use IO::Select;
 use IO::Socket::UNIX;
+use JSON::PP ();
 use Socket qw(SOCK_STREAM);
 use Time::HiRes qw(sleep);
 
@@ -129,5 +130,44 @@ sub request {
 }
 
 sub status_of { $_[0] =~ /^Status: (\d+)/m ? $1 : 200 }
+
+# Posts one unsigned Mandrill open with message id $id; returns the status.
+sub webhook {
+	my ($self, $id) = @_;
+	my $body = 'mandrill_events='
+	    . Stack::form_encode(JSON::PP::encode_json([Stack::event(id => $id)]));
+	return status_of($self->request('POST', '/webhooks/mandrill', $body)
+	    // '');
+}
+
+# Puts a Mandrill open with message id $id in the inbox behind the
+# program's back (tests/lib/inbox-put), claimed by $pid if given; returns
+# inbox-put's exit code.
+sub inbox_put {
+	my ($self, $id, $pid) = @_;
+	my $file = "$self->{home}/body-$id";
+	open my $fh, '>', $file or die "$file: $!";
+	print $fh 'mandrill_events='
+	    . Stack::form_encode(JSON::PP::encode_json([Stack::event(id => $id)]));
+	close $fh;
+	system("$Stack::ROOT/tests/lib/inbox-put $self->{home} $file "
+	    . ($pid // '') . ' >/dev/null');
+	return $? >> 8;
+}
+
+# mailhooks-db on this process's data: its exit code and output.
+sub admin {
+	my ($self, @args) = @_;
+	my $out = `$Stack::ROOT/db/mailhooks-db -h $self->{home} @args 2>/dev/null`;
+	return ($? >> 8, $out);
+}
+
+# The entries waiting in the inbox, as mailhooks-db counts them (-1 when it
+# fails).
+sub inbox_pending {
+	my ($self) = @_;
+	my ($rc, $out) = $self->admin('stats');
+	return $rc == 0 ? JSON::PP::decode_json($out)->{inbox_pending} : -1;
+}
 
 1;
