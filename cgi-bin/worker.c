@@ -51,6 +51,11 @@
  * this long after the last, requests or not.
  */
 #define MH_WORKER_WALK_SECONDS 1
+/* And how often a process with storage open and nothing asked of it walks:
+ * what a process killed after its answer left (or what a claim whose
+ * minute ran out held) would otherwise wait for some process's next
+ * request, which may be hours away. An idle walk is one short read. */
+#define MH_WORKER_IDLE_WALK_SECONDS 5
 
 struct mh_worker {
 	pthread_t thread;
@@ -158,8 +163,9 @@ mh_worker_run(void *arg)
 
 	pthread_mutex_lock(&w->lock);
 	for (;;) {
-		/* A failed drain is tried again, and a walk that a drain
-		 * skipped is taken, requests or not. */
+		/* A failed drain is tried again, a walk that a drain
+		 * skipped is taken, and an idle process walks now and then,
+		 * requests or not. */
 		timed = 1;
 		if (err == MH_STORE_FAILED || err == MH_STORE_NOMEM) {
 			clock_gettime(CLOCK_MONOTONIC, &due);
@@ -167,6 +173,9 @@ mh_worker_run(void *arg)
 		} else if (!walk) {
 			due = w->walked;
 			due.tv_sec += MH_WORKER_WALK_SECONDS;
+		} else if (w->store != NULL) {
+			due = w->walked;
+			due.tv_sec += MH_WORKER_IDLE_WALK_SECONDS;
 		} else
 			timed = 0;
 		while ((!w->pending || w->held) && !w->stopping &&

@@ -2,8 +2,9 @@
 # A busy process drains its own entries by key and walks the rest of the
 # inbox (for what a dead process left behind) at most once a second; a
 # drain that skipped the walk owes one, which comes a second after the last
-# even when no request follows. One process, started by spawn-fcgi, spoken
-# to in FastCGI by this test, so that nothing else drains.
+# even when no request follows; and an idle process walks every few
+# seconds. One process, started by spawn-fcgi, spoken to in FastCGI by this
+# test, so that nothing else drains.
 use strict;
 use warnings;
 use FindBin;
@@ -38,10 +39,22 @@ while (time < $deadline) {
 my $took = time - $t0;
 is($left, 0, sprintf('the owed walk drained it, with no request coming '
     . '(%.2f s after the last answer)', $took));
-cmp_ok($took, '<', 5, 'a second or so after the last walk');
+cmp_ok($took, '<', 3, 'a second or so after the last walk');
 
 my ($rc, $dump) = $fcgi->admin('dump');
 my %ids = map { /"message_id":"([^"]+)"/ ? ($1 => 1) : () } split /\n/, $dump;
 ok($ids{'left-behind'} && $ids{own} && $ids{first},
     'all three events are stored') or diag $dump;
+
+# An entry left after the last walk, and no request ever: the idle walk.
+is($fcgi->inbox_put('while-idle'), 0, 'an entry is left while all is quiet');
+$t0 = time;
+$deadline = time + 15;
+while (time < $deadline) {
+	last if ($left = $fcgi->inbox_pending()) == 0;
+	sleep 0.1;
+}
+is($left, 0, sprintf('an idle walk drained it (%.2f s later)', time - $t0));
+($rc, $dump) = $fcgi->admin('dump');
+like($dump, qr/"message_id":"while-idle"/, 'and its event is stored');
 done_testing;
