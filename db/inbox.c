@@ -192,19 +192,41 @@ out:
 		txn->abort(txn);
 }
 
-/* Takes the next receipt id and stores the raw record (of which body_len
- * bytes are the body) and its inbox entry, inside txn. */
+/*
+ * Takes the next receipt id in a transaction of its own: taken inside the
+ * acknowledgement's, the sequence's record stayed locked through the raw
+ * body's write, and under load a third of the acknowledgements met
+ * another's lock on it and paused. The id of an acknowledgement that then
+ * fails is not used again (ids are unique, not dense); and as this step
+ * is in the log before any entry under the id, recovery never keeps the
+ * entry and undoes the step.
+ */
+static int
+mh_receipt_next(struct mh_store *st, db_seq_t *id)
+{
+	DB_TXN *txn;
+	int ret;
+
+	if ((ret = mh_txn_begin(st, &txn, 0)) != 0)
+		return ret;
+	if ((ret = st->receipts->get(st->receipts, txn, 1, id, 0)) != 0) {
+		txn->abort(txn);
+		return ret;
+	}
+	return txn->commit(txn, DB_TXN_NOSYNC);
+}
+
+/* Stores the raw record (of which body_len bytes are the body) and the
+ * inbox entry of receipt id, inside txn. */
 static int
 mh_inbox_add(struct mh_store *st, DB_TXN *txn, void *rec, size_t len,
-    size_t body_len, db_seq_t *id)
+    size_t body_len, db_seq_t id)
 {
 	unsigned char kbuf[8];
 	DBT key, data;
 	int ret;
 
-	if ((ret = st->receipts->get(st->receipts, txn, 1, id, 0)) != 0)
-		return ret;
-	mh_key(&key, kbuf, (uint64_t)*id);
+	mh_key(&key, kbuf, (uint64_t)id);
 	memset(&data, 0, sizeof(data));
 	data.data = rec;
 	data.size = (u_int32_t)len;
@@ -213,7 +235,7 @@ mh_inbox_add(struct mh_store *st, DB_TXN *txn, void *rec, size_t len,
 	    DB_RMW, NULL)) != 0)
 		return ret;
 	/* Claimed by this process, whose drain takes it next. */
-	return mh_inbox_write(st, txn, (uint64_t)*id, &(struct mh_claim){
+	return mh_inbox_write(st, txn, (uint64_t)id, &(struct mh_claim){
 	    1, st->pid, (uint32_t)time(NULL) });
 }
 
@@ -236,21 +258,29 @@ mh_store_inbox_put(struct mh_store *st, const char *meta, const void *body,
 	if (len > 0)
 		memcpy(rec + mlen + 1, body, len);
 	/*
-	 * The commit is written to the log buffer and its locks let go at
-	 * once; the flush to disk comes after, outside the transaction.
-	 * Holding the locks through the flush (a synchronous commit) would
-	 * make every other acknowledgement and the drain wait a disk flush
-	 * for the same few pages and counters. This is safe because the log
-	 * is written in order: whatever another transaction builds on this
-	 * entry commits after it, so is never on disk without it, and the
-	 * answer is sent only when the flush has returned.
+	 * The commit goes to the log buffer and its locks let go at once;
+	 * the flush to disk comes after, outside the transaction. Holding
+	 * the locks through the flush (a synchronous commit), or even
+	 * through the write to the system, would make every other
+	 * acknowledgement and the drain wait for the same few pages and
+	 * counters. This is safe because the log is written in order:
+	 * whatever another transaction builds on this entry commits after
+	 * it, so is never on disk without it, and the answer is sent only
+	 * when the flush has returned. Without the flush (MAILHOOKS_FSYNC=0)
+	 * the commit itself is written to the system before the answer.
 	 */
 	for (int tries = 0;;) {
+		if (id == 0 && (ret = mh_receipt_next(st, &id)) != 0) {
+			if (!mh_store_retry(st, &ret, &tries))
+				break;
+			continue;
+		}
 		if ((ret = mh_txn_begin(st, &txn, 0)) != 0)
 			break;
 		if ((ret = mh_inbox_add(st, txn, rec, mlen + 1 + len, len,
-		    &id)) == 0)
-			ret = txn->commit(txn, DB_TXN_WRITE_NOSYNC);
+		    id)) == 0)
+			ret = txn->commit(txn, st->ack_fsync ?
+			    DB_TXN_NOSYNC : DB_TXN_WRITE_NOSYNC);
 		else
 			txn->abort(txn);
 		if (!mh_store_retry(st, &ret, &tries))
