@@ -51,3 +51,9 @@ mh_strndup(const char *s, size_t n)
 	p[n] = '\0';
 	return p;
 }
+
+char *
+mh_strdup(const char *s)
+{
+	return mh_strndup(s, strlen(s));
+}

@@ -28,7 +28,7 @@ mh_config_set(char **field, const char *value)
 {
 	char *copy = NULL;
 
-	if (value != NULL && (copy = strdup(value)) == NULL)
+	if (value != NULL && (copy = mh_strdup(value)) == NULL)
 		return -1;
 	free(*field);
 	*field = copy;

@@ -131,7 +131,7 @@ mh_check_signature(struct mh_app *app, struct mh_request *r,
 		    "X-Mandrill-Signature is missing");
 		return -1;
 	}
-	url = app->cfg->mandrill_url ? strdup(app->cfg->mandrill_url) :
+	url = app->cfg->mandrill_url ? mh_strdup(app->cfg->mandrill_url) :
 	    mh_request_url(r);
 	if (url == NULL) {
 		mh_respond_error(r, 503, "out_of_memory", "try again");

@@ -54,6 +54,7 @@ void *mh_malloc(size_t n);
 void *mh_calloc(size_t n, size_t size);
 void *mh_realloc(void *p, size_t n);
 char *mh_strndup(const char *s, size_t n);
+char *mh_strdup(const char *s);
 
 /* --- form.c: application/x-www-form-urlencoded, pure. */
 struct mh_form_field {

@@ -140,7 +140,7 @@ mh_serve(struct mh_app *app, struct mh_request *r)
 	n = mh_percent_decode(r->path, plen, 0);
 	if (n >= 0 && (route = mh_rewritten_route(r)) != NULL) {
 		free(r->path);
-		if ((r->path = strdup(route)) == NULL) {
+		if ((r->path = mh_strdup(route)) == NULL) {
 			mh_respond_error(r, 503, "out_of_memory", "try again");
 			return;
 		}

@@ -338,7 +338,7 @@ static int
 mh_worker_settings(struct mh_worker *w, const struct mh_config *cfg)
 {
 	if (w->cfg.home == NULL || strcmp(w->cfg.home, cfg->home) != 0) {
-		char *home = strdup(cfg->home);
+		char *home = mh_strdup(cfg->home);
 
 		if (home == NULL)
 			return -1;
