@@ -198,8 +198,8 @@ out:
  * body's write, and under load a third of the acknowledgements met
  * another's lock on it and paused. The id of an acknowledgement that then
  * fails is not used again (ids are unique, not dense); and as this step
- * is in the log before any entry under the id, recovery never keeps the
- * entry and undoes the step.
+ * is in the log before any entry under the id, recovery cannot keep the
+ * entry while undoing the step, which would hand the id out again.
  */
 static int
 mh_receipt_next(struct mh_store *st, db_seq_t *id)
