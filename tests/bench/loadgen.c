@@ -883,8 +883,11 @@ lg_run_fanout(struct lg *g)
 	}
 	if (g->relay_pid > 0)
 		rss0 = lg_rss_kb(g->relay_pid);
-	if (lg_subscribe(g) != 0)
+	if (lg_subscribe(g) != 0) {
+		free(took);
+		free(first);
 		return 1;
+	}
 	/* Let the relay finish what the handshakes allocated. */
 	for (settle = lg_now() + 1; lg_now() < settle;)
 		lg_poll(g, 0.05);
