@@ -371,6 +371,18 @@ mh_worker_kick(struct mh_worker *w, const struct mh_app *app)
 	return ret;
 }
 
+/* Hands the handle the drain thread reopened, if it did, to the accept
+ * loop's app. Called with w->lock held, or with the thread ended. */
+static void
+mh_worker_adopt(struct mh_worker *w, struct mh_app *app)
+{
+	if (!w->replaced)
+		return;
+	app->store = w->store;
+	app->store_broken = 0;
+	w->replaced = 0;
+}
+
 void
 mh_worker_enter(struct mh_worker *w, struct mh_app *app)
 {
@@ -378,11 +390,7 @@ mh_worker_enter(struct mh_worker *w, struct mh_app *app)
 	while (w->mending)
 		pthread_cond_wait(&w->idle, &w->lock);
 	w->serving = 1;
-	if (w->replaced) {
-		app->store = w->store;
-		app->store_broken = 0;
-		w->replaced = 0;
-	}
+	mh_worker_adopt(w, app);
 	pthread_mutex_unlock(&w->lock);
 }
 
@@ -435,8 +443,7 @@ mh_worker_stop(struct mh_worker *w, struct mh_app *app)
 	if (w == NULL)
 		return;
 	mh_worker_join(w, 1);
-	if (w->replaced)
-		app->store = w->store;
+	mh_worker_adopt(w, app);
 	mh_notify_done(&w->app);
 	mh_config_free(&w->cfg);
 	pthread_cond_destroy(&w->checkpoint_wake);
