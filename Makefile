@@ -8,7 +8,8 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
            -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS_FCGI  = -lfcgi $(shell pkg-config --libs json-c libcrypto 2>/dev/null) -ldb
+LDLIBS_CORE  = $(shell pkg-config --libs json-c libcrypto 2>/dev/null) -ldb
+LDLIBS_FCGI  = -lfcgi $(LDLIBS_CORE)
 LDLIBS_RELAY = $(shell pkg-config --libs libwebsockets json-c 2>/dev/null)
 SAN     = -fsanitize=address,undefined -fno-omit-frame-pointer
 
@@ -17,42 +18,68 @@ PORT           ?= 8080
 MAILHOOKS_HOME ?= $(CURDIR)/var
 export SERVER PORT MAILHOOKS_HOME
 
-DB_SRC   = db/env.c db/events.c db/inbox.c db/maintain.c db/refused.c \
-           db/retention.c
-CGI_LIB  = cgi-bin/alloc.c cgi-bin/config.c cgi-bin/form.c cgi-bin/signature.c \
-           cgi-bin/json.c cgi-bin/shape.c cgi-bin/mandrill.c \
-           cgi-bin/infobip.c cgi-bin/pyrepr.c cgi-bin/request.c \
-           cgi-bin/respond.c cgi-bin/notify.c cgi-bin/ingest.c \
-           cgi-bin/drain.c cgi-bin/api.c
-CGI_SRC  = $(CGI_LIB) cgi-bin/worker.c cgi-bin/main.c
-HDRS     = cgi-bin/mailhooks.h db/store.h db/store-private.h
+# The storage layer; what every program links (core.h: settings, the
+# providers, deriving events, the relay datagram); the HTTP side.
+DB_SRC   = db/env.c db/tables.c db/txn.c db/codec.c db/process.c \
+           db/entry.c db/inbox.c db/drain.c db/set_aside.c db/events.c \
+           db/messages.c db/query.c db/stats.c db/retention.c \
+           db/refused.c db/reprocess.c db/backup.c
+CORE_SRC = cgi-bin/alloc.c cgi-bin/config.c cgi-bin/form.c \
+           cgi-bin/signature.c cgi-bin/json.c cgi-bin/shape.c \
+           cgi-bin/event_types.c cgi-bin/isotime.c cgi-bin/mandrill.c \
+           cgi-bin/infobip.c cgi-bin/infobip_normal.c cgi-bin/pyrepr.c cgi-bin/derive.c \
+           cgi-bin/summary.c cgi-bin/notify.c cgi-bin/number.c
+HTTP_LIB = cgi-bin/request.c cgi-bin/respond.c cgi-bin/route.c \
+           cgi-bin/ingest.c cgi-bin/hook_mandrill.c cgi-bin/hook_infobip.c \
+           cgi-bin/api_test_event.c cgi-bin/page.c cgi-bin/api_events.c \
+           cgi-bin/api_stats.c cgi-bin/api_messages.c cgi-bin/api_health.c \
+           cgi-bin/app.c cgi-bin/drain.c cgi-bin/worker.c \
+           cgi-bin/checkpointer.c
+HTTP_SRC = $(HTTP_LIB) cgi-bin/main.c
+RELAY_SRC = ws-relay/main.c ws-relay/shard.c ws-relay/clients.c \
+            ws-relay/ring.c cgi-bin/event_types.c cgi-bin/config.c \
+            cgi-bin/number.c cgi-bin/alloc.c cgi-bin/json.c
+DB_HDRS  = db/store.h db/store-private.h
+CORE_HDRS = cgi-bin/core.h db/store.h
+HDRS     = cgi-bin/mailhooks.h cgi-bin/worker.h $(CORE_HDRS) $(DB_HDRS)
 
 BIN_FCGI   = cgi-bin/mailhooks.fcgi
 BIN_RELAY  = ws-relay/mailhooks-relay
 BIN_WS     = ws-relay/mailhooks-ws
 BIN_ADMIN  = db/mailhooks-db
 UNIT_TESTS = tests/unit/form.t tests/unit/signature.t tests/unit/mandrill.t \
-             tests/unit/store.t tests/unit/infobip.t tests/unit/pyrepr.t
+             tests/unit/store.t tests/unit/infobip.t tests/unit/pyrepr.t \
+             tests/unit/json.t tests/unit/shape.t tests/unit/config.t \
+             tests/unit/derive.t tests/unit/request.t
 
 all: $(BIN_FCGI) $(BIN_RELAY) $(BIN_WS) $(BIN_ADMIN)
 
-$(BIN_FCGI): $(CGI_SRC) $(DB_SRC) $(HDRS)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -pthread -o $@ $(CGI_SRC) $(DB_SRC) \
-	    $(LDLIBS_FCGI)
+$(BIN_FCGI): $(HTTP_SRC) $(CORE_SRC) $(DB_SRC) $(HDRS)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -pthread -o $@ $(HTTP_SRC) $(CORE_SRC) \
+	    $(DB_SRC) $(LDLIBS_FCGI)
 
-$(BIN_ADMIN): db/admin.c $(CGI_LIB) $(DB_SRC) $(HDRS)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ db/admin.c $(CGI_LIB) $(DB_SRC) $(LDLIBS_FCGI)
+# The admin tool links the storage layer and the core, not the HTTP side.
+$(BIN_ADMIN): db/admin.c $(CORE_SRC) $(DB_SRC) $(CORE_HDRS) $(DB_HDRS)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ db/admin.c $(CORE_SRC) $(DB_SRC) \
+	    $(LDLIBS_CORE)
 
-$(BIN_RELAY): ws-relay/relay.c
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -pthread -o $@ ws-relay/relay.c $(LDLIBS_RELAY) -lev
+$(BIN_RELAY): $(RELAY_SRC) ws-relay/relay.h cgi-bin/core.h
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -pthread -o $@ $(RELAY_SRC) $(LDLIBS_RELAY) -lev
 
 $(BIN_WS): ws-relay/client.c
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ ws-relay/client.c $(LDLIBS_RELAY)
 
 # Unit tests: TAP programs built with the sanitizers, run by prove.
-tests/unit/%.t: tests/unit/%.c tests/unit/tap.h $(CGI_LIB) $(DB_SRC) $(HDRS)
-	$(CC) $(CFLAGS) $(SAN) $(PKG_CFLAGS) -o $@ $< $(CGI_LIB) $(DB_SRC) \
-	    $(LDLIBS_FCGI)
+tests/unit/%.t: tests/unit/%.c tests/unit/tap.h $(CORE_SRC) $(DB_SRC) \
+    $(CORE_HDRS) $(DB_HDRS)
+	$(CC) $(CFLAGS) $(SAN) $(PKG_CFLAGS) -o $@ $< $(CORE_SRC) $(DB_SRC) \
+	    $(LDLIBS_CORE)
+
+# The request's test reaches the HTTP side too.
+tests/unit/request.t: tests/unit/request.c tests/unit/tap.h $(HTTP_LIB) \
+    $(CORE_SRC) $(DB_SRC) $(HDRS)
+	$(CC) $(CFLAGS) $(SAN) $(PKG_CFLAGS) -pthread -o $@ $< $(HTTP_LIB) \
+	    $(CORE_SRC) $(DB_SRC) $(LDLIBS_FCGI)
 
 # Debian packages the build, make run and the tests need.
 DEB_PKGS = pkg-config libfcgi-dev libjson-c-dev libdb-dev libwebsockets-dev \
@@ -64,8 +91,8 @@ SUDO = $$( [ "$$(id -u)" = 0 ] || echo sudo )
 TEST_TOOLS = tests/lib/inbox-put tests/lib/panic
 BENCH_TOOLS = tests/bench/loadgen tests/bench/null
 
-tests/lib/inbox-put: tests/lib/inbox-put.c $(DB_SRC) db/store.h db/store-private.h
-	$(CC) $(CFLAGS) $(SAN) $(PKG_CFLAGS) -o $@ $< $(DB_SRC) $(LDLIBS_FCGI)
+tests/lib/inbox-put: tests/lib/inbox-put.c $(DB_SRC) $(DB_HDRS)
+	$(CC) $(CFLAGS) $(SAN) $(PKG_CFLAGS) -o $@ $< $(DB_SRC) -ldb
 
 tests/lib/panic: tests/lib/panic.c
 	$(CC) $(CFLAGS) -o $@ $< -ldb
@@ -101,7 +128,8 @@ run: deps
 test: deps
 	$(MAKE) all $(UNIT_TESTS) $(TEST_TOOLS) $(BENCH_TOOLS) \
 	    tests/browser/node_modules
-	prove -j2 --exec '' tests/unit/*.t tests/integration/*.t tests/apache/*.t \
+	prove -j2 --exec '' tests/unit/*.t tests/structure/*.t tests/integration/*.t \
+	    tests/apache/*.t \
 	    tests/browser/*.t tests/bench/*.t
 
 # Subscribers by the thousand: as many descriptors as the hard limit allows.

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mailhooks.h"
+#include "core.h"
 
 void *
 mh_malloc(size_t n)

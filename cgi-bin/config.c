@@ -3,12 +3,23 @@
  * none can be set for the program (an .htaccess may only SetEnv, which
  * reaches it with each request), from the request's parameters.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
-#include "mailhooks.h"
+#include "core.h"
+
+const char *
+mh_param_get(char **params, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (; params != NULL && *params != NULL; params++)
+		if (strncmp(*params, name, n) == 0 && (*params)[n] == '=')
+			return *params + n + 1;
+	return NULL;
+}
 
 /* A setting from the process environment or, for a process that cannot be
  * given one (an .htaccess may only SetEnv, per request), from the
@@ -18,8 +29,8 @@ mh_setting(char **envp, const char *name)
 {
 	const char *v = getenv(name);
 
-	if ((v == NULL || *v == '\0') && envp != NULL)
-		v = FCGX_GetParam(name, envp);
+	if (v == NULL || *v == '\0')
+		v = mh_param_get(envp, name);
 	return v != NULL && *v != '\0' ? v : NULL;
 }
 
@@ -35,12 +46,30 @@ mh_config_set(char **field, const char *value)
 	return 0;
 }
 
+int
+mh_setting_number(char **envp, const char *name, unsigned long long dflt,
+    unsigned long long min, unsigned long long max, unsigned long long *out)
+{
+	const char *v = mh_setting(envp, name);
+
+	*out = dflt;
+	if (v == NULL)
+		return 0;
+	if (mh_parse_uint(v, max, out) != 0 || *out < min) {
+		fprintf(stderr, "mailhooks: %s=%s is out of range: a whole "
+		    "number from %llu to %llu\n", name, v, min, max);
+		return -1;
+	}
+	return 0;
+}
+
 /* Reads the configuration for a request; the strings are owned by cfg,
  * since drains run after the request's parameters are gone. */
 int
 mh_config_read(struct mh_config *cfg, char **envp)
 {
 	const char *v = mh_setting(envp, "MAILHOOKS_HOME");
+	unsigned long long max_body;
 
 	if (mh_config_set(&cfg->home, v ? v : "./var") != 0 ||
 	    mh_config_set(&cfg->mandrill_keys,
@@ -54,45 +83,11 @@ mh_config_read(struct mh_config *cfg, char **envp)
 	cfg->test_events = v != NULL && strcmp(v, "1") == 0;
 	v = mh_setting(envp, "MAILHOOKS_FSYNC");
 	cfg->fsync = v == NULL || strcmp(v, "0") != 0;
-	if (mh_config_retention(cfg, envp) != 0)
+	if (mh_config_retention(cfg, envp) != 0 ||
+	    mh_setting_number(envp, "MAILHOOKS_MAX_BODY", MH_MAX_BODY_DEFAULT,
+	    1, SIZE_MAX, &max_body) != 0)
 		return -1;
-	cfg->max_body = MH_MAX_BODY_DEFAULT;
-	if ((v = mh_setting(envp, "MAILHOOKS_MAX_BODY")) != NULL) {
-		char *end;
-		unsigned long long n;
-
-		errno = 0;
-		n = strtoull(v, &end, 10);
-		if (errno != 0 || *end != '\0' || n == 0 || *v == '-') {
-			fprintf(stderr, "mailhooks: MAILHOOKS_MAX_BODY=%s is not "
-			    "a positive number of bytes\n", v);
-			return -1;
-		}
-		cfg->max_body = (size_t)n;
-	}
-	return 0;
-}
-
-/* A whole number setting within [0, max], or dflt when unset. */
-static int
-mh_setting_number(char **envp, const char *name, unsigned long long dflt,
-    unsigned long long max, unsigned long long *out)
-{
-	const char *v = mh_setting(envp, name);
-	unsigned long long n;
-	char *end;
-
-	*out = dflt;
-	if (v == NULL)
-		return 0;
-	errno = 0;
-	n = strtoull(v, &end, 10);
-	if (errno != 0 || *end != '\0' || *v == '-' || n > max) {
-		fprintf(stderr, "mailhooks: %s=%s is not a whole number from 0 "
-		    "to %llu\n", name, v, max);
-		return -1;
-	}
-	*out = n;
+	cfg->max_body = (size_t)max_body;
 	return 0;
 }
 
@@ -102,12 +97,28 @@ mh_config_retention(struct mh_config *cfg, char **envp)
 	unsigned long long days, mb;
 
 	if (mh_setting_number(envp, "MAILHOOKS_RAW_MAX_AGE_DAYS",
-	    MH_RAW_MAX_AGE_DAYS, 36500, &days) != 0 ||
-	    mh_setting_number(envp, "MAILHOOKS_RAW_MAX_MB", MH_RAW_MAX_MB,
+	    MH_RAW_MAX_AGE_DAYS, 0, 36500, &days) != 0 ||
+	    mh_setting_number(envp, "MAILHOOKS_RAW_MAX_MB", MH_RAW_MAX_MB, 0,
 	    1024ULL * 1024 * 1024, &mb) != 0)
 		return -1;
 	cfg->raw_max_age = (int64_t)days * 86400;
 	cfg->raw_max_bytes = (uint64_t)mb * 1024 * 1024;
+	return 0;
+}
+
+int
+mh_config_copy_drain(struct mh_config *to, const struct mh_config *from)
+{
+	if (to->home == NULL || strcmp(to->home, from->home) != 0) {
+		char *home = mh_strdup(from->home);
+
+		if (home == NULL)
+			return -1;
+		free(to->home);
+		to->home = home;
+	}
+	to->raw_max_age = from->raw_max_age;
+	to->raw_max_bytes = from->raw_max_bytes;
 	return 0;
 }
 

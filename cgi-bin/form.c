@@ -1,12 +1,13 @@
 /*
  * application/x-www-form-urlencoded decoding: '+' is a space, %XX a byte,
  * anything else after '%' is an error rather than a guess. A key seen twice
- * is refused: the signature and the parser must agree on one value.
+ * is refused: the signature and the parser must agree on one value. A
+ * query string is read the same way, one field at a time.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "mailhooks.h"
+#include "core.h"
 
 static int
 mh_hexval(int c)
@@ -154,4 +155,40 @@ mh_form_strerror(enum mh_form_err err)
 		return "out of memory";
 	}
 	return "unknown error";
+}
+
+char *
+mh_query_get(const char *query, const char *name, int *bad)
+{
+	size_t nlen = strlen(name);
+	const char *p = query;
+
+	*bad = 0;
+	while (p != NULL && *p != '\0') {
+		const char *amp = strchr(p, '&');
+		size_t len = amp ? (size_t)(amp - p) : strlen(p);
+		const char *eq = memchr(p, '=', len);
+		size_t klen = eq ? (size_t)(eq - p) : len;
+		char *key = mh_strndup(p, klen);
+		long k;
+
+		if (key == NULL)
+			return NULL;
+		k = mh_percent_decode(key, klen, 1);
+		if (k >= 0 && (size_t)k == nlen && memcmp(key, name, nlen) == 0) {
+			size_t vlen = eq ? len - klen - 1 : 0;
+			char *val = mh_strndup(eq ? eq + 1 : "", vlen);
+
+			free(key);
+			if (val != NULL && mh_percent_decode(val, vlen, 1) < 0) {
+				free(val);
+				*bad = 1;
+				return NULL;
+			}
+			return val;
+		}
+		free(key);
+		p = amp ? amp + 1 : NULL;
+	}
+	return NULL;
 }

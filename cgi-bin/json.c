@@ -1,17 +1,15 @@
 /*
  * Strict JSON in, compact JSON out. Webhook bodies are untrusted: invalid
  * UTF-8, trailing garbage, NUL bytes and deep nesting are refused here, once,
- * for every caller.
+ * for every caller. And the few accessors every caller shares.
  */
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/time.h>
-#include <time.h>
 
 #include <json-c/json.h>
 
-#include "mailhooks.h"
+#include "core.h"
 
 /* Deep enough for any provider's payload, shallow enough for the stack. */
 #define MH_JSON_MAX_DEPTH 32
@@ -78,15 +76,47 @@ mh_json_text(struct json_object *o)
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 }
 
-void
-mh_now_iso(char out[32])
+struct json_object *
+mh_json_get(struct json_object *o, const char *key)
 {
-	struct timeval tv;
-	struct tm tm;
+	struct json_object *v;
 
-	gettimeofday(&tv, NULL);
-	gmtime_r(&tv.tv_sec, &tm);
-	size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (o == NULL || !json_object_object_get_ex(o, key, &v))
+		return NULL;
+	return v;
+}
 
-	snprintf(out + n, 32 - n, ".%03dZ", (int)(tv.tv_usec / 1000) % 1000);
+const char *
+mh_json_str(struct json_object *o, const char *key)
+{
+	struct json_object *v = mh_json_get(o, key);
+
+	return json_object_is_type(v, json_type_string) ?
+	    json_object_get_string(v) : NULL;
+}
+
+int64_t
+mh_json_int(struct json_object *o, const char *key)
+{
+	struct json_object *v = mh_json_get(o, key);
+
+	return v != NULL ? json_object_get_int64(v) : 0;
+}
+
+void
+mh_json_set_str(struct json_object *o, const char *key, const char *s)
+{
+	json_object_object_add(o, key, s ? json_object_new_string(s) : NULL);
+}
+
+void
+mh_json_copy(struct json_object *to, const char *to_key,
+    struct json_object *from, const char *key, int or_null)
+{
+	struct json_object *v = mh_json_get(from, key);
+
+	if (v != NULL)
+		json_object_object_add(to, to_key, json_object_get(v));
+	else if (or_null)
+		json_object_object_add(to, to_key, NULL);
 }

@@ -14,7 +14,7 @@
 
 #include <json-c/json.h>
 
-#include "mailhooks.h"
+#include "core.h"
 
 enum mh_shape {
 	MH_SHAPE_MESSAGE,
@@ -48,12 +48,6 @@ static const struct mh_rule mh_rules[] = {
 	{ MH_SHAPE_INBOUND, NULL, "msg", "headers", T_OBJ | T_NULL, 0 },
 };
 
-/* Mandrill's message event names are already the shared model's types. */
-static const char *const mh_message_events[] = {
-	"send", "delivered", "deferral", "hard_bounce", "soft_bounce", "open",
-	"click", "spam", "unsub", "reject", NULL
-};
-
 static const char *const mh_sync_types[] = { "blacklist", "whitelist", NULL };
 
 /* Details copied from the top of a message event, and from its msg. */
@@ -78,11 +72,14 @@ mh_classify(struct json_object *ev, enum mh_shape *shape, const char **kind,
 	const char *s;
 
 	if (json_object_object_get_ex(ev, "event", &v)) {
-		if ((s = mh_get_str(ev, "event")) == NULL) {
+		if ((s = mh_json_str(ev, "event")) == NULL) {
 			snprintf(why, whylen, "\"event\" must be a string");
 			return -1;
 		}
-		if ((*kind = mh_in_list(s, mh_message_events)) != NULL) {
+		/* Mandrill's message event names are already the shared
+		 * model's types. */
+		if (mh_event_type_flags(s) & MH_TYPE_MESSAGE) {
+			*kind = s;
 			*shape = MH_SHAPE_MESSAGE;
 			return 0;
 		}
@@ -95,7 +92,7 @@ mh_classify(struct json_object *ev, enum mh_shape *shape, const char **kind,
 		return -1;
 	}
 	if (json_object_object_get_ex(ev, "type", &v)) {
-		if ((s = mh_get_str(ev, "type")) == NULL ||
+		if ((s = mh_json_str(ev, "type")) == NULL ||
 		    (*kind = mh_in_list(s, mh_sync_types)) == NULL) {
 			snprintf(why, whylen, "unknown sync event type");
 			return -1;
@@ -165,126 +162,130 @@ err:
 }
 
 static void
-mh_copy(struct json_object *to, const char *to_key, struct json_object *from,
-    const char *key)
-{
-	struct json_object *v;
-
-	if (from != NULL && json_object_object_get_ex(from, key, &v) &&
-	    v != NULL)
-		json_object_object_add(to, to_key, json_object_get(v));
-}
-
-static void
 mh_copy_list(struct json_object *to, struct json_object *from,
     const char *const *keys)
 {
 	for (size_t i = 0; keys[i] != NULL; i++)
-		mh_copy(to, keys[i], from, keys[i]);
-}
-
-static void
-mh_set_str(struct json_object *o, const char *key, const char *s)
-{
-	json_object_object_add(o, key, json_object_new_string(s ? s : ""));
+		mh_json_copy(to, keys[i], from, keys[i], 0);
 }
 
 /* A field separator that cannot appear in JSON-decoded identifiers we
  * accept without being part of the value: unit separator. */
 #define MH_SEP "\x1f"
 
+/* What an event says, by its shape. */
+struct mh_md_event {
+	struct json_object *ev, *msg;
+	enum mh_shape shape;
+	const char *kind, *type, *msgid, *email, *subject, *action;
+	int64_t ts;
+};
+
+static int
+mh_md_read(struct mh_md_event *m, struct json_object *ev)
+{
+	struct json_object *holder = NULL;
+	char why[160];
+
+	memset(m, 0, sizeof(*m));
+	m->ev = ev;
+	if (mh_classify(ev, &m->shape, &m->kind, why, sizeof(why)) != 0)
+		return -1;
+	m->msg = mh_json_get(ev, "msg");
+	if (!json_object_is_type(m->msg, json_type_object))
+		m->msg = NULL;
+	m->ts = mh_json_int(ev, "ts");
+	switch (m->shape) {
+	case MH_SHAPE_MESSAGE:
+		m->type = m->kind;
+		m->msgid = mh_json_str(m->msg, "_id");
+		m->email = mh_json_str(m->msg, "email");
+		m->subject = mh_json_str(m->msg, "subject");
+		break;
+	case MH_SHAPE_SYNC:
+		m->type = "sync";
+		m->action = mh_json_str(ev, "action");
+		holder = mh_json_get(ev, strcmp(m->kind, "blacklist") == 0 ?
+		    "reject" : "entry");
+		m->email = mh_json_str(holder, "email");
+		break;
+	case MH_SHAPE_INBOUND:
+		m->type = "inbound";
+		m->msgid = mh_json_str(mh_json_get(m->msg, "headers"),
+		    "Message-Id");
+		m->email = mh_json_str(m->msg, "email");
+		m->subject = mh_json_str(m->msg, "subject");
+		break;
+	}
+	if (m->msgid == NULL)
+		m->msgid = "";
+	if (m->action == NULL)
+		m->action = "";
+	return 0;
+}
+
+/* The event in the shared model, with the details of its shape. */
+static struct json_object *
+mh_md_event(const struct mh_md_event *m, const char *received_at,
+    uint64_t receipt)
+{
+	struct json_object *o = mh_event_new("mandrill", m->type, m->msgid,
+	    m->email, m->subject, m->ts, received_at, receipt);
+
+	switch (m->shape) {
+	case MH_SHAPE_MESSAGE:
+		mh_copy_list(o, m->ev, mh_event_details);
+		mh_json_copy(o, "ua", m->ev, "user_agent_parsed", 0);
+		mh_copy_list(o, m->msg, mh_msg_details);
+		break;
+	case MH_SHAPE_SYNC:
+		mh_json_set_str(o, "sync_type", m->kind);
+		mh_json_set_str(o, "action", m->action);
+		mh_json_copy(o, "entry", m->ev, strcmp(m->kind, "blacklist") ==
+		    0 ? "reject" : "entry", 0);
+		break;
+	case MH_SHAPE_INBOUND:
+		mh_copy_list(o, m->msg, mh_inbound_details);
+		break;
+	}
+	return o;
+}
+
+/* Identity for the duplicate check: provider, message id, type and
+ * timestamp; events without a message id add what tells them apart.
+ * Caller frees; NULL out of memory. */
+static char *
+mh_md_identity(const struct mh_md_event *m)
+{
+	const char *email = m->email ? m->email : "";
+	const char *subject = m->subject ? m->subject : "";
+	size_t need = strlen(m->msgid) + strlen(m->type) + strlen(m->action) +
+	    strlen(m->kind) + strlen(email) + strlen(subject) + 96;
+	char *id;
+
+	if ((id = mh_malloc(need)) == NULL)
+		return NULL;
+	if (*m->msgid != '\0')
+		snprintf(id, need, "mandrill" MH_SEP "%s" MH_SEP "%s" MH_SEP
+		    "%" PRId64, m->msgid, m->type, m->ts);
+	else
+		snprintf(id, need, "mandrill" MH_SEP MH_SEP "%s" MH_SEP "%" PRId64
+		    MH_SEP "%s" MH_SEP "%s" MH_SEP "%s" MH_SEP "%s", m->type,
+		    m->ts, m->kind, m->action, email, subject);
+	return id;
+}
+
 int
 mh_mandrill_normalise(struct json_object *ev, const char *received_at,
-    uint64_t receipt, struct mh_event *out)
+    uint64_t receipt, struct mh_normal *out)
 {
-	struct json_object *o, *msg = NULL, *v, *holder = NULL;
-	enum mh_shape shape;
-	const char *kind, *msgid = "", *email = NULL, *subject = NULL;
-	const char *type, *action = "";
-	char why[160], receipt_s[24];
-	int64_t ts;
-	size_t need;
+	struct mh_md_event m;
 
-	out->json = out->entity = NULL;
+	out->event = out->entity = NULL;
 	out->identity = NULL;
-	if (mh_classify(ev, &shape, &kind, why, sizeof(why)) != 0)
+	if (mh_md_read(&m, ev) != 0 || (out->identity = mh_md_identity(&m)) ==
+	    NULL)
 		return -1;
-	json_object_object_get_ex(ev, "msg", &msg);
-	if (msg != NULL && !json_object_is_type(msg, json_type_object))
-		msg = NULL;
-	ts = json_object_object_get_ex(ev, "ts", &v) ?
-	    json_object_get_int64(v) : 0;
-	switch (shape) {
-	case MH_SHAPE_MESSAGE:
-		type = kind;
-		msgid = mh_get_str(msg, "_id");
-		email = mh_get_str(msg, "email");
-		subject = mh_get_str(msg, "subject");
-		break;
-	case MH_SHAPE_SYNC:
-		type = "sync";
-		action = mh_get_str(ev, "action");
-		json_object_object_get_ex(ev,
-		    strcmp(kind, "blacklist") == 0 ? "reject" : "entry", &holder);
-		email = mh_get_str(holder, "email");
-		break;
-	case MH_SHAPE_INBOUND:
-	default:
-		type = "inbound";
-		if (json_object_object_get_ex(msg, "headers", &v))
-			msgid = mh_get_str(v, "Message-Id");
-		email = mh_get_str(msg, "email");
-		subject = mh_get_str(msg, "subject");
-		break;
-	}
-	if (msgid == NULL)
-		msgid = "";
-	if (action == NULL)
-		action = "";
-
-	o = json_object_new_object();
-	mh_set_str(o, "provider", "mandrill");
-	mh_set_str(o, "type", type);
-	mh_set_str(o, "message_id", msgid);
-	mh_set_str(o, "email", email);
-	mh_set_str(o, "subject", subject);
-	json_object_object_add(o, "ts", json_object_new_int64(ts));
-	mh_set_str(o, "received_at", received_at);
-	snprintf(receipt_s, sizeof(receipt_s), "%" PRIu64, receipt);
-	mh_set_str(o, "receipt", receipt_s);
-	switch (shape) {
-	case MH_SHAPE_MESSAGE:
-		mh_copy_list(o, ev, mh_event_details);
-		mh_copy(o, "ua", ev, "user_agent_parsed");
-		mh_copy_list(o, msg, mh_msg_details);
-		break;
-	case MH_SHAPE_SYNC:
-		mh_set_str(o, "sync_type", kind);
-		mh_set_str(o, "action", action);
-		mh_copy(o, "entry", ev, strcmp(kind, "blacklist") == 0 ?
-		    "reject" : "entry");
-		break;
-	case MH_SHAPE_INBOUND:
-		mh_copy_list(o, msg, mh_inbound_details);
-		break;
-	}
-
-	/* Identity for the duplicate check: provider, message id, type and
-	 * timestamp; events without a message id add what tells them apart. */
-	need = strlen(msgid) + strlen(type) + strlen(action) + strlen(kind) +
-	    (email ? strlen(email) : 0) + (subject ? strlen(subject) : 0) + 96;
-	if ((out->identity = mh_malloc(need)) == NULL) {
-		json_object_put(o);
-		return -1;
-	}
-	if (*msgid != '\0')
-		snprintf(out->identity, need, "mandrill" MH_SEP "%s" MH_SEP "%s"
-		    MH_SEP "%" PRId64, msgid, type, ts);
-	else
-		snprintf(out->identity, need, "mandrill" MH_SEP MH_SEP "%s" MH_SEP
-		    "%" PRId64 MH_SEP "%s" MH_SEP "%s" MH_SEP "%s" MH_SEP "%s",
-		    type, ts, kind, action, email ? email : "",
-		    subject ? subject : "");
-	out->json = o;
+	out->event = mh_md_event(&m, received_at, receipt);
 	return 0;
 }

@@ -16,7 +16,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "mailhooks.h"
+#include "core.h"
 
 /* How long one datagram may wait for the relay to make room. */
 #define MH_NOTIFY_WAIT_MS 250
@@ -48,52 +48,51 @@ mh_relay_connect(const char *home)
 }
 
 static void
-mh_notify_failed(struct mh_app *app, uint64_t seq, int err)
+mh_notify_failed(struct mh_notifier *n, uint64_t seq, int err)
 {
 	/* One line per drain: a batch must not flood the log. */
-	if (!app->relay_warned)
+	if (!n->warned)
 		fprintf(stderr, "mailhooks: relay not told of event %llu and "
 		    "any after it in this drain: %s\n",
 		    (unsigned long long)seq, strerror(err));
-	app->relay_warned = 1;
+	n->warned = 1;
 }
 
 void
 mh_notify_event(void *ctx, uint64_t seq, const char *json, size_t len)
 {
-	struct mh_app *app = ctx;
+	struct mh_notifier *n = ctx;
 	struct pollfd pfd;
 
-	if (app->relay_warned)
+	if (n->warned)
 		return;
-	if (app->notify_fd < 0 &&
-	    (app->notify_fd = mh_relay_connect(app->cfg->home)) < 0) {
-		mh_notify_failed(app, seq, errno);
+	if (n->fd < 0 && (n->fd = mh_relay_connect(n->home)) < 0) {
+		mh_notify_failed(n, seq, errno);
 		return;
 	}
-	while (send(app->notify_fd, json, len, MSG_DONTWAIT) < 0) {
+	while (send(n->fd, json, len, MSG_DONTWAIT) < 0) {
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN) {
-			mh_notify_failed(app, seq, errno);
+			mh_notify_failed(n, seq, errno);
 			return;
 		}
-		pfd.fd = app->notify_fd;
+		pfd.fd = n->fd;
 		pfd.events = POLLOUT;
 		if (poll(&pfd, 1, MH_NOTIFY_WAIT_MS) <= 0) {
-			mh_notify_failed(app, seq, EAGAIN);
+			mh_notify_failed(n, seq, EAGAIN);
 			return;
 		}
 	}
 }
 
 void
-mh_notify_done(struct mh_app *app)
+mh_notify_done(struct mh_notifier *n)
 {
-	if (app->notify_fd >= 0)
-		close(app->notify_fd);
-	app->notify_fd = -1;
-	app->relay_warned = 0;
+	if (n->fd >= 0)
+		close(n->fd);
+	n->fd = -1;
+	n->warned = 0;
 }
 
 int

@@ -12,7 +12,7 @@
 
 #include <json-c/json.h>
 
-#include "mailhooks.h"
+#include "core.h"
 
 #define MH_PY_MAX_DEPTH 32
 

@@ -4,7 +4,7 @@
  * base of the Mandrill signature), and the response's bytes out. A request
  * comes over FastCGI, or, run as a plain CGI program, on stdin and stdout.
  */
-#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,15 +40,11 @@ mh_request_body(struct mh_request *r, size_t max)
 	const char *cl = mh_param(r, "CONTENT_LENGTH");
 	unsigned long long want = 0;
 	size_t got = 0;
-	char *end;
 	int n;
 
-	if (cl != NULL && *cl != '\0') {
-		errno = 0;
-		want = strtoull(cl, &end, 10);
-		if (errno != 0 || *end != '\0' || *cl == '-')
-			return MH_BODY_SHORT;
-	}
+	if (cl != NULL && *cl != '\0' && mh_parse_uint(cl, ULLONG_MAX,
+	    &want) != 0)
+		return MH_BODY_SHORT;
 	if (want > max)
 		return MH_BODY_TOO_LARGE;
 	if ((r->body = mh_malloc((size_t)want + 1)) == NULL)
@@ -103,41 +99,6 @@ mh_request_url(const struct mh_request *r)
 	return url;
 }
 
-char *
-mh_query_get(const char *query, const char *name, int *bad)
-{
-	size_t nlen = strlen(name);
-	const char *p = query;
-
-	*bad = 0;
-	while (p != NULL && *p != '\0') {
-		const char *amp = strchr(p, '&');
-		size_t len = amp ? (size_t)(amp - p) : strlen(p);
-		const char *eq = memchr(p, '=', len);
-		size_t klen = eq ? (size_t)(eq - p) : len;
-		char *key = mh_strndup(p, klen);
-		long k;
-
-		if (key == NULL)
-			return NULL;
-		k = mh_percent_decode(key, klen, 1);
-		if (k >= 0 && (size_t)k == nlen && memcmp(key, name, nlen) == 0) {
-			size_t vlen = eq ? len - klen - 1 : 0;
-			char *val = mh_strndup(eq ? eq + 1 : "", vlen);
-
-			free(key);
-			if (val != NULL && mh_percent_decode(val, vlen, 1) < 0) {
-				free(val);
-				*bad = 1;
-				return NULL;
-			}
-			return val;
-		}
-		free(key);
-		p = amp ? amp + 1 : NULL;
-	}
-	return NULL;
-}
 
 void
 mh_request_free(struct mh_request *r)

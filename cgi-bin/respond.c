@@ -73,13 +73,17 @@ mh_respond_error(struct mh_request *r, int status, const char *code,
 }
 
 void
-mh_respond_store_error(struct mh_app *app, struct mh_request *r,
-    enum mh_store_err err)
+mh_respond_store_error(struct mh_request *r, enum mh_store_err err)
 {
-	if (err == MH_STORE_RECOVER)
-		app->store_broken = 1;
+	r->store_err = err;
 	mh_respond_error(r, 503, "storage_unavailable",
 	    "storage cannot take the request now (%s); retry later",
 	    err == MH_STORE_RECOVER ? "recovering" :
 	    err == MH_STORE_NOMEM ? "out of memory" : "write failed");
+}
+
+void
+mh_respond_nomem(struct mh_request *r)
+{
+	mh_respond_error(r, 503, "out_of_memory", "try again");
 }

@@ -1,14 +1,13 @@
 /*
  * Shape checks for untrusted JSON, declared as tables of rules (see struct
- * mh_rule in mailhooks.h), and the small accessors the providers share.
- * Pure: no I/O.
+ * mh_rule in core.h). Pure: no I/O.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include <json-c/json.h>
 
-#include "mailhooks.h"
+#include "core.h"
 
 const char *
 mh_type_name(enum json_type t)
@@ -29,17 +28,6 @@ mh_type_name(enum json_type t)
 		return "null";
 	}
 	return "unknown";
-}
-
-const char *
-mh_get_str(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
 }
 
 const char *

@@ -12,7 +12,7 @@
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
 
-#include "mailhooks.h"
+#include "core.h"
 
 /* The signed text: url followed by each field's key and value. */
 static char *

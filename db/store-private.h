@@ -1,37 +1,69 @@
 /*
  * Internals shared by the files of the storage layer; nothing outside db/
- * includes this.
+ * includes this (but tests that set up states by hand).
+ *
+ * Who calls whom, so that no two files call each other: env.c opens the
+ * databases of tables.c and, closing, lets inbox.c release claims;
+ * drain.c uses inbox.c, entry.c, events.c; events.c uses messages.c;
+ * everything uses txn.c and codec.c, which use nothing of the layer.
  */
 #ifndef MH_STORE_PRIVATE_H
 #define MH_STORE_PRIVATE_H
+
+#include <sys/types.h>
 
 #include <db.h>
 
 #include "store.h"
 
+/* --- tables.c: the one table of the databases of the environment. */
+enum mh_db {
+	MH_DB_EVENTS,		/* seq (be64) -> record, see events.c */
+	MH_DB_BY_TYPE,		/* type \0 seq -> seq */
+	MH_DB_BY_EMAIL,		/* lower(email) \0 seq -> seq */
+	MH_DB_BY_MESSAGE,	/* message_id \0 seq -> seq */
+	MH_DB_CALLBACKS,	/* seq (be64) -> email_callback record */
+	MH_DB_CB_BY_STATUS,	/* status \0 seq -> seq */
+	MH_DB_CB_BY_EMAIL,	/* lower(email) \0 seq -> seq */
+	MH_DB_CB_BY_EXTERNAL,	/* external_id \0 seq -> seq */
+	MH_DB_DEDUPE,		/* identity -> seq */
+	MH_DB_MESSAGES,		/* provider \0 message_id -> summary text */
+	MH_DB_META,		/* "last_seq" -> be64 */
+	MH_DB_INBOX,		/* receipt (be64) -> claim, see inbox.c */
+	MH_DB_RAW,		/* receipt (be64) -> entry, see entry.c */
+	MH_DB_SET_ASIDE,	/* receipt (be64) -> see set_aside.c */
+	MH_DB_REFUSED,		/* slot (be32) -> refusal text; "next" */
+	MH_DB_RECEIPTS,		/* holds the receipt sequence */
+	MH_DB_COUNT
+};
+
+struct mh_db_def {
+	const char *file;
+	/* For a secondary index: the table it indexes and the record's
+	 * header field it is on; -1 for a primary. */
+	int indexes;
+	int field;
+};
+
+extern const struct mh_db_def mh_dbs[MH_DB_COUNT];
+
+/* Opens every database of the table in env and associates the indexes
+ * (they live on open handles only: every process must associate, or its
+ * writes would leave them stale). */
+int mh_tables_open(DB_ENV *env, DB *db[MH_DB_COUNT]);
+/* Closes what is open, indexes before what they index. */
+void mh_tables_close(DB *db[MH_DB_COUNT]);
+
 struct mh_store {
 	char *home;
 	DB_ENV *env;
-	DB *events;		/* seq (be64) -> record, see events.c */
-	DB *by_type;		/* type \0 seq -> seq */
-	DB *by_email;		/* lower(email) \0 seq -> seq */
-	DB *by_message;		/* message_id \0 seq -> seq */
-	DB *callbacks;		/* seq (be64) -> email_callback record */
-	DB *cb_by_status;	/* status \0 seq -> seq */
-	DB *cb_by_email;	/* lower(email) \0 seq -> seq */
-	DB *cb_by_external;	/* external_id \0 seq -> seq */
-	DB *dedupe;		/* identity -> seq */
-	DB *messages;		/* provider \0 message_id -> summary JSON */
-	DB *meta;		/* "last_seq" -> be64 */
-	DB *inbox;		/* receipt (be64) -> attempts (u32) */
-	DB *raw;		/* receipt (be64) -> meta JSON \n body */
-	DB *set_aside;		/* receipt (be64) -> reason JSON */
-	DB *refused;		/* slot (be32) -> refusal JSON; "next" */
-	DB *receipt_db;		/* holds the receipt sequence */
+	DB *db[MH_DB_COUNT];
 	DB_SEQUENCE *receipts;
 	int ack_fsync;		/* an acknowledgement waits for the disk */
 	uint32_t pid;		/* the process that opened it: claims name it */
 };
+
+/* --- txn.c: the one transaction runner and its retry policy. */
 
 /*
  * Transactions never block on a lock: a process killed inside one leaves
@@ -48,54 +80,126 @@ struct mh_store {
 #define MH_LOCK_PAUSE_MAX_US 25000
 #define MH_FAILCHK_EVERY 40
 
-/* 1 when process pid exists (whoever it runs as). */
-int mh_process_alive(pid_t pid);
+/* The work of one transaction: returns 0 to commit, or a Berkeley DB
+ * code to abort with (MH_TXN_DISCARD: abort, and the run succeeds). It
+ * runs again from its start when it meets a held lock, so it keeps in ctx
+ * only what it sets up afresh each time. */
+typedef int (*mh_txn_fn)(struct mh_store *st, DB_TXN *txn, void *ctx);
+#define MH_TXN_DISCARD (-29000)	/* outside Berkeley DB's codes */
 
-/* Gives up the inbox entries this process claimed (its handle closes, or
- * was reopened after a failure), so that others take them at once rather
- * than after the claim runs out. Best effort. */
-void mh_inbox_release_claims(struct mh_store *st);
+/* Runs fn in a transaction begun with begin (0, DB_READ_COMMITTED...) and
+ * committed with commit (0: flushed, DB_TXN_NOSYNC...), again after a
+ * pause while it meets held locks. Returns a Berkeley DB code;
+ * DB_RUNRECOVERY when failchk finds the environment needs recovery. */
+int mh_txn_run(struct mh_store *st, u_int32_t begin, u_int32_t commit,
+    mh_txn_fn fn, void *ctx);
+/* The same, tried once: for work whose effects outside the transaction
+ * (what it hands out as it reads) cannot be repeated. */
+int mh_txn_once(struct mh_store *st, u_int32_t begin, u_int32_t commit,
+    mh_txn_fn fn, void *ctx);
+/* The policy alone, for a loop of several transactions: whether the
+ * work that failed with *dbret is tried again, after the pause. *tries
+ * counts the attempts; start it at 0. */
+int mh_txn_retry(struct mh_store *st, int *dbret, int *tries);
+/* Begins a transaction that fails with DB_LOCK_NOTGRANTED rather than
+ * wait for a lock. */
+int mh_txn_begin(struct mh_store *st, DB_TXN **txn, u_int32_t flags);
+/* Maps a Berkeley DB return code to the layer's error. */
+enum mh_store_err mh_store_error(int dbret);
 
+/* --- codec.c: keys and counters. */
+/* Big-endian, so that btrees keep numeric order. */
+void mh_be64_put(unsigned char out[8], uint64_t v);
+uint64_t mh_be64_get(const unsigned char in[8]);
+void mh_be32_put(unsigned char out[4], uint32_t v);
+uint32_t mh_be32_get(const unsigned char in[4]);
+/* Points key at buf holding id, big-endian. */
+void mh_key64(DBT *key, unsigned char buf[8], uint64_t id);
 /* A 64-bit counter stored under name in db (0 when absent): *before gets
  * its value (read with flags: DB_RMW to lock it for the write to come),
  * then delta is added to it unless 0. Inside txn. */
 int mh_counter(DB *db, DB_TXN *txn, const char *name, int64_t delta,
     u_int32_t flags, uint64_t *before);
+/* The number of keys in db, as its statistics count them. */
+int mh_db_count(DB *db, DB_TXN *txn, uint64_t *n);
+/* The key of the last seq in use in meta.db. */
+#define MH_LAST_SEQ "last_seq"
+/* The key of the raw bodies' running total in raw.db. */
+#define MH_RAW_TOTAL "total"
 
-/* Maps a Berkeley DB return code to the layer's error. */
-enum mh_store_err mh_store_error(int dbret);
+/* --- process.c */
+/* 1 when process pid exists (whoever it runs as). */
+int mh_process_alive(pid_t pid);
 
-/* Begins a transaction that fails with DB_LOCK_NOTGRANTED rather than
- * wait for a lock. */
-int mh_txn_begin(struct mh_store *st, DB_TXN **txn, u_int32_t flags);
+/* --- entry.c: the raw record of an inbox entry. */
+/* The record of meta and body: *rec is malloc'd, *len its size. 0 or
+ * ENOMEM (or EINVAL when it cannot be encoded). */
+int mh_entry_encode(const struct mh_entry_meta *meta, const void *body,
+    size_t body_len, void **rec, size_t *len);
+/* Decodes a record (or its head: body_len then counts what was read) into
+ * e (e->receipt is left alone). -1 when it is not one. */
+int mh_entry_decode(const void *rec, size_t len, struct mh_entry *e);
+/* Bytes of a record enough to decode its metadata. */
+#define MH_ENTRY_HEAD_MAX 512
 
-/* Whether a transaction that failed with *dbret is run again, after a
- * pause: yes when it met a held lock, until it has tried long enough.
- * *dbret becomes DB_RUNRECOVERY when failchk finds the environment needs
- * recovery. *tries counts the attempts; start it at 0. */
-int mh_store_retry(struct mh_store *st, int *dbret, int *tries);
+/* --- inbox.c: acknowledgement and claims. */
 
-/* Stores one event inside txn unless its identity was seen; *seq is the
- * last seq in use and is advanced when the event is stored. On success
- * *json is the stored text (caller frees) or NULL for a duplicate. */
-int mh_events_put(struct mh_store *st, DB_TXN *txn, const struct mh_event *ev,
-    uint64_t *seq, char **json);
+/* An inbox entry's value: the attempts made at it, and who made the last
+ * one and when (pid 0: nobody yet). */
+struct mh_claim {
+	uint32_t attempts;
+	uint32_t pid;
+	uint32_t at;
+};
+#define MH_CLAIM_SIZE 12
+/* The claim of an entry's value. */
+struct mh_claim mh_claim_get(const DBT *data);
+/* Points key and data at the caller's buffers, for reading entries (a
+ * receipt and its claim). */
+void mh_claim_dbts(DBT *key, unsigned char kbuf[8], DBT *data,
+    unsigned char vbuf[MH_CLAIM_SIZE]);
+/* Writes receipt's entry with claim c, inside txn. */
+int mh_claim_put(struct mh_store *st, DB_TXN *txn, uint64_t receipt,
+    const struct mh_claim *c);
+/* The processes a walk of the inbox found alive or not: the entries of
+ * one process mostly come in runs, and each look is a system call. */
+struct mh_alive_seen {
+	uint32_t pid[8];
+	int alive[8];
+	size_t n;
+};
+/* 1 when another live process than this one is at the entry now. */
+int mh_claimed_by_other(const struct mh_store *st, const struct mh_claim *c,
+    struct mh_alive_seen *seen);
+/* Gives up the inbox entries this process claimed (its handle closes, or
+ * was reopened after a failure), so that others take them at once rather
+ * than after the claim runs out. Best effort. */
+void mh_inbox_release_claims(struct mh_store *st);
 
+/* --- drain.c */
 /* Derives the events of one raw body kept under receipt and stores those
  * not stored yet, in a transaction of its own (the inbox is left alone);
  * *nstored counts them. A body that cannot be derived is reported on
  * stderr and skipped. Returns a Berkeley DB code. */
-int mh_derive_receipt(struct mh_store *st, uint64_t receipt,
-    mh_derive_fn derive, void *dctx, mh_stored_fn stored, void *sctx,
-    size_t *nstored);
+int mh_drain_receipt(struct mh_store *st, const struct mh_deriver *d,
+    uint64_t receipt, size_t *nstored);
 
-/* The key of the raw bodies' running total in raw.db. */
-#define MH_RAW_TOTAL "total"
+/* --- set_aside.c */
+/* Moves an entry out of the inbox into the set-aside store, with why. */
+int mh_set_aside(struct mh_store *st, DB_TXN *txn, uint64_t receipt,
+    uint32_t attempts, const char *reason);
 
-/* 0 when raw.db holds the running total, DB_NOTFOUND when not. */
-int mh_raw_total_exists(struct mh_store *st, DB_TXN *txn);
+/* --- events.c */
+/* Stores one event inside txn unless its identity was seen; *seq is the
+ * last seq in use and is advanced when the event is stored, and its
+ * message's summary folded by d. On success *json is the stored text
+ * (caller frees) or NULL for a duplicate. */
+int mh_events_put(struct mh_store *st, DB_TXN *txn, const struct mh_event *ev,
+    const struct mh_deriver *d, uint64_t *seq, char **json);
 
-/* The key of the last seq in use in meta.db. */
-#define MH_LAST_SEQ "last_seq"
+/* --- messages.c */
+/* Folds the event stored under seq into its message's summary. */
+int mh_message_fold(struct mh_store *st, DB_TXN *txn,
+    const struct mh_event *ev, const struct mh_deriver *d, uint64_t seq);
 
 #endif

@@ -3,6 +3,11 @@
  * $MAILHOOKS_HOME/db holding the inbox (raw requests), the events with their
  * indexes, the per-message summaries and the duplicate check.
  *
+ * The layer stores what the application hands it in the types declared
+ * here and never reads the application's JSON: an event comes with its
+ * indexed fields apart, a message summary is folded by a function the
+ * application gives, and a time window is a filter the application gives.
+ *
  * Every function returns an enum mh_store_err; MH_STORE_OK is 0.
  */
 #ifndef MH_STORE_H
@@ -10,8 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-
-struct json_object;
+#include <stdlib.h>
 
 enum mh_store_err {
 	MH_STORE_OK = 0,
@@ -23,39 +27,103 @@ enum mh_store_err {
 
 struct mh_store;
 
-/* One event ready to be stored: a normalised JSON object, its identity
- * (provider, message id, type, timestamp...) for the duplicate check, and
- * optionally the provider's own record of it (an Infobip email_callback),
- * stored beside it under the same seq. */
-struct mh_event {
-	struct json_object *json;
-	char *identity;
-	struct json_object *entity;	/* or NULL */
+/* --- the inbox entry (entry.c) */
+
+#define MH_PROVIDER_MAX 16
+#define MH_ADDR_MAX 64
+
+/* What the web side knew of a request when it acknowledged it. */
+struct mh_entry_meta {
+	char provider[MH_PROVIDER_MAX];	/* "mandrill", "infobip" */
+	int64_t received_ms;		/* when, in Unix milliseconds */
+	char remote_addr[MH_ADDR_MAX];	/* the client's address, or "" */
+	uint64_t bytes;			/* the body's size */
 };
 
-/* A raw inbox entry as handed to a deriver. */
-struct mh_raw {
+/* An inbox entry as handed to a deriver; body points into storage's
+ * buffer, valid during the call. */
+struct mh_entry {
 	uint64_t receipt;
-	const char *meta;	/* JSON object: provider, received_at, remote_addr */
+	struct mh_entry_meta meta;
 	const char *body;
 	size_t body_len;
 };
 
+/* --- records of the indexed tables (events.c) */
+
+/* A record of an indexed table: the three fields its indexes are on
+ * (events: type, email, message_id; email callbacks: status, email,
+ * external_id), and the text of a JSON object, stored with the record's
+ * number put first ({"seq":N,... or {"id":N,...). The email is indexed
+ * lower-cased. */
+struct mh_record {
+	char *field[3];
+	char *json;
+};
+
+/* One event ready to be stored: the event; optionally the provider's own
+ * record of it (an Infobip email_callback, entity.json NULL when none),
+ * stored beside it under the same seq; its identity for the duplicate
+ * check; and what its message's summary folds in. Every pointer is owned
+ * by the event (mh_event_clear frees them). */
+struct mh_event {
+	struct mh_record event;
+	struct mh_record entity;
+	char *identity;		/* NUL-terminated */
+	char *provider;		/* with event.field[2], its message's key */
+	char *subject;
+	int64_t ts;		/* when it happened, Unix seconds */
+};
+
+static inline void
+mh_event_clear(struct mh_event *ev)
+{
+	for (int i = 0; i < 3; i++) {
+		free(ev->event.field[i]);
+		free(ev->entity.field[i]);
+	}
+	free(ev->event.json);
+	free(ev->entity.json);
+	free(ev->identity);
+	free(ev->provider);
+	free(ev->subject);
+}
+
+/* Frees an array of count events. */
+static inline void
+mh_events_free(struct mh_event *events, size_t count)
+{
+	for (size_t i = 0; events != NULL && i < count; i++)
+		mh_event_clear(&events[i]);
+	free(events);
+}
+
 /*
- * Turns a raw entry into events. On success fills *events (an array the
- * caller frees with mh_events_free) and returns 0; on a permanent failure
- * returns -1 with a reason in why.
+ * What the application does for the drain:
+ *  - derive turns an entry into events. On success fills *events (an
+ *    array the caller frees with mh_events_free) and returns 0; on a
+ *    permanent failure returns -1 with a reason in why.
+ *  - fold makes a message's new summary from its summary so far (NULL
+ *    for the first event) and one event stored under seq: *folded is a
+ *    malloc'd text, or NULL with -1 when out of memory.
+ *  - stored, when not NULL, is told after commit of each newly stored
+ *    event, in seq order, with its stored text.
  */
-typedef int (*mh_derive_fn)(void *ctx, const struct mh_raw *raw,
-    struct mh_event **events, size_t *count, char *why, size_t whylen);
+struct mh_deriver {
+	int (*derive)(void *ctx, const struct mh_entry *entry,
+	    struct mh_event **events, size_t *count, char *why, size_t whylen);
+	int (*fold)(void *ctx, const struct mh_event *ev, uint64_t seq,
+	    const char *summary, char **folded);
+	void (*stored)(void *ctx, uint64_t seq, const char *json, size_t len);
+	void *ctx;
+};
 
-/* Called after commit with each newly stored event, in seq order. */
-typedef void (*mh_stored_fn)(void *ctx, uint64_t seq, const char *json,
-    size_t len);
-
-/* Called by mh_store_query for each matching event, in answer order. */
+/* Called for each record a listing hands out, in answer order; non-zero
+ * stops the listing. */
 typedef int (*mh_emit_fn)(void *ctx, uint64_t seq, const char *json,
     size_t len);
+
+/* --- queries (query.c) */
 
 enum mh_table {
 	MH_TABLE_EVENTS,	/* the events, by seq */
@@ -64,7 +132,8 @@ enum mh_table {
 
 /* A page of a table. The three filters name each table's indexed fields:
  * for events type, email and message_id; for callbacks status, email and
- * external_id. */
+ * external_id. keep, when set, is asked of each record the filters
+ * pass (its JSON text): the application's own conditions. */
 struct mh_query {
 	enum mh_table table;
 	const char *type;
@@ -73,9 +142,9 @@ struct mh_query {
 	uint64_t before;	/* 0: none */
 	uint64_t after;		/* used when has_after */
 	int has_after;
-	int64_t since, until;	/* the event's ts: since <= ts < until */
-	int has_since, has_until;
 	unsigned limit;
+	int (*keep)(void *ctx, const char *json);
+	void *keep_ctx;
 };
 
 /* Called by mh_store_count with each matching record's first indexed field
@@ -84,6 +153,8 @@ typedef void (*mh_count_fn)(void *ctx, const char *type);
 
 /* Attempts an inbox entry gets before it is set aside as poison. */
 #define MH_INBOX_MAX_ATTEMPTS 5
+
+/* --- the environment (env.c) */
 
 /* Opens (creating and recovering as needed) the environment under
  * home/db. *out is owned by the caller: close it with mh_store_close. */
@@ -98,27 +169,6 @@ void mh_store_set_fsync(struct mh_store *st, int fsync);
 /* Closes and reopens the environment after MH_STORE_RECOVER. */
 enum mh_store_err mh_store_reopen(struct mh_store **st);
 
-/* Appends a raw request to the inbox, committed synchronously; the new
- * receipt id is written to *receipt. */
-enum mh_store_err mh_store_inbox_put(struct mh_store *st, const char *meta,
-    const void *body, size_t len, uint64_t *receipt);
-
-/*
- * Processes inbox entries, one transaction each: derive, drop duplicates,
- * store events and indexes, remove from the inbox. own holds nown receipts
- * this process put (their first attempt is already counted), taken first
- * and by key. With walk, then every other entry waiting, but those other
- * live processes are at, which are left to them; the walk reads the inbox
- * from its start, taking a lock on each entry it passes, so a busy process
- * does it now and then rather than each time (it is how entries left
- * behind by a dead process are found). Poison entries are retried
- * MH_INBOX_MAX_ATTEMPTS times, then set aside. *stored counts the new
- * events.
- */
-enum mh_store_err mh_store_drain(struct mh_store *st, const uint64_t *own,
-    size_t nown, int walk, mh_derive_fn derive, void *dctx,
-    mh_stored_fn stored, void *sctx, size_t *nstored);
-
 /*
  * Writes what the cache holds changed to the database files, so that
  * recovery replays little and old log files can go: once enough log was
@@ -129,17 +179,47 @@ enum mh_store_err mh_store_drain(struct mh_store *st, const uint64_t *own,
  */
 enum mh_store_err mh_store_checkpoint(struct mh_store *st, int any);
 
-/* Answers an event query; *more tells whether another page exists. */
+/* --- the inbox (inbox.c) and its drain (drain.c) */
+
+/* Appends a raw request to the inbox, committed synchronously; the new
+ * receipt id is written to *receipt. */
+enum mh_store_err mh_store_inbox_put(struct mh_store *st,
+    const struct mh_entry_meta *meta, const void *body, size_t len,
+    uint64_t *receipt);
+
+/*
+ * Processes inbox entries, one transaction each: derive, drop duplicates,
+ * store events and indexes, fold message summaries, remove from the
+ * inbox. own holds nown receipts this process put (their first attempt is
+ * already counted), taken first and by key. With walk, then every other
+ * entry waiting, but those other live processes are at, which are left to
+ * them; the walk reads the inbox from its start, taking a lock on each
+ * entry it passes, so a busy process does it now and then rather than
+ * each time (it is how entries left behind by a dead process are found).
+ * Poison entries are retried MH_INBOX_MAX_ATTEMPTS times, then set aside.
+ * *nstored counts the new events.
+ */
+enum mh_store_err mh_store_drain(struct mh_store *st, const uint64_t *own,
+    size_t nown, int walk, const struct mh_deriver *d, size_t *nstored);
+
+/* Derives events again from every raw body kept, storing those not stored
+ * yet (after a parser fix); *nstored counts them. */
+enum mh_store_err mh_store_reprocess(struct mh_store *st,
+    const struct mh_deriver *d, size_t *nstored);
+
+/* --- reading (query.c, messages.c, stats.c) */
+
+/* Answers a query; *more tells whether another page exists. */
 enum mh_store_err mh_store_query(struct mh_store *st, const struct mh_query *q,
     mh_emit_fn emit, void *ctx, int *more);
 
-/* Counts the records matching q (the whole table, in q's time window;
- * limit and cursors are not used): count is called once for each. */
+/* Counts the records matching q (the whole table; limit and cursors are
+ * not used): count is called once for each. */
 enum mh_store_err mh_store_count(struct mh_store *st, const struct mh_query *q,
     mh_count_fn count, void *ctx);
 
-/* The summary of one message as a JSON text; *json is owned by the caller
- * (free()). */
+/* The summary of one message as its fold made it; *json is owned by the
+ * caller (free()). */
 enum mh_store_err mh_store_message(struct mh_store *st, const char *provider,
     const char *message_id, char **json);
 
@@ -149,23 +229,6 @@ struct mh_store_stats {
 	uint64_t set_aside;
 };
 enum mh_store_err mh_store_stats(struct mh_store *st, struct mh_store_stats *s);
-
-/* --- retention.c: raw bodies kept within an age and a total size. */
-/* Deletes processed raw bodies received more than max_age seconds before
- * now, then the oldest until they total at most max_bytes; the events keep
- * their receipt. *pruned counts the bodies deleted. */
-enum mh_store_err mh_store_prune(struct mh_store *st, int64_t now,
-    int64_t max_age, uint64_t max_bytes, size_t *pruned);
-
-/* --- refused.c: the log of refused requests, the newest MH_REFUSED_MAX. */
-#define MH_REFUSED_MAX 1000
-/* Records one refusal (a JSON object's text). */
-enum mh_store_err mh_store_refused_put(struct mh_store *st, const char *json);
-/* Calls emit for each refusal kept, oldest first (seq numbers them). */
-enum mh_store_err mh_store_refused_list(struct mh_store *st, mh_emit_fn emit,
-    void *ctx);
-
-/* --- maintain.c: what the admin tool (db/mailhooks-db) does. */
 
 struct mh_store_sizes {
 	uint64_t events, messages, callbacks, raw, set_aside, dedupe;
@@ -177,15 +240,35 @@ struct mh_store_sizes {
 /* Record counts (by reading every table) and disk use. */
 enum mh_store_err mh_store_sizes(struct mh_store *st, struct mh_store_sizes *z);
 
-/* Calls emit for each set-aside inbox entry (its reason JSON). */
-enum mh_store_err mh_store_set_aside_list(struct mh_store *st, mh_emit_fn emit,
+/* --- retention.c: raw bodies kept within an age and a total size. */
+/* Deletes processed raw bodies received more than max_age seconds before
+ * now, then the oldest until they total at most max_bytes; the events keep
+ * their receipt. *pruned counts the bodies deleted. */
+enum mh_store_err mh_store_prune(struct mh_store *st, int64_t now,
+    int64_t max_age, uint64_t max_bytes, size_t *pruned);
+
+/* --- refused.c: the log of refused requests, the newest MH_REFUSED_MAX. */
+#define MH_REFUSED_MAX 1000
+/* Records one refusal (a JSON object's text, kept as it is). */
+enum mh_store_err mh_store_refused_put(struct mh_store *st, const char *json);
+/* Calls emit for each refusal kept, oldest first (seq numbers them). */
+enum mh_store_err mh_store_refused_list(struct mh_store *st, mh_emit_fn emit,
     void *ctx);
 
-/* Derives events again from every raw body kept, storing those not stored
- * yet (after a parser fix); *nstored counts them. */
-enum mh_store_err mh_store_reprocess(struct mh_store *st, mh_derive_fn derive,
-    void *dctx, mh_stored_fn stored, void *sctx, size_t *nstored);
+/* --- set_aside.c: the inbox entries given up on. */
+struct mh_set_aside {
+	uint64_t receipt;
+	uint32_t attempts;
+	int64_t at;		/* when, Unix seconds */
+	char reason[256];
+	const char *legacy;	/* a record an earlier version wrote (its
+				 * JSON text, as kept), or NULL */
+};
+/* Calls list for each set-aside entry, in receipt order; non-zero stops. */
+enum mh_store_err mh_store_set_aside_list(struct mh_store *st,
+    int (*list)(void *ctx, const struct mh_set_aside *s), void *ctx);
 
+/* --- backup.c */
 /* A consistent copy of the environment, taken while it is in use, into
  * dir (created; it must be empty), made ready to open. */
 enum mh_store_err mh_store_backup(struct mh_store *st, const char *dir);
@@ -193,12 +276,5 @@ enum mh_store_err mh_store_backup(struct mh_store *st, const char *dir);
 /* Checks every database file's structure; problems go to stderr. Returns
  * MH_STORE_OK when all are sound. */
 enum mh_store_err mh_store_verify(struct mh_store *st);
-
-/* Frees an array of events returned by a deriver. */
-void mh_events_free(struct mh_event *events, size_t count);
-
-/* Encodes and decodes the big-endian keys that keep seq order in btrees. */
-void mh_be64_put(unsigned char out[8], uint64_t v);
-uint64_t mh_be64_get(const unsigned char in[8]);
 
 #endif

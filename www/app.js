@@ -346,8 +346,17 @@
 
   // --- stats, notifications, the test event.
 
+  // The type filter offers the types the server knows, in its order (its
+  // one table of types, as /api/stats counts them).
+  function showTypes(counts) {
+    const sel = $('f-type');
+    if (sel.options.length > 1) return;
+    for (const type of Object.keys(counts)) sel.append(new Option(type, type));
+  }
+
   async function loadStats() {
     const s = await getJSON('api/stats');
+    showTypes(s.counts);
     const ul = $('stats');
     ul.textContent = '';
     for (const [type, n] of Object.entries(s.counts)) {
@@ -485,6 +494,7 @@
   }
 
   async function start() {
+    await loadStats().catch(() => {});
     filterFromURL();
     setUpFilters();
     setUpMessageView();
@@ -496,7 +506,7 @@
       setStatus('offline', 'cannot load history');
     }
     syncMessageView();
-    scheduleStats(0);
+    scheduleStats(STATS_MS);
     connect();
     setInterval(tick, 15000);
   }

@@ -14,6 +14,8 @@
 int
 main(int argc, char **argv)
 {
+	struct mh_entry_meta meta = { .provider = "mandrill",
+	    .received_ms = 1767225600000, .remote_addr = "test" };
 	struct mh_store *st;
 	uint64_t receipt;
 	char *body;
@@ -31,13 +33,13 @@ main(int argc, char **argv)
 	    fread(body, 1, (size_t)n, fp) != (size_t)n)
 		return 1;
 	fclose(fp);
+	meta.bytes = (uint64_t)n;
 	if (mh_store_open(argv[1], &st) != MH_STORE_OK)
 		return 1;
 	if (argc == 4)
 		st->pid = (uint32_t)strtoul(argv[3], NULL, 10);
-	if (mh_store_inbox_put(st, "{\"provider\":\"mandrill\",\"received_at\":"
-	    "\"2026-01-01T00:00:00.000Z\",\"remote_addr\":\"test\"}", body,
-	    (size_t)n, &receipt) != MH_STORE_OK)
+	if (mh_store_inbox_put(st, &meta, body, (size_t)n, &receipt) !=
+	    MH_STORE_OK)
 		return 1;
 	printf("%llu\n", (unsigned long long)receipt);
 	st->pid = (uint32_t)getpid();	/* the close lets go of its own claims */

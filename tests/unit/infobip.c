@@ -8,7 +8,7 @@
 #include <json-c/json.h>
 
 #include "tap.h"
-#include "../../cgi-bin/mailhooks.h"
+#include "../../cgi-bin/core.h"
 
 #define FIXTURES "tests/fixtures/infobip/"
 
@@ -52,7 +52,7 @@ is_null(struct json_object *o, const char *k)
 
 /* Parses and normalises every item of a body; returns how many. */
 static size_t
-load(const char *text, size_t len, struct mh_event *out, size_t max)
+load(const char *text, size_t len, struct mh_normal *out, size_t max)
 {
 	struct json_object *items = NULL;
 	char detail[256];
@@ -72,10 +72,10 @@ load(const char *text, size_t len, struct mh_event *out, size_t max)
 }
 
 static void
-drop(struct mh_event *ev, size_t n)
+drop(struct mh_normal *ev, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		json_object_put(ev[i].json);
+		json_object_put(ev[i].event);
 		json_object_put(ev[i].entity);
 		free(ev[i].identity);
 	}
@@ -110,7 +110,7 @@ static const struct example examples[] = {
 static void
 test_examples(void)
 {
-	struct mh_event ev[8];
+	struct mh_normal ev[8];
 
 	for (size_t i = 0; i < sizeof(examples) / sizeof(examples[0]); i++) {
 		const struct example *x = &examples[i];
@@ -127,15 +127,15 @@ test_examples(void)
 			continue;
 		}
 		is_str(str(ev[0].entity, "status"), x->status, "%s: status", x->file);
-		is_str(str(ev[0].json, "type"), x->type, "%s: event type", x->file);
+		is_str(str(ev[0].event, "type"), x->type, "%s: event type", x->file);
 		is_str(str(ev[0].entity, "email"), x->email, "%s: email", x->file);
-		is_str(str(ev[0].json, "email"), x->email, "%s: event email",
+		is_str(str(ev[0].event, "email"), x->email, "%s: event email",
 		    x->file);
 		is_str(str(ev[0].entity, "external_id"), x->external_id,
 		    "%s: external_id", x->file);
-		is_str(str(ev[0].json, "message_id"), x->external_id,
+		is_str(str(ev[0].event, "message_id"), x->external_id,
 		    "%s: message id", x->file);
-		is_str(str(ev[0].json, "provider"), "infobip", "%s: provider",
+		is_str(str(ev[0].event, "provider"), "infobip", "%s: provider",
 		    x->file);
 		is_str(str(ev[0].entity, "received_at"), "2026-11-22T10:00:00.000Z",
 		    "%s: received_at", x->file);
@@ -155,7 +155,7 @@ test_examples(void)
 static void
 test_details(void)
 {
-	struct mh_event ev[5] = { 0 };
+	struct mh_normal ev[5] = { 0 };
 	struct json_object *data, *err;
 	size_t len;
 	char *text = slurp("undeliverable.json", &len);
@@ -177,7 +177,7 @@ test_details(void)
 	is_str(str(ev[0].entity, "sent_at"), "2024-07-16T17:15:21.286-0300",
 	    "sent_at");
 	ok(is_null(ev[0].entity, "send_date_time"), "no send_date_time");
-	ok(json_object_get_int64(json_object_object_get(ev[0].json, "ts")) ==
+	ok(json_object_get_int64(json_object_object_get(ev[0].event, "ts")) ==
 	    1721160921, "event ts from doneAt, with its offset");
 	drop(ev, 1);
 
@@ -210,34 +210,34 @@ test_details(void)
 	text = slurp("opened.json", &len);
 	load(text, len, ev, 5);
 	free(text);
-	ok(strstr(mh_json_text(ev[0].json), "\"location\":{\"city\":\"Mountain "
+	ok(strstr(mh_json_text(ev[0].event), "\"location\":{\"city\":\"Mountain "
 	    "View\",\"country\":\"United States\"}") != NULL, "open: location");
-	ok(strstr(mh_json_text(ev[0].json), "\"os_family\":\"Windows XP\"") != NULL,
+	ok(strstr(mh_json_text(ev[0].event), "\"os_family\":\"Windows XP\"") != NULL,
 	    "open: device");
 	ok(json_object_get_int64(json_object_object_get(ev[0].entity,
 	    "send_date_time")) == 1721161444325LL, "send_date_time");
-	ok(json_object_get_int64(json_object_object_get(ev[0].json, "ts")) ==
+	ok(json_object_get_int64(json_object_object_get(ev[0].event, "ts")) ==
 	    1795341600, "a tracking event's ts is when it was received");
 	drop(ev, 1);
 
 	text = slurp("clicked.json", &len);
 	load(text, len, ev, 5);
 	free(text);
-	is_str(str(ev[0].json, "url"), "www.google.com?utm_medium=email",
+	is_str(str(ev[0].event, "url"), "www.google.com?utm_medium=email",
 	    "click url");
 	drop(ev, 1);
 	text = slurp("unsubscribed.json", &len);
 	load(text, len, ev, 5);
 	free(text);
-	ok(strstr(mh_json_text(ev[0].json), "\"city\":\"Los Angeles\"") != NULL,
+	ok(strstr(mh_json_text(ev[0].event), "\"city\":\"Los Angeles\"") != NULL,
 	    "geoLocation (the other spelling) read too");
 	drop(ev, 1);
 }
 
-static struct mh_event
+static struct mh_normal
 one(const char *body)
 {
-	struct mh_event ev[1] = { 0 };
+	struct mh_normal ev[1] = { 0 };
 
 	if (load(body, strlen(body), ev, 1) != 1)
 		printf("# did not load: %s\n", body);
@@ -254,7 +254,7 @@ test_mapping_and_identity(void)
 		{ "UNDELIVERABLE", 1, "hard_bounce" },
 		{ "EXPIRED", 0, "soft_bounce" }, { "REJECTED", 0, "reject" },
 	};
-	struct mh_event a, b;
+	struct mh_normal a, b;
 	char body[512];
 
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
@@ -262,12 +262,12 @@ test_mapping_and_identity(void)
 		    "\"status\":{\"groupName\":\"%s\"},\"error\":{\"permanent\":%s}}",
 		    map[i].group, map[i].permanent ? "true" : "false");
 		a = one(body);
-		is_str(str(a.json, "type"), map[i].type, "%s%s -> %s", map[i].group,
+		is_str(str(a.event, "type"), map[i].type, "%s%s -> %s", map[i].group,
 		    map[i].permanent ? " (permanent)" : "", map[i].type);
 		drop(&a, 1);
 	}
 	a = one("{\"notificationType\":\"LATE_BOUNCE\",\"messageId\":\"m\"}");
-	is_str(str(a.json, "type"), "hard_bounce", "LATE_BOUNCE -> hard_bounce");
+	is_str(str(a.event, "type"), "hard_bounce", "LATE_BOUNCE -> hard_bounce");
 	drop(&a, 1);
 
 	a = one("{\"messageId\":12345,\"status\":{\"groupName\":\"DELIVERED\"}}");
@@ -343,7 +343,7 @@ test_callback_data(void)
 	d = mh_callback_data("{'a': 'b'", 9);
 	ok(d == NULL, "unparseable callbackData is no value");
 	{
-		struct mh_event a = one("{\"messageId\":\"m\",\"status\":"
+		struct mh_normal a = one("{\"messageId\":\"m\",\"status\":"
 		    "{\"groupName\":\"DELIVERED\"},\"callbackData\":\"{'a': \"}");
 
 		is_str(str(a.entity, "callback_data"), "{'a': ",

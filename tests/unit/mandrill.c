@@ -4,7 +4,7 @@
 #include <json-c/json.h>
 
 #include "tap.h"
-#include "../../cgi-bin/mailhooks.h"
+#include "../../cgi-bin/core.h"
 
 #define MSG(id) "\"msg\":{\"_id\":\"" id "\",\"email\":\"a@x.io\"," \
 	"\"subject\":\"Hi\",\"tags\":[\"t\"],\"metadata\":{\"k\":1}}"
@@ -20,18 +20,18 @@ parses(const char *text, char *detail)
 }
 
 static const char *
-field(struct mh_event *ev, const char *k)
+field(struct mh_normal *ev, const char *k)
 {
 	struct json_object *v;
 
-	if (!json_object_object_get_ex(ev->json, k, &v))
+	if (!json_object_object_get_ex(ev->event, k, &v))
 		return NULL;
 	return json_object_get_string(v);
 }
 
 /* Normalises the first event of a one-event batch. */
 static int
-normalise(const char *text, struct mh_event *ev)
+normalise(const char *text, struct mh_normal *ev)
 {
 	struct json_object *arr = NULL;
 	char detail[256];
@@ -52,7 +52,7 @@ main(void)
 {
 	static const char *const types[] = { "send", "delivered", "deferral",
 	    "hard_bounce", "soft_bounce", "open", "spam", "unsub", "reject" };
-	struct mh_event ev, ev2;
+	struct mh_normal ev, ev2;
 	char detail[256], buf[1024], *deep;
 
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
@@ -62,7 +62,7 @@ main(void)
 		is_str(field(&ev, "type"), types[i], "%s keeps its type", types[i]);
 		is_str(field(&ev, "message_id"), "m1", "%s message id", types[i]);
 		is_str(field(&ev, "email"), "a@x.io", "%s email", types[i]);
-		json_object_put(ev.json);
+		json_object_put(ev.event);
 		free(ev.identity);
 	}
 
@@ -79,31 +79,31 @@ main(void)
 	is_str(field(&ev, "received_at"), "2026-01-01T00:00:00.000Z",
 	    "received_at copied");
 	is_str(field(&ev, "ts"), "1700000001", "ts");
-	ok(strstr(mh_json_text(ev.json), "\"city\":\"Oslo\"") != NULL,
+	ok(strstr(mh_json_text(ev.event), "\"city\":\"Oslo\"") != NULL,
 	    "location kept");
-	ok(strstr(mh_json_text(ev.json), "\"ua\":{\"ua_family\"") != NULL,
+	ok(strstr(mh_json_text(ev.event), "\"ua\":{\"ua_family\"") != NULL,
 	    "parsed user agent kept as ua");
-	ok(strstr(mh_json_text(ev.json), "unknown") == NULL,
+	ok(strstr(mh_json_text(ev.event), "unknown") == NULL,
 	    "unknown keys are not copied");
-	ok(strstr(mh_json_text(ev.json), "\"tags\":[\"t\"]") != NULL, "tags");
+	ok(strstr(mh_json_text(ev.event), "\"tags\":[\"t\"]") != NULL, "tags");
 	ok(normalise("[{\"event\":\"open\",\"ts\":1700000001," MSG("m2")
 	    ",\"ip\":\"5.6.7.8\"}]", &ev2) == 0, "same open again");
 	is_str(ev.identity, ev2.identity,
 	    "same provider, message, type and ts: same identity");
-	json_object_put(ev2.json);
+	json_object_put(ev2.event);
 	free(ev2.identity);
 	ok(normalise("[{\"event\":\"open\",\"ts\":1700000002," MSG("m2")
 	    "}]", &ev2) == 0, "a later open");
 	ok(strcmp(ev.identity, ev2.identity) != 0, "a later ts: new identity");
-	json_object_put(ev2.json);
+	json_object_put(ev2.event);
 	free(ev2.identity);
-	json_object_put(ev.json);
+	json_object_put(ev.event);
 	free(ev.identity);
 
 	ok(normalise("[{\"event\":\"click\",\"ts\":1," MSG("m3")
 	    ",\"url\":\"http:\\/\\/x.io\\/a\"}]", &ev) == 0, "click");
 	is_str(field(&ev, "url"), "http://x.io/a", "click url");
-	json_object_put(ev.json);
+	json_object_put(ev.event);
 	free(ev.identity);
 
 	ok(normalise("[{\"type\":\"blacklist\",\"action\":\"add\",\"ts\":5,"
@@ -114,12 +114,12 @@ main(void)
 	is_str(field(&ev, "action"), "add", "action");
 	is_str(field(&ev, "email"), "b@x.io", "sync email from reject");
 	is_str(field(&ev, "message_id"), "", "sync has no message id");
-	json_object_put(ev.json);
+	json_object_put(ev.event);
 	free(ev.identity);
 	ok(normalise("[{\"type\":\"whitelist\",\"action\":\"remove\",\"ts\":5,"
 	    "\"entry\":{\"email\":\"c@x.io\"}}]", &ev) == 0, "sync whitelist");
 	is_str(field(&ev, "email"), "c@x.io", "sync email from entry");
-	json_object_put(ev.json);
+	json_object_put(ev.event);
 	free(ev.identity);
 
 	ok(normalise("[{\"event\":\"inbound\",\"ts\":9,\"msg\":{\"email\":"
@@ -128,7 +128,7 @@ main(void)
 	is_str(field(&ev, "type"), "inbound", "inbound type");
 	is_str(field(&ev, "message_id"), "<1@y.io>", "inbound Message-Id");
 	is_str(field(&ev, "from_email"), "f@y.io", "inbound sender");
-	json_object_put(ev.json);
+	json_object_put(ev.event);
 	free(ev.identity);
 
 	ok(parses("[]", detail), "empty batch (Mandrill's test POST)");

@@ -10,21 +10,23 @@
 #include <json-c/json.h>
 
 #include "tap.h"
+#include "../../cgi-bin/core.h"
 #include "../../db/store.h"
 
 /* A test deriver: the body is lines of "message_id type ts email"; the
- * line "die" adds an event whose serialisation kills the process, which
- * happens inside the storing transaction, after earlier events were put. */
+ * line "die" adds an event whose fold kills the process, which happens
+ * inside the storing transaction, after earlier events were put. */
 static int
-die_serializer(struct json_object *o, struct printbuf *pb, int level,
-    int flags)
+fold(void *ctx, const struct mh_event *ev, uint64_t seq, const char *summary,
+    char **folded)
 {
-	(void)o; (void)pb; (void)level; (void)flags;
-	_exit(3);
+	if (strcmp(ev->event.field[2], "die") == 0)
+		_exit(3);
+	return mh_summary_fold(ctx, ev, seq, summary, folded);
 }
 
 static int
-derive(void *ctx, const struct mh_raw *raw, struct mh_event **events,
+derive_lines(void *ctx, const struct mh_entry *raw, struct mh_event **events,
     size_t *count, char *why, size_t whylen)
 {
 	char *body = strndup(raw->body, raw->body_len), *save = NULL, *line;
@@ -43,15 +45,12 @@ derive(void *ctx, const struct mh_raw *raw, struct mh_event **events,
 		char id[64] = "", type[32] = "", email[64] = "";
 		long ts = 0;
 		struct json_object *o = json_object_new_object();
+		struct mh_normal norm;
 		char ident[256];
 
 		if (strcmp(line, "die") == 0) {
-			struct json_object *bomb = json_object_new_int(0);
-
-			json_object_set_serializer(bomb, die_serializer, NULL, NULL);
 			strcpy(id, "die");
 			strcpy(type, "open");
-			json_object_object_add(o, "bomb", bomb);
 		} else
 			sscanf(line, "%63s %31s %ld %63s", id, type, &ts, email);
 		json_object_object_add(o, "provider", json_object_new_string("t"));
@@ -60,14 +59,21 @@ derive(void *ctx, const struct mh_raw *raw, struct mh_event **events,
 		json_object_object_add(o, "email", json_object_new_string(email));
 		json_object_object_add(o, "ts", json_object_new_int64(ts));
 		snprintf(ident, sizeof(ident), "t|%s|%s|%ld", id, type, ts);
-		(*events)[n].json = o;
-		(*events)[n].identity = strdup(ident);
+		norm.event = o;
+		norm.entity = NULL;
+		norm.identity = strdup(ident);
+		if (mh_event_from_normal(&norm, &(*events)[n]) != 0)
+			return -1;
 		n++;
 	}
 	*count = n;
 	free(body);
 	return 0;
 }
+
+static const struct mh_deriver derive_plain = {
+	derive_lines, fold, NULL, NULL
+};
 
 struct seen {
 	uint64_t seq[600];
@@ -124,6 +130,20 @@ stored(void *ctx, uint64_t seq, const char *json, size_t len)
 	collect(ctx, seq, json, len);
 }
 
+/* A query's time window, as the API applies it. */
+#define WINDOW(...) .keep = mh_window_keep, \
+	.keep_ctx = &(struct mh_window){ __VA_ARGS__ }
+
+/* The deriver, telling stored about each new event (into s). */
+static const struct mh_deriver *
+telling(struct seen *s)
+{
+	static struct mh_deriver d = { derive_lines, fold, stored, NULL };
+
+	d.ctx = s;
+	return &d;
+}
+
 static size_t
 query(struct mh_store *st, struct mh_query q, struct seen *s, int *more)
 {
@@ -140,8 +160,9 @@ put(struct mh_store *st, const char *body)
 {
 	uint64_t r = 0;
 
-	if (mh_store_inbox_put(st, "{\"provider\":\"t\"}", body, strlen(body),
-	    &r) != MH_STORE_OK)
+	struct mh_entry_meta meta = { .provider = "t" };
+
+	if (mh_store_inbox_put(st, &meta, body, strlen(body), &r) != MH_STORE_OK)
 		return 0;
 	return r;
 }
@@ -159,7 +180,7 @@ drain_in_child(const char *home)
 
 		if (mh_store_open(home, &st) != MH_STORE_OK)
 			_exit(1);
-		mh_store_drain(st, NULL, 0, 1, derive, NULL, NULL, NULL, &n);
+		mh_store_drain(st, NULL, 0, 1, &derive_plain, &n);
 		mh_store_close(st);
 		_exit(0);
 	}
@@ -189,7 +210,7 @@ main(void)
 	mh_store_stats(st, &stats);
 	ok(stats.inbox_pending == 1 && stats.last_seq == 0,
 	    "entry waits in the inbox, nothing stored yet");
-	ok(mh_store_drain(st, &r1, 1, 1, derive, NULL, stored, &fresh, &n) ==
+	ok(mh_store_drain(st, &r1, 1, 1, telling(&fresh), &n) ==
 	    MH_STORE_OK && n == 4, "drain stores 4 events");
 	ok(fresh.n == 4 && fresh.seq[0] == 1 && fresh.seq[3] == 4,
 	    "stored callback sees seq 1..4 in order");
@@ -229,18 +250,18 @@ main(void)
 	ok(strncmp(s.last, "{\"seq\":2,", 9) == 0, "stored JSON leads with seq: %s",
 	    s.last);
 
-	ok(query(st, (struct mh_query){ .has_since = 1, .since = 200 }, &s,
+	ok(query(st, (struct mh_query){ WINDOW(.has_since = 1, .since = 200) }, &s,
 	    &more) == 2 && s.seq[0] == 4 && s.seq[1] == 2,
 	    "since: ts 200 and 300");
-	ok(query(st, (struct mh_query){ .has_until = 1, .until = 200 }, &s,
+	ok(query(st, (struct mh_query){ WINDOW(.has_until = 1, .until = 200) }, &s,
 	    &more) == 2 && s.seq[0] == 3 && s.seq[1] == 1,
 	    "until is exclusive: ts 100 and 101");
-	ok(query(st, (struct mh_query){ .has_since = 1, .since = 101,
-	    .has_until = 1, .until = 300, .type = "open" }, &s, &more) == 1 &&
+	ok(query(st, (struct mh_query){ WINDOW(.has_since = 1, .since = 101,
+	    .has_until = 1, .until = 300), .type = "open" }, &s, &more) == 1 &&
 	    s.seq[0] == 2, "a window with an index");
 	{
 		struct tally t = { 0, 0, 0 };
-		struct mh_query w = { .has_since = 1, .since = 101 };
+		struct mh_query w = { WINDOW(.has_since = 1, .since = 101) };
 
 		ok(mh_store_count(st, &w, count_type, &t) == MH_STORE_OK &&
 		    t.n == 3 && t.opens == 1, "count in a window: 3, one open");
@@ -260,7 +281,7 @@ main(void)
 	put(st, "m1 send 100 alice@x.io\nm1 open 200 alice@x.io\n"
 	    "m3 open 400 carol@x.io");
 	memset(&fresh, 0, sizeof(fresh));
-	ok(mh_store_drain(st, NULL, 0, 1, derive, NULL, stored, &fresh, &n) ==
+	ok(mh_store_drain(st, NULL, 0, 1, telling(&fresh), &n) ==
 	    MH_STORE_OK && n == 1 && fresh.seq[0] == 5,
 	    "retried batch: only the new event is stored (seq 5)");
 
@@ -281,8 +302,8 @@ main(void)
 	put(st, "m5 send 600 e@x.io\ndie");
 	ok(drain_in_child(home) == 3, "another process died inside its write");
 	{
-		enum mh_store_err e = mh_store_drain(st, NULL, 0, 1, derive, NULL,
-		    NULL, NULL, &n);
+		enum mh_store_err e = mh_store_drain(st, NULL, 0, 1,
+		    &derive_plain, &n);
 
 		ok(e == MH_STORE_OK || e == MH_STORE_RECOVER,
 		    "the survivor's next drain returns (%d) instead of hanging", e);
@@ -311,7 +332,7 @@ main(void)
 
 	/* A deriver failure is permanent: set aside at once. */
 	put(st, "poison");
-	ok(mh_store_drain(st, NULL, 0, 1, derive, NULL, NULL, NULL, &n) ==
+	ok(mh_store_drain(st, NULL, 0, 1, &derive_plain, &n) ==
 	    MH_STORE_OK && n == 0, "poison entry drained without events");
 	mh_store_stats(st, &stats);
 	ok(stats.inbox_pending == 0 && stats.set_aside == 3, "and set aside");
@@ -324,7 +345,7 @@ main(void)
 		put(st, body);
 		free(body);
 	}
-	mh_store_drain(st, NULL, 0, 1, derive, NULL, NULL, NULL, &n);
+	mh_store_drain(st, NULL, 0, 1, &derive_plain, &n);
 	ok(n == 60, "60 more events");
 	ok(query(st, (struct mh_query){ .type = "open", .limit = 500 }, &s,
 	    &more) == 62, "all opens through the type index");
@@ -377,26 +398,26 @@ main(void)
 		}
 		ok(read(ready[0], &c, 1) == 1, "another process put 300 entries");
 		mine = put(st, "mine open 3000 m@x.io");
-		ok(mh_store_drain(st, &mine, 1, 1, derive, NULL, NULL, NULL, &n) ==
+		ok(mh_store_drain(st, &mine, 1, 1, &derive_plain, &n) ==
 		    MH_STORE_OK && n == 1, "this process's own entry is drained "
 		    "from behind them");
 		mh_store_stats(st, &stats);
 		ok(stats.inbox_pending == 300, "theirs are left to them (%llu "
 		    "pending)", (unsigned long long)stats.inbox_pending);
-		ok(mh_store_drain(st, NULL, 0, 1, derive, NULL, NULL, NULL, &n) ==
+		ok(mh_store_drain(st, NULL, 0, 1, &derive_plain, &n) ==
 		    MH_STORE_OK && n == 0, "a drain of anything waiting leaves "
 		    "them too");
 		c = write(quit[1], "q", 1) == 1;
 		waitpid(child, NULL, 0);
 		mine = put(st, "mine2 open 3001 m@x.io");
-		ok(mh_store_drain(st, &mine, 1, 0, derive, NULL, NULL, NULL, &n) ==
+		ok(mh_store_drain(st, &mine, 1, 0, &derive_plain, &n) ==
 		    MH_STORE_OK && n == 1, "without the walk, its own receipt "
 		    "is drained");
 		mh_store_stats(st, &stats);
 		ok(stats.inbox_pending == 300, "and nothing else, though their "
 		    "process is gone (%llu pending)",
 		    (unsigned long long)stats.inbox_pending);
-		ok(mh_store_drain(st, NULL, 0, 1, derive, NULL, NULL, NULL, &n) ==
+		ok(mh_store_drain(st, NULL, 0, 1, &derive_plain, &n) ==
 		    MH_STORE_OK && n == 300, "the walk takes what the dead "
 		    "process left");
 	}

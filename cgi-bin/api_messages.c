@@ -1,0 +1,122 @@
+/*
+ * GET /api/messages/{id}: one provider message: its summary (as the
+ * drain folded it, summary.c) and its events in the order they happened.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "mailhooks.h"
+
+/* Providers whose messages /api/messages/{id} looks through. */
+static const char *const mh_providers[] = { "mandrill", "infobip", NULL };
+
+/* A message's events, to be told in the order they happened. */
+struct mh_timeline {
+	struct mh_moment {
+		int64_t ts;
+		uint64_t seq;
+		char *json;
+	} *v;
+	size_t n;
+	int failed;
+};
+
+static int
+mh_timeline_emit(void *ctx, uint64_t seq, const char *json, size_t len)
+{
+	struct mh_timeline *tl = ctx;
+	struct json_object *o;
+	struct mh_moment *nv;
+
+	if ((nv = mh_realloc(tl->v, (tl->n + 1) * sizeof(*nv))) == NULL ||
+	    (nv[tl->n].json = mh_strndup(json, len)) == NULL) {
+		if (nv != NULL)
+			tl->v = nv;
+		tl->failed = 1;
+		return -1;
+	}
+	tl->v = nv;
+	nv[tl->n].seq = seq;
+	o = json_tokener_parse(json);
+	nv[tl->n].ts = mh_json_int(o, "ts");
+	json_object_put(o);
+	tl->n++;
+	return 0;
+}
+
+static int
+mh_moment_cmp(const void *a, const void *b)
+{
+	const struct mh_moment *x = a, *y = b;
+
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+void
+mh_api_message(struct mh_app *app, struct mh_request *r)
+{
+	const char *id = r->param;
+	struct mh_query q = { .message_id = id, .has_after = 1,
+	    .limit = MH_API_LIMIT_MAX };
+	struct mh_timeline tl = { 0 };
+	struct mh_page pg = { 0 };
+	enum mh_store_err err = MH_STORE_NOTFOUND;
+	char *summary = NULL;
+	size_t slen;
+	int more;
+
+	if (app->store == NULL) {
+		mh_respond_store_error(r, MH_STORE_FAILED);
+		return;
+	}
+	for (size_t i = 0; mh_providers[i] != NULL; i++) {
+		err = mh_store_message(app->store, mh_providers[i], id, &summary);
+		if (err != MH_STORE_NOTFOUND)
+			break;
+	}
+	if (err == MH_STORE_NOTFOUND) {
+		mh_respond_error(r, 404, "not_found", "no message with id %.128s",
+		    id);
+		return;
+	}
+	if (err != MH_STORE_OK) {
+		mh_respond_store_error(r, err);
+		return;
+	}
+	err = mh_store_query(app->store, &q, mh_timeline_emit, &tl, &more);
+	if (err != MH_STORE_OK && !tl.failed) {
+		mh_respond_store_error(r, err);
+		goto out;
+	}
+	/* Events arrive in any order (a late send, an early open): the
+	 * timeline tells them by when they happened. */
+	qsort(tl.v, tl.n, sizeof(*tl.v), mh_moment_cmp);
+	/* The summary is a JSON object: open it up and add the timeline. */
+	slen = strlen(summary);
+	while (slen > 0 && summary[slen - 1] != '}')
+		slen--;
+	if (slen == 0) {
+		mh_respond_error(r, 500, "corrupt_record", "message summary");
+		goto out;
+	}
+	mh_buf_add(&pg.buf, summary, slen - 1);
+	mh_buf_str(&pg.buf, ",\"timeline\":[");
+	for (size_t i = 0; i < tl.n; i++)
+		mh_page_emit(&pg, tl.v[i].seq, tl.v[i].json,
+		    strlen(tl.v[i].json));
+	mh_buf_str(&pg.buf, more ? "],\"timeline_truncated\":true}" :
+	    "],\"timeline_truncated\":false}");
+	if (tl.failed)
+		pg.buf.failed = 1;
+	mh_buf_respond(r, &pg.buf);
+out:
+	for (size_t i = 0; i < tl.n; i++)
+		free(tl.v[i].json);
+	free(tl.v);
+	free(pg.buf.p);
+	free(summary);
+}

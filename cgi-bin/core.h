@@ -1,0 +1,310 @@
+/*
+ * What every mailhooks program links: the settings, allocation, the
+ * providers' parsers and normalisers (form, signature, JSON, shapes,
+ * Mandrill, Infobip, Python repr), the event types, times, turning an
+ * inbox entry into events, and the datagram to the relay. It needs
+ * neither FastCGI nor the storage layer: the FastCGI program, the admin
+ * tool and the drain all link it; only the program links the HTTP side
+ * (mailhooks.h). The storage layer's types (struct mh_event, mh_entry,
+ * mh_deriver) are declared in db/store.h.
+ */
+#ifndef MH_CORE_H
+#define MH_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <json-c/json_types.h>
+
+struct json_object;
+struct mh_entry;
+struct mh_event;
+struct mh_deriver;
+
+/* Default and hard ceilings. */
+#define MH_MAX_BODY_DEFAULT (16u * 1024 * 1024)
+#define MH_MANDRILL_MAX_EVENTS 1000
+#define MH_INFOBIP_MAX_ITEMS 1000
+
+/* --- config.c: the process configuration. */
+/* Each setting comes from the environment or, where none can be set for
+ * the program (an .htaccess may only SetEnv, which reaches it with each
+ * request), from the request's parameters. */
+struct mh_config {
+	char *home;		/* MAILHOOKS_HOME */
+	char *mandrill_keys;	/* MANDRILL_WEBHOOK_KEY, or NULL */
+	char *mandrill_url;	/* MANDRILL_WEBHOOK_URL, or NULL */
+	char *infobip_token;	/* INFOBIP_WEBHOOK_TOKEN, or NULL */
+	size_t max_body;	/* MAILHOOKS_MAX_BODY */
+	int test_events;	/* MAILHOOKS_TEST_EVENTS=1 */
+	int fsync;		/* MAILHOOKS_FSYNC, 1 unless set to 0 */
+	int64_t raw_max_age;	/* MAILHOOKS_RAW_MAX_AGE_DAYS, in seconds */
+	uint64_t raw_max_bytes;	/* MAILHOOKS_RAW_MAX_MB, in bytes */
+};
+
+/* Defaults of the raw-body retention. */
+#define MH_RAW_MAX_AGE_DAYS 30
+#define MH_RAW_MAX_MB 1024
+
+/* Reads every setting (params, NAME=VALUE strings, may be NULL); the
+ * strings are owned by cfg. -1 with a message on stderr when one is
+ * malformed. */
+int mh_config_read(struct mh_config *cfg, char **params);
+/* Reads the raw-body retention settings alone. */
+int mh_config_retention(struct mh_config *cfg, char **params);
+/* Copies of what a drain reads of from (home and retention) into to;
+ * 0, or -1 out of memory. */
+int mh_config_copy_drain(struct mh_config *to, const struct mh_config *from);
+void mh_config_free(struct mh_config *cfg);
+/* The value of name among NAME=VALUE strings, or NULL. */
+const char *mh_param_get(char **params, const char *name);
+
+/* A whole number setting within [min, max] (dflt when unset) into *out;
+ * -1, said on stderr, when it is something else. */
+int mh_setting_number(char **params, const char *name,
+    unsigned long long dflt, unsigned long long min, unsigned long long max,
+    unsigned long long *out);
+
+/* --- number.c */
+/* s as a whole number, all of it decimal digits, at most max: 0, or -1. */
+int mh_parse_uint(const char *s, unsigned long long max,
+    unsigned long long *out);
+
+/* --- alloc.c: allocation that logs and returns NULL, never aborts. */
+void *mh_malloc(size_t n);
+void *mh_calloc(size_t n, size_t size);
+void *mh_realloc(void *p, size_t n);
+char *mh_strndup(const char *s, size_t n);
+char *mh_strdup(const char *s);
+
+/* --- form.c: application/x-www-form-urlencoded, pure. */
+struct mh_form_field {
+	char *key;
+	size_t key_len;
+	char *value;		/* decoded, NUL-terminated, may hold NULs */
+	size_t value_len;
+};
+
+struct mh_form {
+	struct mh_form_field *fields;
+	size_t count;
+};
+
+enum mh_form_err {
+	MH_FORM_OK = 0,
+	MH_FORM_BAD_ESCAPE,	/* '%' not followed by two hex digits */
+	MH_FORM_EMPTY_KEY,	/* "=value" or a bare "&&" holding data */
+	MH_FORM_DUP_KEY,	/* the same key twice */
+	MH_FORM_NOMEM,
+};
+
+/* Decodes body into out (freed with mh_form_free, also after an error).
+ * Fields come back sorted by key, bytewise. */
+enum mh_form_err mh_form_parse(const char *body, size_t len,
+    struct mh_form *out);
+const struct mh_form_field *mh_form_get(const struct mh_form *f,
+    const char *key);
+void mh_form_free(struct mh_form *f);
+const char *mh_form_strerror(enum mh_form_err err);
+/* Percent-decodes in place ('+' is a space when plus is set); returns the
+ * new length or -1 on a malformed escape. */
+long mh_percent_decode(char *s, size_t len, int plus);
+/* The value of one field of a query string, decoded; caller frees. NULL
+ * when absent; *bad is set when present but malformed. */
+char *mh_query_get(const char *query, const char *name, int *bad);
+
+/* --- signature.c: X-Mandrill-Signature and shared secrets. */
+/* Writes base64(HMAC-SHA1(key, url + each key and value)) to out, which
+ * holds at least 29 bytes. Returns 0, or -1 when out of memory. */
+int mh_signature_compute(const char *key, size_t key_len, const char *url,
+    const struct mh_form *form, char out[29]);
+/* 1 when header matches the signature under any of the comma-separated
+ * keys, compared in constant time; 0 otherwise. */
+int mh_signature_verify(const char *keys, const char *url,
+    const struct mh_form *form, const char *header);
+/* 1 when the two secrets are equal, in time independent of both. */
+int mh_secret_equal(const char *a, size_t alen, const char *b, size_t blen);
+/* The password of an "Authorization: Basic ..." header value, or NULL;
+ * the caller frees it. */
+char *mh_basic_password(const char *authorization);
+
+/* --- json.c: strict parsing, compact printing, and small accessors. */
+/* Parses exactly one JSON value from text, validating UTF-8, with a
+ * nesting limit. Returns NULL with a reason in detail. */
+struct json_object *mh_json_parse(const char *text, size_t len, char *detail,
+    size_t detail_len);
+/* The compact text of o, owned by o. */
+const char *mh_json_text(struct json_object *o);
+/* o[key], or NULL when o is NULL or has no such key. */
+struct json_object *mh_json_get(struct json_object *o, const char *key);
+/* o[key] when it is a string, else NULL. */
+const char *mh_json_str(struct json_object *o, const char *key);
+/* o[key] as a 64-bit integer, 0 when absent. */
+int64_t mh_json_int(struct json_object *o, const char *key);
+/* Sets o[key] to the string s, or to null when s is NULL. */
+void mh_json_set_str(struct json_object *o, const char *key, const char *s);
+/* Sets to[to_key] to from[key] when from has it, not null; else leaves
+ * to alone (with or_null: sets null). */
+void mh_json_copy(struct json_object *to, const char *to_key,
+    struct json_object *from, const char *key, int or_null);
+
+/* --- shape.c: shape checks declared as tables, pure. */
+#define MH_T(type) (1u << (type))
+#define T_STR MH_T(json_type_string)
+#define T_NUM (MH_T(json_type_int) | MH_T(json_type_double))
+#define T_OBJ MH_T(json_type_object)
+#define T_ARR MH_T(json_type_array)
+#define T_BOOL MH_T(json_type_boolean)
+#define T_NULL MH_T(json_type_null)
+
+/* One field an object of a given shape (and kind) must or may hold, and
+ * the JSON types it may have. */
+struct mh_rule {
+	int shape;		/* the provider's shape enum */
+	const char *only_for;	/* the kind it applies to, or NULL for all */
+	const char *parent;	/* object holding the field, or NULL for top */
+	const char *field;
+	unsigned types;		/* T_* bits */
+	int required;		/* missing (or an empty string) is an error */
+};
+
+/* Checks obj against the rules for shape and kind; -1 with why filled
+ * (naming the field) on the first violation. */
+int mh_shape_check(struct json_object *obj, const struct mh_rule *rules,
+    size_t nrules, int shape, const char *kind, char *why, size_t whylen);
+const char *mh_type_name(enum json_type t);
+/* The element of the NULL-terminated list equal to s, or NULL. */
+const char *mh_in_list(const char *s, const char *const *list);
+
+/* --- event_types.c: the shared event model and its one table of types. */
+/* What a type means to its message's summary, and to Mandrill. */
+#define MH_TYPE_STATE 1u	/* moves the message's state */
+#define MH_TYPE_OPEN 2u		/* counted as an open */
+#define MH_TYPE_CLICK 4u	/* counted as a click */
+#define MH_TYPE_MESSAGE 8u	/* one of Mandrill's message events */
+
+struct mh_event_type {
+	const char *name;
+	unsigned flags;
+};
+
+/* Every type, in the order answers list them; name NULL ends it. */
+extern const struct mh_event_type mh_event_types[];
+/* The index of the type of that name (len bytes) in mh_event_types, or
+ * -1. */
+int mh_event_type_index(const char *name, size_t len);
+/* The flags of a type, 0 for none we know. */
+unsigned mh_event_type_flags(const char *name);
+/* A new event (the caller puts it) with the fields every provider's
+ * starts with; a NULL email or subject is "". */
+struct json_object *mh_event_new(const char *provider, const char *type,
+    const char *message_id, const char *email, const char *subject,
+    int64_t ts, const char *received_at, uint64_t receipt);
+
+/* --- isotime.c: times. */
+/* The time now in Unix milliseconds. */
+int64_t mh_now_ms(void);
+/* The ISO 8601 UTC form of a time in Unix milliseconds: out holds 32
+ * bytes. */
+void mh_iso_from_ms(int64_t ms, char out[32]);
+/* ISO 8601 time ("2024-07-16T17:26:54.966-0300", "...Z", "...+03:00") to
+ * Unix seconds: 0, or -1 when it is not one. */
+int mh_iso_time(const char *s, int64_t *out);
+/* A time window over events: since <= ts < until, each end if set. */
+struct mh_window {
+	int64_t since, until;
+	int has_since, has_until;
+};
+/* A struct mh_query's keep (ctx a struct mh_window): 1 when the stored
+ * event's ts (its JSON) is in the window. */
+int mh_window_keep(void *ctx, const char *json);
+
+/* --- mandrill.c: parsing and normalising Mandrill events, pure. */
+/* Parses a mandrill_events value and checks every event's shape. On
+ * success *events is the array (caller puts it) and 0 is returned; on
+ * failure -1, with a message naming the bad event in detail. */
+int mh_mandrill_parse(const char *text, size_t len,
+    struct json_object **events, char *detail, size_t detail_len);
+
+/* A normalised event: the event as the API shows it and, optionally, the
+ * provider's own record of it (an Infobip email_callback), both owned by
+ * the caller (json_object_put); the identity for the duplicate check,
+ * malloc'd. */
+struct mh_normal {
+	struct json_object *event;
+	struct json_object *entity;
+	char *identity;
+};
+
+/* Normalises a parsed, validated event; received_at and receipt are
+ * copied in. */
+int mh_mandrill_normalise(struct json_object *event, const char *received_at,
+    uint64_t receipt, struct mh_normal *out);
+
+/* --- infobip.c, infobip_normal.c: Infobip callbacks, pure. */
+/* Parses a callback body of any of its three shapes and checks every
+ * report or tracking event. On success *items is an array of them (caller
+ * puts it); on failure -1 with the problem, and the index in a batch, in
+ * detail. */
+int mh_infobip_parse(const char *text, size_t len,
+    struct json_object **items, char *detail, size_t detail_len);
+/* Normalises one checked item: out->event is the event, out->entity the
+ * email_callback. */
+int mh_infobip_normalise(struct json_object *item, const char *received_at,
+    uint64_t receipt, struct mh_normal *out);
+/* callbackData decoded: JSON, else a Python dict's repr; NULL when it is
+ * neither. The caller puts the result. */
+struct json_object *mh_callback_data(const char *text, size_t len);
+/* qj_contact_id from decoded callbackData when it is a whole number (or a
+ * string holding one): 0 and *out, else -1. */
+int mh_qj_contact_id(struct json_object *data, int64_t *out);
+/* The Infobip statuses a filter may name, NULL-terminated. */
+extern const char *const mh_infobip_statuses[];
+/* The Infobip status of a checked item: a report's status.groupName, a
+ * tracking event's notificationType. */
+const char *mh_infobip_status(struct json_object *item, int tracking);
+/* The event type of an Infobip status (permanent: the report's error
+ * says so), or NULL for a status not known. */
+const char *mh_infobip_type(const char *status, int permanent);
+
+/* --- pyrepr.c: Python literals (repr of dict, list, str...) as JSON. */
+/* Parses all of text as one literal into *out (NULL for None; the caller
+ * puts it). Returns -1 when it is not one. */
+int mh_pyrepr_parse(const char *text, size_t len, struct json_object **out);
+
+/* --- derive.c: inbox entries into events, and message summaries. */
+/* The items of the body of an entry of that provider (Mandrill's
+ * mandrill_events, Infobip's reports) into *items (caller puts it); -1
+ * with why. */
+int mh_entry_items(const struct mh_entry *entry, struct json_object **items,
+    char *why, size_t whylen);
+/* Makes the storage layer's event of a normalised one, which it takes
+ * over (n's objects are put, its identity moved). 0, or -1 out of
+ * memory. */
+int mh_event_from_normal(struct mh_normal *n, struct mh_event *out);
+/* The deriver the drain and the admin tool give the storage layer: its
+ * derive and fold (summary.c); stored and ctx are the caller's. */
+void mh_deriver_init(struct mh_deriver *d,
+    void (*stored)(void *ctx, uint64_t seq, const char *json, size_t len),
+    void *ctx);
+
+/* --- summary.c: a message's summary, folded one event at a time. */
+/* The summary (JSON text, or NULL for none yet) with ev, stored under
+ * seq, folded in: *folded is malloc'd. 0, or -1 out of memory. */
+int mh_summary_fold(void *ctx, const struct mh_event *ev, uint64_t seq,
+    const char *summary, char **folded);
+
+/* --- notify.c: best-effort datagrams to the relay. */
+struct mh_notifier {
+	const char *home;	/* where relay.sock is; the caller's */
+	int fd;			/* connected for one drain, or -1 */
+	int warned;		/* the relay gave up on this drain */
+};
+/* Sends one event (ctx is a struct mh_notifier); connects on first use. */
+void mh_notify_event(void *ctx, uint64_t seq, const char *json, size_t len);
+/* Closes the connection after a drain. */
+void mh_notify_done(struct mh_notifier *n);
+/* 1 when the relay's socket accepts a connection. */
+int mh_relay_up(const char *home);
+
+#endif

@@ -1,0 +1,106 @@
+/*
+ * POST /webhooks/mandrill: a form whose mandrill_events field is a JSON
+ * array of events, signed with X-Mandrill-Signature (HMAC-SHA1 of the URL
+ * and the form under the webhook's key). GET and HEAD answer 200: Mandrill
+ * checks that the URL answers before it issues the key.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "mailhooks.h"
+
+#define MH_FORM_TYPE "application/x-www-form-urlencoded"
+
+/* Checks X-Mandrill-Signature when keys are configured; answers 403 and
+ * returns -1 when it does not hold. */
+static int
+mh_check_signature(struct mh_app *app, struct mh_request *r,
+    const struct mh_form *form)
+{
+	const char *header = mh_param(r, "HTTP_X_MANDRILL_SIGNATURE");
+	char *url;
+	int ok;
+
+	if (app->cfg->mandrill_keys == NULL)
+		return 0;
+	if (header == NULL || *header == '\0') {
+		mh_respond_error(r, 403, "bad_signature",
+		    "X-Mandrill-Signature is missing");
+		return -1;
+	}
+	url = app->cfg->mandrill_url ? mh_strdup(app->cfg->mandrill_url) :
+	    mh_request_url(r);
+	if (url == NULL) {
+		mh_respond_nomem(r);
+		return -1;
+	}
+	ok = mh_signature_verify(app->cfg->mandrill_keys, url, form, header);
+	if (!ok)
+		mh_respond_error(r, 403, "bad_signature",
+		    "X-Mandrill-Signature does not match the request signed "
+		    "for %s with any configured key", url);
+	free(url);
+	return ok ? 0 : -1;
+}
+
+static void
+mh_mandrill_post(struct mh_app *app, struct mh_request *r)
+{
+	struct mh_form form = { 0 };
+	const struct mh_form_field *field;
+	struct json_object *events = NULL;
+	enum mh_form_err ferr;
+	char detail[256];
+
+	if (!mh_media_type_is(mh_param(r, "CONTENT_TYPE"), MH_FORM_TYPE)) {
+		mh_respond_error(r, 415, "unsupported_media_type",
+		    "Content-Type must be " MH_FORM_TYPE ", not %.64s",
+		    mh_content_type(r));
+		return;
+	}
+	if (mh_ingest_body(app, r) != 0)
+		return;
+	if ((ferr = mh_form_parse(r->body, r->body_len, &form)) != MH_FORM_OK) {
+		if (ferr == MH_FORM_NOMEM)
+			mh_respond_nomem(r);
+		else
+			mh_respond_error(r, 400, "bad_form", "%s",
+			    mh_form_strerror(ferr));
+		goto out;
+	}
+	if (mh_check_signature(app, r, &form) != 0)
+		goto out;
+	if ((field = mh_form_get(&form, "mandrill_events")) == NULL) {
+		mh_respond_error(r, 400, "bad_form",
+		    "the form field mandrill_events is missing");
+		goto out;
+	}
+	if (mh_mandrill_parse(field->value, field->value_len, &events, detail,
+	    sizeof(detail)) != 0) {
+		mh_respond_error(r, 400, "bad_events", "%s", detail);
+		goto out;
+	}
+	/* An empty batch is Mandrill's test POST: acknowledged, not kept. */
+	mh_ingest_commit(app, r, "mandrill", json_object_array_length(events));
+out:
+	json_object_put(events);
+	mh_form_free(&form);
+}
+
+void
+mh_hook_mandrill(struct mh_app *app, struct mh_request *r)
+{
+	if (strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0) {
+		/* Mandrill checks the URL answers before it issues a key. */
+		mh_respond_json(r, 200, "{\"status\":\"ok\"}");
+		return;
+	}
+	if (strcmp(r->method, "POST") == 0) {
+		mh_mandrill_post(app, r);
+		return;
+	}
+	mh_respond_error(r, 405, "method_not_allowed",
+	    "%s is not allowed here: use GET, HEAD or POST", r->method);
+}

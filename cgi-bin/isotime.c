@@ -1,0 +1,105 @@
+/*
+ * Times: now, the ISO 8601 form answers show (UTC, milliseconds),
+ * reading the ISO 8601 forms providers and clients send, and whether an
+ * event's time is within a window.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include "core.h"
+
+int64_t
+mh_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+mh_iso_from_ms(int64_t ms, char out[32])
+{
+	time_t secs = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+	struct tm tm;
+	size_t n;
+
+	if (gmtime_r(&secs, &tm) == NULL ||
+	    (n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm)) == 0) {
+		snprintf(out, 32, "1970-01-01T00:00:00.000Z");
+		return;
+	}
+	snprintf(out + n, 32 - n, ".%03dZ", (int)(ms - (int64_t)secs * 1000));
+}
+
+/*
+ * Parses an ISO 8601 time as Infobip writes it ("2024-07-16T17:26:54.966-0300",
+ * also with "Z" or "+03:00") into Unix seconds. -1 when it is not one.
+ */
+int
+mh_iso_time(const char *s, int64_t *out)
+{
+	struct tm tm;
+	int off = 0, n = 0;
+	const char *p;
+	long frac_digits = 0;
+	time_t t;
+
+	if (s == NULL)
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon,
+	    &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6 || n != 19)
+		return -1;
+	p = s + n;
+	if (*p == '.')
+		for (p++; isdigit((unsigned char)*p); p++)
+			frac_digits++;
+	if (*p == 'Z' && p[1] == '\0')
+		off = 0;
+	else if ((*p == '+' || *p == '-') && isdigit((unsigned char)p[1]) &&
+	    isdigit((unsigned char)p[2])) {
+		int hh = (p[1] - '0') * 10 + (p[2] - '0'), mm = 0;
+		const char *q = p + 3;
+
+		if (*q == ':')
+			q++;
+		if (isdigit((unsigned char)q[0]) && isdigit((unsigned char)q[1])) {
+			mm = (q[0] - '0') * 10 + (q[1] - '0');
+			q += 2;
+		}
+		if (*q != '\0' || hh > 23 || mm > 59)
+			return -1;
+		off = (hh * 60 + mm) * 60 * (*p == '-' ? -1 : 1);
+	} else
+		return -1;
+	if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 ||
+	    tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
+	    tm.tm_sec > 60 || (*(s + n) == '.' && frac_digits == 0))
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	t = timegm(&tm);
+	*out = (int64_t)t - off;
+	return 0;
+}
+
+int
+mh_window_keep(void *ctx, const char *json)
+{
+	const struct mh_window *w = ctx;
+	struct json_object *o;
+	int64_t ts;
+
+	if (!w->has_since && !w->has_until)
+		return 1;
+	o = json_tokener_parse(json);
+	ts = mh_json_int(o, "ts");
+	json_object_put(o);
+	return !(w->has_since && ts < w->since) &&
+	    !(w->has_until && ts >= w->until);
+}

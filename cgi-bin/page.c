@@ -1,0 +1,228 @@
+/*
+ * What the API's answers share: a growing text, arrays spliced from stored
+ * records (they are compact JSON already), query parameters read strictly,
+ * the cursor of a page (limit, before, after; more, next_*), and the time
+ * window (since, until).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "mailhooks.h"
+
+void
+mh_buf_add(struct mh_buf *b, const char *s, size_t n)
+{
+	if (b->failed)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		char *np;
+
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		if ((np = mh_realloc(b->p, cap)) == NULL) {
+			b->failed = 1;
+			return;
+		}
+		b->p = np;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+void
+mh_buf_str(struct mh_buf *b, const char *s)
+{
+	mh_buf_add(b, s, strlen(s));
+}
+
+void
+mh_buf_printf(struct mh_buf *b, const char *fmt, ...)
+{
+	char text[256];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(text))
+		b->failed = 1;
+	else
+		mh_buf_add(b, text, (size_t)n);
+}
+
+void
+mh_buf_respond(struct mh_request *r, struct mh_buf *b)
+{
+	if (b->failed || b->p == NULL)
+		mh_respond_nomem(r);
+	else
+		mh_respond_json(r, 200, b->p);
+	free(b->p);
+	memset(b, 0, sizeof(*b));
+}
+
+int
+mh_page_emit(void *ctx, uint64_t seq, const char *json, size_t len)
+{
+	struct mh_page *pg = ctx;
+
+	if (pg->count++ > 0)
+		mh_buf_add(&pg->buf, ",", 1);
+	mh_buf_add(&pg->buf, json, len);
+	pg->last = seq;
+	return pg->buf.failed ? -1 : 0;
+}
+
+int
+mh_arg(struct mh_request *r, const char *name, char **out)
+{
+	int bad;
+
+	*out = mh_query_get(r->query, name, &bad);
+	if (bad || (*out != NULL && **out == '\0')) {
+		mh_respond_error(r, 400, "bad_parameter",
+		    "%s is %s", name, bad ? "badly percent-encoded" : "empty");
+		free(*out);
+		*out = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+mh_parse_u64(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+
+	if (mh_parse_uint(s, UINT64_MAX, &v) != 0)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Checks the cursor's values once read; answers 400 and returns -1. */
+static int
+mh_cursor_check(struct mh_request *r, struct mh_query *q, const char *limit,
+    const char *before, const char *after)
+{
+	uint64_t v;
+
+	if (limit != NULL) {
+		if (mh_parse_u64(limit, &v) != 0 || v < 1 ||
+		    v > MH_API_LIMIT_MAX) {
+			mh_respond_error(r, 400, "bad_parameter",
+			    "limit must be a whole number from 1 to %d",
+			    MH_API_LIMIT_MAX);
+			return -1;
+		}
+		q->limit = (unsigned)v;
+	}
+	if (before != NULL && after != NULL) {
+		mh_respond_error(r, 400, "bad_parameter",
+		    "before and after cannot be used together");
+		return -1;
+	}
+	if (before != NULL && (mh_parse_u64(before, &q->before) != 0 ||
+	    q->before == 0)) {
+		mh_respond_error(r, 400, "bad_parameter",
+		    "before must be a positive seq");
+		return -1;
+	}
+	if (after != NULL && mh_parse_u64(after, &q->after) != 0) {
+		mh_respond_error(r, 400, "bad_parameter",
+		    "after must be a seq (0 or more)");
+		return -1;
+	}
+	q->has_after = after != NULL;
+	return 0;
+}
+
+int
+mh_cursor_args(struct mh_request *r, struct mh_query *q)
+{
+	char *limit = NULL, *before = NULL, *after = NULL;
+	int ret = -1;
+
+	if (mh_arg(r, "limit", &limit) == 0 && mh_arg(r, "before",
+	    &before) == 0 && mh_arg(r, "after", &after) == 0)
+		ret = mh_cursor_check(r, q, limit, before, after);
+	free(limit);
+	free(before);
+	free(after);
+	return ret;
+}
+
+void
+mh_cursor_answer(struct mh_buf *b, const struct mh_query *q,
+    const struct mh_page *pg, int more)
+{
+	if (q->has_after)
+		mh_buf_printf(b, "\"more\":%s,\"next_after\":%" PRIu64,
+		    more ? "true" : "false", pg->count ? pg->last : q->after);
+	else if (more)
+		mh_buf_printf(b, "\"more\":true,\"next_before\":%" PRIu64,
+		    pg->last);
+	else
+		mh_buf_str(b, "\"more\":false,\"next_before\":null");
+}
+
+/* A time as Unix seconds or ISO 8601 ("2026-11-22T10:00:00Z"). */
+static int
+mh_parse_time(const char *s, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	if (mh_iso_time(s, out) == 0)
+		return 0;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0')
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Reads one end of the window; answers 400 and returns -1. */
+static int
+mh_window_end(struct mh_request *r, const char *name, int64_t *t, int *has)
+{
+	char *v = NULL;
+	int ret = -1;
+
+	if (mh_arg(r, name, &v) != 0)
+		return -1;
+	*has = v != NULL;
+	if (v != NULL && mh_parse_time(v, t) != 0)
+		mh_respond_error(r, 400, "bad_parameter", "%s must be Unix "
+		    "seconds or an ISO 8601 time", name);
+	else
+		ret = 0;
+	free(v);
+	return ret;
+}
+
+int
+mh_window_args(struct mh_request *r, struct mh_window *w)
+{
+	memset(w, 0, sizeof(*w));
+	if (mh_window_end(r, "since", &w->since, &w->has_since) != 0 ||
+	    mh_window_end(r, "until", &w->until, &w->has_until) != 0)
+		return -1;
+	if (w->has_since && w->has_until && w->until <= w->since) {
+		mh_respond_error(r, 400, "bad_parameter",
+		    "until must be later than since");
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,96 @@
+/*
+ * Keys and counters: the big-endian numbers that keep btrees in numeric
+ * order, and the 64-bit counters kept as records.
+ */
+#include <string.h>
+
+#include "store-private.h"
+
+void
+mh_be64_put(unsigned char out[8], uint64_t v)
+{
+	for (int i = 7; i >= 0; i--) {
+		out[i] = (unsigned char)(v & 0xff);
+		v >>= 8;
+	}
+}
+
+uint64_t
+mh_be64_get(const unsigned char in[8])
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = (v << 8) | in[i];
+	return v;
+}
+
+void
+mh_be32_put(unsigned char out[4], uint32_t v)
+{
+	out[0] = (unsigned char)(v >> 24);
+	out[1] = (unsigned char)(v >> 16);
+	out[2] = (unsigned char)(v >> 8);
+	out[3] = (unsigned char)v;
+}
+
+uint32_t
+mh_be32_get(const unsigned char in[4])
+{
+	return (uint32_t)in[0] << 24 | (uint32_t)in[1] << 16 |
+	    (uint32_t)in[2] << 8 | in[3];
+}
+
+void
+mh_key64(DBT *key, unsigned char buf[8], uint64_t id)
+{
+	mh_be64_put(buf, id);
+	memset(key, 0, sizeof(*key));
+	key->data = buf;
+	key->size = 8;
+}
+
+int
+mh_counter(DB *db, DB_TXN *txn, const char *name, int64_t delta,
+    u_int32_t flags, uint64_t *before)
+{
+	unsigned char buf[8];
+	uint64_t v = 0;
+	DBT key, data;
+	int ret;
+
+	memset(&key, 0, sizeof(key));
+	memset(&data, 0, sizeof(data));
+	key.data = (void *)name;
+	key.size = (u_int32_t)strlen(name);
+	data.data = buf;
+	data.ulen = sizeof(buf);
+	data.flags = DB_DBT_USERMEM;
+	ret = db->get(db, txn, &key, &data, flags);
+	if (ret == 0 && data.size == 8)
+		v = mh_be64_get(buf);
+	else if (ret != 0 && ret != DB_NOTFOUND)
+		return ret;
+	if (before != NULL)
+		*before = v;
+	if (delta == 0)
+		return 0;
+	mh_be64_put(buf, delta < 0 && (uint64_t)-delta > v ? 0 :
+	    v + (uint64_t)delta);
+	data.size = 8;
+	data.flags = 0;
+	return db->put(db, txn, &key, &data, 0);
+}
+
+int
+mh_db_count(DB *db, DB_TXN *txn, uint64_t *n)
+{
+	DB_BTREE_STAT *bs;
+	int ret;
+
+	if ((ret = db->stat(db, txn, &bs, DB_READ_COMMITTED)) != 0)
+		return ret;
+	*n = bs->bt_nkeys;
+	free(bs);
+	return 0;
+}

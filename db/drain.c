@@ -1,0 +1,377 @@
+/*
+ * The drain: turning inbox entries into events. Each entry is claimed (its
+ * attempt counted before it is tried, so an entry that kills its process
+ * cannot loop), derived with no lock held, then stored with its removal
+ * from the inbox in one transaction. That transaction may commit without
+ * its own fsync because the raw body it came from is already durable. It
+ * is still written to the system at its commit: a process that opens the
+ * environment after another was killed runs recovery from the log files,
+ * and a commit left in the shared log buffer would be lost to it (its
+ * events, already shown, would go from the database and come back with the
+ * next drain). The claim's commit is written the same way: what it guards
+ * against is this process dying in what follows.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store-private.h"
+
+/* How many entries other live processes are at a drain steps over before
+ * it leaves the rest to them. */
+#define MH_CLAIMED_SKIP_MAX 256
+
+struct mh_new {
+	uint64_t seq;
+	char *json;
+};
+
+struct mh_drain {
+	struct mh_store *st;
+	const struct mh_deriver *d;
+	/* The receipts this process put, taken first and by key; next is
+	 * the first that may still wait. */
+	const uint64_t *own;
+	size_t nown, own_next;
+	int walk;		/* then the rest of the inbox */
+	/* The entry in hand, its claim, and whether its current attempt
+	 * is already counted (at the count held). */
+	uint64_t receipt;
+	struct mh_claim claim;
+	int found;		/* an entry to derive */
+	int none;		/* nothing is left for this process */
+	uint64_t counted_receipt;
+	uint32_t counted_attempts;
+	/* The events derived from the entry's raw body, kept while the
+	 * transaction storing them is retried; or why it cannot be. */
+	struct mh_event *events;
+	size_t nevents;
+	int underivable;
+	char why[256];
+	/* What the last commit stored, to announce. */
+	struct mh_new *fresh;
+	size_t nfresh;
+};
+
+static void
+mh_drain_forget(struct mh_drain *d)
+{
+	for (size_t i = 0; i < d->nfresh; i++)
+		free(d->fresh[i].json);
+	free(d->fresh);
+	d->fresh = NULL;
+	d->nfresh = 0;
+}
+
+static void
+mh_drain_drop_derived(struct mh_drain *d)
+{
+	mh_events_free(d->events, d->nevents);
+	d->events = NULL;
+	d->nevents = 0;
+	d->underivable = 0;
+	d->why[0] = '\0';
+}
+
+/* Tells the stored callback about the events the last commit stored. */
+static void
+mh_drain_announce(struct mh_drain *d, size_t *nstored)
+{
+	for (size_t i = 0; i < d->nfresh; i++)
+		if (d->d->stored != NULL)
+			d->d->stored(d->d->ctx, d->fresh[i].seq,
+			    d->fresh[i].json, strlen(d->fresh[i].json));
+	*nstored += d->nfresh;
+	mh_drain_forget(d);
+}
+
+/*
+ * Derives the events of the raw body of receipt into d (d->underivable and
+ * d->why when it cannot be). Read with no transaction: a raw body never
+ * changes once written, so no lock need be held past the read. Returns a
+ * Berkeley DB code.
+ */
+static int
+mh_derive_raw(struct mh_drain *d, uint64_t receipt)
+{
+	DB *raw = d->st->db[MH_DB_RAW];
+	unsigned char kbuf[8];
+	struct mh_entry e;
+	DBT key, data;
+	int ret;
+
+	mh_drain_drop_derived(d);
+	mh_key64(&key, kbuf, receipt);
+	memset(&data, 0, sizeof(data));
+	data.flags = DB_DBT_MALLOC;
+	ret = raw->get(raw, NULL, &key, &data, 0);
+	if (ret == DB_NOTFOUND) {
+		snprintf(d->why, sizeof(d->why), "raw body missing");
+		d->underivable = 1;
+		return 0;
+	}
+	if (ret != 0)
+		return ret;
+	e.receipt = receipt;
+	if (mh_entry_decode(data.data, data.size, &e) != 0) {
+		snprintf(d->why, sizeof(d->why), "raw entry corrupt");
+		d->underivable = 1;
+	} else if (d->d->derive(d->d->ctx, &e, &d->events, &d->nevents,
+	    d->why, sizeof(d->why)) != 0) {
+		mh_events_free(d->events, d->nevents);
+		d->events = NULL;
+		d->nevents = 0;
+		d->underivable = 1;
+	}
+	free(data.data);
+	return 0;
+}
+
+/* Stores those of d's derived events not seen yet, inside txn, keeping
+ * the new ones in d->fresh. */
+static int
+mh_store_derived(struct mh_drain *d, DB_TXN *txn)
+{
+	DB *meta = d->st->db[MH_DB_META];
+	uint64_t seq, first;
+	int ret;
+
+	mh_drain_forget(d);	/* a retry stores afresh */
+	if ((ret = mh_counter(meta, txn, MH_LAST_SEQ, 0, DB_RMW, &seq)) != 0)
+		return ret;
+	first = seq;
+	if ((d->fresh = calloc(d->nevents ? d->nevents : 1,
+	    sizeof(*d->fresh))) == NULL)
+		return ENOMEM;
+	for (size_t i = 0; i < d->nevents; i++) {
+		char *json;
+
+		if ((ret = mh_events_put(d->st, txn, &d->events[i], d->d, &seq,
+		    &json)) != 0)
+			return ret;
+		if (json != NULL) {
+			d->fresh[d->nfresh].seq = seq;
+			d->fresh[d->nfresh++].json = json;
+		}
+	}
+	if (seq != first)
+		ret = mh_counter(meta, txn, MH_LAST_SEQ, (int64_t)(seq - first),
+		    DB_RMW, NULL);
+	return ret;
+}
+
+/* Stores the derived events alone (the inbox is left alone). */
+static int
+mh_store_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
+{
+	(void)st;
+	return mh_store_derived(ctx, txn);
+}
+
+/* Positions cur at the next of the receipts this process put that still
+ * waits; DB_NOTFOUND when none. */
+static int
+mh_next_own(struct mh_drain *d, DBC *cur, DBT *key, DBT *data)
+{
+	int ret;
+
+	for (; d->own_next < d->nown; d->own_next++) {
+		mh_be64_put(key->data, d->own[d->own_next]);
+		key->size = 8;
+		ret = cur->get(cur, key, data, DB_SET | DB_RMW);
+		if (ret == DB_NOTFOUND)
+			continue;
+		if (ret == 0) {
+			d->claim = mh_claim_get(data);
+			/* Its first attempt was counted when it was put. */
+			if (d->claim.pid == d->st->pid &&
+			    d->claim.attempts == 1) {
+				d->counted_receipt = d->own[d->own_next];
+				d->counted_attempts = 1;
+			}
+		}
+		return ret;
+	}
+	return DB_NOTFOUND;
+}
+
+/*
+ * Positions cur (whose key and data point at the caller's buffers) at the
+ * next entry for this process, and reads its claim: the receipts it put
+ * first, straight to each; then, when the drain walks, the first entry no
+ * other live process is at, though past a few of theirs the rest is left
+ * to them (each drain would otherwise walk every entry another busy
+ * process has waiting, which that process's own drain finds by key).
+ * DB_NOTFOUND when none.
+ */
+static int
+mh_drain_next(struct mh_drain *d, DBC *cur, DBT *key, DBT *data)
+{
+	struct mh_alive_seen seen = { .n = 0 };
+	size_t skipped = 0;
+	int ret;
+
+	if ((ret = mh_next_own(d, cur, key, data)) != DB_NOTFOUND || !d->walk)
+		return ret;
+	for (ret = cur->get(cur, key, data, DB_FIRST | DB_RMW); ret == 0;
+	    ret = cur->get(cur, key, data, DB_NEXT | DB_RMW)) {
+		d->claim = mh_claim_get(data);
+		if (key->size != 8 ||
+		    !mh_claimed_by_other(d->st, &d->claim, &seen))
+			return 0;
+		if (++skipped == MH_CLAIMED_SKIP_MAX)
+			return DB_NOTFOUND;
+	}
+	return ret;
+}
+
+/* What to do with the entry found, inside txn: a stray key is deleted, an
+ * entry out of attempts set aside, and the attempt about to be made
+ * counted. d->found is set when there is an entry to derive. */
+static int
+mh_take_entry(struct mh_drain *d, DB_TXN *txn, DBC *cur, const DBT *key)
+{
+	struct mh_store *st = d->st;
+	char why[96];
+
+	if (key->size != 8)
+		return cur->del(cur, 0);
+	d->receipt = mh_be64_get(key->data);
+	if (d->claim.attempts >= MH_INBOX_MAX_ATTEMPTS) {
+		snprintf(why, sizeof(why), "gave up after %u attempts",
+		    (unsigned)d->claim.attempts);
+		return mh_set_aside(st, txn, d->receipt, d->claim.attempts, why);
+	}
+	d->found = 1;
+	if (d->receipt == d->counted_receipt &&
+	    d->claim.attempts == d->counted_attempts)
+		return 0;
+	d->claim.attempts++;
+	d->claim.pid = st->pid;
+	d->claim.at = (uint32_t)time(NULL);
+	return mh_claim_put(st, txn, d->receipt, &d->claim);
+}
+
+/* The claim: finds the next entry for this process and takes it. */
+static int
+mh_claim_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
+{
+	struct mh_drain *d = ctx;
+	DB *inbox = st->db[MH_DB_INBOX];
+	unsigned char kbuf[8], vbuf[MH_CLAIM_SIZE];
+	DBC *cur;
+	DBT key, data;
+	int ret;
+
+	d->found = d->none = 0;
+	if ((ret = inbox->cursor(inbox, txn, &cur, 0)) != 0)
+		return ret;
+	mh_claim_dbts(&key, kbuf, &data, vbuf);
+	if ((ret = mh_drain_next(d, cur, &key, &data)) == 0)
+		ret = mh_take_entry(d, txn, cur, &key);
+	else if (ret == DB_NOTFOUND) {
+		d->none = 1;
+		ret = 0;
+	}
+	cur->close(cur);
+	return ret;
+}
+
+/*
+ * Stores the derived events and takes the entry out of the inbox, last,
+ * just before the commit; should another process have finished it
+ * meanwhile, the transaction is dropped. An entry that cannot be derived
+ * is set aside.
+ */
+static int
+mh_finish_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
+{
+	struct mh_drain *d = ctx;
+	DB *inbox = st->db[MH_DB_INBOX];
+	unsigned char kbuf[8], vbuf[MH_CLAIM_SIZE];
+	DBT key, data;
+	int ret;
+
+	mh_claim_dbts(&key, kbuf, &data, vbuf);
+	mh_key64(&key, kbuf, d->receipt);
+	if (d->underivable) {
+		ret = inbox->get(inbox, txn, &key, &data, DB_RMW);
+		if (ret == 0)
+			ret = mh_set_aside(st, txn, d->receipt,
+			    d->claim.attempts, d->why);
+		return ret == DB_NOTFOUND ? MH_TXN_DISCARD : ret;
+	}
+	if ((ret = mh_store_derived(d, txn)) != 0)
+		return ret;
+	ret = inbox->del(inbox, txn, &key, 0);
+	if (ret == DB_NOTFOUND) {
+		mh_drain_forget(d);
+		return MH_TXN_DISCARD;
+	}
+	return ret;
+}
+
+/* Takes the next inbox entry for this process through to the end; *empty
+ * is set when the inbox had nothing for it. */
+static int
+mh_drain_one(struct mh_drain *d, int *empty)
+{
+	int ret;
+
+	*empty = 0;
+	/*
+	 * Derive with no lock held: a batch of a thousand events takes tens
+	 * of milliseconds to derive and store, and a lock on the inbox
+	 * entry's page held all that time would hold up the
+	 * acknowledgements that add to that page.
+	 */
+	if ((ret = mh_txn_run(d->st, 0, DB_TXN_WRITE_NOSYNC, mh_claim_txn,
+	    d)) != 0)
+		return ret;
+	*empty = d->none;
+	if (!d->found)
+		return 0;
+	d->counted_receipt = d->receipt;
+	d->counted_attempts = d->claim.attempts;
+	if ((ret = mh_derive_raw(d, d->receipt)) != 0)
+		return ret;
+	return mh_txn_run(d->st, 0, DB_TXN_WRITE_NOSYNC, mh_finish_txn, d);
+}
+
+int
+mh_drain_receipt(struct mh_store *st, const struct mh_deriver *der,
+    uint64_t receipt, size_t *nstored)
+{
+	struct mh_drain d = { .st = st, .d = der, .receipt = receipt };
+	int ret;
+
+	*nstored = 0;
+	if ((ret = mh_derive_raw(&d, receipt)) == 0 && d.underivable)
+		fprintf(stderr, "mailhooks: receipt %llu: %s\n",
+		    (unsigned long long)receipt, d.why);
+	else if (ret == 0 && (ret = mh_txn_run(st, 0, DB_TXN_WRITE_NOSYNC,
+	    mh_store_txn, &d)) == 0)
+		mh_drain_announce(&d, nstored);
+	mh_drain_forget(&d);
+	mh_drain_drop_derived(&d);
+	return ret;
+}
+
+enum mh_store_err
+mh_store_drain(struct mh_store *st, const uint64_t *own, size_t nown,
+    int walk, const struct mh_deriver *der, size_t *nstored)
+{
+	struct mh_drain d = {
+		.st = st, .d = der, .own = own, .nown = nown, .walk = walk,
+	};
+	int ret = 0, empty = 0;
+
+	*nstored = 0;
+	while (!empty && (ret = mh_drain_one(&d, &empty)) == 0)
+		mh_drain_announce(&d, nstored);
+	mh_drain_forget(&d);
+	mh_drain_drop_derived(&d);
+	return mh_store_error(ret);
+}

@@ -1,0 +1,101 @@
+/*
+ * Message summaries: one record per provider's message, keyed
+ * "provider\0message_id", holding the text the application's fold made of
+ * the message's events so far (its state, counts...). The rules are the
+ * application's; this file keeps the record.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store-private.h"
+
+/* Sets key to "provider \0 message_id", the key of messages.db; key->data
+ * is allocated and owned by the caller. Returns 0 or ENOMEM. */
+static int
+mh_message_key(DBT *key, const char *provider, const char *message_id)
+{
+	size_t plen = strlen(provider), mlen = strlen(message_id);
+	char *k;
+
+	memset(key, 0, sizeof(*key));
+	if ((k = malloc(plen + mlen + 1)) == NULL)
+		return ENOMEM;
+	memcpy(k, provider, plen + 1);
+	memcpy(k + plen + 1, message_id, mlen);
+	key->data = k;
+	key->size = (u_int32_t)(plen + 1 + mlen);
+	return 0;
+}
+
+int
+mh_message_fold(struct mh_store *st, DB_TXN *txn, const struct mh_event *ev,
+    const struct mh_deriver *d, uint64_t seq)
+{
+	DB *db = st->db[MH_DB_MESSAGES];
+	const char *msgid = ev->event.field[2];
+	char *folded = NULL;
+	DBT key, data;
+	int ret;
+
+	if (msgid == NULL || *msgid == '\0' || d->fold == NULL)
+		return 0;
+	if ((ret = mh_message_key(&key, ev->provider ? ev->provider : "",
+	    msgid)) != 0)
+		return ret;
+	memset(&data, 0, sizeof(data));
+	data.flags = DB_DBT_MALLOC;
+	ret = db->get(db, txn, &key, &data, DB_RMW);
+	if (ret != 0 && ret != DB_NOTFOUND)
+		goto out;
+	if (d->fold(d->ctx, ev, seq, ret == 0 ? data.data : NULL,
+	    &folded) != 0) {
+		ret = ENOMEM;
+		goto out;
+	}
+	free(data.data);
+	memset(&data, 0, sizeof(data));
+	data.data = folded;
+	data.size = (u_int32_t)strlen(folded) + 1;
+	ret = db->put(db, txn, &key, &data, 0);
+	data.data = NULL;
+out:
+	free(data.data);
+	free(folded);
+	free(key.data);
+	return ret;
+}
+
+struct mh_message_get {
+	DBT key, data;
+};
+
+static int
+mh_message_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
+{
+	struct mh_message_get *g = ctx;
+
+	return st->db[MH_DB_MESSAGES]->get(st->db[MH_DB_MESSAGES], txn, &g->key,
+	    &g->data, 0);
+}
+
+enum mh_store_err
+mh_store_message(struct mh_store *st, const char *provider,
+    const char *message_id, char **json)
+{
+	struct mh_message_get g;
+	int ret;
+
+	*json = NULL;
+	memset(&g, 0, sizeof(g));
+	if (mh_message_key(&g.key, provider, message_id) != 0)
+		return MH_STORE_NOMEM;
+	g.data.flags = DB_DBT_REALLOC;
+	ret = mh_txn_run(st, DB_READ_COMMITTED, 0, mh_message_txn, &g);
+	free(g.key.data);
+	if (ret == 0)
+		*json = g.data.data;
+	else
+		free(g.data.data);
+	return mh_store_error(ret);
+}

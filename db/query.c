@@ -1,0 +1,285 @@
+/*
+ * Reading the indexed tables: a page of records newest or oldest first,
+ * through the index of the most selective filter given, and counting.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <ctype.h>
+
+#include "store-private.h"
+
+/* Splits a stored record into its header fields and JSON text. */
+static int
+mh_record_parse(const DBT *d, const char *field[3], const char **json)
+{
+	const char *p = d->data, *end;
+	size_t n = d->size;
+
+	for (int i = 0; i < 3; i++) {
+		if ((end = memchr(p, '\0', n)) == NULL)
+			return -1;
+		field[i] = p;
+		n -= (size_t)(end - p) + 1;
+		p = end + 1;
+	}
+	if (n == 0 || p[n - 1] != '\0')
+		return -1;
+	*json = p;
+	return 0;
+}
+
+/* Does a record pass the filters the chosen index did not apply, and the
+ * application's own? */
+static int
+mh_query_match(const struct mh_query *q, const char *field[3],
+    const char *email_lower, const char *json)
+{
+	if (q->type != NULL && strcmp(q->type, field[0]) != 0)
+		return 0;
+	if (email_lower != NULL && strcmp(email_lower, field[1]) != 0)
+		return 0;
+	if (q->message_id != NULL && strcmp(q->message_id, field[2]) != 0)
+		return 0;
+	return q->keep == NULL || q->keep(q->keep_ctx, json);
+}
+
+/* What a pass does with each matching record: 0 goes on, 1 stops, any
+ * other value is an error that ends the pass. */
+typedef int (*mh_visit_fn)(void *ctx, uint64_t seq, const char *field[3],
+    const char *json);
+
+/* Where a pass starts and how it steps: the index and the key prefix it
+ * reads under, or the table itself. */
+struct mh_cursor_plan {
+	DB *db;
+	int indexed;
+	const char *prefix;	/* NULL: the whole table */
+	size_t plen;		/* with its NUL */
+	uint64_t start;
+	int newest_first;
+};
+
+static void
+mh_plan(struct mh_store *st, const struct mh_query *q,
+    const char *email_lower, struct mh_cursor_plan *p)
+{
+	int cb = q->table == MH_TABLE_CALLBACKS;
+	DB *by[3] = {
+		st->db[cb ? MH_DB_CB_BY_STATUS : MH_DB_BY_TYPE],
+		st->db[cb ? MH_DB_CB_BY_EMAIL : MH_DB_BY_EMAIL],
+		st->db[cb ? MH_DB_CB_BY_EXTERNAL : MH_DB_BY_MESSAGE],
+	};
+	const char *prefix[3] = { q->type, email_lower, q->message_id };
+
+	memset(p, 0, sizeof(*p));
+	p->db = st->db[cb ? MH_DB_CALLBACKS : MH_DB_EVENTS];
+	for (int i = 2; i >= 0; i--)
+		if (prefix[i] != NULL) {
+			p->db = by[i];
+			p->indexed = 1;
+			p->prefix = prefix[i];
+			p->plen = strlen(prefix[i]) + 1;
+			break;
+		}
+	p->newest_first = !q->has_after;
+	if (p->newest_first)
+		p->start = q->before ? q->before : UINT64_MAX;
+	else
+		p->start = q->after == UINT64_MAX ? UINT64_MAX : q->after + 1;
+}
+
+static int
+mh_cursor_get(DBC *cur, const struct mh_cursor_plan *p, DBT *key, DBT *pkey,
+    DBT *data, u_int32_t flags)
+{
+	return p->indexed ? cur->pget(cur, key, pkey, data, flags) :
+	    cur->get(cur, key, data, flags);
+}
+
+/* Positions cur at the first record of the page: SET_RANGE lands on the
+ * first key >= start, and newest first wants what lies strictly below. */
+static int
+mh_cursor_first(DBC *cur, const struct mh_cursor_plan *p, DBT *key,
+    DBT *pkey, DBT *data)
+{
+	int ret = mh_cursor_get(cur, p, key, pkey, data, DB_SET_RANGE);
+
+	if (!p->newest_first)
+		return ret;
+	if (ret == DB_NOTFOUND)
+		return mh_cursor_get(cur, p, key, pkey, data, DB_LAST);
+	if (ret == 0)
+		return mh_cursor_get(cur, p, key, pkey, data, DB_PREV);
+	return ret;
+}
+
+/*
+ * One pass over the chosen index (or the table itself), in the query's
+ * order, handing each matching record to visit. Returns a Berkeley DB
+ * code.
+ */
+static int
+mh_query_pass(struct mh_store *st, DB_TXN *txn, const struct mh_query *q,
+    const char *email_lower, mh_visit_fn visit, void *vctx)
+{
+	struct mh_cursor_plan p;
+	unsigned char *kbuf;
+	DBC *cur = NULL;
+	DBT key, pkey, data;
+	const char *field[3], *json;
+	int ret, cret;
+
+	mh_plan(st, q, email_lower, &p);
+	if ((kbuf = malloc(p.plen + 8)) == NULL)
+		return ENOMEM;
+	if (p.prefix != NULL)
+		memcpy(kbuf, p.prefix, p.plen);
+	mh_be64_put(kbuf + p.plen, p.start);
+	memset(&key, 0, sizeof(key));
+	memset(&pkey, 0, sizeof(pkey));
+	memset(&data, 0, sizeof(data));
+	key.data = kbuf;
+	key.size = (u_int32_t)(p.plen + 8);
+	key.flags = pkey.flags = data.flags = DB_DBT_REALLOC;
+	if ((ret = p.db->cursor(p.db, txn, &cur, 0)) != 0)
+		goto out;
+	for (ret = mh_cursor_first(cur, &p, &key, &pkey, &data); ret == 0;
+	    ret = mh_cursor_get(cur, &p, &key, &pkey, &data,
+	    p.newest_first ? DB_PREV : DB_NEXT)) {
+		const unsigned char *k = key.data;
+
+		if (p.prefix != NULL && (key.size != p.plen + 8 ||
+		    memcmp(k, p.prefix, p.plen) != 0))
+			break;
+		if (mh_record_parse(&data, field, &json) != 0 ||
+		    !mh_query_match(q, field, email_lower, json))
+			continue;
+		if ((ret = visit(vctx, mh_be64_get(k + p.plen), field,
+		    json)) != 0)
+			break;
+	}
+	if (ret == DB_NOTFOUND || ret == 1)
+		ret = 0;
+	if ((cret = cur->close(cur)) != 0 && ret == 0)
+		ret = cret;
+out:
+	free(key.data);
+	free(pkey.data);
+	free(data.data);
+	return ret;
+}
+
+struct mh_hit {
+	uint64_t seq;
+	char *json;
+};
+
+/* A page being collected: up to limit + 1 hits, the one past the page
+ * telling that another page exists. */
+struct mh_collect {
+	const struct mh_query *q;
+	const char *email_lower;
+	struct mh_hit *v;
+	size_t n;
+};
+
+static void
+mh_collect_clear(struct mh_collect *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		free(c->v[i].json);
+	c->n = 0;
+}
+
+static int
+mh_collect_hit(void *ctx, uint64_t seq, const char *field[3], const char *json)
+{
+	struct mh_collect *c = ctx;
+
+	(void)field;
+	if ((c->v[c->n].json = strdup(json)) == NULL)
+		return ENOMEM;
+	c->v[c->n++].seq = seq;
+	return c->n > c->q->limit;
+}
+
+static int
+mh_collect_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
+{
+	struct mh_collect *c = ctx;
+
+	mh_collect_clear(c);	/* a retry collects afresh */
+	return mh_query_pass(st, txn, c->q, c->email_lower, mh_collect_hit, c);
+}
+
+enum mh_store_err
+mh_store_query(struct mh_store *st, const struct mh_query *q, mh_emit_fn emit,
+    void *ctx, int *more)
+{
+	struct mh_collect c = { .q = q };
+	char *email_lower = NULL;
+	int ret = ENOMEM;
+	size_t n;
+
+	*more = 0;
+	if (q->email != NULL) {
+		if ((email_lower = strdup(q->email)) == NULL)
+			return MH_STORE_NOMEM;
+		for (char *s = email_lower; *s != '\0'; s++)
+			*s = (char)tolower((unsigned char)*s);
+	}
+	c.email_lower = email_lower;
+	if ((c.v = calloc((size_t)q->limit + 1, sizeof(*c.v))) != NULL)
+		ret = mh_txn_run(st, DB_READ_COMMITTED, 0, mh_collect_txn, &c);
+	if (ret == 0) {
+		n = c.n > q->limit ? q->limit : c.n;
+		*more = c.n > q->limit;
+		for (size_t i = 0; i < n; i++)
+			if (emit(ctx, c.v[i].seq, c.v[i].json,
+			    strlen(c.v[i].json)) != 0) {
+				ret = ENOMEM;
+				break;
+			}
+	}
+	mh_collect_clear(&c);
+	free(c.v);
+	free(email_lower);
+	return mh_store_error(ret);
+}
+
+struct mh_counting {
+	const struct mh_query *q;
+	mh_count_fn count;
+	void *ctx;
+};
+
+static int
+mh_count_hit(void *ctx, uint64_t seq, const char *field[3], const char *json)
+{
+	struct mh_counting *c = ctx;
+
+	(void)seq;
+	(void)json;
+	c->count(c->ctx, field[0]);
+	return 0;
+}
+
+static int
+mh_count_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
+{
+	struct mh_counting *c = ctx;
+
+	c->count(c->ctx, NULL);	/* a retried pass counts from nothing */
+	return mh_query_pass(st, txn, c->q, NULL, mh_count_hit, c);
+}
+
+enum mh_store_err
+mh_store_count(struct mh_store *st, const struct mh_query *q,
+    mh_count_fn count, void *ctx)
+{
+	struct mh_counting c = { q, count, ctx };
+
+	return mh_store_error(mh_txn_run(st, DB_READ_COMMITTED, 0,
+	    mh_count_txn, &c));
+}

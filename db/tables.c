@@ -1,0 +1,144 @@
+/*
+ * The databases of the environment, once: their files, and which of them
+ * are secondary indexes of which, on which header field. Opening, closing,
+ * verifying and counting all read this table.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store-private.h"
+
+#define MH_FILE_MODE 0640
+
+const struct mh_db_def mh_dbs[MH_DB_COUNT] = {
+	[MH_DB_EVENTS] = { "events.db", -1, 0 },
+	[MH_DB_BY_TYPE] = { "events-by-type.db", MH_DB_EVENTS, 0 },
+	[MH_DB_BY_EMAIL] = { "events-by-email.db", MH_DB_EVENTS, 1 },
+	[MH_DB_BY_MESSAGE] = { "events-by-message.db", MH_DB_EVENTS, 2 },
+	[MH_DB_CALLBACKS] = { "callbacks.db", -1, 0 },
+	[MH_DB_CB_BY_STATUS] = { "callbacks-by-status.db", MH_DB_CALLBACKS, 0 },
+	[MH_DB_CB_BY_EMAIL] = { "callbacks-by-email.db", MH_DB_CALLBACKS, 1 },
+	[MH_DB_CB_BY_EXTERNAL] = { "callbacks-by-external-id.db",
+	    MH_DB_CALLBACKS, 2 },
+	[MH_DB_DEDUPE] = { "dedupe.db", -1, 0 },
+	[MH_DB_MESSAGES] = { "messages.db", -1, 0 },
+	[MH_DB_META] = { "meta.db", -1, 0 },
+	[MH_DB_INBOX] = { "inbox.db", -1, 0 },
+	[MH_DB_RAW] = { "raw.db", -1, 0 },
+	[MH_DB_SET_ASIDE] = { "set-aside.db", -1, 0 },
+	[MH_DB_REFUSED] = { "refused.db", -1, 0 },
+	[MH_DB_RECEIPTS] = { "receipts.db", -1, 0 },
+};
+
+/*
+ * Index callbacks: a record starts with three NUL-terminated fields (see
+ * events.c); the secondary key is the field, a NUL, and the 8-byte seq,
+ * so that each index is ordered by seq.
+ */
+static int
+mh_index_field(const DBT *pkey, const DBT *pdata, DBT *skey, int field)
+{
+	const char *p = pdata->data, *end;
+	size_t n = pdata->size, len;
+	unsigned char *k;
+
+	for (int i = 0; i < field; i++) {
+		end = memchr(p, '\0', n);
+		if (end == NULL)
+			return DB_DONOTINDEX;
+		n -= (size_t)(end - p) + 1;
+		p = end + 1;
+	}
+	end = memchr(p, '\0', n);
+	if (end == NULL || end == p || pkey->size != 8)
+		return DB_DONOTINDEX;
+	len = (size_t)(end - p);
+	if ((k = malloc(len + 9)) == NULL)
+		return ENOMEM;
+	memcpy(k, p, len + 1);
+	memcpy(k + len + 1, pkey->data, 8);
+	memset(skey, 0, sizeof(*skey));
+	skey->data = k;
+	skey->size = (u_int32_t)(len + 9);
+	skey->flags = DB_DBT_APPMALLOC;
+	return 0;
+}
+
+static int
+mh_index_field0(DB *db, const DBT *pkey, const DBT *pdata, DBT *skey)
+{
+	(void)db;
+	return mh_index_field(pkey, pdata, skey, 0);
+}
+
+static int
+mh_index_field1(DB *db, const DBT *pkey, const DBT *pdata, DBT *skey)
+{
+	(void)db;
+	return mh_index_field(pkey, pdata, skey, 1);
+}
+
+static int
+mh_index_field2(DB *db, const DBT *pkey, const DBT *pdata, DBT *skey)
+{
+	(void)db;
+	return mh_index_field(pkey, pdata, skey, 2);
+}
+
+static int (*const mh_index_of[3])(DB *, const DBT *, const DBT *, DBT *) = {
+	mh_index_field0, mh_index_field1, mh_index_field2,
+};
+
+static int
+mh_db_open(DB_ENV *env, DB **out, const char *file)
+{
+	DB *db;
+	int ret;
+
+	*out = NULL;
+	if ((ret = db_create(&db, env, 0)) != 0)
+		return ret;
+	ret = db->open(db, NULL, file, NULL, DB_BTREE,
+	    DB_CREATE | DB_AUTO_COMMIT | DB_THREAD, MH_FILE_MODE);
+	if (ret != 0) {
+		db->close(db, 0);
+		return ret;
+	}
+	*out = db;
+	return 0;
+}
+
+int
+mh_tables_open(DB_ENV *env, DB *db[MH_DB_COUNT])
+{
+	int ret;
+
+	for (int i = 0; i < MH_DB_COUNT; i++)
+		if ((ret = mh_db_open(env, &db[i], mh_dbs[i].file)) != 0)
+			return ret;
+	for (int i = 0; i < MH_DB_COUNT; i++) {
+		const struct mh_db_def *def = &mh_dbs[i];
+		DB *primary;
+
+		if (def->indexes < 0)
+			continue;
+		primary = db[def->indexes];
+		if ((ret = primary->associate(primary, NULL, db[i],
+		    mh_index_of[def->field], DB_CREATE | DB_AUTO_COMMIT)) != 0)
+			return ret;
+	}
+	return 0;
+}
+
+void
+mh_tables_close(DB *db[MH_DB_COUNT])
+{
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < MH_DB_COUNT; i++) {
+			if (db[i] == NULL || (pass == 0) != (mh_dbs[i].indexes >= 0))
+				continue;
+			db[i]->close(db[i], 0);
+			db[i] = NULL;
+		}
+}

@@ -1,0 +1,153 @@
+/*
+ * Writing to subscribers: a client's waiting events framed together into
+ * one write, the protocol callback that keeps each shard's list of
+ * clients, and closing those that stopped reading.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "relay.h"
+
+/*
+ * A client that stops reading never becomes writable again, so the write
+ * path alone would never notice it fell out of the ring: look for such
+ * clients every so often and close them.
+ */
+void
+mh_sweep_laggards(struct mh_shard *shard, uint64_t head)
+{
+	if (head - shard->swept < MH_RING / 16)
+		return;
+	shard->swept = head;
+	for (struct mh_client *c = shard->clients; c != NULL;
+	    c = c->next_client) {
+		if (c->dropping || c->next + MH_RING >= head)
+			continue;
+		lwsl_warn("relay: client fell %llu events behind; closing\n",
+		    (unsigned long long)(head - c->next));
+		c->dropping = 1;
+		/* It is not reading: neither a close frame nor what the
+		 * kernel still queues for it would get through. Reset the
+		 * connection on close, dropping the queue with it. */
+		setsockopt(lws_get_socket_fd(c->wsi), SOL_SOCKET, SO_LINGER,
+		    &(struct linger){ .l_onoff = 1, .l_linger = 0 },
+		    sizeof(struct linger));
+		lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK,
+		    LWS_TO_KILL_ASYNC);
+	}
+}
+
+/* Appends one unmasked text frame of m to out at *used. */
+static void
+mh_frame(unsigned char *out, size_t *used, const struct mh_msg *m)
+{
+	unsigned char *p = out + *used;
+
+	*p++ = 0x81;		/* FIN, text */
+	if (m->len < 126) {
+		*p++ = (unsigned char)m->len;
+	} else if (m->len <= 0xffff) {
+		*p++ = 126;
+		*p++ = (unsigned char)(m->len >> 8);
+		*p++ = (unsigned char)m->len;
+	} else {
+		*p++ = 127;
+		for (int shift = 56; shift >= 0; shift -= 8)
+			*p++ = (unsigned char)((uint64_t)m->len >> shift);
+	}
+	memcpy(p, m->buf + LWS_PRE, m->len);
+	*used = (size_t)(p - out) + m->len;
+}
+
+/*
+ * Writes the events the client wants that wait for it, as many as fit in
+ * one write: under load (a thousand events a second to a thousand
+ * clients) one send carries several frames instead of one each, which is
+ * what keeps the relay and the proxy in front of it ahead. The frames are
+ * built here, so the write is raw. -1 closes the client.
+ */
+int
+mh_client_write(struct mh_shard *shard, struct lws *wsi, struct mh_client *c)
+{
+	struct mh_ring *ring = &shard->relay->ring;
+	unsigned char *out = shard->out + LWS_PRE;
+	uint64_t head;
+	size_t used = 0;
+
+	if (c->dropping)
+		return -1;
+	pthread_rwlock_rdlock(&ring->lock);
+	head = ring->head;
+	if (c->next + MH_RING < head) {
+		pthread_rwlock_unlock(&ring->lock);
+		lwsl_warn("relay: client fell %llu events behind; closing\n",
+		    (unsigned long long)(head - c->next));
+		lws_close_reason(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION,
+		    (unsigned char *)"too far behind; catch up", 24);
+		return -1;
+	}
+	while (c->next < head) {
+		struct mh_msg *m = &ring->slot[c->next % MH_RING];
+
+		if ((m->type_bit & c->types) == 0) {
+			c->next++;
+			continue;
+		}
+		if (used > 0 && used + MH_FRAME_HEAD + m->len > MH_COALESCE)
+			break;
+		mh_frame(out, &used, m);
+		c->next++;
+	}
+	pthread_rwlock_unlock(&ring->lock);
+	if (used > 0 && lws_write(wsi, out, used, LWS_WRITE_RAW) < (int)used)
+		return -1;
+	if (c->next < head)
+		lws_callback_on_writable(wsi);
+	return 0;
+}
+
+int
+mh_cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+    void *in, size_t len)
+{
+	struct mh_shard *shard = lws_context_user(lws_get_context(wsi));
+	struct mh_client *c = user;
+
+	(void)in;
+	(void)len;
+	switch (reason) {
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		/* An unknown type name is refused at the handshake. */
+		return mh_client_types(wsi) == 0 ? -1 : 0;
+	case LWS_CALLBACK_ESTABLISHED:
+		c->wsi = wsi;
+		c->types = mh_client_types(wsi);
+		c->next = mh_ring_head(&shard->relay->ring);
+		c->prev = NULL;
+		c->next_client = shard->clients;
+		if (shard->clients != NULL)
+			shard->clients->prev = c;
+		shard->clients = c;
+		break;
+	case LWS_CALLBACK_CLOSED:
+		if (c->prev != NULL)
+			c->prev->next_client = c->next_client;
+		else if (shard->clients == c)
+			shard->clients = c->next_client;
+		if (c->next_client != NULL)
+			c->next_client->prev = c->prev;
+		break;
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		/* While the thread holds, the pass to come writes to this
+		 * client too, and more at once. */
+		if (ev_is_active(&shard->hold))
+			return 0;
+		return mh_client_write(shard, wsi, c);
+	case LWS_CALLBACK_RECEIVE:
+		break;		/* clients have nothing to say */
+	default:
+		break;
+	}
+	return 0;
+}

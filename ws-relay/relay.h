@@ -1,0 +1,139 @@
+/*
+ * mailhooks-relay: fans events out to WebSocket subscribers.
+ *
+ * It holds no database handle. mailhooks.fcgi sends one datagram per newly
+ * stored event (compact JSON with its seq and type) to
+ * $MAILHOOKS_HOME/relay.sock; the relay keeps a bounded ring of recent
+ * events (ring.c) and writes each to the clients whose ?types=
+ * subscription matches (default: open), framing them itself (clients.c).
+ * A client whose unread events fell out of the ring is disconnected: it
+ * reconnects and catches up from /api/events?after=SEQ.
+ *
+ * Sending is what costs (on loopback a send also does the receiver's TCP
+ * work), so the relay runs one libwebsockets context per thread (a shard,
+ * shard.c), and each thread writes to its own clients. The first thread
+ * accepts every connection and hands them out in turn; it also reads the
+ * datagrams into the ring the threads share, and wakes the others.
+ * main.c reads the settings and starts them.
+ */
+#ifndef MH_RELAY_H
+#define MH_RELAY_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ev.h>
+#include <libwebsockets.h>
+
+/* Events kept for clients that are behind; a power of two. */
+#define MH_RING 4096
+/* A datagram larger than this is not an event we sent. */
+#define MH_DGRAM_MAX (256 * 1024)
+/* Frames waiting for one client go out together, up to this many bytes
+ * (one larger frame goes alone). */
+#define MH_COALESCE 65536
+/* The largest WebSocket frame header (unmasked, 64-bit length). */
+#define MH_FRAME_HEAD 10
+/* Threads, at most (MAILHOOKS_RELAY_THREADS). */
+#define MH_THREADS_MAX 16
+/* After writing to its clients, a thread waits this many times as long as
+ * that took (but no more than MH_HOLD_MAX seconds) before it writes again;
+ * see mh_shard_new_events. */
+#define MH_HOLD_FACTOR 4
+#define MH_HOLD_MAX 0.05
+
+struct mh_msg {
+	unsigned char *buf;	/* LWS_PRE bytes of headroom, then the JSON */
+	size_t len;
+	unsigned type_bit;
+};
+
+struct mh_client {
+	struct lws *wsi;
+	struct mh_client *prev, *next_client;
+	uint64_t next;		/* ring index of the next event to consider */
+	unsigned types;		/* bit set of subscribed types */
+	int dropping;		/* being closed for falling behind */
+};
+
+/* The recent events, shared by the threads: the first thread writes, all
+ * of them read, under the lock. */
+struct mh_ring {
+	pthread_rwlock_t lock;
+	struct mh_msg slot[MH_RING];
+	uint64_t head;		/* index the next event gets */
+};
+
+/* One thread's share of the relay: its context, its event loop and the
+ * clients the first thread dealt it. Reached through the context's user
+ * pointer. */
+struct mh_shard {
+	struct mh_relay *relay;
+	struct lws_context *ctx;
+	/* libev on epoll: libwebsockets' own poll() went over every client
+	 * at each wake-up, milliseconds with thousands of them */
+	struct ev_loop *loop;
+	ev_async stop;
+	ev_timer tick;
+	ev_timer hold;		/* the next pass, when new events wait */
+	ev_tstamp pass_end, pass_took;	/* the last pass over the clients */
+	int wake_fd;		/* eventfd: the ring has new events */
+	int handoff[2];		/* pipe of accepted sockets for this thread */
+	pthread_t thread;
+	struct mh_client *clients;
+	uint64_t swept;		/* head at the last look for laggards */
+	/* LWS_PRE bytes, then the frames of one write */
+	unsigned char out[LWS_PRE + MH_COALESCE + MH_FRAME_HEAD + MH_DGRAM_MAX];
+};
+
+struct mh_relay {
+	volatile sig_atomic_t stopping;
+	struct mh_ring ring;
+	struct mh_shard *shard[MH_THREADS_MAX];
+	int nshards;
+	int listen_fd, dgram_fd;	/* watched by the first thread */
+	int spare_fd;		/* given up to refuse a client when out of fds */
+	unsigned next_shard;	/* the thread the next client goes to */
+	char dgram[MH_DGRAM_MAX + 1];	/* the first thread's read buffer */
+};
+
+/* --- ring.c: the recent events and the subscriptions. */
+/* Parses "open,click" (or "all") into type bits; 0 when a name is
+ * unknown. */
+unsigned mh_parse_types(const char *list);
+/* The subscription a connecting client asked for; 0 when invalid. */
+unsigned mh_client_types(struct lws *wsi);
+/* Adds one event to the ring (the first thread only). An event of no
+ * type we know is dropped: no client could want it. */
+void mh_ring_push(struct mh_ring *ring, const char *data, size_t len);
+uint64_t mh_ring_head(struct mh_ring *ring);
+
+/* --- clients.c: writing to subscribers. */
+/* Closes the clients of a shard that stopped reading and fell out of the
+ * ring. */
+void mh_sweep_laggards(struct mh_shard *shard, uint64_t head);
+/* Writes what waits for client c; -1 closes it. */
+int mh_client_write(struct mh_shard *shard, struct lws *wsi,
+    struct mh_client *c);
+/* The subscribers' protocol callback. */
+int mh_cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+    void *in, size_t len);
+
+/* --- shard.c: the threads. */
+/* The callback of the descriptors a thread watches besides its clients. */
+int mh_cb_fd(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+    void *in, size_t len);
+/* Makes the contexts, one per thread, listening on listen_fd and reading
+ * datagrams at path. -1 (said on stderr) when it cannot. */
+int mh_relay_open(struct mh_relay *relay, int threads, const char *path,
+    const struct lws_context_creation_info *info);
+/* Runs a shard's loop until it is stopped (a thread's body). */
+void *mh_shard_run(void *arg);
+/* Asks every shard to stop; safe in a signal handler. */
+void mh_relay_stop(struct mh_relay *relay);
+/* Stops and joins the threads that run, then frees everything. */
+void mh_relay_close(struct mh_relay *relay, int running);
+
+#endif

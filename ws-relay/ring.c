@@ -1,0 +1,97 @@
+/*
+ * The ring of recent events the threads share (the first thread writes,
+ * all read, under the lock), and the subscriptions: a bit per event type,
+ * its place in the one table of types (cgi-bin/event_types.c).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "relay.h"
+#include "../cgi-bin/core.h"
+
+/* A type's subscription bit: its place in the one table of types. */
+static unsigned
+mh_type_bit(const char *name, size_t len)
+{
+	int i = mh_event_type_index(name, len);
+
+	return i < 0 ? 0 : 1u << i;
+}
+
+unsigned
+mh_parse_types(const char *list)
+{
+	unsigned mask = 0, bit;
+
+	if (strcmp(list, "all") == 0 || strcmp(list, "*") == 0)
+		return ~0u;
+	while (*list != '\0') {
+		const char *comma = strchr(list, ',');
+		size_t len = comma ? (size_t)(comma - list) : strlen(list);
+
+		if (len > 0) {
+			if ((bit = mh_type_bit(list, len)) == 0)
+				return 0;
+			mask |= bit;
+		}
+		if (comma == NULL)
+			break;
+		list = comma + 1;
+	}
+	return mask;
+}
+
+unsigned
+mh_client_types(struct lws *wsi)
+{
+	char arg[256];
+
+	for (int i = 0; lws_hdr_copy_fragment(wsi, arg, sizeof(arg),
+	    WSI_TOKEN_HTTP_URI_ARGS, i) > 0; i++) {
+		if (strncmp(arg, "types=", 6) == 0)
+			return mh_parse_types(arg + 6);
+	}
+	return mh_type_bit("open", 4);
+}
+
+void
+mh_ring_push(struct mh_ring *ring, const char *data, size_t len)
+{
+	struct json_object *ev, *type;
+	struct mh_msg *slot, old;
+	unsigned bit = 0;
+	unsigned char *buf;
+
+	if ((ev = json_tokener_parse(data)) == NULL)
+		return;
+	if (json_object_object_get_ex(ev, "type", &type) &&
+	    json_object_is_type(type, json_type_string))
+		bit = mh_type_bit(json_object_get_string(type),
+		    (size_t)json_object_get_string_len(type));
+	json_object_put(ev);
+	if (bit == 0 || (buf = malloc(LWS_PRE + len)) == NULL)
+		return;
+	memcpy(buf + LWS_PRE, data, len);
+	pthread_rwlock_wrlock(&ring->lock);
+	slot = &ring->slot[ring->head % MH_RING];
+	old = *slot;
+	slot->buf = buf;
+	slot->len = len;
+	slot->type_bit = bit;
+	ring->head++;
+	pthread_rwlock_unlock(&ring->lock);
+	free(old.buf);
+}
+
+uint64_t
+mh_ring_head(struct mh_ring *ring)
+{
+	uint64_t head;
+
+	pthread_rwlock_rdlock(&ring->lock);
+	head = ring->head;
+	pthread_rwlock_unlock(&ring->lock);
+	return head;
+}
