@@ -11,7 +11,8 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS_CORE  = $(shell pkg-config --libs json-c libcrypto 2>/dev/null) -ldb
 LDLIBS_FCGI  = -lfcgi $(LDLIBS_CORE)
 LDLIBS_RELAY = $(shell pkg-config --libs libwebsockets json-c 2>/dev/null)
-SAN     = -fsanitize=address,undefined -fno-omit-frame-pointer
+SAN     = -fsanitize=address,undefined,float-cast-overflow \
+          -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 SERVER         ?= lighttpd
 PORT           ?= 8080

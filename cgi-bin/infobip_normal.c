@@ -58,7 +58,8 @@ mh_qj_contact_id(struct json_object *data, int64_t *out)
 		return errno == 0 ? 0 : -1;
 	case json_type_double:
 		d = json_object_get_double(v);
-		if (d != (double)(int64_t)d)
+		/* Out of range (or NaN), the conversion is undefined. */
+		if (!(d >= -0x1p63 && d < 0x1p63) || d != (double)(int64_t)d)
 			return -1;
 		*out = (int64_t)d;
 		return 0;

@@ -1,12 +1,31 @@
 /*
  * Copies and checks of the environment, for the admin tool: a hot backup
- * made ready to open, and the structure of every database file.
+ * made ready to open (and holding every database of the table), and the
+ * structure of every database file.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <sys/stat.h>
 
 #include "store-private.h"
+
+/* Whether the copy in dir holds every database of the table. */
+static int
+mh_backup_complete(const char *dir)
+{
+	char path[4352];
+	struct stat sb;
+
+	for (int i = 0; i < MH_DB_COUNT; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, mh_dbs[i].file);
+		if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+			fprintf(stderr, "mailhooks: backup to %s: %s is "
+			    "missing\n", dir, mh_dbs[i].file);
+			return 0;
+		}
+	}
+	return 1;
+}
 
 enum mh_store_err
 mh_store_backup(struct mh_store *st, const char *dir)
@@ -29,6 +48,8 @@ out:
 	if (ret != 0)
 		fprintf(stderr, "mailhooks: backup to %s: %s\n", dir,
 		    db_strerror(ret));
+	else if (!mh_backup_complete(dir))
+		return MH_STORE_FAILED;
 	return mh_store_error(ret);
 }
 

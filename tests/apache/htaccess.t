@@ -1,7 +1,7 @@
 #!/usr/bin/env perl
 # Shared hosting: a host's Apache that lets a folder's .htaccess do what it
 # may (AllowOverride FileInfo Options AuthConfig) and nothing else: no Fcgid*
-# directive, no relay. mailhooks installed as the README says, under a
+# directive, no relay. mailhooks installed as docs/deploy.md says, under a
 # sub-path, with apache/htaccess as its .htaccess.
 use strict;
 use warnings;
@@ -21,7 +21,7 @@ my $site = "$home/public_html/hooks";
 my $key = 'shared-key';
 make_path($site, "$home/data");
 
-# What the README tells a user to copy.
+# What docs/deploy.md tells a user to copy.
 copy("$root/www/$_", "$site/$_") or die $_
     for qw(index.html app.js style.css favicon.svg);
 copy("$root/cgi-bin/mailhooks.fcgi", "$site/mailhooks.fcgi") or die;
@@ -116,6 +116,6 @@ my @batch = map { Stack::event(id => "big-$_", subject => 'x' x 300) }
     1 .. 500;
 $r = $s->post_mandrill(\@batch, key => $key, path => '/hooks/webhooks/mandrill');
 isnt($r->{status}, 200, "a batch over the host's request limit is refused "
-    . "($r->{status}), as the README warns");
+    . "($r->{status}), as docs/deploy.md warns");
 
 done_testing;
