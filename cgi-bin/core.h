@@ -69,6 +69,8 @@ int mh_setting_number(char **params, const char *name,
 /* s as a whole number, all of it decimal digits, at most max: 0, or -1. */
 int mh_parse_uint(const char *s, unsigned long long max,
     unsigned long long *out);
+/* The value of a hex digit, or -1. */
+int mh_hexval(int c);
 
 /* --- alloc.c: allocation that logs and returns NULL, never aborts. */
 void *mh_malloc(size_t n);

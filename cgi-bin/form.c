@@ -9,18 +9,6 @@
 
 #include "core.h"
 
-static int
-mh_hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 long
 mh_percent_decode(char *s, size_t len, int plus)
 {

@@ -38,17 +38,11 @@ mh_py_hex(struct mh_py *py, int digits, uint32_t *out)
 	if (py->end - py->p < digits)
 		return -1;
 	for (int i = 0; i < digits; i++) {
-		char c = py->p[i];
+		int h = mh_hexval((unsigned char)py->p[i]);
 
-		v <<= 4;
-		if (c >= '0' && c <= '9')
-			v |= (uint32_t)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			v |= (uint32_t)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			v |= (uint32_t)(c - 'A' + 10);
-		else
+		if (h < 0)
 			return -1;
+		v = v << 4 | (uint32_t)h;
 	}
 	py->p += digits;
 	*out = v;
