@@ -11,6 +11,19 @@ parse(const char *body, struct mh_form *f)
 	return mh_form_parse(body, strlen(body), f);
 }
 
+/* Whether the value of name in query is want (NULL: absent, not bad). */
+static int
+query_is(const char *query, const char *name, const char *want)
+{
+	int bad, same;
+	char *v = mh_query_get(query, name, &bad);
+
+	same = want == NULL ? v == NULL && !bad :
+	    v != NULL && strcmp(v, want) == 0;
+	free(v);
+	return same;
+}
+
 int
 main(void)
 {
@@ -65,5 +78,14 @@ main(void)
 	ok(q == NULL && bad, "malformed query escape flagged");
 	q = mh_query_get("x=1", "email", &bad);
 	ok(q == NULL && !bad, "absent query value");
+	ok(query_is("a=1&type=open%2Cclick&b", "type", "open,click"),
+	    "among others, decoded");
+	ok(query_is("email=a+b%40x", "email", "a b@x"),
+	    "'+' is a space in a query");
+	ok(query_is("%74ype=x", "type", "x"), "an escaped name");
+	ok(query_is("type", "type", ""), "a name alone is empty");
+	ok(query_is("types=x", "type", NULL), "a longer name is another");
+	q = mh_query_get("type=%G1", "type", &bad);
+	ok(q == NULL && bad, "a malformed value is bad");
 	return done_testing();
 }
