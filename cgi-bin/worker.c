@@ -28,6 +28,7 @@
  *   MENDED   -- it breaks again before any drain worked --> BROKEN_AGAIN
  *               (left to the next request: each reopen runs recovery,
  *               which breaks every other process's handle too)
+ *   BROKEN_AGAIN -- a drain works after all --> BROKEN
  *   any      -- the accept loop reopens it (mh_worker_mend) --> HELD
  *   HELD     -- reopened --> SOUND
  *
@@ -111,7 +112,8 @@ mh_worker_mend_due(const struct mh_worker *w)
 static void
 mh_worker_mend_here(struct mh_worker *w)
 {
-	struct mh_app app = { .cfg = &w->dr.cfg, .store = w->store };
+	struct mh_store *store = w->store;
+	enum mh_store_err err;
 
 	w->state = MH_THREAD_MENDING;
 	w->store = NULL;	/* the checkpoint thread keeps off it */
@@ -119,12 +121,12 @@ mh_worker_mend_here(struct mh_worker *w)
 		pthread_cond_wait(&w->idle, &w->lock);
 	pthread_mutex_unlock(&w->lock);
 
-	mh_app_reopen(&app);
-	if (app.store == NULL)
-		fprintf(stderr, "mailhooks: the next request opens storage\n");
+	if ((err = mh_store_reopen(&store)) != MH_STORE_OK)
+		fprintf(stderr, "mailhooks: storage reopen failed (%d); the "
+		    "next request opens it\n", (int)err);
 
 	pthread_mutex_lock(&w->lock);
-	w->store = app.store;
+	w->store = store;
 	w->state = MH_THREAD_IDLE;
 	w->handle = MH_HANDLE_MENDED;
 	w->own_lost = 1;
