@@ -26,10 +26,11 @@ DB_SRC   = db/env.c db/tables.c db/txn.c db/codec.c db/process.c \
            db/messages.c db/query.c db/stats.c db/retention.c \
            db/refused.c db/reprocess.c db/backup.c
 CORE_SRC = cgi-bin/alloc.c cgi-bin/config.c cgi-bin/form.c \
-           cgi-bin/signature.c cgi-bin/json.c cgi-bin/shape.c \
-           cgi-bin/event_types.c cgi-bin/isotime.c cgi-bin/mandrill.c \
-           cgi-bin/infobip.c cgi-bin/infobip_normal.c cgi-bin/pyrepr.c cgi-bin/derive.c \
-           cgi-bin/summary.c cgi-bin/notify.c cgi-bin/number.c
+           cgi-bin/signature.c cgi-bin/json.c cgi-bin/json_check.c \
+           cgi-bin/shape.c cgi-bin/event_types.c cgi-bin/isotime.c \
+           cgi-bin/mandrill.c cgi-bin/infobip.c cgi-bin/infobip_normal.c \
+           cgi-bin/pyrepr.c cgi-bin/derive.c cgi-bin/summary.c \
+           cgi-bin/notify.c cgi-bin/number.c
 HTTP_LIB = cgi-bin/request.c cgi-bin/respond.c cgi-bin/route.c \
            cgi-bin/ingest.c cgi-bin/hook_mandrill.c cgi-bin/hook_infobip.c \
            cgi-bin/api_test_event.c cgi-bin/page.c cgi-bin/api_events.c \
@@ -39,7 +40,8 @@ HTTP_LIB = cgi-bin/request.c cgi-bin/respond.c cgi-bin/route.c \
 HTTP_SRC = $(HTTP_LIB) cgi-bin/main.c
 RELAY_SRC = ws-relay/main.c ws-relay/shard.c ws-relay/clients.c \
             ws-relay/ring.c cgi-bin/event_types.c cgi-bin/config.c \
-            cgi-bin/number.c cgi-bin/alloc.c cgi-bin/json.c
+            cgi-bin/number.c cgi-bin/alloc.c cgi-bin/json.c \
+            cgi-bin/json_check.c
 DB_HDRS  = db/store.h db/store-private.h
 CORE_HDRS = cgi-bin/core.h db/store.h
 HDRS     = cgi-bin/mailhooks.h cgi-bin/worker.h $(CORE_HDRS) $(DB_HDRS)

@@ -65,7 +65,7 @@ mh_api_message(struct mh_app *app, struct mh_request *r)
 	struct mh_timeline tl = { 0 };
 	struct mh_page pg = { 0 };
 	enum mh_store_err err = MH_STORE_NOTFOUND;
-	char *summary = NULL;
+	char *summary = NULL, stand_in[64];
 	size_t slen;
 	int more;
 
@@ -97,6 +97,8 @@ mh_api_message(struct mh_app *app, struct mh_request *r)
 	qsort(tl.v, tl.n, sizeof(*tl.v), mh_moment_cmp);
 	/* The summary is a JSON object: open it up and add the timeline. */
 	slen = strlen(summary);
+	if (mh_json_stored(summary, &slen, 0, stand_in) != summary)
+		slen = 0;
 	while (slen > 0 && summary[slen - 1] != '}')
 		slen--;
 	if (slen == 0) {

@@ -130,11 +130,23 @@ int mh_secret_equal(const char *a, size_t alen, const char *b, size_t blen);
  * the caller frees it. */
 char *mh_basic_password(const char *authorization);
 
+/* --- json_check.c: JSON's syntax, by its RFC, pure. */
+/* 0 when text is one JSON value (and white space), nested at most
+ * max_depth, with no \u0000, unpaired surrogate or number a double cannot
+ * hold; else -1 with where and why in why. */
+int mh_json_check(const char *text, size_t len, int max_depth, char *why,
+    size_t whylen);
+
 /* --- json.c: strict parsing, compact printing, and small accessors. */
 /* Parses exactly one JSON value from text, validating UTF-8, with a
  * nesting limit. Returns NULL with a reason in detail. */
 struct json_object *mh_json_parse(const char *text, size_t len, char *detail,
     size_t detail_len);
+/* A stored record's text (len bytes) as an answer may carry it: itself
+ * when it is JSON, else (a record an earlier version stored unchecked,
+ * say with a NaN) a stand-in naming id, written into buf; *len follows. */
+const char *mh_json_stored(const char *json, size_t *len, uint64_t id,
+    char buf[64]);
 /* The compact text of o, owned by o. */
 const char *mh_json_text(struct json_object *o);
 /* o[key], or NULL when o is NULL or has no such key. */

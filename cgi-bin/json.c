@@ -1,8 +1,10 @@
 /*
- * Strict JSON in, compact JSON out. Webhook bodies are untrusted: invalid
- * UTF-8, trailing garbage, NUL bytes and deep nesting are refused here, once,
- * for every caller. And the few accessors every caller shares.
+ * Strict JSON in, compact JSON out. Webhook bodies are untrusted: whatever
+ * is not JSON by its RFC (json_check.c: NaN, Infinity, \u0000, invalid
+ * UTF-8, trailing garbage, NUL bytes) or is nested too deep is refused
+ * here, once, for every caller. And the few accessors every caller shares.
  */
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,6 +32,9 @@ mh_json_parse(const char *text, size_t len, char *detail, size_t detail_len)
 		snprintf(detail, detail_len, "JSON holds a NUL byte");
 		return NULL;
 	}
+	if (mh_json_check(text, len, MH_JSON_MAX_DEPTH, detail,
+	    detail_len) != 0)
+		return NULL;
 	if ((tok = json_tokener_new_ex(MH_JSON_MAX_DEPTH)) == NULL) {
 		snprintf(detail, detail_len, "out of memory");
 		return NULL;
@@ -119,4 +124,17 @@ mh_json_copy(struct json_object *to, const char *to_key,
 		json_object_object_add(to, to_key, json_object_get(v));
 	else if (or_null)
 		json_object_object_add(to, to_key, NULL);
+}
+
+const char *
+mh_json_stored(const char *json, size_t *len, uint64_t id, char buf[64])
+{
+	char why[8];
+
+	if (mh_json_check(json, *len, MH_JSON_MAX_DEPTH * 2, why,
+	    sizeof(why)) == 0)
+		return json;
+	*len = (size_t)snprintf(buf, 64, "{\"unreadable_record\":%" PRIu64 "}",
+	    id);
+	return buf;
 }

@@ -75,7 +75,9 @@ int
 mh_page_emit(void *ctx, uint64_t seq, const char *json, size_t len)
 {
 	struct mh_page *pg = ctx;
+	char stand_in[64];
 
+	json = mh_json_stored(json, &len, seq, stand_in);
 	if (pg->count++ > 0)
 		mh_buf_add(&pg->buf, ",", 1);
 	mh_buf_add(&pg->buf, json, len);

@@ -56,9 +56,11 @@ static int
 print_line(void *ctx, uint64_t seq, const char *json, size_t len)
 {
 	uint64_t *last = ctx;
+	char stand_in[64];
 
 	if (last != NULL)
 		*last = seq;
+	json = mh_json_stored(json, &len, seq, stand_in);
 	fwrite(json, 1, len, stdout);
 	fputc('\n', stdout);
 	return ferror(stdout) ? -1 : 0;

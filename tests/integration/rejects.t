@@ -79,6 +79,36 @@ is($big->{body_bytes}, 0, 'a body refused unread is not read for the log');
 is($log[-1]{provider}, 'infobip', 'the newest last');
 like($log[-1]{body}, qr/\\xff\\x01/, 'bytes that are not text are escaped');
 
+# What json-c would take but is not JSON, or would come back out as no
+# JSON: NaN and Infinity, \u0000 (which cut a string short: two ids
+# became one), single quotes. Each refused, nothing stored.
+my $j = Stack->new();
+for my $case (
+    ['[{"event":"open","ts":NaN,"msg":{"_id":"n1"}}]', 'ts: NaN'],
+    ['[{"event":"open","ts":1,"msg":{"_id":"n2","tags":[NaN]}}]',
+	'tags: [NaN]'],
+    ['[{"event":"open","ts":Infinity,"msg":{"_id":"n3"}}]', 'Infinity'],
+    ['[{"event":"open","ts":-Infinity,"msg":{"_id":"n4"}}]', '-Infinity'],
+    ['[{"event":"open","ts":1e999,"msg":{"_id":"n5"}}]', 'a number no '
+	. 'double holds'],
+    ['[{"event":"open","ts":1,"msg":{"_id":"dup\u0000A"}}]', '\u0000 in an id'],
+    ['[{"event":"open","ts":1,"msg":{"_id":"n6","subject":"a\u0000b"}}]',
+	'\u0000 in a subject'],
+    [q([{'event':'open','ts':1,'msg':{'_id':'n7'}}]), 'single quotes'],
+) {
+	refused($j->post_mandrill($case->[0]), 400, 'bad_events', $case->[1]);
+}
+for my $case (
+    ['{"notificationType":"OPENED","messageId":"m","sendDateTime":NaN}',
+	'sendDateTime: NaN'],
+    ['{"notificationType":"OPENED","messageId":"m\u0000x"}', '\u0000'],
+) {
+	refused($j->post_infobip($case->[0]), 400, 'bad_callback', $case->[1]);
+}
+($st, $h) = $j->get_json('/api/health');
+is($h->{last_seq}, 0, 'none of them stored');
+is($h->{inbox_pending}, 0, 'none of them in the inbox');
+
 # A Mandrill test POST: empty batch signed with the key "test-webhook".
 my $t = Stack->new(env => { MANDRILL_WEBHOOK_KEY => 'test-webhook' });
 $r = $t->post_mandrill([], key => 'test-webhook');

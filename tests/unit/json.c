@@ -63,6 +63,38 @@ test_parse(void)
 	free(deep);
 }
 
+/* What json-c would take but is not JSON by its RFC, or would come back
+ * out as no JSON: refused before it parses. */
+static void
+test_strict(void)
+{
+	static const char *const refused[] = {
+		"[NaN]", "[Infinity]", "[-Infinity]", "{\"ts\":NaN}",
+		"[\"a\\u0000b\"]", "{\"_id\":\"dup\\u0000A\"}",
+		"{'a':1}", "['a']", "[1e400]", "[-1e400]", "[01]", "[1.]", "[.5]",
+		"[-]", "[+1]", "[1,]", "{\"a\":1,}", "[/* c */1]", "[1]//",
+		"[\"\t\"]", "[\"\\x41\"]", "[\"\\ud800\"]",
+		"[\"\\udc00\"]", "[\"\\ud800\\u0041\"]", "[tru]", "[nul]",
+		"{\"a\" 1}", "{1:2}", "[\"\xc0\xaf\"]", "[\"\xed\xa0\x80\"]",
+		"[\"\xf4\x90\x80\x80\"]", "[\"\xe2\x82\"]", "[0x10]",
+		NULL };
+	static const char *const taken[] = {
+		"[0, -0, 1.5e-3, -2E+10, 123456789012345678901234567890]",
+		"[\"\\ud83d\\ude00 \\u00e9 \\/ \\\" \\\\ \\b\\f\\n\\r\\t\"]",
+		"[\"\xf0\x9f\x98\x80\xc3\xa9\"]", "{\"a\":{\"b\":[true,false,null]}}",
+		"1.7976931348623157e308", NULL };
+	char why[160];
+
+	for (size_t i = 0; refused[i] != NULL; i++)
+		ok(!accepts(refused[i], strlen(refused[i]), why), "refused: %s "
+		    "(%s)", refused[i], why);
+	for (size_t i = 0; taken[i] != NULL; i++)
+		ok(accepts(taken[i], strlen(taken[i]), why), "taken: %s %s",
+		    taken[i], why);
+	ok(!ACCEPTS("[1,[2,NaN]]", why) && strstr(why, "at byte 6"),
+	    "the detail says where: %s", why);
+}
+
 static void
 test_accessors(void)
 {
@@ -99,6 +131,7 @@ int
 main(void)
 {
 	test_parse();
+	test_strict();
 	test_accessors();
 	return done_testing();
 }

@@ -162,10 +162,33 @@ test_body(void)
 	mh_request_free(&r);
 }
 
+/* A stored record that is not JSON (an earlier version stored NaN as it
+ * came) cannot make an answer invalid JSON. */
+static void
+test_page(void)
+{
+	static const char nan[] = "{\"seq\":7,\"tags\":[NaN]}";
+	static const char good[] = "{\"seq\":8,\"subject\":\"\\u00e9\"}";
+	struct mh_page pg = { 0 };
+	char why[160];
+
+	mh_buf_str(&pg.buf, "[");
+	mh_page_emit(&pg, 7, nan, sizeof(nan) - 1);
+	mh_page_emit(&pg, 8, good, sizeof(good) - 1);
+	mh_buf_str(&pg.buf, "]");
+	is_str(pg.buf.p, "[{\"unreadable_record\":7},{\"seq\":8,\"subject\":"
+	    "\"\\u00e9\"}]", "a record that is not JSON is a stand-in");
+	ok(mh_json_check(pg.buf.p, pg.buf.len, 8, why, sizeof(why)) == 0,
+	    "the page is JSON");
+	ok(pg.count == 2 && pg.last == 8, "counted, the cursor moves on");
+	free(pg.buf.p);
+}
+
 int
 main(void)
 {
 	test_routes();
+	test_page();
 	test_url();
 	test_body();
 	return done_testing();
