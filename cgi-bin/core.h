@@ -112,8 +112,11 @@ const char *mh_form_strerror(enum mh_form_err err);
  * new length or -1 on a malformed escape. */
 long mh_percent_decode(char *s, size_t len, int plus);
 /* The value of one field of a query string, decoded; caller frees. NULL
- * when absent; *bad is set when present but malformed. */
+ * when absent, or with *bad set: MH_QUERY_MALFORMED, MH_QUERY_REPEATED
+ * (a field given twice is refused, as in a form). */
 char *mh_query_get(const char *query, const char *name, int *bad);
+#define MH_QUERY_MALFORMED 1
+#define MH_QUERY_REPEATED 2
 
 /* --- signature.c: X-Mandrill-Signature and shared secrets. */
 /* Writes base64(HMAC-SHA1(key, url + each key and value)) to out, which

@@ -145,38 +145,58 @@ mh_form_strerror(enum mh_form_err err)
 	return "unknown error";
 }
 
+/* Whether the field p (len bytes, "key=value" or "key") is name's: 1, 0,
+ * or -1 out of memory. */
+static int
+mh_query_field_is(const char *p, size_t len, const char *name)
+{
+	const char *eq = memchr(p, '=', len);
+	size_t klen = eq ? (size_t)(eq - p) : len;
+	char *key = mh_strndup(p, klen);
+	long k;
+	int is;
+
+	if (key == NULL)
+		return -1;
+	k = mh_percent_decode(key, klen, 1);
+	is = k >= 0 && (size_t)k == strlen(name) && memcmp(key, name,
+	    (size_t)k) == 0;
+	free(key);
+	return is;
+}
+
 char *
 mh_query_get(const char *query, const char *name, int *bad)
 {
-	size_t nlen = strlen(name);
-	const char *p = query;
+	const char *p = query, *found = NULL, *eq;
+	size_t flen = 0, vlen;
+	char *val;
 
 	*bad = 0;
 	while (p != NULL && *p != '\0') {
 		const char *amp = strchr(p, '&');
 		size_t len = amp ? (size_t)(amp - p) : strlen(p);
-		const char *eq = memchr(p, '=', len);
-		size_t klen = eq ? (size_t)(eq - p) : len;
-		char *key = mh_strndup(p, klen);
-		long k;
+		int is = mh_query_field_is(p, len, name);
 
-		if (key == NULL)
+		if (is < 0 || (is > 0 && found != NULL)) {
+			*bad = is < 0 ? MH_QUERY_MALFORMED : MH_QUERY_REPEATED;
 			return NULL;
-		k = mh_percent_decode(key, klen, 1);
-		if (k >= 0 && (size_t)k == nlen && memcmp(key, name, nlen) == 0) {
-			size_t vlen = eq ? len - klen - 1 : 0;
-			char *val = mh_strndup(eq ? eq + 1 : "", vlen);
-
-			free(key);
-			if (val != NULL && mh_percent_decode(val, vlen, 1) < 0) {
-				free(val);
-				*bad = 1;
-				return NULL;
-			}
-			return val;
 		}
-		free(key);
+		if (is > 0) {
+			found = p;
+			flen = len;
+		}
 		p = amp ? amp + 1 : NULL;
 	}
-	return NULL;
+	if (found == NULL)
+		return NULL;
+	eq = memchr(found, '=', flen);
+	vlen = eq ? flen - (size_t)(eq - found) - 1 : 0;
+	if ((val = mh_strndup(eq ? eq + 1 : "", vlen)) == NULL ||
+	    mh_percent_decode(val, vlen, 1) < 0) {
+		free(val);
+		*bad = MH_QUERY_MALFORMED;
+		return NULL;
+	}
+	return val;
 }

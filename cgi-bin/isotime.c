@@ -36,6 +36,17 @@ mh_iso_from_ms(int64_t ms, char out[32])
 	snprintf(out + n, 32 - n, ".%03dZ", (int)(ms - (int64_t)secs * 1000));
 }
 
+/* The days of a month (1 to 12) of a year. */
+static int
+mh_month_days(int year, int month)
+{
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
+	    30, 31 };
+	int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+
+	return days[month - 1] + (month == 2 && leap);
+}
+
 /*
  * Parses an ISO 8601 time as Infobip writes it ("2024-07-16T17:26:54.966-0300",
  * also with "Z" or "+03:00") into Unix seconds. -1 when it is not one.
@@ -49,8 +60,14 @@ mh_iso_time(const char *s, int64_t *out)
 	long frac_digits = 0;
 	time_t t;
 
-	if (s == NULL)
+	/* Digits where the form has them (sscanf alone would take a sign
+	 * or a space in a field). */
+	if (s == NULL || strnlen(s, 19) < 19)
 		return -1;
+	for (int i = 0; i < 19; i++)
+		if (!isdigit((unsigned char)s[i]) != (i == 4 || i == 7 ||
+		    i == 10 || i == 13 || i == 16))
+			return -1;
 	memset(&tm, 0, sizeof(tm));
 	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon,
 	    &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6 || n != 19)
@@ -77,9 +94,11 @@ mh_iso_time(const char *s, int64_t *out)
 		off = (hh * 60 + mm) * 60 * (*p == '-' ? -1 : 1);
 	} else
 		return -1;
+	/* Every field within its range: timegm would roll 02-31 into March. */
 	if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 ||
-	    tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
-	    tm.tm_sec > 60 || (*(s + n) == '.' && frac_digits == 0))
+	    tm.tm_mday > mh_month_days(tm.tm_year, tm.tm_mon) ||
+	    tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60 ||
+	    (*(s + n) == '.' && frac_digits == 0))
 		return -1;
 	tm.tm_year -= 1900;
 	tm.tm_mon -= 1;

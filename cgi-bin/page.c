@@ -4,7 +4,6 @@
  * the cursor of a page (limit, before, after; more, next_*), and the time
  * window (since, until).
  */
-#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -92,8 +91,9 @@ mh_arg(struct mh_request *r, const char *name, char **out)
 
 	*out = mh_query_get(r->query, name, &bad);
 	if (bad || (*out != NULL && **out == '\0')) {
-		mh_respond_error(r, 400, "bad_parameter",
-		    "%s is %s", name, bad ? "badly percent-encoded" : "empty");
+		mh_respond_error(r, 400, "bad_parameter", "%s is %s", name,
+		    bad == MH_QUERY_REPEATED ? "given more than once" :
+		    bad ? "badly percent-encoded" : "empty");
 		free(*out);
 		*out = NULL;
 		return -1;
@@ -178,20 +178,19 @@ mh_cursor_answer(struct mh_buf *b, const struct mh_query *q,
 		mh_buf_str(b, "\"more\":false,\"next_before\":null");
 }
 
-/* A time as Unix seconds or ISO 8601 ("2026-11-22T10:00:00Z"). */
+/* A time as ISO 8601 ("2026-11-22T10:00:00Z") or Unix seconds (digits,
+ * perhaps after a minus: written as limit and the cursors are). */
 static int
 mh_parse_time(const char *s, int64_t *out)
 {
-	char *end;
-	long long v;
+	int minus = *s == '-';
+	unsigned long long v;
 
 	if (mh_iso_time(s, out) == 0)
 		return 0;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0')
+	if (mh_parse_uint(s + minus, INT64_MAX, &v) != 0)
 		return -1;
-	*out = v;
+	*out = minus ? -(int64_t)v : (int64_t)v;
 	return 0;
 }
 

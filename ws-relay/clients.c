@@ -107,6 +107,27 @@ mh_client_write(struct mh_shard *shard, struct lws *wsi, struct mh_client *c)
 	return 0;
 }
 
+/* Answers the handshake 400 with a JSON error, as every error the service
+ * gives; returns 1 (the answer is sent) or -1 (hang up). */
+static int
+mh_refuse_handshake(struct lws *wsi, const char *detail)
+{
+	unsigned char buf[LWS_PRE + 512], *start = buf + LWS_PRE, *p = start;
+	unsigned char *end = buf + sizeof(buf);
+	char body[LWS_PRE + 256];
+	int n;
+
+	n = snprintf(body + LWS_PRE, sizeof(body) - LWS_PRE,
+	    "{\"error\":\"bad_parameter\",\"detail\":\"%s\"}\n", detail);
+	if (lws_add_http_common_headers(wsi, HTTP_STATUS_BAD_REQUEST,
+	    "application/json", (lws_filepos_t)n, &p, end) != 0 ||
+	    lws_finalize_write_http_header(wsi, start, &p, end) != 0 ||
+	    lws_write(wsi, (unsigned char *)body + LWS_PRE, (size_t)n,
+	    LWS_WRITE_HTTP_FINAL) != n)
+		return -1;
+	return 1;
+}
+
 int
 mh_cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     void *in, size_t len)
@@ -117,8 +138,13 @@ mh_cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	(void)in;
 	(void)len;
 	switch (reason) {
-	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
 		/* An unknown type name is refused at the handshake. */
+		if (mh_client_types(wsi) == 0)
+			return mh_refuse_handshake(wsi, "types must be names of "
+			    "event types, comma separated, given once (or all)");
+		return 0;
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		return mh_client_types(wsi) == 0 ? -1 : 0;
 	case LWS_CALLBACK_ESTABLISHED:
 		c->wsi = wsi;

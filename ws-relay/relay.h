@@ -103,7 +103,8 @@ struct mh_relay {
 /* Parses "open,click" (or "all") into type bits; 0 when a name is
  * unknown. */
 unsigned mh_parse_types(const char *list);
-/* The subscription a connecting client asked for; 0 when invalid. */
+/* The subscription a connecting client asked for (types=, once at most;
+ * open when not given); 0 when invalid. */
 unsigned mh_client_types(struct lws *wsi);
 /* Adds one event to the ring (the first thread only). An event of no
  * type we know is dropped: no client could want it. */

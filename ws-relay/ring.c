@@ -43,17 +43,27 @@ mh_parse_types(const char *list)
 	return mask;
 }
 
+/* Larger than all the headers libwebsockets keeps of a request, so that
+ * no fragment of the query is too long to be read (one that was, once,
+ * ended the reading and left a bad type after it unchecked). */
+#define MH_QUERY_MAX 8192
+
 unsigned
 mh_client_types(struct lws *wsi)
 {
-	char arg[256];
+	char arg[MH_QUERY_MAX];
+	unsigned types = mh_type_bit("open", 4);
+	int seen = 0;
 
 	for (int i = 0; lws_hdr_copy_fragment(wsi, arg, sizeof(arg),
-	    WSI_TOKEN_HTTP_URI_ARGS, i) > 0; i++) {
-		if (strncmp(arg, "types=", 6) == 0)
-			return mh_parse_types(arg + 6);
+	    WSI_TOKEN_HTTP_URI_ARGS, i) >= 0; i++) {
+		if (strncmp(arg, "types=", 6) != 0)
+			continue;
+		if (seen++ > 0)
+			return 0;	/* given twice: which is meant? */
+		types = mh_parse_types(arg + 6);
 	}
-	return mh_type_bit("open", 4);
+	return types;
 }
 
 void

@@ -64,6 +64,17 @@ my %bad = (
 	'/api/events?until=2023-13-01T00:00:00Z' => 'until',
 	"/api/events?since=$t0&until=$t0" => 'until',
 	'/api/stats?since=soon' => 'since',
+	'/api/events?type=open&type=click' => 'type is given more than once',
+	'/api/events?limit=5&limit=6' => 'limit is given more than once',
+	'/api/events?since=%2B1' => 'since',
+	'/api/events?since=%201' => 'since',
+	'/api/events?since=1%20' => 'since',
+	'/api/events?until=0x10' => 'until',
+	'/api/events?since=2026-02-31T00:00:00Z' => 'since',
+	'/api/events?since=2025-02-29T00:00:00Z' => 'since',
+	'/api/events?since=2026-04-31T00:00:00Z' => 'since',
+	'/api/events?since=2026-01-01T24:00:00Z' => 'since',
+	'/api/stats?until=2026-06-31T00:00:00Z' => 'until',
 	'/api/email-callbacks?status=open' => 'status',
 	'/api/email-callbacks?limit=501' => 'limit',
 );
@@ -71,6 +82,12 @@ for my $q (sort keys %bad) {
 	($st, $p) = $s->get_json($q);
 	is($st, 400, "$q: 400");
 	like($p->{detail} // '', qr/\Q$bad{$q}\E/, "$q: the detail names $bad{$q}");
+}
+# What is taken: a leap day, a negative time, the last second of a day.
+for my $q ('/api/events?since=2024-02-29T00:00:00Z',
+    '/api/events?since=-5', '/api/events?until=2026-12-31T23:59:59%2B01:00') {
+	($st, $p) = $s->get_json($q);
+	is($st, 200, "$q: 200");
 }
 
 # The test event.

@@ -73,15 +73,44 @@ while (time < $deadline) {
 is($op, 9, 'an idle client is pinged');
 close $idle;
 
-# Refused at the handshake: an unknown type name.
-my $bad = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
-    PeerPort => $s->{relay_port}) or die;
-print $bad "GET /ws?types=teleport HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
-    . "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-    . "Sec-WebSocket-Version: 13\r\n\r\n";
-my $answer = '';
-sysread($bad, $answer, 4096);
-unlike($answer, qr{^HTTP/1.1 101}, 'an unknown type is refused at the handshake');
+# Refused at the handshake, with a JSON error: an unknown type name, one
+# after a long query parameter (whose length once ended the reading of
+# the query and let the default through), types given twice.
+sub handshake {
+	my ($port, $target) = @_;
+	my $c = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port)
+	    or die;
+	print $c "GET $target HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+	    . "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+	    . "Sec-WebSocket-Version: 13\r\n\r\n";
+	my ($answer, $buf) = ('', '');
+	my $deadline = time + 5;
+	while (time < $deadline && $answer !~ /\r\n\r\n.*\}\n/s &&
+	    $answer !~ /^HTTP\/1.1 101/) {
+		my $rin = '';
+		vec($rin, fileno($c), 1) = 1;
+		last unless select($rin, undef, undef, 0.2) >= 0;
+		my $n = sysread($c, $buf, 4096);
+		last if defined $n && $n == 0;
+		$answer .= $buf if $n;
+	}
+	close $c;
+	return $answer;
+}
+for my $case (['/ws?types=teleport', 'an unknown type'],
+    ['/ws?pad=' . ('x' x 300) . '&types=teleport', 'after a long parameter'],
+    ['/ws?types=open&types=click', 'types given twice'],
+    ['/ws?types=', 'no type at all']) {
+	for my $port ($s->{relay_port}, $s->port) {
+		my $answer = handshake($port, $case->[0]);
+		my $via = $port == $s->port ? 'through the web server' : 'at the relay';
+		like($answer, qr{^HTTP/1.[01] 400}, "$case->[1]: 400 $via");
+		like($answer, qr{\{"error":"bad_parameter","detail":"[^"]+"\}},
+		    "$case->[1]: a JSON error $via");
+	}
+}
+like(handshake($s->{relay_port}, '/ws?pad=' . ('x' x 300) . '&types=open'),
+    qr{^HTTP/1.1 101}, 'a good subscription after a long parameter is taken');
 
 # One client stops reading; another keeps up. Large subjects, so that the
 # kernel's socket buffers fill long before the relay's ring of 4096 does.

@@ -155,6 +155,22 @@ test_times(void)
 	    "a window: since included, until not");
 	w.has_since = w.has_until = 0;
 	ok(mh_window_keep(&w, "not json"), "no window keeps everything");
+	{
+		static const char *const bad[] = { "2026-02-31T00:00:00Z",
+		    "2025-02-29T00:00:00Z", "2026-04-31T00:00:00Z",
+		    "2100-02-29T00:00:00Z", "2026-01-01T24:00:00Z",
+		    "2026- 1-01T00:00:00Z", "2026-+1-01T00:00:00Z",
+		    "+026-01-01T00:00:00Z", "2026-01-01T00:00:00",
+		    "2026-01-01T00:00:00.Z", "2026-01-01", NULL };
+		int64_t t;
+
+		for (size_t i = 0; bad[i] != NULL; i++)
+			ok(mh_iso_time(bad[i], &t) != 0, "not a time: %s", bad[i]);
+		ok(mh_iso_time("2024-02-29T12:00:00.5+01:00", &t) == 0 &&
+		    t == 1709204400, "a leap day, a fraction, an offset");
+		ok(mh_iso_time("2000-02-29T00:00:00Z", &t) == 0,
+		    "2000 was a leap year");
+	}
 }
 
 int

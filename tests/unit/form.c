@@ -86,6 +86,11 @@ main(void)
 	ok(query_is("type", "type", ""), "a name alone is empty");
 	ok(query_is("types=x", "type", NULL), "a longer name is another");
 	q = mh_query_get("type=%G1", "type", &bad);
-	ok(q == NULL && bad, "a malformed value is bad");
+	ok(q == NULL && bad == MH_QUERY_MALFORMED, "a malformed value is bad");
+	q = mh_query_get("type=open&x=1&type=click", "type", &bad);
+	ok(q == NULL && bad == MH_QUERY_REPEATED, "a field given twice is "
+	    "refused, as in a form");
+	q = mh_query_get("type=open&%74ype=open", "type", &bad);
+	ok(q == NULL && bad == MH_QUERY_REPEATED, "also when one is escaped");
 	return done_testing();
 }
