@@ -39,8 +39,9 @@ struct mh_request {
 	char detail[512];
 	const char *method;
 	char *path;		/* percent-decoded, without the query */
+	char *raw_path;		/* as sent (NULL when a rewrite named it) */
 	const char *query;	/* raw, without '?', "" when none */
-	const char *param;	/* the route's {parameter}, within path */
+	char *param;		/* the route's {parameter}, decoded */
 	char *body;		/* NUL-terminated */
 	size_t body_len;
 	uint64_t receipt;	/* the inbox entry it put, or 0 */

@@ -104,8 +104,10 @@ void
 mh_request_free(struct mh_request *r)
 {
 	free(r->path);
+	free(r->raw_path);
+	free(r->param);
 	free(r->body);
-	r->path = NULL;
+	r->path = r->raw_path = r->param = NULL;
 	r->body = NULL;
 	r->body_len = 0;
 }

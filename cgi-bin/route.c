@@ -35,25 +35,43 @@ mh_method_bit(const char *method)
 	return 0;
 }
 
+/* Whether the first n bytes of raw, percent-decoded, are s's first m. */
+static int
+mh_decoded_is(const char *raw, size_t n, const char *s, size_t m)
+{
+	char *d = mh_strndup(raw, n);
+	long len = d != NULL ? mh_percent_decode(d, n, 0) : -1;
+	int is = len >= 0 && (size_t)len == m && memcmp(d, s, m) == 0;
+
+	free(d);
+	return is;
+}
+
 /*
- * Whether path is the route's: the same, or with a trailing slash (it
- * names the same resource); a route ending in a {parameter} takes one
- * non-empty last segment, set in *param.
+ * Whether the request is the route's: its decoded path the same, or with
+ * a trailing slash (it names the same resource). A route ending in a
+ * {parameter} takes the last segment of the path as it was sent, decoded
+ * only once the path is split, so that the parameter may hold an encoded
+ * '/'; r->param is set. -1 when out of memory.
  */
 static int
-mh_route_match(const char *pattern, const char *path, const char **param)
+mh_route_match(const char *pattern, struct mh_request *r)
 {
 	const char *brace = strchr(pattern, '{');
+	const char *raw = r->raw_path != NULL ? r->raw_path : r->path, *seg;
 	size_t n = brace ? (size_t)(brace - pattern) : strlen(pattern);
 
-	if (strncmp(path, pattern, n) != 0)
-		return 0;
-	path += n;
 	if (brace == NULL)
-		return *path == '\0' || (*path == '/' && path[1] == '\0');
-	if (*path == '\0' || strchr(path, '/') != NULL)
+		return strncmp(r->path, pattern, n) == 0 && (r->path[n] == '\0' ||
+		    (r->path[n] == '/' && r->path[n + 1] == '\0'));
+	if ((seg = strrchr(raw, '/')) == NULL || *++seg == '\0' ||
+	    !mh_decoded_is(raw, (size_t)(seg - raw), pattern, n))
 		return 0;
-	*param = path;
+	free(r->param);
+	if ((r->param = mh_strdup(seg)) == NULL)
+		return -1;
+	/* The whole path decoded already: this one cannot fail. */
+	mh_percent_decode(r->param, strlen(r->param), 0);
 	return 1;
 }
 
@@ -62,11 +80,14 @@ mh_route(struct mh_app *app, struct mh_request *r)
 {
 	unsigned method = mh_method_bit(r->method);
 	const struct mh_route *rt;
+	int match = 0;
 
 	for (rt = mh_routes; rt->path != NULL; rt++)
-		if (mh_route_match(rt->path, r->path, &r->param))
+		if ((match = mh_route_match(rt->path, r)) != 0)
 			break;
-	if (rt->path != NULL && (rt->methods == MH_ANY ||
+	if (match < 0)
+		mh_respond_nomem(r);
+	else if (rt->path != NULL && (rt->methods == MH_ANY ||
 	    (rt->methods & method) != 0)) {
 		r->provider = rt->provider;
 		rt->handle(app, r);
@@ -111,13 +132,17 @@ mh_serve(struct mh_app *app, struct mh_request *r)
 	q = strchr(uri, '?');
 	plen = q ? (size_t)(q - uri) : strlen(uri);
 	r->query = q ? q + 1 : "";
-	if ((r->path = mh_strndup(uri, plen)) == NULL) {
+	if ((r->path = mh_strndup(uri, plen)) == NULL ||
+	    (r->raw_path = mh_strndup(uri, plen)) == NULL) {
 		mh_respond_nomem(r);
 		return;
 	}
 	n = mh_percent_decode(r->path, plen, 0);
 	if (n >= 0 && (route = mh_rewritten_route(r)) != NULL) {
+		/* Named by a rewrite, decoded already: no path as sent. */
 		free(r->path);
+		free(r->raw_path);
+		r->raw_path = NULL;
 		if ((r->path = mh_strdup(route)) == NULL) {
 			mh_respond_nomem(r);
 			return;

@@ -90,6 +90,28 @@ for my $q ('/api/events?since=2024-02-29T00:00:00Z',
 	is($st, 200, "$q: 200");
 }
 
+# A message whose id holds a '/' (sent encoded) or is long (9000 bytes,
+# past the 8 KiB web servers take by default) is opened like any other.
+{
+	my $slash = 'm/1';
+	my $long = 'L' x 9000;
+	my $ids = Stack->new();
+	my $rr = $ids->post_mandrill([Stack::event(id => $slash, ts => $t0),
+	    Stack::event(id => $long, ts => $t0)]);
+	is($rr->{status}, 200, "ids with '/' and of 9000 bytes accepted");
+	$ids->wait_events(2);
+	for my $id ($slash, $long) {
+		my $name = length($id) > 100 ? 'a 9000-byte id' : "id $id";
+		my ($c, $m) = $ids->get_json('/api/messages/'
+		    . Stack::form_encode($id));
+		is($c, 200, "$name: opened") or diag substr($m->{detail} // '', 0, 200);
+		ok(($m->{message_id} // '') eq $id, "$name: that message");
+		is(scalar @{ $m->{timeline} // [] }, 1, "$name: its timeline");
+	}
+	my ($c) = $ids->get_json('/api/messages/m/1');
+	is($c, 404, "an unencoded '/' is another path");
+}
+
 # The test event.
 ($st, my $h) = $s->get_json('/api/health');
 ok($h->{test_events}, 'health says test events are on');

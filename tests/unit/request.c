@@ -79,6 +79,12 @@ test_routes(void)
 	a = SERVE("REQUEST_URI=/api/messages/abc");
 	ok(starts(a, "Status: 503") && strstr(a, "storage_unavailable"),
 	    "a message is looked up (no storage here: 503)");
+	ok(starts(SERVE("REQUEST_URI=/api/messages/m%2F1"), "Status: 503"),
+	    "an id with an encoded '/' is one parameter");
+	ok(starts(SERVE("REQUEST_URI=/api/%6Dessages/m%2F1"), "Status: 503"),
+	    "the route's own part may be escaped too");
+	ok(starts(SERVE("REQUEST_URI=/api/messages/m/1"), "Status: 404"),
+	    "an unencoded '/' is another path");
 	ok(starts(SERVE("REQUEST_URI=/api/x%zz"), "Status: 400"),
 	    "a malformed escape in the path: 400");
 	ok(starts(SERVE("REQUEST_URI=/api/x%00y"), "Status: 400"),
