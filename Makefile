@@ -30,7 +30,7 @@ CORE_SRC = cgi-bin/alloc.c cgi-bin/config.c cgi-bin/form.c \
            cgi-bin/shape.c cgi-bin/event_types.c cgi-bin/isotime.c \
            cgi-bin/mandrill.c cgi-bin/infobip.c cgi-bin/infobip_normal.c \
            cgi-bin/pyrepr.c cgi-bin/derive.c cgi-bin/summary.c \
-           cgi-bin/notify.c cgi-bin/number.c
+           cgi-bin/notify.c cgi-bin/number.c cgi-bin/identity.c
 HTTP_LIB = cgi-bin/request.c cgi-bin/respond.c cgi-bin/route.c \
            cgi-bin/ingest.c cgi-bin/hook_mandrill.c cgi-bin/hook_infobip.c \
            cgi-bin/api_test_event.c cgi-bin/page.c cgi-bin/api_events.c \

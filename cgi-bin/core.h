@@ -158,6 +158,10 @@ struct json_object *mh_json_get(struct json_object *o, const char *key);
 const char *mh_json_str(struct json_object *o, const char *key);
 /* o[key] as a 64-bit integer, 0 when absent. */
 int64_t mh_json_int(struct json_object *o, const char *key);
+/* The text of a string, or of a number as it was written (json_check.c
+ * lets through no number json-c would change); "" for anything else.
+ * Caller frees; NULL out of memory. */
+char *mh_json_scalar(struct json_object *v);
 /* Sets o[key] to the string s, or to null when s is NULL. */
 void mh_json_set_str(struct json_object *o, const char *key, const char *s);
 /* Sets to[to_key] to from[key] when from has it, not null; else leaves
@@ -288,6 +292,16 @@ const char *mh_infobip_type(const char *status, int permanent);
 /* Parses all of text as one literal into *out (NULL for None; the caller
  * puts it). Returns -1 when it is not one. */
 int mh_pyrepr_parse(const char *text, size_t len, struct json_object **out);
+
+/* --- identity.c: an event's identity for the duplicate check. */
+/* "provider:kind:" and the hex SHA-256 of text (len bytes); caller frees,
+ * NULL out of memory. */
+char *mh_identity(const char *provider, const char *kind, const char *text,
+    size_t len);
+/* The same of o's compact JSON text: what the provider sent of an event
+ * (a retry repeats it byte for byte). */
+char *mh_identity_of(const char *provider, const char *kind,
+    struct json_object *o);
 
 /* --- derive.c: inbox entries into events, and message summaries. */
 /* The items of the body of an entry of that provider (Mandrill's

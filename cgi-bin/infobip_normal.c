@@ -20,7 +20,7 @@ struct mh_ib_item {
 	struct json_object *item;
 	int tracking;			/* a tracking event, not a report */
 	const char *status, *type, *email, *received_at;
-	char msgid[128];
+	char *msgid;			/* messageId, whole; freed by the caller */
 	struct json_object *data;	/* callbackData decoded, or NULL */
 	const char *cbtext;		/* callbackData as sent, or NULL */
 	int has_contact;
@@ -79,17 +79,6 @@ mh_qj_contact_id(struct json_object *data, int64_t *out)
 	}
 }
 
-/* messageId as a string: Infobip sends a string or a number. */
-static void
-mh_ib_message_id(struct json_object *item, char *out, size_t len)
-{
-	struct json_object *v = mh_json_get(item, "messageId");
-
-	if (v != NULL && json_object_is_type(v, json_type_int))
-		snprintf(out, len, "%" PRId64, json_object_get_int64(v));
-	else
-		snprintf(out, len, "%s", v ? json_object_get_string(v) : "");
-}
 
 
 /* Reads what the item says into it; -1 when its status is not known. */
@@ -109,7 +98,10 @@ mh_ib_read(struct mh_ib_item *it, struct json_object *item,
 	if (it->type == NULL)
 		return -1;
 	it->received_at = received_at;
-	mh_ib_message_id(item, it->msgid, sizeof(it->msgid));
+	/* Whole, as sent: a string, or a number's digits. */
+	if ((it->msgid = mh_json_scalar(mh_json_get(item, "messageId"))) ==
+	    NULL)
+		return -1;
 	it->email = mh_json_str(item, it->tracking ? "recipient" : "to");
 	if ((it->cbtext = mh_json_str(item, "callbackData")) != NULL) {
 		it->data = mh_callback_data(it->cbtext, strlen(it->cbtext));
@@ -237,40 +229,21 @@ mh_ib_event(const struct mh_ib_item *it, struct json_object *cb,
 }
 
 /* The identity for the duplicate check: the tracking event's eventId
- * when it has one, otherwise message id, status and the item's own time
- * stamp. Caller frees; NULL out of memory. */
+ * (a string or a number) when it has one, otherwise the item as Infobip
+ * sent it, which a retry repeats. Caller frees; NULL out of memory. */
 static char *
 mh_ib_identity(const struct mh_ib_item *it)
 {
 	struct json_object *v = mh_json_get(it->item, "eventId");
-	const char *stamp;
-	char stampbuf[32], *id;
-	size_t need;
+	char *event_id, *id;
 
-	if (it->tracking && v != NULL && json_object_get_string_len(v) > 0)
-		stamp = NULL;
-	else if (it->tracking) {
-		snprintf(stampbuf, sizeof(stampbuf), "%" PRId64,
-		    json_object_get_int64(mh_json_get(it->item,
-		    "sendDateTime")));
-		stamp = stampbuf;
-	} else {
-		stamp = mh_json_str(it->item, "doneAt");
-		if (stamp == NULL)
-			stamp = mh_json_str(it->item, "sentAt");
-		if (stamp == NULL)
-			stamp = "";
-	}
-	need = strlen(it->msgid) + strlen(it->status) + 96 + (stamp ?
-	    strlen(stamp) : (size_t)json_object_get_string_len(v));
-	if ((id = mh_malloc(need)) == NULL)
+	if (!it->tracking || v == NULL)
+		return mh_identity_of("infobip", "item", it->item);
+	if ((event_id = mh_json_scalar(v)) == NULL)
 		return NULL;
-	if (stamp == NULL)
-		snprintf(id, need, "infobip\x1f" "event\x1f%s",
-		    json_object_get_string(v));
-	else
-		snprintf(id, need, "infobip\x1f%s\x1f%s\x1f%s", it->msgid,
-		    it->status, stamp);
+	id = *event_id != '\0' ? mh_identity("infobip", "event", event_id,
+	    strlen(event_id)) : mh_identity_of("infobip", "item", it->item);
+	free(event_id);
 	return id;
 }
 
@@ -282,12 +255,12 @@ mh_infobip_normalise(struct json_object *item, const char *received_at,
 
 	out->event = out->entity = NULL;
 	out->identity = NULL;
-	if (mh_ib_read(&it, item, received_at) != 0)
-		return -1;
-	if ((out->identity = mh_ib_identity(&it)) != NULL) {
+	if (mh_ib_read(&it, item, received_at) == 0 &&
+	    (out->identity = mh_ib_identity(&it)) != NULL) {
 		out->entity = mh_ib_entity(&it);
 		out->event = mh_ib_event(&it, out->entity, receipt);
 	}
+	free(it.msgid);
 	json_object_put(it.data);
 	return out->identity != NULL ? 0 : -1;
 }

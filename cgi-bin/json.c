@@ -138,3 +138,16 @@ mh_json_stored(const char *json, size_t *len, uint64_t id, char buf[64])
 	    id);
 	return buf;
 }
+
+char *
+mh_json_scalar(struct json_object *v)
+{
+	if (json_object_is_type(v, json_type_string))
+		return mh_strndup(json_object_get_string(v),
+		    (size_t)json_object_get_string_len(v));
+	if (json_object_is_type(v, json_type_int) ||
+	    json_object_is_type(v, json_type_double))
+		return mh_strdup(json_object_to_json_string_ext(v,
+		    JSON_C_TO_STRING_PLAIN));
+	return mh_strdup("");
+}

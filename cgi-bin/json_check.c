@@ -151,11 +151,26 @@ mh_jc_digits(struct mh_jc *c)
 		c->p++;
 }
 
-/* -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?, finite as a double. */
+/* Whether the integer of n digits at p (after any minus) is one json-c
+ * keeps as it is: within int64 when negative, uint64 otherwise. It clamps
+ * the rest, and two ids past the limit would become one. */
+static int
+mh_jc_integer_fits(const unsigned char *p, size_t n, int negative)
+{
+	const char *max = negative ? "9223372036854775808" :
+	    "18446744073709551615";
+	size_t mlen = strlen(max);
+
+	return n < mlen || (n == mlen && memcmp(p, max, n) <= 0);
+}
+
+/* -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?, finite as a double, and
+ * an integer within what json-c keeps. */
 static int
 mh_jc_number(struct mh_jc *c)
 {
-	const unsigned char *start = c->p;
+	const unsigned char *start = c->p, *digits;
+	int negative = *c->p == '-', integer = 1;
 	char buf[64];
 	size_t n;
 
@@ -163,15 +178,22 @@ mh_jc_number(struct mh_jc *c)
 		c->p++;
 	if (c->p >= c->end || *c->p < '0' || *c->p > '9')
 		return mh_jc_fail(c, "not a value");
+	digits = c->p;
 	if (*c->p++ != '0')
 		mh_jc_digits(c);
+	if ((c->p >= c->end || (*c->p != '.' && *c->p != 'e' &&
+	    *c->p != 'E')) && !mh_jc_integer_fits(digits,
+	    (size_t)(c->p - digits), negative))
+		return mh_jc_fail(c, "an integer too large");
 	if (c->p < c->end && *c->p == '.') {
+		integer = 0;
 		c->p++;
 		if (c->p >= c->end || *c->p < '0' || *c->p > '9')
 			return mh_jc_fail(c, "a number without digits after '.'");
 		mh_jc_digits(c);
 	}
 	if (c->p < c->end && (*c->p == 'e' || *c->p == 'E')) {
+		integer = 0;
 		c->p++;
 		if (c->p < c->end && (*c->p == '+' || *c->p == '-'))
 			c->p++;
@@ -179,6 +201,8 @@ mh_jc_number(struct mh_jc *c)
 			return mh_jc_fail(c, "a number without exponent digits");
 		mh_jc_digits(c);
 	}
+	if (integer)
+		return 0;
 	/* Too large for a double: long numbers are read whole. */
 	n = (size_t)(c->p - start);
 	if (n >= sizeof(buf))

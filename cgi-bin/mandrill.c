@@ -169,10 +169,6 @@ mh_copy_list(struct json_object *to, struct json_object *from,
 		mh_json_copy(to, keys[i], from, keys[i], 0);
 }
 
-/* A field separator that cannot appear in JSON-decoded identifiers we
- * accept without being part of the value: unit separator. */
-#define MH_SEP "\x1f"
-
 /* What an event says, by its shape. */
 struct mh_md_event {
 	struct json_object *ev, *msg;
@@ -251,30 +247,6 @@ mh_md_event(const struct mh_md_event *m, const char *received_at,
 	return o;
 }
 
-/* Identity for the duplicate check: provider, message id, type and
- * timestamp; events without a message id add what tells them apart.
- * Caller frees; NULL out of memory. */
-static char *
-mh_md_identity(const struct mh_md_event *m)
-{
-	const char *email = m->email ? m->email : "";
-	const char *subject = m->subject ? m->subject : "";
-	size_t need = strlen(m->msgid) + strlen(m->type) + strlen(m->action) +
-	    strlen(m->kind) + strlen(email) + strlen(subject) + 96;
-	char *id;
-
-	if ((id = mh_malloc(need)) == NULL)
-		return NULL;
-	if (*m->msgid != '\0')
-		snprintf(id, need, "mandrill" MH_SEP "%s" MH_SEP "%s" MH_SEP
-		    "%" PRId64, m->msgid, m->type, m->ts);
-	else
-		snprintf(id, need, "mandrill" MH_SEP MH_SEP "%s" MH_SEP "%" PRId64
-		    MH_SEP "%s" MH_SEP "%s" MH_SEP "%s" MH_SEP "%s", m->type,
-		    m->ts, m->kind, m->action, email, subject);
-	return id;
-}
-
 int
 mh_mandrill_normalise(struct json_object *ev, const char *received_at,
     uint64_t receipt, struct mh_normal *out)
@@ -283,8 +255,9 @@ mh_mandrill_normalise(struct json_object *ev, const char *received_at,
 
 	out->event = out->entity = NULL;
 	out->identity = NULL;
-	if (mh_md_read(&m, ev) != 0 || (out->identity = mh_md_identity(&m)) ==
-	    NULL)
+	/* The event as Mandrill sent it is what a retry repeats. */
+	if (mh_md_read(&m, ev) != 0 ||
+	    (out->identity = mh_identity_of("mandrill", "event", ev)) == NULL)
 		return -1;
 	out->event = mh_md_event(&m, received_at, receipt);
 	return 0;

@@ -129,4 +129,24 @@ is($health->{relay}, 'up', 'and the relay status');
 is($hs, 404, 'unknown route is a 404');
 is($health->{error}, 'not_found', 'as JSON');
 
+# Distinct events are kept apart: a link scanner clicks every link of a
+# message in the same second, and two opens in one second come from
+# different places; a retry of the batch, byte for byte, stores nothing.
+my $d = Stack->new();
+my @burst = ((map { Stack::event(type => 'click', id => 'scan', ts => 1700000500,
+    url => "https://example.com/link$_") } 1 .. 3),
+    Stack::event(type => 'open', id => 'scan', ts => 1700000500),
+    { %{ Stack::event(type => 'open', id => 'scan', ts => 1700000500) },
+      ip => '198.51.100.7' });
+is($d->post_mandrill(\@burst)->{json}{accepted}, 5, 'five events at once');
+my @kept = $d->wait_events(5, 'message_id=scan');
+is(scalar @kept, 5, 'five stored: three clicks on three links, two opens');
+is($d->post_mandrill(\@burst)->{json}{accepted}, 5, 'the batch again');
+for (1 .. 100) {
+	my (undef, $h) = $d->get_json('/api/health');
+	last if $h->{inbox_pending} == 0;
+	select(undef, undef, undef, 0.05);
+}
+is(scalar($d->all_events('message_id=scan')), 5, 'a retry stores nothing');
+
 done_testing;

@@ -275,6 +275,31 @@ test_mapping_and_identity(void)
 	    "kept as a string");
 	ok(is_null(a.entity, "qj_contact_id"), "no callbackData: null contact");
 	drop(&a, 1);
+	a = one("{\"messageId\":18446744073709551615,\"status\":"
+	    "{\"groupName\":\"DELIVERED\"}}");
+	is_str(str(a.entity, "external_id"), "18446744073709551615",
+	    "a numeric messageId past 2^63 by its digits, not clamped");
+	drop(&a, 1);
+	{
+		char item[512], id[201];
+
+		memset(id, 'i', 200);
+		id[200] = '\0';
+		id[199] = 'a';
+		snprintf(item, sizeof(item), "{\"messageId\":\"%s\",\"status\":"
+		    "{\"groupName\":\"DELIVERED\"}}", id);
+		a = one(item);
+		is_str(str(a.entity, "external_id"), id, "a 200-byte messageId "
+		    "whole");
+		id[199] = 'b';
+		snprintf(item, sizeof(item), "{\"messageId\":\"%s\",\"status\":"
+		    "{\"groupName\":\"DELIVERED\"}}", id);
+		b = one(item);
+		ok(strcmp(a.identity, b.identity) != 0, "two differing past byte "
+		    "127 are two messages");
+		drop(&a, 1);
+		drop(&b, 1);
+	}
 
 	a = one("{\"notificationType\":\"OPENED\",\"messageId\":\"m\","
 	    "\"eventId\":\"e1\",\"sendDateTime\":1}");
@@ -288,11 +313,27 @@ test_mapping_and_identity(void)
 	drop(&a, 1);
 	drop(&b, 1);
 	a = one("{\"notificationType\":\"OPENED\",\"messageId\":\"m\","
+	    "\"eventId\":111,\"sendDateTime\":1}");
+	b = one("{\"notificationType\":\"OPENED\",\"messageId\":\"m\","
+	    "\"eventId\":222,\"sendDateTime\":1}");
+	ok(strcmp(a.identity, b.identity) != 0, "a numeric eventId tells apart "
+	    "too");
+	drop(&a, 1);
+	drop(&b, 1);
+	a = one("{\"notificationType\":\"OPENED\",\"messageId\":\"m\","
+	    "\"sendDateTime\":5,\"recipientInfo\":{\"deviceName\":\"A\"}}");
+	b = one("{\"notificationType\":\"OPENED\",\"messageId\":\"m\","
+	    "\"sendDateTime\":5,\"recipientInfo\":{\"deviceName\":\"B\"}}");
+	ok(strcmp(a.identity, b.identity) != 0, "no eventId: an open from "
+	    "another device in the same second is another event");
+	drop(&a, 1);
+	drop(&b, 1);
+	a = one("{\"notificationType\":\"OPENED\",\"messageId\":\"m\","
 	    "\"sendDateTime\":5}");
 	b = one("{\"notificationType\":\"OPENED\",\"messageId\":\"m\","
 	    "\"sendDateTime\":5}");
-	ok(strcmp(a.identity, b.identity) == 0, "no eventId: message, status "
-	    "and time");
+	ok(strcmp(a.identity, b.identity) == 0, "no eventId: the same item "
+	    "again (a retry) is the same event");
 	drop(&b, 1);
 	b = one("{\"notificationType\":\"CLICKED\",\"messageId\":\"m\","
 	    "\"sendDateTime\":5}");

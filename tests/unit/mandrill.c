@@ -52,7 +52,7 @@ main(void)
 {
 	static const char *const types[] = { "send", "delivered", "deferral",
 	    "hard_bounce", "soft_bounce", "open", "spam", "unsub", "reject" };
-	struct mh_normal ev, ev2;
+	struct mh_normal ev, ev2, ev3;
 	char detail[256], buf[1024], *deep;
 
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
@@ -87,9 +87,9 @@ main(void)
 	    "unknown keys are not copied");
 	ok(strstr(mh_json_text(ev.event), "\"tags\":[\"t\"]") != NULL, "tags");
 	ok(normalise("[{\"event\":\"open\",\"ts\":1700000001," MSG("m2")
-	    ",\"ip\":\"5.6.7.8\"}]", &ev2) == 0, "same open again");
-	is_str(ev.identity, ev2.identity,
-	    "same provider, message, type and ts: same identity");
+	    ",\"ip\":\"5.6.7.8\"}]", &ev2) == 0, "an open from elsewhere");
+	ok(strcmp(ev.identity, ev2.identity) != 0, "in the same second, from "
+	    "another address: another event");
 	json_object_put(ev2.event);
 	free(ev2.identity);
 	ok(normalise("[{\"event\":\"open\",\"ts\":1700000002," MSG("m2")
@@ -103,6 +103,28 @@ main(void)
 	ok(normalise("[{\"event\":\"click\",\"ts\":1," MSG("m3")
 	    ",\"url\":\"http:\\/\\/x.io\\/a\"}]", &ev) == 0, "click");
 	is_str(field(&ev, "url"), "http://x.io/a", "click url");
+	ok(normalise("[{\"event\":\"click\",\"ts\":1," MSG("m3")
+	    ",\"url\":\"http:\\/\\/x.io\\/a\"}]", &ev2) == 0 &&
+	    strcmp(ev.identity, ev2.identity) == 0,
+	    "a retry, byte for byte: the same event");
+	json_object_put(ev2.event);
+	free(ev2.identity);
+	ok(normalise("[{\"event\":\"click\",\"ts\":1," MSG("m3")
+	    ",\"url\":\"http:\\/\\/x.io\\/b\"}]", &ev2) == 0 &&
+	    strcmp(ev.identity, ev2.identity) != 0,
+	    "a click on another link in the same second: another event");
+	json_object_put(ev2.event);
+	free(ev2.identity);
+	ok(normalise("[{\"event\":\"click\",\"ts\":1,\"msg\":{\"_id\":"
+	    "\"a\\u001fb\"},\"url\":\"u\"}]", &ev2) == 0 &&
+	    normalise("[{\"event\":\"click\",\"ts\":1,\"msg\":{\"_id\":"
+	    "\"a\"},\"url\":\"b\\u001fu\"}]", &ev3) == 0 &&
+	    strcmp(ev3.identity, ev2.identity) != 0,
+	    "a separator inside a value makes no two events one");
+	json_object_put(ev2.event);
+	free(ev2.identity);
+	json_object_put(ev3.event);
+	free(ev3.identity);
 	json_object_put(ev.event);
 	free(ev.identity);
 
