@@ -7,6 +7,10 @@
  * found again, and so that poll() waits for room in the relay's queue
  * (Linux queues only net.unix.max_dgram_qlen datagrams per socket) instead
  * of dropping the rest of a large batch.
+ *
+ * An event too large for one datagram (a Mandrill inbound mail with a long
+ * text: about 208 KiB is the limit) goes as a stand-in, its seq and type
+ * and "too_large": the page fetches it; the events after it go as usual.
  */
 #include <errno.h>
 #include <poll.h>
@@ -15,6 +19,8 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+#include <json-c/json.h>
 
 #include "core.h"
 
@@ -58,11 +64,29 @@ mh_notify_failed(struct mh_notifier *n, uint64_t seq, int err)
 	n->warned = 1;
 }
 
+/* The stand-in of an event too large for a datagram: its seq and type
+ * (the relay's subscriptions go by type). Into buf; its length. */
+static size_t
+mh_notify_stand_in(uint64_t seq, const char *json, char buf[128])
+{
+	struct json_object *ev = json_tokener_parse(json);
+	const char *type = mh_json_str(ev, "type");
+	int n;
+
+	n = snprintf(buf, 128, "{\"seq\":%llu,\"type\":\"%.40s\","
+	    "\"too_large\":true}", (unsigned long long)seq,
+	    type != NULL && mh_event_type_index(type, strlen(type)) >= 0 ?
+	    type : "");
+	json_object_put(ev);
+	return (size_t)n;
+}
+
 void
 mh_notify_event(void *ctx, uint64_t seq, const char *json, size_t len)
 {
 	struct mh_notifier *n = ctx;
 	struct pollfd pfd;
+	char stand_in[128];
 
 	if (n->warned)
 		return;
@@ -73,6 +97,11 @@ mh_notify_event(void *ctx, uint64_t seq, const char *json, size_t len)
 	while (send(n->fd, json, len, MSG_DONTWAIT) < 0) {
 		if (errno == EINTR)
 			continue;
+		if (errno == EMSGSIZE && json != stand_in) {
+			len = mh_notify_stand_in(seq, json, stand_in);
+			json = stand_in;
+			continue;
+		}
 		if (errno != EAGAIN) {
 			mh_notify_failed(n, seq, errno);
 			return;

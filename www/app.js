@@ -241,6 +241,23 @@
     }
   }
 
+  // A catch-up now, or again once the one under way ends.
+  let catching = null;
+  let catchAgain = false;
+  function catchUpSoon() {
+    if (catching) {
+      catchAgain = true;
+      return;
+    }
+    catching = catchUp().catch(() => {}).finally(() => {
+      catching = null;
+      if (catchAgain) {
+        catchAgain = false;
+        catchUpSoon();
+      }
+    });
+  }
+
   // --- the filters, in the URL.
 
   function filterFromURL() {
@@ -456,17 +473,21 @@
       state.failures = 0;
       stopPolling();
       setStatus('live', 'live');
-      try {
-        await catchUp();
-      } catch (e) {
-        /* the next reconnect catches up */
-      }
+      catchUpSoon();
     };
     ws.onmessage = (m) => {
       let ev;
       try {
         ev = JSON.parse(m.data);
       } catch (e) {
+        return;
+      }
+      // A stand-in for an event too large to send whole, or a seq past
+      // the next one (a datagram the relay never got): what was missed is
+      // fetched, this one with it, rather than stepped over for good.
+      if (ev && typeof ev.seq === 'number' &&
+          (ev.too_large || ev.seq > state.lastSeq + 1)) {
+        catchUpSoon();
         return;
       }
       show(ev, true);

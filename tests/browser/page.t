@@ -78,6 +78,19 @@ async function main(t) {
     const gaps = await page.$$eval('#opens li', (li) => li.map((x) => x.textContent).filter((s) => s.includes('gap')));
     t.is(gaps.length, 3, 'each open sent while the relay was down shows once');
 
+    // An event too large for one datagram reaches the relay as a stand-in:
+    // the page fetches it, and shows the open after it too.
+    r = await stack.postMandrill([
+      { event: 'inbound', ts: Math.floor(Date.now() / 1000), msg: { email: 'big@example.com',
+        subject: 'A very long mail', text: 'x'.repeat(300000), headers: { 'Message-Id': 'big-1' } } },
+      event({ id: 'after-big', email: 'after@example.com', subject: 'After the long one' }),
+    ]);
+    t.is(r.status, 200, 'an inbound mail of 300 KB and an open accepted');
+    await page.waitForSelector('#opens li:has-text("after@example.com")', { timeout: 5000 });
+    await page.waitForSelector('#events-body tr:has-text("A very long mail")', { timeout: 5000 });
+    t.ok(true, 'both shown live: the long mail fetched in full, the open after it');
+    t.is(await page.locator('#events-body tr:has-text("A very long mail")').count(), 1, 'once');
+
     const shot = path.join(stack.home, 'page.png');
     await page.screenshot({ path: shot, fullPage: true });
     t.note('screenshot: ' + shot);

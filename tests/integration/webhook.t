@@ -149,4 +149,20 @@ for (1 .. 100) {
 }
 is(scalar($d->all_events('message_id=scan')), 5, 'a retry stores nothing');
 
+# An event too large for one datagram to the relay (an inbound mail with a
+# long text) goes as a stand-in, and the events after it as usual: once,
+# the first too large stopped every later one of its drain.
+my $big = $d->ws_client(types => 'all', count => 2);
+is($d->post_mandrill([{ event => 'inbound', ts => 1700000600,
+    msg => { email => 'in@example.com', subject => 'long', text => 'x' x 300000,
+    headers => { 'Message-Id' => 'big-1' } } },
+    Stack::event(type => 'open', id => 'after-big', ts => 1700000601)])
+    ->{status}, 200, 'an inbound mail of 300 KB, then an open');
+is($big->wait, 0, 'two frames pushed');
+my @frames = $big->events;
+is($frames[0]{type}, 'inbound', 'the first names its type');
+ok($frames[0]{too_large} && !exists $frames[0]{text},
+    'and is a stand-in: the page fetches it');
+is($frames[1]{message_id}, 'after-big', 'the open after it goes whole');
+
 done_testing;
