@@ -36,6 +36,13 @@
     $('status-text').textContent = text;
   }
 
+  // A value from a webhook, isolated for the bidirectional algorithm (FSI
+  // ... PDI): a right-to-left override inside it cannot reorder the text
+  // around it, in the page as in a notification.
+  function iso(value) {
+    return '\u2068' + String(value) + '\u2069';
+  }
+
   function el(tag, cls, text) {
     const e = document.createElement(tag);
     if (cls) e.className = cls;
@@ -72,21 +79,26 @@
     const parts = [];
     const loc = ev.location;
     if (loc && typeof loc === 'object') {
-      const place = [loc.city, loc.country].filter((x) => typeof x === 'string' && x).join(', ');
+      const place = [loc.city, loc.country].filter((x) => typeof x === 'string' && x).map(iso).join(', ');
       if (place) parts.push(place);
     }
     const ua = ev.ua;
     if (ua && typeof ua === 'object') {
-      const client = [ua.ua_family, ua.os_family].filter((x) => typeof x === 'string' && x).join(' on ');
+      const client = [ua.ua_family, ua.os_family].filter((x) => typeof x === 'string' && x).map(iso).join(' on ');
       if (client) parts.push(client);
     } else if (typeof ev.user_agent === 'string' && ev.user_agent) {
-      parts.push(ev.user_agent.slice(0, 80));
+      parts.push(iso(ev.user_agent.slice(0, 80)));
     }
     return parts.join(' \u00b7 ');
   }
 
   function subjectOf(ev) {
-    return ev.subject || (ev.provider === 'infobip' ? 'message ' + ev.message_id : '(no subject)');
+    if (ev.subject) return iso(ev.subject);
+    return ev.provider === 'infobip' ? 'message ' + iso(ev.message_id) : '(no subject)';
+  }
+
+  function emailOf(ev, none) {
+    return ev.email ? iso(ev.email) : none;
   }
 
   // Keeps a list newest first by seq, whatever order events arrive in.
@@ -113,7 +125,7 @@
     state.opens.add(ev.seq);
     const li = el('li', 'open' + (fresh ? ' fresh' : ''));
     li.dataset.seq = ev.seq;
-    const who = el('div', 'who', ev.email || '(unknown recipient)');
+    const who = el('div', 'who', emailOf(ev, '(unknown recipient)'));
     const what = el('div', 'what', 'opened \u201c' + subjectOf(ev) + '\u201d');
     const meta = el('div', 'meta');
     meta.append(timeCell(ev));
@@ -159,7 +171,7 @@
   }
 
   function toast(ev) {
-    const t = el('div', 'toast', (ev.email || 'someone') + ' opened \u201c' + subjectOf(ev) + '\u201d');
+    const t = el('div', 'toast', emailOf(ev, 'someone') + ' opened \u201c' + subjectOf(ev) + '\u201d');
     $('toasts').append(t);
     while ($('toasts').children.length > MAX_TOASTS) $('toasts').firstElementChild.remove();
     setTimeout(() => t.remove(), 6000);
@@ -173,7 +185,7 @@
   function desktopNotify(ev) {
     if (!notificationsOn()) return;
     try {
-      new Notification((ev.email || 'Someone') + ' opened an email', {
+      new Notification(emailOf(ev, 'Someone') + ' opened an email', {
         body: subjectOf(ev) + (where(ev) ? '\n' + where(ev) : ''),
         tag: 'mailhooks-' + ev.seq,
       });
@@ -308,11 +320,10 @@
 
   function detail(ev) {
     const parts = [];
-    if (ev.url) parts.push(ev.url);
-    if (ev.bounce_description) parts.push(ev.bounce_description);
-    if (ev.diag) parts.push(ev.diag);
-    if (ev.status_description) parts.push(ev.status_description);
-    if (ev.error && typeof ev.error === 'object' && ev.error.description) parts.push(ev.error.description);
+    for (const v of [ev.url, ev.bounce_description, ev.diag, ev.status_description,
+      ev.error && typeof ev.error === 'object' ? ev.error.description : null]) {
+      if (typeof v === 'string' && v) parts.push(iso(v));
+    }
     const w = where(ev);
     if (w) parts.push(w);
     return parts.join(' \u00b7 ');
@@ -320,8 +331,8 @@
 
   async function openMessage(id) {
     const m = await getJSON('api/messages/' + encodeURIComponent(id));
-    $('message-title').textContent = m.subject || 'Message ' + m.message_id;
-    $('message-meta').textContent = [m.email, m.provider, m.message_id].filter(Boolean).join(' \u00b7 ');
+    $('message-title').textContent = m.subject ? iso(m.subject) : 'Message ' + iso(m.message_id);
+    $('message-meta').textContent = [m.email, m.provider, m.message_id].filter(Boolean).map(iso).join(' \u00b7 ');
     const counts = $('message-counts');
     counts.textContent = '';
     for (const [label, n] of [['state', m.state || '\u2013'], ['opens', m.opens], ['clicks', m.clicks], ['events', m.events]]) {

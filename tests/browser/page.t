@@ -59,6 +59,28 @@ async function main(t) {
     await sleep(200);
     t.is(await page.evaluate(() => window.__pwned), undefined, 'and runs nothing');
 
+    // A right-to-left override in a value is isolated: it cannot reorder
+    // the text around it (spoof the quote marks, the place, the time).
+    const rlo = '\u202Efdp.exe';
+    await stack.postMandrill([event({ id: 'rlo-1', email: 'eve\u202E@example.com', subject: rlo,
+      location: { city: '\u202Ecity', country: 'Portugal' } })]);
+    await page.waitForSelector('#opens li:has-text("fdp.exe")', { timeout: 5000 });
+    const what = await page.$eval('#opens li', (li) => ({
+      what: li.querySelector('.what').textContent, who: li.querySelector('.who').textContent,
+      meta: li.querySelector('.meta').textContent }));
+    t.is(what.what, 'opened \u201c\u2068' + rlo + '\u2069\u201d', 'the subject in an isolate of its own');
+    t.is(what.who, '\u2068eve\u202E@example.com\u2069', 'so is the recipient');
+    t.ok(what.meta.includes('\u2068\u202Ecity\u2069, \u2068Portugal\u2069'), 'and each part of the place');
+    // Rendered, the closing quote stays after the subject.
+    const order = await page.$eval('#opens li .what', (e) => {
+      const r = document.createRange();
+      const text = e.firstChild;
+      const at = (i) => { r.setStart(text, i); r.setEnd(text, i + 1); return r.getBoundingClientRect().left; };
+      return { open: at(7), close: at(text.length - 1), subject: at(9) };
+    });
+    t.ok(order.open < order.subject && order.subject < order.close,
+      'the quotes stay around the subject on screen', JSON.stringify(order));
+
     // The relay dies; events posted meanwhile appear once, in order.
     const [relay] = stack.relayPids();
     t.ok(relay > 0, 'relay found');
@@ -74,7 +96,7 @@ async function main(t) {
     const sorted = [...seqs].sort((a, b) => b - a);
     t.ok(JSON.stringify(seqs) === JSON.stringify(sorted), 'rows in seq order after catching up', seqs);
     t.is(new Set(seqs).size, seqs.length, 'no duplicate row');
-    t.is(seqs.length, 7, 'every stored event shown once');
+    t.is(seqs.length, 8, 'every stored event shown once');
     const gaps = await page.$$eval('#opens li', (li) => li.map((x) => x.textContent).filter((s) => s.includes('gap')));
     t.is(gaps.length, 3, 'each open sent while the relay was down shows once');
 
