@@ -62,8 +62,10 @@ $(BIN_FCGI): $(HTTP_SRC) $(CORE_SRC) $(DB_SRC) $(HDRS)
 	    $(DB_SRC) $(LDLIBS_FCGI)
 
 # The admin tool links the storage layer and the core, not the HTTP side.
-$(BIN_ADMIN): db/admin.c $(CORE_SRC) $(DB_SRC) $(CORE_HDRS) $(DB_HDRS)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ db/admin.c $(CORE_SRC) $(DB_SRC) \
+ADMIN_SRC = db/admin.c db/admin_commands.c db/admin_restore.c
+$(BIN_ADMIN): $(ADMIN_SRC) db/admin.h $(CORE_SRC) $(DB_SRC) $(CORE_HDRS) \
+    $(DB_HDRS)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $(ADMIN_SRC) $(CORE_SRC) $(DB_SRC) \
 	    $(LDLIBS_CORE)
 
 $(BIN_RELAY): $(RELAY_SRC) ws-relay/relay.h cgi-bin/core.h

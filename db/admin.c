@@ -2,31 +2,20 @@
  * mailhooks-db: the admin tool for the Berkeley DB environment under
  * $MAILHOOKS_HOME/db. Its commands are one table (mh_commands): name,
  * arguments, what it does, the function. It links the storage layer and
- * the core (deriving events, the relay datagram), not the HTTP side.
+ * the core (deriving events, the relay datagram), not the HTTP side. It
+ * opens the environment as a guest (creating nothing, recovering nothing),
+ * as the data's owner, and cannot be killed inside a transaction.
  */
-#include <dirent.h>
 #include <errno.h>
-#include <inttypes.h>
+#include <grp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <json-c/json.h>
-
-#include "../cgi-bin/core.h"
-#include "store.h"
-
-/* What a command is given: the data directory, its arguments, and the
- * storage opened (NULL for a command that opens none). */
-struct mh_cmd_ctx {
-	const char *home;
-	int argc;
-	char **argv;
-	struct mh_store *st;
-};
+#include "admin.h"
 
 struct mh_command {
 	const char *name;
@@ -50,254 +39,6 @@ usage(FILE *out)
 	fputs("\n"
 	    "Errors go to stderr; the exit status is 0 on success, 1 on failure,\n"
 	    "2 on a usage error.\n", out);
-}
-
-static int
-print_line(void *ctx, uint64_t seq, const char *json, size_t len)
-{
-	uint64_t *last = ctx;
-	char stand_in[64];
-
-	if (last != NULL)
-		*last = seq;
-	json = mh_json_stored(json, &len, seq, stand_in);
-	fwrite(json, 1, len, stdout);
-	fputc('\n', stdout);
-	return ferror(stdout) ? -1 : 0;
-}
-
-static int
-cmd_stats(struct mh_cmd_ctx *c)
-{
-	struct mh_store_stats s;
-	struct mh_store_sizes z;
-
-	if (mh_store_stats(c->st, &s) != MH_STORE_OK ||
-	    mh_store_sizes(c->st, &z) != MH_STORE_OK)
-		return 1;
-	printf("{\"last_seq\":%" PRIu64 ",\"events\":%" PRIu64 ",\"messages\":%"
-	    PRIu64 ",\"email_callbacks\":%" PRIu64 ",\"raw_bodies\":%" PRIu64
-	    ",\"raw_bytes\":%" PRIu64
-	    ",\"inbox_pending\":%" PRIu64 ",\"set_aside\":%" PRIu64
-	    ",\"dedupe_keys\":%" PRIu64 ",\"db_bytes\":%" PRIu64
-	    ",\"log_files\":%u,\"log_newest\":%u}\n", s.last_seq, z.events,
-	    z.messages, z.callbacks, z.raw, z.raw_bytes, s.inbox_pending,
-	    s.set_aside,
-	    z.dedupe, z.db_bytes, z.log_files, z.log_newest);
-	return 0;
-}
-
-static int
-cmd_verify(struct mh_cmd_ctx *c)
-{
-	return mh_store_verify(c->st) == MH_STORE_OK ? 0 : 1;
-}
-
-static int
-cmd_backup(struct mh_cmd_ctx *c)
-{
-	return mh_store_backup(c->st, c->argv[0]) == MH_STORE_OK ? 0 : 1;
-}
-
-static int
-cmd_dump(struct mh_cmd_ctx *c)
-{
-	struct mh_query q = { .table = MH_TABLE_EVENTS, .has_after = 1,
-	    .limit = 500 };
-	const char *from = c->argc > 0 ? c->argv[0] : NULL;
-	unsigned long long after = 0;
-	int more = 1;
-
-	if (from != NULL && mh_parse_uint(from, UINT64_MAX, &after) != 0) {
-		fprintf(stderr, "mailhooks-db: dump: %s is not a seq\n", from);
-		return 2;
-	}
-	q.after = after;
-	while (more) {
-		uint64_t last = q.after;
-
-		if (mh_store_query(c->st, &q, print_line, &last, &more) !=
-		    MH_STORE_OK)
-			return 1;
-		q.after = last;
-	}
-	return 0;
-}
-
-/* One set-aside entry as a JSON line. */
-static int
-print_set_aside(void *ctx, const struct mh_set_aside *s)
-{
-	struct json_object *o;
-	int ret;
-
-	(void)ctx;
-	if (s->legacy != NULL)
-		return print_line(NULL, s->receipt, s->legacy, strlen(s->legacy));
-	o = json_object_new_object();
-	json_object_object_add(o, "receipt", json_object_new_uint64(s->receipt));
-	json_object_object_add(o, "attempts",
-	    json_object_new_int64(s->attempts));
-	mh_json_set_str(o, "reason", s->reason);
-	json_object_object_add(o, "at", json_object_new_int64(s->at));
-	ret = print_line(NULL, s->receipt, mh_json_text(o),
-	    strlen(mh_json_text(o)));
-	json_object_put(o);
-	return ret;
-}
-
-static int
-cmd_rejected(struct mh_cmd_ctx *c)
-{
-	return mh_store_refused_list(c->st, print_line, NULL) == MH_STORE_OK &&
-	    mh_store_set_aside_list(c->st, print_set_aside, NULL) ==
-	    MH_STORE_OK ? 0 : 1;
-}
-
-/* Drains the inbox, or derives everything again, telling the relay. */
-static int
-cmd_derive(struct mh_cmd_ctx *c, int all)
-{
-	struct mh_notifier relay = { .home = c->home, .fd = -1 };
-	struct mh_deriver d;
-	enum mh_store_err err;
-	size_t n = 0;
-
-	mh_deriver_init(&d, mh_notify_event, &relay);
-	if (all)
-		err = mh_store_reprocess(c->st, &d, &n);
-	else if ((err = mh_store_drain(c->st, NULL, 0, 1, &d, &n)) ==
-	    MH_STORE_OK)
-		err = mh_store_checkpoint(c->st, 0);
-	mh_notify_done(&relay);
-	fprintf(stderr, "mailhooks-db: %zu new events\n", n);
-	return err == MH_STORE_OK ? 0 : 1;
-}
-
-static int
-cmd_drain(struct mh_cmd_ctx *c)
-{
-	return cmd_derive(c, 0);
-}
-
-static int
-cmd_reprocess(struct mh_cmd_ctx *c)
-{
-	return cmd_derive(c, 1);
-}
-
-static int
-cmd_prune(struct mh_cmd_ctx *c)
-{
-	struct mh_config cfg = { 0 };
-	size_t n = 0;
-	int ret;
-
-	if (mh_config_retention(&cfg, NULL) != 0)
-		ret = 2;
-	else
-		ret = mh_store_prune(c->st, (int64_t)time(NULL),
-		    cfg.raw_max_age, cfg.raw_max_bytes, &n) == MH_STORE_OK ?
-		    0 : 1;
-	fprintf(stderr, "mailhooks-db: %zu raw bodies deleted\n", n);
-	return ret;
-}
-
-static int
-copy_file(const char *from, const char *to)
-{
-	char buf[65536];
-	FILE *in = fopen(from, "rb"), *out = NULL;
-	size_t n;
-	int ret = -1;
-
-	if (in == NULL || (out = fopen(to, "wbx")) == NULL)
-		goto out;
-	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
-		if (fwrite(buf, 1, n, out) != n)
-			goto out;
-	ret = ferror(in) ? -1 : 0;
-out:
-	if (in != NULL)
-		fclose(in);
-	if (out != NULL) {
-		if (fflush(out) != 0 || fsync(fileno(out)) != 0)
-			ret = -1;
-		if (fclose(out) != 0)
-			ret = -1;
-	}
-	return ret;
-}
-
-/* Whether dir holds anything; -1 with errno when it cannot be read. */
-static int
-dir_has_files(const char *dir)
-{
-	struct dirent *de;
-	DIR *d;
-	int n = 0;
-
-	if ((d = opendir(dir)) == NULL)
-		return errno == ENOENT ? 0 : -1;
-	while ((de = readdir(d)) != NULL)
-		if (de->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n > 0;
-}
-
-/* Copies the databases and logs of a backup (not a copy's own regions). */
-static int
-copy_backup(const char *from, const char *dbdir)
-{
-	char src[4352], dst[4352];
-	struct dirent *de;
-	DIR *d;
-	int ret = 0;
-
-	if ((d = opendir(from)) == NULL) {
-		fprintf(stderr, "mailhooks-db: restore: %s: %s\n", from,
-		    strerror(errno));
-		return 1;
-	}
-	while (ret == 0 && (de = readdir(d)) != NULL) {
-		size_t len = strlen(de->d_name);
-
-		if (!((len > 3 && strcmp(de->d_name + len - 3, ".db") == 0) ||
-		    strncmp(de->d_name, "log.", 4) == 0))
-			continue;
-		snprintf(src, sizeof(src), "%s/%s", from, de->d_name);
-		snprintf(dst, sizeof(dst), "%s/%s", dbdir, de->d_name);
-		if (copy_file(src, dst) != 0) {
-			fprintf(stderr, "mailhooks-db: restore: %s: %s\n", src,
-			    strerror(errno));
-			ret = 1;
-		}
-	}
-	closedir(d);
-	return ret;
-}
-
-/* Copies the databases and logs of a backup into HOME/db, which must not
- * hold an environment yet (the server is stopped). */
-static int
-cmd_restore(struct mh_cmd_ctx *c)
-{
-	char dbdir[4096];
-
-	snprintf(dbdir, sizeof(dbdir), "%s/db", c->home);
-	if ((mkdir(c->home, 0750) != 0 && errno != EEXIST) ||
-	    (mkdir(dbdir, 0750) != 0 && errno != EEXIST)) {
-		fprintf(stderr, "mailhooks-db: restore: %s: %s\n", dbdir,
-		    strerror(errno));
-		return 1;
-	}
-	if (dir_has_files(dbdir) != 0) {
-		fprintf(stderr, "mailhooks-db: restore: %s is not empty: stop "
-		    "the server and move it aside first\n", dbdir);
-		return 1;
-	}
-	return copy_backup(c->argv[0], dbdir);
 }
 
 static const struct mh_command mh_commands[] = {
@@ -344,47 +85,118 @@ mh_command(const char *name)
 	return NULL;
 }
 
-int
-main(int argc, char **argv)
+/*
+ * Run as root on data another user owns (the web server's), becomes that
+ * user, so that what it writes (log files, a backup) stays the server's:
+ * files root left in the data directory made every webhook a 503. -1
+ * (said) when it cannot.
+ */
+static int
+become_owner(const char *home)
 {
-	struct mh_cmd_ctx c = { .home = getenv("MAILHOOKS_HOME") };
-	const struct mh_command *cmd;
-	int opt, ret;
+	char dbdir[4096];
+	struct stat sb;
 
-	if (argc > 1 && strcmp(argv[1], "--help") == 0) {
-		usage(stdout);
+	snprintf(dbdir, sizeof(dbdir), "%s/db", home);
+	if (geteuid() != 0 || (stat(dbdir, &sb) != 0 && stat(home, &sb) != 0) ||
+	    sb.st_uid == 0)
 		return 0;
+	if (setgroups(0, NULL) != 0 || setgid(sb.st_gid) != 0 ||
+	    setuid(sb.st_uid) != 0) {
+		fprintf(stderr, "mailhooks-db: cannot become the owner of %s "
+		    "(uid %u): %s\n", dbdir, (unsigned)sb.st_uid,
+		    strerror(errno));
+		return -1;
 	}
+	return 0;
+}
+
+/* Opens the environment as a guest; 1 (said why) when it cannot. */
+static int
+attach(struct mh_cmd_ctx *c)
+{
+	switch (mh_store_attach(c->home, &c->st)) {
+	case MH_STORE_OK:
+		return 0;
+	case MH_STORE_NOTFOUND:
+		fprintf(stderr, "mailhooks-db: %s holds no mailhooks data (no "
+		    "%s/db): check -h or MAILHOOKS_HOME\n", c->home, c->home);
+		return 1;
+	case MH_STORE_RECOVER:
+		fprintf(stderr, "mailhooks-db: %s/db needs recovery, which the "
+		    "server runs when it next opens it; nothing was done\n",
+		    c->home);
+		return 1;
+	default:
+		fprintf(stderr, "mailhooks-db: cannot open %s/db\n", c->home);
+		return 1;
+	}
+}
+
+/* Reads the options and the command; 0, or the exit status of a usage
+ * error (said). */
+static int
+parse_args(int argc, char **argv, struct mh_cmd_ctx *c,
+    const struct mh_command **cmd)
+{
+	int opt;
+
 	while ((opt = getopt(argc, argv, "h:")) != -1) {
 		if (opt != 'h') {
 			usage(stderr);
 			return 2;
 		}
-		c.home = optarg;
+		c->home = optarg;
 	}
 	if (optind >= argc) {
 		usage(stderr);
 		return 2;
 	}
-	if (c.home == NULL || *c.home == '\0')
-		c.home = "./var";
-	c.argc = argc - optind - 1;
-	c.argv = argv + optind + 1;
-	if ((cmd = mh_command(argv[optind])) == NULL) {
+	if (c->home == NULL || *c->home == '\0')
+		c->home = "./var";
+	c->argc = argc - optind - 1;
+	c->argv = argv + optind + 1;
+	if ((*cmd = mh_command(argv[optind])) == NULL) {
 		fprintf(stderr, "mailhooks-db: unknown command %s\n",
 		    argv[optind]);
 		usage(stderr);
 		return 2;
 	}
-	if (c.argc < cmd->min_args || c.argc > cmd->max_args) {
+	if (c->argc < (*cmd)->min_args || c->argc > (*cmd)->max_args) {
 		usage(stderr);
 		return 2;
 	}
-	if (cmd->opens && mh_store_open(c.home, &c.st) != MH_STORE_OK) {
-		fprintf(stderr, "mailhooks-db: cannot open %s/db\n", c.home);
-		return 1;
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct mh_cmd_ctx c = { .home = getenv("MAILHOOKS_HOME") };
+	const struct mh_command *cmd;
+	sigset_t hold, old;
+	int ret;
+
+	if (argc > 1 && strcmp(argv[1], "--help") == 0) {
+		usage(stdout);
+		return 0;
 	}
-	ret = cmd->run(&c);
+	if ((ret = parse_args(argc, argv, &c, &cmd)) != 0)
+		return ret;
+	if (become_owner(c.home) != 0)
+		return 1;
+	/* A closed pipe is the reader's end, not the tool's; a signal is
+	 * taken between records, with the environment closed. */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&hold);
+	sigaddset(&hold, SIGINT);
+	sigaddset(&hold, SIGTERM);
+	sigaddset(&hold, SIGHUP);
+	sigprocmask(SIG_BLOCK, &hold, &old);
+	ret = cmd->opens && attach(&c) != 0 ? 1 : cmd->run(&c);
 	mh_store_close(c.st);
+	if (c.out_gone)
+		ret = 0;
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	return ret;
 }

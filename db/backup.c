@@ -1,11 +1,16 @@
 /*
  * Copies and checks of the environment, for the admin tool: a hot backup
  * made ready to open (and holding every database of the table), and the
- * structure of every database file.
+ * structure of every database file, checked on such a copy.
  */
+#include <dirent.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "store-private.h"
 
@@ -33,8 +38,11 @@ mh_store_backup(struct mh_store *st, const char *dir)
 	DB_ENV *env = NULL;
 	int ret;
 
-	if (mkdir(dir, 0750) != 0 && errno != EEXIST)
+	if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
+		fprintf(stderr, "mailhooks: backup to %s: %s\n", dir,
+		    strerror(errno));
 		return MH_STORE_FAILED;
+	}
 	/* Databases first, then the logs that make them consistent. */
 	if ((ret = st->env->backup(st->env, dir, DB_CREATE | DB_EXCL)) != 0)
 		goto out;
@@ -53,21 +61,37 @@ out:
 	return mh_store_error(ret);
 }
 
-enum mh_store_err
-mh_store_verify(struct mh_store *st)
+/* Removes a copy made for verifying: its files, then the folder. */
+static void
+mh_remove_copy(const char *dir)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	if ((d = opendir(dir)) != NULL) {
+		fd = dirfd(d);
+		while ((de = readdir(d)) != NULL)
+			if (de->d_name[0] != '.')
+				unlinkat(fd, de->d_name, 0);
+		closedir(d);
+	}
+	rmdir(dir);
+}
+
+/* Checks every database file of dir; problems go to stderr. */
+static int
+mh_verify_files(const char *dir)
 {
 	char path[4352];
 	int ret, bad = 0;
 
-	/* What sits in the cache is written out first. */
-	st->env->txn_checkpoint(st->env, 0, 0, DB_FORCE);
 	for (int i = 0; i < MH_DB_COUNT; i++) {
 		DB *db;
 
-		snprintf(path, sizeof(path), "%s/db/%s", st->home,
-		    mh_dbs[i].file);
+		snprintf(path, sizeof(path), "%s/%s", dir, mh_dbs[i].file);
 		if ((ret = db_create(&db, NULL, 0)) != 0)
-			return mh_store_error(ret);
+			return -1;
 		/* verify consumes the handle, success or not. */
 		if ((ret = db->verify(db, path, NULL, NULL, 0)) != 0) {
 			fprintf(stderr, "mailhooks: %s: %s\n", mh_dbs[i].file,
@@ -75,5 +99,31 @@ mh_store_verify(struct mh_store *st)
 			bad = 1;
 		}
 	}
-	return bad ? MH_STORE_FAILED : MH_STORE_OK;
+	return bad ? -1 : 0;
+}
+
+/*
+ * Berkeley DB's verify takes no locks and must not read files being
+ * written, so it checks a hot backup of them, made beside them (the same
+ * disk, and the same owner) and removed after.
+ */
+enum mh_store_err
+mh_store_verify(struct mh_store *st)
+{
+	char dir[4096];
+	enum mh_store_err err;
+
+	if (snprintf(dir, sizeof(dir), "%s/verify-XXXXXX", st->home) >=
+	    (int)sizeof(dir))
+		return MH_STORE_FAILED;
+	if (mkdtemp(dir) == NULL) {
+		fprintf(stderr, "mailhooks: verify: %s: %s\n", dir,
+		    strerror(errno));
+		return MH_STORE_FAILED;
+	}
+	if ((err = mh_store_backup(st, dir)) == MH_STORE_OK &&
+	    mh_verify_files(dir) != 0)
+		err = MH_STORE_FAILED;
+	mh_remove_copy(dir);
+	return err;
 }

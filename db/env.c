@@ -84,8 +84,11 @@ mh_sequence_open(struct mh_store *st)
 	return ret;
 }
 
+/* Opens the environment; a guest creates nothing and runs no recovery
+ * (it gets DB_RUNRECOVERY when one is needed: the server's next open runs
+ * it). */
 static int
-mh_env_open(struct mh_store *st)
+mh_env_open(struct mh_store *st, int guest)
 {
 	char dir[4096];
 	DB_ENV *env;
@@ -93,8 +96,8 @@ mh_env_open(struct mh_store *st)
 
 	if (snprintf(dir, sizeof(dir), "%s/db", st->home) >= (int)sizeof(dir))
 		return ENAMETOOLONG;
-	if ((mkdir(st->home, 0750) != 0 && errno != EEXIST) ||
-	    (mkdir(dir, 0750) != 0 && errno != EEXIST))
+	if (!guest && ((mkdir(st->home, 0750) != 0 && errno != EEXIST) ||
+	    (mkdir(dir, 0750) != 0 && errno != EEXIST)))
 		return errno;
 	if ((ret = db_env_create(&env, 0)) != 0)
 		return ret;
@@ -110,9 +113,9 @@ mh_env_open(struct mh_store *st)
 	env->set_thread_count(env, MH_THREAD_COUNT);
 	env->set_isalive(env, mh_isalive);
 	env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1);
-	ret = env->open(env, dir,
-	    DB_CREATE | DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL |
-	    DB_INIT_TXN | DB_REGISTER | DB_RECOVER | DB_THREAD, MH_FILE_MODE);
+	ret = env->open(env, dir, (guest ? 0 : DB_CREATE | DB_RECOVER) |
+	    DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL | DB_INIT_TXN |
+	    DB_REGISTER | DB_THREAD, MH_FILE_MODE);
 	if (ret != 0)
 		return ret;
 	/* Release what processes that died without closing still hold. */
@@ -132,18 +135,19 @@ mh_store_close_handles(struct mh_store *st)
 }
 
 static int
-mh_store_open_handles(struct mh_store *st)
+mh_store_open_handles(struct mh_store *st, int guest)
 {
 	int ret;
 
-	if ((ret = mh_env_open(st)) != 0 ||
-	    (ret = mh_tables_open(st->env, st->db)) != 0)
+	if ((ret = mh_env_open(st, guest)) != 0 ||
+	    (ret = mh_tables_open(st->env, st->db, guest ? 0 : DB_CREATE)) != 0)
 		return ret;
-	return mh_sequence_open(st);
+	/* A guest acknowledges nothing: no receipt is taken. */
+	return guest ? 0 : mh_sequence_open(st);
 }
 
-enum mh_store_err
-mh_store_open(const char *home, struct mh_store **out)
+static enum mh_store_err
+mh_store_open_as(const char *home, int guest, struct mh_store **out)
 {
 	struct mh_store *st;
 	int ret;
@@ -159,14 +163,27 @@ mh_store_open(const char *home, struct mh_store **out)
 	 * carried across a fork. */
 	st->pid = (uint32_t)getpid();
 	umask(027);
-	if ((ret = mh_store_open_handles(st)) != 0) {
+	if ((ret = mh_store_open_handles(st, guest)) != 0) {
 		fprintf(stderr, "mailhooks: cannot open storage in %s/db: %s\n",
 		    home, db_strerror(ret));
 		mh_store_close(st);
-		return mh_store_error(ret);
+		return guest && ret == ENOENT ? MH_STORE_NOTFOUND :
+		    mh_store_error(ret);
 	}
 	*out = st;
 	return MH_STORE_OK;
+}
+
+enum mh_store_err
+mh_store_open(const char *home, struct mh_store **out)
+{
+	return mh_store_open_as(home, 0, out);
+}
+
+enum mh_store_err
+mh_store_attach(const char *home, struct mh_store **out)
+{
+	return mh_store_open_as(home, 1, out);
 }
 
 void

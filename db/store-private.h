@@ -47,10 +47,11 @@ struct mh_db_def {
 
 extern const struct mh_db_def mh_dbs[MH_DB_COUNT];
 
-/* Opens every database of the table in env and associates the indexes
- * (they live on open handles only: every process must associate, or its
- * writes would leave them stale). */
-int mh_tables_open(DB_ENV *env, DB *db[MH_DB_COUNT]);
+/* Opens every database of the table in env (create: DB_CREATE, or 0 for
+ * those that must exist) and associates the indexes (they live on open
+ * handles only: every process must associate, or its writes would leave
+ * them stale). */
+int mh_tables_open(DB_ENV *env, DB *db[MH_DB_COUNT], u_int32_t create);
 /* Closes what is open, indexes before what they index. */
 void mh_tables_close(DB *db[MH_DB_COUNT]);
 

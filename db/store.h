@@ -161,6 +161,12 @@ typedef void (*mh_count_fn)(void *ctx, const char *type);
 enum mh_store_err mh_store_open(const char *home, struct mh_store **out);
 void mh_store_close(struct mh_store *st);
 
+/* Opens an environment that exists, as a guest (the admin tool): it
+ * creates no file and runs no recovery. MH_STORE_NOTFOUND when home holds
+ * none; MH_STORE_RECOVER when it needs recovery, which the server's next
+ * open runs. Close it with mh_store_close. */
+enum mh_store_err mh_store_attach(const char *home, struct mh_store **out);
+
 /* How an acknowledgement is committed: flushed to disk (fsync, the
  * default), or only written to the operating system, which survives a
  * crash of any process but not of the machine. */
@@ -273,8 +279,9 @@ enum mh_store_err mh_store_set_aside_list(struct mh_store *st,
  * dir (created; it must be empty), made ready to open. */
 enum mh_store_err mh_store_backup(struct mh_store *st, const char *dir);
 
-/* Checks every database file's structure; problems go to stderr. Returns
- * MH_STORE_OK when all are sound. */
+/* Checks every database file's structure, on a hot backup made for it in
+ * HOME (verify must not read files being written) and removed after;
+ * problems go to stderr. MH_STORE_OK when all are sound. */
 enum mh_store_err mh_store_verify(struct mh_store *st);
 
 #endif

@@ -91,7 +91,7 @@ static int (*const mh_index_of[3])(DB *, const DBT *, const DBT *, DBT *) = {
 };
 
 static int
-mh_db_open(DB_ENV *env, DB **out, const char *file)
+mh_db_open(DB_ENV *env, DB **out, const char *file, u_int32_t create)
 {
 	DB *db;
 	int ret;
@@ -100,7 +100,7 @@ mh_db_open(DB_ENV *env, DB **out, const char *file)
 	if ((ret = db_create(&db, env, 0)) != 0)
 		return ret;
 	ret = db->open(db, NULL, file, NULL, DB_BTREE,
-	    DB_CREATE | DB_AUTO_COMMIT | DB_THREAD, MH_FILE_MODE);
+	    create | DB_AUTO_COMMIT | DB_THREAD, MH_FILE_MODE);
 	if (ret != 0) {
 		db->close(db, 0);
 		return ret;
@@ -110,12 +110,12 @@ mh_db_open(DB_ENV *env, DB **out, const char *file)
 }
 
 int
-mh_tables_open(DB_ENV *env, DB *db[MH_DB_COUNT])
+mh_tables_open(DB_ENV *env, DB *db[MH_DB_COUNT], u_int32_t create)
 {
 	int ret;
 
 	for (int i = 0; i < MH_DB_COUNT; i++)
-		if ((ret = mh_db_open(env, &db[i], mh_dbs[i].file)) != 0)
+		if ((ret = mh_db_open(env, &db[i], mh_dbs[i].file, create)) != 0)
 			return ret;
 	for (int i = 0; i < MH_DB_COUNT; i++) {
 		const struct mh_db_def *def = &mh_dbs[i];
@@ -125,7 +125,7 @@ mh_tables_open(DB_ENV *env, DB *db[MH_DB_COUNT])
 			continue;
 		primary = db[def->indexes];
 		if ((ret = primary->associate(primary, NULL, db[i],
-		    mh_index_of[def->field], DB_CREATE | DB_AUTO_COMMIT)) != 0)
+		    mh_index_of[def->field], create | DB_AUTO_COMMIT)) != 0)
 			return ret;
 	}
 	return 0;

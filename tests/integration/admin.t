@@ -41,8 +41,10 @@ is($rc, 0, 'dump');
 my @lines = map { decode_json($_) } split /\n/, $out;
 is_deeply([map { $_->{seq} } @lines], [16 .. 20], 'dump from a seq, as JSON lines');
 
-($rc) = tool('verify');
+($rc, $out) = tool('verify');
 is($rc, 0, 'verify: every file sound, while the server runs');
+like($out, qr/every database is sound \(checked on a hot copy\)/, 'and says so');
+is(scalar(() = glob("$home/verify-*")), 0, 'the copy it checked is gone');
 
 # A backup under load.
 my $until = time + 4;
@@ -119,6 +121,44 @@ my $count = decode_json($out)->{events};
 is($rc, 0, 'reprocess');
 ($rc, $out) = tool('stats');
 is(decode_json($out)->{events}, $count, 'stores nothing twice');
+
+# The tool cannot take the service down. Its output cut short (| head -1)
+# ends it cleanly: killed by SIGPIPE, it left the environment to recovery
+# and every webhook got 503. It creates nothing where no environment is,
+# and writes as the data's owner.
+$s = Stack->new(home => $home);
+$r = $s->post_mandrill([map { Stack::event(id => "many-$_",
+    subject => 'x' x 300) } 1 .. 600]);
+$s->wait_events(1, 'message_id=many-600');
+my $first = `$home/mailhooks-db -h $home dump | head -1`;
+like($first, qr/^\{"seq":1,/, 'dump | head -1: the first line');
+my $status = `bash -c '$home/mailhooks-db -h $home dump 2>$home/dump.err | head -1 >/dev/null; echo \${PIPESTATUS[0]}'`;
+is($status + 0, 0, 'and dump ends cleanly, exit 0');
+is(-s "$home/dump.err", 0, 'saying nothing');
+($rc, $out) = tool('stats');
+is($rc, 0, 'the tool runs again, no recovery needed');
+is($s->post_mandrill([Stack::event(id => 'after-head')])->{status}, 200,
+    'and the server takes webhooks');
+unlike($s->log, qr/PANIC|run database recovery/, 'with no panic in its log');
+my $nowhere = "$home/not-a-home";
+my ($nrc) = system("$home/mailhooks-db -h $nowhere stats 2>$home/nowhere.err") >> 8;
+is($nrc, 1, 'a path with no environment: exit 1');
+like(do { local (@ARGV, $/) = "$home/nowhere.err"; <> },
+    qr/holds no mailhooks data/, 'said so');
+ok(!-e $nowhere, 'and nothing created there');
+is(system("$home/mailhooks-db -h $home backup /nonexistent/a/db "
+    . "2>$home/backup.err") >> 8, 1, 'a backup it cannot write: exit 1');
+like(do { local (@ARGV, $/) = "$home/backup.err"; <> },
+    qr{/nonexistent/a/db: No such file or directory}, 'saying why');
+SKIP: {
+	my $owner = (stat "$home/db")[4];
+	skip 'the data is not another user\'s here', 2 unless $> == 0 && $owner;
+	# As root, as an operator would be, on the web server's data.
+	is(system("$home/mailhooks-db -h $home drain >/dev/null 2>&1"), 0,
+	    'drain as root');
+	my @roots = grep { (stat $_)[4] == 0 } glob("$home/db/*");
+	is(scalar @roots, 0, 'left no file owned by root') or diag "@roots";
+}
 
 # Errors.
 ($rc) = tool('bogus');

@@ -1,0 +1,195 @@
+/*
+ * mailhooks-db's commands on an open environment: counts, checks and
+ * copies, the events and the refusals as JSON lines, and draining,
+ * deriving again and pruning by hand.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include "../cgi-bin/core.h"
+#include "admin.h"
+
+/* Whether a signal asks the tool to stop (they are held while it runs:
+ * killed inside a transaction, it would make the server run recovery). */
+static int
+stop_asked(void)
+{
+	sigset_t pending;
+
+	return sigpending(&pending) == 0 && (sigismember(&pending, SIGINT) ||
+	    sigismember(&pending, SIGTERM) || sigismember(&pending, SIGHUP));
+}
+
+/* Writes one record as a JSON line (ctx is the command's); -1 ends the
+ * listing: its reader is gone, or a signal asks to stop. */
+static int
+print_line(void *ctx, uint64_t seq, const char *json, size_t len)
+{
+	struct mh_cmd_ctx *c = ctx;
+	char stand_in[64];
+
+	if ((c->stopped = stop_asked()))
+		return -1;
+	c->last = seq;
+	json = mh_json_stored(json, &len, seq, stand_in);
+	if (fwrite(json, 1, len, stdout) != len || fputc('\n', stdout) == EOF ||
+	    fflush(stdout) == EOF) {
+		c->out_gone = errno == EPIPE;
+		return -1;
+	}
+	return 0;
+}
+
+int
+cmd_stats(struct mh_cmd_ctx *c)
+{
+	struct mh_store_stats s;
+	struct mh_store_sizes z;
+
+	if (mh_store_stats(c->st, &s) != MH_STORE_OK ||
+	    mh_store_sizes(c->st, &z) != MH_STORE_OK)
+		return 1;
+	printf("{\"last_seq\":%" PRIu64 ",\"events\":%" PRIu64 ",\"messages\":%"
+	    PRIu64 ",\"email_callbacks\":%" PRIu64 ",\"raw_bodies\":%" PRIu64
+	    ",\"raw_bytes\":%" PRIu64
+	    ",\"inbox_pending\":%" PRIu64 ",\"set_aside\":%" PRIu64
+	    ",\"dedupe_keys\":%" PRIu64 ",\"db_bytes\":%" PRIu64
+	    ",\"log_files\":%u,\"log_newest\":%u}\n", s.last_seq, z.events,
+	    z.messages, z.callbacks, z.raw, z.raw_bytes, s.inbox_pending,
+	    s.set_aside,
+	    z.dedupe, z.db_bytes, z.log_files, z.log_newest);
+	return 0;
+}
+
+int
+cmd_verify(struct mh_cmd_ctx *c)
+{
+	if (mh_store_verify(c->st) != MH_STORE_OK) {
+		fprintf(stderr, "mailhooks-db: verify: damaged (said above)\n");
+		return 1;
+	}
+	printf("mailhooks-db: verify: every database is sound (checked on a "
+	    "hot copy)\n");
+	return 0;
+}
+
+int
+cmd_backup(struct mh_cmd_ctx *c)
+{
+	if (mh_store_backup(c->st, c->argv[0]) != MH_STORE_OK) {
+		fprintf(stderr, "mailhooks-db: backup: failed (said above)\n");
+		return 1;
+	}
+	printf("mailhooks-db: backup: a consistent copy is in %s\n",
+	    c->argv[0]);
+	return 0;
+}
+
+int
+cmd_dump(struct mh_cmd_ctx *c)
+{
+	struct mh_query q = { .table = MH_TABLE_EVENTS, .has_after = 1,
+	    .limit = 500 };
+	const char *from = c->argc > 0 ? c->argv[0] : NULL;
+	unsigned long long after = 0;
+	int more = 1;
+
+	if (from != NULL && mh_parse_uint(from, UINT64_MAX, &after) != 0) {
+		fprintf(stderr, "mailhooks-db: dump: %s is not a seq\n", from);
+		return 2;
+	}
+	q.after = after;
+	while (more) {
+		c->last = q.after;
+		if (mh_store_query(c->st, &q, print_line, c, &more) !=
+		    MH_STORE_OK)
+			return 1;
+		q.after = c->last;
+	}
+	return 0;
+}
+
+/* One set-aside entry as a JSON line. */
+static int
+print_set_aside(void *ctx, const struct mh_set_aside *s)
+{
+	struct json_object *o;
+	int ret;
+
+	if (s->legacy != NULL)
+		return print_line(ctx, s->receipt, s->legacy, strlen(s->legacy));
+	o = json_object_new_object();
+	json_object_object_add(o, "receipt", json_object_new_uint64(s->receipt));
+	json_object_object_add(o, "attempts",
+	    json_object_new_int64(s->attempts));
+	mh_json_set_str(o, "reason", s->reason);
+	json_object_object_add(o, "at", json_object_new_int64(s->at));
+	ret = print_line(ctx, s->receipt, mh_json_text(o),
+	    strlen(mh_json_text(o)));
+	json_object_put(o);
+	return ret;
+}
+
+int
+cmd_rejected(struct mh_cmd_ctx *c)
+{
+	return mh_store_refused_list(c->st, print_line, c) == MH_STORE_OK &&
+	    mh_store_set_aside_list(c->st, print_set_aside, c) ==
+	    MH_STORE_OK ? 0 : 1;
+}
+
+/* Drains the inbox, or derives everything again, telling the relay. */
+static int
+cmd_derive(struct mh_cmd_ctx *c, int all)
+{
+	struct mh_notifier relay = { .home = c->home, .fd = -1 };
+	struct mh_deriver d;
+	enum mh_store_err err;
+	size_t n = 0;
+
+	mh_deriver_init(&d, mh_notify_event, &relay);
+	if (all)
+		err = mh_store_reprocess(c->st, &d, &n);
+	else if ((err = mh_store_drain(c->st, NULL, 0, 1, &d, &n)) ==
+	    MH_STORE_OK)
+		err = mh_store_checkpoint(c->st, 0);
+	mh_notify_done(&relay);
+	fprintf(stderr, "mailhooks-db: %zu new events\n", n);
+	return err == MH_STORE_OK ? 0 : 1;
+}
+
+int
+cmd_drain(struct mh_cmd_ctx *c)
+{
+	return cmd_derive(c, 0);
+}
+
+int
+cmd_reprocess(struct mh_cmd_ctx *c)
+{
+	return cmd_derive(c, 1);
+}
+
+int
+cmd_prune(struct mh_cmd_ctx *c)
+{
+	struct mh_config cfg = { 0 };
+	size_t n = 0;
+	int ret;
+
+	if (mh_config_retention(&cfg, NULL) != 0)
+		ret = 2;
+	else
+		ret = mh_store_prune(c->st, (int64_t)time(NULL),
+		    cfg.raw_max_age, cfg.raw_max_bytes, &n) == MH_STORE_OK ?
+		    0 : 1;
+	fprintf(stderr, "mailhooks-db: %zu raw bodies deleted\n", n);
+	return ret;
+}
