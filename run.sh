@@ -21,6 +21,15 @@ PORT=${PORT:-8080}
 MAILHOOKS_HOME=${MAILHOOKS_HOME:-$ROOT/var}
 mkdir -p "$MAILHOOKS_HOME/run"
 MAILHOOKS_HOME=$(cd "$MAILHOOKS_HOME" && pwd)
+# One instance per data directory: a second one took over relay.sock and,
+# when it stopped, left the first one's relay orphaned for good. The lock
+# is held as long as this shell or anything it started runs.
+exec 9>>"$MAILHOOKS_HOME/run/instance.lock"
+if ! flock -n 9; then
+	echo "run.sh: another mailhooks instance runs on $MAILHOOKS_HOME;" \
+	    "stop it first" >&2
+	exit 1
+fi
 MAILHOOKS_RELAY_PORT=${MAILHOOKS_RELAY_PORT:-$((PORT + 1))}
 export MAILHOOKS_HOME MAILHOOKS_RELAY_PORT
 run=$MAILHOOKS_HOME/run

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -81,6 +82,33 @@ mh_listen(int port)
 	return fd;
 }
 
+/*
+ * Holds HOME/relay.lock for as long as the relay runs: a second relay on
+ * the same data directory took over relay.sock, and the first was left
+ * with no events for good. -1 (said) when another relay holds it.
+ */
+static int
+mh_lock_home(const char *home)
+{
+	char path[4096];
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/relay.lock", home) >=
+	    (int)sizeof(path) ||
+	    (fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) < 0) {
+		fprintf(stderr, "mailhooks-relay: cannot open %s/relay.lock: "
+		    "%s\n", home, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		fprintf(stderr, "mailhooks-relay: another relay serves %s "
+		    "(relay.lock is held); not starting\n", home);
+		close(fd);
+		return -1;
+	}
+	return fd;	/* kept open: the lock lasts until the process ends */
+}
+
 static int
 mh_default_threads(void)
 {
@@ -108,7 +136,7 @@ main(void)
 	ping = mh_env_int("MAILHOOKS_RELAY_PING", 25, 1, 3600);
 	threads = mh_env_int("MAILHOOKS_RELAY_THREADS", mh_default_threads(),
 	    1, MH_THREADS_MAX);
-	if (port < 0 || ping < 0 || threads < 0)
+	if (port < 0 || ping < 0 || threads < 0 || mh_lock_home(home) < 0)
 		return 1;
 	if (snprintf(path, sizeof(path), "%s/relay.sock", home) >=
 	    (int)sizeof(path))

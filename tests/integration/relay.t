@@ -141,4 +141,17 @@ ok($closed, "the client that stopped reading was disconnected") or diag "read $f
 cmp_ok($frames, '<', $n, "after $frames of $n frames");
 like($s->log, qr/fell \d+ events behind; closing/, 'and the relay says why');
 
+
+# A second instance on the same data directory is refused at once, and
+# the first keeps serving, its relay with it.
+{
+	my ($port, $server, $home) = (Stack::free_port(), Stack::server(),
+	    $s->home);
+	my $out = `SERVER=$server PORT=$port MAILHOOKS_HOME=$home sh $Stack::ROOT/run.sh 2>&1`;
+	is($? >> 8, 1, 'a second instance on the same data directory exits 1') or diag $out;
+	like($out, qr/another mailhooks instance runs on/, '... saying why');
+	my ($st, $h) = $s->get_json('/api/health');
+	is($h->{relay}, 'up', 'the first one\'s relay is still up');
+}
+
 done_testing;

@@ -108,6 +108,13 @@ while (@held < 2 && time < $deadline) {
 }
 is(scalar @held, 2, 'two clients connected');
 ok(-S "$dir/relay.sock", 'the datagram socket is there');
+# A second relay on the same data directory would take relay.sock over:
+# it is refused, and the first keeps it.
+my $inode = (stat "$dir/relay.sock")[1];
+my ($rc2, $err2) = relay_run(5, MAILHOOKS_RELAY_PORT => Stack::free_port());
+is($rc2, 1, 'a second relay on the same data directory exits 1');
+like($err2, qr/another relay serves/, '... saying why');
+is((stat "$dir/relay.sock")[1], $inode, '... and the first keeps its socket');
 my $t0 = time;
 kill 'TERM', $pid;
 my $gone = 0;
