@@ -1,5 +1,5 @@
 # mailhooks: make (all), make deps, make run [SERVER=apache], make test,
-# make bench [BENCH_JSON=FILE], make clean
+# make bench [BENCH_JSON=FILE], make fuzz [FUZZ_SECONDS=300], make clean
 .SUFFIXES:
 
 CC      ?= cc
@@ -86,11 +86,48 @@ tests/unit/request.t: tests/unit/request.c tests/unit/tap.h $(HTTP_LIB) \
 	$(CC) $(CFLAGS) $(SAN) $(PKG_CFLAGS) -pthread -o $@ $< $(HTTP_LIB) \
 	    $(CORE_SRC) $(DB_SRC) $(LDLIBS_FCGI)
 
+# Fuzzing: a libFuzzer target for each parser of untrusted input, built
+# with clang. make fuzz runs each for FUZZ_SECONDS (new inputs go to a
+# scratch folder, findings to tests/fuzz/findings); make test runs each
+# kept corpus once (tests/fuzz/corpus.t), so a crash found once stays fixed.
+FUZZ_TARGETS = form signature json mandrill infobip pyrepr query \
+               admin_args relay_types
+FUZZ_BINS    = $(FUZZ_TARGETS:%=tests/fuzz/%.fuzz)
+FUZZ_SECONDS ?= 300
+FUZZ_CFLAGS  = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -O1 \
+               -fsanitize=fuzzer,address,undefined,float-cast-overflow \
+               -fno-sanitize-recover=all $(PKG_CFLAGS)
+
+tests/fuzz/%.fuzz: tests/fuzz/%.c tests/fuzz/fuzz.h $(CORE_SRC) $(CORE_HDRS)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(CORE_SRC) $(LDLIBS_CORE)
+
+tests/fuzz/admin_args.fuzz: tests/fuzz/admin_args.c $(ADMIN_SRC) db/admin.h \
+    $(CORE_SRC) $(DB_SRC) $(CORE_HDRS) $(DB_HDRS)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(filter-out db/admin.c,$(ADMIN_SRC)) \
+	    $(CORE_SRC) $(DB_SRC) $(LDLIBS_CORE)
+
+tests/fuzz/relay_types.fuzz: tests/fuzz/relay_types.c ws-relay/ring.c \
+    ws-relay/relay.h $(CORE_SRC) $(CORE_HDRS)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(CORE_SRC) $(LDLIBS_RELAY) \
+	    $(LDLIBS_CORE)
+
+fuzz: deps
+	$(MAKE) $(FUZZ_BINS)
+	mkdir -p tests/fuzz/findings
+	for t in $(FUZZ_TARGETS); do \
+	    scratch=$$(mktemp -d) && \
+	    tests/fuzz/$$t.fuzz -max_total_time=$(FUZZ_SECONDS) \
+	        -artifact_prefix=tests/fuzz/findings/$$t- -print_final_stats=1 \
+	        $$scratch tests/fuzz/corpus/$$t 2>&1 | \
+	        grep -E '^(stat::number_of_executed_units|==|SUMMARY|#[0-9]+ *DONE)' \
+	        | sed "s|^|$$t: |"; rm -rf $$scratch; \
+	done
+
 # Debian packages the build, make run and the tests need.
 DEB_PKGS = pkg-config libfcgi-dev libjson-c-dev libdb-dev libwebsockets-dev \
            libwebsockets-evlib-ev libev-dev \
            libssl-dev lighttpd apache2 apache2-utils libapache2-mod-fcgid spawn-fcgi \
-           db5.3-util chromium perl
+           db5.3-util chromium perl clang libclang-rt-14-dev
 SUDO = $$( [ "$$(id -u)" = 0 ] || echo sudo )
 
 TEST_TOOLS = tests/lib/inbox-put tests/lib/panic
@@ -131,9 +168,10 @@ run: deps
 	@sh run.sh
 
 test: deps
-	$(MAKE) all $(UNIT_TESTS) $(TEST_TOOLS) $(BENCH_TOOLS) \
+	$(MAKE) all $(UNIT_TESTS) $(TEST_TOOLS) $(BENCH_TOOLS) $(FUZZ_BINS) \
 	    tests/browser/node_modules
-	prove -j2 --exec '' tests/unit/*.t tests/structure/*.t tests/integration/*.t \
+	prove -j2 --exec '' tests/unit/*.t tests/structure/*.t tests/fuzz/*.t \
+	    tests/integration/*.t \
 	    tests/apache/*.t \
 	    tests/browser/*.t tests/bench/*.t
 
@@ -144,6 +182,6 @@ bench: deps
 
 clean:
 	rm -f $(BIN_FCGI) $(BIN_RELAY) $(BIN_WS) $(BIN_ADMIN) $(UNIT_TESTS) \
-	    $(TEST_TOOLS) $(BENCH_TOOLS)
+	    $(TEST_TOOLS) $(BENCH_TOOLS) $(FUZZ_BINS)
 
-.PHONY: all deps run test bench clean
+.PHONY: all deps run test bench fuzz clean

@@ -1,0 +1,29 @@
+/* The relay's handshake parameter (?types=) and the datagrams it reads
+ * into its ring. */
+#include "../../ws-relay/ring.c"
+
+#include <stdint.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static struct mh_ring ring = { .lock = PTHREAD_RWLOCK_INITIALIZER };
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *text = malloc(size + 1);
+	unsigned all = 0;
+
+	if (text == NULL)
+		return 0;
+	memcpy(text, data, size);
+	text[size] = '\0';
+	for (int i = 0; mh_event_types[i].name != NULL; i++)
+		all |= 1u << i;
+	if (strcmp(text, "all") != 0 && strcmp(text, "*") != 0 &&
+	    (mh_parse_types(text) & ~all) != 0)
+		abort();	/* a bit no type has */
+	mh_ring_push(&ring, text, size);
+	free(text);
+	return 0;
+}
