@@ -139,6 +139,8 @@ char *mh_basic_password(const char *authorization);
  * hold; else -1 with where and why in why. */
 int mh_json_check(const char *text, size_t len, int max_depth, char *why,
     size_t whylen);
+/* 1 when text is UTF-8 (shortest forms, no surrogates), else 0. */
+int mh_utf8_valid(const char *text, size_t len);
 
 /* --- json.c: strict parsing, compact printing, and small accessors. */
 /* Parses exactly one JSON value from text, validating UTF-8, with a

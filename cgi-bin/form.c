@@ -76,6 +76,7 @@ mh_form_parse(const char *body, size_t len, struct mh_form *out)
 			out->fields = nf;
 		}
 		f = &out->fields[out->count];
+		f->key_len = f->value_len = 0;	/* what an error leaves is whole */
 		f->key = mh_strndup(body + pos, klen);
 		f->value = mh_strndup(body + vstart, end - vstart);
 		if (f->key == NULL || f->value == NULL) {

@@ -308,3 +308,21 @@ mh_json_check(const char *text, size_t len, int max_depth, char *why,
 		return mh_jc_fail(&c, "unexpected data after the value");
 	return 0;
 }
+
+int
+mh_utf8_valid(const char *text, size_t len)
+{
+	struct mh_jc c = { (const unsigned char *)text,
+	    (const unsigned char *)text + len, (const unsigned char *)text, 0, 0,
+	    NULL, 0 };
+	char why[8];
+
+	c.why = why;
+	c.whylen = sizeof(why);
+	while (c.p < c.end)
+		if (*c.p < 0x80)
+			c.p++;
+		else if (mh_jc_utf8(&c) != 0)
+			return 0;
+	return 1;
+}

@@ -57,7 +57,7 @@ mh_utf8_put(struct printbuf *pb, uint32_t cp)
 	char b[4];
 	int n;
 
-	if ((cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+	if (cp == 0 || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
 		return -1;
 	if (cp < 0x80) {
 		b[0] = (char)cp;
@@ -86,7 +86,7 @@ mh_utf8_put(struct printbuf *pb, uint32_t cp)
 static int
 mh_py_escape(struct mh_py *py, struct printbuf *pb)
 {
-	static const char simple[] = "\\\\''\"\"n\nr\rt\tb\bf\fv\va\a00";
+	static const char simple[] = "\\\\''\"\"n\nr\rt\tb\bf\fv\va\a";
 	uint32_t cp, lo;
 	char c;
 
@@ -95,7 +95,7 @@ mh_py_escape(struct mh_py *py, struct printbuf *pb)
 	c = *py->p++;
 	for (size_t i = 0; simple[i] != '\0'; i += 2)
 		if (simple[i] == c) {
-			printbuf_memappend(pb, c == '0' ? "\0" : &simple[i + 1], 1);
+			printbuf_memappend(pb, &simple[i + 1], 1);
 			return 0;
 		}
 	if (c == 'x')
@@ -291,7 +291,11 @@ mh_pyrepr_parse(const char *text, size_t len, struct json_object **out)
 {
 	struct mh_py py = { text, text + len, 0 };
 
-	if (mh_py_value(&py, out) != 0)
+	/* What it makes is JSON text: UTF-8, with no NUL (which would cut a
+	 * string short where it is read). */
+	*out = NULL;
+	if (!mh_utf8_valid(text, len) || memchr(text, '\0', len) != NULL ||
+	    mh_py_value(&py, out) != 0)
 		return -1;
 	mh_py_space(&py);
 	if (py.p != py.end) {

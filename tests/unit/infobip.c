@@ -388,6 +388,8 @@ test_callback_data(void)
 	ok(d == NULL, "unparseable callbackData is no value");
 	d = mh_callback_data("{\"qj_contact_id\": NaN}", 22);
 	ok(d == NULL, "nor is NaN (not JSON, not Python)");
+	d = mh_callback_data("{'a': '\\x00'}", 13);
+	ok(d == NULL, "nor a Python string holding NUL (kept as sent, raw)");
 	{
 		struct mh_normal a = one("{\"messageId\":\"m\",\"status\":"
 		    "{\"groupName\":\"DELIVERED\"},\"callbackData\":\"{'a': \"}");

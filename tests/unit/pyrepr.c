@@ -45,6 +45,10 @@ main(void)
 		"{'a': 1", "{'a' 1}", "'unterminated", "'\\ud83c'", "'\\udf81'",
 		"'\\u12'", "'\\q'", "{'a': true}", "{'a': nan}", "1_000", "{a: 1}",
 		"{'a': 1} extra", "", "'line\nbreak'", "Truex", "{'a': 1e999}",
+		/* What would not be JSON text once parsed (found by fuzzing):
+		 * a NUL in a string, bytes that are not UTF-8. */
+		"'a\\x00b'", "'a\\0b'", "'a\\u0000b'", "'a\\U00000000'",
+		"'\xcf\xcf'", "'\xed\xa0\x80'",
 	};
 	char deep[200];
 
