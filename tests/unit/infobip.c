@@ -234,6 +234,21 @@ test_details(void)
 	drop(ev, 1);
 }
 
+static struct mh_normal one(const char *body);
+
+/* Whether two one-item bodies are one event (the same identity). */
+static int
+same_event(const char *x, const char *y)
+{
+	struct mh_normal a = one(x), b = one(y);
+	int same = a.identity != NULL && b.identity != NULL &&
+	    strcmp(a.identity, b.identity) == 0;
+
+	drop(&a, 1);
+	drop(&b, 1);
+	return same;
+}
+
 static struct mh_normal
 one(const char *body)
 {
@@ -301,52 +316,32 @@ test_mapping_and_identity(void)
 		drop(&b, 1);
 	}
 
-	a = one("{\"notificationType\":\"OPENED\",\"messageId\":\"m\","
-	    "\"eventId\":\"e1\",\"sendDateTime\":1}");
-	b = one("{\"notificationType\":\"OPENED\",\"messageId\":\"m\","
-	    "\"eventId\":\"e2\",\"sendDateTime\":1}");
-	ok(strcmp(a.identity, b.identity) != 0, "tracking: eventId tells apart");
-	drop(&b, 1);
-	b = one("{\"notificationType\":\"OPENED\",\"messageId\":\"other\","
-	    "\"eventId\":\"e1\",\"sendDateTime\":2}");
-	ok(strcmp(a.identity, b.identity) == 0, "same eventId: same identity");
-	drop(&a, 1);
-	drop(&b, 1);
-	a = one("{\"notificationType\":\"OPENED\",\"messageId\":\"m\","
-	    "\"eventId\":111,\"sendDateTime\":1}");
-	b = one("{\"notificationType\":\"OPENED\",\"messageId\":\"m\","
-	    "\"eventId\":222,\"sendDateTime\":1}");
-	ok(strcmp(a.identity, b.identity) != 0, "a numeric eventId tells apart "
-	    "too");
-	drop(&a, 1);
-	drop(&b, 1);
-	a = one("{\"notificationType\":\"OPENED\",\"messageId\":\"m\","
-	    "\"sendDateTime\":5,\"recipientInfo\":{\"deviceName\":\"A\"}}");
-	b = one("{\"notificationType\":\"OPENED\",\"messageId\":\"m\","
-	    "\"sendDateTime\":5,\"recipientInfo\":{\"deviceName\":\"B\"}}");
-	ok(strcmp(a.identity, b.identity) != 0, "no eventId: an open from "
-	    "another device in the same second is another event");
-	drop(&a, 1);
-	drop(&b, 1);
-	a = one("{\"notificationType\":\"OPENED\",\"messageId\":\"m\","
-	    "\"sendDateTime\":5}");
-	b = one("{\"notificationType\":\"OPENED\",\"messageId\":\"m\","
-	    "\"sendDateTime\":5}");
-	ok(strcmp(a.identity, b.identity) == 0, "no eventId: the same item "
-	    "again (a retry) is the same event");
-	drop(&b, 1);
-	b = one("{\"notificationType\":\"CLICKED\",\"messageId\":\"m\","
-	    "\"sendDateTime\":5}");
-	ok(strcmp(a.identity, b.identity) != 0, "another status: another event");
-	drop(&a, 1);
-	drop(&b, 1);
-	a = one("{\"messageId\":\"m\",\"status\":{\"groupName\":\"DELIVERED\"},"
-	    "\"doneAt\":\"2024-01-01T00:00:00.000Z\"}");
-	b = one("{\"messageId\":\"m\",\"status\":{\"groupName\":\"DELIVERED\"},"
-	    "\"doneAt\":\"2024-01-01T00:00:01.000Z\"}");
-	ok(strcmp(a.identity, b.identity) != 0, "reports: doneAt tells apart");
-	drop(&a, 1);
-	drop(&b, 1);
+#define OPEN "{\"notificationType\":\"OPENED\",\"messageId\":"
+	ok(!same_event(OPEN "\"m\",\"eventId\":\"e1\",\"sendDateTime\":1}",
+	    OPEN "\"m\",\"eventId\":\"e2\",\"sendDateTime\":1}"),
+	    "tracking: eventId tells apart");
+	ok(same_event(OPEN "\"m\",\"eventId\":\"e1\",\"sendDateTime\":1}",
+	    OPEN "\"other\",\"eventId\":\"e1\",\"sendDateTime\":2}"),
+	    "same eventId: same identity");
+	ok(!same_event(OPEN "\"m\",\"eventId\":111,\"sendDateTime\":1}",
+	    OPEN "\"m\",\"eventId\":222,\"sendDateTime\":1}"),
+	    "a numeric eventId tells apart too");
+	ok(!same_event(OPEN "\"m\",\"sendDateTime\":5,\"recipientInfo\":"
+	    "{\"deviceName\":\"A\"}}", OPEN "\"m\",\"sendDateTime\":5,"
+	    "\"recipientInfo\":{\"deviceName\":\"B\"}}"), "no eventId: an open "
+	    "from another device in the same second is another event");
+	ok(same_event(OPEN "\"m\",\"sendDateTime\":5}",
+	    OPEN "\"m\",\"sendDateTime\":5}"),
+	    "no eventId: the same item again (a retry) is the same event");
+	ok(!same_event(OPEN "\"m\",\"sendDateTime\":5}",
+	    "{\"notificationType\":\"CLICKED\",\"messageId\":\"m\","
+	    "\"sendDateTime\":5}"), "another status: another event");
+#undef OPEN
+	ok(!same_event("{\"messageId\":\"m\",\"status\":{\"groupName\":"
+	    "\"DELIVERED\"},\"doneAt\":\"2024-01-01T00:00:00.000Z\"}",
+	    "{\"messageId\":\"m\",\"status\":{\"groupName\":\"DELIVERED\"},"
+	    "\"doneAt\":\"2024-01-01T00:00:01.000Z\"}"),
+	    "reports: doneAt tells apart");
 }
 
 static void
