@@ -58,6 +58,11 @@ lighttpd)
 	set -- lighttpd -D -f "$conf"
 	;;
 apache)
+	# Apache tunnels each WebSocket in one of its workers (400 with
+	# mpm_event): the relay takes fewer subscribers, so that the webhooks
+	# always find one.
+	MAILHOOKS_RELAY_MAX_CLIENTS=${MAILHOOKS_RELAY_MAX_CLIENTS:-300}
+	export MAILHOOKS_RELAY_MAX_CLIENTS
 	mkdir -p "$run/apache/fcgid"
 	conf=$run/apache/apache2.conf
 	if [ "$(id -u)" = 0 ]; then

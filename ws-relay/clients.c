@@ -107,10 +107,11 @@ mh_client_write(struct mh_shard *shard, struct lws *wsi, struct mh_client *c)
 	return 0;
 }
 
-/* Answers the handshake 400 with a JSON error, as every error the service
- * gives; returns 1 (the answer is sent) or -1 (hang up). */
+/* Answers the handshake with status and a JSON error, as every error the
+ * service gives; returns 1 (the answer is sent) or -1 (hang up). */
 static int
-mh_refuse_handshake(struct lws *wsi, const char *detail)
+mh_refuse_handshake(struct lws *wsi, unsigned status, const char *code,
+    const char *detail)
 {
 	unsigned char buf[LWS_PRE + 512], *start = buf + LWS_PRE, *p = start;
 	unsigned char *end = buf + sizeof(buf);
@@ -118,8 +119,8 @@ mh_refuse_handshake(struct lws *wsi, const char *detail)
 	int n;
 
 	n = snprintf(body + LWS_PRE, sizeof(body) - LWS_PRE,
-	    "{\"error\":\"bad_parameter\",\"detail\":\"%s\"}\n", detail);
-	if (lws_add_http_common_headers(wsi, HTTP_STATUS_BAD_REQUEST,
+	    "{\"error\":\"%s\",\"detail\":\"%s\"}\n", code, detail);
+	if (lws_add_http_common_headers(wsi, status,
 	    "application/json", (lws_filepos_t)n, &p, end) != 0 ||
 	    lws_finalize_write_http_header(wsi, start, &p, end) != 0 ||
 	    lws_write(wsi, (unsigned char *)body + LWS_PRE, (size_t)n,
@@ -139,14 +140,25 @@ mh_cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	(void)len;
 	switch (reason) {
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
-		/* An unknown type name is refused at the handshake. */
+		/* An unknown type name is refused at the handshake; so is a
+		 * subscriber past the limit, which keeps the web server's
+		 * connections for the webhooks. */
 		if (mh_client_types(wsi) == 0)
-			return mh_refuse_handshake(wsi, "types must be names of "
-			    "event types, comma separated, given once (or all)");
+			return mh_refuse_handshake(wsi, HTTP_STATUS_BAD_REQUEST,
+			    "bad_parameter", "types must be names of event "
+			    "types, comma separated, given once (or all)");
+		if (atomic_load(&shard->relay->clients) >=
+		    shard->relay->max_clients)
+			return mh_refuse_handshake(wsi,
+			    HTTP_STATUS_SERVICE_UNAVAILABLE, "too_many_subscribers",
+			    "the relay serves as many subscribers as it may "
+			    "(MAILHOOKS_RELAY_MAX_CLIENTS); try again later");
 		return 0;
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		return mh_client_types(wsi) == 0 ? -1 : 0;
 	case LWS_CALLBACK_ESTABLISHED:
+		atomic_fetch_add(&shard->relay->clients, 1);
+		c->counted = 1;
 		c->wsi = wsi;
 		c->types = mh_client_types(wsi);
 		c->next = mh_ring_head(&shard->relay->ring);
@@ -157,6 +169,9 @@ mh_cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		shard->clients = c;
 		break;
 	case LWS_CALLBACK_CLOSED:
+		if (c->counted)
+			atomic_fetch_sub(&shard->relay->clients, 1);
+		c->counted = 0;
 		if (c->prev != NULL)
 			c->prev->next_client = c->next_client;
 		else if (shard->clients == c)

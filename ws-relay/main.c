@@ -5,7 +5,8 @@
  *
  * Environment: MAILHOOKS_HOME (default ./var), MAILHOOKS_RELAY_PORT
  * (default 8081, loopback only), MAILHOOKS_RELAY_PING (seconds, default
- * 25), MAILHOOKS_RELAY_THREADS (default: one per CPU, at most 16).
+ * 25), MAILHOOKS_RELAY_THREADS (default: one per CPU, at most 16),
+ * MAILHOOKS_RELAY_MAX_CLIENTS (subscribers at once, default 4096).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +22,11 @@
 
 #include "relay.h"
 #include "../cgi-bin/core.h"
+
+/* Subscribers at once, by default. Each costs the web server in front a
+ * connection and two descriptors: lighttpd/mailhooks.conf.in keeps room
+ * for them and for the webhooks. */
+#define MH_MAX_CLIENTS 4096
 
 /* For the signal handler only. */
 static struct mh_relay *mh_signalled;
@@ -136,7 +142,10 @@ main(void)
 	ping = mh_env_int("MAILHOOKS_RELAY_PING", 25, 1, 3600);
 	threads = mh_env_int("MAILHOOKS_RELAY_THREADS", mh_default_threads(),
 	    1, MH_THREADS_MAX);
-	if (port < 0 || ping < 0 || threads < 0 || mh_lock_home(home) < 0)
+	relay.max_clients = mh_env_int("MAILHOOKS_RELAY_MAX_CLIENTS",
+	    MH_MAX_CLIENTS, 1, 1000000);
+	if (port < 0 || ping < 0 || threads < 0 || relay.max_clients < 0 ||
+	    mh_lock_home(home) < 0)
 		return 1;
 	if (snprintf(path, sizeof(path), "%s/relay.sock", home) >=
 	    (int)sizeof(path))

@@ -21,6 +21,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -56,6 +57,7 @@ struct mh_client {
 	uint64_t next;		/* ring index of the next event to consider */
 	unsigned types;		/* bit set of subscribed types */
 	int dropping;		/* being closed for falling behind */
+	int counted;		/* in the relay's count of subscribers */
 };
 
 /* The recent events, shared by the threads: the first thread writes, all
@@ -96,6 +98,8 @@ struct mh_relay {
 	int listen_fd, dgram_fd;	/* watched by the first thread */
 	int spare_fd;		/* given up to refuse a client when out of fds */
 	unsigned next_shard;	/* the thread the next client goes to */
+	atomic_int clients;	/* subscribers, across the threads */
+	int max_clients;	/* MAILHOOKS_RELAY_MAX_CLIENTS */
 	char dgram[MH_DGRAM_MAX + 1];	/* the first thread's read buffer */
 };
 
