@@ -120,7 +120,8 @@ mh_refuse_handshake(struct lws *wsi, unsigned status, const char *code,
 
 	n = snprintf(body + LWS_PRE, sizeof(body) - LWS_PRE,
 	    "{\"error\":\"%s\",\"detail\":\"%s\"}\n", code, detail);
-	if (lws_add_http_common_headers(wsi, status,
+	if (n < 0 || (size_t)n >= sizeof(body) - LWS_PRE ||
+	    lws_add_http_common_headers(wsi, status,
 	    "application/json", (lws_filepos_t)n, &p, end) != 0 ||
 	    lws_finalize_write_http_header(wsi, start, &p, end) != 0 ||
 	    lws_write(wsi, (unsigned char *)body + LWS_PRE, (size_t)n,
