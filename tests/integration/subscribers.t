@@ -24,7 +24,14 @@ sub subscribe {
 	    . "Sec-WebSocket-Version: 13\r\n\r\n";
 	my ($head, $buf) = ('', '');
 	my $deadline = time + 10;
-	while ($head !~ /\r\n\r\n/ && time < $deadline) {
+	# The head, and a refusal's body whole (a proxy may pass it on apart).
+	my $whole = sub {
+		return 0 unless $head =~ /^(.*?\r\n\r\n)(.*)$/s;
+		my ($h, $body) = ($1, $2);
+		my ($len) = $h =~ /^content-length:\s*(\d+)/mi;
+		return $h =~ m{^HTTP/1\.[01] 101} || length($body) >= ($len // 0);
+	};
+	while (!$whole->() && time < $deadline) {
 		my $rin = '';
 		vec($rin, fileno($c), 1) = 1;
 		next unless select($rin, undef, undef, 0.2) > 0;
