@@ -170,6 +170,7 @@ run: deps
 test: deps
 	$(MAKE) all $(UNIT_TESTS) $(TEST_TOOLS) $(BENCH_TOOLS) $(FUZZ_BINS) \
 	    tests/browser/node_modules
+	ulimit -n $$(ulimit -Hn) && \
 	prove -j2 --exec '' tests/unit/*.t tests/structure/*.t tests/fuzz/*.t \
 	    tests/integration/*.t \
 	    tests/apache/*.t \
