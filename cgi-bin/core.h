@@ -306,11 +306,6 @@ char *mh_identity_of(const char *provider, const char *kind,
     struct json_object *o);
 
 /* --- derive.c: inbox entries into events, and message summaries. */
-/* The items of the body of an entry of that provider (Mandrill's
- * mandrill_events, Infobip's reports) into *items (caller puts it); -1
- * with why. */
-int mh_entry_items(const struct mh_entry *entry, struct json_object **items,
-    char *why, size_t whylen);
 /* Makes the storage layer's event of a normalised one, which it takes
  * over (n's objects are put, its identity moved). 0, or -1 out of
  * memory. */

@@ -65,21 +65,6 @@ mh_provider(const char *name)
 	return NULL;
 }
 
-int
-mh_entry_items(const struct mh_entry *entry, struct json_object **items,
-    char *why, size_t whylen)
-{
-	const struct mh_provider *p = mh_provider(entry->meta.provider);
-
-	*items = NULL;
-	if (p == NULL) {
-		snprintf(why, whylen, "unknown provider \"%.32s\"",
-		    entry->meta.provider);
-		return -1;
-	}
-	return p->items(entry, items, why, whylen);
-}
-
 /* A copy of o[key] when it is a string, "" otherwise; NULL out of memory. */
 static char *
 mh_field(struct json_object *o, const char *key)
@@ -143,7 +128,12 @@ mh_derive(void *ctx, const struct mh_entry *e, struct mh_event **events,
 	(void)ctx;
 	*events = NULL;
 	*count = 0;
-	if (mh_entry_items(e, &items, why, whylen) != 0)
+	if (p == NULL) {
+		snprintf(why, whylen, "unknown provider \"%.32s\"",
+		    e->meta.provider);
+		return -1;
+	}
+	if (p->items(e, &items, why, whylen) != 0)
 		return -1;
 	mh_iso_from_ms(e->meta.received_ms, received_at);
 	total = json_object_array_length(items);
