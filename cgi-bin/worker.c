@@ -331,8 +331,7 @@ mh_worker_leave(struct mh_worker *w, struct mh_app *app)
 {
 	pthread_mutex_lock(&w->lock);
 	w->serving = 0;
-	if (w->handle != MH_HANDLE_HELD)
-		w->store = app->store;
+	w->store = app->store;	/* never HELD here: the mend is this thread's */
 	if (mh_worker_mend_due(w))
 		pthread_cond_signal(&w->wake);
 	pthread_mutex_unlock(&w->lock);
