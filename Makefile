@@ -53,7 +53,7 @@ BIN_ADMIN  = db/mailhooks-db
 UNIT_TESTS = tests/unit/form.t tests/unit/signature.t tests/unit/mandrill.t \
              tests/unit/store.t tests/unit/infobip.t tests/unit/pyrepr.t \
              tests/unit/json.t tests/unit/shape.t tests/unit/config.t \
-             tests/unit/derive.t tests/unit/request.t
+             tests/unit/derive.t tests/unit/request.t tests/unit/restore.t
 
 all: $(BIN_FCGI) $(BIN_RELAY) $(BIN_WS) $(BIN_ADMIN)
 
@@ -85,6 +85,11 @@ tests/unit/request.t: tests/unit/request.c tests/unit/tap.h $(HTTP_LIB) \
     $(CORE_SRC) $(DB_SRC) $(HDRS)
 	$(CC) $(CFLAGS) $(SAN) $(PKG_CFLAGS) -pthread -o $@ $< $(HTTP_LIB) \
 	    $(CORE_SRC) $(DB_SRC) $(LDLIBS_FCGI)
+
+# The restore's file copy, reached by including its file.
+tests/unit/restore.t: tests/unit/restore.c tests/unit/tap.h db/admin_restore.c \
+    db/admin.h
+	$(CC) $(CFLAGS) $(SAN) $(PKG_CFLAGS) -o $@ $<
 
 # Fuzzing: a libFuzzer target for each parser of untrusted input, built
 # with clang. make fuzz runs each for FUZZ_SECONDS (new inputs go to a
