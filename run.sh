@@ -39,10 +39,21 @@ SETTINGS="MANDRILL_WEBHOOK_KEY MANDRILL_WEBHOOK_URL INFOBIP_WEBHOOK_TOKEN
     MAILHOOKS_MAX_BODY MAILHOOKS_TEST_EVENTS MAILHOOKS_RAW_MAX_AGE_DAYS
     MAILHOOKS_RAW_MAX_MB MAILHOOKS_FSYNC"
 
+# The web server refuses a body over MAILHOOKS_MAX_BODY before reading it
+# (lighttpd counts in KiB). A value the program would refuse as a setting
+# leaves the default, 16 MiB.
+case ${MAILHOOKS_MAX_BODY:-} in
+''|*[!0-9]*|?????????????*) max_body=16777216 ;;
+*) max_body=$MAILHOOKS_MAX_BODY ;;
+esac
+max_request_kb=$(( (max_body + 1023) / 1024 ))
+
 SITE=$ROOT	# where the served files are read from (see below)
 fill() {
 	sed -e "s|@ROOT@|$SITE|g" -e "s|@HOME@|$MAILHOOKS_HOME|g" \
-	    -e "s|@PORT@|$PORT|g" -e "s|@RELAY_PORT@|$MAILHOOKS_RELAY_PORT|g" "$1"
+	    -e "s|@PORT@|$PORT|g" -e "s|@RELAY_PORT@|$MAILHOOKS_RELAY_PORT|g" \
+	    -e "s|@MAX_REQUEST_KB@|$max_request_kb|g" \
+	    -e "s|@MAX_BODY@|$max_body|g" "$1"
 }
 
 # Apache will not serve as root: started by root, it and the relay run as

@@ -1,7 +1,9 @@
 #!/usr/bin/env perl
 # What is refused: bad, missing or wrong-key signatures (403), malformed
 # forms and JSON (400), other content types (415), oversize bodies (413).
-# Each gets a JSON error and stores nothing.
+# Each gets a JSON error and stores nothing. (The web server's own
+# refusals, a body too large by its Content-Length among them, are
+# tests/integration/servererrors.t.)
 use strict;
 use warnings;
 use FindBin;
@@ -12,7 +14,7 @@ use Test::More;
 
 my $key = 'secret-key';
 my $s = Stack->new(env => { MANDRILL_WEBHOOK_KEY => $key,
-    MAILHOOKS_MAX_BODY => 65536 });
+    MAILHOOKS_MAX_BODY => 65000 });
 my $good = [Stack::event()];
 
 sub refused {
@@ -53,7 +55,11 @@ refused($s->post_mandrill('[' x 200 . ']' x 200, key => $key), 400,
 refused($s->post_mandrill($good, key => $key, content_type =>
     'application/json'), 415, 'unsupported_media_type', 'JSON content type');
 refused($s->post_mandrill(undef, body => 'x' x 70000), 413,
-    'body_too_large', 'body over MAILHOOKS_MAX_BODY');
+    'body_too_large', 'a body over MAILHOOKS_MAX_BODY (the web server)');
+# Sent in chunks, no length tells the web server to refuse it: the program
+# does.
+refused($s->post_mandrill(undef, body => 'x' x 65300, chunked => 1), 413,
+    'body_too_large', 'a chunked body over MAILHOOKS_MAX_BODY (the program)');
 
 my ($st, $h) = $s->get_json('/api/health');
 is($h->{last_seq}, 0, 'nothing stored');

@@ -12,6 +12,7 @@ use Digest::SHA qw(hmac_sha1_base64);
 use File::Basename qw(dirname);
 use File::Temp qw(tempdir);
 use HTTP::Tiny;
+use IO::Select;
 use IO::Socket::INET;
 use JSON::PP;
 use POSIX qw(setsid WNOHANG);
@@ -198,6 +199,58 @@ sub get_json {
 	return ($r->{status}, $body, $r);
 }
 
+# Sends these bytes as they are on a new connection, and reads the answer
+# until the server closes it (or 10 s pass). Returns a hash: status, the
+# headers (names in lower case) and the body, or {} when nothing came.
+sub raw {
+	my ($self, $bytes) = @_;
+	my $c = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+	    PeerPort => $self->{port}, Timeout => 10) or return {};
+	$c->autoflush(1);
+	print $c $bytes;
+	my ($answer, $deadline) = ('', time + 10);
+	my $sel = IO::Select->new($c);
+	while (time < $deadline && $sel->can_read($deadline - time)) {
+		my $n = sysread($c, my $buf, 65536);
+		last unless $n;
+		$answer .= $buf;
+		last if $answer =~ /\r\n\r\n/ && answer_complete($answer);
+	}
+	close $c;
+	my ($head, $body) = split /\r\n\r\n/, $answer, 2;
+	return {} unless defined $head && $head =~ m{^HTTP/1\.[01] (\d{3})};
+	my %r = (status => $1, body => $body // '', headers => {});
+	for (split /\r\n/, $head) {
+		$r{headers}{lc $1} = $2 if /^([^:]+):\s*(.*)$/;
+	}
+	$r{body} = dechunk($r{body})
+	    if ($r{headers}{'transfer-encoding'} // '') =~ /chunked/i;
+	$r{json} = eval { decode_json($r{body}) };
+	return \%r;
+}
+
+# A chunked body's data.
+sub dechunk {
+	my ($body) = @_;
+	my $data = '';
+	while ($body =~ s/^([0-9a-fA-F]+)[^\r]*\r\n//) {
+		my $n = hex $1;
+		last if $n == 0;
+		$data .= substr($body, 0, $n, '');
+		$body =~ s/^\r\n//;
+	}
+	return $data;
+}
+
+# Whether an answer holds its whole body, by its Content-Length.
+sub answer_complete {
+	my ($answer) = @_;
+	my ($head, $body) = split /\r\n\r\n/, $answer, 2;
+	return $body =~ /(^|\r\n)0\r\n\r\n$/ if $head =~ /^Transfer-Encoding:\s*chunked/mi;
+	return 0 unless $head =~ /^Content-Length:\s*(\d+)/mi;
+	return length($body) >= $1;
+}
+
 sub sign {
 	my ($key, $url, %fields) = @_;
 	my $text = $url . join '', map { $_ . $fields{$_} } sort keys %fields;
@@ -214,7 +267,8 @@ sub form_encode {
 }
 
 # POSTs a mandrill_events value (a JSON text or a Perl array). Options:
-# key (sign with it), url (sign for it), signature, content_type, body.
+# key (sign with it), url (sign for it), signature, content_type, body,
+# chunked (sent with no Content-Length, in chunks).
 sub post_mandrill {
 	my ($self, $events, %o) = @_;
 	my $value = ref $events ? $JSON->encode($events) : $events;
@@ -227,6 +281,10 @@ sub post_mandrill {
 		    $o{url} // $self->url($path), mandrill_events => $value);
 	}
 	$h{'X-Mandrill-Signature'} = $o{signature} if defined $o{signature};
+	if ($o{chunked}) {
+		my @parts = unpack('(a8192)*', $body);
+		$body = sub { shift @parts };
+	}
 	my $r = $self->{http}->request('POST', $self->url($path),
 	    { headers => \%h, content => $body });
 	$r->{json} = eval { decode_json($r->{content}) };
