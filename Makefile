@@ -39,7 +39,7 @@ HTTP_LIB = cgi-bin/request.c cgi-bin/respond.c cgi-bin/route.c \
            cgi-bin/checkpointer.c
 HTTP_SRC = $(HTTP_LIB) cgi-bin/main.c
 RELAY_SRC = ws-relay/main.c ws-relay/shard.c ws-relay/clients.c \
-            ws-relay/ring.c cgi-bin/event_types.c cgi-bin/config.c \
+            ws-relay/ring.c ws-relay/peers.c cgi-bin/event_types.c cgi-bin/config.c \
             cgi-bin/number.c cgi-bin/alloc.c cgi-bin/json.c \
             cgi-bin/json_check.c
 DB_HDRS  = db/store.h db/store-private.h
@@ -53,7 +53,8 @@ BIN_ADMIN  = db/mailhooks-db
 UNIT_TESTS = tests/unit/form.t tests/unit/signature.t tests/unit/mandrill.t \
              tests/unit/store.t tests/unit/infobip.t tests/unit/pyrepr.t \
              tests/unit/json.t tests/unit/shape.t tests/unit/config.t \
-             tests/unit/derive.t tests/unit/request.t tests/unit/restore.t
+             tests/unit/derive.t tests/unit/request.t tests/unit/restore.t \
+             tests/unit/peers.t
 
 all: $(BIN_FCGI) $(BIN_RELAY) $(BIN_WS) $(BIN_ADMIN)
 
@@ -91,6 +92,11 @@ tests/unit/restore.t: tests/unit/restore.c tests/unit/tap.h db/admin_restore.c \
     db/admin.h
 	$(CC) $(CFLAGS) $(SAN) $(PKG_CFLAGS) -o $@ $<
 
+# The relay's count by address, reached by including its file.
+tests/unit/peers.t: tests/unit/peers.c tests/unit/tap.h ws-relay/peers.c \
+    ws-relay/relay.h
+	$(CC) $(CFLAGS) $(SAN) $(PKG_CFLAGS) -pthread -o $@ $< $(LDLIBS_RELAY)
+
 # Fuzzing: a libFuzzer target for each parser of untrusted input, built
 # with clang. make fuzz runs each for FUZZ_SECONDS (new inputs go to a
 # scratch folder, findings to tests/fuzz/findings); make test runs each
@@ -112,7 +118,7 @@ tests/fuzz/admin_args.fuzz: tests/fuzz/admin_args.c $(ADMIN_SRC) db/admin.h \
 	    $(CORE_SRC) $(DB_SRC) $(LDLIBS_CORE)
 
 tests/fuzz/relay_types.fuzz: tests/fuzz/relay_types.c ws-relay/ring.c \
-    ws-relay/relay.h $(CORE_SRC) $(CORE_HDRS)
+    ws-relay/peers.c ws-relay/relay.h $(CORE_SRC) $(CORE_HDRS)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(CORE_SRC) $(LDLIBS_RELAY) \
 	    $(LDLIBS_CORE)
 

@@ -130,6 +130,35 @@ mh_refuse_handshake(struct lws *wsi, unsigned status, const char *code,
 	return 1;
 }
 
+/* Whether a subscriber may connect: refused at the handshake are an
+ * unknown type name, a subscriber past the relay's limit (which keeps the
+ * web server's connections for the webhooks) and one past its address's.
+ * 0 to go on, else as mh_refuse_handshake. */
+static int
+mh_confirm_upgrade(struct mh_relay *relay, struct lws *wsi)
+{
+	char addr[MH_ADDR_LEN];
+
+	if (mh_client_types(wsi) == 0)
+		return mh_refuse_handshake(wsi, HTTP_STATUS_BAD_REQUEST,
+		    "bad_parameter", "types must be names of event "
+		    "types, comma separated, given once (or all)");
+	if (mh_client_address(wsi, addr, sizeof(addr)) != 0)
+		return mh_refuse_handshake(wsi, HTTP_STATUS_BAD_REQUEST,
+		    "bad_request", "the proxy's X-Forwarded-For does not end "
+		    "with an address");
+	if (atomic_load(&relay->clients) >= relay->max_clients)
+		return mh_refuse_handshake(wsi,
+		    HTTP_STATUS_SERVICE_UNAVAILABLE, "too_many_subscribers",
+		    "the relay serves as many subscribers as it may "
+		    "(MAILHOOKS_RELAY_MAX_CLIENTS); try again later");
+	if (mh_peers_count(&relay->peers, addr) >= relay->max_per_address)
+		return mh_refuse_handshake(wsi, 429, "too_many_subscribers",
+		    "this address holds as many subscribers as one may "
+		    "(MAILHOOKS_RELAY_MAX_PER_ADDRESS); close one first");
+	return 0;
+}
+
 int
 mh_cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     void *in, size_t len)
@@ -141,23 +170,17 @@ mh_cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	(void)len;
 	switch (reason) {
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
-		/* An unknown type name is refused at the handshake; so is a
-		 * subscriber past the limit, which keeps the web server's
-		 * connections for the webhooks. */
-		if (mh_client_types(wsi) == 0)
-			return mh_refuse_handshake(wsi, HTTP_STATUS_BAD_REQUEST,
-			    "bad_parameter", "types must be names of event "
-			    "types, comma separated, given once (or all)");
-		if (atomic_load(&shard->relay->clients) >=
-		    shard->relay->max_clients)
-			return mh_refuse_handshake(wsi,
-			    HTTP_STATUS_SERVICE_UNAVAILABLE, "too_many_subscribers",
-			    "the relay serves as many subscribers as it may "
-			    "(MAILHOOKS_RELAY_MAX_CLIENTS); try again later");
-		return 0;
+		return mh_confirm_upgrade(shard->relay, wsi);
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		return mh_client_types(wsi) == 0 ? -1 : 0;
 	case LWS_CALLBACK_ESTABLISHED:
+		/* Counted here, checked at the handshake: two handshakes at
+		 * once from one address could both have passed. */
+		if (mh_client_address(wsi, c->addr, sizeof(c->addr)) != 0 ||
+		    mh_peers_take(&shard->relay->peers, c->addr,
+		    shard->relay->max_per_address) != 0)
+			return -1;
+		c->addr_counted = 1;
 		atomic_fetch_add(&shard->relay->clients, 1);
 		c->counted = 1;
 		c->wsi = wsi;
@@ -172,7 +195,9 @@ mh_cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	case LWS_CALLBACK_CLOSED:
 		if (c->counted)
 			atomic_fetch_sub(&shard->relay->clients, 1);
-		c->counted = 0;
+		if (c->addr_counted)
+			mh_peers_give(&shard->relay->peers, c->addr);
+		c->counted = c->addr_counted = 0;
 		if (c->prev != NULL)
 			c->prev->next_client = c->next_client;
 		else if (shard->clients == c)

@@ -6,7 +6,8 @@
  * Environment: MAILHOOKS_HOME (default ./var), MAILHOOKS_RELAY_PORT
  * (default 8081, loopback only), MAILHOOKS_RELAY_PING (seconds, default
  * 25), MAILHOOKS_RELAY_THREADS (default: one per CPU, at most 16),
- * MAILHOOKS_RELAY_MAX_CLIENTS (subscribers at once, default 4096).
+ * MAILHOOKS_RELAY_MAX_CLIENTS (subscribers at once, default 4096),
+ * MAILHOOKS_RELAY_MAX_PER_ADDRESS (of them from one address, default 64).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,6 +28,9 @@
  * connection and two descriptors: lighttpd/mailhooks.conf.in keeps room
  * for them and for the webhooks. */
 #define MH_MAX_CLIENTS 4096
+/* Subscribers from one address, by default: a person's tabs, or an office
+ * behind one NAT address, but not the relay's every place. */
+#define MH_MAX_PER_ADDRESS 64
 
 /* For the signal handler only. */
 static struct mh_relay *mh_signalled;
@@ -144,8 +148,10 @@ main(void)
 	    1, MH_THREADS_MAX);
 	relay.max_clients = mh_env_int("MAILHOOKS_RELAY_MAX_CLIENTS",
 	    MH_MAX_CLIENTS, 1, 1000000);
+	relay.max_per_address = mh_env_int("MAILHOOKS_RELAY_MAX_PER_ADDRESS",
+	    MH_MAX_PER_ADDRESS, 1, 1000000);
 	if (port < 0 || ping < 0 || threads < 0 || relay.max_clients < 0 ||
-	    mh_lock_home(home) < 0)
+	    relay.max_per_address < 0 || mh_lock_home(home) < 0)
 		return 1;
 	if (snprintf(path, sizeof(path), "%s/relay.sock", home) >=
 	    (int)sizeof(path))
@@ -160,6 +166,7 @@ main(void)
 	signal(SIGPIPE, SIG_IGN);
 	lws_set_log_level(LLL_ERR | LLL_WARN, NULL);
 	pthread_rwlock_init(&relay.ring.lock, NULL);
+	pthread_mutex_init(&relay.peers.lock, NULL);
 	relay.dgram_fd = -1;
 	relay.spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if ((relay.listen_fd = mh_listen(port)) < 0)
@@ -200,6 +207,7 @@ main(void)
 out:
 	mh_signalled = NULL;
 	mh_relay_close(&relay, running);
+	mh_peers_free(&relay.peers);
 	if (relay.dgram_fd >= 0)
 		unlink(path);
 	return ret;

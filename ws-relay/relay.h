@@ -45,6 +45,11 @@
 #define MH_HOLD_FACTOR 4
 #define MH_HOLD_MAX 0.05
 
+/* An address as text (INET6_ADDRSTRLEN, and room). */
+#define MH_ADDR_LEN 48
+/* Buckets of the count of subscribers by address. */
+#define MH_PEER_BUCKETS 1024
+
 struct mh_msg {
 	unsigned char *buf;	/* LWS_PRE bytes of headroom, then the JSON */
 	size_t len;
@@ -58,6 +63,14 @@ struct mh_client {
 	unsigned types;		/* bit set of subscribed types */
 	int dropping;		/* being closed for falling behind */
 	int counted;		/* in the relay's count of subscribers */
+	int addr_counted;	/* in its address's count */
+	char addr[MH_ADDR_LEN];	/* the subscriber's, see peers.c */
+};
+
+/* Subscribers by address, across the threads (peers.c). */
+struct mh_peers {
+	pthread_mutex_t lock;
+	struct mh_peer *bucket[MH_PEER_BUCKETS];
 };
 
 /* The recent events, shared by the threads: the first thread writes, all
@@ -100,6 +113,8 @@ struct mh_relay {
 	unsigned next_shard;	/* the thread the next client goes to */
 	atomic_int clients;	/* subscribers, across the threads */
 	int max_clients;	/* MAILHOOKS_RELAY_MAX_CLIENTS */
+	int max_per_address;	/* MAILHOOKS_RELAY_MAX_PER_ADDRESS */
+	struct mh_peers peers;
 	char dgram[MH_DGRAM_MAX + 1];	/* the first thread's read buffer */
 };
 
@@ -114,6 +129,24 @@ unsigned mh_client_types(struct lws *wsi);
  * type we know is dropped: no client could want it. */
 void mh_ring_push(struct mh_ring *ring, const char *data, size_t len);
 uint64_t mh_ring_head(struct mh_ring *ring);
+
+/* --- peers.c: subscribers by address. */
+/* The last entry of an X-Forwarded-For header, the one the proxy wrote,
+ * into out; -1 when it is not an IPv4 or IPv6 address or does not fit. */
+int mh_forwarded_last(const char *header, char *out, size_t outlen);
+/* The address a connecting subscriber comes from, into out: its peer's,
+ * or behind the proxy on loopback the proxy's X-Forwarded-For. -1 when
+ * it cannot be told. */
+int mh_client_address(struct lws *wsi, char *out, size_t outlen);
+/* How many subscribers addr holds. */
+int mh_peers_count(struct mh_peers *peers, const char *addr);
+/* Counts one more subscriber for addr; -1 when it already holds max (or
+ * memory ran out), counting nothing. */
+int mh_peers_take(struct mh_peers *peers, const char *addr, int max);
+/* Counts one subscriber less for addr. */
+void mh_peers_give(struct mh_peers *peers, const char *addr);
+/* Frees every count (the relay's end). */
+void mh_peers_free(struct mh_peers *peers);
 
 /* --- clients.c: writing to subscribers. */
 /* Closes the clients of a shard that stopped reading and fell out of the

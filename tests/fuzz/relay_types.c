@@ -1,6 +1,8 @@
-/* The relay's handshake parameter (?types=) and the datagrams it reads
- * into its ring. */
+/* The relay's handshake parameter (?types=), the proxy's X-Forwarded-For
+ * it takes a subscriber's address from, and the datagrams it reads into
+ * its ring. */
 #include "../../ws-relay/ring.c"
+#include "../../ws-relay/peers.c"
 
 #include <stdint.h>
 
@@ -23,6 +25,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (strcmp(text, "all") != 0 && strcmp(text, "*") != 0 &&
 	    (mh_parse_types(text) & ~all) != 0)
 		abort();	/* a bit no type has */
+	char addr[MH_ADDR_LEN];
+	if (mh_forwarded_last(text, addr, sizeof(addr)) == 0 &&
+	    (strlen(addr) == 0 || strpbrk(addr, ", \t") != NULL))
+		abort();	/* not one address */
 	mh_ring_push(&ring, text, size);
 	free(text);
 	return 0;
