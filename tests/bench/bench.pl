@@ -149,10 +149,12 @@ sub check_stored {
 }
 
 # The fan-out's subscribers connect to the relay itself, more of them than
-# it takes by default (a limit kept for the web server in front).
+# it takes by default (a limit kept for the web server in front), and all
+# the subscribers come from one address.
 my $stack = Stack->new(server => 'lighttpd', env => {
 	MANDRILL_WEBHOOK_KEY => $KEY, MANDRILL_WEBHOOK_URL => $SIGN_URL,
 	MAILHOOKS_FSYNC => 1, MAILHOOKS_RELAY_MAX_CLIENTS => 20000,
+	MAILHOOKS_RELAY_MAX_PER_ADDRESS => 20000,
 });
 my $addr = '127.0.0.1:' . $stack->port;
 my $common = "-a $addr -k $KEY -u $SIGN_URL";
