@@ -137,4 +137,19 @@ is(scalar @lost, 0, 'every acknowledged event survived the SIGKILL of the '
 my $r = $s->post_mandrill([Stack::event(id => 'after-crash')]);
 is($r->{status}, 200, 'and it takes webhooks again');
 
+# After a storm of killed FastCGI processes (every one, ten times, the web
+# server respawning them), Ctrl-C still stops everything within seconds:
+# once, respawned processes outlived it by more than 15 s.
+for my $round (1 .. 10) {
+	kill 'KILL', $s->pids_named('mailhooks.fcgi');
+	$s->post_mandrill([Stack::event(id => "storm-$round")]);
+	sleep 0.1;
+}
+my $t0 = time;
+is($s->stop('INT'), 0, 'Ctrl-C after the storm stops the stack');
+my $deadline = time + 5;
+sleep 0.1 while $s->processes && time < $deadline;
+is_deeply([$s->processes], [], 'no process is left 5 s after Ctrl-C');
+note sprintf 'all gone %.1f s after Ctrl-C', time - $t0;
+
 done_testing;
