@@ -29,11 +29,6 @@ mh_api_test_event(struct mh_app *app, struct mh_request *r)
 		    "(MAILHOOKS_TEST_EVENTS=1 turns them on)");
 		goto out;
 	}
-	if (strcmp(r->method, "POST") != 0) {
-		mh_respond_error(r, 405, "method_not_allowed",
-		    "%s is not allowed here: POST", r->method);
-		goto out;
-	}
 	if (!mh_media_type_is(mh_param(r, "CONTENT_TYPE"), "application/json")) {
 		mh_respond_error(r, 415, "unsupported_media_type",
 		    "Content-Type must be application/json");

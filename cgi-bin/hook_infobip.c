@@ -45,12 +45,6 @@ mh_hook_infobip(struct mh_app *app, struct mh_request *r)
 	const char *ct = mh_param(r, "CONTENT_TYPE");
 	char detail[256];
 
-	if (strcmp(r->method, "POST") != 0) {
-		mh_respond_error(r, 405, "method_not_allowed",
-		    "%s is not allowed here: Infobip callbacks are POSTed",
-		    r->method);
-		return;
-	}
 	if (mh_check_token(app, r) != 0)
 		return;
 	if (mh_media_type_is(ct, "application/xml") ||

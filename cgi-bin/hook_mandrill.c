@@ -97,10 +97,5 @@ mh_hook_mandrill(struct mh_app *app, struct mh_request *r)
 		mh_respond_json(r, 200, "{\"status\":\"ok\"}");
 		return;
 	}
-	if (strcmp(r->method, "POST") == 0) {
-		mh_mandrill_post(app, r);
-		return;
-	}
-	mh_respond_error(r, 405, "method_not_allowed",
-	    "%s is not allowed here: use GET, HEAD or POST", r->method);
+	mh_mandrill_post(app, r);	/* the router let nothing else in */
 }

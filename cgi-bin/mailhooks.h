@@ -33,6 +33,7 @@ struct mh_request {
 	FCGX_Request *fcgi;	/* NULL when run as a CGI program (stdio) */
 	char **envp;		/* the request's parameters */
 	const char *auth_challenge;	/* WWW-Authenticate for a 401 */
+	char allow[64];		/* Allow, for a 405: the route's methods */
 	const char *provider;	/* set on a webhook route: its refusals are logged */
 	int status;		/* the status answered */
 	char error[48];		/* and, for an error, its code and detail */
@@ -79,16 +80,21 @@ void mh_respond_nomem(struct mh_request *r);
 #define MH_GET 1u
 #define MH_HEAD 2u
 #define MH_POST 4u
-#define MH_ANY 0u		/* the handler answers each method itself */
+#define MH_PUT 8u
+#define MH_PATCH 16u
+#define MH_DELETE 32u
 
 struct mh_route {
 	const char *path;	/* "/api/messages/{id}": one last parameter */
-	unsigned methods;	/* MH_GET | MH_HEAD ..., or MH_ANY */
+	unsigned methods;	/* MH_GET | MH_HEAD ...: others are a 405 */
 	void (*handle)(struct mh_app *, struct mh_request *);
 	const char *provider;	/* a webhook's: its refusals are logged */
 };
 /* Every route the program answers; path NULL ends it. */
 extern const struct mh_route mh_routes[];
+/* The methods' names, each with its bit; name NULL ends it. */
+extern const struct mh_method { const char *name; unsigned bit; }
+    mh_methods[];
 /* Splits the request's URI into path and query, routes it and answers. */
 void mh_serve(struct mh_app *app, struct mh_request *r);
 

@@ -39,9 +39,12 @@ mh_respond_json(struct mh_request *r, int status, const char *json)
 	    "Content-Type: application/json\r\n"
 	    "Cache-Control: no-store\r\n"
 	    "X-Content-Type-Options: nosniff\r\n"
-	    "%s%s%s%s"
+	    "%s%s%s%s%s%s%s"
 	    "\r\n", status, mh_reason(status),
 	    status == 503 ? "Retry-After: 5\r\n" : "",
+	    status == 405 && r->allow[0] ? "Allow: " : "",
+	    status == 405 && r->allow[0] ? r->allow : "",
+	    status == 405 && r->allow[0] ? "\r\n" : "",
 	    status == 401 && r->auth_challenge ? "WWW-Authenticate: " : "",
 	    status == 401 && r->auth_challenge ? r->auth_challenge : "",
 	    status == 401 && r->auth_challenge ? "\r\n" : "");

@@ -3,6 +3,7 @@
  * decoded path and raw query, matched against the table, answered by the
  * route's handler. The API documentation and its test read this table.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,11 +11,14 @@
 
 #define MH_READ (MH_GET | MH_HEAD)
 
+/* HEAD is answered wherever GET is (RFC 9110 9.3.2). www/openapi.json
+ * describes each of these; tests/unit/openapi.c holds them equal. */
 const struct mh_route mh_routes[] = {
-	{ "/webhooks/mandrill", MH_ANY, mh_hook_mandrill, "mandrill" },
-	{ "/webhooks/infobip", MH_ANY, mh_hook_infobip, "infobip" },
-	{ "/email", MH_ANY, mh_hook_infobip, "infobip" },
-	{ "/api/test-event", MH_ANY, mh_api_test_event, NULL },
+	{ "/webhooks/mandrill", MH_READ | MH_POST, mh_hook_mandrill,
+	    "mandrill" },
+	{ "/webhooks/infobip", MH_POST, mh_hook_infobip, "infobip" },
+	{ "/email", MH_POST, mh_hook_infobip, "infobip" },
+	{ "/api/test-event", MH_POST, mh_api_test_event, NULL },
 	{ "/api/events", MH_READ, mh_api_events, NULL },
 	{ "/api/email-callbacks", MH_READ, mh_api_callbacks, NULL },
 	{ "/api/stats", MH_READ, mh_api_stats, NULL },
@@ -23,16 +27,37 @@ const struct mh_route mh_routes[] = {
 	{ NULL, 0, NULL, NULL },
 };
 
+const struct mh_method mh_methods[] = {
+	{ "GET", MH_GET }, { "HEAD", MH_HEAD }, { "POST", MH_POST },
+	{ "PUT", MH_PUT }, { "PATCH", MH_PATCH }, { "DELETE", MH_DELETE },
+	{ NULL, 0 },
+};
+
 static unsigned
 mh_method_bit(const char *method)
 {
-	if (strcmp(method, "GET") == 0)
-		return MH_GET;
-	if (strcmp(method, "HEAD") == 0)
-		return MH_HEAD;
-	if (strcmp(method, "POST") == 0)
-		return MH_POST;
+	for (const struct mh_method *m = mh_methods; m->name != NULL; m++)
+		if (strcmp(method, m->name) == 0)
+			return m->bit;
 	return 0;
+}
+
+/* A 405 for a route's path asked with another method, with the methods
+ * it takes in Allow. */
+static void
+mh_respond_not_allowed(struct mh_request *r, unsigned methods)
+{
+	size_t used = 0;
+
+	/* Every name, each with ", ", fits in r->allow. */
+	r->allow[0] = '\0';
+	for (const struct mh_method *m = mh_methods; m->name != NULL; m++)
+		if ((methods & m->bit) != 0 && used < sizeof(r->allow))
+			used += (size_t)snprintf(r->allow + used,
+			    sizeof(r->allow) - used, "%s%s", used ? ", " : "",
+			    m->name);
+	mh_respond_error(r, 405, "method_not_allowed",
+	    "%.16s is not allowed here: use %s", r->method, r->allow);
 }
 
 /* Whether the first n bytes of raw, percent-decoded, are s's first m. */
@@ -87,18 +112,17 @@ mh_route(struct mh_app *app, struct mh_request *r)
 			break;
 	if (match < 0)
 		mh_respond_nomem(r);
-	else if (rt->path != NULL && (rt->methods == MH_ANY ||
-	    (rt->methods & method) != 0)) {
-		r->provider = rt->provider;
-		rt->handle(app, r);
-	} else if (strncmp(r->path, "/api/", 5) == 0 &&
-	    (method & (MH_GET | MH_HEAD)) == 0)
-		mh_respond_error(r, 405, "method_not_allowed",
-		    "%s is not allowed here: the API is read-only (GET, HEAD)",
-		    r->method);
-	else
+	else if (rt->path == NULL)
 		mh_respond_error(r, 404, "not_found", "no route for %.200s",
 		    r->path);
+	else {
+		/* A webhook's refusals are logged, a wrong method's too. */
+		r->provider = rt->provider;
+		if ((rt->methods & method) != 0)
+			rt->handle(app, r);
+		else
+			mh_respond_not_allowed(r, rt->methods);
+	}
 }
 
 /* The route an .htaccess rewrite names, relative to where mailhooks is

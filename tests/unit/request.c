@@ -66,12 +66,18 @@ test_routes(void)
 	ok(starts(a, "Status: 404") && strstr(a, "\"error\":\"not_found\"") &&
 	    strstr(a, "no route for /nope\""), "no route: 404, the path named");
 	a = SERVE("REQUEST_METHOD=POST", "REQUEST_URI=/api/events");
-	ok(starts(a, "Status: 405") && strstr(a, "read-only"),
-	    "the API is read-only: 405");
+	ok(starts(a, "Status: 405") && strstr(a, "\r\nAllow: GET, HEAD\r\n") &&
+	    strstr(a, "use GET, HEAD"), "another method: 405, Allow names "
+	    "the route's");
 	ok(starts(SERVE("REQUEST_METHOD=DELETE", "REQUEST_URI=/api/nothing"),
-	    "Status: 405"), "even where no route is");
-	ok(starts(SERVE("REQUEST_METHOD=PUT", "REQUEST_URI=/webhooks/infobip"),
-	    "Status: 405"), "a webhook answers other methods 405 itself");
+	    "Status: 404"), "no route: 404 whatever the method");
+	a = SERVE("REQUEST_METHOD=PUT", "REQUEST_URI=/webhooks/infobip");
+	ok(starts(a, "Status: 405") && strstr(a, "\r\nAllow: POST\r\n"),
+	    "a webhook's too");
+	a = SERVE("REQUEST_METHOD=BREW", "REQUEST_URI=/webhooks/mandrill");
+	ok(starts(a, "Status: 405") &&
+	    strstr(a, "\r\nAllow: GET, HEAD, POST\r\n"), "and an unknown "
+	    "method's");
 	ok(starts(SERVE("REQUEST_URI=/api/messages/"), "Status: 404"),
 	    "a parameter is not empty");
 	ok(starts(SERVE("REQUEST_URI=/api/messages/a/b"), "Status: 404"),
