@@ -54,7 +54,7 @@ UNIT_TESTS = tests/unit/form.t tests/unit/signature.t tests/unit/mandrill.t \
              tests/unit/store.t tests/unit/infobip.t tests/unit/pyrepr.t \
              tests/unit/json.t tests/unit/shape.t tests/unit/config.t \
              tests/unit/derive.t tests/unit/request.t tests/unit/restore.t \
-             tests/unit/peers.t
+             tests/unit/peers.t tests/unit/openapi.t
 
 all: $(BIN_FCGI) $(BIN_RELAY) $(BIN_WS) $(BIN_ADMIN)
 
@@ -81,9 +81,10 @@ tests/unit/%.t: tests/unit/%.c tests/unit/tap.h $(CORE_SRC) $(DB_SRC) \
 	$(CC) $(CFLAGS) $(SAN) $(PKG_CFLAGS) -o $@ $< $(CORE_SRC) $(DB_SRC) \
 	    $(LDLIBS_CORE)
 
-# The request's test reaches the HTTP side too.
-tests/unit/request.t: tests/unit/request.c tests/unit/tap.h $(HTTP_LIB) \
-    $(CORE_SRC) $(DB_SRC) $(HDRS)
+# The request's test, and the route table's against the API's description,
+# reach the HTTP side too.
+tests/unit/request.t tests/unit/openapi.t: tests/unit/%.t: tests/unit/%.c \
+    tests/unit/tap.h $(HTTP_LIB) $(CORE_SRC) $(DB_SRC) $(HDRS)
 	$(CC) $(CFLAGS) $(SAN) $(PKG_CFLAGS) -pthread -o $@ $< $(HTTP_LIB) \
 	    $(CORE_SRC) $(DB_SRC) $(LDLIBS_FCGI)
 
