@@ -56,7 +56,18 @@ UNIT_TESTS = tests/unit/form.t tests/unit/signature.t tests/unit/mandrill.t \
              tests/unit/derive.t tests/unit/request.t tests/unit/restore.t \
              tests/unit/peers.t tests/unit/openapi.t
 
-all: $(BIN_FCGI) $(BIN_RELAY) $(BIN_WS) $(BIN_ADMIN)
+# Swagger UI for /docs/, from npm (vendor/package.json): copied beside its
+# page, never committed. Its install script (analytics) is not run.
+DOCS_UI = www/docs/swagger-ui-bundle.js www/docs/swagger-ui.css
+
+all: $(BIN_FCGI) $(BIN_RELAY) $(BIN_WS) $(BIN_ADMIN) $(DOCS_UI)
+vendor/node_modules: vendor/package.json vendor/package-lock.json
+	cd vendor && SCARF_ANALYTICS=false npm ci --ignore-scripts --no-audit \
+	    --no-fund --loglevel=error
+	touch $@
+
+$(DOCS_UI): vendor/node_modules
+	cp vendor/node_modules/swagger-ui-dist/$(@F) $@
 
 $(BIN_FCGI): $(HTTP_SRC) $(CORE_SRC) $(DB_SRC) $(HDRS)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -pthread -o $@ $(HTTP_SRC) $(CORE_SRC) \
@@ -175,18 +186,27 @@ tests/browser/node_modules: tests/browser/package.json tests/browser/package-loc
 	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+tests/spec/node_modules: tests/spec/package.json tests/spec/package-lock.json
+	cd tests/spec && npm ci --ignore-scripts --no-audit --no-fund \
+	    --loglevel=error
+	touch $@
+
 run: deps
 	$(MAKE) all
 	@sh run.sh
 
+# The suites write down every answer they get (MAILHOOKS_ANSWERS); once
+# they are done, tests/spec/answers.t checks each against the description.
 test: deps
 	$(MAKE) all $(UNIT_TESTS) $(TEST_TOOLS) $(BENCH_TOOLS) $(FUZZ_BINS) \
-	    tests/browser/node_modules
-	ulimit -n $$(ulimit -Hn) && \
-	prove -j2 --exec '' tests/unit/*.t tests/structure/*.t tests/fuzz/*.t \
-	    tests/integration/*.t \
-	    tests/apache/*.t \
-	    tests/browser/*.t tests/bench/*.t
+	    tests/browser/node_modules tests/spec/node_modules
+	answers=$$(mktemp -d) && ulimit -n $$(ulimit -Hn) && \
+	MAILHOOKS_ANSWERS=$$answers prove -j2 --exec '' tests/unit/*.t \
+	    tests/structure/*.t tests/fuzz/*.t tests/spec/lint.t \
+	    tests/integration/*.t tests/apache/*.t tests/browser/*.t \
+	    tests/bench/*.t && \
+	MAILHOOKS_ANSWERS=$$answers prove --exec '' tests/spec/answers.t; \
+	status=$$?; rm -rf "$$answers"; exit $$status
 
 # Subscribers by the thousand: as many descriptors as the hard limit allows.
 bench: deps

@@ -12,6 +12,7 @@ use Digest::SHA qw(hmac_sha1_base64);
 use File::Basename qw(dirname);
 use File::Temp qw(tempdir);
 use HTTP::Tiny;
+use Answers;
 use IO::Select;
 use IO::Socket::INET;
 use JSON::PP;
@@ -43,7 +44,7 @@ sub new {
 		home => $opt{home} // tempdir('mailhooks-test-XXXXXX',
 		    TMPDIR => 1, CLEANUP => 1),
 		env => $opt{env} // {},
-		http => HTTP::Tiny->new(timeout => 60, keep_alive => 0),
+		http => Answers->new(timeout => 60, keep_alive => 0),
 		owner => $$,
 		auth => $opt{auth},
 	}, $class;
@@ -56,7 +57,7 @@ sub new {
 sub attach {
 	my ($class, %opt) = @_;
 	return bless { %opt, server => 'apache', env => {}, owner => $$,
-	    http => HTTP::Tiny->new(timeout => 60, keep_alive => 0) }, $class;
+	    http => Answers->new(timeout => 60, keep_alive => 0) }, $class;
 }
 
 sub home { $_[0]{home} }
@@ -226,6 +227,9 @@ sub raw {
 	$r{body} = dechunk($r{body})
 	    if ($r{headers}{'transfer-encoding'} // '') =~ /chunked/i;
 	$r{json} = eval { decode_json($r{body}) };
+	my ($method, $target) = $bytes =~ /^(\S+) (\S+) HTTP/;
+	Answers::note_answer($method, "http://127.0.0.1$target", $r{status},
+	    $r{headers}, $r{body}) if defined $target && $target =~ m{^/};
 	return \%r;
 }
 
