@@ -24,24 +24,25 @@ export SERVER PORT MAILHOOKS_HOME
 DB_SRC   = db/env.c db/tables.c db/txn.c db/codec.c db/process.c \
            db/entry.c db/inbox.c db/drain.c db/set_aside.c db/events.c \
            db/messages.c db/query.c db/stats.c db/retention.c \
-           db/refused.c db/reprocess.c db/backup.c
+           db/refused.c db/reprocess.c db/backup.c db/tallies.c
 CORE_SRC = cgi-bin/alloc.c cgi-bin/config.c cgi-bin/form.c \
            cgi-bin/signature.c cgi-bin/json.c cgi-bin/json_check.c \
            cgi-bin/shape.c cgi-bin/event_types.c cgi-bin/isotime.c \
            cgi-bin/mandrill.c cgi-bin/infobip.c cgi-bin/infobip_normal.c \
            cgi-bin/pyrepr.c cgi-bin/derive.c cgi-bin/summary.c \
-           cgi-bin/notify.c cgi-bin/number.c cgi-bin/identity.c
+           cgi-bin/notify.c cgi-bin/number.c cgi-bin/identity.c \
+           cgi-bin/counters.c
 HTTP_LIB = cgi-bin/request.c cgi-bin/respond.c cgi-bin/route.c \
            cgi-bin/ingest.c cgi-bin/hook_mandrill.c cgi-bin/hook_infobip.c \
            cgi-bin/api_test_event.c cgi-bin/page.c cgi-bin/api_events.c \
            cgi-bin/api_stats.c cgi-bin/api_messages.c cgi-bin/api_health.c \
            cgi-bin/app.c cgi-bin/drain.c cgi-bin/worker.c \
-           cgi-bin/checkpointer.c
+           cgi-bin/checkpointer.c cgi-bin/trace.c cgi-bin/api_metrics.c
 HTTP_SRC = $(HTTP_LIB) cgi-bin/main.c
 RELAY_SRC = ws-relay/main.c ws-relay/shard.c ws-relay/clients.c \
-            ws-relay/ring.c ws-relay/peers.c cgi-bin/event_types.c cgi-bin/config.c \
-            cgi-bin/number.c cgi-bin/alloc.c cgi-bin/json.c \
-            cgi-bin/json_check.c
+            ws-relay/ring.c ws-relay/peers.c cgi-bin/event_types.c \
+            cgi-bin/config.c cgi-bin/number.c cgi-bin/alloc.c \
+            cgi-bin/json.c cgi-bin/json_check.c cgi-bin/counters.c
 DB_HDRS  = db/store.h db/store-private.h
 CORE_HDRS = cgi-bin/core.h db/store.h
 HDRS     = cgi-bin/mailhooks.h cgi-bin/worker.h $(CORE_HDRS) $(DB_HDRS)

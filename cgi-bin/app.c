@@ -7,14 +7,14 @@
 #include "mailhooks.h"
 
 void
-mh_app_open_store(struct mh_app *app)
+mh_app_open_store(struct mh_app *app, const struct mh_request *r)
 {
 	enum mh_store_err err;
 
 	if (app->store == NULL &&
 	    (err = mh_store_open(app->cfg->home, &app->store)) != MH_STORE_OK)
-		fprintf(stderr, "mailhooks: storage in %s unavailable (%d); "
-		    "answering 503\n", app->cfg->home, (int)err);
+		mh_log(r, "storage in %s unavailable (%d); answering 503",
+		    app->cfg->home, (int)err);
 	if (app->store != NULL)
 		mh_store_set_fsync(app->store, app->cfg->fsync);
 }

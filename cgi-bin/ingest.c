@@ -146,7 +146,7 @@ mh_log_refusal(struct mh_app *app, struct mh_request *r)
 	    json_object_new_int64((int64_t)r->body_len));
 	mh_json_set_str(o, "body", text);
 	if (mh_store_refused_put(app->store, mh_json_text(o)) != MH_STORE_OK)
-		fprintf(stderr, "mailhooks: could not log a refused request\n");
+		mh_log(r, "could not log a refused request");
 	free(text);
 	json_object_put(o);
 }

@@ -25,6 +25,8 @@
 struct mh_app {
 	struct mh_config *cfg;
 	struct mh_store *store;
+	struct mh_counters *counters;	/* shared with every process */
+	int64_t counters_tried;	/* when opening them last failed */
 	int warned;		/* unset secrets logged */
 };
 
@@ -47,6 +49,9 @@ struct mh_request {
 	size_t body_len;
 	uint64_t receipt;	/* the inbox entry it put, or 0 */
 	enum mh_store_err store_err;	/* the storage error it met */
+	char id[65];		/* its id, in X-Request-Id and each log line */
+	int route;		/* its index in mh_routes, or -1 */
+	double started;		/* when it came, in monotonic seconds */
 };
 
 enum mh_body_err {
@@ -66,8 +71,23 @@ enum mh_body_err mh_request_body(struct mh_request *r, size_t max);
 char *mh_request_url(const struct mh_request *r);
 void mh_request_free(struct mh_request *r);
 
+/* --- trace.c: request ids, the log, and the count of each request. */
+/* Gives r its id and notes when it came. */
+void mh_request_begin(struct mh_request *r);
+/* Counts r, answered, in the shared counters and logs its line. */
+void mh_request_end(struct mh_app *app, struct mh_request *r);
+/* The counters the processes share, opened on first use (and a minute
+ * after a failure); NULL while they cannot be. */
+struct mh_counters *mh_app_counters(struct mh_app *app);
+/* Logs one line about r, led by its id. */
+void mh_log(const struct mh_request *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* --- respond.c: JSON answers. */
 void mh_respond_json(struct mh_request *r, int status, const char *json);
+/* Answers body as it is, of this Content-Type. */
+void mh_respond_body(struct mh_request *r, int status, const char *ctype,
+    const char *body, size_t len);
 /* Answers {"error": code, "detail": printf(fmt, ...)}. */
 void mh_respond_error(struct mh_request *r, int status, const char *code,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -123,6 +143,7 @@ void mh_api_callbacks(struct mh_app *app, struct mh_request *r);
 void mh_api_stats(struct mh_app *app, struct mh_request *r);
 void mh_api_message(struct mh_app *app, struct mh_request *r);
 void mh_api_health(struct mh_app *app, struct mh_request *r);
+void mh_api_metrics(struct mh_app *app, struct mh_request *r);
 
 /* --- page.c: what the API's answers share. */
 /* A growing text; failed once an allocation failed. */
@@ -206,7 +227,7 @@ void mh_worker_stop(struct mh_worker *w, struct mh_app *app);
 /* --- app.c: the process's storage handle. */
 /* Opens app->store when it is not open (where the data lives may only be
  * be known from the first request), and sets how it commits. */
-void mh_app_open_store(struct mh_app *app);
+void mh_app_open_store(struct mh_app *app, const struct mh_request *r);
 /* Reopens app->store after a failure. */
 void mh_app_reopen(struct mh_app *app);
 

@@ -43,9 +43,9 @@ mh_signals(void)
 	return 0;
 }
 
-/* Says once what the settings leave unprotected. */
+/* Says once, at the first request, what the settings leave unprotected. */
 static void
-mh_warn_settings(struct mh_app *app)
+mh_warn_settings(struct mh_app *app, const struct mh_request *r)
 {
 	const struct mh_config *cfg = app->cfg;
 
@@ -53,14 +53,14 @@ mh_warn_settings(struct mh_app *app)
 		return;
 	app->warned = 1;
 	if (cfg->mandrill_keys == NULL)
-		fprintf(stderr, "mailhooks: MANDRILL_WEBHOOK_KEY is not "
-		    "set: webhook signatures are NOT checked\n");
+		mh_log(r, "MANDRILL_WEBHOOK_KEY is not set: webhook "
+		    "signatures are NOT checked");
 	if (cfg->infobip_token == NULL)
-		fprintf(stderr, "mailhooks: INFOBIP_WEBHOOK_TOKEN is not "
-		    "set: Infobip callbacks are NOT authenticated\n");
+		mh_log(r, "INFOBIP_WEBHOOK_TOKEN is not set: Infobip callbacks "
+		    "are NOT authenticated");
 	if (!cfg->fsync)
-		fprintf(stderr, "mailhooks: MAILHOOKS_FSYNC=0: webhooks "
-		    "are acknowledged before they reach the disk\n");
+		mh_log(r, "MAILHOOKS_FSYNC=0: webhooks are acknowledged before "
+		    "they reach the disk");
 }
 
 /* Answers one request: its configuration, storage opened on first use
@@ -69,18 +69,21 @@ mh_warn_settings(struct mh_app *app)
 static void
 mh_handle(struct mh_app *app, struct mh_request *r)
 {
+	mh_request_begin(r);
 	if (mh_config_read(app->cfg, r->envp) != 0) {
 		r->method = "GET";
 		mh_respond_error(r, 500, "misconfigured",
 		    "the server's mailhooks settings are invalid (see its log)");
+		mh_request_end(app, r);
 		return;
 	}
-	mh_warn_settings(app);
-	mh_app_open_store(app);
+	mh_warn_settings(app, r);
+	mh_app_open_store(app, r);
 	mh_serve(app, r);
 	if (r->provider != NULL && r->status >= 400 && r->status < 500 &&
 	    app->store != NULL)
 		mh_log_refusal(app, r);
+	mh_request_end(app, r);
 }
 
 /* After the answer, without a drain thread: drain the inbox, the

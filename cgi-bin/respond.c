@@ -27,8 +27,9 @@ mh_reason(int status)
 	}
 }
 
-void
-mh_respond_json(struct mh_request *r, int status, const char *json)
+/* Writes the status line and headers; -1 when the client is gone. */
+static int
+mh_respond_head(struct mh_request *r, int status, const char *ctype)
 {
 	char head[512];
 	int n;
@@ -36,11 +37,13 @@ mh_respond_json(struct mh_request *r, int status, const char *json)
 	r->status = status;
 	n = snprintf(head, sizeof(head),
 	    "Status: %d %s\r\n"
-	    "Content-Type: application/json\r\n"
+	    "Content-Type: %s\r\n"
 	    "Cache-Control: no-store\r\n"
 	    "X-Content-Type-Options: nosniff\r\n"
+	    "%s%s%s"
 	    "%s%s%s%s%s%s%s"
-	    "\r\n", status, mh_reason(status),
+	    "\r\n", status, mh_reason(status), ctype,
+	    r->id[0] ? "X-Request-Id: " : "", r->id, r->id[0] ? "\r\n" : "",
 	    status == 503 ? "Retry-After: 5\r\n" : "",
 	    status == 405 && r->allow[0] ? "Allow: " : "",
 	    status == 405 && r->allow[0] ? r->allow : "",
@@ -48,9 +51,25 @@ mh_respond_json(struct mh_request *r, int status, const char *json)
 	    status == 401 && r->auth_challenge ? "WWW-Authenticate: " : "",
 	    status == 401 && r->auth_challenge ? r->auth_challenge : "",
 	    status == 401 && r->auth_challenge ? "\r\n" : "");
-	if (n < 0 || (size_t)n >= sizeof(head) || mh_write(r, head, (size_t)n))
-		return;
-	if (strcmp(r->method, "HEAD") != 0) {
+	if (n < 0 || (size_t)n >= sizeof(head))
+		return -1;
+	return mh_write(r, head, (size_t)n);
+}
+
+void
+mh_respond_body(struct mh_request *r, int status, const char *ctype,
+    const char *body, size_t len)
+{
+	if (mh_respond_head(r, status, ctype) == 0 &&
+	    strcmp(r->method, "HEAD") != 0)
+		mh_write(r, body, len);
+}
+
+void
+mh_respond_json(struct mh_request *r, int status, const char *json)
+{
+	if (mh_respond_head(r, status, "application/json") == 0 &&
+	    strcmp(r->method, "HEAD") != 0) {
 		mh_write(r, json, strlen(json));
 		mh_write(r, "\n", 1);
 	}

@@ -24,6 +24,7 @@ const struct mh_route mh_routes[] = {
 	{ "/api/stats", MH_READ, mh_api_stats, NULL },
 	{ "/api/health", MH_READ, mh_api_health, NULL },
 	{ "/api/messages/{id}", MH_READ, mh_api_message, NULL },
+	{ "/metrics", MH_READ, mh_api_metrics, NULL },
 	{ NULL, 0, NULL, NULL },
 };
 
@@ -118,6 +119,7 @@ mh_route(struct mh_app *app, struct mh_request *r)
 	else {
 		/* A webhook's refusals are logged, a wrong method's too. */
 		r->provider = rt->provider;
+		r->route = (int)(rt - mh_routes);
 		if ((rt->methods & method) != 0)
 			rt->handle(app, r);
 		else

@@ -54,6 +54,14 @@ int
 mh_counter(DB *db, DB_TXN *txn, const char *name, int64_t delta,
     u_int32_t flags, uint64_t *before)
 {
+	return mh_counter_key(db, txn, name, strlen(name), delta, flags,
+	    before);
+}
+
+int
+mh_counter_key(DB *db, DB_TXN *txn, const void *name, size_t len,
+    int64_t delta, u_int32_t flags, uint64_t *before)
+{
 	unsigned char buf[8];
 	uint64_t v = 0;
 	DBT key, data;
@@ -62,7 +70,7 @@ mh_counter(DB *db, DB_TXN *txn, const char *name, int64_t delta,
 	memset(&key, 0, sizeof(key));
 	memset(&data, 0, sizeof(data));
 	key.data = (void *)name;
-	key.size = (u_int32_t)strlen(name);
+	key.size = (u_int32_t)len;
 	data.data = buf;
 	data.ulen = sizeof(buf);
 	data.flags = DB_DBT_USERMEM;

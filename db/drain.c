@@ -53,6 +53,8 @@ struct mh_drain {
 	/* What the last commit stored, to announce. */
 	struct mh_new *fresh;
 	size_t nfresh;
+	/* What it stored and dropped, tallied in the same transaction. */
+	struct mh_tally_batch tallies;
 };
 
 static void
@@ -139,6 +141,8 @@ mh_store_derived(struct mh_drain *d, DB_TXN *txn)
 	int ret;
 
 	mh_drain_forget(d);	/* a retry stores afresh */
+	d->tallies.n = 0;
+	/* last_seq first: its lock orders the drains, the tallies' too. */
 	if ((ret = mh_counter(meta, txn, MH_LAST_SEQ, 0, DB_RMW, &seq)) != 0)
 		return ret;
 	first = seq;
@@ -148,18 +152,25 @@ mh_store_derived(struct mh_drain *d, DB_TXN *txn)
 	for (size_t i = 0; i < d->nevents; i++) {
 		char *json;
 
-		if ((ret = mh_events_put(d->st, txn, &d->events[i], d->d, &seq,
+		const struct mh_event *ev = &d->events[i];
+
+		if ((ret = mh_events_put(d->st, txn, ev, d->d, &seq,
 		    &json)) != 0)
 			return ret;
 		if (json != NULL) {
 			d->fresh[d->nfresh].seq = seq;
 			d->fresh[d->nfresh++].json = json;
 		}
+		/* An event not stored (json NULL) was a duplicate. */
+		if ((ret = mh_tally_note(&d->tallies, json != NULL ? "events" :
+		    "duplicates", ev->provider, json != NULL ?
+		    ev->event.field[0] : NULL)) != 0)
+			return ret;
 	}
-	if (seq != first)
-		ret = mh_counter(meta, txn, MH_LAST_SEQ, (int64_t)(seq - first),
-		    DB_RMW, NULL);
-	return ret;
+	if (seq != first && (ret = mh_counter(meta, txn, MH_LAST_SEQ,
+	    (int64_t)(seq - first), DB_RMW, NULL)) != 0)
+		return ret;
+	return mh_tally_write(d->st, txn, &d->tallies);
 }
 
 /* Stores the derived events alone (the inbox is left alone). */
@@ -349,7 +360,7 @@ mh_drain_receipt(struct mh_store *st, const struct mh_deriver *der,
 
 	*nstored = 0;
 	if ((ret = mh_derive_raw(&d, receipt)) == 0 && d.underivable)
-		fprintf(stderr, "mailhooks: receipt %llu: %s\n",
+		fprintf(stderr, "mailhooks: receipt=%llu not derived: %s\n",
 		    (unsigned long long)receipt, d.why);
 	else if (ret == 0 && (ret = mh_txn_run(st, 0, DB_TXN_WRITE_NOSYNC,
 	    mh_store_txn, &d)) == 0)

@@ -37,7 +37,7 @@ mh_set_aside(struct mh_store *st, DB_TXN *txn, uint64_t receipt,
 	memset(&data, 0, sizeof(data));
 	data.data = rec;
 	data.size = (u_int32_t)(MH_SET_ASIDE_HEAD + rlen);
-	fprintf(stderr, "mailhooks: inbox entry %llu set aside: %s\n",
+	fprintf(stderr, "mailhooks: receipt=%llu set aside: %s\n",
 	    (unsigned long long)receipt, reason);
 	ret = st->db[MH_DB_SET_ASIDE]->put(st->db[MH_DB_SET_ASIDE], txn, &key,
 	    &data, 0);

@@ -90,6 +90,13 @@ mh_sizes_files(const char *home, struct mh_store_sizes *z)
 }
 
 enum mh_store_err
+mh_store_files(struct mh_store *st, struct mh_store_sizes *z)
+{
+	memset(z, 0, sizeof(*z));
+	return mh_sizes_files(st->home, z) == 0 ? MH_STORE_OK : MH_STORE_FAILED;
+}
+
+enum mh_store_err
 mh_store_sizes(struct mh_store *st, struct mh_store_sizes *z)
 {
 	int ret;

@@ -121,12 +121,36 @@ void mh_key64(DBT *key, unsigned char buf[8], uint64_t id);
  * then delta is added to it unless 0. Inside txn. */
 int mh_counter(DB *db, DB_TXN *txn, const char *name, int64_t delta,
     u_int32_t flags, uint64_t *before);
+/* The same under a key of len bytes, which may hold NULs. */
+int mh_counter_key(DB *db, DB_TXN *txn, const void *key, size_t len,
+    int64_t delta, u_int32_t flags, uint64_t *before);
 /* The number of keys in db, as its statistics count them. */
 int mh_db_count(DB *db, DB_TXN *txn, uint64_t *n);
 /* The key of the last seq in use in meta.db. */
 #define MH_LAST_SEQ "last_seq"
 /* The key of the raw bodies' running total in raw.db. */
 #define MH_RAW_TOTAL "total"
+
+/* --- tallies.c: what the drains stored and dropped, in meta.db. */
+#define MH_TALLY_KEY_MAX 128
+#define MH_TALLY_BATCH 64	/* 2 providers x 12 types, and room */
+/* A transaction's tallies, written at its end. */
+struct mh_tally_batch {
+	size_t n;
+	struct {
+		char key[MH_TALLY_KEY_MAX];
+		size_t len;
+		uint64_t count;
+	} item[MH_TALLY_BATCH];
+};
+/* Counts one of kind ("events", "duplicates") for provider and type (NULL
+ * for none); EINVAL when the names are too long, ENOSPC when the batch is
+ * full. */
+int mh_tally_note(struct mh_tally_batch *b, const char *kind,
+    const char *provider, const char *type);
+/* Adds the batch's counts to the tallies, inside txn. */
+int mh_tally_write(struct mh_store *st, DB_TXN *txn,
+    const struct mh_tally_batch *b);
 
 /* --- process.c */
 /* 1 when process pid exists (whoever it runs as). */

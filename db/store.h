@@ -245,6 +245,23 @@ struct mh_store_sizes {
 };
 /* Record counts (by reading every table) and disk use. */
 enum mh_store_err mh_store_sizes(struct mh_store *st, struct mh_store_sizes *z);
+/* Disk use alone (db_bytes, log_files, log_newest; the rest 0), reading
+ * no table: cheap enough for every scrape. */
+enum mh_store_err mh_store_files(struct mh_store *st, struct mh_store_sizes *z);
+
+/* --- tallies.c: what the drains stored and dropped, ever, counted in the
+ * transactions that did it (exact, whatever process is killed when). */
+struct mh_store_tally {
+	const char *kind;	/* "events" or "duplicates" */
+	const char *provider;
+	const char *type;	/* an event type; "" for duplicates */
+	uint64_t count;
+};
+/* Called for each tally, in key order; non-zero stops. The strings live
+ * as long as the call. */
+typedef int (*mh_tally_fn)(void *ctx, const struct mh_store_tally *t);
+enum mh_store_err mh_store_tallies(struct mh_store *st, mh_tally_fn fn,
+    void *ctx);
 
 /* --- retention.c: raw bodies kept within an age and a total size. */
 /* Deletes processed raw bodies received more than max_age seconds before

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include "relay.h"
+#include "../cgi-bin/core.h"
 
 /*
  * A client that stops reading never becomes writable again, so the write
@@ -72,7 +73,8 @@ mh_client_write(struct mh_shard *shard, struct lws *wsi, struct mh_client *c)
 {
 	struct mh_ring *ring = &shard->relay->ring;
 	unsigned char *out = shard->out + LWS_PRE;
-	uint64_t head;
+	struct mh_counter_file *counted = mh_counters_file(shard->relay->counters);
+	uint64_t head, frames = 0;
 	size_t used = 0;
 
 	if (c->dropping)
@@ -98,10 +100,13 @@ mh_client_write(struct mh_shard *shard, struct lws *wsi, struct mh_client *c)
 			break;
 		mh_frame(out, &used, m);
 		c->next++;
+		frames++;
 	}
 	pthread_rwlock_unlock(&ring->lock);
 	if (used > 0 && lws_write(wsi, out, used, LWS_WRITE_RAW) < (int)used)
 		return -1;
+	if (frames > 0 && counted != NULL)
+		atomic_fetch_add(&counted->ws_frames, frames);
 	if (c->next < head)
 		lws_callback_on_writable(wsi);
 	return 0;
@@ -130,12 +135,39 @@ mh_refuse_handshake(struct lws *wsi, unsigned status, const char *code,
 	return 1;
 }
 
-/* Whether a subscriber may connect: refused at the handshake are an
- * unknown type name, a subscriber past the relay's limit (which keeps the
- * web server's connections for the webhooks) and one past its address's.
- * 0 to go on, else as mh_refuse_handshake. */
+static int mh_check_upgrade(struct mh_relay *relay, struct lws *wsi);
+
+/* One subscriber more (delta 1) or fewer (-1), in the relay's count and in
+ * the one /metrics shows. */
+static void
+mh_count_subscriber(struct mh_relay *relay, int delta)
+{
+	struct mh_counter_file *counted = mh_counters_file(relay->counters);
+
+	atomic_fetch_add(&relay->clients, delta);
+	if (counted != NULL)
+		atomic_fetch_add(&counted->ws_connections, (uint64_t)(int64_t)delta);
+}
+
+/* Whether a subscriber may connect (mh_check_upgrade), each refusal
+ * counted for /metrics. */
 static int
 mh_confirm_upgrade(struct mh_relay *relay, struct lws *wsi)
+{
+	struct mh_counter_file *counted = mh_counters_file(relay->counters);
+	int ret = mh_check_upgrade(relay, wsi);
+
+	if (ret != 0 && counted != NULL)
+		atomic_fetch_add(&counted->ws_refused, 1);
+	return ret;
+}
+
+/* Refused at the handshake are an unknown type name, a subscriber past
+ * the relay's limit (which keeps the web server's connections for the
+ * webhooks) and one past its address's. 0 to go on, else as
+ * mh_refuse_handshake. */
+static int
+mh_check_upgrade(struct mh_relay *relay, struct lws *wsi)
 {
 	char addr[MH_ADDR_LEN];
 
@@ -181,7 +213,7 @@ mh_cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		    shard->relay->max_per_address) != 0)
 			return -1;
 		c->addr_counted = 1;
-		atomic_fetch_add(&shard->relay->clients, 1);
+		mh_count_subscriber(shard->relay, 1);
 		c->counted = 1;
 		c->wsi = wsi;
 		c->types = mh_client_types(wsi);
@@ -194,7 +226,7 @@ mh_cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		break;
 	case LWS_CALLBACK_CLOSED:
 		if (c->counted)
-			atomic_fetch_sub(&shard->relay->clients, 1);
+			mh_count_subscriber(shard->relay, -1);
 		if (c->addr_counted)
 			mh_peers_give(&shard->relay->peers, c->addr);
 		c->counted = c->addr_counted = 0;

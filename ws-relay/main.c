@@ -157,6 +157,11 @@ main(void)
 	    (int)sizeof(path))
 		return 1;
 
+	/* What /metrics shows of the relay; its subscribers start at none
+	 * (a relay killed before left its count behind). */
+	if ((relay.counters = mh_counters_open(home)) != NULL)
+		atomic_store(&mh_counters_file(relay.counters)->ws_connections,
+		    0);
 	mh_signalled = &relay;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = mh_on_term;
@@ -208,6 +213,7 @@ out:
 	mh_signalled = NULL;
 	mh_relay_close(&relay, running);
 	mh_peers_free(&relay.peers);
+	mh_counters_close(relay.counters);
 	if (relay.dgram_fd >= 0)
 		unlink(path);
 	return ret;

@@ -115,6 +115,7 @@ struct mh_relay {
 	int max_clients;	/* MAILHOOKS_RELAY_MAX_CLIENTS */
 	int max_per_address;	/* MAILHOOKS_RELAY_MAX_PER_ADDRESS */
 	struct mh_peers peers;
+	struct mh_counters *counters;	/* shared with /metrics; or NULL */
 	char dgram[MH_DGRAM_MAX + 1];	/* the first thread's read buffer */
 };
 

@@ -110,6 +110,10 @@ main(void)
 		return done_testing();
 	ok(json_object_object_get_ex(spec, "openapi", &e) &&
 	    strncmp(json_object_get_string(e), "3.1", 3) == 0, "OpenAPI 3.1");
+	ok(json_object_object_get_ex(spec, "info", &e) &&
+	    json_object_object_get_ex(e, "version", &e) &&
+	    strcmp(json_object_get_string(e), MH_VERSION) == 0,
+	    "of this version, " MH_VERSION);
 	if (!ok(json_object_object_get_ex(spec, "paths", &paths),
 	    "it has paths"))
 		return done_testing();

@@ -155,6 +155,29 @@ query(struct mh_store *st, struct mh_query q, struct seen *s, int *more)
 	return s->n;
 }
 
+/* The tallies as "kind/provider/type=count " in key order. */
+static int
+tally_text(void *ctx, const struct mh_store_tally *t)
+{
+	char *out = ctx;
+	size_t used = strlen(out);
+
+	snprintf(out + used, 512 - used, "%s/%s/%s=%llu ", t->kind,
+	    t->provider, t->type, (unsigned long long)t->count);
+	return 0;
+}
+
+static const char *
+tallies(struct mh_store *st)
+{
+	static char text[512];
+
+	text[0] = '\0';
+	if (mh_store_tallies(st, tally_text, text) != MH_STORE_OK)
+		return "(failed)";
+	return text;
+}
+
 static uint64_t
 put(struct mh_store *st, const char *body)
 {
@@ -284,6 +307,9 @@ main(void)
 	ok(mh_store_drain(st, NULL, 0, 1, telling(&fresh), &n) ==
 	    MH_STORE_OK && n == 1 && fresh.seq[0] == 5,
 	    "retried batch: only the new event is stored (seq 5)");
+	is_str(tallies(st), "duplicates/t/=2 events/t/click=1 events/t/open=2 "
+	    "events/t/send=2 ", "tallies: events by provider and type, "
+	    "duplicates by provider");
 
 	/* All-or-nothing: the process dies after putting two of three. */
 	put(st, "m4 send 500 d@x.io\nm4 open 501 d@x.io\ndie");
@@ -296,6 +322,8 @@ main(void)
 	    "nothing of the half-done batch is stored; the entry waits");
 	ok(query(st, (struct mh_query){ .message_id = "m4" }, &s, &more) == 0,
 	    "no event of the dead batch in the index");
+	is_str(tallies(st), "duplicates/t/=2 events/t/click=1 events/t/open=2 "
+	    "events/t/send=2 ", "nor in the tallies");
 
 	/* A live process sharing the environment with one that dies inside a
 	 * write: it must neither hang on the dead one's locks nor lose data. */

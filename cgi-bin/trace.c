@@ -1,0 +1,174 @@
+/*
+ * What is kept of each request: its id (the web server's X-Request-Id
+ * when well formed, else made here), sent back in X-Request-Id and carried
+ * by every line the program logs while handling it; one line at its end
+ * (method, route, status, duration, and the ids it touched); and its count
+ * in the shared counters (/metrics). Nothing secret reaches the log: the
+ * route is the table's pattern, never the URL (a query may hold
+ * ?token=), and no header or body is written.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mailhooks.h"
+
+/* What an error code says of a webhook POST's outcome. */
+static const struct {
+	const char *code;
+	enum mh_outcome outcome;
+} mh_outcome_of[] = {
+	{ "bad_signature", MH_OUTCOME_BAD_SIGNATURE },
+	{ "unauthorized", MH_OUTCOME_UNAUTHORIZED },
+	{ "bad_form", MH_OUTCOME_BAD_INPUT },
+	{ "bad_events", MH_OUTCOME_BAD_INPUT },
+	{ "bad_callback", MH_OUTCOME_BAD_INPUT },
+	{ "bad_body", MH_OUTCOME_BAD_INPUT },
+	{ "bad_path", MH_OUTCOME_BAD_INPUT },
+	{ "body_too_large", MH_OUTCOME_TOO_LARGE },
+	{ "unsupported_media_type", MH_OUTCOME_UNSUPPORTED },
+	{ "method_not_allowed", MH_OUTCOME_NOT_ALLOWED },
+	{ "storage_unavailable", MH_OUTCOME_UNAVAILABLE },
+	{ "out_of_memory", MH_OUTCOME_UNAVAILABLE },
+};
+
+static double
+mh_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Whether an id the web server passed may be used: 1 to 64 of letters,
+ * digits and ._:@- (nothing that could forge a log line). */
+static int
+mh_id_ok(const char *id)
+{
+	size_t n = strspn(id, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._:@-");
+
+	return n > 0 && n <= 64 && id[n] == '\0';
+}
+
+void
+mh_request_begin(struct mh_request *r)
+{
+	const char *given = mh_param(r, "HTTP_X_REQUEST_ID");
+	unsigned char rnd[8];
+
+	r->started = mh_seconds();
+	r->route = -1;
+	if (given != NULL && mh_id_ok(given)) {
+		snprintf(r->id, sizeof(r->id), "%s", given);
+		return;
+	}
+	if (getrandom(rnd, sizeof(rnd), GRND_NONBLOCK) != (ssize_t)sizeof(rnd)) {
+		/* No entropy yet (early boot): the clock and the process. */
+		uint64_t t = (uint64_t)(r->started * 1e9) ^
+		    ((uint64_t)getpid() << 40);
+
+		memcpy(rnd, &t, sizeof(rnd));
+	}
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		snprintf(r->id + 2 * i, 3, "%02x", rnd[i]);
+}
+
+void
+mh_log(const struct mh_request *r, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	int head, n;
+
+	head = snprintf(line, sizeof(line), "mailhooks: req=%s ",
+	    r->id[0] ? r->id : "-");
+	va_start(ap, fmt);
+	n = vsnprintf(line + head, sizeof(line) - (size_t)head - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof(line) - (size_t)head - 2)
+		n = (int)(sizeof(line) - (size_t)head - 2);
+	line[head + n] = '\n';
+	/* One write: the lines of processes sharing the log do not mix. */
+	if (write(STDERR_FILENO, line, (size_t)(head + n + 1)) < 0)
+		return;
+}
+
+/* s as a log field's value: printable ASCII but space, quote and
+ * backslash as is, the rest percent-escaped, cut at 96 bytes. */
+static void
+mh_log_value(char *out, size_t size, const char *s)
+{
+	size_t o = 0;
+
+	for (; *s != '\0' && o + 4 < size && o < 96; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c > 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '%')
+			out[o++] = (char)c;
+		else
+			o += (size_t)snprintf(out + o, size - o, "%%%02X", c);
+	}
+	out[o] = '\0';
+}
+
+/* The outcome of a POST to a webhook, by its status and error code. */
+static enum mh_outcome
+mh_outcome(const struct mh_request *r)
+{
+	if (r->status >= 200 && r->status < 300)
+		return MH_OUTCOME_ACCEPTED;
+	for (size_t i = 0; i < sizeof(mh_outcome_of) / sizeof(mh_outcome_of[0]);
+	    i++)
+		if (strcmp(r->error, mh_outcome_of[i].code) == 0)
+			return mh_outcome_of[i].outcome;
+	return MH_OUTCOME_OTHER;
+}
+
+struct mh_counters *
+mh_app_counters(struct mh_app *app)
+{
+	int64_t now = (int64_t)time(NULL);
+
+	/* Tried again a minute after a failure (a full disk), not at every
+	 * request: each failure is a line in the log. */
+	if (app->counters == NULL && app->cfg->home != NULL &&
+	    now - app->counters_tried >= 60 &&
+	    (app->counters = mh_counters_open(app->cfg->home)) == NULL)
+		app->counters_tried = now;
+	return app->counters;
+}
+
+void
+mh_request_end(struct mh_app *app, struct mh_request *r)
+{
+	double took = mh_seconds() - r->started;
+	int webhook = r->provider != NULL && strcmp(r->method, "POST") == 0;
+	char receipt[32] = "", message[160] = "", error[64] = "", method[64];
+
+	mh_app_counters(app);
+	mh_count_request(app->counters, r->route,
+	    webhook ? mh_provider_index(r->provider) : -1, mh_outcome(r), took);
+	if (r->receipt != 0)
+		snprintf(receipt, sizeof(receipt), " receipt=%llu",
+		    (unsigned long long)r->receipt);
+	if (r->param != NULL) {
+		char v[128];
+
+		mh_log_value(v, sizeof(v), r->param);
+		snprintf(message, sizeof(message), " message=%s", v);
+	}
+	if (r->error[0] != '\0')
+		snprintf(error, sizeof(error), " error=%s", r->error);
+	mh_log_value(method, sizeof(method), r->method);
+	mh_log(r, "method=%.16s route=%s status=%d ms=%.3f%s%s%s%s%s",
+	    method, r->route >= 0 ? mh_routes[r->route].path : "none",
+	    r->status, took * 1e3, r->provider ? " provider=" : "",
+	    r->provider ? r->provider : "", receipt, message, error);
+}
