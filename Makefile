@@ -151,7 +151,8 @@ fuzz: deps
 DEB_PKGS = pkg-config libfcgi-dev libjson-c-dev libdb-dev libwebsockets-dev \
            libwebsockets-evlib-ev libev-dev \
            libssl-dev lighttpd apache2 apache2-utils libapache2-mod-fcgid spawn-fcgi \
-           db5.3-util chromium perl clang libclang-rt-14-dev
+           db5.3-util chromium perl clang libclang-rt-14-dev \
+           python3-prometheus-client
 SUDO = $$( [ "$$(id -u)" = 0 ] || echo sudo )
 
 TEST_TOOLS = tests/lib/inbox-put tests/lib/panic
