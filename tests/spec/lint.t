@@ -32,30 +32,24 @@ open my $fh, '<', $spec or die $!;
 my $text = do { local $/; <$fh> };
 close $fh;
 
-my $broken = decode_json($text);
-delete $broken->{paths}{'/api/health'}{get}{responses}{200};
-open $fh, '>', "$dir/no-answers.json" or die $!;
-print $fh $json->encode($broken);
-close $fh;
-ok(!(lint("$dir/no-answers.json"))[0],
-    'self-check: an operation without its success fails the lint');
+# A copy of the description that $break spoils must fail the lint.
+sub spoiled_fails {
+	my ($name, $break) = @_;
+	my $copy = decode_json($text);
+	$break->($copy->{paths}{'/api/health'}{get}{responses});
+	open my $out, '>', "$dir/spoiled.json" or die $!;
+	print $out $json->encode($copy);
+	close $out;
+	ok(!(lint("$dir/spoiled.json"))[0], "self-check: $name fails the lint");
+}
 
-$broken = decode_json($text);
-$broken->{paths}{'/api/health'}{get}{responses}{200}{content}
-    {'application/json'}{schema} = { '$ref' => '#/components/schemas/Nowhere' };
-open $fh, '>', "$dir/bad-ref.json" or die $!;
-print $fh $json->encode($broken);
-close $fh;
-ok(!(lint("$dir/bad-ref.json"))[0],
-    'self-check: a reference to no schema fails the lint');
-
-$broken = decode_json($text);
-$broken->{paths}{'/api/health'}{get}{responses}{200}{content}
-    {'application/json'}{example}{last_seq} = 'many';
-open $fh, '>', "$dir/bad-example.json" or die $!;
-print $fh $json->encode($broken);
-close $fh;
-ok(!(lint("$dir/bad-example.json"))[0],
-    'self-check: an example its schema refuses fails the lint');
+spoiled_fails('an operation without its success', sub { delete $_[0]{200} });
+spoiled_fails('a reference to no schema', sub {
+	$_[0]{200}{content}{'application/json'}{schema} =
+	    { '$ref' => '#/components/schemas/Nowhere' };
+});
+spoiled_fails('an example its schema refuses', sub {
+	$_[0]{200}{content}{'application/json'}{example}{last_seq} = 'many';
+});
 
 done_testing;
