@@ -128,6 +128,23 @@ mh_default_threads(void)
 	    (int)cpus;
 }
 
+/* The settings of the environment into relay and the rest; -1 (said on
+ * stderr) when one is malformed. */
+static int
+mh_relay_settings(struct mh_relay *relay, int *port, int *ping, int *threads)
+{
+	*port = mh_env_int("MAILHOOKS_RELAY_PORT", 8081, 1, 65535);
+	*ping = mh_env_int("MAILHOOKS_RELAY_PING", 25, 1, 3600);
+	*threads = mh_env_int("MAILHOOKS_RELAY_THREADS", mh_default_threads(),
+	    1, MH_THREADS_MAX);
+	relay->max_clients = mh_env_int("MAILHOOKS_RELAY_MAX_CLIENTS",
+	    MH_MAX_CLIENTS, 1, 1000000);
+	relay->max_per_address = mh_env_int("MAILHOOKS_RELAY_MAX_PER_ADDRESS",
+	    MH_MAX_PER_ADDRESS, 1, 1000000);
+	return *port < 0 || *ping < 0 || *threads < 0 ||
+	    relay->max_clients < 0 || relay->max_per_address < 0 ? -1 : 0;
+}
+
 int
 main(void)
 {
@@ -142,16 +159,8 @@ main(void)
 
 	if (home == NULL || *home == '\0')
 		home = "./var";
-	port = mh_env_int("MAILHOOKS_RELAY_PORT", 8081, 1, 65535);
-	ping = mh_env_int("MAILHOOKS_RELAY_PING", 25, 1, 3600);
-	threads = mh_env_int("MAILHOOKS_RELAY_THREADS", mh_default_threads(),
-	    1, MH_THREADS_MAX);
-	relay.max_clients = mh_env_int("MAILHOOKS_RELAY_MAX_CLIENTS",
-	    MH_MAX_CLIENTS, 1, 1000000);
-	relay.max_per_address = mh_env_int("MAILHOOKS_RELAY_MAX_PER_ADDRESS",
-	    MH_MAX_PER_ADDRESS, 1, 1000000);
-	if (port < 0 || ping < 0 || threads < 0 || relay.max_clients < 0 ||
-	    relay.max_per_address < 0 || mh_lock_home(home) < 0)
+	if (mh_relay_settings(&relay, &port, &ping, &threads) != 0 ||
+	    mh_lock_home(home) < 0)
 		return 1;
 	if (snprintf(path, sizeof(path), "%s/relay.sock", home) >=
 	    (int)sizeof(path))
