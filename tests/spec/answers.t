@@ -37,6 +37,15 @@ function validator(ptr) {
   return compiled.get(ptr);
 }
 
+// An object of the description and its pointer, through a local $ref.
+function resolve(obj, ptr) {
+  while (obj && typeof obj.$ref === 'string' && obj.$ref.startsWith('#/')) {
+    ptr = obj.$ref.slice(2);
+    obj = ptr.split('/').reduce((o, k) => o && o[k.replace(/~1/g, '/').replace(/~0/g, '~')], spec);
+  }
+  return { obj, ptr };
+}
+
 // The description's path template a request path is, or null. A trailing
 // slash names the same route; a {parameter} is one segment.
 const templates = Object.keys(spec.paths).map((t) => ({
@@ -71,14 +80,16 @@ function problems(a) {
   } else {
     const resp = op.responses[status] || op.responses[status[0] + 'XX'] || op.responses.default;
     if (!resp) return [`status ${status} is not described for ${method.toUpperCase()} ${t}`];
-    for (const [name, h] of Object.entries(resp.headers || {})) {
+    for (const name of Object.keys(resp.headers || {})) {
+      const { obj: h, ptr: hptr } = resolve(resp.headers[name],
+        pointer('paths', t, method, 'responses', status, 'headers', name));
       const v = header(a, name);
       if (v === undefined) {
         if (h.required) why.push(`no ${name} header`);
         continue;
       }
       const value = h.schema && h.schema.type === 'integer' && /^-?\d+$/.test(v) ? Number(v) : v;
-      const check = validator(pointer('paths', t, method, 'responses', status, 'headers', name, 'schema'));
+      const check = validator(hptr + '/schema');
       if (!check(value)) why.push(`${name}: ${v}: ${ajv.errorsText(check.errors)}`);
     }
     const media = Object.keys(resp.content || {});
@@ -141,7 +152,12 @@ if (files.length === 0) {
       const asked = a.method === 'HEAD' ? 'get' : a.method.toLowerCase();
       const probe = a.status === 405 && t && !spec.paths[t][asked]
         ? { ...a, method: Object.keys(spec.paths[t])[0].toUpperCase() } : a;
-      const why = problems(probe);
+      let why;
+      try {
+        why = problems(probe);
+      } catch (e) {
+        why = [`cannot be checked: ${e.message}`];
+      }
       if (why === null) {
         pageFiles++;
         continue;
