@@ -79,6 +79,7 @@ END {
 	}
 }
 my $s = Stack->attach(port => $port, home => "$home/data");
+$Answers::BASE = '/hooks';
 my $deadline = time + 15;
 sleep 0.1 while time < $deadline && $s->get('/hooks/')->{status} != 200;
 
