@@ -8,7 +8,7 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
            -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS_CORE  = $(shell pkg-config --libs json-c libcrypto 2>/dev/null) -ldb
+LDLIBS_CORE  = $(shell pkg-config --libs json-c libcrypto 2>/dev/null) -ldb -lcrypt
 LDLIBS_FCGI  = -lfcgi $(LDLIBS_CORE)
 LDLIBS_RELAY = $(shell pkg-config --libs libwebsockets json-c 2>/dev/null)
 SAN     = -fsanitize=address,undefined,float-cast-overflow \
@@ -24,14 +24,15 @@ export SERVER PORT MAILHOOKS_HOME
 DB_SRC   = db/env.c db/tables.c db/txn.c db/codec.c db/process.c \
            db/entry.c db/inbox.c db/drain.c db/set_aside.c db/events.c \
            db/messages.c db/query.c db/stats.c db/retention.c \
-           db/refused.c db/reprocess.c db/backup.c db/tallies.c
+           db/refused.c db/reprocess.c db/backup.c db/tallies.c \
+           db/users.c
 CORE_SRC = cgi-bin/alloc.c cgi-bin/config.c cgi-bin/form.c \
            cgi-bin/signature.c cgi-bin/json.c cgi-bin/json_check.c \
            cgi-bin/shape.c cgi-bin/event_types.c cgi-bin/isotime.c \
            cgi-bin/mandrill.c cgi-bin/infobip.c cgi-bin/infobip_normal.c \
            cgi-bin/pyrepr.c cgi-bin/derive.c cgi-bin/summary.c \
            cgi-bin/notify.c cgi-bin/number.c cgi-bin/identity.c \
-           cgi-bin/counters.c
+           cgi-bin/counters.c cgi-bin/password.c
 HTTP_LIB = cgi-bin/request.c cgi-bin/respond.c cgi-bin/route.c \
            cgi-bin/ingest.c cgi-bin/hook_mandrill.c cgi-bin/hook_infobip.c \
            cgi-bin/api_test_event.c cgi-bin/page.c cgi-bin/api_events.c \
@@ -44,7 +45,7 @@ RELAY_SRC = ws-relay/main.c ws-relay/shard.c ws-relay/clients.c \
             cgi-bin/config.c cgi-bin/number.c cgi-bin/alloc.c \
             cgi-bin/json.c cgi-bin/json_check.c cgi-bin/counters.c
 DB_HDRS  = db/store.h db/store-private.h
-CORE_HDRS = cgi-bin/core.h db/store.h
+CORE_HDRS = cgi-bin/core.h cgi-bin/counters.h db/store.h
 HDRS     = cgi-bin/mailhooks.h cgi-bin/worker.h $(CORE_HDRS) $(DB_HDRS)
 
 BIN_FCGI   = cgi-bin/mailhooks.fcgi
@@ -55,7 +56,7 @@ UNIT_TESTS = tests/unit/form.t tests/unit/signature.t tests/unit/mandrill.t \
              tests/unit/store.t tests/unit/infobip.t tests/unit/pyrepr.t \
              tests/unit/json.t tests/unit/shape.t tests/unit/config.t \
              tests/unit/derive.t tests/unit/request.t tests/unit/restore.t \
-             tests/unit/peers.t tests/unit/openapi.t
+             tests/unit/peers.t tests/unit/openapi.t tests/unit/password.t
 
 # Swagger UI for /docs/, from npm (vendor/package.json): copied beside its
 # page, never committed. Its install script (analytics) is not run.
@@ -75,13 +76,14 @@ $(BIN_FCGI): $(HTTP_SRC) $(CORE_SRC) $(DB_SRC) $(HDRS)
 	    $(DB_SRC) $(LDLIBS_FCGI)
 
 # The admin tool links the storage layer and the core, not the HTTP side.
-ADMIN_SRC = db/admin.c db/admin_commands.c db/admin_restore.c
+ADMIN_SRC = db/admin.c db/admin_commands.c db/admin_restore.c \
+            db/admin_users.c
 $(BIN_ADMIN): $(ADMIN_SRC) db/admin.h $(CORE_SRC) $(DB_SRC) $(CORE_HDRS) \
     $(DB_HDRS)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $(ADMIN_SRC) $(CORE_SRC) $(DB_SRC) \
 	    $(LDLIBS_CORE)
 
-$(BIN_RELAY): $(RELAY_SRC) ws-relay/relay.h cgi-bin/core.h
+$(BIN_RELAY): $(RELAY_SRC) ws-relay/relay.h cgi-bin/core.h cgi-bin/counters.h
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -pthread -o $@ $(RELAY_SRC) $(LDLIBS_RELAY) -lev
 
 $(BIN_WS): ws-relay/client.c
@@ -152,7 +154,7 @@ DEB_PKGS = pkg-config libfcgi-dev libjson-c-dev libdb-dev libwebsockets-dev \
            libwebsockets-evlib-ev libev-dev \
            libssl-dev lighttpd apache2 apache2-utils libapache2-mod-fcgid spawn-fcgi \
            db5.3-util chromium perl clang libclang-rt-14-dev \
-           python3-prometheus-client
+           python3-prometheus-client libcrypt-dev
 SUDO = $$( [ "$$(id -u)" = 0 ] || echo sudo )
 
 TEST_TOOLS = tests/lib/inbox-put tests/lib/panic

@@ -11,7 +11,6 @@
 #ifndef MH_CORE_H
 #define MH_CORE_H
 
-#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -326,58 +325,18 @@ void mh_deriver_init(struct mh_deriver *d,
 int mh_summary_fold(void *ctx, const struct mh_event *ev, uint64_t seq,
     const char *summary, char **folded);
 
-/* --- counters.c: counters every process on one data directory shares,
- * in a file each maps (HOME/metrics.counters): what /metrics shows of the
- * requests and of the relay. */
-/* What a POST to a webhook came to (mailhooks_webhook_requests_total). */
-enum mh_outcome {
-	MH_OUTCOME_ACCEPTED,
-	MH_OUTCOME_BAD_SIGNATURE,
-	MH_OUTCOME_UNAUTHORIZED,
-	MH_OUTCOME_BAD_INPUT,
-	MH_OUTCOME_TOO_LARGE,
-	MH_OUTCOME_UNSUPPORTED,
-	MH_OUTCOME_NOT_ALLOWED,
-	MH_OUTCOME_UNAVAILABLE,
-	MH_OUTCOME_OTHER,
-	MH_OUTCOME_COUNT
-};
-extern const char *const mh_outcome_names[MH_OUTCOME_COUNT];
-#define MH_PROVIDER_COUNT 2
-extern const char *const mh_provider_names[MH_PROVIDER_COUNT];
-/* The index of a provider's name in mh_provider_names, or -1. */
-int mh_provider_index(const char *name);
-/* Routes counted apart, at most; past them, and a path no route takes,
- * are counted in one more. */
-#define MH_ROUTES_MAX 63
-/* The request durations' histogram: upper bounds, in seconds. */
-#define MH_BUCKETS 12
-extern const double mh_duration_bounds[MH_BUCKETS];
-struct mh_route_counts {
-	_Atomic uint64_t bucket[MH_BUCKETS];	/* each bound's own, not summed */
-	_Atomic uint64_t count;
-	_Atomic uint64_t sum_us;	/* microseconds */
-};
-/* The file's layout. Its counters only grow, but ws_connections. */
-struct mh_counter_file {
-	_Atomic uint64_t magic;
-	_Atomic uint64_t webhook[MH_PROVIDER_COUNT][MH_OUTCOME_COUNT];
-	struct mh_route_counts route[MH_ROUTES_MAX + 1];
-	_Atomic uint64_t ws_connections;	/* the relay's subscribers now */
-	_Atomic uint64_t ws_frames;	/* event frames the relay wrote */
-	_Atomic uint64_t ws_refused;	/* handshakes it refused */
-};
-struct mh_counters;
-/* Maps HOME/metrics.counters, made when absent (mode 0660); NULL, said on
- * stderr, when it cannot. */
-struct mh_counters *mh_counters_open(const char *home);
-void mh_counters_close(struct mh_counters *c);
-/* The mapped counters, or NULL for a NULL c. */
-struct mh_counter_file *mh_counters_file(struct mh_counters *c);
-/* Counts a request answered in seconds, by its route's index (-1: no
- * route), and for a POST to a webhook (provider >= 0) its outcome. */
-void mh_count_request(struct mh_counters *c, int route, int provider,
-    enum mh_outcome outcome, double seconds);
+/* --- password.c: user names, passwords and their hashes. */
+#define MH_PASSWORD_MIN 8
+#define MH_PASSWORD_MAX 1024
+/* Whether name may name a user: 1 to 64 of letters, digits and ._@-. */
+int mh_user_name_ok(const char *name);
+/* Why pw cannot be a password (a static text), or NULL when it can. */
+const char *mh_password_problem(const char *pw);
+/* The hash to keep of pw (yescrypt, salted) into out; -1 when pw cannot
+ * be a password or the hash does not fit. */
+int mh_password_hash(const char *pw, char *out, size_t outlen);
+/* 1 when pw is the password hash was made of; compared in constant time. */
+int mh_password_check(const char *pw, const char *hash);
 
 /* --- notify.c: best-effort datagrams to the relay. */
 struct mh_notifier {

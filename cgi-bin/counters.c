@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "core.h"
+#include "counters.h"
 
 /* The layout's mark: a file of another layout is made anew. */
 #define MH_COUNTERS_MAGIC 0x6d68636e74720001ULL	/* "mhcntr", 1 */

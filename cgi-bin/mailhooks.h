@@ -13,6 +13,7 @@
 #include <fcgiapp.h>
 
 #include "core.h"
+#include "counters.h"
 #include "../db/store.h"
 
 #define MH_API_LIMIT_DEFAULT 50

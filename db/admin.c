@@ -73,6 +73,15 @@ static const struct mh_command mh_commands[] = {
 	    "  prune          apply the raw-body retention now\n"
 	    "                 (MAILHOOKS_RAW_MAX_AGE_DAYS, MAILHOOKS_RAW_MAX_MB)\n",
 	    cmd_prune },
+	{ "user", 1, 6, 1,
+	    "  user add NAME [--role admin|viewer] [--password-file FILE]\n"
+	    "                 a new account (viewer unless said); the password\n"
+	    "                 from FILE's first line (- for stdin), else asked\n"
+	    "  user passwd NAME [--password-file FILE]\n"
+	    "  user role NAME --role admin|viewer\n"
+	    "  user disable NAME | user enable NAME | user del NAME\n"
+	    "                 each ends the user's sessions at once\n"
+	    "  user list      the accounts, as JSON lines\n", cmd_user },
 	{ NULL, 0, 0, 0, NULL, NULL },
 };
 
@@ -141,7 +150,7 @@ parse_args(int argc, char **argv, struct mh_cmd_ctx *c,
 {
 	int opt;
 
-	while ((opt = getopt(argc, argv, "h:")) != -1) {
+	while ((opt = getopt(argc, argv, "+h:")) != -1) {
 		if (opt != 'h') {
 			usage(stderr);
 			return 2;

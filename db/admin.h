@@ -1,7 +1,7 @@
 /*
  * mailhooks-db's parts: the table of commands and its start (admin.c),
  * the commands that read and mend the environment (admin_commands.c),
- * and restoring a backup (admin_restore.c).
+ * restoring a backup (admin_restore.c), and the accounts (admin_users.c).
  */
 #ifndef MH_ADMIN_H
 #define MH_ADMIN_H
@@ -34,5 +34,6 @@ int cmd_rejected(struct mh_cmd_ctx *c);
 int cmd_drain(struct mh_cmd_ctx *c);
 int cmd_reprocess(struct mh_cmd_ctx *c);
 int cmd_prune(struct mh_cmd_ctx *c);
+int cmd_user(struct mh_cmd_ctx *c);
 
 #endif

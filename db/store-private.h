@@ -34,6 +34,7 @@ enum mh_db {
 	MH_DB_SET_ASIDE,	/* receipt (be64) -> see set_aside.c */
 	MH_DB_REFUSED,		/* slot (be32) -> refusal text; "next" */
 	MH_DB_RECEIPTS,		/* holds the receipt sequence */
+	MH_DB_USERS,		/* the accounts, by name */
 	MH_DB_COUNT
 };
 

@@ -29,6 +29,7 @@ const struct mh_db_def mh_dbs[MH_DB_COUNT] = {
 	[MH_DB_SET_ASIDE] = { "set-aside.db", -1, 0 },
 	[MH_DB_REFUSED] = { "refused.db", -1, 0 },
 	[MH_DB_RECEIPTS] = { "receipts.db", -1, 0 },
+	[MH_DB_USERS] = { "users.db", -1, 0 },
 };
 
 /*

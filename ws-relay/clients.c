@@ -9,6 +9,7 @@
 
 #include "relay.h"
 #include "../cgi-bin/core.h"
+#include "../cgi-bin/counters.h"
 
 /*
  * A client that stops reading never becomes writable again, so the write

@@ -23,6 +23,7 @@
 
 #include "relay.h"
 #include "../cgi-bin/core.h"
+#include "../cgi-bin/counters.h"
 
 /* Subscribers at once, by default. Each costs the web server in front a
  * connection and two descriptors: lighttpd/mailhooks.conf.in keeps room

@@ -1,0 +1,229 @@
+/*
+ * The accounts (users.db): a user's name is the key; the record is its
+ * role, disabled flag, creation time, generation and password hash, in a
+ * fixed binary form. The generation grows with every change that must end
+ * the user's sessions (a new password, disabling): a session remembers
+ * the generation it began under.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "store-private.h"
+
+/* role (1), disabled (1), created (8), generation (4), then the hash and
+ * its NUL. */
+#define MH_USER_HEAD 14
+
+static void
+mh_user_key(DBT *key, const char *name)
+{
+	memset(key, 0, sizeof(*key));
+	key->data = (void *)name;
+	key->size = (u_int32_t)strlen(name);
+}
+
+/* The record of u into buf (at least MH_USER_HEAD + MH_PASSWORD_HASH_MAX
+ * + 1 bytes); its length. */
+static size_t
+mh_user_encode(const struct mh_user *u, unsigned char *buf)
+{
+	size_t hlen = strnlen(u->hash, MH_PASSWORD_HASH_MAX);
+
+	buf[0] = (unsigned char)u->role;
+	buf[1] = (unsigned char)(u->disabled != 0);
+	mh_be64_put(buf + 2, (uint64_t)u->created);
+	mh_be32_put(buf + 10, u->generation);
+	memcpy(buf + MH_USER_HEAD, u->hash, hlen);
+	buf[MH_USER_HEAD + hlen] = '\0';
+	return MH_USER_HEAD + hlen + 1;
+}
+
+/* The user of name and record; EINVAL when the record is not one. */
+static int
+mh_user_decode(const DBT *key, const DBT *data, struct mh_user *u)
+{
+	const unsigned char *p = data->data;
+	size_t hlen;
+
+	if (key->size == 0 || key->size > MH_USER_NAME_MAX ||
+	    data->size <= MH_USER_HEAD || p[0] > MH_ROLE_ADMIN ||
+	    (hlen = data->size - MH_USER_HEAD - 1) > MH_PASSWORD_HASH_MAX ||
+	    p[data->size - 1] != '\0' ||
+	    memchr(p + MH_USER_HEAD, '\0', hlen) != NULL)
+		return EINVAL;
+	memset(u, 0, sizeof(*u));
+	memcpy(u->name, key->data, key->size);
+	u->role = (enum mh_role)p[0];
+	u->disabled = p[1];
+	u->created = (int64_t)mh_be64_get(p + 2);
+	u->generation = mh_be32_get(p + 10);
+	memcpy(u->hash, p + MH_USER_HEAD, hlen + 1);
+	return 0;
+}
+
+struct mh_user_op {
+	struct mh_user *user;
+	const char *name;
+	enum mh_user_change change;
+	int found;
+};
+
+static int
+mh_user_put(DB *db, DB_TXN *txn, const struct mh_user *u, u_int32_t flags)
+{
+	unsigned char buf[MH_USER_HEAD + MH_PASSWORD_HASH_MAX + 1];
+	DBT key, data;
+
+	mh_user_key(&key, u->name);
+	memset(&data, 0, sizeof(data));
+	data.data = buf;
+	data.size = (u_int32_t)mh_user_encode(u, buf);
+	return db->put(db, txn, &key, &data, flags);
+}
+
+static int
+mh_user_add_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
+{
+	struct mh_user_op *op = ctx;
+	int ret = mh_user_put(st->db[MH_DB_USERS], txn, op->user,
+	    DB_NOOVERWRITE);
+
+	op->found = ret == DB_KEYEXIST;
+	return op->found ? MH_TXN_DISCARD : ret;
+}
+
+/* Reads op->name into op->user (op->found), with a write lock when the
+ * change that follows will write it. */
+static int
+mh_user_read(struct mh_store *st, DB_TXN *txn, struct mh_user_op *op,
+    u_int32_t flags)
+{
+	unsigned char buf[MH_USER_HEAD + MH_PASSWORD_HASH_MAX + 1];
+	DB *db = st->db[MH_DB_USERS];
+	DBT key, data;
+	int ret;
+
+	mh_user_key(&key, op->name);
+	memset(&data, 0, sizeof(data));
+	data.data = buf;
+	data.ulen = sizeof(buf);
+	data.flags = DB_DBT_USERMEM;
+	ret = db->get(db, txn, &key, &data, flags);
+	if (ret == DB_NOTFOUND)
+		return 0;
+	if (ret != 0 || (ret = mh_user_decode(&key, &data, op->user)) != 0)
+		return ret;
+	op->found = 1;
+	return 0;
+}
+
+static int
+mh_user_get_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
+{
+	return mh_user_read(st, txn, ctx, 0);
+}
+
+/* Applies op->change to the user: a new hash or role (taken from
+ * op->user as the caller filled it), disabled or enabled, or gone. */
+static int
+mh_user_change_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
+{
+	struct mh_user_op *op = ctx;
+	struct mh_user wanted = *op->user, *u = op->user;
+	DB *db = st->db[MH_DB_USERS];
+	DBT key;
+	int ret;
+
+	op->found = 0;
+	if ((ret = mh_user_read(st, txn, op, DB_RMW)) != 0 || !op->found)
+		return ret != 0 ? ret : MH_TXN_DISCARD;
+	switch (op->change) {
+	case MH_USER_PASSWORD:
+		memcpy(u->hash, wanted.hash, sizeof(u->hash));
+		u->generation++;
+		break;
+	case MH_USER_ROLE:
+		u->role = wanted.role;
+		u->generation++;
+		break;
+	case MH_USER_DISABLE:
+	case MH_USER_ENABLE:
+		u->disabled = op->change == MH_USER_DISABLE;
+		u->generation++;
+		break;
+	case MH_USER_DELETE:
+		mh_user_key(&key, op->name);
+		return db->del(db, txn, &key, 0);
+	}
+	return mh_user_put(db, txn, u, 0);
+}
+
+enum mh_store_err
+mh_store_user_add(struct mh_store *st, const struct mh_user *u)
+{
+	struct mh_user copy = *u;
+	struct mh_user_op op = { .user = &copy, .name = u->name };
+	int ret = mh_txn_run(st, 0, 0, mh_user_add_txn, &op);
+
+	if (ret == 0 && op.found)
+		return MH_STORE_EXISTS;
+	return mh_store_error(ret);
+}
+
+enum mh_store_err
+mh_store_user_get(struct mh_store *st, const char *name, struct mh_user *u)
+{
+	struct mh_user_op op = { .user = u, .name = name };
+	int ret = mh_txn_run(st, DB_READ_COMMITTED, 0, mh_user_get_txn, &op);
+
+	if (ret == 0 && !op.found)
+		return MH_STORE_NOTFOUND;
+	return mh_store_error(ret);
+}
+
+enum mh_store_err
+mh_store_user_change(struct mh_store *st, const char *name,
+    enum mh_user_change change, struct mh_user *u)
+{
+	struct mh_user_op op = { .user = u, .name = name, .change = change };
+	int ret = mh_txn_run(st, 0, 0, mh_user_change_txn, &op);
+
+	if (ret == 0 && !op.found)
+		return MH_STORE_NOTFOUND;
+	return mh_store_error(ret);
+}
+
+struct mh_user_walk {
+	mh_user_fn fn;
+	void *ctx;
+};
+
+static int
+mh_users_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
+{
+	struct mh_user_walk *w = ctx;
+	DB *db = st->db[MH_DB_USERS];
+	struct mh_user u;
+	DBC *cur = NULL;
+	DBT key, data;
+	int ret;
+
+	memset(&key, 0, sizeof(key));
+	memset(&data, 0, sizeof(data));
+	if ((ret = db->cursor(db, txn, &cur, 0)) != 0)
+		return ret;
+	while ((ret = cur->get(cur, &key, &data, DB_NEXT)) == 0)
+		if (mh_user_decode(&key, &data, &u) == 0 && w->fn(w->ctx, &u))
+			break;
+	cur->close(cur);
+	return ret == DB_NOTFOUND || ret == 0 ? 0 : ret;
+}
+
+enum mh_store_err
+mh_store_users(struct mh_store *st, mh_user_fn fn, void *ctx)
+{
+	struct mh_user_walk w = { fn, ctx };
+
+	return mh_store_error(mh_txn_run(st, DB_READ_COMMITTED, 0,
+	    mh_users_txn, &w));
+}
