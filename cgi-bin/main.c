@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "mailhooks.h"
@@ -84,6 +85,37 @@ mh_handle(struct mh_app *app, struct mh_request *r)
 	    app->store != NULL)
 		mh_log_refusal(app, r);
 	mh_request_end(app, r);
+}
+
+/*
+ * Spawned by the web server (lighttpd's bin-path, mod_fcgid), the process
+ * ends with it: SIGTERM when its parent goes. A Ctrl-C reaches every
+ * process of the group once, and could be missed: by a process the web
+ * server started in the moment it took to stop (a respawn), or by one in
+ * libfcgi's window between its last look at the stop flag and accept(),
+ * which then waits for a connection that never comes (one was left after
+ * make test, its web server long gone). Not under spawn-fcgi, whose
+ * parent leaves at once.
+ */
+static void
+mh_end_with_server(void)
+{
+	pid_t parent = getppid();
+	char path[64], comm[32] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)parent);
+	if (parent <= 1 || (f = fopen(path, "r")) == NULL)
+		return;
+	if (fgets(comm, sizeof(comm), f) == NULL)
+		comm[0] = '\0';
+	fclose(f);
+	if (strncmp(comm, "lighttpd", 8) != 0 &&
+	    strncmp(comm, "apache2", 7) != 0 && strncmp(comm, "httpd", 5) != 0)
+		return;
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != parent)	/* it went before the line above */
+		raise(SIGTERM);
 }
 
 /* After the answer, without a drain thread: drain the inbox, the
@@ -195,6 +227,7 @@ main(void)
 		fprintf(stderr, "mailhooks: cannot set up FastCGI\n");
 		return 1;
 	}
+	mh_end_with_server();
 	worker = mh_worker_start();
 	while (!mh_stopping && FCGX_Accept_r(&fcgi) >= 0)
 		mh_fcgi_one(&app, &dr, worker, &fcgi);

@@ -75,7 +75,7 @@ sub settle {
 	my $h;
 	while (time < $deadline) {
 		(undef, $h) = $stack->get_json('/api/health');
-		last if $h && $h->{inbox_pending} == 0;
+		last if $h && ($h->{inbox_pending} // -1) == 0;
 		sleep 0.1;
 	}
 	return $h;

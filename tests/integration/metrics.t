@@ -49,7 +49,7 @@ sub drained {
 	my $deadline = time + 10;
 	while (time < $deadline) {
 		my (undef, $h) = $s->get_json('/api/health');
-		return 1 if $h && $h->{inbox_pending} == 0;
+		return 1 if $h && ($h->{inbox_pending} // -1) == 0;
 		sleep 0.05;
 	}
 	return 0;
