@@ -100,8 +100,9 @@ mh_log(const struct mh_request *r, const char *fmt, ...)
 		return;
 }
 
-/* s as a log field's value: printable ASCII but space, quote and
- * backslash as is, the rest percent-escaped, cut at 96 bytes. */
+/* s as a log field's value, cut at 96 bytes: printable ASCII as it is,
+ * but for space, quote, backslash and '%', which are percent-escaped like
+ * every other byte (no value can end the field or the line). */
 static void
 mh_log_value(char *out, size_t size, const char *s)
 {
