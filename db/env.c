@@ -106,6 +106,11 @@ mh_env_open(struct mh_store *st, int guest)
 	env->set_errcall(env, mh_errcall);
 	env->set_msgcall(env, mh_msgcall);
 	env->set_cachesize(env, 0, MH_CACHE_BYTES, 1);
+	/* The region files written whole when made, and faulted in when
+	 * joined: left sparse, a page first touched on a full disk kills the
+	 * process (SIGBUS, and the web server answers 500) where the disk's
+	 * error should be a 503. */
+	env->set_flags(env, DB_REGION_INIT, 1);
 	/* Transactions never wait for a lock (see mh_txn_begin), but the
 	 * auto-commit opens at start-up do: keep deadlocks among those from
 	 * lasting. */
