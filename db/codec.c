@@ -2,6 +2,8 @@
  * Keys and counters: the big-endian numbers that keep btrees in numeric
  * order, and the 64-bit counters kept as records.
  */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "store-private.h"
@@ -88,6 +90,37 @@ mh_counter_key(DB *db, DB_TXN *txn, const void *name, size_t len,
 	data.size = 8;
 	data.flags = 0;
 	return db->put(db, txn, &key, &data, 0);
+}
+
+int
+mh_db_walk(DB *db, DB_TXN *txn, const void *from, size_t fromlen,
+    mh_walk_fn fn, void *ctx)
+{
+	DBC *cur = NULL;
+	DBT key, data;
+	int ret;
+
+	if ((ret = db->cursor(db, txn, &cur, 0)) != 0)
+		return ret;
+	memset(&key, 0, sizeof(key));
+	memset(&data, 0, sizeof(data));
+	key.flags = data.flags = DB_DBT_REALLOC;
+	if (from != NULL) {
+		if ((key.data = malloc(fromlen ? fromlen : 1)) == NULL) {
+			cur->close(cur);
+			return ENOMEM;
+		}
+		memcpy(key.data, from, fromlen);
+		key.size = (u_int32_t)fromlen;
+	}
+	for (ret = cur->get(cur, &key, &data, from != NULL ? DB_SET_RANGE :
+	    DB_FIRST); ret == 0; ret = cur->get(cur, &key, &data, DB_NEXT))
+		if (fn(ctx, &key, &data) != 0)
+			break;
+	cur->close(cur);
+	free(key.data);
+	free(data.data);
+	return ret == DB_NOTFOUND ? 0 : ret;
 }
 
 int

@@ -72,29 +72,20 @@ struct mh_set_aside_walk {
 };
 
 static int
-mh_set_aside_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
+mh_set_aside_one(void *ctx, const DBT *key, const DBT *data)
 {
 	struct mh_set_aside_walk *w = ctx;
-	DB *db = st->db[MH_DB_SET_ASIDE];
 	struct mh_set_aside s;
-	DBC *cur = NULL;
-	DBT key, data;
-	int ret;
 
-	if ((ret = db->cursor(db, txn, &cur, 0)) != 0)
-		return ret;
-	memset(&key, 0, sizeof(key));
-	memset(&data, 0, sizeof(data));
-	key.flags = data.flags = DB_DBT_REALLOC;
-	while ((ret = cur->get(cur, &key, &data, DB_NEXT)) == 0) {
-		if (key.size == 8 && mh_set_aside_decode(mh_be64_get(key.data),
-		    data.data, data.size, &s) == 0 && w->list(w->ctx, &s) != 0)
-			break;
-	}
-	cur->close(cur);
-	free(key.data);
-	free(data.data);
-	return ret == DB_NOTFOUND ? 0 : ret;
+	return key->size == 8 && mh_set_aside_decode(mh_be64_get(key->data),
+	    data->data, data->size, &s) == 0 && w->list(w->ctx, &s) != 0;
+}
+
+static int
+mh_set_aside_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
+{
+	return mh_db_walk(st->db[MH_DB_SET_ASIDE], txn, NULL, 0,
+	    mh_set_aside_one, ctx);
 }
 
 enum mh_store_err

@@ -125,6 +125,13 @@ int mh_counter(DB *db, DB_TXN *txn, const char *name, int64_t delta,
 /* The same under a key of len bytes, which may hold NULs. */
 int mh_counter_key(DB *db, DB_TXN *txn, const void *key, size_t len,
     int64_t delta, u_int32_t flags, uint64_t *before);
+/* Called for each record a walk passes, its key and data valid during
+ * the call; non-zero stops the walk. */
+typedef int (*mh_walk_fn)(void *ctx, const DBT *key, const DBT *data);
+/* Walks db in key order inside txn, from the first key at or after from
+ * (fromlen bytes; the whole table when from is NULL). */
+int mh_db_walk(DB *db, DB_TXN *txn, const void *from, size_t fromlen,
+    mh_walk_fn fn, void *ctx);
 /* The number of keys in db, as its statistics count them. */
 int mh_db_count(DB *db, DB_TXN *txn, uint64_t *n);
 /* The key of the last seq in use in meta.db. */

@@ -72,56 +72,39 @@ struct mh_tally_read {
 	void *ctx;
 };
 
-/* Hands each tally's parts to the callback; a key not of three parts after
- * the prefix is not a tally. */
+/* Hands a tally's parts to the callback; a key not of three parts after
+ * the prefix is not a tally, and the first key past the prefix ends the
+ * walk. */
+static int
+mh_tally_one(void *ctx, const DBT *key, const DBT *data)
+{
+	struct mh_tally_read *rd = ctx;
+	const char *k = key->data, *end = k + key->size, *p;
+	struct mh_store_tally t;
+
+	if (key->size < sizeof(MH_TALLY_PREFIX) ||
+	    memcmp(k, MH_TALLY_PREFIX, sizeof(MH_TALLY_PREFIX)) != 0)
+		return 1;
+	p = k + sizeof(MH_TALLY_PREFIX);
+	t.kind = p;
+	if ((p = memchr(p, '\0', (size_t)(end - p))) == NULL)
+		return 0;
+	t.provider = ++p;
+	if (p >= end || (p = memchr(p, '\0', (size_t)(end - p))) == NULL)
+		return 0;
+	t.type = ++p;
+	if (p >= end || memchr(p, '\0', (size_t)(end - p)) != end - 1 ||
+	    data->size != 8)
+		return 0;
+	t.count = mh_be64_get(data->data);
+	return rd->fn(rd->ctx, &t);
+}
+
 static int
 mh_tallies_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
 {
-	struct mh_tally_read *rd = ctx;
-	DB *meta = st->db[MH_DB_META];
-	char kbuf[MH_TALLY_KEY_MAX];
-	unsigned char vbuf[8];
-	DBC *cur = NULL;
-	DBT key, data;
-	int ret;
-
-	memset(&key, 0, sizeof(key));
-	memset(&data, 0, sizeof(data));
-	memcpy(kbuf, MH_TALLY_PREFIX, sizeof(MH_TALLY_PREFIX));
-	key.data = kbuf;
-	key.size = sizeof(MH_TALLY_PREFIX);
-	key.ulen = sizeof(kbuf);
-	key.flags = DB_DBT_USERMEM;
-	data.data = vbuf;
-	data.ulen = sizeof(vbuf);
-	data.flags = DB_DBT_USERMEM;
-	if ((ret = meta->cursor(meta, txn, &cur, 0)) != 0)
-		return ret;
-	for (ret = cur->get(cur, &key, &data, DB_SET_RANGE); ret == 0;
-	    ret = cur->get(cur, &key, &data, DB_NEXT)) {
-		struct mh_store_tally t;
-		const char *p = kbuf + sizeof(MH_TALLY_PREFIX), *end;
-
-		if (key.size < sizeof(MH_TALLY_PREFIX) ||
-		    memcmp(kbuf, MH_TALLY_PREFIX, sizeof(MH_TALLY_PREFIX)) != 0)
-			break;
-		end = kbuf + key.size;
-		t.kind = p;
-		if ((p = memchr(p, '\0', (size_t)(end - p))) == NULL)
-			continue;
-		t.provider = ++p;
-		if (p >= end || (p = memchr(p, '\0', (size_t)(end - p))) == NULL)
-			continue;
-		t.type = ++p;
-		if (p >= end || memchr(p, '\0', (size_t)(end - p)) != end - 1 ||
-		    data.size != 8)
-			continue;
-		t.count = mh_be64_get(vbuf);
-		if (rd->fn(rd->ctx, &t) != 0)
-			break;
-	}
-	cur->close(cur);
-	return ret == DB_NOTFOUND || ret == 0 ? 0 : ret;
+	return mh_db_walk(st->db[MH_DB_META], txn, MH_TALLY_PREFIX,
+	    sizeof(MH_TALLY_PREFIX), mh_tally_one, ctx);
 }
 
 enum mh_store_err

@@ -199,24 +199,18 @@ struct mh_user_walk {
 };
 
 static int
-mh_users_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
+mh_user_one(void *ctx, const DBT *key, const DBT *data)
 {
 	struct mh_user_walk *w = ctx;
-	DB *db = st->db[MH_DB_USERS];
 	struct mh_user u;
-	DBC *cur = NULL;
-	DBT key, data;
-	int ret;
 
-	memset(&key, 0, sizeof(key));
-	memset(&data, 0, sizeof(data));
-	if ((ret = db->cursor(db, txn, &cur, 0)) != 0)
-		return ret;
-	while ((ret = cur->get(cur, &key, &data, DB_NEXT)) == 0)
-		if (mh_user_decode(&key, &data, &u) == 0 && w->fn(w->ctx, &u))
-			break;
-	cur->close(cur);
-	return ret == DB_NOTFOUND || ret == 0 ? 0 : ret;
+	return mh_user_decode(key, data, &u) == 0 && w->fn(w->ctx, &u) != 0;
+}
+
+static int
+mh_users_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
+{
+	return mh_db_walk(st->db[MH_DB_USERS], txn, NULL, 0, mh_user_one, ctx);
 }
 
 enum mh_store_err
