@@ -27,7 +27,12 @@ function ok(pass, name, why) {
   n++;
   if (!pass) failed++;
   console.log(`${pass ? 'ok' : 'not ok'} ${n} - ${name}`);
-  for (const line of (pass ? [] : why || [])) console.log('#   ' + line);
+  // On standard error too: prove shows it without -v (the answers are
+  // gone once make test ends).
+  for (const line of (pass ? [] : why || [])) {
+    console.log('#   ' + line);
+    console.error(`# ${name}: ${line}`);
+  }
 }
 
 const pointer = (...parts) => parts.map((p) => String(p).replace(/~/g, '~0').replace(/\//g, '~1')).join('/');
