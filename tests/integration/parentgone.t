@@ -31,9 +31,8 @@ sub spawn_under {
 			open STDOUT, '>', '/dev/null';
 			open STDERR, '>>', "$home/err.log";
 			$ENV{MAILHOOKS_HOME} = $home;
-			exec 'spawn-fcgi', '-n', '-s', $sock, '--',
-			    "$Stack::ROOT/cgi-bin/mailhooks.fcgi";
-			_exit(127);
+			exec('spawn-fcgi', '-n', '-s', $sock, '--',
+			    "$Stack::ROOT/cgi-bin/mailhooks.fcgi") or _exit(127);
 		}
 		print $w "$child\n";
 		close $w;
