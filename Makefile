@@ -10,7 +10,7 @@ CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS_CORE  = $(shell pkg-config --libs json-c libcrypto 2>/dev/null) -ldb -lcrypt
 LDLIBS_FCGI  = -lfcgi $(LDLIBS_CORE)
-LDLIBS_RELAY = $(shell pkg-config --libs libwebsockets json-c 2>/dev/null)
+LDLIBS_RELAY = $(shell pkg-config --libs libwebsockets json-c libcrypto 2>/dev/null)
 SAN     = -fsanitize=address,undefined,float-cast-overflow \
           -fno-sanitize-recover=all -fno-omit-frame-pointer
 
@@ -25,27 +25,35 @@ DB_SRC   = db/env.c db/tables.c db/txn.c db/codec.c db/process.c \
            db/entry.c db/inbox.c db/drain.c db/set_aside.c db/events.c \
            db/messages.c db/query.c db/stats.c db/retention.c \
            db/refused.c db/reprocess.c db/backup.c db/tallies.c \
-           db/users.c
+           db/users.c db/keyed.c db/sessions.c db/tokens.c db/signin.c
 CORE_SRC = cgi-bin/alloc.c cgi-bin/config.c cgi-bin/form.c \
            cgi-bin/signature.c cgi-bin/json.c cgi-bin/json_check.c \
            cgi-bin/shape.c cgi-bin/event_types.c cgi-bin/isotime.c \
            cgi-bin/mandrill.c cgi-bin/infobip.c cgi-bin/infobip_normal.c \
            cgi-bin/pyrepr.c cgi-bin/derive.c cgi-bin/summary.c \
            cgi-bin/notify.c cgi-bin/number.c cgi-bin/identity.c \
-           cgi-bin/counters.c cgi-bin/password.c
+           cgi-bin/counters.c cgi-bin/password.c cgi-bin/secrets.c \
+           cgi-bin/ticket.c cgi-bin/credentials.c
+# What the program and the admin tool both do to the accounts.
+ACCOUNT_SRC = cgi-bin/accounts.c
 HTTP_LIB = cgi-bin/request.c cgi-bin/respond.c cgi-bin/route.c \
            cgi-bin/ingest.c cgi-bin/hook_mandrill.c cgi-bin/hook_infobip.c \
            cgi-bin/api_test_event.c cgi-bin/page.c cgi-bin/api_events.c \
            cgi-bin/api_stats.c cgi-bin/api_messages.c cgi-bin/api_health.c \
            cgi-bin/app.c cgi-bin/drain.c cgi-bin/worker.c \
-           cgi-bin/checkpointer.c cgi-bin/trace.c cgi-bin/api_metrics.c
+           cgi-bin/checkpointer.c cgi-bin/trace.c cgi-bin/api_metrics.c \
+           cgi-bin/auth.c cgi-bin/throttle.c cgi-bin/api_session.c \
+           cgi-bin/api_tokens.c cgi-bin/api_ws_ticket.c $(ACCOUNT_SRC)
 HTTP_SRC = $(HTTP_LIB) cgi-bin/main.c
 RELAY_SRC = ws-relay/main.c ws-relay/shard.c ws-relay/clients.c \
             ws-relay/ring.c ws-relay/peers.c cgi-bin/event_types.c \
             cgi-bin/config.c cgi-bin/number.c cgi-bin/alloc.c \
-            cgi-bin/json.c cgi-bin/json_check.c cgi-bin/counters.c
+            cgi-bin/json.c cgi-bin/json_check.c cgi-bin/counters.c \
+            cgi-bin/secrets.c cgi-bin/ticket.c cgi-bin/credentials.c \
+            ws-relay/tickets.c
 DB_HDRS  = db/store.h db/store-private.h
-CORE_HDRS = cgi-bin/core.h cgi-bin/counters.h db/store.h
+CORE_HDRS = cgi-bin/core.h cgi-bin/access.h cgi-bin/counters.h db/store.h \
+            db/store_accounts.h cgi-bin/accounts.h
 HDRS     = cgi-bin/mailhooks.h cgi-bin/worker.h $(CORE_HDRS) $(DB_HDRS)
 
 BIN_FCGI   = cgi-bin/mailhooks.fcgi
@@ -77,13 +85,14 @@ $(BIN_FCGI): $(HTTP_SRC) $(CORE_SRC) $(DB_SRC) $(HDRS)
 
 # The admin tool links the storage layer and the core, not the HTTP side.
 ADMIN_SRC = db/admin.c db/admin_commands.c db/admin_restore.c \
-            db/admin_users.c
+            db/admin_users.c db/admin_tokens.c $(ACCOUNT_SRC)
 $(BIN_ADMIN): $(ADMIN_SRC) db/admin.h $(CORE_SRC) $(DB_SRC) $(CORE_HDRS) \
     $(DB_HDRS)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $(ADMIN_SRC) $(CORE_SRC) $(DB_SRC) \
 	    $(LDLIBS_CORE)
 
-$(BIN_RELAY): $(RELAY_SRC) ws-relay/relay.h cgi-bin/core.h cgi-bin/counters.h
+$(BIN_RELAY): $(RELAY_SRC) ws-relay/relay.h cgi-bin/core.h cgi-bin/access.h \
+    cgi-bin/counters.h
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -pthread -o $@ $(RELAY_SRC) $(LDLIBS_RELAY) -lev
 
 $(BIN_WS): ws-relay/client.c

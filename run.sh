@@ -37,7 +37,10 @@ run=$MAILHOOKS_HOME/run
 # the same names in bin-copy-environment.
 SETTINGS="MANDRILL_WEBHOOK_KEY MANDRILL_WEBHOOK_URL INFOBIP_WEBHOOK_TOKEN
     MAILHOOKS_MAX_BODY MAILHOOKS_TEST_EVENTS MAILHOOKS_RAW_MAX_AGE_DAYS
-    MAILHOOKS_RAW_MAX_MB MAILHOOKS_FSYNC"
+    MAILHOOKS_RAW_MAX_MB MAILHOOKS_FSYNC MAILHOOKS_ADMIN_PASSWORD
+    MAILHOOKS_SESSION_IDLE MAILHOOKS_TRUST_REMOTE_USER
+    MAILHOOKS_REMOTE_USER_CREATE MAILHOOKS_METRICS_PUBLIC
+    MAILHOOKS_ALLOWED_ORIGINS"
 
 # The web server refuses a body over MAILHOOKS_MAX_BODY before reading it
 # (lighttpd counts in KiB). A value the program would refuse as a setting
@@ -159,6 +162,19 @@ start_fcgi() {
 	fcgi_pid=$!
 }
 
+# The program makes the first admin at its first start; its password is
+# shown here, once (a later run finds the file there already).
+first_password="$MAILHOOKS_HOME/initial-admin-password"
+password_shown=
+[ -e "$first_password" ] && password_shown=1
+show_first_password() {
+	[ -z "$password_shown" ] && [ -s "$first_password" ] || return 0
+	password_shown=1
+	echo "mailhooks: first sign-in: user admin, password" \
+	    "$(head -n 1 "$first_password") (also in $first_password:" \
+	    "change it with mailhooks-db user passwd admin, then delete it)"
+}
+
 start_fcgi
 (run_as "$@") &
 server_pid=$!
@@ -168,6 +184,7 @@ echo "mailhooks: $SERVER on http://127.0.0.1:$PORT/ (data in $MAILHOOKS_HOME); C
 while :; do
 	sleep 1 &
 	wait $! || true
+	show_first_password
 	if ! kill -0 "$server_pid" 2>/dev/null; then
 		# Ctrl-C reaches the server too, and it stops cleanly (status 0)
 		# perhaps before this shell runs its trap.

@@ -1,6 +1,7 @@
 /*
  * GET /api/health: whether storage answers and the relay listens, and the
- * numbers a monitor watches (last seq, inbox waiting, set aside).
+ * numbers a monitor watches (last seq, inbox waiting, set aside). To
+ * whom did not say who they are, only whether it is up.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -17,6 +18,12 @@ mh_api_health(struct mh_app *app, struct mh_request *r)
 
 	if (app->store != NULL)
 		err = mh_store_stats(app->store, &st);
+	if (err == MH_STORE_OK && mh_identify(app, r) != 0)
+		return;
+	if (err == MH_STORE_OK && r->who.kind == MH_WHO_NOBODY) {
+		mh_respond_json(r, 200, "{\"status\":\"ok\"}");
+		return;
+	}
 	if (err != MH_STORE_OK) {
 		r->store_err = err;
 		snprintf(out, sizeof(out), "{\"error\":\"storage_unavailable\","

@@ -34,6 +34,15 @@ mh_setting(char **envp, const char *name)
 	return v != NULL && *v != '\0' ? v : NULL;
 }
 
+/* Whether a switch is set to 1. */
+static int
+mh_setting_on(char **envp, const char *name)
+{
+	const char *v = mh_setting(envp, name);
+
+	return v != NULL && strcmp(v, "1") == 0;
+}
+
 static int
 mh_config_set(char **field, const char *value)
 {
@@ -69,7 +78,7 @@ int
 mh_config_read(struct mh_config *cfg, char **envp)
 {
 	const char *v = mh_setting(envp, "MAILHOOKS_HOME");
-	unsigned long long max_body;
+	unsigned long long max_body, idle;
 
 	if (mh_config_set(&cfg->home, v ? v : "./var") != 0 ||
 	    mh_config_set(&cfg->mandrill_keys,
@@ -77,12 +86,22 @@ mh_config_read(struct mh_config *cfg, char **envp)
 	    mh_config_set(&cfg->mandrill_url,
 	    mh_setting(envp, "MANDRILL_WEBHOOK_URL")) != 0 ||
 	    mh_config_set(&cfg->infobip_token,
-	    mh_setting(envp, "INFOBIP_WEBHOOK_TOKEN")) != 0)
+	    mh_setting(envp, "INFOBIP_WEBHOOK_TOKEN")) != 0 ||
+	    mh_config_set(&cfg->allowed_origins,
+	    mh_setting(envp, "MAILHOOKS_ALLOWED_ORIGINS")) != 0)
 		return -1;
-	v = mh_setting(envp, "MAILHOOKS_TEST_EVENTS");
-	cfg->test_events = v != NULL && strcmp(v, "1") == 0;
+	cfg->test_events = mh_setting_on(envp, "MAILHOOKS_TEST_EVENTS");
 	v = mh_setting(envp, "MAILHOOKS_FSYNC");
 	cfg->fsync = v == NULL || strcmp(v, "0") != 0;
+	cfg->trust_remote_user = mh_setting_on(envp,
+	    "MAILHOOKS_TRUST_REMOTE_USER");
+	cfg->remote_user_create = mh_setting_on(envp,
+	    "MAILHOOKS_REMOTE_USER_CREATE");
+	cfg->metrics_public = mh_setting_on(envp, "MAILHOOKS_METRICS_PUBLIC");
+	if (mh_setting_number(envp, "MAILHOOKS_SESSION_IDLE",
+	    MH_SESSION_IDLE_DEFAULT, 60, MH_SESSION_MAX, &idle) != 0)
+		return -1;
+	cfg->session_idle = (int64_t)idle;
 	if (mh_config_retention(cfg, envp) != 0 ||
 	    mh_setting_number(envp, "MAILHOOKS_MAX_BODY", MH_MAX_BODY_DEFAULT,
 	    1, SIZE_MAX, &max_body) != 0)
@@ -129,6 +148,7 @@ mh_config_free(struct mh_config *cfg)
 	free(cfg->mandrill_keys);
 	free(cfg->mandrill_url);
 	free(cfg->infobip_token);
+	free(cfg->allowed_origins);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

@@ -16,6 +16,8 @@
 
 #include <json-c/json_types.h>
 
+#include "access.h"
+
 struct json_object;
 struct mh_entry;
 struct mh_event;
@@ -43,7 +45,17 @@ struct mh_config {
 	int fsync;		/* MAILHOOKS_FSYNC, 1 unless set to 0 */
 	int64_t raw_max_age;	/* MAILHOOKS_RAW_MAX_AGE_DAYS, in seconds */
 	uint64_t raw_max_bytes;	/* MAILHOOKS_RAW_MAX_MB, in bytes */
+	int64_t session_idle;	/* MAILHOOKS_SESSION_IDLE, in seconds */
+	int trust_remote_user;	/* MAILHOOKS_TRUST_REMOTE_USER=1 */
+	int remote_user_create;	/* MAILHOOKS_REMOTE_USER_CREATE=1 */
+	int metrics_public;	/* MAILHOOKS_METRICS_PUBLIC=1 */
+	char *allowed_origins;	/* MAILHOOKS_ALLOWED_ORIGINS, or NULL */
 };
+
+/* A session ends after this long without a request (the default of
+ * MAILHOOKS_SESSION_IDLE), and after MH_SESSION_MAX in any case. */
+#define MH_SESSION_IDLE_DEFAULT (12 * 3600)
+#define MH_SESSION_MAX (30 * 86400)
 
 /* Defaults of the raw-body retention. */
 #define MH_RAW_MAX_AGE_DAYS 30

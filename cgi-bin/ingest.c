@@ -42,13 +42,18 @@ mh_content_type(const struct mh_request *r)
 int
 mh_ingest_body(struct mh_app *app, struct mh_request *r)
 {
-	switch (mh_request_body(r, app->cfg->max_body)) {
+	return mh_body(r, app->cfg->max_body);
+}
+
+int
+mh_body(struct mh_request *r, size_t max)
+{
+	switch (mh_request_body(r, max)) {
 	case MH_BODY_OK:
 		return 0;
 	case MH_BODY_TOO_LARGE:
 		mh_respond_error(r, 413, "body_too_large",
-		    "the body is over the limit of %zu bytes",
-		    app->cfg->max_body);
+		    "the body is over the limit of %zu bytes", max);
 		break;
 	case MH_BODY_SHORT:
 		mh_respond_error(r, 400, "bad_body",

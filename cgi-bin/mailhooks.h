@@ -29,6 +29,28 @@ struct mh_app {
 	struct mh_counters *counters;	/* shared with every process */
 	int64_t counters_tried;	/* when opening them last failed */
 	int warned;		/* unset secrets logged */
+	int accounts_ready;	/* the first admin is made, or was there */
+};
+
+/* --- auth.c: who is asking. */
+enum mh_who {
+	MH_WHO_NOBODY = 0,
+	MH_WHO_SESSION,		/* a user signed in, with the session cookie */
+	MH_WHO_TOKEN,		/* a program, with an API token */
+	MH_WHO_REMOTE,		/* a user the web server authenticated */
+};
+/* What a route needs (its access in the route table): nothing, or the
+ * scopes (MH_SCOPE_* bits) and the admin role. */
+#define MH_PUBLIC 0u
+#define MH_ADMIN 0x100u
+/* The cookie a session's id is in. */
+#define MH_SESSION_COOKIE "mh_session"
+struct mh_identity {
+	enum mh_who kind;
+	char name[MH_USER_NAME_MAX + 1];	/* the user's, or the token's */
+	int admin;		/* a user of role admin */
+	unsigned scopes;	/* MH_SCOPE_* bits: a token's, a role's */
+	unsigned char key[MH_HASH_LEN];	/* the session's hash */
 };
 
 /* --- request.c: one request, over FastCGI or as a plain CGI program. */
@@ -36,6 +58,10 @@ struct mh_request {
 	FCGX_Request *fcgi;	/* NULL when run as a CGI program (stdio) */
 	char **envp;		/* the request's parameters */
 	const char *auth_challenge;	/* WWW-Authenticate for a 401 */
+	char headers[320];	/* more header lines (Set-Cookie...), each
+				 * ending in CRLF */
+	struct mh_identity who;	/* set by mh_identify */
+	int identified;		/* mh_identify ran */
 	char allow[64];		/* Allow, for a 405: the route's methods */
 	const char *provider;	/* set on a webhook route: its refusals are logged */
 	int status;		/* the status answered */
@@ -80,9 +106,35 @@ void mh_request_end(struct mh_app *app, struct mh_request *r);
 /* The counters the processes share, opened on first use (and a minute
  * after a failure); NULL while they cannot be. */
 struct mh_counters *mh_app_counters(struct mh_app *app);
-/* Logs one line about r, led by its id. */
+/* Logs one line about r (NULL: about none), led by its id. */
 void mh_log(const struct mh_request *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* Finds out who sends r into r->who (kind MH_WHO_NOBODY when nobody
+ * known): once a request. -1 when it answered already (a token that is
+ * none, storage down). */
+int mh_identify(struct mh_app *app, struct mh_request *r);
+/* Whether r may have a route of that access: 0 to go on, or -1 when it
+ * answered 401 (nobody), 403 (no such role or scope, or a change asked
+ * by another site's page with the session cookie) or 503. */
+int mh_authorize(struct mh_app *app, struct mh_request *r, unsigned access);
+/* Whether r comes from a page of the site (Origin or Referer); else
+ * answers 403 and returns 0. */
+int mh_same_site(struct mh_app *app, struct mh_request *r);
+/* The site's own origin, scheme://host[:port], as r names it. */
+int mh_request_origin(const struct mh_request *r, char *out, size_t outlen);
+
+/* --- throttle.c: failed sign-ins slow down, by user and by address. */
+/* 0 when a sign-in as user from r's address may be tried now; else -1,
+ * answered (429 with Retry-After, or 503). */
+int mh_throttle_check(struct mh_app *app, struct mh_request *r,
+    const char *user);
+/* Counts a failed sign-in as user from r's address. */
+void mh_throttle_failed(struct mh_app *app, struct mh_request *r,
+    const char *user);
+/* Forgets the user's failures: the sign-in succeeded. */
+void mh_throttle_passed(struct mh_app *app, struct mh_request *r,
+    const char *user);
 
 /* --- respond.c: JSON answers. */
 void mh_respond_json(struct mh_request *r, int status, const char *json);
@@ -94,6 +146,10 @@ void mh_respond_error(struct mh_request *r, int status, const char *code,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* Answers 503 for a storage error, noting it in r->store_err. */
 void mh_respond_store_error(struct mh_request *r, enum mh_store_err err);
+/* Adds a header line (printf(fmt, ...), without its CRLF) to the answer
+ * to come; one that does not fit is left out. */
+void mh_respond_header(struct mh_request *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* Answers 503 when out of memory. */
 void mh_respond_nomem(struct mh_request *r);
 
@@ -110,6 +166,7 @@ struct mh_route {
 	unsigned methods;	/* MH_GET | MH_HEAD ...: others are a 405 */
 	void (*handle)(struct mh_app *, struct mh_request *);
 	const char *provider;	/* a webhook's: its refusals are logged */
+	unsigned access;	/* MH_PUBLIC, or the scopes and role it needs */
 };
 /* Every route the program answers; path NULL ends it. */
 extern const struct mh_route mh_routes[];
@@ -132,6 +189,9 @@ int mh_ingest_body(struct mh_app *app, struct mh_request *r);
  * empty batch is acknowledged without storing anything. */
 void mh_ingest_commit(struct mh_app *app, struct mh_request *r,
     const char *provider, size_t n);
+/* Reads the body, at most max bytes; answers and returns -1 when it
+ * cannot. */
+int mh_body(struct mh_request *r, size_t max);
 /* Records a refused webhook request in the refusal log. */
 void mh_log_refusal(struct mh_app *app, struct mh_request *r);
 
@@ -145,6 +205,11 @@ void mh_api_stats(struct mh_app *app, struct mh_request *r);
 void mh_api_message(struct mh_app *app, struct mh_request *r);
 void mh_api_health(struct mh_app *app, struct mh_request *r);
 void mh_api_metrics(struct mh_app *app, struct mh_request *r);
+void mh_api_session(struct mh_app *app, struct mh_request *r);
+void mh_api_ws_ticket(struct mh_app *app, struct mh_request *r);
+void mh_api_ws_tickets(struct mh_app *app, struct mh_request *r);
+void mh_api_tokens(struct mh_app *app, struct mh_request *r);
+void mh_api_token(struct mh_app *app, struct mh_request *r);
 
 /* --- page.c: what the API's answers share. */
 /* A growing text; failed once an allocation failed. */
@@ -179,6 +244,15 @@ int mh_cursor_args(struct mh_request *r, struct mh_query *q);
  * next_before. */
 void mh_cursor_answer(struct mh_buf *b, const struct mh_query *q,
     const struct mh_page *pg, int more);
+
+/* The body of an API request that sends data: JSON (its Content-Type
+ * too), one object, at most max bytes, into *out (the caller puts it).
+ * Answers 415, 413 or 400 and returns -1 when it is something else. */
+int mh_json_body(struct mh_request *r, size_t max, struct json_object **out);
+/* The string field of a JSON body, at most max bytes; answers 400 and
+ * returns NULL when it is absent, empty, of another type or too long. */
+const char *mh_json_field(struct mh_request *r, struct json_object *o,
+    const char *key, size_t max);
 
 /* Reads since and until (a struct mh_window, core.h); answers 400 and
  * returns -1 when either is malformed or the window is empty. */

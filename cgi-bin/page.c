@@ -227,3 +227,44 @@ mh_window_args(struct mh_request *r, struct mh_window *w)
 	}
 	return 0;
 }
+
+int
+mh_json_body(struct mh_request *r, size_t max, struct json_object **out)
+{
+	char why[200];
+
+	*out = NULL;
+	if (!mh_media_type_is(mh_param(r, "CONTENT_TYPE"), "application/json")) {
+		mh_respond_error(r, 415, "unsupported_media_type",
+		    "Content-Type must be application/json");
+		return -1;
+	}
+	if (mh_body(r, max) != 0)
+		return -1;
+	*out = mh_json_parse(r->body, r->body_len, why, sizeof(why));
+	if (*out == NULL || !json_object_is_type(*out, json_type_object)) {
+		mh_respond_error(r, 400, "bad_body", "the body must be a JSON "
+		    "object%s%s", *out == NULL ? ": " : "",
+		    *out == NULL ? why : "");
+		json_object_put(*out);
+		*out = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+const char *
+mh_json_field(struct mh_request *r, struct json_object *o, const char *key,
+    size_t max)
+{
+	const char *v = mh_json_str(o, key);
+
+	if (v == NULL || *v == '\0' || strlen(v) > max ||
+	    strlen(v) != (size_t)json_object_get_string_len(mh_json_get(o,
+	    key))) {
+		mh_respond_error(r, 400, "bad_request", "%s must be a string "
+		    "of 1 to %zu bytes", key, max);
+		return NULL;
+	}
+	return v;
+}

@@ -14,6 +14,7 @@ mh_reason(int status)
 {
 	switch (status) {
 	case 200: return "OK";
+	case 201: return "Created";
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
 	case 403: return "Forbidden";
@@ -21,6 +22,7 @@ mh_reason(int status)
 	case 405: return "Method Not Allowed";
 	case 413: return "Payload Too Large";
 	case 415: return "Unsupported Media Type";
+	case 429: return "Too Many Requests";
 	case 500: return "Internal Server Error";
 	case 503: return "Service Unavailable";
 	default: return "Status";
@@ -31,7 +33,7 @@ mh_reason(int status)
 static int
 mh_respond_head(struct mh_request *r, int status, const char *ctype)
 {
-	char head[512];
+	char head[1024];
 	int n;
 
 	r->status = status;
@@ -41,7 +43,7 @@ mh_respond_head(struct mh_request *r, int status, const char *ctype)
 	    "Cache-Control: no-store\r\n"
 	    "X-Content-Type-Options: nosniff\r\n"
 	    "%s%s%s"
-	    "%s%s%s%s%s%s%s"
+	    "%s%s%s%s%s%s%s%s"
 	    "\r\n", status, mh_reason(status), ctype,
 	    r->id[0] ? "X-Request-Id: " : "", r->id, r->id[0] ? "\r\n" : "",
 	    status == 503 ? "Retry-After: 5\r\n" : "",
@@ -50,7 +52,7 @@ mh_respond_head(struct mh_request *r, int status, const char *ctype)
 	    status == 405 && r->allow[0] ? "\r\n" : "",
 	    status == 401 && r->auth_challenge ? "WWW-Authenticate: " : "",
 	    status == 401 && r->auth_challenge ? r->auth_challenge : "",
-	    status == 401 && r->auth_challenge ? "\r\n" : "");
+	    status == 401 && r->auth_challenge ? "\r\n" : "", r->headers);
 	if (n < 0 || (size_t)n >= sizeof(head))
 		return -1;
 	return mh_write(r, head, (size_t)n);
@@ -102,6 +104,23 @@ mh_respond_store_error(struct mh_request *r, enum mh_store_err err)
 	    "storage cannot take the request now (%s); retry later",
 	    err == MH_STORE_RECOVER ? "recovering" :
 	    err == MH_STORE_NOMEM ? "out of memory" : "write failed");
+}
+
+void
+mh_respond_header(struct mh_request *r, const char *fmt, ...)
+{
+	size_t used = strlen(r->headers);
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(r->headers + used, sizeof(r->headers) - used, fmt, ap);
+	va_end(ap);
+	/* A line that does not fit whole is not sent at all. */
+	if (n < 0 || (size_t)n + 2 >= sizeof(r->headers) - used)
+		r->headers[used] = '\0';
+	else
+		memcpy(r->headers + used + n, "\r\n", 3);
 }
 
 void

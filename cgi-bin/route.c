@@ -15,17 +15,30 @@
  * describes each of these; tests/unit/openapi.c holds them equal. */
 const struct mh_route mh_routes[] = {
 	{ "/webhooks/mandrill", MH_READ | MH_POST, mh_hook_mandrill,
-	    "mandrill" },
-	{ "/webhooks/infobip", MH_POST, mh_hook_infobip, "infobip" },
-	{ "/email", MH_POST, mh_hook_infobip, "infobip" },
-	{ "/api/test-event", MH_POST, mh_api_test_event, NULL },
-	{ "/api/events", MH_READ, mh_api_events, NULL },
-	{ "/api/email-callbacks", MH_READ, mh_api_callbacks, NULL },
-	{ "/api/stats", MH_READ, mh_api_stats, NULL },
-	{ "/api/health", MH_READ, mh_api_health, NULL },
-	{ "/api/messages/{id}", MH_READ, mh_api_message, NULL },
-	{ "/metrics", MH_READ, mh_api_metrics, NULL },
-	{ NULL, 0, NULL, NULL },
+	    "mandrill", MH_PUBLIC },
+	{ "/webhooks/infobip", MH_POST, mh_hook_infobip, "infobip",
+	    MH_PUBLIC },
+	{ "/email", MH_POST, mh_hook_infobip, "infobip", MH_PUBLIC },
+	{ "/api/test-event", MH_POST, mh_api_test_event, NULL, MH_ADMIN },
+	{ "/api/events", MH_READ, mh_api_events, NULL, MH_SCOPE_EVENTS_READ },
+	{ "/api/email-callbacks", MH_READ, mh_api_callbacks, NULL,
+	    MH_SCOPE_EVENTS_READ },
+	{ "/api/stats", MH_READ, mh_api_stats, NULL, MH_SCOPE_EVENTS_READ },
+	/* Public: it tells the anonymous only whether it is up. */
+	{ "/api/health", MH_READ, mh_api_health, NULL, MH_PUBLIC },
+	{ "/api/messages/{id}", MH_READ, mh_api_message, NULL,
+	    MH_SCOPE_EVENTS_READ },
+	{ "/metrics", MH_READ, mh_api_metrics, NULL, MH_SCOPE_METRICS_READ },
+	/* Signing in is public; the handler says who may do the rest. */
+	{ "/api/session", MH_READ | MH_POST | MH_DELETE, mh_api_session, NULL,
+	    MH_PUBLIC },
+	{ "/api/ws-ticket", MH_READ, mh_api_ws_ticket, NULL,
+	    MH_SCOPE_EVENTS_READ },
+	{ "/api/ws-tickets", MH_POST, mh_api_ws_tickets, NULL,
+	    MH_SCOPE_EVENTS_READ },
+	{ "/api/tokens", MH_READ | MH_POST, mh_api_tokens, NULL, MH_ADMIN },
+	{ "/api/tokens/{name}", MH_DELETE, mh_api_token, NULL, MH_ADMIN },
+	{ NULL, 0, NULL, NULL, 0 },
 };
 
 const struct mh_method mh_methods[] = {
@@ -120,10 +133,10 @@ mh_route(struct mh_app *app, struct mh_request *r)
 		/* A webhook's refusals are logged, a wrong method's too. */
 		r->provider = rt->provider;
 		r->route = (int)(rt - mh_routes);
-		if ((rt->methods & method) != 0)
-			rt->handle(app, r);
-		else
+		if ((rt->methods & method) == 0)
 			mh_respond_not_allowed(r, rt->methods);
+		else if (mh_authorize(app, r, rt->access) == 0)
+			rt->handle(app, r);
 	}
 }
 

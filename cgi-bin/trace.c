@@ -86,7 +86,7 @@ mh_log(const struct mh_request *r, const char *fmt, ...)
 	int head, n;
 
 	head = snprintf(line, sizeof(line), "mailhooks: req=%s ",
-	    r->id[0] ? r->id : "-");
+	    r != NULL && r->id[0] ? r->id : "-");
 	va_start(ap, fmt);
 	n = vsnprintf(line + head, sizeof(line) - (size_t)head - 1, fmt, ap);
 	va_end(ap);

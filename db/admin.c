@@ -82,6 +82,13 @@ static const struct mh_command mh_commands[] = {
 	    "  user disable NAME | user enable NAME | user del NAME\n"
 	    "                 each ends the user's sessions at once\n"
 	    "  user list      the accounts, as JSON lines\n", cmd_user },
+	{ "token", 1, 4, 1,
+	    "  token add NAME --scope LIST\n"
+	    "                 an API token for a program, printed once; LIST of\n"
+	    "                 events:read, notifications:write, mail:send,\n"
+	    "                 campaigns:write, metrics:read, comma separated\n"
+	    "  token list     the tokens (never their text), as JSON lines\n"
+	    "  token revoke NAME\n", cmd_token },
 	{ NULL, 0, 0, 0, NULL, NULL },
 };
 

@@ -15,6 +15,7 @@
 
 #include "admin.h"
 #include "../cgi-bin/core.h"
+#include "../cgi-bin/accounts.h"
 
 /* One line of f into buf, without its newline; -1 when none or too long. */
 static int
@@ -189,9 +190,8 @@ cmd_user(struct mh_cmd_ctx *c)
 		    0 : mh_user_failed(MH_STORE_FAILED, "");
 	if (o.name == NULL)
 		return mh_user_usage();
-	snprintf(u.name, sizeof(u.name), "%s", o.name);
-	u.role = o.role != NULL && strcmp(o.role, "admin") == 0 ?
-	    MH_ROLE_ADMIN : MH_ROLE_VIEWER;
+	mh_user_init(&u, o.name, o.role != NULL && strcmp(o.role, "admin") ==
+	    0 ? MH_ROLE_ADMIN : MH_ROLE_VIEWER);
 	if (strcmp(sub, "add") == 0 || strcmp(sub, "passwd") == 0) {
 		if (mh_new_password(o.password_file, pw, sizeof(pw)) != 0 ||
 		    mh_password_hash(pw, u.hash, sizeof(u.hash)) != 0) {
@@ -201,8 +201,7 @@ cmd_user(struct mh_cmd_ctx *c)
 		explicit_bzero(pw, sizeof(pw));
 	}
 	if (strcmp(sub, "add") == 0) {
-		u.created = (int64_t)time(NULL);
-		err = mh_store_user_add(c->st, &u);
+		err = mh_store_user_add(c->st, &u, 0);
 		ret = err == MH_STORE_OK ? 0 : mh_user_failed(err, o.name);
 		if (ret == 0)
 			fprintf(stderr, "mailhooks-db: user %s added (%s)\n",

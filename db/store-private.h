@@ -35,6 +35,9 @@ enum mh_db {
 	MH_DB_REFUSED,		/* slot (be32) -> refusal text; "next" */
 	MH_DB_RECEIPTS,		/* holds the receipt sequence */
 	MH_DB_USERS,		/* the accounts, by name */
+	MH_DB_SESSIONS,		/* signed-in sessions, by their id's hash */
+	MH_DB_TOKENS,		/* API tokens, by their hash */
+	MH_DB_SIGNIN,		/* failed sign-ins, by user and address */
 	MH_DB_COUNT
 };
 
@@ -234,5 +237,31 @@ int mh_events_put(struct mh_store *st, DB_TXN *txn, const struct mh_event *ev,
 /* Folds the event stored under seq into its message's summary. */
 int mh_message_fold(struct mh_store *st, DB_TXN *txn,
     const struct mh_event *ev, const struct mh_deriver *d, uint64_t seq);
+
+/* --- keyed.c: one small record by its key, in table dbi. */
+#define MH_KEYED_MAX 512
+/* Reads it into buf (cap bytes), *len its length; MH_STORE_NOTFOUND. */
+enum mh_store_err mh_keyed_get(struct mh_store *st, int dbi, const void *key,
+    size_t klen, void *buf, size_t cap, size_t *len);
+/* Writes it, flushed; with unique, MH_STORE_EXISTS when there is one. */
+enum mh_store_err mh_keyed_put(struct mh_store *st, int dbi, const void *key,
+    size_t klen, const void *data, size_t len, int unique);
+/* Deletes it; MH_STORE_NOTFOUND when there was none. */
+enum mh_store_err mh_keyed_del(struct mh_store *st, int dbi, const void *key,
+    size_t klen);
+/* What an mh_keyed_fn wants done with the record it was shown. */
+#define MH_KEYED_KEEP 0
+#define MH_KEYED_WRITE 1
+#define MH_KEYED_DELETE 2
+/* Shown the record (rec, *len bytes; found 0 when there is none), may
+ * change it in place up to cap bytes; says what to do with it. */
+typedef int (*mh_keyed_fn)(void *ctx, unsigned char *rec, size_t *len,
+    size_t cap, int found);
+/* Reads the record with a write lock, has change decide, and does it, in
+ * one transaction committed with commit (0: flushed). MH_STORE_NOTFOUND
+ * when there was none and none was written. */
+enum mh_store_err mh_keyed_update(struct mh_store *st, int dbi,
+    const void *key, size_t klen, size_t cap, mh_keyed_fn change, void *ctx,
+    u_int32_t commit);
 
 #endif

@@ -250,43 +250,7 @@ enum mh_store_err mh_store_sizes(struct mh_store *st, struct mh_store_sizes *z);
  * no table: cheap enough for every scrape. */
 enum mh_store_err mh_store_files(struct mh_store *st, struct mh_store_sizes *z);
 
-/* --- users.c: the accounts. */
-#define MH_USER_NAME_MAX 64
-#define MH_PASSWORD_HASH_MAX 255
-enum mh_role { MH_ROLE_VIEWER = 0, MH_ROLE_ADMIN = 1 };
-struct mh_user {
-	char name[MH_USER_NAME_MAX + 1];
-	enum mh_role role;
-	int disabled;
-	int64_t created;	/* Unix seconds */
-	/* Grows with each change that ends the user's sessions (a new
-	 * password or role, disabling); a session keeps the one it began
-	 * under. */
-	uint32_t generation;
-	char hash[MH_PASSWORD_HASH_MAX + 1];	/* crypt(3)'s, yescrypt */
-};
-/* Adds u (generation as given); MH_STORE_EXISTS when the name is taken. */
-enum mh_store_err mh_store_user_add(struct mh_store *st,
-    const struct mh_user *u);
-/* The user of that name into *u; MH_STORE_NOTFOUND when none. */
-enum mh_store_err mh_store_user_get(struct mh_store *st, const char *name,
-    struct mh_user *u);
-enum mh_user_change {
-	MH_USER_PASSWORD,	/* to u->hash */
-	MH_USER_ROLE,		/* to u->role */
-	MH_USER_DISABLE,
-	MH_USER_ENABLE,
-	MH_USER_DELETE,
-};
-/* Changes the user of that name as change says (the new hash or role
- * given in *u), growing its generation; *u is then the user as stored.
- * MH_STORE_NOTFOUND when none. */
-enum mh_store_err mh_store_user_change(struct mh_store *st, const char *name,
-    enum mh_user_change change, struct mh_user *u);
-/* Called for each user, by name; non-zero stops. */
-typedef int (*mh_user_fn)(void *ctx, const struct mh_user *u);
-enum mh_store_err mh_store_users(struct mh_store *st, mh_user_fn fn,
-    void *ctx);
+#include "store_accounts.h"
 
 /* --- tallies.c: what the drains stored and dropped, ever, counted in the
  * transactions that did it (exact, whatever process is killed when). */

@@ -158,12 +158,36 @@ mh_user_change_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
 	return mh_user_put(db, txn, u, 0);
 }
 
+static int
+mh_user_any(void *ctx, const DBT *key, const DBT *data)
+{
+	(void)key;
+	(void)data;
+	*(int *)ctx = 1;
+	return 1;
+}
+
+/* Adds the user only when there is none at all. */
+static int
+mh_user_add_first_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
+{
+	struct mh_user_op *op = ctx;
+	int ret;
+
+	op->found = 0;
+	if ((ret = mh_db_walk(st->db[MH_DB_USERS], txn, NULL, 0, mh_user_any,
+	    &op->found)) != 0 || op->found)
+		return ret != 0 ? ret : MH_TXN_DISCARD;
+	return mh_user_add_txn(st, txn, ctx);
+}
+
 enum mh_store_err
-mh_store_user_add(struct mh_store *st, const struct mh_user *u)
+mh_store_user_add(struct mh_store *st, const struct mh_user *u, int first)
 {
 	struct mh_user copy = *u;
 	struct mh_user_op op = { .user = &copy, .name = u->name };
-	int ret = mh_txn_run(st, 0, 0, mh_user_add_txn, &op);
+	int ret = mh_txn_run(st, 0, 0, first ? mh_user_add_first_txn :
+	    mh_user_add_txn, &op);
 
 	if (ret == 0 && op.found)
 		return MH_STORE_EXISTS;

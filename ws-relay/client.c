@@ -1,12 +1,14 @@
 /*
  * mailhooks-ws: a small WebSocket client for the relay's feed.
  *
- *   mailhooks-ws [-n COUNT] [-t SECONDS] ws://HOST:PORT/ws?types=open,click
+ *   mailhooks-ws [-n COUNT] [-t SECONDS] [-o ORIGIN]
+ *       ws://HOST:PORT/ws?ticket=TICKET&types=open,click
  *
  * Prints each text frame on its own line on stdout as it arrives, and
  * "connected" on stderr once subscribed. Exits 0 after COUNT frames (or on
  * a clean close when no COUNT was given), 2 when SECONDS pass first, 1 when
- * the connection fails.
+ * the connection fails. It sends the Origin a page of the site would
+ * (http://HOST:PORT), or ORIGIN.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -87,7 +89,7 @@ static void
 mh_usage(void)
 {
 	fprintf(stderr, "usage: mailhooks-ws [-n COUNT] [-t SECONDS] "
-	    "ws://HOST:PORT/PATH\n");
+	    "[-o ORIGIN] ws://HOST:PORT/PATH\n");
 	exit(1);
 }
 
@@ -98,14 +100,17 @@ main(int argc, char **argv)
 	struct lws_client_connect_info cc;
 	struct mh_ws st = { .status = 2 };
 	struct lws_context *ctx;
-	const char *proto, *addr, *upath;
-	char url[2048], path[2048];
+	const char *proto, *addr, *upath, *origin = NULL;
+	char url[2048], path[2048], host[300], own[320];
 	long timeout = 0;
 	time_t start;
 	int opt, port;
 
-	while ((opt = getopt(argc, argv, "n:t:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:t:o:")) != -1) {
 		switch (opt) {
+		case 'o':
+			origin = optarg;
+			break;
 		case 'n':
 			st.want = strtol(optarg, NULL, 10);
 			break;
@@ -131,6 +136,8 @@ main(int argc, char **argv)
 	memset(&info, 0, sizeof(info));
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	info.protocols = mh_ws_protocols;
+	/* The Origin as given: lws would put "http://" before it. */
+	info.options = LWS_SERVER_OPTION_JUST_USE_RAW_ORIGIN;
 	info.user = &st;
 	if ((ctx = lws_create_context(&info)) == NULL)
 		return 1;
@@ -139,8 +146,12 @@ main(int argc, char **argv)
 	cc.address = addr;
 	cc.port = port;
 	cc.path = path;
-	cc.host = addr;
-	cc.origin = addr;
+	/* As a browser would: the Host with its port, and the page's
+	 * Origin (-o), this site's unless said. */
+	snprintf(host, sizeof(host), "%s:%d", addr, port);
+	snprintf(own, sizeof(own), "http://%s", host);
+	cc.host = host;
+	cc.origin = origin != NULL ? origin : own;
 	cc.protocol = NULL;
 	cc.local_protocol_name = "mailhooks-client";
 	if (lws_client_connect_via_info(&cc) == NULL) {
@@ -156,6 +167,7 @@ main(int argc, char **argv)
 			fprintf(stderr, "mailhooks-ws: timed out after %ld s "
 			    "with %ld frames\n", timeout, st.got);
 			st.status = 2;
+			st.done = 1;	/* the close that follows is ours */
 			break;
 		}
 	}

@@ -165,12 +165,14 @@ mh_confirm_upgrade(struct mh_relay *relay, struct lws *wsi)
 
 /* Refused at the handshake are an unknown type name, a subscriber past
  * the relay's limit (which keeps the web server's connections for the
- * webhooks) and one past its address's. 0 to go on, else as
- * mh_refuse_handshake. */
+ * webhooks), one past its address's, and one without a good ticket or
+ * from another site's page. 0 to go on, else as mh_refuse_handshake. */
 static int
 mh_check_upgrade(struct mh_relay *relay, struct lws *wsi)
 {
 	char addr[MH_ADDR_LEN];
+	const char *detail;
+	int status;
 
 	if (mh_client_types(wsi) == 0)
 		return mh_refuse_handshake(wsi, HTTP_STATUS_BAD_REQUEST,
@@ -189,6 +191,12 @@ mh_check_upgrade(struct mh_relay *relay, struct lws *wsi)
 		return mh_refuse_handshake(wsi, 429, "too_many_subscribers",
 		    "this address holds as many subscribers as one may "
 		    "(MAILHOOKS_RELAY_MAX_PER_ADDRESS); close one first");
+	/* Last: a ticket is spent only by a handshake that goes through. */
+	if ((status = mh_ticket_admit(&relay->tickets, wsi, "events",
+	    &detail)) != 0)
+		return mh_refuse_handshake(wsi, (unsigned)status, status == 401 ?
+		    "unauthorized" : status == 403 ? "forbidden" :
+		    "unavailable", detail);
 	return 0;
 }
 

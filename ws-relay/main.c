@@ -182,6 +182,9 @@ main(void)
 	lws_set_log_level(LLL_ERR | LLL_WARN, NULL);
 	pthread_rwlock_init(&relay.ring.lock, NULL);
 	pthread_mutex_init(&relay.peers.lock, NULL);
+	pthread_mutex_init(&relay.tickets.lock, NULL);
+	relay.tickets.home = home;
+	relay.tickets.allowed = getenv("MAILHOOKS_ALLOWED_ORIGINS");
 	relay.dgram_fd = -1;
 	relay.spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if ((relay.listen_fd = mh_listen(port)) < 0)
@@ -223,6 +226,7 @@ out:
 	mh_signalled = NULL;
 	mh_relay_close(&relay, running);
 	mh_peers_free(&relay.peers);
+	mh_tickets_free(&relay.tickets);
 	mh_counters_close(relay.counters);
 	if (relay.dgram_fd >= 0)
 		unlink(path);

@@ -28,6 +28,8 @@
 #include <ev.h>
 #include <libwebsockets.h>
 
+#include "../cgi-bin/core.h"
+
 /* Events kept for clients that are behind; a power of two. */
 #define MH_RING 4096
 /* A datagram larger than this is not an event we sent. */
@@ -73,6 +75,20 @@ struct mh_peers {
 	struct mh_peer *bucket[MH_PEER_BUCKETS];
 };
 
+/* Tickets used, remembered until they expire (tickets.c): buckets, and
+ * how many may be remembered at once. */
+#define MH_USED_BUCKETS 4096
+#define MH_USED_MAX 200000
+struct mh_tickets {
+	pthread_mutex_t lock;
+	const char *home;	/* where ticket.key is */
+	const char *allowed;	/* MAILHOOKS_ALLOWED_ORIGINS, or NULL */
+	unsigned char key[MH_SECRET_BYTES];
+	int has_key;
+	struct mh_used *bucket[MH_USED_BUCKETS];
+	size_t count;
+};
+
 /* The recent events, shared by the threads: the first thread writes, all
  * of them read, under the lock. */
 struct mh_ring {
@@ -115,6 +131,7 @@ struct mh_relay {
 	int max_clients;	/* MAILHOOKS_RELAY_MAX_CLIENTS */
 	int max_per_address;	/* MAILHOOKS_RELAY_MAX_PER_ADDRESS */
 	struct mh_peers peers;
+	struct mh_tickets tickets;
 	struct mh_counters *counters;	/* shared with /metrics; or NULL */
 	char dgram[MH_DGRAM_MAX + 1];	/* the first thread's read buffer */
 };
@@ -148,6 +165,20 @@ int mh_peers_take(struct mh_peers *peers, const char *addr, int max);
 void mh_peers_give(struct mh_peers *peers, const char *addr);
 /* Frees every count (the relay's end). */
 void mh_peers_free(struct mh_peers *peers);
+
+/* --- tickets.c: who may subscribe. */
+/* Whether a handshake of a ticket may subscribe to channel: 0, or the
+ * status to refuse it with (401, 403, 503) and why in *detail. */
+int mh_ticket_admit(struct mh_tickets *t, struct lws *wsi,
+    const char *channel, const char **detail);
+/* Remembers a ticket's nonce until it expires: 0, -1 when it was used
+ * already, -2 when no more can be remembered now. */
+int mh_tickets_use(struct mh_tickets *t, const char *nonce, int64_t expires,
+    int64_t now);
+/* Whether the handshake's Origin, if any, is the site's own or allowed. */
+int mh_origin_ok(struct lws *wsi, const char *allowed);
+/* Frees what is remembered (the relay's end). */
+void mh_tickets_free(struct mh_tickets *t);
 
 /* --- clients.c: writing to subscribers. */
 /* Closes the clients of a shard that stopped reading and fell out of the

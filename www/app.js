@@ -5,6 +5,8 @@
 // /api/events?after=SEQ instead, and goes back to live when /ws returns.
 // The table's filters live in the URL, so a view can be bookmarked.
 // Every value from a webhook reaches the DOM through textContent only.
+// It starts once somebody is signed in (signin.js); each WebSocket
+// connection takes a ticket of its own (/api/ws-ticket).
 'use strict';
 
 (function () {
@@ -27,6 +29,9 @@
     failures: 0,         // WebSocket attempts in a row that did not open
     poller: null,
     statsTimer: null,
+    signedIn: false,     // the page runs: a session answers
+    started: false,      // it ran once: a second sign-in reloads it
+    who: null,
   };
 
   const $ = (id) => document.getElementById(id);
@@ -212,6 +217,7 @@
 
   async function getJSON(url, init) {
     const r = await fetch(url, { headers: { Accept: 'application/json' }, cache: 'no-store', ...init });
+    if (r.status === 401) window.mailhooksSession.ended('Your session ended: sign in again.');
     if (!r.ok) throw new Error(url + ': HTTP ' + r.status);
     return r.json();
   }
@@ -399,6 +405,7 @@
   function scheduleStats(ms) {
     clearTimeout(state.statsTimer);
     state.statsTimer = setTimeout(() => {
+      if (!state.signedIn) return;
       loadStats().catch(() => {}).finally(() => scheduleStats(STATS_MS));
     }, ms);
   }
@@ -433,7 +440,7 @@
     $('test-event').addEventListener('click', async () => {
       $('test-event').disabled = true;
       try {
-        await getJSON('api/test-event', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+        await getJSON('api/test-event', { method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/json' }, body: '{}' });
       } catch (e) {
         setStatus('offline', 'the test event was not accepted');
       } finally {
@@ -464,18 +471,21 @@
     state.poller = null;
   }
 
-  function wsURL() {
-    const u = new URL('ws?types=all', document.baseURI);
+  function wsURL(ticket) {
+    const u = new URL('ws?types=all&ticket=' + encodeURIComponent(ticket), document.baseURI);
     u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
     return u.href;
   }
 
-  function connect() {
+  async function connect() {
     let ws;
+    if (!state.signedIn) return;
     try {
-      ws = new WebSocket(wsURL());
+      const t = await getJSON('api/ws-ticket');
+      if (!state.signedIn) return;
+      ws = new WebSocket(wsURL(t.ticket));
     } catch (e) {
-      retry();
+      if (state.signedIn) retry();
       return;
     }
     state.ws = ws;
@@ -504,7 +514,7 @@
       show(ev, true);
     };
     ws.onclose = () => {
-      if (state.ws !== ws) return;
+      if (state.ws !== ws || !state.signedIn) return;
       state.ws = null;
       retry();
     };
@@ -525,13 +535,23 @@
     }
   }
 
-  async function start() {
+  async function start(who) {
+    state.signedIn = true;
+    if (state.started) {
+      // Signed in again after the session ended: the page afresh, with
+      // the filters of its URL.
+      location.reload();
+      return;
+    }
+    state.started = true;
+    state.who = who;
     await loadStats().catch(() => {});
     filterFromURL();
     setUpFilters();
     setUpMessageView();
     setUpNotifications();
-    getJSON('api/health').then((h) => setUpTestEvent(h.test_events === true)).catch(() => setUpTestEvent(false));
+    const admin = who.role === 'admin';
+    getJSON('api/health').then((h) => setUpTestEvent(admin && h.test_events === true)).catch(() => setUpTestEvent(false));
     try {
       await loadHistory();
     } catch (e) {
@@ -543,5 +563,19 @@
     setInterval(tick, 15000);
   }
 
-  start();
+  // The session ended (signed out, or a 401): nothing more is asked for,
+  // and nothing of what was shown is left on the page.
+  function stop() {
+    state.signedIn = false;
+    const ws = state.ws;
+    state.ws = null;
+    if (ws) ws.close();
+    stopPolling();
+    clearTimeout(state.statsTimer);
+    for (const id of ['opens', 'events-body', 'stats', 'message-timeline', 'message-counts', 'toasts'])
+      $(id).textContent = '';
+    if ($('message').open) $('message').close();
+  }
+
+  window.mailhooksSession.start(start, stop);
 })();

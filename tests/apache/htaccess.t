@@ -23,7 +23,7 @@ make_path($site, "$home/data");
 
 # What docs/deploy.md tells a user to copy.
 copy("$root/www/$_", "$site/$_") or die $_
-    for qw(index.html app.js style.css favicon.svg);
+    for qw(index.html signin.js app.js style.css favicon.svg);
 copy("$root/cgi-bin/mailhooks.fcgi", "$site/mailhooks.fcgi") or die;
 chmod 0755, "$site/mailhooks.fcgi";
 open my $in, '<', "$root/apache/htaccess" or die;
@@ -96,6 +96,16 @@ is($r->{status}, 200, 'a signed webhook under the sub-path is accepted')
 is($s->post_mandrill([Stack::event(id => 'x')], key => 'wrong',
     path => '/hooks/webhooks/mandrill')->{status}, 403,
     'the key set with SetEnv is checked');
+
+# The first request made the first admin, its password in the data
+# directory (no MAILHOOKS_ADMIN_PASSWORD here): sign in with it.
+my $first = "$home/data/initial-admin-password";
+ok(-s $first, 'the first admin\'s password is in the data directory');
+is((stat $first)[2] & 0777, 0600, 'readable by its owner alone');
+chomp(my $password = do { local (@ARGV, $/) = $first; <> } // '');
+is(($s->get_json('/hooks/api/events'))[0], 401, 'the events need a session');
+is($s->sign_in('admin', $password, path => '/hooks/api/session')->{status}, 200,
+    'signed in as admin under the sub-path');
 my ($st, $page);
 $deadline = time + 10;
 do {

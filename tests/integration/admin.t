@@ -74,7 +74,9 @@ cmp_ok(scalar @before, '>', 10, scalar(@before) . ' acknowledged before it began
 my $rhome = tempdir('mailhooks-test-XXXXXX', TMPDIR => 1, CLEANUP => 1);
 my $res = system("$home/mailhooks-db", '-h', $rhome, 'restore', $backup);
 is($res, 0, 'restore into an empty data directory');
-my $t = Stack->new(home => $rhome);
+# Its accounts are the backed-up ones: the first stack's admin.
+my $t = Stack->new(home => $rhome,
+    env => { MAILHOOKS_ADMIN_PASSWORD => $s->admin_password });
 my ($st, $h) = $t->get_json('/api/health');
 is($st, 200, 'the restored environment serves');
 sleep 0.5;

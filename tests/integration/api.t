@@ -116,21 +116,18 @@ for my $q ('/api/events?since=2024-02-29T00:00:00Z',
 ($st, my $h) = $s->get_json('/api/health');
 ok($h->{test_events}, 'health says test events are on');
 my $ws = $s->ws_client(types => 'open', count => 1);
-$r = $s->{http}->request('POST', $s->url('/api/test-event'),
-    { headers => { 'Content-Type' => 'application/json' }, content => '{}' });
+$r = $s->post_json('/api/test-event', {});
 is($r->{status}, 200, 'POST /api/test-event');
 is($ws->wait, 0, 'its open is pushed');
 my ($ev) = $ws->events;
 is($ev->{email}, 'test@example.com', 'a sample open');
 like($ev->{message_id}, qr/^mailhooks-test-/, 'marked as a test');
-$r = $s->{http}->request('POST', $s->url('/api/test-event'),
-    { headers => { 'Content-Type' => 'application/x-www-form-urlencoded' },
-    content => 'a=1' });
+$r = $s->post_json('/api/test-event', 'a=1',
+    'Content-Type' => 'application/x-www-form-urlencoded');
 is($r->{status}, 415, 'not from a form (no other site can post it)');
 is($s->get('/api/test-event')->{status}, 405, 'GET is a 405');
 my $off = Stack->new;
-$r = $off->{http}->request('POST', $off->url('/api/test-event'),
-    { headers => { 'Content-Type' => 'application/json' }, content => '{}' });
+$r = $off->post_json('/api/test-event', {});
 is($r->{status}, 404, 'off by default');
 
 done_testing;

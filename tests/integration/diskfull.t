@@ -63,7 +63,7 @@ while (!$ok && time < $deadline) {
 	    == 200;
 	sleep 0.2 unless $ok;
 }
-ok($ok, 'space back: webhooks succeed again, no restart');
+ok($ok, 'space back: webhooks succeed again, no restart') or diag join "\n", grep { !/status=200/ } (split /\n/, $s->log)[0..60];
 my %have = map { $_->{message_id} => 1 } $s->wait_events(2 + keys %acked);
 ok($have{'after-space'} && $have{before}, 'stored, with what came before');
 my @lost = grep { !$have{$_} } keys %acked;

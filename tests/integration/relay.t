@@ -64,7 +64,7 @@ sub ws_frame {
 my $s = Stack->new(env => { MAILHOOKS_RELAY_PING => 1 });
 
 # Idle clients are pinged, through lighttpd's tunnel.
-my $idle = ws_open($s->port, '/ws?types=open');
+my $idle = ws_open($s->port, '/ws?types=open&ticket=' . $s->ws_ticket);
 my ($op, $deadline) = (undef, time + 5);
 while (time < $deadline) {
 	($op) = ws_frame($idle, $deadline);
@@ -109,14 +109,16 @@ for my $case (['/ws?types=teleport', 'an unknown type'],
 		    "$case->[1]: a JSON error $via");
 	}
 }
-like(handshake($s->{relay_port}, '/ws?pad=' . ('x' x 300) . '&types=open'),
+like(handshake($s->{relay_port}, '/ws?pad=' . ('x' x 300) . '&types=open'
+    . '&ticket=' . $s->ws_ticket),
     qr{^HTTP/1.1 101}, 'a good subscription after a long parameter is taken');
 
 # One client stops reading; another keeps up. Large subjects, so that the
 # kernel's socket buffers fill long before the relay's ring of 4096 does.
 my $n = 8000;
 my $subject = 'x' x 2000;
-my $slow = ws_open($s->{relay_port}, '/ws?types=all', rcvbuf => 4096);
+my $slow = ws_open($s->{relay_port}, '/ws?types=all&ticket=' . $s->ws_ticket,
+    rcvbuf => 4096);
 my $good = $s->ws_client(types => 'open', count => $n, timeout => 60);
 for my $b (0 .. $n / 1000 - 1) {
 	my @batch = map { Stack::event(id => "m-$b-$_", ts => 1700000000 + $_,

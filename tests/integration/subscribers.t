@@ -14,15 +14,21 @@ use IO::Socket::INET;
 use Test::More;
 use Time::HiRes qw(sleep time);
 
-# Opens a WebSocket through the web server, from a loopback address
-# (127.0.0.1 unless given; any 127.x.y.z is this host) with these extra
-# header lines; returns the socket and the head of its answer.
+# Opens a WebSocket through the stack's web server, with a ticket of its
+# own, from a loopback address (127.0.0.1 unless given; any 127.x.y.z is
+# this host) with these extra header lines; returns the socket and the
+# head of its answer.
 sub subscribe {
-	my ($port, $from, $extra) = @_;
+	my ($stack, $from, $extra) = @_;
+	my $port = $stack->port;
+	push @{ $stack->{pool} }, $stack->ws_tickets(200)
+	    unless @{ $stack->{pool} // [] };
+	my $ticket = shift @{ $stack->{pool} };
 	my $c = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
 	    LocalAddr => $from // '127.0.0.1', Timeout => 10)
 	    or return (undef, 'no connection');
-	print $c "GET /ws?types=open HTTP/1.1\r\nHost: 127.0.0.1\r\n" . ($extra // '')
+	print $c "GET /ws?types=open&ticket=$ticket HTTP/1.1\r\n"
+	    . "Host: 127.0.0.1\r\n" . ($extra // '')
 	    . "Upgrade: websocket\r\nConnection: Upgrade\r\n"
 	    . "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
 	    . "Sec-WebSocket-Version: 13\r\n\r\n";
@@ -50,18 +56,18 @@ my $s = Stack->new(env => { MAILHOOKS_RELAY_MAX_CLIENTS => $cap,
     MAILHOOKS_RELAY_MAX_PER_ADDRESS => 1000 });
 my @held;
 for (1 .. $cap) {
-	my ($c, $head) = subscribe($s->port);
+	my ($c, $head) = subscribe($s);
 	push @held, $c if $head =~ m{^HTTP/1\.[01] 101};
 }
 is(scalar @held, $cap, "$cap subscribers taken");
-my ($extra, $head) = subscribe($s->port);
+my ($extra, $head) = subscribe($s);
 like($head, qr{^HTTP/1\.[01] 503}, 'one more: 503');
 like($head, qr{"error":"too_many_subscribers"}, 'with a JSON error');
 is($s->post_mandrill([Stack::event(id => 'while-full')])->{status}, 200,
     'a webhook is answered meanwhile');
 close $_ for @held;
 sleep 0.5;
-(my $again, $head) = subscribe($s->port);
+(my $again, $head) = subscribe($s);
 like($head, qr{^HTTP/1\.[01] 101}, 'a place freed is taken again');
 $s->stop;
 
@@ -73,23 +79,23 @@ $s->stop;
 	my $t = Stack->new(env => { MAILHOOKS_RELAY_MAX_PER_ADDRESS => $per });
 	my @mine;
 	for (1 .. $per) {
-		my ($c, $h) = subscribe($t->port);
+		my ($c, $h) = subscribe($t);
 		push @mine, $c if $h =~ m{^HTTP/1\.[01] 101};
 	}
 	is(scalar @mine, $per, "$per subscribers from one address");
-	my (undef, $h) = subscribe($t->port);
+	my (undef, $h) = subscribe($t);
 	like($h, qr{^HTTP/1\.[01] 429}, 'one more from it: 429');
 	like($h, qr{"error":"too_many_subscribers"}, 'with a JSON error');
-	(undef, $h) = subscribe($t->port, undef,
+	(undef, $h) = subscribe($t, undef,
 	    "X-Forwarded-For: 10.9.9.9\r\n");
 	like($h, qr{^HTTP/1\.[01] 429}, 'claiming another address changes nothing');
-	(my $other, $h) = subscribe($t->port, '127.0.0.2');
+	(my $other, $h) = subscribe($t, '127.0.0.2');
 	like($h, qr{^HTTP/1\.[01] 101}, 'another address is taken');
 	is($t->post_mandrill([Stack::event(id => 'while-one-full')])->{status},
 	    200, 'a webhook is answered meanwhile');
 	close shift @mine;
 	sleep 0.5;
-	(my $again, $h) = subscribe($t->port);
+	(my $again, $h) = subscribe($t);
 	like($h, qr{^HTTP/1\.[01] 101}, 'a place the address freed is taken again');
 }
 
@@ -104,13 +110,13 @@ $s->stop;
 	my $t = Stack->new();
 	my @many;
 	for my $i (1 .. $want) {
-		my ($c, $h) = subscribe($t->port, '127.0.0.' . (1 + $i % 40));
+		my ($c, $h) = subscribe($t, '127.0.0.' . (1 + $i % 40));
 		last unless $h =~ m{^HTTP/1\.[01] 101};
 		push @many, $c;
 	}
 	is(scalar @many, $want, "$want idle subscribers");
 	if ($apache) {
-		my (undef, $h) = subscribe($t->port, '127.0.1.1');
+		my (undef, $h) = subscribe($t, '127.0.1.1');
 		like($h, qr{^HTTP/1\.[01] 503}, 'one more refused by the relay');
 	}
 	is($t->post_mandrill([Stack::event(id => 'under-many')])->{status}, 200,

@@ -40,7 +40,8 @@ is(($s->admin(qw(user add alice --role admin --password-file), $pwfile))[0], 0,
     'user add alice as admin');
 is(($s->admin(qw(user add bob --password-file), $pwfile))[0], 0, 'user add bob');
 my $u = users();
-is_deeply([sort keys %$u], ['alice', 'bob'], 'both listed');
+is_deeply([sort keys %$u], ['admin', 'alice', 'bob'],
+    'both listed, with the first admin the stack made');
 is($u->{alice}{role}, 'admin', 'alice is an admin');
 is($u->{bob}{role}, 'viewer', 'bob a viewer, as by default');
 ok(!$u->{bob}{disabled}, 'enabled');
@@ -61,7 +62,8 @@ is(($s->admin(qw(user add dave --role root --password-file), $pwfile))[0], 2,
 is(($s->admin(qw(user frob bob)))[0], 2, 'a subcommand that is none');
 is(($s->admin(qw(user add eve --password-file), "$home/none"))[0], 1,
     'a password file that is not there');
-is_deeply([sort keys %{ users() }], ['alice', 'bob'], 'none of it added anyone');
+is_deeply([sort keys %{ users() }], ['admin', 'alice', 'bob'],
+    'none of it added anyone');
 
 is(($s->admin(qw(user disable bob)))[0], 0, 'user disable bob');
 ok(users()->{bob}{disabled}, 'bob is disabled');
@@ -72,7 +74,7 @@ is(users()->{bob}{role}, 'admin', 'bob is an admin now');
 is(($s->admin(qw(user passwd bob --password-file), $pwfile))[0], 0,
     'user passwd bob');
 is(($s->admin(qw(user del bob)))[0], 0, 'user del bob');
-is_deeply([keys %{ users() }], ['alice'], 'bob is gone');
+is_deeply([sort keys %{ users() }], ['admin', 'alice'], 'bob is gone');
 is(($s->admin(qw(user del bob)))[0], 1, 'deleting him again: 1');
 like(said(), qr/no user bob/, 'no such user, said');
 

@@ -36,13 +36,19 @@ sub server { $ENV{MAILHOOKS_TEST_SERVER} // 'lighttpd' }
 # Stack->new(env => { MANDRILL_WEBHOOK_KEY => ... }, home => DIR,
 #     server => 'apache', auth => 'user:password')
 # auth: the credentials get_json (and all that uses it) sends, for a stack
-# behind basic auth; get sends only the headers it is given.
+# behind basic auth. The stack's first admin has a password of its own
+# (admin_password); once it is up, the stack signs in as admin, and get,
+# get_json and post_json send that session's cookie (get_anon sends none).
 sub new {
 	my ($class, %opt) = @_;
+	$opt{home} //= tempdir('mailhooks-test-XXXXXX', TMPDIR => 1,
+	    CLEANUP => 1);
+	# The home's own: a stack started again on it finds the same admin.
+	$opt{env}{MAILHOOKS_ADMIN_PASSWORD} //= 'test-'
+	    . Digest::SHA::sha1_hex(abs_path($opt{home}));
 	my $self = bless {
 		server => $opt{server} // server(),
-		home => $opt{home} // tempdir('mailhooks-test-XXXXXX',
-		    TMPDIR => 1, CLEANUP => 1),
+		home => $opt{home},
 		env => $opt{env} // {},
 		http => Answers->new(timeout => 60, keep_alive => 0),
 		owner => $$,
@@ -73,7 +79,10 @@ sub start {
 		setsid();
 		delete @ENV{qw(MANDRILL_WEBHOOK_KEY MANDRILL_WEBHOOK_URL
 		    INFOBIP_WEBHOOK_TOKEN MAILHOOKS_MAX_BODY MAILHOOKS_TEST_EVENTS
-		    MAILHOOKS_RAW_MAX_AGE_DAYS MAILHOOKS_RAW_MAX_MB MAILHOOKS_FSYNC)};
+		    MAILHOOKS_RAW_MAX_AGE_DAYS MAILHOOKS_RAW_MAX_MB MAILHOOKS_FSYNC
+		    MAILHOOKS_ADMIN_PASSWORD MAILHOOKS_SESSION_IDLE
+		    MAILHOOKS_TRUST_REMOTE_USER MAILHOOKS_REMOTE_USER_CREATE
+		    MAILHOOKS_METRICS_PUBLIC MAILHOOKS_ALLOWED_ORIGINS)};
 		$ENV{SERVER} = $self->{server};
 		$ENV{PORT} = $self->{port};
 		$ENV{MAILHOOKS_HOME} = $self->{home};
@@ -87,11 +96,54 @@ sub start {
 	my $deadline = time + 20;
 	while (time < $deadline) {
 		my ($status, $health) = $self->get_json('/api/health');
+		if ($status == 200 && !$self->{cookie}) {
+			$self->sign_in;
+			next;
+		}
 		return 1 if $status == 200 && ($health->{relay} eq 'up' ||
 		    ($self->{env}{MAILHOOKS_RELAY} // 1) eq '0');
 		sleep 0.1;
 	}
 	die "stack did not come up:\n" . $self->log;
+}
+
+sub admin_password { $_[0]{env}{MAILHOOKS_ADMIN_PASSWORD} }
+
+# The headers of a request a page of the site sends.
+sub origin { my ($self) = @_; (Origin => "http://127.0.0.1:$self->{port}") }
+
+# POST /api/session as user (default admin, with the stack's password);
+# returns the answer. Signed in, the stack keeps the cookie (unless keep
+# is 0) for the requests that follow. path: where the route is, when the
+# site is installed below the root.
+sub sign_in {
+	my ($self, $user, $password, %o) = @_;
+	$user //= 'admin';
+	$password //= $self->admin_password;
+	my $r = $self->{http}->request('POST',
+	    $self->url($o{path} // '/api/session'), {
+	    headers => { 'Content-Type' => 'application/json', $self->origin,
+	    $self->basic },
+	    content => $JSON->encode({ user => $user, password => $password }) });
+	my ($cookie) = ($r->{headers}{'set-cookie'} // '') =~ /^(mh_session=[^;]*)/;
+	$self->{cookie} = $cookie if $r->{status} == 200 && ($o{keep} // 1);
+	$r->{cookie} = $cookie;
+	$r->{json} = eval { decode_json($r->{content}) };
+	return $r;
+}
+
+# Runs mailhooks-db as the stack's user with a password on its standard
+# input: user add NAME --role ROLE, say.
+sub admin_with_password {
+	my ($self, $password, @args) = @_;
+	my $file = "$self->{home}/password." . ++$self->{pwn};
+	open my $fh, '>', $file or die;
+	print $fh "$password\n";
+	close $fh;
+	chmod 0644, $file;
+	my @r = $self->admin(@args, '--password-file', $file);
+	unlink $file;
+	return @r;
 }
 
 # A command run as the user the stack's processes run as (Apache will not
@@ -184,18 +236,49 @@ sub DESTROY {
 
 sub get {
 	my ($self, $path, %h) = @_;
+	$h{Cookie} //= $self->{cookie} if $self->{cookie};
+	delete $h{Cookie} unless defined $h{Cookie} && length $h{Cookie};
 	return $self->{http}->get($self->url($path), { headers => \%h });
+}
+
+# A GET with no session: as anybody on the internet.
+sub get_anon {
+	my ($self, $path, %h) = @_;
+	return $self->{http}->get($self->url($path), { headers => \%h });
+}
+
+# A request with a JSON body (a Perl value or a text), as the page sends
+# it: the session's cookie and the site's Origin, unless headers say
+# otherwise (a header given as '' is left out). Returns the answer, its
+# body decoded in json.
+sub send_json {
+	my ($self, $method, $path, $body, %h) = @_;
+	my %headers = ('Content-Type' => 'application/json', $self->origin,
+	    $self->basic, ($self->{cookie} ? (Cookie => $self->{cookie}) : ()),
+	    %h);
+	delete $headers{$_} for grep { $headers{$_} eq '' } keys %headers;
+	my $r = $self->{http}->request($method, $self->url($path), {
+	    headers => \%headers,
+	    (defined $body ? (content => ref $body ? $JSON->encode($body) :
+	    $body) : ()) });
+	$r->{json} = eval { decode_json($r->{content}) };
+	return $r;
+}
+
+sub post_json { my $self = shift; $self->send_json('POST', @_) }
+
+# The basic-auth header of a stack behind basic auth, or nothing.
+sub basic {
+	my ($self) = @_;
+	return () unless $self->{auth};
+	require MIME::Base64;
+	return (Authorization => 'Basic '
+	    . MIME::Base64::encode_base64($self->{auth}, ''));
 }
 
 sub get_json {
 	my ($self, $path) = @_;
-	my @auth;
-	if ($self->{auth}) {
-		require MIME::Base64;
-		@auth = (Authorization => 'Basic '
-		    . MIME::Base64::encode_base64($self->{auth}, ''));
-	}
-	my $r = $self->get($path, @auth);
+	my $r = $self->get($path, $self->basic);
 	my $body = eval { decode_json($r->{content}) };
 	return ($r->{status}, $body, $r);
 }
@@ -342,7 +425,29 @@ sub wait_events {
 	return @ev;
 }
 
-# Starts mailhooks-ws subscribed through the web server; returns a handle
+# A ticket for one WebSocket handshake, asked for with the session.
+sub ws_ticket {
+	my ($self) = @_;
+	my ($status, $t) = $self->get_json('/api/ws-ticket');
+	die "ws-ticket: HTTP $status" unless $status == 200;
+	return $t->{ticket};
+}
+
+# n tickets at once (POST /api/ws-tickets, a thousand a request).
+sub ws_tickets {
+	my ($self, $n) = @_;
+	my @t;
+	while (@t < $n) {
+		my $want = $n - @t > 1000 ? 1000 : $n - @t;
+		my $r = $self->post_json('/api/ws-tickets', { count => $want });
+		die "ws-tickets: HTTP $r->{status}" unless $r->{status} == 201;
+		push @t, @{ $r->{json}{tickets} };
+	}
+	return @t;
+}
+
+# Starts mailhooks-ws subscribed through the web server, with a new ticket
+# (or ticket => TEXT, undef for none; origin => ORIGIN); returns a handle
 # whose ->lines reads what it printed and ->wait waits for it to exit.
 sub ws_client {
 	my ($self, %o) = @_;
@@ -350,12 +455,15 @@ sub ws_client {
 	my $n = $o{count} // 1;
 	my $t = $o{timeout} // 10;
 	my $out = "$self->{home}/ws-" . ++$self->{wsn};
+	my $ticket = exists $o{ticket} ? $o{ticket} // '' : $self->ws_ticket;
 	my $pid = fork // die;
 	if ($pid == 0) {
 		open STDOUT, '>', "$out.out" or die;
 		open STDERR, '>', "$out.err" or die;
 		exec "$ROOT/ws-relay/mailhooks-ws", '-n', $n, '-t', $t,
-		    "ws://127.0.0.1:$self->{port}/ws?types=$types" or die;
+		    ($o{origin} ? ('-o', $o{origin}) : ()),
+		    "ws://127.0.0.1:$self->{port}/ws?types=$types"
+		    . (length $ticket ? "&ticket=$ticket" : '') or die;
 	}
 	my $c = bless { pid => $pid, out => $out, owner => $$ }, 'Stack::WS';
 	$c->wait_connected unless $o{no_wait};

@@ -88,6 +88,80 @@ differences(const struct mh_route *routes, struct json_object *paths,
 	return n;
 }
 
+/* Whether a described operation's security is what the route's access
+ * says: a protected route takes the session and, unless it needs the
+ * admin role, a bearer token of exactly its scopes, and describes the 401
+ * and the 403; a public one asks for no session or token. */
+static int
+security_matches(const struct mh_route *rt, struct json_object *op)
+{
+	struct json_object *sec, *resp, *scopes, *want;
+	int session = 0, bearer = 0, same = 1;
+	size_t n;
+
+	if (!json_object_object_get_ex(op, "security", &sec) ||
+	    !json_object_is_type(sec, json_type_array))
+		return 0;
+	n = json_object_array_length(sec);
+	want = json_object_new_array();
+	for (const struct mh_scope *s = mh_scopes; s->name != NULL; s++)
+		if (rt->access & s->bit)
+			json_object_array_add(want,
+			    json_object_new_string(s->name));
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *req = json_object_array_get_idx(sec, i);
+
+		if (json_object_object_get_ex(req, "session", &scopes))
+			session = 1;
+		if (json_object_object_get_ex(req, "bearerToken", &scopes)) {
+			bearer = 1;
+			same = json_object_equal(scopes, want);
+		}
+	}
+	json_object_put(want);
+	if (rt->access == MH_PUBLIC)
+		return !session && !bearer;
+	return session && bearer == !(rt->access & MH_ADMIN) && same &&
+	    json_object_object_get_ex(op, "responses", &resp) &&
+	    json_object_object_get_ex(resp, "401", NULL) &&
+	    json_object_object_get_ex(resp, "403", NULL);
+}
+
+/* Routes whose description does not say who may call them, each said
+ * when loud. /api/session, whose handler decides (anybody signs in, only
+ * a session signs out), is not held to it. */
+static int
+access_differences(const struct mh_route *routes, struct json_object *paths,
+    int loud)
+{
+	struct json_object *item, *op;
+	int n = 0;
+
+	for (const struct mh_route *rt = routes; rt->path != NULL; rt++) {
+		if (strcmp(rt->path, "/api/session") == 0)
+			continue;
+		for (const struct mh_method *m = mh_methods; m->name; m++) {
+			char lower[16];
+			size_t i;
+
+			if (!(rt->methods & m->bit) || m->bit == MH_HEAD)
+				continue;
+			for (i = 0; m->name[i] != '\0' && i < 15; i++)
+				lower[i] = (char)(m->name[i] | 0x20);
+			lower[i] = '\0';
+			if (json_object_object_get_ex(paths, rt->path, &item) &&
+			    json_object_object_get_ex(item, lower, &op) &&
+			    security_matches(rt, op))
+				continue;
+			n++;
+			if (loud)
+				printf("# %s %s: its security is not its "
+				    "access\n", m->name, rt->path);
+		}
+	}
+	return n;
+}
+
 static struct json_object *
 load(const char *file)
 {
@@ -125,17 +199,31 @@ main(void)
 		n++;
 	memcpy(more, mh_routes, n * sizeof(more[0]));
 	more[n] = (struct mh_route){ "/api/undescribed", MH_GET | MH_HEAD,
-	    mh_routes[0].handle, NULL };
-	more[n + 1] = (struct mh_route){ NULL, 0, NULL, NULL };
+	    mh_routes[0].handle, NULL, MH_PUBLIC };
+	more[n + 1] = (struct mh_route){ NULL, 0, NULL, NULL, 0 };
 	ok(differences(more, paths, 0) == 1,
 	    "self-check: a route added without its description is found");
 	memcpy(fewer, mh_routes + 1, n * sizeof(fewer[0]));
 	ok(differences(fewer, paths, 0) > 0,
 	    "self-check: a described route gone from the table is found");
 	more[n] = (struct mh_route){ "/api/events", MH_GET, mh_routes[0].handle,
-	    NULL };
+	    NULL, MH_PUBLIC };
 	ok(differences(more, paths, 0) == 1,
 	    "self-check: GET without HEAD is found");
+
+	/* Who may call what: the table's access is the description's. */
+	ok(access_differences(mh_routes, paths, 1) == 0,
+	    "each route's description says who may call it, as the router "
+	    "checks");
+	memcpy(more, mh_routes, (n + 1) * sizeof(more[0]));
+	for (i = 0; i < n && strcmp(more[i].path, "/api/stats") != 0; i++)
+		;
+	more[i].access = MH_SCOPE_METRICS_READ;
+	ok(access_differences(more, paths, 0) == 1,
+	    "self-check: a route whose scope changed is found");
+	more[i].access = MH_PUBLIC;
+	ok(access_differences(more, paths, 0) == 1,
+	    "self-check: a route made public is found");
 
 	/* The event types: the one table's, in its order. */
 	ok(json_object_object_get_ex(spec, "components", &e) &&

@@ -1,0 +1,102 @@
+/*
+ * WebSocket tickets (ticket.c), each good for one handshake of /ws within
+ * MH_TICKET_TTL seconds, for the channels the asker may read: the events.
+ * GET /api/ws-ticket gives one (the page asks before each connection);
+ * POST /api/ws-tickets {"count": N} gives N at once, for a program's
+ * backend that hands them to its own clients.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include "mailhooks.h"
+
+#define MH_TICKETS_MAX 1000
+#define MH_TICKETS_BODY_MAX 1024
+
+/* Adds count tickets for r's asker to o ("ticket", or "tickets" when
+ * many), with when they expire and their channels; -1 when they cannot
+ * be signed (said in the log). */
+static int
+mh_tickets_add(struct mh_app *app, struct mh_request *r,
+    struct json_object *o, size_t count, int many)
+{
+	unsigned char key[MH_SECRET_BYTES];
+	char text[MH_TICKET_MAX], iso[32];
+	struct json_object *list = json_object_new_array(), *channels;
+	struct mh_ticket t;
+	int ret = 0;
+
+	memset(&t, 0, sizeof(t));
+	snprintf(t.user, sizeof(t.user), "%s", r->who.name);
+	snprintf(t.role, sizeof(t.role), "%s", r->who.kind == MH_WHO_TOKEN ?
+	    "token" : r->who.admin ? "admin" : "viewer");
+	snprintf(t.channels, sizeof(t.channels), "events");
+	t.expires = (int64_t)time(NULL) + MH_TICKET_TTL;
+	if (mh_ticket_key(app->cfg->home, key) != 0)
+		ret = -1;
+	for (size_t i = 0; ret == 0 && i < count; i++) {
+		if ((ret = mh_ticket_make(key, &t, text, sizeof(text))) == 0)
+			json_object_array_add(list, json_object_new_string(text));
+	}
+	explicit_bzero(key, sizeof(key));
+	if (ret != 0) {
+		mh_log(r, "cannot read or make %s/ticket.key", app->cfg->home);
+		json_object_put(list);
+		return -1;
+	}
+	if (many)
+		json_object_object_add(o, "tickets", list);
+	else {
+		json_object_object_add(o, "ticket",
+		    json_object_get(json_object_array_get_idx(list, 0)));
+		json_object_put(list);
+	}
+	mh_iso_from_ms(t.expires * 1000, iso);
+	channels = json_object_new_array();
+	json_object_array_add(channels, json_object_new_string("events"));
+	json_object_object_add(o, "expires", json_object_new_string(iso));
+	json_object_object_add(o, "channels", channels);
+	return 0;
+}
+
+static void
+mh_answer_tickets(struct mh_app *app, struct mh_request *r, size_t count,
+    int many)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (mh_tickets_add(app, r, o, count, many) != 0)
+		mh_respond_error(r, 503, "unavailable", "tickets cannot be "
+		    "signed now (see the server's log)");
+	else
+		mh_respond_json(r, many ? 201 : 200, mh_json_text(o));
+	json_object_put(o);
+}
+
+void
+mh_api_ws_ticket(struct mh_app *app, struct mh_request *r)
+{
+	mh_answer_tickets(app, r, 1, 0);
+}
+
+void
+mh_api_ws_tickets(struct mh_app *app, struct mh_request *r)
+{
+	struct json_object *body = NULL, *count;
+	int64_t n;
+
+	if (mh_json_body(r, MH_TICKETS_BODY_MAX, &body) != 0)
+		return;
+	count = mh_json_get(body, "count");
+	n = json_object_is_type(count, json_type_int) ?
+	    json_object_get_int64(count) : 0;
+	if (n < 1 || n > MH_TICKETS_MAX)
+		mh_respond_error(r, 400, "bad_request", "count must be a whole "
+		    "number from 1 to %d", MH_TICKETS_MAX);
+	else
+		mh_answer_tickets(app, r, (size_t)n, 1);
+	json_object_put(body);
+}

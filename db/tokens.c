@@ -1,0 +1,200 @@
+/*
+ * The API tokens (tokens.db), by the SHA-256 of the token: scopes (4),
+ * created (8), last used (8), then the token's name and its NUL. A name
+ * is unique; tokens are few, so that is checked by walking them.
+ */
+#include <string.h>
+
+#include "store-private.h"
+
+#define MH_TOKEN_HEAD 20
+#define MH_TOKEN_REC (MH_TOKEN_HEAD + MH_USER_NAME_MAX + 1)
+
+static size_t
+mh_token_encode(const struct mh_token *t, unsigned char *buf)
+{
+	size_t n = strnlen(t->name, MH_USER_NAME_MAX);
+
+	mh_be32_put(buf, t->scopes);
+	mh_be64_put(buf + 4, (uint64_t)t->created);
+	mh_be64_put(buf + 12, (uint64_t)t->last_used);
+	memcpy(buf + MH_TOKEN_HEAD, t->name, n);
+	buf[MH_TOKEN_HEAD + n] = '\0';
+	return MH_TOKEN_HEAD + n + 1;
+}
+
+static int
+mh_token_decode(const DBT *key, const DBT *data, struct mh_token *t)
+{
+	const unsigned char *p = data->data;
+	size_t len = data->size;
+
+	if (key->size != MH_KEY_HASH_LEN || len <= MH_TOKEN_HEAD + 1 ||
+	    len > MH_TOKEN_REC || p[len - 1] != '\0' ||
+	    strlen((const char *)p + MH_TOKEN_HEAD) != len - MH_TOKEN_HEAD - 1)
+		return -1;
+	memcpy(t->hash, key->data, MH_KEY_HASH_LEN);
+	t->scopes = mh_be32_get(p);
+	t->created = (int64_t)mh_be64_get(p + 4);
+	t->last_used = (int64_t)mh_be64_get(p + 12);
+	memcpy(t->name, p + MH_TOKEN_HEAD, len - MH_TOKEN_HEAD);
+	return 0;
+}
+
+/* A walk looking for the token of a name. */
+struct mh_token_find {
+	const char *name;
+	struct mh_token found;
+	int has;
+};
+
+static int
+mh_token_named(void *ctx, const DBT *key, const DBT *data)
+{
+	struct mh_token_find *f = ctx;
+
+	f->has = mh_token_decode(key, data, &f->found) == 0 &&
+	    strcmp(f->found.name, f->name) == 0;
+	return f->has;
+}
+
+struct mh_token_op {
+	const struct mh_token *token;
+	struct mh_token_find find;
+};
+
+static int
+mh_token_add_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
+{
+	struct mh_token_op *op = ctx;
+	unsigned char buf[MH_TOKEN_REC];
+	DB *db = st->db[MH_DB_TOKENS];
+	DBT key, data;
+	int ret;
+
+	op->find.has = 0;
+	if ((ret = mh_db_walk(db, txn, NULL, 0, mh_token_named,
+	    &op->find)) != 0 || op->find.has)
+		return ret != 0 ? ret : MH_TXN_DISCARD;
+	memset(&key, 0, sizeof(key));
+	memset(&data, 0, sizeof(data));
+	key.data = (void *)op->token->hash;
+	key.size = MH_KEY_HASH_LEN;
+	data.data = buf;
+	data.size = (u_int32_t)mh_token_encode(op->token, buf);
+	ret = db->put(db, txn, &key, &data, DB_NOOVERWRITE);
+	op->find.has = ret == DB_KEYEXIST;
+	return op->find.has ? MH_TXN_DISCARD : ret;
+}
+
+enum mh_store_err
+mh_store_token_add(struct mh_store *st, const struct mh_token *t)
+{
+	struct mh_token_op op = { .token = t, .find = { .name = t->name } };
+	int ret = mh_txn_run(st, 0, 0, mh_token_add_txn, &op);
+
+	if (ret == 0 && op.find.has)
+		return MH_STORE_EXISTS;
+	return mh_store_error(ret);
+}
+
+enum mh_store_err
+mh_store_token_get(struct mh_store *st,
+    const unsigned char hash[MH_KEY_HASH_LEN], struct mh_token *t)
+{
+	unsigned char buf[MH_TOKEN_REC];
+	enum mh_store_err err;
+	DBT key, data;
+	size_t len;
+
+	err = mh_keyed_get(st, MH_DB_TOKENS, hash, MH_KEY_HASH_LEN, buf,
+	    sizeof(buf), &len);
+	if (err != MH_STORE_OK)
+		return err;
+	memset(&key, 0, sizeof(key));
+	memset(&data, 0, sizeof(data));
+	key.data = (void *)hash;
+	key.size = MH_KEY_HASH_LEN;
+	data.data = buf;
+	data.size = (u_int32_t)len;
+	return mh_token_decode(&key, &data, t) == 0 ? MH_STORE_OK :
+	    MH_STORE_NOTFOUND;
+}
+
+static int
+mh_token_used_fn(void *ctx, unsigned char *rec, size_t *len, size_t cap,
+    int found)
+{
+	(void)cap;
+	if (!found || *len < MH_TOKEN_HEAD)
+		return MH_KEYED_KEEP;
+	mh_be64_put(rec + 12, (uint64_t)*(const int64_t *)ctx);
+	return MH_KEYED_WRITE;
+}
+
+enum mh_store_err
+mh_store_token_used(struct mh_store *st,
+    const unsigned char hash[MH_KEY_HASH_LEN], int64_t now)
+{
+	return mh_keyed_update(st, MH_DB_TOKENS, hash, MH_KEY_HASH_LEN,
+	    MH_TOKEN_REC, mh_token_used_fn, &now, DB_TXN_WRITE_NOSYNC);
+}
+
+static int
+mh_token_revoke_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
+{
+	struct mh_token_find *f = ctx;
+	DB *db = st->db[MH_DB_TOKENS];
+	DBT key;
+	int ret;
+
+	f->has = 0;
+	if ((ret = mh_db_walk(db, txn, NULL, 0, mh_token_named, f)) != 0 ||
+	    !f->has)
+		return ret != 0 ? ret : MH_TXN_DISCARD;
+	memset(&key, 0, sizeof(key));
+	key.data = f->found.hash;
+	key.size = MH_KEY_HASH_LEN;
+	return db->del(db, txn, &key, 0);
+}
+
+enum mh_store_err
+mh_store_token_revoke(struct mh_store *st, const char *name)
+{
+	struct mh_token_find f = { .name = name };
+	int ret = mh_txn_run(st, 0, 0, mh_token_revoke_txn, &f);
+
+	if (ret == 0 && !f.has)
+		return MH_STORE_NOTFOUND;
+	return mh_store_error(ret);
+}
+
+struct mh_token_walk {
+	mh_token_fn fn;
+	void *ctx;
+};
+
+static int
+mh_token_one(void *ctx, const DBT *key, const DBT *data)
+{
+	struct mh_token_walk *w = ctx;
+	struct mh_token t;
+
+	return mh_token_decode(key, data, &t) == 0 && w->fn(w->ctx, &t) != 0;
+}
+
+static int
+mh_tokens_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
+{
+	return mh_db_walk(st->db[MH_DB_TOKENS], txn, NULL, 0, mh_token_one,
+	    ctx);
+}
+
+enum mh_store_err
+mh_store_tokens(struct mh_store *st, mh_token_fn fn, void *ctx)
+{
+	struct mh_token_walk w = { fn, ctx };
+
+	return mh_store_error(mh_txn_run(st, DB_READ_COMMITTED, 0,
+	    mh_tokens_txn, &w));
+}
