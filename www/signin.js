@@ -16,7 +16,8 @@ window.mailhooksSession = (function () {
     $('signin-note').textContent = note || '';
     $('signin-error').textContent = '';
     $('signin-password').value = '';
-    $('signin-user').focus();
+    // Signing in again: the name is there, the password is asked.
+    $($('signin-user').value ? 'signin-password' : 'signin-user').focus();
   }
 
   function signedIn(who) {

@@ -56,11 +56,24 @@ sub problem { push @problems, $_[0]; warn "bench: $_[0]\n" }
 sub loadgen {
 	my ($run, $what, @args) = @_;
 	return {} unless wanted($run);
+	# An argument that is code is made now: tickets, say.
+	@args = map { ref $_ eq 'CODE' ? $_->() : $_ } @args;
 	my $out = `$LOADGEN @args`;
 	my $status = $? >> 8;
 	my $r = eval { decode_json($out) } // {};
 	problem("$what: loadgen exited $status") if $status != 0;
 	return $r;
+}
+
+# A file of n WebSocket tickets for loadgen's subscribers (-T), asked for
+# just before the run that uses them: each is good for 60 s.
+sub tickets {
+	my ($stack, $n) = @_;
+	my $file = $stack->home . '/tickets';
+	open my $fh, '>', $file or die $!;
+	print $fh "$_\n" for $stack->ws_tickets($n);
+	close $fh;
+	return "-T $file";
 }
 
 sub lighttpd_conf {
@@ -188,18 +201,21 @@ $fig{batch1000_p99_ms} = $batch->{batch_p99_ms};
 # and the full audience at a tenth of it. They run first: what an
 # overloaded run leaves queued in lighttpd and the relay would show in them.
 my $e2e_one = loadgen('e2e_one', 'e2e, one subscriber', $common, '-p e2eone -s 1',
-    "-r $size{e2e_rate} -d 5 e2e");
+    "-r $size{e2e_rate} -d 5", sub { tickets($stack, 1) }, 'e2e');
 stats($stack) if wanted('e2e_one');
 $fig{e2e_1sub_p50_ms} = $e2e_one->{e2e_p50_ms};
 $fig{e2e_1sub_p99_ms} = $e2e_one->{e2e_p99_ms};
 my $e2e_light = loadgen('e2e_light', 'e2e, light', $common, '-p e2elight',
-    "-s $size{e2e_light_subs} -r $size{e2e_light_rate} -d 5 e2e");
+    "-s $size{e2e_light_subs} -r $size{e2e_light_rate} -d 5",
+    sub { tickets($stack, $size{e2e_light_subs}) }, 'e2e');
 stats($stack) if wanted('e2e_light');
 $fig{e2e_light_p50_ms} = $e2e_light->{e2e_p50_ms};
 $fig{e2e_light_p99_ms} = $e2e_light->{e2e_p99_ms};
 
 my $e2e = loadgen('e2e', 'e2e', $common, "-p e2e -s $size{e2e_subs}",
-    "-r $size{e2e_rate} -d $size{e2e_seconds} e2e");
+    "-r $size{e2e_rate} -d $size{e2e_seconds}",
+    sub { tickets($stack, $size{e2e_subs}) },
+    'e2e');
 stats($stack) if wanted('e2e');
 $fig{e2e_p50_ms} = $e2e->{e2e_p50_ms};
 $fig{e2e_p99_ms} = $e2e->{e2e_p99_ms};
@@ -210,7 +226,8 @@ $fig{e2e_subscribers} = $e2e->{subscribers};
 # its descriptors, and the hard limit here is 20000 per process.
 my $fan = loadgen('fanout', 'fanout', $common, '-w 127.0.0.1:' . $stack->{relay_port},
     "-p fanout -s $size{fanout_subs} -n $size{fanout_rounds}",
-    ($relay_pid ? "-P $relay_pid" : ()), 'fanout');
+    ($relay_pid ? "-P $relay_pid" : ()), sub { tickets($stack, $size{fanout_subs}) },
+    'fanout');
 $fig{fanout_clients} = $fan->{subscribers};
 $fig{fanout_all_delivered_ms} = $fan->{all_delivered_median_ms};
 $fig{fanout_all_delivered_max_ms} = $fan->{all_delivered_max_ms};

@@ -10,6 +10,8 @@
  *   -w HOST:PORT  where subscribers connect (default: the -a server)
  *   -k KEY, -u URL  the webhook key and the URL the signature covers
  *   -p PREFIX     message ids are PREFIX-N
+ *   -T FILE       WebSocket tickets (POST /api/ws-tickets), one a line,
+ *                 one for each subscriber
  *   MODE ingest   -c CONNS -d SECONDS -n MAX: single-open webhooks, each
  *                 connection sending the next as soon as one is answered
  *   MODE batch    -n RUNS -b SIZE: SIZE-event batches, one at a time
@@ -72,6 +74,8 @@ struct lg {
 	struct sockaddr_in http_addr, ws_addr;
 	char host[64];
 	const char *key, *url, *prefix;
+	char **tickets;		/* one per subscriber (-T), or NULL */
+	long ntickets;
 	long conns, max, runs, batch, subs, rate, relay_pid;
 	double seconds;
 	int ep;
@@ -711,16 +715,19 @@ lg_subscribe(struct lg *g)
 	while (g->opened < g->nsub && !g->broken && lg_now() < deadline) {
 		while (started < g->nsub &&
 		    started - g->opened < LG_PENDING_CONNECTS) {
-			char *req = malloc(512);
+			char *req = malloc(2048);
 			int n;
 
 			if (req == NULL)
 				exit(1);
-			n = snprintf(req, 512, "GET /ws?types=open HTTP/1.1\r\n"
+			n = snprintf(req, 2048, "GET /ws?types=open%s%s HTTP/1.1\r\n"
 			    "Host: %s\r\nUpgrade: websocket\r\n"
 			    "Connection: Upgrade\r\n"
 			    "Sec-WebSocket-Key: bWFpbGhvb2tzLWJlbmNoIQ==\r\n"
-			    "Sec-WebSocket-Version: 13\r\n\r\n", g->host);
+			    "Sec-WebSocket-Version: 13\r\n\r\n",
+			    started < g->ntickets ? "&ticket=" : "",
+			    started < g->ntickets ? g->tickets[started] : "",
+			    g->host);
 			lg_send(g, &g->sub[started++], req, (size_t)n);
 		}
 		lg_poll(g, 0.05);
@@ -926,11 +933,39 @@ lg_run_fanout(struct lg *g)
 	    g->dup == 0 ? 0 : 1;
 }
 
+/* The tickets in file, one a line, into g. */
+static void
+lg_read_tickets(struct lg *g, const char *file)
+{
+	FILE *f = fopen(file, "r");
+	char line[1024];
+	size_t n;
+
+	if (f == NULL) {
+		perror(file);
+		exit(2);
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		n = strcspn(line, "\r\n");
+		line[n] = '\0';
+		if (n == 0)
+			continue;
+		g->tickets = realloc(g->tickets, (size_t)(g->ntickets + 1) *
+		    sizeof(*g->tickets));
+		if (g->tickets == NULL ||
+		    (g->tickets[g->ntickets++] = strdup(line)) == NULL) {
+			perror("loadgen");
+			exit(1);
+		}
+	}
+	fclose(f);
+}
+
 static void
 lg_usage(void)
 {
 	fprintf(stderr, "usage: loadgen -a HOST:PORT [-w HOST:PORT] -k KEY "
-	    "-u URL -p PREFIX\n"
+	    "-u URL -p PREFIX [-T TICKETS]\n"
 	    "  ingest -c CONNS -d SECONDS -n MAX | batch -n RUNS -b SIZE |\n"
 	    "  e2e -s SUBS -r RATE -d SECONDS | fanout -s SUBS -n ROUNDS "
 	    "[-P PID]\n");
@@ -946,7 +981,7 @@ main(int argc, char **argv)
 	struct rlimit rl;
 	int opt, ret = 2;
 
-	while ((opt = getopt(argc, argv, "a:w:k:u:p:c:d:n:b:s:r:P:")) != -1) {
+	while ((opt = getopt(argc, argv, "a:w:k:u:p:c:d:n:b:s:r:P:T:")) != -1) {
 		switch (opt) {
 		case 'a':
 			if (lg_parse_addr(optarg, &g.http_addr, g.host,
@@ -964,6 +999,7 @@ main(int argc, char **argv)
 		case 's': g.subs = atol(optarg); break;
 		case 'r': g.rate = atol(optarg); break;
 		case 'P': g.relay_pid = atol(optarg); break;
+		case 'T': lg_read_tickets(&g, optarg); break;
 		default: lg_usage();
 		}
 	}

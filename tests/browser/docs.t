@@ -27,7 +27,7 @@ async function main(t) {
     t.is(JSON.stringify(await spec200.json()), JSON.stringify(spec), 'the description in the repository');
 
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-    const page = await browser.newPage();
+    const page = await (await stack.context(browser)).newPage();
     const problems = [];
     page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
     page.on('pageerror', (e) => problems.push(String(e)));

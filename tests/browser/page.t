@@ -22,7 +22,7 @@ async function main(t) {
     t.is(r.status, 200, 'history batch accepted');
 
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-    const page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
+    const page = await (await stack.context(browser, { viewport: { width: 1100, height: 800 } })).newPage();
     // Uncaught exceptions only: a refused WebSocket while the relay is down
     // is logged to the console by the browser itself, as it should be.
     const errors = [];

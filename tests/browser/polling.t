@@ -17,7 +17,7 @@ async function main(t) {
   try {
     await stack.start();
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-    const page = await browser.newPage();
+    const page = await (await stack.context(browser)).newPage();
     await page.goto(stack.url('/'));
     await page.waitForSelector('#status[data-state="polling"]', { timeout: 15000 });
     t.ok(/polling/.test(await page.textContent('#status')), 'no relay: the indicator says polling');

@@ -26,9 +26,12 @@ function freePort() {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 class Stack {
+  // The first admin has a password of the stack's own; start() signs in
+  // as admin, and api() and context() use that session.
   constructor(env = {}) {
-    this.env = env;
+    this.env = { MAILHOOKS_ADMIN_PASSWORD: 'test-' + crypto.randomBytes(12).toString('hex'), ...env };
     this.home = fs.mkdtempSync(path.join(os.tmpdir(), 'mailhooks-browser-'));
+    this.cookie = null;
   }
 
   url(p) { return `http://127.0.0.1:${this.port}${p}`; }
@@ -41,7 +44,9 @@ class Stack {
       MAILHOOKS_RELAY_PORT: String(this.relayPort), ...this.env };
     delete env.MANDRILL_WEBHOOK_URL;
     delete env.INFOBIP_WEBHOOK_TOKEN;
-    for (const k of ['MAILHOOKS_MAX_BODY', 'MAILHOOKS_TEST_EVENTS', 'MAILHOOKS_RAW_MAX_AGE_DAYS', 'MAILHOOKS_RAW_MAX_MB', 'MAILHOOKS_FSYNC'])
+    for (const k of ['MAILHOOKS_MAX_BODY', 'MAILHOOKS_TEST_EVENTS', 'MAILHOOKS_RAW_MAX_AGE_DAYS', 'MAILHOOKS_RAW_MAX_MB', 'MAILHOOKS_FSYNC',
+      'MAILHOOKS_SESSION_IDLE', 'MAILHOOKS_TRUST_REMOTE_USER', 'MAILHOOKS_REMOTE_USER_CREATE', 'MAILHOOKS_METRICS_PUBLIC',
+      'MAILHOOKS_ALLOWED_ORIGINS'])
       if (!(k in this.env)) delete env[k];
     if (!this.env.MANDRILL_WEBHOOK_KEY) delete env.MANDRILL_WEBHOOK_KEY;
     const log = fs.openSync(path.join(this.home, 'run.log'), 'a');
@@ -49,12 +54,41 @@ class Stack {
       { env, detached: true, stdio: ['ignore', log, log] });
     for (let i = 0; i < 200; i++) {
       try {
-        const h = await (await fetch(this.url('/api/health'))).json();
+        if (!this.cookie && (await fetch(this.url('/api/health'))).ok)
+          this.cookie = await this.signIn('admin', this.env.MAILHOOKS_ADMIN_PASSWORD);
+        const h = await (await this.api('/api/health')).json();
         if (h.relay === 'up' || this.env.MAILHOOKS_RELAY === '0') return;
       } catch (e) { /* not up yet */ }
       await sleep(100);
     }
     throw new Error('stack did not start: ' + fs.readFileSync(path.join(this.home, 'run.log'), 'utf8'));
+  }
+
+  // Signs in; the session's cookie ("mh_session=..."), or null.
+  async signIn(user, password) {
+    const r = await fetch(this.url('/api/session'), { method: 'POST',
+      headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ user, password }) });
+    const m = /^(mh_session=[^;]*)/.exec(r.headers.get('set-cookie') || '');
+    return r.ok && m ? m[1] : null;
+  }
+
+  // fetch() with the admin's session, and the site's Origin.
+  api(p, init = {}) {
+    return fetch(this.url(p), { ...init,
+      headers: { Origin: this.url(''), Cookie: this.cookie || '', ...(init.headers || {}) } });
+  }
+
+  // Gives a browser context the admin's session (cookies are the host's,
+  // whatever the port: this replaces another stack's).
+  async signInContext(context) {
+    await context.addCookies([{ name: 'mh_session', value: this.cookie.split('=')[1],
+      url: this.url('/'), httpOnly: true, sameSite: 'Strict' }]);
+    return context;
+  }
+
+  // A new browser context (options as browser.newContext's), signed in.
+  async context(browser, options) {
+    return this.signInContext(await browser.newContext(options));
   }
 
   relayPids() {

@@ -49,13 +49,13 @@ async function main(t) {
     const r = await seed(stack);
     t.is(r.status, 200, '56 events posted');
     for (let i = 0; i < 100; i++) {
-      const h = await (await fetch(stack.url('/api/health'))).json();
+      const h = await (await stack.api('/api/health')).json();
       if (h.last_seq >= 56) break;
       await sleep(50);
     }
 
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-    const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+    const context = await stack.context(browser, { viewport: { width: 1200, height: 900 } });
     // A stand-in for the browser's Notification, recording what is shown.
     await context.addInitScript(() => {
       window.__notes = [];
@@ -175,11 +175,12 @@ async function main(t) {
     const plain = new Stack();
     await plain.start();
     try {
+      await plain.signInContext(context);
       const p2 = await context.newPage();
       await p2.goto(plain.url('/'));
       await p2.waitForSelector('#status[data-state="live"]');
       t.ok(await p2.isHidden('#test-event'), 'no test-event control by default');
-      const res = await fetch(plain.url('/api/test-event'), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+      const res = await plain.api('/api/test-event', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
       t.is(res.status, 404, 'and the route is off');
     } finally {
       await plain.stop();
