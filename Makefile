@@ -64,7 +64,8 @@ UNIT_TESTS = tests/unit/form.t tests/unit/signature.t tests/unit/mandrill.t \
              tests/unit/store.t tests/unit/infobip.t tests/unit/pyrepr.t \
              tests/unit/json.t tests/unit/shape.t tests/unit/config.t \
              tests/unit/derive.t tests/unit/request.t tests/unit/restore.t \
-             tests/unit/peers.t tests/unit/openapi.t tests/unit/password.t
+             tests/unit/peers.t tests/unit/openapi.t tests/unit/password.t \
+             tests/unit/access.t tests/unit/replay.t
 
 # Swagger UI for /docs/, from npm (vendor/package.json): copied beside its
 # page, never committed. Its install script (analytics) is not run.
@@ -121,12 +122,18 @@ tests/unit/peers.t: tests/unit/peers.c tests/unit/tap.h ws-relay/peers.c \
     ws-relay/relay.h
 	$(CC) $(CFLAGS) $(SAN) $(PKG_CFLAGS) -pthread -o $@ $< $(LDLIBS_RELAY)
 
+# The relay's memory of used tickets, reached by including its file.
+tests/unit/replay.t: tests/unit/replay.c tests/unit/tap.h ws-relay/tickets.c \
+    ws-relay/relay.h $(CORE_SRC) $(CORE_HDRS)
+	$(CC) $(CFLAGS) $(SAN) $(PKG_CFLAGS) -pthread -o $@ $< $(CORE_SRC) \
+	    $(LDLIBS_RELAY) $(LDLIBS_CORE)
+
 # Fuzzing: a libFuzzer target for each parser of untrusted input, built
 # with clang. make fuzz runs each for FUZZ_SECONDS (new inputs go to a
 # scratch folder, findings to tests/fuzz/findings); make test runs each
 # kept corpus once (tests/fuzz/corpus.t), so a crash found once stays fixed.
 FUZZ_TARGETS = form signature json mandrill infobip pyrepr query \
-               admin_args relay_types
+               admin_args relay_types credentials
 FUZZ_BINS    = $(FUZZ_TARGETS:%=tests/fuzz/%.fuzz)
 FUZZ_SECONDS ?= 300
 FUZZ_CFLAGS  = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -O1 \

@@ -182,9 +182,7 @@ main(void)
 	lws_set_log_level(LLL_ERR | LLL_WARN, NULL);
 	pthread_rwlock_init(&relay.ring.lock, NULL);
 	pthread_mutex_init(&relay.peers.lock, NULL);
-	pthread_mutex_init(&relay.tickets.lock, NULL);
-	relay.tickets.home = home;
-	relay.tickets.allowed = getenv("MAILHOOKS_ALLOWED_ORIGINS");
+	mh_tickets_init(&relay.tickets, home);
 	relay.dgram_fd = -1;
 	relay.spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if ((relay.listen_fd = mh_listen(port)) < 0)

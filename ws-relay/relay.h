@@ -177,6 +177,8 @@ int mh_tickets_use(struct mh_tickets *t, const char *nonce, int64_t expires,
     int64_t now);
 /* Whether the handshake's Origin, if any, is the site's own or allowed. */
 int mh_origin_ok(struct lws *wsi, const char *allowed);
+/* Sets t up: the ticket key in home, the origins the settings allow. */
+void mh_tickets_init(struct mh_tickets *t, const char *home);
 /* Frees what is remembered (the relay's end). */
 void mh_tickets_free(struct mh_tickets *t);
 

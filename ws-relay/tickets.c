@@ -64,6 +64,14 @@ mh_tickets_use(struct mh_tickets *t, const char *nonce, int64_t expires,
 }
 
 void
+mh_tickets_init(struct mh_tickets *t, const char *home)
+{
+	pthread_mutex_init(&t->lock, NULL);
+	t->home = home;
+	t->allowed = getenv("MAILHOOKS_ALLOWED_ORIGINS");
+}
+
+void
 mh_tickets_free(struct mh_tickets *t)
 {
 	struct mh_used *u, *next;
