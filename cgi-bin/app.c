@@ -35,16 +35,18 @@ mh_app_first_admin(struct mh_app *app, const struct mh_request *r)
 		    "(is MAILHOOKS_ADMIN_PASSWORD 8 to 1024 bytes?)");
 }
 
-/* r may be NULL: opened as the process starts. */
 void
 mh_app_open_store(struct mh_app *app, const struct mh_request *r)
 {
 	enum mh_store_err err;
 
 	if (app->store == NULL &&
-	    (err = mh_store_open(app->cfg->home, &app->store)) != MH_STORE_OK)
-		mh_log(r, "storage in %s unavailable (%d); answering 503",
+	    (err = mh_store_open(app->cfg->home, &app->store)) != MH_STORE_OK) {
+		mh_log(r, "storage in %s unavailable (%d); answering 503, and "
+		    "this process ends for a fresh one to try again",
 		    app->cfg->home, (int)err);
+		app->open_failed = 1;
+	}
 	if (app->store != NULL)
 		mh_store_set_fsync(app->store, app->cfg->fsync);
 	mh_app_first_admin(app, r);
@@ -55,7 +57,9 @@ mh_app_reopen(struct mh_app *app)
 {
 	enum mh_store_err err;
 
-	if ((err = mh_store_reopen(&app->store)) != MH_STORE_OK)
-		fprintf(stderr, "mailhooks: storage reopen failed (%d)\n",
-		    (int)err);
+	if ((err = mh_store_reopen(&app->store)) != MH_STORE_OK) {
+		fprintf(stderr, "mailhooks: storage reopen failed (%d); this "
+		    "process ends for a fresh one to try again\n", (int)err);
+		app->open_failed = 1;
+	}
 }

@@ -30,6 +30,10 @@ struct mh_app {
 	int64_t counters_tried;	/* when opening them last failed */
 	int warned;		/* unset secrets logged */
 	int accounts_ready;	/* the first admin is made, or was there */
+	/* Opening storage failed: Berkeley DB lets a process try only once
+	 * (DB_REGISTER keeps the failed try's place), so the process ends
+	 * after this request and the web server starts a fresh one. */
+	int open_failed;
 };
 
 /* --- auth.c: who is asking. */
@@ -301,7 +305,8 @@ void mh_worker_stop(struct mh_worker *w, struct mh_app *app);
 
 /* --- app.c: the process's storage handle. */
 /* Opens app->store when it is not open (where the data lives may only be
- * be known from the first request), and sets how it commits. */
+ * be known from the first request), and sets how it commits; makes the
+ * first admin of a site that has no user. */
 void mh_app_open_store(struct mh_app *app, const struct mh_request *r);
 /* Reopens app->store after a failure. */
 void mh_app_reopen(struct mh_app *app);

@@ -11,7 +11,6 @@
  */
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -229,19 +228,8 @@ main(void)
 		return 1;
 	}
 	mh_end_with_server();
-	/* When the environment says where the data lives and the first
-	 * admin's password, that admin is made before anyone asks (else at
-	 * the first request, whose parameters may hold the password). The
-	 * handle is the drain thread's to keep: this one is closed again. */
-	if (getenv("MAILHOOKS_HOME") != NULL &&
-	    getenv("MAILHOOKS_ADMIN_PASSWORD") != NULL &&
-	    mh_config_read(&cfg, NULL) == 0) {
-		mh_app_open_store(&app, NULL);
-		mh_store_close(app.store);
-		app.store = NULL;
-	}
 	worker = mh_worker_start();
-	while (!mh_stopping && FCGX_Accept_r(&fcgi) >= 0)
+	while (!mh_stopping && !app.open_failed && FCGX_Accept_r(&fcgi) >= 0)
 		mh_fcgi_one(&app, &dr, worker, &fcgi);
 	FCGX_Free(&fcgi, 1);
 	mh_worker_stop(worker, &app);

@@ -17,6 +17,9 @@
 /* Processes and threads the environment tracks for failchk at once. */
 #define MH_THREAD_COUNT 256
 #define MH_CACHE_BYTES (32u * 1024 * 1024)
+/* What the cache's region file grows to, at most: the cache and a little
+ * (it was 31.3 MiB after a heavy load). */
+#define MH_CACHE_REGION_BYTES (MH_CACHE_BYTES + 2u * 1024 * 1024)
 #define MH_FILE_MODE 0640
 
 /* failchk asks whether a process that holds a slot in the environment is
@@ -87,27 +90,37 @@ mh_sequence_open(struct mh_store *st)
 
 /*
  * Gives every region file its blocks. DB_REGION_INIT writes a region
- * when it is made, but one of them (552959 bytes) was still left with
- * holes; a page of it first touched on a full disk killed the process
- * (SIGBUS) where the disk's error should have been a 503, and the
- * process the web server started in its place could not open the
- * environment. Best effort: a region that cannot be filled now is the
- * disk's error later, as before.
+ * when it is made, but the cache's region (the last file, __db.003 here)
+ * starts at half a megabyte and grows with use up to the cache's size,
+ * its new pages left as holes: one first touched on a full disk killed
+ * the process (SIGBUS in __env_alloc) where the disk's error should have
+ * been a 503. So each region gets blocks for what it holds, and the last
+ * for the whole cache besides, beyond its end (FALLOC_FL_KEEP_SIZE:
+ * Berkeley DB still sees the size it wrote). Best effort: blocks that
+ * cannot be had now are the disk's error later, as before.
  */
 static void
 mh_env_fill_regions(const char *dir)
 {
 	char path[4200];
 	struct stat sb;
-	int fd;
+	off_t want;
+	int fd, last = 0;
 
 	for (int i = 1; i <= 9; i++) {
 		snprintf(path, sizeof(path), "%s/__db.%03d", dir, i);
+		if (access(path, F_OK) == 0)
+			last = i;
+	}
+	for (int i = 1; i <= last; i++) {
+		snprintf(path, sizeof(path), "%s/__db.%03d", dir, i);
 		if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
 			continue;
-		if (fstat(fd, &sb) == 0 && sb.st_size > 0 &&
-		    (off_t)sb.st_blocks * 512 < sb.st_size)
-			(void)posix_fallocate(fd, 0, sb.st_size);
+		want = fstat(fd, &sb) == 0 ? sb.st_size : 0;
+		if (i == last && i > 1 && want < (off_t)MH_CACHE_REGION_BYTES)
+			want = (off_t)MH_CACHE_REGION_BYTES;
+		if (want > 0 && (off_t)sb.st_blocks * 512 < want)
+			(void)fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, want);
 		close(fd);
 	}
 }
