@@ -25,7 +25,8 @@ DB_SRC   = db/env.c db/tables.c db/txn.c db/codec.c db/process.c \
            db/entry.c db/inbox.c db/drain.c db/set_aside.c db/events.c \
            db/messages.c db/query.c db/stats.c db/retention.c \
            db/refused.c db/reprocess.c db/backup.c db/tallies.c \
-           db/users.c db/keyed.c db/sessions.c db/tokens.c db/signin.c
+           db/users.c db/keyed.c db/sessions.c db/tokens.c db/signin.c \
+           db/idempotency.c db/notifications.c
 CORE_SRC = cgi-bin/alloc.c cgi-bin/config.c cgi-bin/form.c \
            cgi-bin/signature.c cgi-bin/json.c cgi-bin/json_check.c \
            cgi-bin/shape.c cgi-bin/event_types.c cgi-bin/isotime.c \
@@ -33,7 +34,7 @@ CORE_SRC = cgi-bin/alloc.c cgi-bin/config.c cgi-bin/form.c \
            cgi-bin/pyrepr.c cgi-bin/derive.c cgi-bin/summary.c \
            cgi-bin/notify.c cgi-bin/number.c cgi-bin/identity.c \
            cgi-bin/counters.c cgi-bin/password.c cgi-bin/secrets.c \
-           cgi-bin/ticket.c cgi-bin/credentials.c
+           cgi-bin/ticket.c cgi-bin/credentials.c cgi-bin/notification.c
 # What the program and the admin tool both do to the accounts.
 ACCOUNT_SRC = cgi-bin/accounts.c
 HTTP_LIB = cgi-bin/request.c cgi-bin/respond.c cgi-bin/route.c \
@@ -43,7 +44,8 @@ HTTP_LIB = cgi-bin/request.c cgi-bin/respond.c cgi-bin/route.c \
            cgi-bin/app.c cgi-bin/drain.c cgi-bin/worker.c \
            cgi-bin/checkpointer.c cgi-bin/trace.c cgi-bin/api_metrics.c \
            cgi-bin/auth.c cgi-bin/throttle.c cgi-bin/api_session.c \
-           cgi-bin/api_tokens.c cgi-bin/api_ws_ticket.c $(ACCOUNT_SRC)
+           cgi-bin/api_tokens.c cgi-bin/api_ws_ticket.c $(ACCOUNT_SRC) \
+           cgi-bin/api_notifications.c cgi-bin/api_notification.c
 HTTP_SRC = $(HTTP_LIB) cgi-bin/main.c
 RELAY_SRC = ws-relay/main.c ws-relay/shard.c ws-relay/clients.c \
             ws-relay/ring.c ws-relay/peers.c cgi-bin/event_types.c \
@@ -53,7 +55,7 @@ RELAY_SRC = ws-relay/main.c ws-relay/shard.c ws-relay/clients.c \
             ws-relay/tickets.c
 DB_HDRS  = db/store.h db/store-private.h
 CORE_HDRS = cgi-bin/core.h cgi-bin/access.h cgi-bin/counters.h db/store.h \
-            db/store_accounts.h cgi-bin/accounts.h
+            db/store_accounts.h db/store_notifications.h cgi-bin/accounts.h
 HDRS     = cgi-bin/mailhooks.h cgi-bin/worker.h $(CORE_HDRS) $(DB_HDRS)
 
 BIN_FCGI   = cgi-bin/mailhooks.fcgi
@@ -65,7 +67,7 @@ UNIT_TESTS = tests/unit/form.t tests/unit/signature.t tests/unit/mandrill.t \
              tests/unit/json.t tests/unit/shape.t tests/unit/config.t \
              tests/unit/derive.t tests/unit/request.t tests/unit/restore.t \
              tests/unit/peers.t tests/unit/openapi.t tests/unit/password.t \
-             tests/unit/access.t tests/unit/replay.t
+             tests/unit/access.t tests/unit/replay.t tests/unit/notification.t
 
 # Swagger UI for /docs/, from npm (vendor/package.json): copied beside its
 # page, never committed. Its install script (analytics) is not run.

@@ -18,8 +18,9 @@
 static unsigned
 mh_role_scopes(enum mh_role role)
 {
-	return role == MH_ROLE_ADMIN ? MH_SCOPES_ALL :
-	    MH_SCOPE_EVENTS_READ | MH_SCOPE_NOTIFICATIONS_WRITE;
+	/* A viewer's own notifications are theirs without a scope (the
+	 * handlers check whose they are). */
+	return role == MH_ROLE_ADMIN ? MH_SCOPES_ALL : MH_SCOPE_EVENTS_READ;
 }
 
 static void

@@ -350,6 +350,18 @@ int mh_password_hash(const char *pw, char *out, size_t outlen);
 /* 1 when pw is the password hash was made of; compared in constant time. */
 int mh_password_check(const char *pw, const char *hash);
 
+/* --- notification.c: a notification checked, made and marked, pure. */
+#define MH_NT_USER_MAX 128
+struct mh_record;
+/* Checks a notification a client sent and makes its record into *out
+ * (malloc'd: mh_record_free): 0, or -1 with why. */
+int mh_notification_make(struct json_object *in, int64_t now_ms,
+    struct mh_record *out, char *why, size_t whylen);
+/* The record of a stored notification (fields, JSON) marked read at
+ * now_ms, or unread, into *out; -1 when it is not one, or out of memory. */
+int mh_notification_mark(const char *field[3], const char *json, int read,
+    int64_t now_ms, struct mh_record *out);
+
 /* --- notify.c: best-effort datagrams to the relay. */
 struct mh_notifier {
 	const char *home;	/* where relay.sock is; the caller's */

@@ -47,6 +47,7 @@ enum mh_who {
  * scopes (MH_SCOPE_* bits) and the admin role. */
 #define MH_PUBLIC 0u
 #define MH_ADMIN 0x100u
+#define MH_SIGNED_IN 0x200u	/* any identity */
 /* The cookie a session's id is in. */
 #define MH_SESSION_COOKIE "mh_session"
 struct mh_identity {
@@ -214,6 +215,17 @@ void mh_api_ws_ticket(struct mh_app *app, struct mh_request *r);
 void mh_api_ws_tickets(struct mh_app *app, struct mh_request *r);
 void mh_api_tokens(struct mh_app *app, struct mh_request *r);
 void mh_api_token(struct mh_app *app, struct mh_request *r);
+void mh_api_notifications(struct mh_app *app, struct mh_request *r);
+void mh_api_notification(struct mh_app *app, struct mh_request *r);
+void mh_api_notifications_read(struct mh_app *app, struct mh_request *r);
+
+/* --- api_notifications.c: what the notification routes share. */
+/* Whether r's asker may see and change anyone's notifications: an admin,
+ * or a token with notifications:write. */
+int mh_notifications_anyone(const struct mh_request *r);
+/* Answers a page of notifications: user's (and their unread count, when
+ * the path named the user), or those the query names. */
+void mh_nt_list(struct mh_app *app, struct mh_request *r, const char *user);
 
 /* --- page.c: what the API's answers share. */
 /* A growing text; failed once an allocation failed. */

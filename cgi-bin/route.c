@@ -38,6 +38,14 @@ const struct mh_route mh_routes[] = {
 	    MH_SCOPE_EVENTS_READ },
 	{ "/api/tokens", MH_READ | MH_POST, mh_api_tokens, NULL, MH_ADMIN },
 	{ "/api/tokens/{name}", MH_DELETE, mh_api_token, NULL, MH_ADMIN },
+	/* Whose notifications each asker may see and change, the handlers
+	 * say (api_notifications.c). */
+	{ "/api/notifications", MH_READ | MH_POST, mh_api_notifications, NULL,
+	    MH_SIGNED_IN },
+	{ "/api/notifications/{key}/read-all", MH_POST, mh_api_notifications_read,
+	    NULL, MH_SIGNED_IN },
+	{ "/api/notifications/{key}", MH_READ | MH_PUT | MH_DELETE,
+	    mh_api_notification, NULL, MH_SIGNED_IN },
 	{ NULL, 0, NULL, NULL, 0 },
 };
 
@@ -88,30 +96,44 @@ mh_decoded_is(const char *raw, size_t n, const char *s, size_t m)
 
 /*
  * Whether the request is the route's: its decoded path the same, or with
- * a trailing slash (it names the same resource). A route ending in a
- * {parameter} takes the last segment of the path as it was sent, decoded
- * only once the path is split, so that the parameter may hold an encoded
- * '/'; r->param is set. -1 when out of memory.
+ * a trailing slash (it names the same resource). A route holding a
+ * {parameter} takes that segment of the path as it was sent, decoded only
+ * once the path is split, so that the parameter may hold an encoded '/';
+ * what follows the parameter in the route ("/read-all") must end the
+ * path. r->param is set. -1 when out of memory.
  */
 static int
 mh_route_match(const char *pattern, struct mh_request *r)
 {
 	const char *brace = strchr(pattern, '{');
 	const char *raw = r->raw_path != NULL ? r->raw_path : r->path, *seg;
+	const char *suffix = brace != NULL ? strchr(brace, '}') + 1 : "";
 	size_t n = brace ? (size_t)(brace - pattern) : strlen(pattern);
+	size_t rlen = strlen(raw), slen = strlen(suffix);
+	char *head;
+	int match = 0;
 
 	if (brace == NULL)
 		return strncmp(r->path, pattern, n) == 0 && (r->path[n] == '\0' ||
 		    (r->path[n] == '/' && r->path[n + 1] == '\0'));
-	if ((seg = strrchr(raw, '/')) == NULL || *++seg == '\0' ||
-	    !mh_decoded_is(raw, (size_t)(seg - raw), pattern, n))
+	if (rlen <= slen || strcmp(raw + rlen - slen, suffix) != 0)
 		return 0;
-	free(r->param);
-	if ((r->param = mh_strdup(seg)) == NULL)
+	/* The path without the suffix, its last segment the parameter. */
+	if ((head = mh_strndup(raw, rlen - slen)) == NULL)
 		return -1;
-	/* The whole path decoded already: this one cannot fail. */
-	mh_percent_decode(r->param, strlen(r->param), 0);
-	return 1;
+	if ((seg = strrchr(head, '/')) != NULL && *++seg != '\0' &&
+	    mh_decoded_is(head, (size_t)(seg - head), pattern, n)) {
+		free(r->param);
+		if ((r->param = mh_strdup(seg)) == NULL)
+			match = -1;
+		else {
+			/* The whole path decoded already: this cannot fail. */
+			mh_percent_decode(r->param, strlen(r->param), 0);
+			match = 1;
+		}
+	}
+	free(head);
+	return match;
 }
 
 static void

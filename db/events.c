@@ -18,8 +18,8 @@
 #include "store-private.h"
 
 /* The stored JSON text of r under number n named id_key: {"id_key":n,
- * then the rest of r's object. Caller frees; NULL when out of memory or
- * r->json is not an object's text. */
+ * then the rest of r's object (id_key NULL: r's text as it is). Caller
+ * frees; NULL when out of memory or r->json is not an object's text. */
 static char *
 mh_record_text(const struct mh_record *r, const char *id_key, uint64_t n)
 {
@@ -29,6 +29,8 @@ mh_record_text(const struct mh_record *r, const char *id_key, uint64_t n)
 
 	if (jlen < 2 || r->json[0] != '{')
 		return NULL;
+	if (id_key == NULL)
+		return strdup(r->json);
 	need = strlen(id_key) + 32 + jlen;
 	if ((text = malloc(need)) == NULL)
 		return NULL;
@@ -38,10 +40,8 @@ mh_record_text(const struct mh_record *r, const char *id_key, uint64_t n)
 	return text;
 }
 
-/* Writes r under n to db, inside txn; *text gets the stored JSON text
- * when not NULL (caller frees). */
-static int
-mh_record_put(DB *db, DB_TXN *txn, const struct mh_record *r,
+int
+mh_indexed_put(DB *db, DB_TXN *txn, const struct mh_record *r,
     const char *id_key, uint64_t n, char **text)
 {
 	unsigned char nkey[8];
@@ -107,11 +107,11 @@ mh_events_put(struct mh_store *st, DB_TXN *txn, const struct mh_event *ev,
 		return 0;
 	if (ret != 0)
 		return ret;
-	if ((ret = mh_record_put(st->db[MH_DB_EVENTS], txn, &ev->event, "seq",
+	if ((ret = mh_indexed_put(st->db[MH_DB_EVENTS], txn, &ev->event, "seq",
 	    next, json)) != 0)
 		goto err;
 	/* A provider's own record of the event shares its seq as its id. */
-	if (ev->entity.json != NULL && (ret = mh_record_put(
+	if (ev->entity.json != NULL && (ret = mh_indexed_put(
 	    st->db[MH_DB_CALLBACKS], txn, &ev->entity, "id", next, NULL)) != 0)
 		goto err;
 	if ((ret = mh_message_fold(st, txn, ev, d, next)) != 0)

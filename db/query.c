@@ -9,9 +9,8 @@
 
 #include "store-private.h"
 
-/* Splits a stored record into its header fields and JSON text. */
-static int
-mh_record_parse(const DBT *d, const char *field[3], const char **json)
+int
+mh_indexed_parse(const DBT *d, const char *field[3], const char **json)
 {
 	const char *p = d->data, *end;
 	size_t n = d->size;
@@ -60,23 +59,30 @@ struct mh_cursor_plan {
 	int newest_first;
 };
 
+/* Each indexed table: its primary database, and the indexes on its three
+ * header fields. */
+static const struct {
+	int primary, by[3];
+} mh_tables[] = {
+	[MH_TABLE_EVENTS] = { MH_DB_EVENTS,
+	    { MH_DB_BY_TYPE, MH_DB_BY_EMAIL, MH_DB_BY_MESSAGE } },
+	[MH_TABLE_CALLBACKS] = { MH_DB_CALLBACKS,
+	    { MH_DB_CB_BY_STATUS, MH_DB_CB_BY_EMAIL, MH_DB_CB_BY_EXTERNAL } },
+	[MH_TABLE_NOTIFICATIONS] = { MH_DB_NOTIFICATIONS,
+	    { MH_DB_NT_BY_USER, MH_DB_NT_BY_IDENTIFIER, MH_DB_NT_UNREAD } },
+};
+
 static void
 mh_plan(struct mh_store *st, const struct mh_query *q,
     const char *email_lower, struct mh_cursor_plan *p)
 {
-	int cb = q->table == MH_TABLE_CALLBACKS;
-	DB *by[3] = {
-		st->db[cb ? MH_DB_CB_BY_STATUS : MH_DB_BY_TYPE],
-		st->db[cb ? MH_DB_CB_BY_EMAIL : MH_DB_BY_EMAIL],
-		st->db[cb ? MH_DB_CB_BY_EXTERNAL : MH_DB_BY_MESSAGE],
-	};
 	const char *prefix[3] = { q->type, email_lower, q->message_id };
 
 	memset(p, 0, sizeof(*p));
-	p->db = st->db[cb ? MH_DB_CALLBACKS : MH_DB_EVENTS];
+	p->db = st->db[mh_tables[q->table].primary];
 	for (int i = 2; i >= 0; i--)
 		if (prefix[i] != NULL) {
-			p->db = by[i];
+			p->db = st->db[mh_tables[q->table].by[i]];
 			p->indexed = 1;
 			p->prefix = prefix[i];
 			p->plen = strlen(prefix[i]) + 1;
@@ -152,7 +158,7 @@ mh_query_pass(struct mh_store *st, DB_TXN *txn, const struct mh_query *q,
 		if (p.prefix != NULL && (key.size != p.plen + 8 ||
 		    memcmp(k, p.prefix, p.plen) != 0))
 			break;
-		if (mh_record_parse(&data, field, &json) != 0 ||
+		if (mh_indexed_parse(&data, field, &json) != 0 ||
 		    !mh_query_match(q, field, email_lower, json))
 			continue;
 		if ((ret = visit(vctx, mh_be64_get(k + p.plen), field,

@@ -38,6 +38,11 @@ enum mh_db {
 	MH_DB_SESSIONS,		/* signed-in sessions, by their id's hash */
 	MH_DB_TOKENS,		/* API tokens, by their hash */
 	MH_DB_SIGNIN,		/* failed sign-ins, by user and address */
+	MH_DB_NOTIFICATIONS,	/* id (be64) -> notification record */
+	MH_DB_NT_BY_USER,	/* user_id \0 id -> id */
+	MH_DB_NT_BY_IDENTIFIER,	/* lower(identifier) \0 id -> id */
+	MH_DB_NT_UNREAD,	/* user_id \0 id -> id, of the unread only */
+	MH_DB_IDEMPOTENCY,	/* who \0 key -> the first answer, see idempotency.c */
 	MH_DB_COUNT
 };
 
@@ -237,6 +242,25 @@ int mh_events_put(struct mh_store *st, DB_TXN *txn, const struct mh_event *ev,
 /* Folds the event stored under seq into its message's summary. */
 int mh_message_fold(struct mh_store *st, DB_TXN *txn,
     const struct mh_event *ev, const struct mh_deriver *d, uint64_t seq);
+
+/* --- events.c, query.c: records of the indexed tables. */
+/* Writes r under n to db, inside txn, its JSON led by {"id_key":n (or as
+ * it is, id_key NULL); *text gets the stored JSON text when not NULL
+ * (caller frees). */
+int mh_indexed_put(DB *db, DB_TXN *txn, const struct mh_record *r,
+    const char *id_key, uint64_t n, char **text);
+/* Splits a stored record into its three header fields and JSON text,
+ * pointing into d; -1 when it is not one. */
+int mh_indexed_parse(const DBT *d, const char *field[3], const char **json);
+
+/* --- idempotency.c, inside the transaction doing the work. */
+/* Looks idem's key up in db: *res says whether it is new, done before
+ * (*answer: the first answer, caller frees) or used for another body. */
+int mh_idem_find(DB_TXN *txn, DB *db, const struct mh_idem *idem,
+    enum mh_idem_result *res, char **answer);
+/* Keeps answer for idem's key. */
+int mh_idem_keep(DB_TXN *txn, DB *db, const struct mh_idem *idem,
+    const char *answer);
 
 /* --- keyed.c: one small record by its key, in table dbi. */
 #define MH_KEYED_MAX 512

@@ -129,11 +129,13 @@ typedef int (*mh_emit_fn)(void *ctx, uint64_t seq, const char *json,
 enum mh_table {
 	MH_TABLE_EVENTS,	/* the events, by seq */
 	MH_TABLE_CALLBACKS,	/* providers' records (email_callback), by id */
+	MH_TABLE_NOTIFICATIONS,	/* users' notifications, by id */
 };
 
 /* A page of a table. The three filters name each table's indexed fields:
  * for events type, email and message_id; for callbacks status, email and
- * external_id. keep, when set, is asked of each record the filters
+ * external_id; for notifications user_id, identifier (without case) and
+ * user_id again, of the unread only. keep, when set, is asked of each record the filters
  * pass (its JSON text): the application's own conditions. */
 struct mh_query {
 	enum mh_table table;
@@ -251,6 +253,7 @@ enum mh_store_err mh_store_sizes(struct mh_store *st, struct mh_store_sizes *z);
 enum mh_store_err mh_store_files(struct mh_store *st, struct mh_store_sizes *z);
 
 #include "store_accounts.h"
+#include "store_notifications.h"
 
 /* --- tallies.c: what the drains stored and dropped, ever, counted in the
  * transactions that did it (exact, whatever process is killed when). */

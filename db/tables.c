@@ -33,6 +33,14 @@ const struct mh_db_def mh_dbs[MH_DB_COUNT] = {
 	[MH_DB_SESSIONS] = { "sessions.db", -1, 0 },
 	[MH_DB_TOKENS] = { "tokens.db", -1, 0 },
 	[MH_DB_SIGNIN] = { "signin.db", -1, 0 },
+	[MH_DB_NOTIFICATIONS] = { "notifications.db", -1, 0 },
+	[MH_DB_NT_BY_USER] = { "notifications-by-user.db", MH_DB_NOTIFICATIONS,
+	    0 },
+	[MH_DB_NT_BY_IDENTIFIER] = { "notifications-by-identifier.db",
+	    MH_DB_NOTIFICATIONS, 1 },
+	[MH_DB_NT_UNREAD] = { "notifications-unread.db", MH_DB_NOTIFICATIONS,
+	    2 },
+	[MH_DB_IDEMPOTENCY] = { "idempotency.db", -1, 0 },
 };
 
 /*

@@ -1,0 +1,251 @@
+/*
+ * /api/notifications: storing users' notifications (POST, one or a batch
+ * of up to 1000, all or none, durable before the answer; an
+ * Idempotency-Key makes a retry get the first answer and store nothing
+ * again) and listing them (GET, newest first, with the cursors of
+ * /api/events). An admin, or a token with notifications:write, sees and
+ * makes anyone's; a signed-in user reads their own only.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include "mailhooks.h"
+
+#define MH_NT_BATCH_MAX 1000
+#define MH_IDEM_KEY_MAX 255
+#define MH_IDEM_TTL 86400
+
+int
+mh_notifications_anyone(const struct mh_request *r)
+{
+	return r->who.admin || (r->who.kind == MH_WHO_TOKEN &&
+	    (r->who.scopes & MH_SCOPE_NOTIFICATIONS_WRITE) != 0);
+}
+
+static void
+mh_nt_records_free(struct mh_record *recs, size_t n)
+{
+	for (size_t i = 0; recs != NULL && i < n; i++)
+		mh_record_free(&recs[i]);
+	free(recs);
+}
+
+/* The notifications of a POST body: one object, or {"notifications":
+ * [...]}; their records into *recs (*n of them). -1, answered. */
+static int
+mh_nt_records(struct mh_request *r, struct json_object *body,
+    struct mh_record **recs, size_t *n)
+{
+	struct json_object *list = mh_json_get(body, "notifications");
+	int64_t now = mh_now_ms();
+	size_t count = 1;
+	char why[200];
+
+	*recs = NULL;
+	*n = 0;
+	if (list != NULL && (json_object_object_length(body) != 1 ||
+	    !json_object_is_type(list, json_type_array) ||
+	    (count = json_object_array_length(list)) == 0 ||
+	    count > MH_NT_BATCH_MAX)) {
+		mh_respond_error(r, 400, "bad_request", "notifications is a "
+		    "list of 1 to %d notifications, alone in the body",
+		    MH_NT_BATCH_MAX);
+		return -1;
+	}
+	if ((*recs = mh_calloc(count, sizeof(**recs))) == NULL) {
+		mh_respond_nomem(r);
+		return -1;
+	}
+	for (*n = 0; *n < count; (*n)++)
+		if (mh_notification_make(list != NULL ?
+		    json_object_array_get_idx(list, *n) : body, now,
+		    &(*recs)[*n], why, sizeof(why)) != 0) {
+			if (list != NULL)
+				mh_respond_error(r, 400, "bad_notification",
+				    "notifications[%zu]: %s", *n, why);
+			else
+				mh_respond_error(r, 400, "bad_notification",
+				    "%s", why);
+			mh_nt_records_free(*recs, *n);
+			*recs = NULL;
+			*n = 0;
+			return -1;
+		}
+	return 0;
+}
+
+struct mh_nt_answer {
+	const struct mh_record *recs;
+	int batch;
+};
+
+/* The answer of a POST: what was stored, each led by its id. */
+static char *
+mh_nt_answer(void *ctx, uint64_t first, size_t n)
+{
+	struct mh_nt_answer *a = ctx;
+	struct mh_buf b = { 0 };
+
+	if (a->batch)
+		mh_buf_str(&b, "{\"notifications\":[");
+	for (size_t i = 0; i < n; i++)
+		mh_buf_printf(&b, "%s{\"id\":%" PRIu64 ",%s", i ? "," : "",
+		    first + i, a->recs[i].json + 1);
+	if (a->batch)
+		mh_buf_str(&b, "]}");
+	if (b.failed) {
+		free(b.p);
+		return NULL;
+	}
+	return b.p;
+}
+
+/* The idempotency key of the request, when it gave one: who asked and
+ * the key, into buf. 0 none, 1 set, -1 answered (malformed). */
+static int
+mh_nt_idem(struct mh_request *r, struct mh_idem *idem, char *buf,
+    size_t size)
+{
+	const char *key = mh_param(r, "HTTP_IDEMPOTENCY_KEY");
+	int n;
+
+	if (key == NULL)
+		return 0;
+	if (*key == '\0' || strlen(key) > MH_IDEM_KEY_MAX ||
+	    strspn(key, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789-_.:") != strlen(key)) {
+		mh_respond_error(r, 400, "bad_request", "Idempotency-Key is 1 to "
+		    "%d of letters, digits and -_.:", MH_IDEM_KEY_MAX);
+		return -1;
+	}
+	n = snprintf(buf, size, "notify%c%d%c%s%c%s", 0, (int)r->who.kind, 0,
+	    r->who.name, 0, key);
+	idem->key = buf;
+	idem->klen = (size_t)n;
+	mh_sha256(r->body, r->body_len, idem->hash);
+	idem->now = (int64_t)time(NULL);
+	idem->ttl = MH_IDEM_TTL;
+	return 1;
+}
+
+static void
+mh_nt_create(struct mh_app *app, struct mh_request *r)
+{
+	struct json_object *body = NULL;
+	struct mh_record *recs = NULL;
+	struct mh_idem idem;
+	char keybuf[MH_IDEM_KEY_MAX + MH_USER_NAME_MAX + 32], *text = NULL;
+	enum mh_idem_result res;
+	enum mh_store_err err;
+	size_t n = 0;
+	int has_idem;
+
+	if (mh_json_body(r, app->cfg->max_body, &body) != 0 ||
+	    mh_nt_records(r, body, &recs, &n) != 0 ||
+	    (has_idem = mh_nt_idem(r, &idem, keybuf, sizeof(keybuf))) < 0)
+		goto out;
+	err = mh_store_notifications_add(app->store, recs, n,
+	    has_idem ? &idem : NULL, mh_nt_answer, &(struct mh_nt_answer){
+	    recs, mh_json_get(body, "notifications") != NULL }, &text, &res);
+	if (err != MH_STORE_OK)
+		mh_respond_store_error(r, err);
+	else if (res == MH_IDEM_CONFLICT)
+		mh_respond_error(r, 422, "idempotency_key_reused", "this "
+		    "Idempotency-Key was used for another body");
+	else {
+		if (res == MH_IDEM_REPLAY)
+			mh_respond_header(r, "Idempotent-Replayed: true");
+		mh_respond_json(r, 201, text);
+	}
+out:
+	mh_nt_records_free(recs, n);
+	free(text);
+	json_object_put(body);
+}
+
+/* A stored notification's JSON: whether it is unread (a keep). */
+static int
+mh_nt_unread_keep(void *ctx, const char *json)
+{
+	struct json_object *o = json_tokener_parse(json), *v = NULL;
+	int unread;
+
+	(void)ctx;
+	unread = o != NULL && json_object_object_get_ex(o, "read_at", &v) &&
+	    v == NULL;
+	json_object_put(o);
+	return unread;
+}
+
+void
+mh_nt_list(struct mh_app *app, struct mh_request *r, const char *user)
+{
+	struct mh_query q = { .table = MH_TABLE_NOTIFICATIONS,
+	    .limit = MH_API_LIMIT_DEFAULT };
+	struct mh_page pg = { .buf = { 0 } };
+	char *uarg = NULL, *ident = NULL, *unread = NULL;
+	uint64_t count = 0;
+	enum mh_store_err err;
+	int more = 0;
+
+	if (mh_cursor_args(r, &q) != 0 || mh_arg(r, "identifier", &ident) != 0 ||
+	    mh_arg(r, "unread", &unread) != 0 ||
+	    (user == NULL && mh_arg(r, "user_id", &uarg) != 0))
+		goto out;
+	if (unread != NULL && strcmp(unread, "1") != 0) {
+		mh_respond_error(r, 400, "bad_parameter", "unread is 1");
+		goto out;
+	}
+	if (user == NULL && (user = uarg) == NULL && !mh_notifications_anyone(r))
+		user = r->who.name;	/* a user lists their own */
+	if (user != NULL && !mh_notifications_anyone(r) &&
+	    strcmp(user, r->who.name) != 0) {
+		mh_respond_error(r, 404, "not_found", "no such user's "
+		    "notifications here");
+		goto out;
+	}
+	q.email = ident;
+	if (unread != NULL && user != NULL)
+		q.message_id = user;	/* the unread index */
+	else {
+		q.type = user;
+		if (unread != NULL)
+			q.keep = mh_nt_unread_keep;
+	}
+	mh_buf_str(&pg.buf, "{\"notifications\":[");
+	err = mh_store_query(app->store, &q, mh_page_emit, &pg, &more);
+	if (err == MH_STORE_OK && r->param != NULL)
+		err = mh_store_unread(app->store, user, &count);
+	if (err != MH_STORE_OK) {
+		free(pg.buf.p);
+		mh_respond_store_error(r, err);
+		goto out;
+	}
+	mh_buf_str(&pg.buf, "],");
+	if (r->param != NULL)
+		mh_buf_printf(&pg.buf, "\"unread\":%" PRIu64 ",", count);
+	mh_cursor_answer(&pg.buf, &q, &pg, more);
+	mh_buf_str(&pg.buf, "}");
+	mh_buf_respond(r, &pg.buf);
+out:
+	free(uarg);
+	free(ident);
+	free(unread);
+}
+
+void
+mh_api_notifications(struct mh_app *app, struct mh_request *r)
+{
+	if (strcmp(r->method, "POST") != 0)
+		mh_nt_list(app, r, NULL);
+	else if (mh_notifications_anyone(r))
+		mh_nt_create(app, r);
+	else
+		mh_respond_error(r, 403, "forbidden", "storing notifications "
+		    "needs the admin role or a token with notifications:write");
+}

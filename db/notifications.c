@@ -1,0 +1,205 @@
+/*
+ * Users' notifications (notifications.db), an indexed table (events.c's
+ * record: three header fields, then the JSON text led by its id): the
+ * user's id, the identifier, and the user's id again while it is unread
+ * (empty once read: the unread index holds only the unread). Ids come
+ * from the counter "notification" in meta.db, taken in the transaction
+ * that stores them. The application makes the records and their changes;
+ * the storage never reads their JSON.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store-private.h"
+
+/* Counts the unread of user, inside txn. */
+static int
+mh_unread_count(DB *unread, DB_TXN *txn, const char *user, uint64_t *n)
+{
+	size_t plen = strlen(user) + 1;
+	DBC *cur = NULL;
+	DBT key, data;
+	int ret;
+
+	*n = 0;
+	if ((ret = unread->cursor(unread, txn, &cur, 0)) != 0)
+		return ret;
+	memset(&key, 0, sizeof(key));
+	memset(&data, 0, sizeof(data));
+	key.flags = data.flags = DB_DBT_REALLOC;
+	if ((key.data = malloc(plen)) == NULL) {
+		cur->close(cur);
+		return ENOMEM;
+	}
+	memcpy(key.data, user, plen);
+	key.size = (u_int32_t)plen;
+	for (ret = cur->get(cur, &key, &data, DB_SET_RANGE); ret == 0 &&
+	    key.size == plen + 8 && memcmp(key.data, user, plen) == 0;
+	    ret = cur->get(cur, &key, &data, DB_NEXT))
+		(*n)++;
+	cur->close(cur);
+	free(key.data);
+	free(data.data);
+	return ret == DB_NOTFOUND || ret == 0 ? 0 : ret;
+}
+
+struct mh_nt_add {
+	const struct mh_record *recs;
+	size_t n;
+	const struct mh_idem *idem;
+	mh_answer_fn answer;
+	void *ctx;
+	char *text;		/* the answer */
+	enum mh_idem_result res;
+};
+
+static int
+mh_nt_add_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
+{
+	struct mh_nt_add *a = ctx;
+	DB *db = st->db[MH_DB_NOTIFICATIONS];
+	uint64_t before;
+	int ret;
+
+	free(a->text);
+	a->text = NULL;
+	if (a->idem != NULL && ((ret = mh_idem_find(txn,
+	    st->db[MH_DB_IDEMPOTENCY], a->idem, &a->res, &a->text)) != 0 ||
+	    a->res != MH_IDEM_NEW))
+		return ret != 0 ? ret : MH_TXN_DISCARD;
+	if ((ret = mh_counter(st->db[MH_DB_META], txn, "notification",
+	    (int64_t)a->n, DB_RMW, &before)) != 0)
+		return ret;
+	for (size_t i = 0; i < a->n; i++)
+		if ((ret = mh_indexed_put(db, txn, &a->recs[i], "id",
+		    before + 1 + i, NULL)) != 0)
+			return ret;
+	if ((a->text = a->answer(a->ctx, before + 1, a->n)) == NULL)
+		return ENOMEM;
+	if (a->idem != NULL)
+		return mh_idem_keep(txn, st->db[MH_DB_IDEMPOTENCY], a->idem,
+		    a->text);
+	return 0;
+}
+
+enum mh_store_err
+mh_store_notifications_add(struct mh_store *st, const struct mh_record *recs,
+    size_t n, const struct mh_idem *idem, mh_answer_fn answer, void *ctx,
+    char **text, enum mh_idem_result *res)
+{
+	struct mh_nt_add a = { recs, n, idem, answer, ctx, NULL, MH_IDEM_NEW };
+	int ret = mh_txn_run(st, 0, 0, mh_nt_add_txn, &a);
+
+	*res = a.res;
+	*text = NULL;
+	if (ret == 0)
+		*text = a.text;
+	else
+		free(a.text);
+	return mh_store_error(ret);
+}
+
+struct mh_nt_change {
+	uint64_t id;
+	mh_change_fn change;
+	void *ctx;
+	char *json, *user;	/* as stored after, and whose it is */
+	uint64_t unread;
+	int found;
+};
+
+/* Applies c->change to the notification of id c->id, inside txn. */
+static int
+mh_nt_change_one(struct mh_store *st, DB_TXN *txn, struct mh_nt_change *c)
+{
+	DB *db = st->db[MH_DB_NOTIFICATIONS];
+	struct mh_record next = { { NULL, NULL, NULL }, NULL };
+	unsigned char k[8];
+	const char *field[3], *json;
+	DBT key, data;
+	int ret, what;
+
+	mh_key64(&key, k, c->id);
+	memset(&data, 0, sizeof(data));
+	data.flags = DB_DBT_MALLOC;
+	if ((ret = db->get(db, txn, &key, &data, DB_RMW)) != 0)
+		return ret == DB_NOTFOUND ? 0 : ret;
+	if (mh_indexed_parse(&data, field, &json) != 0) {
+		free(data.data);
+		return 0;	/* not one of ours: as good as none */
+	}
+	c->found = 1;
+	free(c->user);
+	c->user = strdup(field[0]);
+	what = c->change(c->ctx, field, json, &next);
+	if (c->user == NULL)
+		ret = ENOMEM;
+	else if (what == MH_CHANGE_DELETE)
+		ret = db->del(db, txn, &key, 0);
+	else if (what == MH_CHANGE_WRITE)
+		ret = next.json == NULL ? ENOMEM : mh_indexed_put(db, txn, &next,
+		    NULL, c->id, &c->json);
+	else if ((c->json = strdup(json)) == NULL)
+		ret = ENOMEM;
+	mh_record_free(&next);
+	free(data.data);
+	return ret;
+}
+
+static int
+mh_nt_change_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
+{
+	struct mh_nt_change *c = ctx;
+	int ret;
+
+	free(c->json);
+	c->json = NULL;
+	c->found = 0;
+	if ((ret = mh_nt_change_one(st, txn, c)) != 0 || !c->found)
+		return ret != 0 ? ret : MH_TXN_DISCARD;
+	return mh_unread_count(st->db[MH_DB_NT_UNREAD], txn, c->user,
+	    &c->unread);
+}
+
+enum mh_store_err
+mh_store_notification_change(struct mh_store *st, uint64_t id,
+    mh_change_fn change, void *ctx, struct mh_nt_changed *out)
+{
+	struct mh_nt_change c = { .id = id, .change = change, .ctx = ctx };
+	int ret = mh_txn_run(st, 0, 0, mh_nt_change_txn, &c);
+
+	memset(out, 0, sizeof(*out));
+	if (ret == 0 && c.found) {
+		out->json = c.json;
+		out->user = c.user;
+		out->unread = c.unread;
+		return MH_STORE_OK;
+	}
+	free(c.json);
+	free(c.user);
+	return ret == 0 ? MH_STORE_NOTFOUND : mh_store_error(ret);
+}
+
+struct mh_nt_unread {
+	const char *user;
+	uint64_t n;
+};
+
+static int
+mh_nt_unread_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
+{
+	struct mh_nt_unread *u = ctx;
+
+	return mh_unread_count(st->db[MH_DB_NT_UNREAD], txn, u->user, &u->n);
+}
+
+enum mh_store_err
+mh_store_unread(struct mh_store *st, const char *user, uint64_t *n)
+{
+	struct mh_nt_unread u = { user, 0 };
+	int ret = mh_txn_run(st, DB_READ_COMMITTED, 0, mh_nt_unread_txn, &u);
+
+	*n = u.n;
+	return mh_store_error(ret);
+}
