@@ -52,7 +52,7 @@ RELAY_SRC = ws-relay/main.c ws-relay/shard.c ws-relay/clients.c \
             cgi-bin/config.c cgi-bin/number.c cgi-bin/alloc.c \
             cgi-bin/json.c cgi-bin/json_check.c cgi-bin/counters.c \
             cgi-bin/secrets.c cgi-bin/ticket.c cgi-bin/credentials.c \
-            ws-relay/tickets.c
+            ws-relay/tickets.c ws-relay/users.c ws-relay/frame.c
 DB_HDRS  = db/store.h db/store-private.h
 CORE_HDRS = cgi-bin/core.h cgi-bin/access.h cgi-bin/counters.h db/store.h \
             db/store_accounts.h db/store_notifications.h cgi-bin/accounts.h
@@ -151,7 +151,7 @@ tests/fuzz/admin_args.fuzz: tests/fuzz/admin_args.c $(ADMIN_SRC) db/admin.h \
 	    $(CORE_SRC) $(DB_SRC) $(LDLIBS_CORE)
 
 tests/fuzz/relay_types.fuzz: tests/fuzz/relay_types.c ws-relay/ring.c \
-    ws-relay/peers.c ws-relay/relay.h $(CORE_SRC) $(CORE_HDRS)
+    ws-relay/peers.c ws-relay/users.c ws-relay/frame.c ws-relay/relay.h $(CORE_SRC) $(CORE_HDRS)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(CORE_SRC) $(LDLIBS_RELAY) \
 	    $(LDLIBS_CORE)
 

@@ -79,6 +79,27 @@ mh_nt_read_arg(struct mh_request *r)
 	return read;
 }
 
+/* Tells the relay of a change, for its user's channel: {"kind": "read"}
+ * with the notification as it is now (read_at null: unread again), or
+ * {"kind": "deleted"}; each with the user's unread count. */
+static void
+mh_nt_signal_change(struct mh_app *app, int read, uint64_t id,
+    const struct mh_nt_changed *c)
+{
+	struct json_object *o = read >= 0 ? json_tokener_parse(c->json) :
+	    json_object_new_object();
+
+	if (o == NULL)
+		return;
+	json_object_object_add(o, "kind",
+	    json_object_new_string(read >= 0 ? "read" : "deleted"));
+	json_object_object_add(o, "user_id", json_object_new_string(c->user));
+	json_object_object_add(o, "id", json_object_new_uint64(id));
+	json_object_object_add(o, "unread", json_object_new_uint64(c->unread));
+	mh_nt_signal(app, mh_json_text(o));
+	json_object_put(o);
+}
+
 /* Marks or deletes the notification of the path, and answers. */
 static void
 mh_nt_change(struct mh_app *app, struct mh_request *r, int read)
@@ -102,6 +123,7 @@ mh_nt_change(struct mh_app *app, struct mh_request *r, int read)
 	else if (err != MH_STORE_OK)
 		mh_respond_store_error(r, err);
 	else {
+		mh_nt_signal_change(app, read, id, &c);
 		if (read < 0)
 			mh_buf_printf(&b, "{\"deleted\":%" PRIu64, id);
 		else
@@ -190,5 +212,18 @@ mh_api_notifications_read(struct mh_app *app, struct mh_request *r)
 	}
 	mh_buf_printf(&b, "{\"read\":%" PRIu64 ",\"unread\":%" PRIu64 "}",
 	    marked, unread);
+	if (marked > 0) {
+		struct json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "kind",
+		    json_object_new_string("read_all"));
+		json_object_object_add(o, "user_id",
+		    json_object_new_string(r->param));
+		json_object_object_add(o, "read", json_object_new_uint64(marked));
+		json_object_object_add(o, "unread",
+		    json_object_new_uint64(unread));
+		mh_nt_signal(app, mh_json_text(o));
+		json_object_put(o);
+	}
 	mh_buf_respond(r, &b);
 }

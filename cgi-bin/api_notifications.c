@@ -20,6 +20,43 @@
 #define MH_IDEM_KEY_MAX 255
 #define MH_IDEM_TTL 86400
 
+void
+mh_nt_signal(struct mh_app *app, const char *text)
+{
+	struct mh_notifier n = { .home = app->cfg->home, .fd = -1 };
+
+	if (text != NULL)
+		mh_notify_event(&n, 0, text, strlen(text));
+	mh_notify_done(&n);
+}
+
+/* Tells the relay of each notification stored, for its user's channel,
+ * with that user's unread count (once stored, best effort). */
+static void
+mh_nt_signal_new(struct mh_app *app, const struct mh_record *recs, size_t n,
+    uint64_t first)
+{
+	struct mh_notifier relay = { .home = app->cfg->home, .fd = -1 };
+	struct mh_buf b = { 0 };
+	uint64_t unread = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if ((i == 0 || strcmp(recs[i].field[0], recs[i - 1].field[0]) !=
+		    0) && mh_store_unread(app->store, recs[i].field[0],
+		    &unread) != MH_STORE_OK)
+			break;
+		b.len = 0;
+		mh_buf_printf(&b, "{\"kind\":\"notification\",\"unread\":%"
+		    PRIu64 ",\"id\":%" PRIu64 ",%s", unread, first + i,
+		    recs[i].json + 1);
+		if (b.failed)
+			break;
+		mh_notify_event(&relay, first + i, b.p, b.len);
+	}
+	mh_notify_done(&relay);
+	free(b.p);
+}
+
 int
 mh_notifications_anyone(const struct mh_request *r)
 {
@@ -82,6 +119,7 @@ mh_nt_records(struct mh_request *r, struct json_object *body,
 struct mh_nt_answer {
 	const struct mh_record *recs;
 	int batch;
+	uint64_t first;		/* the first id, once stored */
 };
 
 /* The answer of a POST: what was stored, each led by its id. */
@@ -91,6 +129,7 @@ mh_nt_answer(void *ctx, uint64_t first, size_t n)
 	struct mh_nt_answer *a = ctx;
 	struct mh_buf b = { 0 };
 
+	a->first = first;
 	if (a->batch)
 		mh_buf_str(&b, "{\"notifications\":[");
 	for (size_t i = 0; i < n; i++)
@@ -139,6 +178,7 @@ mh_nt_create(struct mh_app *app, struct mh_request *r)
 	struct json_object *body = NULL;
 	struct mh_record *recs = NULL;
 	struct mh_idem idem;
+	struct mh_nt_answer answer = { 0 };
 	char keybuf[MH_IDEM_KEY_MAX + MH_USER_NAME_MAX + 32], *text = NULL;
 	enum mh_idem_result res;
 	enum mh_store_err err;
@@ -149,9 +189,12 @@ mh_nt_create(struct mh_app *app, struct mh_request *r)
 	    mh_nt_records(r, body, &recs, &n) != 0 ||
 	    (has_idem = mh_nt_idem(r, &idem, keybuf, sizeof(keybuf))) < 0)
 		goto out;
+	answer.recs = recs;
+	answer.batch = mh_json_get(body, "notifications") != NULL;
 	err = mh_store_notifications_add(app->store, recs, n,
-	    has_idem ? &idem : NULL, mh_nt_answer, &(struct mh_nt_answer){
-	    recs, mh_json_get(body, "notifications") != NULL }, &text, &res);
+	    has_idem ? &idem : NULL, mh_nt_answer, &answer, &text, &res);
+	if (err == MH_STORE_OK && res == MH_IDEM_NEW)
+		mh_nt_signal_new(app, recs, n, answer.first);
 	if (err != MH_STORE_OK)
 		mh_respond_store_error(r, err);
 	else if (res == MH_IDEM_CONFLICT)

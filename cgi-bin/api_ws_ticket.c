@@ -1,9 +1,11 @@
 /*
- * WebSocket tickets (ticket.c), each good for one handshake of /ws within
- * MH_TICKET_TTL seconds, for the channels the asker may read: the events.
+ * WebSocket tickets (ticket.c), each good for one handshake within
+ * MH_TICKET_TTL seconds, for the channels the asker may read: the events
+ * (/ws) and, for a user, their own notifications (/ws/notifications/NAME).
  * GET /api/ws-ticket gives one (the page asks before each connection);
  * POST /api/ws-tickets {"count": N} gives N at once, for a program's
- * backend that hands them to its own clients.
+ * backend that hands them to its own clients; with "user_id" (an admin,
+ * or a token with notifications:write), for that user's channel only.
  */
 #include <stdio.h>
 #include <string.h>
@@ -21,7 +23,7 @@
  * be signed (said in the log). */
 static int
 mh_tickets_add(struct mh_app *app, struct mh_request *r,
-    struct json_object *o, size_t count, int many)
+    struct json_object *o, size_t count, int many, const char *user)
 {
 	unsigned char key[MH_SECRET_BYTES];
 	char text[MH_TICKET_MAX], iso[32];
@@ -30,10 +32,17 @@ mh_tickets_add(struct mh_app *app, struct mh_request *r,
 	int ret = 0;
 
 	memset(&t, 0, sizeof(t));
-	snprintf(t.user, sizeof(t.user), "%s", r->who.name);
+	snprintf(t.user, sizeof(t.user), "%s", user != NULL ? user :
+	    r->who.name);
 	snprintf(t.role, sizeof(t.role), "%s", r->who.kind == MH_WHO_TOKEN ?
 	    "token" : r->who.admin ? "admin" : "viewer");
-	snprintf(t.channels, sizeof(t.channels), "events");
+	if (user != NULL)
+		snprintf(t.channels, sizeof(t.channels), "user:%s", user);
+	else if (r->who.kind == MH_WHO_TOKEN)
+		snprintf(t.channels, sizeof(t.channels), "events");
+	else
+		snprintf(t.channels, sizeof(t.channels), "events,user:%s",
+		    r->who.name);
 	t.expires = (int64_t)time(NULL) + MH_TICKET_TTL;
 	if (mh_ticket_key(app->cfg->home, key) != 0)
 		ret = -1;
@@ -56,7 +65,12 @@ mh_tickets_add(struct mh_app *app, struct mh_request *r,
 	}
 	mh_iso_from_ms(t.expires * 1000, iso);
 	channels = json_object_new_array();
-	json_object_array_add(channels, json_object_new_string("events"));
+	for (char *p = t.channels, *comma; p != NULL; p = comma ? comma + 1 :
+	    NULL) {
+		comma = strchr(p, ',');
+		json_object_array_add(channels, json_object_new_string_len(p,
+		    comma ? (int)(comma - p) : (int)strlen(p)));
+	}
 	json_object_object_add(o, "expires", json_object_new_string(iso));
 	json_object_object_add(o, "channels", channels);
 	return 0;
@@ -64,11 +78,11 @@ mh_tickets_add(struct mh_app *app, struct mh_request *r,
 
 static void
 mh_answer_tickets(struct mh_app *app, struct mh_request *r, size_t count,
-    int many)
+    int many, const char *user)
 {
 	struct json_object *o = json_object_new_object();
 
-	if (mh_tickets_add(app, r, o, count, many) != 0)
+	if (mh_tickets_add(app, r, o, count, many, user) != 0)
 		mh_respond_error(r, 503, "unavailable", "tickets cannot be "
 		    "signed now (see the server's log)");
 	else
@@ -76,27 +90,56 @@ mh_answer_tickets(struct mh_app *app, struct mh_request *r, size_t count,
 	json_object_put(o);
 }
 
+/* Whether v may name a user's channel in a ticket (whose fields are
+ * lines, its channels comma separated). */
+static int
+mh_ticket_user_ok(struct json_object *v)
+{
+	const char *s = json_object_get_string(v);
+	int n = json_object_get_string_len(v);
+
+	if (!json_object_is_type(v, json_type_string) || n < 1 ||
+	    n > MH_NT_USER_MAX || strchr(s, ',') != NULL)
+		return 0;
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 0;
+	return (size_t)n == strlen(json_object_get_string(v));
+}
+
 void
 mh_api_ws_ticket(struct mh_app *app, struct mh_request *r)
 {
-	mh_answer_tickets(app, r, 1, 0);
+	mh_answer_tickets(app, r, 1, 0, NULL);
 }
 
 void
 mh_api_ws_tickets(struct mh_app *app, struct mh_request *r)
 {
-	struct json_object *body = NULL, *count;
+	struct json_object *body = NULL, *count, *user;
 	int64_t n;
 
 	if (mh_json_body(r, MH_TICKETS_BODY_MAX, &body) != 0)
 		return;
 	count = mh_json_get(body, "count");
-	n = json_object_is_type(count, json_type_int) ?
+	user = mh_json_get(body, "user_id");
+	n = count == NULL ? 1 : json_object_is_type(count, json_type_int) ?
 	    json_object_get_int64(count) : 0;
 	if (n < 1 || n > MH_TICKETS_MAX)
 		mh_respond_error(r, 400, "bad_request", "count must be a whole "
 		    "number from 1 to %d", MH_TICKETS_MAX);
+	else if (user != NULL && !mh_ticket_user_ok(user))
+		mh_respond_error(r, 400, "bad_request", "user_id is a string of "
+		    "1 to %d bytes, without a comma or a control character",
+		    MH_NT_USER_MAX);
+	else if (user != NULL && !mh_notifications_anyone(r))
+		mh_respond_error(r, 403, "forbidden", "a ticket for a user's "
+		    "channel needs the admin role or notifications:write");
+	else if (user == NULL && (r->who.scopes & MH_SCOPE_EVENTS_READ) == 0)
+		mh_respond_error(r, 403, "forbidden", "a ticket for the events "
+		    "needs events:read");
 	else
-		mh_answer_tickets(app, r, (size_t)n, 1);
+		mh_answer_tickets(app, r, (size_t)n, 1, user != NULL ?
+		    json_object_get_string(user) : NULL);
 	json_object_put(body);
 }

@@ -223,6 +223,9 @@ void mh_api_notifications_read(struct mh_app *app, struct mh_request *r);
 /* Whether r's asker may see and change anyone's notifications: an admin,
  * or a token with notifications:write. */
 int mh_notifications_anyone(const struct mh_request *r);
+/* Sends text (a {"kind", "user_id"} message) to the relay, for that
+ * user's channel; best effort. */
+void mh_nt_signal(struct mh_app *app, const char *text);
 /* Answers a page of notifications: user's (and their unread count, when
  * the path named the user), or those the query names. */
 void mh_nt_list(struct mh_app *app, struct mh_request *r, const char *user);

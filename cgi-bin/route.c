@@ -34,8 +34,9 @@ const struct mh_route mh_routes[] = {
 	    MH_PUBLIC },
 	{ "/api/ws-ticket", MH_READ, mh_api_ws_ticket, NULL,
 	    MH_SCOPE_EVENTS_READ },
-	{ "/api/ws-tickets", MH_POST, mh_api_ws_tickets, NULL,
-	    MH_SCOPE_EVENTS_READ },
+	/* The events' need events:read, a user's notifications:write: the
+	 * handler says. */
+	{ "/api/ws-tickets", MH_POST, mh_api_ws_tickets, NULL, MH_SIGNED_IN },
 	{ "/api/tokens", MH_READ | MH_POST, mh_api_tokens, NULL, MH_ADMIN },
 	{ "/api/tokens/{name}", MH_DELETE, mh_api_token, NULL, MH_ADMIN },
 	/* Whose notifications each asker may see and change, the handlers

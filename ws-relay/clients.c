@@ -40,28 +40,6 @@ mh_sweep_laggards(struct mh_shard *shard, uint64_t head)
 	}
 }
 
-/* Appends one unmasked text frame of m to out at *used. */
-static void
-mh_frame(unsigned char *out, size_t *used, const struct mh_msg *m)
-{
-	unsigned char *p = out + *used;
-
-	*p++ = 0x81;		/* FIN, text */
-	if (m->len < 126) {
-		*p++ = (unsigned char)m->len;
-	} else if (m->len <= 0xffff) {
-		*p++ = 126;
-		*p++ = (unsigned char)(m->len >> 8);
-		*p++ = (unsigned char)m->len;
-	} else {
-		*p++ = 127;
-		for (int shift = 56; shift >= 0; shift -= 8)
-			*p++ = (unsigned char)((uint64_t)m->len >> shift);
-	}
-	memcpy(p, m->buf + LWS_PRE, m->len);
-	*used = (size_t)(p - out) + m->len;
-}
-
 /*
  * Writes the events the client wants that wait for it, as many as fit in
  * one write: under load (a thousand events a second to a thousand
@@ -99,7 +77,7 @@ mh_client_write(struct mh_shard *shard, struct lws *wsi, struct mh_client *c)
 		}
 		if (used > 0 && used + MH_FRAME_HEAD + m->len > MH_COALESCE)
 			break;
-		mh_frame(out, &used, m);
+		mh_frame(out, &used, m->buf + LWS_PRE, m->len);
 		c->next++;
 		frames++;
 	}
@@ -138,6 +116,22 @@ mh_refuse_handshake(struct lws *wsi, unsigned status, const char *code,
 
 static int mh_check_upgrade(struct mh_relay *relay, struct lws *wsi);
 
+/* A subscriber to a user's channel joins its thread's map of users; one
+ * to the events is left alone. -1 out of memory. */
+static int
+mh_client_user(struct mh_shard *shard, struct lws *wsi, struct mh_client *c)
+{
+	char user[MH_NT_USER_MAX + 1];
+
+	c->user = NULL;
+	if (mh_client_channel(wsi, user, sizeof(user)) != 1)
+		return 0;
+	if ((c->user = strdup(user)) == NULL)
+		return -1;
+	mh_users_add(shard, c);
+	return 0;
+}
+
 /* One subscriber more (delta 1) or fewer (-1), in the relay's count and in
  * the one /metrics shows. */
 static void
@@ -170,10 +164,15 @@ mh_confirm_upgrade(struct mh_relay *relay, struct lws *wsi)
 static int
 mh_check_upgrade(struct mh_relay *relay, struct lws *wsi)
 {
-	char addr[MH_ADDR_LEN];
+	char addr[MH_ADDR_LEN], user[MH_NT_USER_MAX + 1], channel[160];
 	const char *detail;
-	int status;
+	int status, kind = mh_client_channel(wsi, user, sizeof(user));
 
+	if (kind < 0)
+		return mh_refuse_handshake(wsi, HTTP_STATUS_NOT_FOUND,
+		    "not_found", "the feeds are /ws and "
+		    "/ws/notifications/{user_id}");
+	snprintf(channel, sizeof(channel), kind ? "user:%s" : "events", user);
 	if (mh_client_types(wsi) == 0)
 		return mh_refuse_handshake(wsi, HTTP_STATUS_BAD_REQUEST,
 		    "bad_parameter", "types must be names of event "
@@ -192,7 +191,7 @@ mh_check_upgrade(struct mh_relay *relay, struct lws *wsi)
 		    "this address holds as many subscribers as one may "
 		    "(MAILHOOKS_RELAY_MAX_PER_ADDRESS); close one first");
 	/* Last: a ticket is spent only by a handshake that goes through. */
-	if ((status = mh_ticket_admit(&relay->tickets, wsi, "events",
+	if ((status = mh_ticket_admit(&relay->tickets, wsi, channel,
 	    &detail)) != 0)
 		return mh_refuse_handshake(wsi, (unsigned)status, status == 401 ?
 		    "unauthorized" : status == 403 ? "forbidden" :
@@ -225,7 +224,9 @@ mh_cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		mh_count_subscriber(shard->relay, 1);
 		c->counted = 1;
 		c->wsi = wsi;
-		c->types = mh_client_types(wsi);
+		if (mh_client_user(shard, wsi, c) != 0)
+			return -1;
+		c->types = c->user != NULL ? 0 : mh_client_types(wsi);
 		c->next = mh_ring_head(&shard->relay->ring);
 		c->prev = NULL;
 		c->next_client = shard->clients;
@@ -234,6 +235,8 @@ mh_cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		shard->clients = c;
 		break;
 	case LWS_CALLBACK_CLOSED:
+		if (c->user != NULL)
+			mh_users_remove(shard, c);
 		if (c->counted)
 			mh_count_subscriber(shard->relay, -1);
 		if (c->addr_counted)
@@ -249,6 +252,8 @@ mh_cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		/* While the thread holds, the pass to come writes to this
 		 * client too, and more at once. */
+		if (c->user != NULL)
+			return mh_user_write(shard, wsi, c);
 		if (ev_is_active(&shard->hold))
 			return 0;
 		return mh_client_write(shard, wsi, c);

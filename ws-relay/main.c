@@ -146,6 +146,16 @@ mh_relay_settings(struct mh_relay *relay, int *port, int *ping, int *threads)
 	    relay->max_clients < 0 || relay->max_per_address < 0 ? -1 : 0;
 }
 
+/* The locks the threads share, and what the tickets need. */
+static void
+mh_relay_locks(struct mh_relay *relay, const char *home)
+{
+	pthread_rwlock_init(&relay->ring.lock, NULL);
+	pthread_rwlock_init(&relay->users.lock, NULL);
+	pthread_mutex_init(&relay->peers.lock, NULL);
+	mh_tickets_init(&relay->tickets, home);
+}
+
 int
 main(void)
 {
@@ -180,9 +190,7 @@ main(void)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	lws_set_log_level(LLL_ERR | LLL_WARN, NULL);
-	pthread_rwlock_init(&relay.ring.lock, NULL);
-	pthread_mutex_init(&relay.peers.lock, NULL);
-	mh_tickets_init(&relay.tickets, home);
+	mh_relay_locks(&relay, home);
 	relay.dgram_fd = -1;
 	relay.spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if ((relay.listen_fd = mh_listen(port)) < 0)

@@ -67,7 +67,27 @@ struct mh_client {
 	int counted;		/* in the relay's count of subscribers */
 	int addr_counted;	/* in its address's count */
 	char addr[MH_ADDR_LEN];	/* the subscriber's, see peers.c */
+	char *user;		/* a user's channel's: whose; NULL: the events */
+	struct mh_client *next_same;	/* in its thread's map of users */
+	unsigned char *pending;	/* a user channel's frames not yet sent */
+	size_t plen, pcap;
 };
+
+/* The users' messages, shared by the threads like the ring (users.c). */
+struct mh_umsg {
+	char *data;
+	size_t len;
+	char *user;
+};
+struct mh_uring {
+	pthread_rwlock_t lock;
+	struct mh_umsg slot[MH_RING];
+	uint64_t head;
+};
+/* Buckets of a thread's map of users; a user channel's frames waiting, at
+ * most. */
+#define MH_USER_BUCKETS 4096
+#define MH_USER_PENDING_MAX (1024 * 1024)
 
 /* Subscribers by address, across the threads (peers.c). */
 struct mh_peers {
@@ -115,6 +135,9 @@ struct mh_shard {
 	pthread_t thread;
 	struct mh_client *clients;
 	uint64_t swept;		/* head at the last look for laggards */
+	uint64_t events_seen;	/* the ring's head at the last pass asked */
+	uint64_t users_seen;	/* the users' ring's next to hand out */
+	struct mh_client *users[MH_USER_BUCKETS];	/* by user */
 	/* LWS_PRE bytes, then the frames of one write */
 	unsigned char out[LWS_PRE + MH_COALESCE + MH_FRAME_HEAD + MH_DGRAM_MAX];
 };
@@ -122,6 +145,7 @@ struct mh_shard {
 struct mh_relay {
 	volatile sig_atomic_t stopping;
 	struct mh_ring ring;
+	struct mh_uring users;
 	struct mh_shard *shard[MH_THREADS_MAX];
 	int nshards;
 	int listen_fd, dgram_fd;	/* watched by the first thread */
@@ -143,9 +167,10 @@ unsigned mh_parse_types(const char *list);
 /* The subscription a connecting client asked for (types=, once at most;
  * open when not given); 0 when invalid. */
 unsigned mh_client_types(struct lws *wsi);
-/* Adds one event to the ring (the first thread only). An event of no
- * type we know is dropped: no client could want it. */
-void mh_ring_push(struct mh_ring *ring, const char *data, size_t len);
+/* Adds one datagram (the first thread only): an event to the ring, or a
+ * message for one user ({"kind", "user_id"}) to the users' ring. An event
+ * of no type we know is dropped: no client could want it. */
+void mh_ring_push(struct mh_relay *relay, const char *data, size_t len);
 uint64_t mh_ring_head(struct mh_ring *ring);
 
 /* --- peers.c: subscribers by address. */
@@ -181,6 +206,27 @@ int mh_origin_ok(struct lws *wsi, const char *allowed);
 void mh_tickets_init(struct mh_tickets *t, const char *home);
 /* Frees what is remembered (the relay's end). */
 void mh_tickets_free(struct mh_tickets *t);
+
+/* --- users.c: each user's own channel. */
+/* The feed a handshake asks for: 0 the events (/ws), 1 a user's
+ * (/ws/notifications/USER, USER into user), -1 none. */
+int mh_client_channel(struct lws *wsi, char *user, size_t size);
+/* Puts a message for user in the users' ring (the first thread). */
+int mh_uring_push(struct mh_uring *ring, const char *user, const char *data,
+    size_t len);
+/* Adds c (its user set) to, or takes it from, its thread's map. */
+void mh_users_add(struct mh_shard *shard, struct mh_client *c);
+void mh_users_remove(struct mh_shard *shard, struct mh_client *c);
+/* Hands the users' ring's new messages to this thread's subscribers. */
+void mh_users_new(struct mh_shard *shard);
+/* Writes what waits for a user channel's subscriber; -1 closes it. */
+int mh_user_write(struct mh_shard *shard, struct lws *wsi,
+    struct mh_client *c);
+
+/* --- frame.c */
+/* Appends one unmasked text frame of data to out at *used. */
+void mh_frame(unsigned char *out, size_t *used, const unsigned char *data,
+    size_t len);
 
 /* --- clients.c: writing to subscribers. */
 /* Closes the clients of a shard that stopped reading and fell out of the

@@ -67,15 +67,24 @@ mh_client_types(struct lws *wsi)
 }
 
 void
-mh_ring_push(struct mh_ring *ring, const char *data, size_t len)
+mh_ring_push(struct mh_relay *relay, const char *data, size_t len)
 {
-	struct json_object *ev, *type;
+	struct mh_ring *ring = &relay->ring;
+	struct json_object *ev, *type, *user;
 	struct mh_msg *slot, old;
 	unsigned bit = 0;
 	unsigned char *buf;
 
 	if ((ev = json_tokener_parse(data)) == NULL)
 		return;
+	if (json_object_object_get_ex(ev, "kind", NULL) &&
+	    json_object_object_get_ex(ev, "user_id", &user) &&
+	    json_object_is_type(user, json_type_string)) {
+		mh_uring_push(&relay->users, json_object_get_string(user), data,
+		    len);
+		json_object_put(ev);
+		return;
+	}
 	if (json_object_object_get_ex(ev, "type", &type) &&
 	    json_object_is_type(type, json_type_string))
 		bit = mh_type_bit(json_object_get_string(type),

@@ -87,6 +87,19 @@ mh_shard_new_events(struct mh_shard *shard)
 	ev_timer_start(shard->loop, &shard->hold);
 }
 
+/* New messages: the users' to their subscribers, the events' (if any). */
+static void
+mh_shard_woken(struct mh_shard *shard)
+{
+	uint64_t head = mh_ring_head(&shard->relay->ring);
+
+	mh_users_new(shard);
+	if (head == shard->events_seen)
+		return;
+	shard->events_seen = head;
+	mh_shard_new_events(shard);
+}
+
 /* Reads what datagrams wait (the first thread), then tells every thread. */
 static void
 mh_read_datagrams(struct mh_shard *shard, int fd)
@@ -97,7 +110,7 @@ mh_read_datagrams(struct mh_shard *shard, int fd)
 
 	while ((n = recv(fd, relay->dgram, MH_DGRAM_MAX, MSG_DONTWAIT)) >= 0) {
 		relay->dgram[n] = '\0';
-		mh_ring_push(&relay->ring, relay->dgram, (size_t)n);
+		mh_ring_push(relay, relay->dgram, (size_t)n);
 		got = 1;
 	}
 	if (!got)
@@ -112,7 +125,7 @@ mh_read_datagrams(struct mh_shard *shard, int fd)
 			lwsl_err("relay: cannot wake thread %d: %s\n", i,
 			    strerror(errno));
 	}
-	mh_shard_new_events(shard);
+	mh_shard_woken(shard);
 }
 
 /* Takes a connected socket into this thread's context (which closes it
@@ -197,7 +210,7 @@ mh_cb_fd(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		mh_take_handoffs(shard);
 	else if (fd == shard->wake_fd &&
 	    read(fd, &count, sizeof(count)) == (ssize_t)sizeof(count))
-		mh_shard_new_events(shard);
+		mh_shard_woken(shard);
 	return 0;
 }
 
@@ -224,12 +237,10 @@ mh_on_stop(struct ev_loop *loop, ev_async *w, int revents)
 	ev_break(loop, EVBREAK_ALL);
 }
 
-/*
- * On libev, libwebsockets (Debian's 4.1.6) runs its timers (pings,
+/* On libev, libwebsockets (Debian's 4.1.6) runs its timers (pings,
  * hang-ups, delayed closes) only after the loop has served some event: an
  * idle client was never pinged (tests/integration/relay.t). A wake-up
- * through its own pipe, ten times a second, gives it that event.
- */
+ * through its own pipe, ten times a second, gives it that event. */
 static void
 mh_on_tick(struct ev_loop *loop, ev_timer *w, int revents)
 {

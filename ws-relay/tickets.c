@@ -168,7 +168,10 @@ mh_ticket_admit(struct mh_tickets *t, struct lws *wsi, const char *channel,
 		    "for a new one" : "the ticket is not one this site made";
 		return 401;
 	}
-	if (!mh_ticket_has_channel(&tk, channel)) {
+	/* An admin's ticket opens any user's channel. */
+	if (!mh_ticket_has_channel(&tk, channel) &&
+	    !(strncmp(channel, "user:", 5) == 0 &&
+	    strcmp(tk.role, "admin") == 0)) {
 		*detail = "the ticket is not for this channel";
 		return 403;
 	}

@@ -1,14 +1,19 @@
 /* The relay's handshake parameter (?types=), the proxy's X-Forwarded-For
  * it takes a subscriber's address from, and the datagrams it reads into
- * its ring. */
+ * its rings (the events', the users'). */
 #include "../../ws-relay/ring.c"
 #include "../../ws-relay/peers.c"
+#include "../../ws-relay/users.c"
+#include "../../ws-relay/frame.c"
 
 #include <stdint.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static struct mh_ring ring = { .lock = PTHREAD_RWLOCK_INITIALIZER };
+static struct mh_relay relay = {
+	.ring = { .lock = PTHREAD_RWLOCK_INITIALIZER },
+	.users = { .lock = PTHREAD_RWLOCK_INITIALIZER },
+};
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -29,7 +34,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (mh_forwarded_last(text, addr, sizeof(addr)) == 0 &&
 	    (strlen(addr) == 0 || strpbrk(addr, ", \t") != NULL))
 		abort();	/* not one address */
-	mh_ring_push(&ring, text, size);
+	mh_ring_push(&relay, text, size);
 	free(text);
 	return 0;
 }

@@ -140,6 +140,45 @@ is(status_of('/api/notifications/bob', Cookie => '',
     Authorization => "Bearer $reader"), 404, 'nor read others\'');
 is(status_of('/api/notifications', Cookie => ''), 401, 'nobody: 401');
 
+# --- Live, on each user's own channel: only their own, with the unread
+# count in every frame.
+my $t_alice = $s->sign_in('alice', 'alice-password', keep => 0)->{cookie};
+my ($tst, $tk) = list('/api/ws-ticket', Cookie => $t_alice);
+ok(grep({ $_ eq 'user:alice' } @{ $tk->{channels} }),
+    'a user\'s ticket names their channel');
+my $mine = $s->ws_client(path => '/ws/notifications/alice', count => 3,
+    ticket => $tk->{ticket});
+post({ title => 'to bob', identifier => 'X', user_id => 'bob' });
+my $new = post({ title => 'to alice', identifier => 'X', user_id => 'alice' })->{json};
+$s->send_json('PUT', "/api/notifications/$new->{id}", undef);
+$s->send_json('DELETE', "/api/notifications/$new->{id}", undef);
+is($mine->wait, 0, 'alice\'s channel got three frames');
+my @frames = $mine->events;
+is_deeply([ map { $_->{kind} } @frames ], [qw(notification read deleted)],
+    'the new one, its reading, its deletion; nothing of bob\'s');
+is($frames[0]{title}, 'to alice', 'the notification itself');
+($st, $page) = list('/api/notifications/alice');
+is($frames[2]{unread}, $page->{unread}, 'the count in the last frame is the count');
+is($frames[1]{unread}, $frames[0]{unread} - 1, 'and it fell when one was read');
+($tst, $tk) = list('/api/ws-ticket', Cookie => $t_alice);
+my $theirs = $s->ws_client(path => '/ws/notifications/bob', count => 1,
+    ticket => $tk->{ticket}, timeout => 15, no_wait => 1);
+is($theirs->wait, 1, 'alice\'s ticket does not open bob\'s channel');
+$r = $s->post_json('/api/ws-tickets', { user_id => 'bob', count => 2 },
+    Cookie => '', Origin => '', Authorization => "Bearer $tok");
+is($r->{status}, 201, 'a backend\'s token asks tickets for its user');
+is_deeply($r->{json}{channels}, ['user:bob'], 'for that user\'s channel only');
+my $bob_ws = $s->ws_client(path => '/ws/notifications/bob', count => 1,
+    ticket => $r->{json}{tickets}[0]);
+post({ title => 'to bob, live', identifier => 'X', user_id => 'bob' });
+is($bob_ws->wait, 0, 'and its client gets bob\'s');
+is(($bob_ws->events)[0]{title}, 'to bob, live', 'that one');
+is($s->post_json('/api/ws-tickets', { user_id => 'bob' }, Cookie => '',
+    Origin => '', Authorization => "Bearer $reader")->{status}, 403,
+    'a token without notifications:write asks none');
+is($s->post_json('/api/ws-tickets', { user_id => "b,ob" })->{status}, 400,
+    'a user_id a ticket cannot name: 400');
+
 # --- Bad input: a clear 400, nothing stored.
 ($st, $page) = list('/api/notifications?limit=500');
 my $before = scalar @{ $page->{notifications} };

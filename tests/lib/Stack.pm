@@ -447,7 +447,8 @@ sub ws_tickets {
 }
 
 # Starts mailhooks-ws subscribed through the web server, with a new ticket
-# (or ticket => TEXT, undef for none; origin => ORIGIN); returns a handle
+# (or ticket => TEXT, undef for none; origin => ORIGIN; path => a feed
+# other than /ws); returns a handle
 # whose ->lines reads what it printed and ->wait waits for it to exit.
 sub ws_client {
 	my ($self, %o) = @_;
@@ -462,8 +463,9 @@ sub ws_client {
 		open STDERR, '>', "$out.err" or die;
 		exec "$ROOT/ws-relay/mailhooks-ws", '-n', $n, '-t', $t,
 		    ($o{origin} ? ('-o', $o{origin}) : ()),
-		    "ws://127.0.0.1:$self->{port}/ws?types=$types"
-		    . (length $ticket ? "&ticket=$ticket" : '') or die;
+		    "ws://127.0.0.1:$self->{port}" . ($o{path} // '/ws')
+		    . "?types=$types" . (length $ticket ? "&ticket=$ticket" : '')
+		    or die;
 	}
 	my $c = bless { pid => $pid, out => $out, owner => $$ }, 'Stack::WS';
 	$c->wait_connected unless $o{no_wait};
