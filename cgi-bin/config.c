@@ -101,6 +101,13 @@ mh_config_read(struct mh_config *cfg, char **envp)
 	if (mh_setting_number(envp, "MAILHOOKS_SESSION_IDLE",
 	    MH_SESSION_IDLE_DEFAULT, 60, MH_SESSION_MAX, &idle) != 0)
 		return -1;
+	cfg->notify_types = mh_notify_types_default();
+	if ((v = mh_setting(envp, "MAILHOOKS_NOTIFY_ON")) != NULL &&
+	    mh_notify_types_parse(v, &cfg->notify_types) != 0) {
+		fprintf(stderr, "mailhooks: MAILHOOKS_NOTIFY_ON=%s: a list of "
+		    "open and click types (open,click), or none\n", v);
+		return -1;
+	}
 	cfg->session_idle = (int64_t)idle;
 	if (mh_config_retention(cfg, envp) != 0 ||
 	    mh_setting_number(envp, "MAILHOOKS_MAX_BODY", MH_MAX_BODY_DEFAULT,
@@ -137,6 +144,7 @@ mh_config_copy_drain(struct mh_config *to, const struct mh_config *from)
 		to->home = home;
 	}
 	to->raw_max_age = from->raw_max_age;
+	to->notify_types = from->notify_types;
 	to->raw_max_bytes = from->raw_max_bytes;
 	return 0;
 }

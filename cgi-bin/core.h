@@ -50,6 +50,7 @@ struct mh_config {
 	int remote_user_create;	/* MAILHOOKS_REMOTE_USER_CREATE=1 */
 	int metrics_public;	/* MAILHOOKS_METRICS_PUBLIC=1 */
 	char *allowed_origins;	/* MAILHOOKS_ALLOWED_ORIGINS, or NULL */
+	unsigned notify_types;	/* MAILHOOKS_NOTIFY_ON, as type bits */
 };
 
 /* A session ends after this long without a request (the default of
@@ -239,6 +240,13 @@ struct json_object *mh_event_new(const char *provider, const char *type,
     const char *message_id, const char *email, const char *subject,
     int64_t ts, const char *received_at, uint64_t receipt);
 
+/* The types whose events notify the user whose mail it was: bit i for
+ * mh_event_types[i]; "open,click" unless MAILHOOKS_NOTIFY_ON says. */
+unsigned mh_notify_types_default(void);
+/* "open,click" (or "none") into those bits; -1 for a name that is not an
+ * open's or a click's type. */
+int mh_notify_types_parse(const char *list, unsigned *out);
+
 /* --- isotime.c: times. */
 /* The time now in Unix milliseconds. */
 int64_t mh_now_ms(void);
@@ -326,7 +334,9 @@ char *mh_identity_of(const char *provider, const char *kind,
  * memory. */
 int mh_event_from_normal(struct mh_normal *n, struct mh_event *out);
 /* The deriver the drain and the admin tool give the storage layer: its
- * derive and fold (summary.c); stored and ctx are the caller's. */
+ * derive and fold (summary.c); stored and ctx are the caller's. With
+ * stored, ctx is a struct mh_notifier: the notifications events make are
+ * announced on it too. Notifies of the default types (notify_types). */
 void mh_deriver_init(struct mh_deriver *d,
     void (*stored)(void *ctx, uint64_t seq, const char *json, size_t len),
     void *ctx);

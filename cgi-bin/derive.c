@@ -4,6 +4,7 @@
  * indexed fields apart, the JSON as text). The drain and the admin tool's
  * reprocess give it to the storage layer as their deriver.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,10 +114,70 @@ out:
 	return ret;
 }
 
+/*
+ * The notification an open or click makes (of the types d notifies of),
+ * for the user its message's metadata names (Mandrill's metadata.user_id):
+ * "alice@example.com opened "Your invoice"", linked to the message's
+ * timeline. Into *out; nothing when none is due. 0, or -1.
+ */
+static int
+mh_mail_notice(const struct mh_deriver *d, struct json_object *ev,
+    int64_t received_ms, struct mh_record *out)
+{
+	const char *type = mh_json_str(ev, "type"), *email, *subject, *id;
+	struct json_object *user = mh_json_get(mh_json_get(ev, "metadata"),
+	    "user_id"), *in, *data;
+	int open, index, ret;
+	char title[512], why[128];
+
+	if (type == NULL || user == NULL ||
+	    (index = mh_event_type_index(type, strlen(type))) < 0 ||
+	    (d->notify_types & (1u << index)) == 0 ||
+	    !((open = (mh_event_type_flags(type) & MH_TYPE_OPEN) != 0) ||
+	    (mh_event_type_flags(type) & MH_TYPE_CLICK) != 0))
+		return 0;
+	email = mh_json_str(ev, "email");
+	subject = mh_json_str(ev, "subject");
+	id = mh_json_str(ev, "message_id");
+	snprintf(title, sizeof(title), "%.200s %s \"%.200s\"",
+	    email && *email ? email : "someone", open ? "opened" : "clicked",
+	    subject ? subject : "");
+	in = json_object_new_object();
+	data = json_object_new_object();
+	json_object_object_add(in, "user_id", json_object_get(user));
+	mh_json_set_str(in, "identifier", open ? "EMAIL_OPENED" :
+	    "EMAIL_CLICKED");
+	mh_json_set_str(in, "title", title);
+	mh_json_copy(data, "provider", ev, "provider", 1);
+	mh_json_copy(data, "message_id", ev, "message_id", 1);
+	mh_json_copy(data, "email", ev, "email", 1);
+	mh_json_copy(data, "url", ev, "url", 0);
+	json_object_object_add(in, "data", data);
+	if (id != NULL && strlen(id) < 1500) {
+		char *link = mh_malloc(strlen(id) * 3 + 16);
+
+		if (link != NULL) {
+			strcpy(link, "/?message=");
+			for (const char *p = id; *p != '\0'; p++)
+				sprintf(link + strlen(link), isalnum((unsigned
+				    char)*p) || strchr("-._~", *p) ? "%c" :
+				    "%%%02X", (unsigned char)*p);
+			mh_json_set_str(in, "link", link);
+			free(link);
+		}
+	}
+	/* A user_id it cannot be made for (too long, not a string or a
+	 * number) makes no notification, not an underivable entry. */
+	ret = mh_notification_make(in, received_ms, out, why,
+	    sizeof(why)) == 0 || strcmp(why, "out of memory") != 0 ? 0 : -1;
+	json_object_put(in);
+	return ret;
+}
+
 /* The deriver's derive: every item of the entry normalised. */
 static int
-mh_derive(void *ctx, const struct mh_entry *e, struct mh_event **events,
-    size_t *count, char *why, size_t whylen)
+mh_derive(const struct mh_deriver *d, const struct mh_entry *e,
+    struct mh_event **events, size_t *count, char *why, size_t whylen)
 {
 	const struct mh_provider *p = mh_provider(e->meta.provider);
 	struct json_object *items = NULL;
@@ -125,7 +186,6 @@ mh_derive(void *ctx, const struct mh_entry *e, struct mh_event **events,
 	size_t total;
 	int ret = -1;
 
-	(void)ctx;
 	*events = NULL;
 	*count = 0;
 	if (p == NULL) {
@@ -142,14 +202,20 @@ mh_derive(void *ctx, const struct mh_entry *e, struct mh_event **events,
 		goto out;
 	}
 	for (; *count < total; (*count)++) {
+		struct mh_record notice = { { NULL, NULL, NULL }, NULL };
+
 		if (p->normalise(json_object_array_get_idx(items, *count),
 		    received_at, e->receipt, &n) != 0 ||
+		    mh_mail_notice(d, n.event, e->meta.received_ms,
+		    &notice) != 0 ||
 		    mh_event_from_normal(&n, &(*events)[*count]) != 0) {
+			mh_record_free(&notice);
 			snprintf(why, whylen, "item %zu cannot be normalised",
 			    *count);
 			(*count)++;	/* what it holds is freed with the rest */
 			goto out;
 		}
+		(*events)[*count].notice = notice;
 	}
 	ret = 0;
 out:
@@ -162,6 +228,25 @@ out:
 	return ret;
 }
 
+/* The relay's frame of a notification an event made, for its user's
+ * channel (ctx, a struct mh_notifier). */
+static void
+mh_notice_announce(void *ctx, uint64_t id, const char *json, size_t len,
+    uint64_t unread)
+{
+	char *frame = mh_malloc(len + 64);
+	int n;
+
+	if (frame == NULL || len < 2)
+		goto out;
+	n = snprintf(frame, len + 64, "{\"kind\":\"notification\","
+	    "\"unread\":%llu,%s", (unsigned long long)unread, json + 1);
+	if (n > 0)
+		mh_notify_event(ctx, id, frame, (size_t)n);
+out:
+	free(frame);
+}
+
 void
 mh_deriver_init(struct mh_deriver *d,
     void (*stored)(void *ctx, uint64_t seq, const char *json, size_t len),
@@ -170,5 +255,7 @@ mh_deriver_init(struct mh_deriver *d,
 	d->derive = mh_derive;
 	d->fold = mh_summary_fold;
 	d->stored = stored;
+	d->noticed = stored != NULL ? mh_notice_announce : NULL;
 	d->ctx = ctx;
+	d->notify_types = mh_notify_types_default();
 }

@@ -20,6 +20,7 @@ mh_drain(struct mh_drainer *dr, const uint64_t *own, size_t nown, int walk)
 		return MH_STORE_OK;
 	dr->relay.home = dr->cfg.home;
 	mh_deriver_init(&d, mh_notify_event, &dr->relay);
+	d.notify_types = dr->cfg.notify_types;
 	err = mh_store_drain(dr->store, own, nown, walk, &d, &stored);
 	mh_notify_done(&dr->relay);
 	if (err == MH_STORE_OK && !dr->checkpoint_apart)

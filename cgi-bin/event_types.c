@@ -66,3 +66,31 @@ mh_event_new(const char *provider, const char *type, const char *message_id,
 	mh_json_set_str(o, "receipt", receipt_s);
 	return o;
 }
+
+unsigned
+mh_notify_types_default(void)
+{
+	unsigned bits;
+
+	return mh_notify_types_parse("open,click", &bits) == 0 ? bits : 0;
+}
+
+int
+mh_notify_types_parse(const char *list, unsigned *out)
+{
+	size_t len;
+	int i;
+
+	*out = 0;
+	if (strcmp(list, "none") == 0)
+		return 0;
+	for (const char *p = list;; p += len + 1) {
+		len = strcspn(p, ",");
+		if ((i = mh_event_type_index(p, len)) < 0 ||
+		    !(mh_event_types[i].flags & (MH_TYPE_OPEN | MH_TYPE_CLICK)))
+			return -1;
+		*out |= 1u << i;
+		if (p[len] == '\0')
+			return 0;
+	}
+}

@@ -154,7 +154,15 @@ cmd_derive(struct mh_cmd_ctx *c, int all)
 	enum mh_store_err err;
 	size_t n = 0;
 
+	const char *notify_on = getenv("MAILHOOKS_NOTIFY_ON");
+
 	mh_deriver_init(&d, mh_notify_event, &relay);
+	if (notify_on != NULL && *notify_on != '\0' &&
+	    mh_notify_types_parse(notify_on, &d.notify_types) != 0) {
+		fprintf(stderr, "mailhooks-db: MAILHOOKS_NOTIFY_ON is a list of "
+		    "open and click types, or none\n");
+		return 2;
+	}
 	if (all)
 		err = mh_store_reprocess(c->st, &d, &n);
 	else if ((err = mh_store_drain(c->st, NULL, 0, 1, &d, &n)) ==

@@ -23,9 +23,13 @@
  * it leaves the rest to them. */
 #define MH_CLAIMED_SKIP_MAX 256
 
+/* A record the last commit stored: an event, or a notification one made
+ * (with its user's unread count). */
 struct mh_new {
 	uint64_t seq;
 	char *json;
+	int notice;
+	uint64_t unread;
 };
 
 struct mh_drain {
@@ -81,11 +85,20 @@ mh_drain_drop_derived(struct mh_drain *d)
 static void
 mh_drain_announce(struct mh_drain *d, size_t *nstored)
 {
-	for (size_t i = 0; i < d->nfresh; i++)
-		if (d->d->stored != NULL)
-			d->d->stored(d->d->ctx, d->fresh[i].seq,
-			    d->fresh[i].json, strlen(d->fresh[i].json));
-	*nstored += d->nfresh;
+	size_t events = 0;
+
+	for (size_t i = 0; i < d->nfresh; i++) {
+		const struct mh_new *f = &d->fresh[i];
+
+		events += !f->notice;
+		if (f->notice && d->d->noticed != NULL)
+			d->d->noticed(d->d->ctx, f->seq, f->json,
+			    strlen(f->json), f->unread);
+		else if (!f->notice && d->d->stored != NULL)
+			d->d->stored(d->d->ctx, f->seq, f->json,
+			    strlen(f->json));
+	}
+	*nstored += events;
 	mh_drain_forget(d);
 }
 
@@ -120,7 +133,7 @@ mh_derive_raw(struct mh_drain *d, uint64_t receipt)
 	if (mh_entry_decode(data.data, data.size, &e) != 0) {
 		snprintf(d->why, sizeof(d->why), "raw entry corrupt");
 		d->underivable = 1;
-	} else if (d->d->derive(d->d->ctx, &e, &d->events, &d->nevents,
+	} else if (d->d->derive(d->d, &e, &d->events, &d->nevents,
 	    d->why, sizeof(d->why)) != 0) {
 		mh_events_free(d->events, d->nevents);
 		d->events = NULL;
@@ -146,21 +159,25 @@ mh_store_derived(struct mh_drain *d, DB_TXN *txn)
 	if ((ret = mh_counter(meta, txn, MH_LAST_SEQ, 0, DB_RMW, &seq)) != 0)
 		return ret;
 	first = seq;
-	if ((d->fresh = calloc(d->nevents ? d->nevents : 1,
+	/* Each event, and a notification it may make. */
+	if ((d->fresh = calloc(d->nevents ? 2 * d->nevents : 1,
 	    sizeof(*d->fresh))) == NULL)
 		return ENOMEM;
 	for (size_t i = 0; i < d->nevents; i++) {
+		const struct mh_event *ev = &d->events[i];
+		struct mh_noticed nt = { 0 };
 		char *json;
 
-		const struct mh_event *ev = &d->events[i];
-
 		if ((ret = mh_events_put(d->st, txn, ev, d->d, &seq,
-		    &json)) != 0)
+		    &json, &nt)) != 0)
 			return ret;
 		if (json != NULL) {
 			d->fresh[d->nfresh].seq = seq;
 			d->fresh[d->nfresh++].json = json;
 		}
+		if (nt.json != NULL)
+			d->fresh[d->nfresh++] = (struct mh_new){ nt.id, nt.json,
+			    1, nt.unread };
 		/* An event not stored (json NULL) was a duplicate. */
 		if ((ret = mh_tally_note(&d->tallies, json != NULL ? "events" :
 		    "duplicates", ev->provider, json != NULL ?

@@ -86,7 +86,8 @@ mh_indexed_put(DB *db, DB_TXN *txn, const struct mh_record *r,
 
 int
 mh_events_put(struct mh_store *st, DB_TXN *txn, const struct mh_event *ev,
-    const struct mh_deriver *d, uint64_t *seq, char **json)
+    const struct mh_deriver *d, uint64_t *seq, char **json,
+    struct mh_noticed *nt)
 {
 	DB *dedupe = st->db[MH_DB_DEDUPE];
 	unsigned char seqkey[8];
@@ -116,10 +117,16 @@ mh_events_put(struct mh_store *st, DB_TXN *txn, const struct mh_event *ev,
 		goto err;
 	if ((ret = mh_message_fold(st, txn, ev, d, next)) != 0)
 		goto err;
+	/* Made with the event, in its transaction: never twice, never lost. */
+	if (ev->notice.json != NULL &&
+	    (ret = mh_notice_put(st, txn, &ev->notice, nt)) != 0)
+		goto err;
 	*seq = next;
 	return 0;
 err:
 	free(*json);
 	*json = NULL;
+	free(nt->json);
+	nt->json = NULL;
 	return ret;
 }

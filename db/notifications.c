@@ -44,6 +44,22 @@ mh_unread_count(DB *unread, DB_TXN *txn, const char *user, uint64_t *n)
 	return ret == DB_NOTFOUND || ret == 0 ? 0 : ret;
 }
 
+int
+mh_notice_put(struct mh_store *st, DB_TXN *txn, const struct mh_record *r,
+    struct mh_noticed *nt)
+{
+	uint64_t before;
+	int ret;
+
+	if ((ret = mh_counter(st->db[MH_DB_META], txn, "notification", 1, DB_RMW,
+	    &before)) != 0 || (ret = mh_indexed_put(st->db[MH_DB_NOTIFICATIONS],
+	    txn, r, "id", before + 1, &nt->json)) != 0)
+		return ret;
+	nt->id = before + 1;
+	return mh_unread_count(st->db[MH_DB_NT_UNREAD], txn, r->field[0],
+	    &nt->unread);
+}
+
 struct mh_nt_add {
 	const struct mh_record *recs;
 	size_t n;

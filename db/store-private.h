@@ -231,12 +231,26 @@ int mh_set_aside(struct mh_store *st, DB_TXN *txn, uint64_t receipt,
     uint32_t attempts, const char *reason);
 
 /* --- events.c */
+/* A notification stored with an event: its id, stored text (the caller
+ * frees) and its user's unread count; json NULL when none. */
+struct mh_noticed {
+	uint64_t id;
+	char *json;
+	uint64_t unread;
+};
 /* Stores one event inside txn unless its identity was seen; *seq is the
  * last seq in use and is advanced when the event is stored, and its
- * message's summary folded by d. On success *json is the stored text
- * (caller frees) or NULL for a duplicate. */
+ * message's summary folded by d, and the notification it makes stored
+ * (*nt). On success *json is the stored text (caller frees) or NULL for a
+ * duplicate. */
 int mh_events_put(struct mh_store *st, DB_TXN *txn, const struct mh_event *ev,
-    const struct mh_deriver *d, uint64_t *seq, char **json);
+    const struct mh_deriver *d, uint64_t *seq, char **json,
+    struct mh_noticed *nt);
+
+/* --- notifications.c, inside a transaction. */
+/* Stores r as the next notification; *nt as mh_events_put's. */
+int mh_notice_put(struct mh_store *st, DB_TXN *txn, const struct mh_record *r,
+    struct mh_noticed *nt);
 
 /* --- messages.c */
 /* Folds the event stored under seq into its message's summary. */

@@ -74,6 +74,9 @@ struct mh_event {
 	char *provider;		/* with event.field[2], its message's key */
 	char *subject;
 	int64_t ts;		/* when it happened, Unix seconds */
+	/* A notification the event makes (a user's mail opened), stored
+	 * with it when the event is new (notice.json NULL: none). */
+	struct mh_record notice;
 };
 
 static inline void
@@ -82,9 +85,11 @@ mh_event_clear(struct mh_event *ev)
 	for (int i = 0; i < 3; i++) {
 		free(ev->event.field[i]);
 		free(ev->entity.field[i]);
+		free(ev->notice.field[i]);
 	}
 	free(ev->event.json);
 	free(ev->entity.json);
+	free(ev->notice.json);
 	free(ev->identity);
 	free(ev->provider);
 	free(ev->subject);
@@ -111,12 +116,17 @@ mh_events_free(struct mh_event *events, size_t count)
  *    event, in seq order, with its stored text.
  */
 struct mh_deriver {
-	int (*derive)(void *ctx, const struct mh_entry *entry,
+	int (*derive)(const struct mh_deriver *d, const struct mh_entry *entry,
 	    struct mh_event **events, size_t *count, char *why, size_t whylen);
 	int (*fold)(void *ctx, const struct mh_event *ev, uint64_t seq,
 	    const char *summary, char **folded);
 	void (*stored)(void *ctx, uint64_t seq, const char *json, size_t len);
+	/* A notification an event made, stored (its JSON with its id), and
+	 * its user's unread count then. */
+	void (*noticed)(void *ctx, uint64_t id, const char *json, size_t len,
+	    uint64_t unread);
 	void *ctx;
+	unsigned notify_types;	/* the application's: which types notify */
 };
 
 /* Called for each record a listing hands out, in answer order; non-zero

@@ -179,6 +179,30 @@ is($s->post_json('/api/ws-tickets', { user_id => 'bob' }, Cookie => '',
 is($s->post_json('/api/ws-tickets', { user_id => "b,ob" })->{status}, 400,
     'a user_id a ticket cannot name: 400');
 
+# --- Mail activity: an open or a click of a message whose metadata names a
+# user becomes that user's notification, in the transaction that stores
+# the event: once, however often the batch is retried.
+my $carol_ws = $s->ws_client(path => '/ws/notifications/carol', count => 2,
+    ticket => $s->ws_ticket);
+my @mail = (Stack::event(id => 'inv-1', email => 'dave@example.com',
+    subject => 'Your invoice'), Stack::event(id => 'inv-1', type => 'click',
+    email => 'dave@example.com', subject => 'Your invoice', ts => 1700000100),
+    Stack::event(id => 'inv-2', type => 'send'));
+$_->{msg}{metadata} = { user_id => 'carol' } for @mail;
+is($s->post_mandrill(\@mail)->{status}, 200, 'a batch with carol\'s mail');
+is($s->post_mandrill(\@mail)->{status}, 200, 'retried');
+$s->wait_events(3, 'email=dave%40example.com');
+($st, $page) = list('/api/notifications/carol');
+is(scalar @{ $page->{notifications} }, 2, 'two notifications: the open and the click, once each');
+my ($clicked, $opened) = @{ $page->{notifications} };
+is($opened->{identifier}, 'EMAIL_OPENED', 'the open\'s');
+is($opened->{title}, 'dave@example.com opened "Your invoice"', 'said plainly');
+is($opened->{link}, '/?message=inv-1', 'linked to the message\'s timeline');
+is($clicked->{identifier}, 'EMAIL_CLICKED', 'the click\'s');
+is($page->{unread}, 2, 'both unread');
+is($carol_ws->wait, 0, 'both pushed live to carol\'s channel');
+is_deeply([ map { $_->{unread} } $carol_ws->events ], [1, 2], 'each with the count');
+
 # --- Bad input: a clear 400, nothing stored.
 ($st, $page) = list('/api/notifications?limit=500');
 my $before = scalar @{ $page->{notifications} };

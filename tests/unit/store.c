@@ -26,13 +26,13 @@ fold(void *ctx, const struct mh_event *ev, uint64_t seq, const char *summary,
 }
 
 static int
-derive_lines(void *ctx, const struct mh_entry *raw, struct mh_event **events,
+derive_lines(const struct mh_deriver *d, const struct mh_entry *raw, struct mh_event **events,
     size_t *count, char *why, size_t whylen)
 {
 	char *body = strndup(raw->body, raw->body_len), *save = NULL, *line;
 	size_t n = 0;
 
-	(void)ctx;
+	(void)d;
 	*events = calloc(64, sizeof(**events));
 	*count = 0;
 	if (strcmp(body, "poison") == 0) {
@@ -72,7 +72,7 @@ derive_lines(void *ctx, const struct mh_entry *raw, struct mh_event **events,
 }
 
 static const struct mh_deriver derive_plain = {
-	derive_lines, fold, NULL, NULL
+	derive_lines, fold, NULL, NULL, NULL, 0
 };
 
 struct seen {
@@ -138,7 +138,8 @@ stored(void *ctx, uint64_t seq, const char *json, size_t len)
 static const struct mh_deriver *
 telling(struct seen *s)
 {
-	static struct mh_deriver d = { derive_lines, fold, stored, NULL };
+	static struct mh_deriver d = { derive_lines, fold, stored, NULL, NULL,
+	    0 };
 
 	d.ctx = s;
 	return &d;
