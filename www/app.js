@@ -550,6 +550,7 @@
     setUpFilters();
     setUpMessageView();
     setUpNotifications();
+    window.mailhooksBell.start(who);
     const admin = who.role === 'admin';
     getJSON('api/health').then((h) => setUpTestEvent(admin && h.test_events === true)).catch(() => setUpTestEvent(false));
     try {
@@ -567,6 +568,7 @@
   // and nothing of what was shown is left on the page.
   function stop() {
     state.signedIn = false;
+    window.mailhooksBell.stop();
     const ws = state.ws;
     state.ws = null;
     if (ws) ws.close();
