@@ -55,8 +55,10 @@ static const struct mh_command mh_commands[] = {
 	{ "restore", 1, 1, 0,
 	    "  restore DIR    put a backup in place of HOME/db; the server must be\n"
 	    "                 stopped and HOME/db absent or empty\n", cmd_restore },
-	{ "dump", 0, 1, 1,
-	    "  dump [SEQ]     events after SEQ (default 0) as JSON lines\n",
+	{ "dump", 0, 2, 1,
+	    "  dump [SEQ]     events after SEQ (default 0) as JSON lines\n"
+	    "  dump --notifications [ID]\n"
+	    "                 users' notifications after ID, the same way\n",
 	    cmd_dump },
 	{ "rejected", 0, 0, 1,
 	    "  rejected       refused webhook requests (the newest 1000: why,\n"
@@ -82,6 +84,11 @@ static const struct mh_command mh_commands[] = {
 	    "  user disable NAME | user enable NAME | user del NAME\n"
 	    "                 each ends the user's sessions at once\n"
 	    "  user list      the accounts, as JSON lines\n", cmd_user },
+	{ "notify", 2, 8, 1,
+	    "  notify USER TITLE [--identifier ID] [--description TEXT]\n"
+	    "       [--link URL]  a notification to USER (a quick test: it\n"
+	    "                 reaches their page live), identifier TEST\n",
+	    cmd_notify },
 	{ "token", 1, 4, 1,
 	    "  token add NAME --scope LIST\n"
 	    "                 an API token for a program, printed once; LIST of\n"

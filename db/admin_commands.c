@@ -60,11 +60,12 @@ cmd_stats(struct mh_cmd_ctx *c)
 	    PRIu64 ",\"email_callbacks\":%" PRIu64 ",\"raw_bodies\":%" PRIu64
 	    ",\"raw_bytes\":%" PRIu64
 	    ",\"inbox_pending\":%" PRIu64 ",\"set_aside\":%" PRIu64
-	    ",\"dedupe_keys\":%" PRIu64 ",\"db_bytes\":%" PRIu64
+	    ",\"dedupe_keys\":%" PRIu64 ",\"notifications\":%" PRIu64
+	    ",\"notifications_unread\":%" PRIu64 ",\"db_bytes\":%" PRIu64
 	    ",\"log_files\":%u,\"log_newest\":%u}\n", s.last_seq, z.events,
 	    z.messages, z.callbacks, z.raw, z.raw_bytes, s.inbox_pending,
-	    s.set_aside,
-	    z.dedupe, z.db_bytes, z.log_files, z.log_newest);
+	    s.set_aside, z.dedupe, z.notifications, z.unread, z.db_bytes,
+	    z.log_files, z.log_newest);
 	return 0;
 }
 
@@ -100,6 +101,11 @@ cmd_dump(struct mh_cmd_ctx *c)
 	const char *from = c->argc > 0 ? c->argv[0] : NULL;
 	unsigned long long after = 0;
 	int more = 1;
+
+	if (from != NULL && strcmp(from, "--notifications") == 0) {
+		q.table = MH_TABLE_NOTIFICATIONS;
+		from = c->argc > 1 ? c->argv[1] : NULL;
+	}
 
 	if (from != NULL && mh_parse_uint(from, UINT64_MAX, &after) != 0) {
 		fprintf(stderr, "mailhooks-db: dump: %s is not a seq\n", from);

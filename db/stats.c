@@ -40,6 +40,8 @@ mh_sizes_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
 		{ MH_DB_EVENTS, &z->events }, { MH_DB_MESSAGES, &z->messages },
 		{ MH_DB_CALLBACKS, &z->callbacks }, { MH_DB_RAW, &z->raw },
 		{ MH_DB_SET_ASIDE, &z->set_aside }, { MH_DB_DEDUPE, &z->dedupe },
+		{ MH_DB_NOTIFICATIONS, &z->notifications },
+		{ MH_DB_NT_UNREAD, &z->unread },
 	};
 	DB *raw = st->db[MH_DB_RAW];
 	DBT key;

@@ -251,6 +251,7 @@ enum mh_store_err mh_store_stats(struct mh_store *st, struct mh_store_stats *s);
 
 struct mh_store_sizes {
 	uint64_t events, messages, callbacks, raw, set_aside, dedupe;
+	uint64_t notifications, unread;
 	uint64_t raw_bytes;	/* the raw bodies' total size */
 	uint64_t db_bytes;	/* all files of the environment */
 	unsigned log_files;	/* log files still needed or not yet removed */

@@ -203,6 +203,23 @@ is($page->{unread}, 2, 'both unread');
 is($carol_ws->wait, 0, 'both pushed live to carol\'s channel');
 is_deeply([ map { $_->{unread} } $carol_ws->events ], [1, 2], 'each with the count');
 
+# --- The admin tool: a quick one, and the counts.
+my ($rc, $out) = $s->admin('notify', 'erin', 'From the shell', '--identifier', 'OPS');
+is($rc, 0, 'mailhooks-db notify');
+my $made = eval { decode_json($out) } // {};
+is($made->{user_id}, 'erin', 'prints what it stored');
+($st, $page) = list('/api/notifications/erin');
+is($page->{notifications}[0]{title}, 'From the shell', 'as the API would have');
+is(($s->admin('notify', 'erin', 'x', '--identifier', 'bad id'))[0], 2,
+    'checked as the API checks');
+($rc, $out) = $s->admin('stats');
+my $stats = eval { decode_json($out) } // {};
+ok($stats->{notifications} >= 10 && defined $stats->{notifications_unread},
+    'stats counts the notifications and the unread');
+($rc, $out) = $s->admin('dump', '--notifications', $made->{id} - 1);
+is((eval { decode_json((split /\n/, $out)[0]) } // {})->{id}, $made->{id},
+    'dump --notifications after an id');
+
 # --- Bad input: a clear 400, nothing stored.
 ($st, $page) = list('/api/notifications?limit=500');
 my $before = scalar @{ $page->{notifications} };
