@@ -26,7 +26,7 @@ DB_SRC   = db/env.c db/tables.c db/txn.c db/codec.c db/process.c \
            db/messages.c db/query.c db/stats.c db/retention.c \
            db/refused.c db/reprocess.c db/backup.c db/tallies.c \
            db/users.c db/keyed.c db/sessions.c db/tokens.c db/signin.c \
-           db/idempotency.c db/notifications.c
+           db/idempotency.c db/notifications.c db/indexed.c
 CORE_SRC = cgi-bin/alloc.c cgi-bin/config.c cgi-bin/form.c \
            cgi-bin/signature.c cgi-bin/json.c cgi-bin/json_check.c \
            cgi-bin/shape.c cgi-bin/event_types.c cgi-bin/isotime.c \

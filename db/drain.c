@@ -26,10 +26,9 @@
 /* A record the last commit stored: an event, or a notification one made
  * (with its user's unread count). */
 struct mh_new {
-	uint64_t seq;
+	uint64_t seq, unread;
 	char *json;
 	int notice;
-	uint64_t unread;
 };
 
 struct mh_drain {
@@ -81,16 +80,14 @@ mh_drain_drop_derived(struct mh_drain *d)
 	d->why[0] = '\0';
 }
 
-/* Tells the stored callback about the events the last commit stored. */
+/* Tells the callbacks about what the last commit stored. */
 static void
 mh_drain_announce(struct mh_drain *d, size_t *nstored)
 {
-	size_t events = 0;
-
 	for (size_t i = 0; i < d->nfresh; i++) {
 		const struct mh_new *f = &d->fresh[i];
 
-		events += !f->notice;
+		*nstored += !f->notice;
 		if (f->notice && d->d->noticed != NULL)
 			d->d->noticed(d->d->ctx, f->seq, f->json,
 			    strlen(f->json), f->unread);
@@ -98,7 +95,6 @@ mh_drain_announce(struct mh_drain *d, size_t *nstored)
 			d->d->stored(d->d->ctx, f->seq, f->json,
 			    strlen(f->json));
 	}
-	*nstored += events;
 	mh_drain_forget(d);
 }
 
@@ -171,13 +167,11 @@ mh_store_derived(struct mh_drain *d, DB_TXN *txn)
 		if ((ret = mh_events_put(d->st, txn, ev, d->d, &seq,
 		    &json, &nt)) != 0)
 			return ret;
-		if (json != NULL) {
-			d->fresh[d->nfresh].seq = seq;
-			d->fresh[d->nfresh++].json = json;
-		}
+		if (json != NULL)
+			d->fresh[d->nfresh++] = (struct mh_new){ seq, 0, json, 0 };
 		if (nt.json != NULL)
-			d->fresh[d->nfresh++] = (struct mh_new){ nt.id, nt.json,
-			    1, nt.unread };
+			d->fresh[d->nfresh++] = (struct mh_new){ nt.id,
+			    nt.unread, nt.json, 1 };
 		/* An event not stored (json NULL) was a duplicate. */
 		if ((ret = mh_tally_note(&d->tallies, json != NULL ? "events" :
 		    "duplicates", ev->provider, json != NULL ?

@@ -257,7 +257,7 @@ int mh_notice_put(struct mh_store *st, DB_TXN *txn, const struct mh_record *r,
 int mh_message_fold(struct mh_store *st, DB_TXN *txn,
     const struct mh_event *ev, const struct mh_deriver *d, uint64_t seq);
 
-/* --- events.c, query.c: records of the indexed tables. */
+/* --- indexed.c, query.c: records of the indexed tables. */
 /* Writes r under n to db, inside txn, its JSON led by {"id_key":n (or as
  * it is, id_key NULL); *text gets the stored JSON text when not NULL
  * (caller frees). */
