@@ -361,7 +361,7 @@ int mh_password_hash(const char *pw, char *out, size_t outlen);
 int mh_password_check(const char *pw, const char *hash);
 
 /* --- notification.c: a notification checked, made and marked, pure. */
-#define MH_NT_USER_MAX 128
+#define MH_NT_USER_MAX 128	/* MH_NOTICE_USER_MAX, the storage's */
 struct mh_record;
 /* Checks a notification a client sent and makes its record into *out
  * (malloc'd: mh_record_free): 0, or -1 with why. */

@@ -4,7 +4,7 @@
  * user's id, the identifier, and the user's id again while it is unread
  * (empty once read: the unread index holds only the unread). Ids come
  * from the counter "notification" in meta.db, taken in the transaction
- * that stores them. The application makes the records and their changes;
+ * that stores them; each user's unread count is a counter there too. The application makes the records and their changes;
  * the storage never reads their JSON.
  */
 #include <errno.h>
@@ -13,35 +13,41 @@
 
 #include "store-private.h"
 
-/* Counts the unread of user, inside txn. */
-static int
-mh_unread_count(DB *unread, DB_TXN *txn, const char *user, uint64_t *n)
-{
-	size_t plen = strlen(user) + 1;
-	DBC *cur = NULL;
-	DBT key, data;
-	int ret;
+/* The count of user's unread, kept in meta.db under "unread\0USER" and
+ * moved in the transactions that change it: reading it costs the same
+ * however many a user has. *n gets it as it was; delta moves it. */
+#define MH_UNREAD_KEY_MAX (7 + MH_NOTICE_USER_MAX)
 
-	*n = 0;
-	if ((ret = unread->cursor(unread, txn, &cur, 0)) != 0)
-		return ret;
-	memset(&key, 0, sizeof(key));
-	memset(&data, 0, sizeof(data));
-	key.flags = data.flags = DB_DBT_REALLOC;
-	if ((key.data = malloc(plen)) == NULL) {
-		cur->close(cur);
-		return ENOMEM;
-	}
-	memcpy(key.data, user, plen);
-	key.size = (u_int32_t)plen;
-	for (ret = cur->get(cur, &key, &data, DB_SET_RANGE); ret == 0 &&
-	    key.size == plen + 8 && memcmp(key.data, user, plen) == 0;
-	    ret = cur->get(cur, &key, &data, DB_NEXT))
-		(*n)++;
-	cur->close(cur);
-	free(key.data);
-	free(data.data);
-	return ret == DB_NOTFOUND || ret == 0 ? 0 : ret;
+/* The counter's key of user into key; its length, or 0 when too long. */
+static size_t
+mh_unread_key(const char *user, char key[MH_UNREAD_KEY_MAX])
+{
+	size_t len = strlen(user);
+
+	if (len > MH_NOTICE_USER_MAX)
+		return 0;
+	memcpy(key, "unread", 7);
+	memcpy(key + 7, user, len);
+	return 7 + len;
+}
+
+static int
+mh_unread(struct mh_store *st, DB_TXN *txn, const char *user, int64_t delta,
+    uint64_t *n)
+{
+	char key[MH_UNREAD_KEY_MAX];
+	size_t len = mh_unread_key(user, key);
+
+	return len == 0 ? EINVAL : mh_counter_key(st->db[MH_DB_META], txn, key,
+	    len, delta, DB_RMW, n);
+}
+
+/* Whether a record's header fields say it is unread (its third field,
+ * the unread index's key, is set). */
+static int
+mh_is_unread(const struct mh_record *r)
+{
+	return r->field[2] != NULL && r->field[2][0] != '\0';
 }
 
 int
@@ -53,11 +59,13 @@ mh_notice_put(struct mh_store *st, DB_TXN *txn, const struct mh_record *r,
 
 	if ((ret = mh_counter(st->db[MH_DB_META], txn, "notification", 1, DB_RMW,
 	    &before)) != 0 || (ret = mh_indexed_put(st->db[MH_DB_NOTIFICATIONS],
-	    txn, r, "id", before + 1, &nt->json)) != 0)
+	    txn, r, "id", before + 1, &nt->json)) != 0 ||
+	    (ret = mh_unread(st, txn, r->field[0], mh_is_unread(r),
+	    &nt->unread)) != 0)
 		return ret;
 	nt->id = before + 1;
-	return mh_unread_count(st->db[MH_DB_NT_UNREAD], txn, r->field[0],
-	    &nt->unread);
+	nt->unread += mh_is_unread(r);
+	return 0;
 }
 
 struct mh_nt_add {
@@ -89,7 +97,9 @@ mh_nt_add_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
 		return ret;
 	for (size_t i = 0; i < a->n; i++)
 		if ((ret = mh_indexed_put(db, txn, &a->recs[i], "id",
-		    before + 1 + i, NULL)) != 0)
+		    before + 1 + i, NULL)) != 0 || (mh_is_unread(&a->recs[i]) &&
+		    (ret = mh_unread(st, txn, a->recs[i].field[0], 1,
+		    NULL)) != 0))
 			return ret;
 	if ((a->text = a->answer(a->ctx, before + 1, a->n)) == NULL)
 		return ENOMEM;
@@ -134,7 +144,7 @@ mh_nt_change_one(struct mh_store *st, DB_TXN *txn, struct mh_nt_change *c)
 	unsigned char k[8];
 	const char *field[3], *json;
 	DBT key, data;
-	int ret, what;
+	int ret, what, was, now;
 
 	mh_key64(&key, k, c->id);
 	memset(&data, 0, sizeof(data));
@@ -148,6 +158,7 @@ mh_nt_change_one(struct mh_store *st, DB_TXN *txn, struct mh_nt_change *c)
 	c->found = 1;
 	free(c->user);
 	c->user = strdup(field[0]);
+	was = field[2][0] != '\0';
 	what = c->change(c->ctx, field, json, &next);
 	if (c->user == NULL)
 		ret = ENOMEM;
@@ -158,6 +169,13 @@ mh_nt_change_one(struct mh_store *st, DB_TXN *txn, struct mh_nt_change *c)
 		    NULL, c->id, &c->json);
 	else if ((c->json = strdup(json)) == NULL)
 		ret = ENOMEM;
+	/* The count follows: what was unread and is no more, or again. */
+	now = what == MH_CHANGE_DELETE ? 0 : what == MH_CHANGE_WRITE ?
+	    mh_is_unread(&next) : was;
+	if (ret == 0)
+		ret = mh_unread(st, txn, c->user, now - was, &c->unread);
+	c->unread = now - was < 0 && c->unread == 0 ? 0 :
+	    c->unread + (uint64_t)(int64_t)(now - was);
 	mh_record_free(&next);
 	free(data.data);
 	return ret;
@@ -174,8 +192,7 @@ mh_nt_change_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
 	c->found = 0;
 	if ((ret = mh_nt_change_one(st, txn, c)) != 0 || !c->found)
 		return ret != 0 ? ret : MH_TXN_DISCARD;
-	return mh_unread_count(st->db[MH_DB_NT_UNREAD], txn, c->user,
-	    &c->unread);
+	return 0;
 }
 
 enum mh_store_err
@@ -206,8 +223,11 @@ static int
 mh_nt_unread_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
 {
 	struct mh_nt_unread *u = ctx;
+	char key[MH_UNREAD_KEY_MAX];
+	size_t len = mh_unread_key(u->user, key);
 
-	return mh_unread_count(st->db[MH_DB_NT_UNREAD], txn, u->user, &u->n);
+	return len == 0 ? EINVAL : mh_counter_key(st->db[MH_DB_META], txn, key,
+	    len, 0, 0, &u->n);
 }
 
 enum mh_store_err

@@ -28,6 +28,8 @@ enum mh_idem_result {
 typedef char *(*mh_answer_fn)(void *ctx, uint64_t first, size_t n);
 
 /* --- notifications.c */
+/* A notification's user_id is at most this long. */
+#define MH_NOTICE_USER_MAX 128
 /* Stores n records (fields: user_id, identifier, user_id while unread)
  * in one transaction, each given the next id, and with idem (or NULL)
  * keeps answer's text for a retry. *text is the answer (caller frees;

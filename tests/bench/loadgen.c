@@ -12,6 +12,11 @@
  *   -p PREFIX     message ids are PREFIX-N
  *   -T FILE       WebSocket tickets (POST /api/ws-tickets), one a line,
  *                 one for each subscriber
+ *   -A TOKEN      send notifications (POST /api/notifications, with this
+ *                 API token) instead of webhooks: event N is one to user
+ *                 u(N % SUBS), and subscriber i listens on user ui's own
+ *                 channel, /ws/notifications/ui (its frames are checked
+ *                 to reach that subscriber alone, once)
  *   MODE ingest   -c CONNS -d SECONDS -n MAX: single-open webhooks, each
  *                 connection sending the next as soon as one is answered
  *   MODE batch    -n RUNS -b SIZE: SIZE-event batches, one at a time
@@ -74,6 +79,7 @@ struct lg {
 	struct sockaddr_in http_addr, ws_addr;
 	char host[64];
 	const char *key, *url, *prefix;
+	const char *token;	/* -A: notifications, not webhooks */
 	char **tickets;		/* one per subscriber (-T), or NULL */
 	long ntickets;
 	long conns, max, runs, batch, subs, rate, relay_pid;
@@ -177,6 +183,41 @@ lg_append(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
  * open of a message of its own. Returns it (the caller frees it); *len is
  * its length.
  */
+/* A POST of notifications first .. first + count - 1, each to user
+ * u(N % subs), its marker PREFIX-N in its data's message_id. */
+static char *
+lg_notify_request(const struct lg *g, long first, long count, size_t *len)
+{
+	char *body = NULL, *req, one[256];
+	size_t blen = 0, bcap = 0, rcap;
+
+	if (count > 1)
+		lg_append(&body, &blen, &bcap, "{\"notifications\":[", 18);
+	for (long i = first; i < first + count; i++) {
+		int n = snprintf(one, sizeof(one), "%s{\"user_id\":\"u%ld\","
+		    "\"title\":\"Bench %ld\",\"identifier\":\"BENCH\","
+		    "\"data\":{\"message_id\":\"%s-%ld\"}}", i > first ? "," : "",
+		    i % g->subs, i, g->prefix, i);
+
+		lg_append(&body, &blen, &bcap, one, (size_t)n);
+	}
+	if (count > 1)
+		lg_append(&body, &blen, &bcap, "]}", 2);
+	rcap = blen + 512;
+	if ((req = malloc(rcap)) == NULL) {
+		perror("loadgen");
+		exit(1);
+	}
+	*len = (size_t)snprintf(req, rcap, "POST /api/notifications HTTP/1.1\r\n"
+	    "Host: %s\r\nContent-Type: application/json\r\n"
+	    "Authorization: Bearer %s\r\nContent-Length: %zu\r\n\r\n",
+	    g->host, g->token, blen);
+	memcpy(req + *len, body, blen);
+	*len += blen;
+	free(body);
+	return req;
+}
+
 static char *
 lg_request(const struct lg *g, long first, long count, size_t *len)
 {
@@ -187,6 +228,8 @@ lg_request(const struct lg *g, long first, long count, size_t *len)
 	unsigned int maclen = 0;
 	long ts = (long)time(NULL);
 
+	if (g->token != NULL)
+		return lg_notify_request(g, first, count, len);
 	lg_append(&json, &jlen, &jcap, "[", 1);
 	for (long i = first; i < first + count; i++) {
 		int n = snprintf(ev, sizeof(ev), "%s{\"event\":\"open\","
@@ -597,7 +640,7 @@ lg_readable(struct lg *g, struct lg_conn *c)
 			lg_http_done(g, c, -1, now);
 			return;
 		}
-		if (status != 200)
+		if (status != 200 && status != 201)
 			fprintf(stderr, "loadgen: HTTP %d: %.*s\n", status,
 			    (int)(n > 300 ? 300 : n), c->in);
 		memmove(c->in, c->in + n, c->inlen - (size_t)n);
@@ -624,7 +667,7 @@ lg_http_done(struct lg *g, struct lg_conn *c, int status, double now)
 	c->sent_at = 0;
 	c->retried = 0;
 	g->answered++;
-	if (status == 200) {
+	if (status == 200 || (status == 201 && g->token != NULL)) {
 		g->ok += c->count;
 	} else {
 		g->failed++;
@@ -720,11 +763,18 @@ lg_subscribe(struct lg *g)
 
 			if (req == NULL)
 				exit(1);
-			n = snprintf(req, 2048, "GET /ws?types=open%s%s HTTP/1.1\r\n"
+			char path[64];
+
+			if (g->token != NULL)
+				snprintf(path, sizeof(path),
+				    "/ws/notifications/u%ld?types=open", started);
+			else
+				snprintf(path, sizeof(path), "/ws?types=open");
+			n = snprintf(req, 2048, "GET %s%s%s HTTP/1.1\r\n"
 			    "Host: %s\r\nUpgrade: websocket\r\n"
 			    "Connection: Upgrade\r\n"
 			    "Sec-WebSocket-Key: bWFpbGhvb2tzLWJlbmNoIQ==\r\n"
-			    "Sec-WebSocket-Version: 13\r\n\r\n",
+			    "Sec-WebSocket-Version: 13\r\n\r\n", path,
 			    started < g->ntickets ? "&ticket=" : "",
 			    started < g->ntickets ? g->tickets[started] : "",
 			    g->host);
@@ -803,11 +853,19 @@ lg_run_batch(struct lg *g)
 }
 
 /* Waits until every subscriber has events [0, n) or the deadline. */
+/* How many subscribers each event is for: all of them, or with -A its
+ * user's one. */
+static long
+lg_audience(const struct lg *g)
+{
+	return g->token != NULL ? 1 : g->nsub;
+}
+
 static void
 lg_wait_frames(struct lg *g, long from, long n, double deadline)
 {
 	for (long i = from; i < n; i++)
-		while (g->rx_count[i] < g->nsub && !g->broken &&
+		while (g->rx_count[i] < lg_audience(g) && !g->broken &&
 		    lg_now() < deadline)
 			lg_poll(g, 0.02);
 }
@@ -818,7 +876,7 @@ lg_missing(const struct lg *g, long n)
 	long missing = 0;
 
 	for (long i = 0; i < n; i++)
-		missing += g->nsub - g->rx_count[i];
+		missing += lg_audience(g) - g->rx_count[i];
 	return missing;
 }
 
@@ -828,9 +886,17 @@ lg_run_e2e(struct lg *g)
 	double t0, last_send = 0;
 	long missing;
 
+	long rss0 = -1, rss1 = -1;
+
 	g->events = g->rate * (long)g->seconds;
+	if (g->relay_pid > 0)
+		rss0 = lg_rss_kb(g->relay_pid);
 	if (lg_subscribe(g) != 0)
 		return 1;
+	for (double settle = lg_now() + 1; lg_now() < settle;)
+		lg_poll(g, 0.05);
+	if (g->relay_pid > 0)
+		rss1 = lg_rss_kb(g->relay_pid);
 	g->http = lg_conns(64, 0);
 	g->nhttp = 64;
 	t0 = lg_now();
@@ -861,7 +927,8 @@ lg_run_e2e(struct lg *g)
 	    g->dup);
 	lg_print_latency("e2e", &g->rx);
 	lg_print_latency("http", &g->lat);
-	printf("}\n");
+	printf(",\"relay_kb_per_conn\":%.3f}\n", rss0 > 0 && rss1 > 0 ?
+	    (double)(rss1 - rss0) / (double)g->nsub : -1.0);
 	return g->failed == 0 && g->ok == g->events && missing == 0 &&
 	    g->dup == 0 ? 0 : 1;
 }
@@ -965,7 +1032,7 @@ static void
 lg_usage(void)
 {
 	fprintf(stderr, "usage: loadgen -a HOST:PORT [-w HOST:PORT] -k KEY "
-	    "-u URL -p PREFIX [-T TICKETS]\n"
+	    "-u URL -p PREFIX [-T TICKETS] [-A TOKEN]\n"
 	    "  ingest -c CONNS -d SECONDS -n MAX | batch -n RUNS -b SIZE |\n"
 	    "  e2e -s SUBS -r RATE -d SECONDS | fanout -s SUBS -n ROUNDS "
 	    "[-P PID]\n");
@@ -981,7 +1048,7 @@ main(int argc, char **argv)
 	struct rlimit rl;
 	int opt, ret = 2;
 
-	while ((opt = getopt(argc, argv, "a:w:k:u:p:c:d:n:b:s:r:P:T:")) != -1) {
+	while ((opt = getopt(argc, argv, "a:w:k:u:p:c:d:n:b:s:r:P:T:A:")) != -1) {
 		switch (opt) {
 		case 'a':
 			if (lg_parse_addr(optarg, &g.http_addr, g.host,
@@ -1000,6 +1067,7 @@ main(int argc, char **argv)
 		case 'r': g.rate = atol(optarg); break;
 		case 'P': g.relay_pid = atol(optarg); break;
 		case 'T': lg_read_tickets(&g, optarg); break;
+		case 'A': g.token = optarg; break;
 		default: lg_usage();
 		}
 	}
