@@ -40,11 +40,13 @@ my %size = $smoke ? (
 	batch_runs => 3, e2e_subs => 20, e2e_rate => 100, e2e_seconds => 1,
 	e2e_light_subs => 10, e2e_light_rate => 50,
 	fanout_subs => 200, fanout_rounds => 3,
+	notify_users => 100, notify_rate => 100, notify_seconds => 1,
 ) : (
 	http_conns => 16, http_seconds => 10, ingest_max => 400000,
 	batch_runs => 100, e2e_subs => 1000, e2e_rate => 1000,
 	e2e_seconds => 10, fanout_subs => 10000, fanout_rounds => 9,
 	e2e_light_subs => 1000, e2e_light_rate => 100,
+	notify_users => 10000, notify_rate => 500, notify_seconds => 10,
 );
 
 my (%fig, @problems);
@@ -234,6 +236,28 @@ $fig{fanout_all_delivered_max_ms} = $fan->{all_delivered_max_ms};
 $fig{fanout_first_delivered_ms} = $fan->{first_delivered_median_ms};
 $fig{relay_kb_per_conn} = $fan->{relay_kb_per_conn};
 
+# Notifications: stored one a POST with an API token, as fast as they
+# are answered (over the same users as the end-to-end run, so that no
+# user's count grows without bound); then delivered, at a steady rate to
+# random users each listening on their own channel, at the relay itself.
+my ($token_rc, $token) = $stack->admin(qw(token add bench --scope notifications:write));
+chomp $token;
+problem('no token for the notifications') if $token_rc != 0;
+my $notify = loadgen('notify', 'notify', $common, "-A $token -p notify",
+    "-s $size{notify_users} -c $size{http_conns} -d $size{http_seconds}",
+    "-n $size{ingest_max} ingest");
+$fig{notify_rps} = $notify->{rps};
+$fig{notify_ratio} = $fig{null_rps} && defined $fig{notify_rps}
+    ? $fig{notify_rps} / $fig{null_rps} : undef;
+my $notify_e2e = loadgen('notify_e2e', 'notify e2e', $common, "-A $token",
+    '-w 127.0.0.1:' . $stack->{relay_port}, "-p notifye2e",
+    "-s $size{notify_users} -r $size{notify_rate} -d $size{notify_seconds}",
+    ($relay_pid ? "-P $relay_pid" : ()),
+    sub { tickets($stack, $size{notify_users}) }, 'e2e');
+$fig{notify_e2e_p50_ms} = $notify_e2e->{e2e_p50_ms};
+$fig{notify_e2e_p99_ms} = $notify_e2e->{e2e_p99_ms};
+$fig{notify_relay_kb_per_user} = $notify_e2e->{relay_kb_per_conn};
+
 # The database holds every acknowledged event, once, when the inbox has
 # been drained.
 my $s = stats($stack);
@@ -250,6 +274,12 @@ if ($s->{events} != $expect) {
 	problem("database holds $s->{events} events, $expect acknowledged");
 	$checked = 0;
 }
+my $notified = ($notify->{ok} // 0) + ($notify_e2e->{ok} // 0);
+if (($s->{notifications} // 0) != $notified) {
+	problem("database holds $s->{notifications} notifications, $notified "
+	    . 'acknowledged');
+	$checked = 0;
+}
 problem("$s->{inbox_pending} inbox entries left") if $s->{inbox_pending};
 problem("$s->{set_aside} inbox entries set aside") if $s->{set_aside};
 $stack->stop;
@@ -261,7 +291,7 @@ $fig{checked} = !@problems && $checked ? JSON::PP::true : JSON::PP::false;
 $fig{machine} = machine();
 $fig{runs} = { null => $null, ingest => $ingest, batch => $batch,
     e2e => $e2e, e2e_one => $e2e_one, e2e_light => $e2e_light,
-    fanout => $fan };
+    fanout => $fan, notify => $notify, notify_e2e => $notify_e2e };
 
 sub machine {
 	my ($cpus, $model) = (0, '?');
@@ -291,6 +321,11 @@ my @rows = (
 	[ 'fanout_first_delivered_ms', 'one open -> the first of them has it, ms', '' ],
 	[ 'fanout_all_delivered_ms', 'one open -> all of them have it, ms', '<= 100' ],
 	[ 'relay_kb_per_conn', 'relay memory per idle subscriber, KiB', '<= 4' ],
+	[ 'notify_rps', 'POST /api/notifications (one each)/s, stored', '' ],
+	[ 'notify_ratio', 'notify_rps / null_rps', '' ],
+	[ 'notify_e2e_p50_ms', "POST -> its user's frame, $size{notify_rate}/s, $size{notify_users} users, p50 ms", '' ],
+	[ 'notify_e2e_p99_ms', "POST -> its user's frame, $size{notify_rate}/s, $size{notify_users} users, p99 ms", '<= 10' ],
+	[ 'notify_relay_kb_per_user', 'relay memory per connected user, KiB', '<= 4' ],
 );
 printf "\nmailhooks bench%s on %s\n\n", $smoke ? ' (smoke)' : '', $fig{machine};
 printf "| %-25s | %-52s | %10s | %-10s |\n", 'key', 'what', 'value', 'target';
