@@ -83,6 +83,11 @@ mh_metrics_store(struct mh_buf *b, struct mh_store *st)
 	    "Webhook bodies set aside: they could not be made into events.");
 	mh_buf_printf(b, "mailhooks_inbox_set_aside %" PRIu64 "\n",
 	    stats.set_aside);
+	mh_metric_head(b, "mailhooks_notifications_total", "counter",
+	    "Users' notifications stored (by the API, the admin tool, and "
+	    "mail activity).");
+	mh_buf_printf(b, "mailhooks_notifications_total %" PRIu64 "\n",
+	    stats.notifications_made);
 	mh_metric_head(b, "mailhooks_storage_bytes", "gauge",
 	    "Bytes the Berkeley DB environment's files take.");
 	mh_buf_printf(b, "mailhooks_storage_bytes %" PRIu64 "\n",

@@ -115,6 +115,7 @@ mh_nt_change(struct mh_app *app, struct mh_request *r, int read)
 	if (id != 0)
 		err = mh_store_notification_change(app->store, id,
 		    mh_nt_mark_fn, &m, &c);
+	r->notification = id;
 	if ((got = err == MH_STORE_OK) && !m.allowed)
 		err = MH_STORE_NOTFOUND;
 	if (err == MH_STORE_NOTFOUND)

@@ -193,8 +193,10 @@ mh_nt_create(struct mh_app *app, struct mh_request *r)
 	answer.batch = mh_json_get(body, "notifications") != NULL;
 	err = mh_store_notifications_add(app->store, recs, n,
 	    has_idem ? &idem : NULL, mh_nt_answer, &answer, &text, &res);
-	if (err == MH_STORE_OK && res == MH_IDEM_NEW)
+	if (err == MH_STORE_OK && res == MH_IDEM_NEW) {
+		r->notification = answer.first;
 		mh_nt_signal_new(app, recs, n, answer.first);
+	}
 	if (err != MH_STORE_OK)
 		mh_respond_store_error(r, err);
 	else if (res == MH_IDEM_CONFLICT)

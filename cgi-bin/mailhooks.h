@@ -80,6 +80,7 @@ struct mh_request {
 	char *body;		/* NUL-terminated */
 	size_t body_len;
 	uint64_t receipt;	/* the inbox entry it put, or 0 */
+	uint64_t notification;	/* the (first) notification it touched, or 0 */
 	enum mh_store_err store_err;	/* the storage error it met */
 	char id[65];		/* its id, in X-Request-Id and each log line */
 	int route;		/* its index in mh_routes, or -1 */

@@ -151,7 +151,7 @@ mh_request_end(struct mh_app *app, struct mh_request *r)
 {
 	double took = mh_seconds() - r->started;
 	int webhook = r->provider != NULL && strcmp(r->method, "POST") == 0;
-	char receipt[32] = "", message[160] = "", error[64] = "", method[64];
+	char receipt[64] = "", message[160] = "", error[64] = "", method[64];
 
 	mh_app_counters(app);
 	mh_count_request(app->counters, r->route,
@@ -159,7 +159,13 @@ mh_request_end(struct mh_app *app, struct mh_request *r)
 	if (r->receipt != 0)
 		snprintf(receipt, sizeof(receipt), " receipt=%llu",
 		    (unsigned long long)r->receipt);
-	if (r->param != NULL) {
+	else if (r->notification != 0)
+		snprintf(receipt, sizeof(receipt), " notification=%llu",
+		    (unsigned long long)r->notification);
+	/* A message's id names it; a token's name or a user's id is not
+	 * one of the ids the log keeps. */
+	if (r->param != NULL && r->route >= 0 &&
+	    strcmp(mh_routes[r->route].path, "/api/messages/{id}") == 0) {
 		char v[128];
 
 		mh_log_value(v, sizeof(v), r->param);

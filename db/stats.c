@@ -19,6 +19,8 @@ mh_stats_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
 	memset(s, 0, sizeof(*s));
 	if ((ret = mh_counter(st->db[MH_DB_META], txn, MH_LAST_SEQ, 0, 0,
 	    &s->last_seq)) != 0 ||
+	    (ret = mh_counter(st->db[MH_DB_META], txn, "notification", 0, 0,
+	    &s->notifications_made)) != 0 ||
 	    (ret = mh_db_count(st->db[MH_DB_INBOX], txn,
 	    &s->inbox_pending)) != 0)
 		return ret;

@@ -164,4 +164,17 @@ is($m4->{'mailhooks_ws_frames_total{}'} - $m3->{'mailhooks_ws_frames_total{}'},
     2, 'two frames written');
 is($m4->{'mailhooks_ws_connections{}'}, 0, 'and none held once it left');
 
+# Notifications are counted; /metrics needs metrics:read.
+my $n0 = (scrape())[0]{'mailhooks_notifications_total{}'} // 0;
+is($s->post_json('/api/notifications', { notifications => [ map {
+    { user_id => 'u', title => "t$_", identifier => 'M' } } 1 .. 3 ] })->{status},
+    201, 'three notifications');
+is((scrape())[0]{'mailhooks_notifications_total{}'} - $n0, 3,
+    'mailhooks_notifications_total moved by 3');
+is($s->get_anon('/metrics')->{status}, 401, 'nobody may read /metrics');
+my (undef, $scraper) = $s->admin(qw(token add prom --scope metrics:read));
+chomp $scraper;
+is($s->get_anon('/metrics', Authorization => "Bearer $scraper")->{status}, 200,
+    'a token with metrics:read may');
+
 done_testing;
