@@ -311,6 +311,9 @@ like($log, qr/sign-in user=vera addr=127\.0\.0\.1/, 'a sign-in is logged');
 like($log, qr/sign-in failed user=vera addr=127\.0\.0\.7/, 'a failure');
 like($log, qr/sign-out user=carl addr=127\.0\.0\.1/, 'a sign-out');
 unlike($log, qr/viewer-password|carl-password|\Q$reader\E/, 'no password or token');
+(my $session_id = $vc) =~ s/^mh_session=//;
+unlike($log, qr/\Q$session_id\E/, 'no session id');
+unlike($log, qr/\Q$payload\E/, 'no ticket');
 
 # --- Under Apache: the web server's user, when trusted.
 SKIP: {
