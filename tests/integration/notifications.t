@@ -11,6 +11,7 @@ use lib "$FindBin::Bin/../lib";
 use Stack;
 use JSON::PP;
 use Test::More;
+use Time::HiRes qw(sleep time);
 
 my $s = Stack->new;
 
@@ -178,6 +179,26 @@ is($s->post_json('/api/ws-tickets', { user_id => 'bob' }, Cookie => '',
     'a token without notifications:write asks none');
 is($s->post_json('/api/ws-tickets', { user_id => "b,ob" })->{status}, 400,
     'a user_id a ticket cannot name: 400');
+
+# --- A relay restart: what came while it was down is caught up with
+# ?after=ID, as the page does on reconnecting.
+($st, $page) = list('/api/notifications/alice?limit=1');
+my $seen = $page->{notifications}[0]{id};
+my ($relay) = $s->pids_named('mailhooks-relay');
+kill 'KILL', $relay;
+my $while_down = post({ title => 'while the relay was down', identifier => 'X',
+    user_id => 'alice' });
+is($while_down->{status}, 201, 'stored while the relay is down: 201');
+my $deadline = time + 10;
+sleep 0.1 while time < $deadline && !grep({ $_ != $relay }
+    $s->pids_named('mailhooks-relay'));
+my $back = $s->ws_client(path => '/ws/notifications/alice', count => 1,
+    ticket => (list('/api/ws-ticket', Cookie => $t_alice))[1]{ticket});
+($st, $page) = list("/api/notifications/alice?after=$seen");
+is_deeply([ map { $_->{id} } @{ $page->{notifications} } ],
+    [ $while_down->{json}{id} ], 'the catch-up after the restart holds it');
+post({ title => 'after the restart', identifier => 'X', user_id => 'alice' });
+is($back->wait, 0, 'and the channel is live again');
 
 # --- Mail activity: an open or a click of a message whose metadata names a
 # user becomes that user's notification, in the transaction that stores
