@@ -165,3 +165,31 @@ mh_keyed_update(struct mh_store *st, int dbi, const void *key, size_t klen,
 		return MH_STORE_NOTFOUND;
 	return mh_store_error(ret);
 }
+
+struct mh_keyed_set {
+	size_t offset;
+	uint64_t value;
+};
+
+static int
+mh_keyed_set_fn(void *ctx, unsigned char *rec, size_t *len, size_t cap,
+    int found)
+{
+	const struct mh_keyed_set *set = ctx;
+
+	(void)cap;
+	if (!found || *len < set->offset + 8)
+		return MH_KEYED_KEEP;
+	mh_be64_put(rec + set->offset, set->value);
+	return MH_KEYED_WRITE;
+}
+
+enum mh_store_err
+mh_keyed_set64(struct mh_store *st, int dbi, const void *key, size_t klen,
+    size_t cap, size_t offset, uint64_t value)
+{
+	struct mh_keyed_set set = { offset, value };
+
+	return mh_keyed_update(st, dbi, key, klen, cap, mh_keyed_set_fn, &set,
+	    DB_TXN_WRITE_NOSYNC);
+}

@@ -8,6 +8,7 @@
 #include "store-private.h"
 
 #define MH_SESSION_HEAD 28
+#define MH_SESSION_SEEN 20	/* where seen is */
 #define MH_SESSION_REC (MH_SESSION_HEAD + MH_USER_NAME_MAX + 1)
 
 static size_t
@@ -18,7 +19,7 @@ mh_session_encode(const struct mh_session *s, unsigned char *buf)
 	mh_be32_put(buf, s->generation);
 	mh_be64_put(buf + 4, (uint64_t)s->user_created);
 	mh_be64_put(buf + 12, (uint64_t)s->created);
-	mh_be64_put(buf + 20, (uint64_t)s->seen);
+	mh_be64_put(buf + MH_SESSION_SEEN, (uint64_t)s->seen);
 	memcpy(buf + MH_SESSION_HEAD, s->user, n);
 	buf[MH_SESSION_HEAD + n] = '\0';
 	return MH_SESSION_HEAD + n + 1;
@@ -38,7 +39,7 @@ mh_session_decode(const unsigned char *buf, size_t len, struct mh_session *s)
 	s->generation = mh_be32_get(buf);
 	s->user_created = (int64_t)mh_be64_get(buf + 4);
 	s->created = (int64_t)mh_be64_get(buf + 12);
-	s->seen = (int64_t)mh_be64_get(buf + 20);
+	s->seen = (int64_t)mh_be64_get(buf + MH_SESSION_SEEN);
 	memcpy(s->user, buf + MH_SESSION_HEAD, n + 1);
 	return 0;
 }
@@ -70,24 +71,12 @@ mh_store_session_get(struct mh_store *st,
 	    MH_STORE_NOTFOUND;
 }
 
-/* Sets a found session's seen to *ctx. */
-static int
-mh_session_seen_fn(void *ctx, unsigned char *rec, size_t *len, size_t cap,
-    int found)
-{
-	(void)cap;
-	if (!found || *len < MH_SESSION_HEAD)
-		return MH_KEYED_KEEP;
-	mh_be64_put(rec + 20, (uint64_t)*(const int64_t *)ctx);
-	return MH_KEYED_WRITE;
-}
-
 enum mh_store_err
 mh_store_session_seen(struct mh_store *st,
     const unsigned char key[MH_KEY_HASH_LEN], int64_t now)
 {
-	return mh_keyed_update(st, MH_DB_SESSIONS, key, MH_KEY_HASH_LEN,
-	    MH_SESSION_REC, mh_session_seen_fn, &now, DB_TXN_WRITE_NOSYNC);
+	return mh_keyed_set64(st, MH_DB_SESSIONS, key, MH_KEY_HASH_LEN,
+	    MH_SESSION_REC, MH_SESSION_SEEN, (uint64_t)now);
 }
 
 enum mh_store_err

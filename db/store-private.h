@@ -301,5 +301,10 @@ typedef int (*mh_keyed_fn)(void *ctx, unsigned char *rec, size_t *len,
 enum mh_store_err mh_keyed_update(struct mh_store *st, int dbi,
     const void *key, size_t klen, size_t cap, mh_keyed_fn change, void *ctx,
     u_int32_t commit);
+/* Sets the big-endian 64-bit field at offset of the record (cap bytes at
+ * most) when there is one, unflushed (a note a crash may lose: a time
+ * seen); MH_STORE_NOTFOUND when there is none. */
+enum mh_store_err mh_keyed_set64(struct mh_store *st, int dbi,
+    const void *key, size_t klen, size_t cap, size_t offset, uint64_t value);
 
 #endif

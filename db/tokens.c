@@ -8,6 +8,7 @@
 #include "store-private.h"
 
 #define MH_TOKEN_HEAD 20
+#define MH_TOKEN_USED 12	/* where last used is */
 #define MH_TOKEN_REC (MH_TOKEN_HEAD + MH_USER_NAME_MAX + 1)
 
 static size_t
@@ -17,7 +18,7 @@ mh_token_encode(const struct mh_token *t, unsigned char *buf)
 
 	mh_be32_put(buf, t->scopes);
 	mh_be64_put(buf + 4, (uint64_t)t->created);
-	mh_be64_put(buf + 12, (uint64_t)t->last_used);
+	mh_be64_put(buf + MH_TOKEN_USED, (uint64_t)t->last_used);
 	memcpy(buf + MH_TOKEN_HEAD, t->name, n);
 	buf[MH_TOKEN_HEAD + n] = '\0';
 	return MH_TOKEN_HEAD + n + 1;
@@ -36,7 +37,7 @@ mh_token_decode(const DBT *key, const DBT *data, struct mh_token *t)
 	memcpy(t->hash, key->data, MH_KEY_HASH_LEN);
 	t->scopes = mh_be32_get(p);
 	t->created = (int64_t)mh_be64_get(p + 4);
-	t->last_used = (int64_t)mh_be64_get(p + 12);
+	t->last_used = (int64_t)mh_be64_get(p + MH_TOKEN_USED);
 	memcpy(t->name, p + MH_TOKEN_HEAD, len - MH_TOKEN_HEAD);
 	return 0;
 }
@@ -121,23 +122,12 @@ mh_store_token_get(struct mh_store *st,
 	    MH_STORE_NOTFOUND;
 }
 
-static int
-mh_token_used_fn(void *ctx, unsigned char *rec, size_t *len, size_t cap,
-    int found)
-{
-	(void)cap;
-	if (!found || *len < MH_TOKEN_HEAD)
-		return MH_KEYED_KEEP;
-	mh_be64_put(rec + 12, (uint64_t)*(const int64_t *)ctx);
-	return MH_KEYED_WRITE;
-}
-
 enum mh_store_err
 mh_store_token_used(struct mh_store *st,
     const unsigned char hash[MH_KEY_HASH_LEN], int64_t now)
 {
-	return mh_keyed_update(st, MH_DB_TOKENS, hash, MH_KEY_HASH_LEN,
-	    MH_TOKEN_REC, mh_token_used_fn, &now, DB_TXN_WRITE_NOSYNC);
+	return mh_keyed_set64(st, MH_DB_TOKENS, hash, MH_KEY_HASH_LEN,
+	    MH_TOKEN_REC, MH_TOKEN_USED, (uint64_t)now);
 }
 
 static int

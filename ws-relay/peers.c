@@ -24,15 +24,11 @@ struct mh_peer {
 	char addr[MH_ADDR_LEN];
 };
 
-/* FNV-1a: addresses are short, and come from the proxy. */
+/* Addresses are short, and come from the proxy. */
 static unsigned
 mh_addr_hash(const char *addr)
 {
-	unsigned h = 2166136261u;
-
-	for (; *addr != '\0'; addr++)
-		h = (h ^ (unsigned char)*addr) * 16777619u;
-	return h % MH_PEER_BUCKETS;
+	return mh_str_hash(addr) % MH_PEER_BUCKETS;
 }
 
 int

@@ -160,6 +160,18 @@ struct mh_relay {
 	char dgram[MH_DGRAM_MAX + 1];	/* the first thread's read buffer */
 };
 
+/* FNV-1a of a string: the relay's maps (addresses, used tickets, users)
+ * are keyed by short strings. */
+static inline unsigned
+mh_str_hash(const char *s)
+{
+	unsigned h = 2166136261u;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
 /* --- ring.c: the recent events and the subscriptions. */
 /* Parses "open,click" (or "all") into type bits; 0 when a name is
  * unknown. */

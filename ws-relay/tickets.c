@@ -22,11 +22,7 @@ struct mh_used {
 static unsigned
 mh_used_bucket(const char *nonce)
 {
-	unsigned h = 2166136261u;
-
-	for (; *nonce != '\0'; nonce++)
-		h = (h ^ (unsigned char)*nonce) * 16777619u;
-	return h % MH_USED_BUCKETS;
+	return mh_str_hash(nonce) % MH_USED_BUCKETS;
 }
 
 int

@@ -17,11 +17,7 @@
 static unsigned
 mh_user_hash(const char *user)
 {
-	unsigned h = 2166136261u;
-
-	for (; *user != '\0'; user++)
-		h = (h ^ (unsigned char)*user) * 16777619u;
-	return h % MH_USER_BUCKETS;
+	return mh_str_hash(user) % MH_USER_BUCKETS;
 }
 
 int

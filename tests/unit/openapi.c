@@ -37,6 +37,17 @@ method_bit(const char *name)
 	return 0;
 }
 
+/* A method's name as the description's keys have it: "get". */
+static void
+lowered(const char *name, char out[16])
+{
+	size_t i;
+
+	for (i = 0; name[i] != '\0' && i < 15; i++)
+		out[i] = (char)(name[i] | 0x20);
+	out[i] = '\0';
+}
+
 /* Differences between the table and the description's paths, each said
  * (as a TAP comment) when loud. HEAD is answered wherever GET is, and
  * described with it. */
@@ -56,13 +67,10 @@ differences(const struct mh_route *routes, struct json_object *paths,
 		}
 		for (const struct mh_method *m = mh_methods; m->name; m++) {
 			char lower[16];
-			size_t i;
 
 			if (!(rt->methods & m->bit) || m->bit == MH_HEAD)
 				continue;
-			for (i = 0; m->name[i] != '\0' && i < 15; i++)
-				lower[i] = (char)(m->name[i] | 0x20);
-			lower[i] = '\0';
+			lowered(m->name, lower);
 			if (json_object_object_get_ex(paths, rt->path, &item) &&
 			    json_object_object_get_ex(item, lower, &op))
 				continue;
@@ -142,13 +150,10 @@ access_differences(const struct mh_route *routes, struct json_object *paths,
 			continue;
 		for (const struct mh_method *m = mh_methods; m->name; m++) {
 			char lower[16];
-			size_t i;
 
 			if (!(rt->methods & m->bit) || m->bit == MH_HEAD)
 				continue;
-			for (i = 0; m->name[i] != '\0' && i < 15; i++)
-				lower[i] = (char)(m->name[i] | 0x20);
-			lower[i] = '\0';
+			lowered(m->name, lower);
 			if (json_object_object_get_ex(paths, rt->path, &item) &&
 			    json_object_object_get_ex(item, lower, &op) &&
 			    security_matches(rt, op))
