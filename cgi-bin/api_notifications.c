@@ -246,6 +246,13 @@ mh_nt_list(struct mh_app *app, struct mh_request *r, const char *user)
 		mh_respond_error(r, 400, "bad_parameter", "unread is 1");
 		goto out;
 	}
+	/* A token is nobody's user: it reads them all, or none. */
+	if (r->who.kind == MH_WHO_TOKEN && !mh_notifications_anyone(r)) {
+		mh_respond_error(r, 403, "forbidden", "reading notifications "
+		    "needs a user's session, or a token with "
+		    "notifications:write");
+		goto out;
+	}
 	if (user == NULL && (user = uarg) == NULL && !mh_notifications_anyone(r))
 		user = r->who.name;	/* a user lists their own */
 	if (user != NULL && !mh_notifications_anyone(r) &&

@@ -133,6 +133,10 @@ mh_sign_in(struct mh_app *app, struct mh_request *r)
 	if ((mh_param(r, "HTTP_ORIGIN") != NULL ||
 	    mh_param(r, "HTTP_REFERER") != NULL) && !mh_same_site(app, r))
 		return;
+	if (app->store == NULL) {
+		mh_respond_store_error(r, MH_STORE_FAILED);
+		return;
+	}
 	if (mh_json_body(r, MH_SIGNIN_BODY_MAX, &body) != 0)
 		return;
 	if ((user = mh_json_field(r, body, "user", MH_USER_NAME_MAX)) == NULL ||

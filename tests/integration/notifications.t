@@ -138,7 +138,12 @@ is(post($body, Cookie => '', Origin => '', Authorization => "Bearer $tok")->{sta
 is(post($body, Cookie => '', Origin => '', Authorization => "Bearer $reader")->{status},
     403, 'a token without it may not');
 is(status_of('/api/notifications/bob', Cookie => '',
-    Authorization => "Bearer $reader"), 404, 'nor read others\'');
+    Authorization => "Bearer $reader"), 403, 'nor read others\'');
+(undef, my $named) = $s->admin(qw(token add alice --scope events:read));
+chomp $named;
+is(status_of('/api/notifications', Cookie => '',
+    Authorization => "Bearer $named"), 403,
+    'a token named as a user is not that user');
 is(status_of('/api/notifications', Cookie => ''), 401, 'nobody: 401');
 
 # --- Live, on each user's own channel: only their own, with the unread
