@@ -2,8 +2,8 @@
 // frame of the user's own channel (/ws/notifications/USER), so it never
 // drifts; the panel lists them newest first, older on demand; click or
 // Enter marks one read and follows its link. On a reconnect it catches up
-// with /api/notifications/USER?after=ID. Every value reaches the page as
-// text only.
+// with /api/notifications/USER?after=ID, and without a relay it asks so
+// every few seconds. Every value reaches the page as text only.
 'use strict';
 
 window.mailhooksBell = (function () {
@@ -145,10 +145,13 @@ window.mailhooksBell = (function () {
     }
   }
 
+  // While the channel cannot be had (no relay, as on shared hosting), each
+  // try also asks what came: the count keeps up, every few seconds.
   function retry() {
     ws = null;
+    catchUp().catch(() => {});
     setTimeout(connect, backoff * (0.8 + Math.random() * 0.4));
-    backoff = Math.min(backoff * 2, 10000);
+    backoff = Math.min(backoff * 2, 5000);
   }
 
   function toggle(show) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Without a relay (as on shared hosting) the page notices that /ws is not
-// there, says so, and polls /api/events?after=SEQ; when a relay appears it
-// goes back to live, with no event missed or shown twice.
+// there, says so, and polls /api/events?after=SEQ (and the bell its
+// notifications); when a relay appears it goes back to live, with no
+// event missed or shown twice.
 'use strict';
 
 const { chromium } = require('playwright-core');
@@ -27,6 +28,12 @@ async function main(t) {
     await page.waitForSelector('#opens li:has-text("polled@example.com")', { timeout: 10000 });
     t.ok(true, 'it appears by polling');
     t.is(await statusOf(page), 'polling', 'still polling');
+    const n = await stack.api('/api/notifications', { method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ user_id: 'admin', title: 'Polled too', identifier: 'X' }) });
+    t.is(n.status, 201, 'a notification for the signed-in user');
+    await page.waitForSelector('#bell-count:has-text("1")', { timeout: 15000 });
+    t.ok(true, 'the bell counts it without a relay');
 
     stack.startRelay();
     await page.waitForSelector('#status[data-state="live"]', { timeout: 20000 });
