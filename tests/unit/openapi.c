@@ -37,15 +37,21 @@ method_bit(const char *name)
 	return 0;
 }
 
-/* A method's name as the description's keys have it: "get". */
-static void
-lowered(const char *name, char out[16])
+/* The description's operation of a route's method, or NULL. */
+static struct json_object *
+described(struct json_object *paths, const char *path, const char *method)
 {
+	struct json_object *item, *op;
+	char lower[16];
 	size_t i;
 
-	for (i = 0; name[i] != '\0' && i < 15; i++)
-		out[i] = (char)(name[i] | 0x20);
-	out[i] = '\0';
+	for (i = 0; method[i] != '\0' && i < 15; i++)
+		lower[i] = (char)(method[i] | 0x20);
+	lower[i] = '\0';
+	if (json_object_object_get_ex(paths, path, &item) &&
+	    json_object_object_get_ex(item, lower, &op))
+		return op;
+	return NULL;
 }
 
 /* Differences between the table and the description's paths, each said
@@ -55,7 +61,7 @@ static int
 differences(const struct mh_route *routes, struct json_object *paths,
     int loud)
 {
-	struct json_object *item, *op;
+	struct json_object *op;
 	int n = 0;
 
 	for (const struct mh_route *rt = routes; rt->path != NULL; rt++) {
@@ -66,13 +72,8 @@ differences(const struct mh_route *routes, struct json_object *paths,
 				    rt->path);
 		}
 		for (const struct mh_method *m = mh_methods; m->name; m++) {
-			char lower[16];
-
-			if (!(rt->methods & m->bit) || m->bit == MH_HEAD)
-				continue;
-			lowered(m->name, lower);
-			if (json_object_object_get_ex(paths, rt->path, &item) &&
-			    json_object_object_get_ex(item, lower, &op))
+			if (!(rt->methods & m->bit) || m->bit == MH_HEAD ||
+			    described(paths, rt->path, m->name) != NULL)
 				continue;
 			n++;
 			if (loud)
@@ -142,21 +143,17 @@ static int
 access_differences(const struct mh_route *routes, struct json_object *paths,
     int loud)
 {
-	struct json_object *item, *op;
 	int n = 0;
 
 	for (const struct mh_route *rt = routes; rt->path != NULL; rt++) {
 		if (strcmp(rt->path, "/api/session") == 0)
 			continue;
 		for (const struct mh_method *m = mh_methods; m->name; m++) {
-			char lower[16];
+			struct json_object *op;
 
-			if (!(rt->methods & m->bit) || m->bit == MH_HEAD)
-				continue;
-			lowered(m->name, lower);
-			if (json_object_object_get_ex(paths, rt->path, &item) &&
-			    json_object_object_get_ex(item, lower, &op) &&
-			    security_matches(rt, op))
+			if (!(rt->methods & m->bit) || m->bit == MH_HEAD ||
+			    ((op = described(paths, rt->path, m->name)) != NULL &&
+			    security_matches(rt, op)))
 				continue;
 			n++;
 			if (loud)
