@@ -26,7 +26,8 @@ DB_SRC   = db/env.c db/tables.c db/txn.c db/codec.c db/process.c \
            db/messages.c db/query.c db/stats.c db/retention.c \
            db/refused.c db/reprocess.c db/backup.c db/tallies.c \
            db/users.c db/keyed.c db/sessions.c db/tokens.c db/signin.c \
-           db/idempotency.c db/notifications.c db/indexed.c
+           db/idempotency.c db/notifications.c db/indexed.c \
+           db/outbox.c db/lease.c
 CORE_SRC = cgi-bin/alloc.c cgi-bin/config.c cgi-bin/form.c \
            cgi-bin/signature.c cgi-bin/json.c cgi-bin/json_check.c \
            cgi-bin/shape.c cgi-bin/event_types.c cgi-bin/isotime.c \
@@ -55,7 +56,8 @@ RELAY_SRC = ws-relay/main.c ws-relay/shard.c ws-relay/clients.c \
             ws-relay/tickets.c ws-relay/users.c ws-relay/frame.c
 DB_HDRS  = db/store.h db/store-private.h
 CORE_HDRS = cgi-bin/core.h cgi-bin/access.h cgi-bin/counters.h db/store.h \
-            db/store_accounts.h db/store_notifications.h cgi-bin/accounts.h
+            db/store_accounts.h db/store_notifications.h db/store_outbox.h \
+            cgi-bin/accounts.h
 HDRS     = cgi-bin/mailhooks.h cgi-bin/worker.h $(CORE_HDRS) $(DB_HDRS)
 
 BIN_FCGI   = cgi-bin/mailhooks.fcgi
@@ -67,7 +69,8 @@ UNIT_TESTS = tests/unit/form.t tests/unit/signature.t tests/unit/mandrill.t \
              tests/unit/json.t tests/unit/shape.t tests/unit/config.t \
              tests/unit/derive.t tests/unit/request.t tests/unit/restore.t \
              tests/unit/peers.t tests/unit/openapi.t tests/unit/password.t \
-             tests/unit/access.t tests/unit/replay.t tests/unit/notification.t
+             tests/unit/access.t tests/unit/replay.t tests/unit/notification.t \
+             tests/unit/outbox.t
 
 # Swagger UI for /docs/, from npm (vendor/package.json): copied beside its
 # page, never committed. Its install script (analytics) is not run.

@@ -13,10 +13,6 @@
 
 #include "store-private.h"
 
-/* A claim older than this is not honoured, even by a live pid (which may
- * be another process's by now). */
-#define MH_CLAIM_SECONDS 60
-
 /* Entries written before the claim was kept hold the attempts alone. */
 struct mh_claim
 mh_claim_get(const DBT *data)
@@ -73,7 +69,7 @@ mh_claimed_by_other(const struct mh_store *st, const struct mh_claim *c,
 	int alive;
 
 	if (c->pid == 0 || c->pid == st->pid ||
-	    now - c->at > MH_CLAIM_SECONDS)
+	    now - c->at > MH_LEASE_SECONDS)
 		return 0;
 	for (size_t i = 0; i < seen->n; i++)
 		if (seen->pid[i] == c->pid)

@@ -28,17 +28,35 @@ mh_indexed_parse(const DBT *d, const char *field[3], const char **json)
 	return 0;
 }
 
+/* Whether a header field is v or, holding several, has v among them. */
+static int
+mh_field_has(const char *field, const char *v)
+{
+	size_t len = strlen(v);
+
+	for (const char *s = field;;) {
+		const char *e = strchr(s, MH_VALUE_SEP);
+		size_t n = e != NULL ? (size_t)(e - s) : strlen(s);
+
+		if (n == len && memcmp(s, v, len) == 0)
+			return 1;
+		if (e == NULL)
+			return 0;
+		s = e + 1;
+	}
+}
+
 /* Does a record pass the filters the chosen index did not apply, and the
  * application's own? */
 static int
 mh_query_match(const struct mh_query *q, const char *field[3],
     const char *email_lower, const char *json)
 {
-	if (q->type != NULL && strcmp(q->type, field[0]) != 0)
+	if (q->type != NULL && !mh_field_has(field[0], q->type))
 		return 0;
-	if (email_lower != NULL && strcmp(email_lower, field[1]) != 0)
+	if (email_lower != NULL && !mh_field_has(field[1], email_lower))
 		return 0;
-	if (q->message_id != NULL && strcmp(q->message_id, field[2]) != 0)
+	if (q->message_id != NULL && !mh_field_has(field[2], q->message_id))
 		return 0;
 	return q->keep == NULL || q->keep(q->keep_ctx, json);
 }
@@ -70,6 +88,8 @@ static const struct {
 	    { MH_DB_CB_BY_STATUS, MH_DB_CB_BY_EMAIL, MH_DB_CB_BY_EXTERNAL } },
 	[MH_TABLE_NOTIFICATIONS] = { MH_DB_NOTIFICATIONS,
 	    { MH_DB_NT_BY_USER, MH_DB_NT_BY_IDENTIFIER, MH_DB_NT_UNREAD } },
+	[MH_TABLE_MAIL] = { MH_DB_MAIL,
+	    { MH_DB_MAIL_BY_STATUS, MH_DB_MAIL_BY_TO, MH_DB_MAIL_BY_TAG } },
 };
 
 static void

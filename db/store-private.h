@@ -43,16 +43,25 @@ enum mh_db {
 	MH_DB_NT_BY_IDENTIFIER,	/* lower(identifier) \0 id -> id */
 	MH_DB_NT_UNREAD,	/* user_id \0 id -> id, of the unread only */
 	MH_DB_IDEMPOTENCY,	/* who \0 key -> the first answer, see idempotency.c */
+	MH_DB_MAIL,		/* id (be64) -> outgoing mail record, see outbox.c */
+	MH_DB_MAIL_BY_STATUS,	/* status \0 id -> id */
+	MH_DB_MAIL_BY_TO,	/* lower(each recipient) \0 id -> id */
+	MH_DB_MAIL_BY_TAG,	/* each tag \0 id -> id */
+	MH_DB_MAIL_BY_REMOTE,	/* the provider's message id -> mail id (be64) */
+	MH_DB_OUTBOX,		/* mail id (be64) -> due time and lease, see lease.c */
+	MH_DB_OUTBOX_DUE,	/* due (be64 ms) id (be64) -> id: what is due first */
 	MH_DB_COUNT
 };
 
 struct mh_db_def {
 	const char *file;
 	/* For a secondary index: the table it indexes and the record's
-	 * header field it is on; -1 for a primary. */
+	 * header field it is on (MH_INDEX_DUE: a lease's due time); -1 for
+	 * a primary. */
 	int indexes;
 	int field;
 };
+#define MH_INDEX_DUE 3
 
 extern const struct mh_db_def mh_dbs[MH_DB_COUNT];
 
@@ -275,6 +284,15 @@ int mh_idem_find(DB_TXN *txn, DB *db, const struct mh_idem *idem,
 /* Keeps answer for idem's key. */
 int mh_idem_keep(DB_TXN *txn, DB *db, const struct mh_idem *idem,
     const char *answer);
+
+/* --- lease.c: a mail's outbox entry, inside a transaction. */
+/* Reads it (flags: DB_RMW to change it); DB_NOTFOUND when there is none. */
+int mh_lease_get(struct mh_store *st, DB_TXN *txn, uint64_t id,
+    struct mh_lease *l, u_int32_t flags);
+int mh_lease_put(struct mh_store *st, DB_TXN *txn, uint64_t id,
+    const struct mh_lease *l);
+/* Takes it out of the outbox (there or not). */
+int mh_lease_del(struct mh_store *st, DB_TXN *txn, uint64_t id);
 
 /* --- keyed.c: one small record by its key, in table dbi. */
 #define MH_KEYED_MAX 512

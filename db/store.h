@@ -61,6 +61,9 @@ struct mh_record {
 	char *field[3];
 	char *json;
 };
+/* Between the values of a header field that holds several (a mail's
+ * recipients, its tags): each value is indexed, and matches a filter. */
+#define MH_VALUE_SEP '\x1f'
 
 /* One event ready to be stored: the event; optionally the provider's own
  * record of it (an Infobip email_callback, entity.json NULL when none),
@@ -140,13 +143,15 @@ enum mh_table {
 	MH_TABLE_EVENTS,	/* the events, by seq */
 	MH_TABLE_CALLBACKS,	/* providers' records (email_callback), by id */
 	MH_TABLE_NOTIFICATIONS,	/* users' notifications, by id */
+	MH_TABLE_MAIL,		/* outgoing mail, by id */
 };
 
 /* A page of a table. The three filters name each table's indexed fields:
  * for events type, email and message_id; for callbacks status, email and
  * external_id; for notifications user_id, identifier (without case) and
- * user_id again, of the unread only. keep, when set, is asked of each record the filters
- * pass (its JSON text): the application's own conditions. */
+ * user_id again, of the unread only; for mail status, a recipient
+ * (without case) and a tag. keep, when set, is asked of each record the
+ * filters pass (its JSON text): the application's own conditions. */
 struct mh_query {
 	enum mh_table table;
 	const char *type;
@@ -266,6 +271,7 @@ enum mh_store_err mh_store_files(struct mh_store *st, struct mh_store_sizes *z);
 
 #include "store_accounts.h"
 #include "store_notifications.h"
+#include "store_outbox.h"
 
 /* --- tallies.c: what the drains stored and dropped, ever, counted in the
  * transactions that did it (exact, whatever process is killed when). */

@@ -41,19 +41,95 @@ const struct mh_db_def mh_dbs[MH_DB_COUNT] = {
 	[MH_DB_NT_UNREAD] = { "notifications-unread.db", MH_DB_NOTIFICATIONS,
 	    2 },
 	[MH_DB_IDEMPOTENCY] = { "idempotency.db", -1, 0 },
+	[MH_DB_MAIL] = { "mail.db", -1, 0 },
+	[MH_DB_MAIL_BY_STATUS] = { "mail-by-status.db", MH_DB_MAIL, 0 },
+	[MH_DB_MAIL_BY_TO] = { "mail-by-to.db", MH_DB_MAIL, 1 },
+	[MH_DB_MAIL_BY_TAG] = { "mail-by-tag.db", MH_DB_MAIL, 2 },
+	[MH_DB_MAIL_BY_REMOTE] = { "mail-by-remote-id.db", -1, 0 },
+	[MH_DB_OUTBOX] = { "outbox.db", -1, 0 },
+	[MH_DB_OUTBOX_DUE] = { "outbox-due.db", MH_DB_OUTBOX, MH_INDEX_DUE },
 };
 
 /*
  * Index callbacks: a record starts with three NUL-terminated fields (see
- * events.c); the secondary key is the field, a NUL, and the 8-byte seq,
- * so that each index is ordered by seq.
+ * indexed.c); the secondary key is the field, a NUL, and the 8-byte id,
+ * so that each index is ordered by id. A field of several values
+ * (MH_VALUE_SEP apart) gives a key for each, the same value once.
  */
+
+/* The key of one value (len bytes) of the record under pkey into *k. */
+static int
+mh_index_key(const char *v, size_t len, const DBT *pkey, DBT *k)
+{
+	unsigned char *buf;
+
+	if ((buf = malloc(len + 9)) == NULL)
+		return ENOMEM;
+	memcpy(buf, v, len);
+	buf[len] = '\0';
+	memcpy(buf + len + 1, pkey->data, 8);
+	memset(k, 0, sizeof(*k));
+	k->data = buf;
+	k->size = (u_int32_t)(len + 9);
+	k->flags = DB_DBT_APPMALLOC;
+	return 0;
+}
+
+/* Whether the value v (len bytes) came before in the field at p. */
+static int
+mh_value_seen(const char *p, const char *v, size_t len)
+{
+	for (const char *s = p; s < v;) {
+		const char *e = memchr(s, MH_VALUE_SEP, (size_t)(v - s));
+		size_t n = e != NULL ? (size_t)(e - s) : (size_t)(v - s);
+
+		if (n == len && memcmp(s, v, len) == 0)
+			return 1;
+		s += n + 1;
+	}
+	return 0;
+}
+
+/* Keys for each value of the field p (len bytes) in skey. */
+static int
+mh_index_values(const char *p, size_t len, const DBT *pkey, DBT *skey)
+{
+	size_t count = 1, n = 0;
+	DBT *keys;
+	int ret = 0;
+
+	for (size_t i = 0; i < len; i++)
+		count += p[i] == MH_VALUE_SEP;
+	if (count == 1)
+		return mh_index_key(p, len, pkey, skey);
+	if ((keys = calloc(count, sizeof(*keys))) == NULL)
+		return ENOMEM;
+	for (const char *v = p, *end = p + len; v <= end && ret == 0;) {
+		const char *e = memchr(v, MH_VALUE_SEP, (size_t)(end - v));
+		size_t vlen = e != NULL ? (size_t)(e - v) : (size_t)(end - v);
+
+		if (vlen > 0 && !mh_value_seen(p, v, vlen))
+			ret = mh_index_key(v, vlen, pkey, &keys[n++]);
+		v += vlen + 1;
+	}
+	if (ret != 0 || n == 0) {
+		for (size_t i = 0; i < n; i++)
+			free(keys[i].data);
+		free(keys);
+		return ret != 0 ? ret : DB_DONOTINDEX;
+	}
+	memset(skey, 0, sizeof(*skey));
+	skey->data = keys;
+	skey->size = (u_int32_t)n;
+	skey->flags = DB_DBT_MULTIPLE | DB_DBT_APPMALLOC;
+	return 0;
+}
+
 static int
 mh_index_field(const DBT *pkey, const DBT *pdata, DBT *skey, int field)
 {
 	const char *p = pdata->data, *end;
-	size_t n = pdata->size, len;
-	unsigned char *k;
+	size_t n = pdata->size;
 
 	for (int i = 0; i < field; i++) {
 		end = memchr(p, '\0', n);
@@ -65,14 +141,26 @@ mh_index_field(const DBT *pkey, const DBT *pdata, DBT *skey, int field)
 	end = memchr(p, '\0', n);
 	if (end == NULL || end == p || pkey->size != 8)
 		return DB_DONOTINDEX;
-	len = (size_t)(end - p);
-	if ((k = malloc(len + 9)) == NULL)
+	return mh_index_values(p, (size_t)(end - p), pkey, skey);
+}
+
+/* The outbox's due index: a lease's due time (its first 8 bytes, see
+ * lease.c) and the mail's id, so that what is due first comes first. */
+static int
+mh_index_due(DB *db, const DBT *pkey, const DBT *pdata, DBT *skey)
+{
+	unsigned char *k;
+
+	(void)db;
+	if (pkey->size != 8 || pdata->size < 8)
+		return DB_DONOTINDEX;
+	if ((k = malloc(16)) == NULL)
 		return ENOMEM;
-	memcpy(k, p, len + 1);
-	memcpy(k + len + 1, pkey->data, 8);
+	memcpy(k, pdata->data, 8);
+	memcpy(k + 8, pkey->data, 8);
 	memset(skey, 0, sizeof(*skey));
 	skey->data = k;
-	skey->size = (u_int32_t)(len + 9);
+	skey->size = 16;
 	skey->flags = DB_DBT_APPMALLOC;
 	return 0;
 }
@@ -98,8 +186,8 @@ mh_index_field2(DB *db, const DBT *pkey, const DBT *pdata, DBT *skey)
 	return mh_index_field(pkey, pdata, skey, 2);
 }
 
-static int (*const mh_index_of[3])(DB *, const DBT *, const DBT *, DBT *) = {
-	mh_index_field0, mh_index_field1, mh_index_field2,
+static int (*const mh_index_of[4])(DB *, const DBT *, const DBT *, DBT *) = {
+	mh_index_field0, mh_index_field1, mh_index_field2, mh_index_due,
 };
 
 static int
