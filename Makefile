@@ -35,7 +35,8 @@ CORE_SRC = cgi-bin/alloc.c cgi-bin/config.c cgi-bin/form.c \
            cgi-bin/pyrepr.c cgi-bin/derive.c cgi-bin/summary.c \
            cgi-bin/notify.c cgi-bin/number.c cgi-bin/identity.c \
            cgi-bin/counters.c cgi-bin/password.c cgi-bin/secrets.c \
-           cgi-bin/ticket.c cgi-bin/credentials.c cgi-bin/notification.c
+           cgi-bin/ticket.c cgi-bin/credentials.c cgi-bin/notification.c \
+           cgi-bin/mail.c cgi-bin/mail_state.c
 # What the program and the admin tool both do to the accounts.
 ACCOUNT_SRC = cgi-bin/accounts.c
 HTTP_LIB = cgi-bin/request.c cgi-bin/respond.c cgi-bin/route.c \
@@ -46,7 +47,8 @@ HTTP_LIB = cgi-bin/request.c cgi-bin/respond.c cgi-bin/route.c \
            cgi-bin/checkpointer.c cgi-bin/trace.c cgi-bin/api_metrics.c \
            cgi-bin/auth.c cgi-bin/throttle.c cgi-bin/api_session.c \
            cgi-bin/api_tokens.c cgi-bin/api_ws_ticket.c $(ACCOUNT_SRC) \
-           cgi-bin/api_notifications.c cgi-bin/api_notification.c
+           cgi-bin/api_notifications.c cgi-bin/api_notification.c \
+           cgi-bin/api_mail.c cgi-bin/api_mail_one.c
 HTTP_SRC = $(HTTP_LIB) cgi-bin/main.c
 RELAY_SRC = ws-relay/main.c ws-relay/shard.c ws-relay/clients.c \
             ws-relay/ring.c ws-relay/peers.c cgi-bin/event_types.c \
@@ -64,6 +66,7 @@ BIN_FCGI   = cgi-bin/mailhooks.fcgi
 BIN_RELAY  = ws-relay/mailhooks-relay
 BIN_WS     = ws-relay/mailhooks-ws
 BIN_ADMIN  = db/mailhooks-db
+BIN_SENDER = sender/mailhooks-sender
 UNIT_TESTS = tests/unit/form.t tests/unit/signature.t tests/unit/mandrill.t \
              tests/unit/store.t tests/unit/infobip.t tests/unit/pyrepr.t \
              tests/unit/json.t tests/unit/shape.t tests/unit/config.t \
@@ -76,7 +79,7 @@ UNIT_TESTS = tests/unit/form.t tests/unit/signature.t tests/unit/mandrill.t \
 # page, never committed. Its install script (analytics) is not run.
 DOCS_UI = www/docs/swagger-ui-bundle.js www/docs/swagger-ui.css
 
-all: $(BIN_FCGI) $(BIN_RELAY) $(BIN_WS) $(BIN_ADMIN) $(DOCS_UI)
+all: $(BIN_FCGI) $(BIN_RELAY) $(BIN_WS) $(BIN_ADMIN) $(BIN_SENDER) $(DOCS_UI)
 vendor/node_modules: vendor/package.json vendor/package-lock.json
 	cd vendor && SCARF_ANALYTICS=false npm ci --ignore-scripts --no-audit \
 	    --no-fund --loglevel=error
@@ -101,6 +104,15 @@ $(BIN_ADMIN): $(ADMIN_SRC) db/admin.h $(CORE_SRC) $(DB_SRC) $(CORE_HDRS) \
 $(BIN_RELAY): $(RELAY_SRC) ws-relay/relay.h cgi-bin/core.h cgi-bin/access.h \
     cgi-bin/counters.h
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -pthread -o $@ $(RELAY_SRC) $(LDLIBS_RELAY) -lev
+
+# The sender: outgoing HTTP (libcurl) on the storage layer and the core.
+SENDER_LIB = sender/send.c sender/http.c sender/mandrill.c sender/attempt.c
+SENDER_SRC = sender/main.c $(SENDER_LIB)
+LDLIBS_SENDER = $(LDLIBS_CORE) $(shell pkg-config --libs libcurl 2>/dev/null)
+$(BIN_SENDER): $(SENDER_SRC) sender/sender.h $(CORE_SRC) $(DB_SRC) \
+    $(CORE_HDRS) $(DB_HDRS)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $(SENDER_SRC) $(CORE_SRC) $(DB_SRC) \
+	    $(LDLIBS_SENDER)
 
 $(BIN_WS): ws-relay/client.c
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ ws-relay/client.c $(LDLIBS_RELAY)
@@ -176,7 +188,7 @@ DEB_PKGS = pkg-config libfcgi-dev libjson-c-dev libdb-dev libwebsockets-dev \
            libwebsockets-evlib-ev libev-dev \
            libssl-dev lighttpd apache2 apache2-utils libapache2-mod-fcgid spawn-fcgi \
            db5.3-util chromium perl clang libclang-rt-14-dev \
-           python3-prometheus-client libcrypt-dev
+           python3-prometheus-client libcrypt-dev libcurl4-openssl-dev
 SUDO = $$( [ "$$(id -u)" = 0 ] || echo sudo )
 
 TEST_TOOLS = tests/lib/inbox-put tests/lib/panic

@@ -1,12 +1,14 @@
 #!/bin/sh
 # Runs mailhooks in the foreground, as make run does: the web server
-# (lighttpd, or Apache with SERVER=apache), which runs mailhooks.fcgi, and
-# the relay, started again whenever it dies. Ctrl-C or SIGTERM stops them all.
+# (lighttpd, or Apache with SERVER=apache), which runs mailhooks.fcgi, the
+# relay and the sender, each started again whenever it dies. Ctrl-C or
+# SIGTERM stops them all.
 #
 # Environment: SERVER (lighttpd), PORT (8080), MAILHOOKS_HOME (./var),
 # MAILHOOKS_RELAY_PORT (PORT + 1), what the components read (README.md),
 # MAILHOOKS_RELAY=0 to run without the relay, as on shared hosting (the
-# page then polls), and for Apache:
+# page then polls), MAILHOOKS_SENDER=0 to run without the sender (cron
+# runs mailhooks-sender --once instead), and for Apache:
 #   MAILHOOKS_APACHE_CGI=1         the program as a plain CGI program
 #   MAILHOOKS_APACHE_PROXY_FCGI=1  the program started here by spawn-fcgi,
 #                                  reached with mod_proxy_fcgi
@@ -89,10 +91,12 @@ apache)
 		then
 			SITE=$run/site
 			rm -rf "$SITE"
-			mkdir -p "$SITE/cgi-bin" "$SITE/ws-relay" "$SITE/apache"
+			mkdir -p "$SITE/cgi-bin" "$SITE/ws-relay" "$SITE/apache" \
+			    "$SITE/sender"
 			cp -R "$ROOT/www" "$SITE/"
 			cp "$ROOT/cgi-bin/mailhooks.fcgi" "$SITE/cgi-bin/"
 			cp "$ROOT/ws-relay/mailhooks-relay" "$SITE/ws-relay/"
+			cp "$ROOT/sender/mailhooks-sender" "$SITE/sender/"
 			cp "$ROOT/apache/mailhooks.conf" "$SITE/apache/"
 			echo "mailhooks: $user cannot read $ROOT; serving a copy" \
 			    "in $SITE"
@@ -134,11 +138,12 @@ esac
 
 server_pid=
 relay_pid=
+sender_pid=
 fcgi_pid=
 stop() {
 	trap - INT TERM
 	echo "mailhooks: stopping"
-	for pid in $relay_pid $fcgi_pid $server_pid; do
+	for pid in $sender_pid $relay_pid $fcgi_pid $server_pid; do
 		kill -TERM "$pid" 2>/dev/null || true
 	done
 	wait || true
@@ -150,6 +155,14 @@ start_relay() {
 	[ "${MAILHOOKS_RELAY:-1}" = 0 ] && return
 	(run_as "$SITE/ws-relay/mailhooks-relay") &
 	relay_pid=$!
+}
+
+# The sender of the outbox's mail (MANDRILL_API_KEY...: README), run as the
+# program and the relay are.
+start_sender() {
+	[ "${MAILHOOKS_SENDER:-1}" = 0 ] && return
+	(run_as "$SITE/sender/mailhooks-sender" --daemon) &
+	sender_pid=$!
 }
 
 # The mod_proxy_fcgi variant: the program runs apart, on a UNIX socket.
@@ -179,6 +192,7 @@ start_fcgi
 (run_as "$@") &
 server_pid=$!
 start_relay
+start_sender
 echo "mailhooks: $SERVER on http://127.0.0.1:$PORT/ (data in $MAILHOOKS_HOME); Ctrl-C stops"
 
 while :; do
@@ -198,6 +212,11 @@ while :; do
 		wait "$relay_pid" 2>/dev/null || true
 		echo "mailhooks: relay exited; starting it again" >&2
 		start_relay
+	fi
+	if [ -n "$sender_pid" ] && ! kill -0 "$sender_pid" 2>/dev/null; then
+		wait "$sender_pid" 2>/dev/null || true
+		echo "mailhooks: sender exited; starting it again" >&2
+		start_sender
 	fi
 	if [ -n "$fcgi_pid" ] && ! kill -0 "$fcgi_pid" 2>/dev/null; then
 		wait "$fcgi_pid" 2>/dev/null || true

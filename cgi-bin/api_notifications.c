@@ -17,8 +17,6 @@
 #include "mailhooks.h"
 
 #define MH_NT_BATCH_MAX 1000
-#define MH_IDEM_KEY_MAX 255
-#define MH_IDEM_TTL 86400
 
 void
 mh_nt_signal(struct mh_app *app, const char *text)
@@ -144,34 +142,6 @@ mh_nt_answer(void *ctx, uint64_t first, size_t n)
 	return b.p;
 }
 
-/* The idempotency key of the request, when it gave one: who asked and
- * the key, into buf. 0 none, 1 set, -1 answered (malformed). */
-static int
-mh_nt_idem(struct mh_request *r, struct mh_idem *idem, char *buf,
-    size_t size)
-{
-	const char *key = mh_param(r, "HTTP_IDEMPOTENCY_KEY");
-	int n;
-
-	if (key == NULL)
-		return 0;
-	if (*key == '\0' || strlen(key) > MH_IDEM_KEY_MAX ||
-	    strspn(key, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	    "0123456789-_.:") != strlen(key)) {
-		mh_respond_error(r, 400, "bad_request", "Idempotency-Key is 1 to "
-		    "%d of letters, digits and -_.:", MH_IDEM_KEY_MAX);
-		return -1;
-	}
-	n = snprintf(buf, size, "notify%c%d%c%s%c%s", 0, (int)r->who.kind, 0,
-	    r->who.name, 0, key);
-	idem->key = buf;
-	idem->klen = (size_t)n;
-	mh_sha256(r->body, r->body_len, idem->hash);
-	idem->now = (int64_t)time(NULL);
-	idem->ttl = MH_IDEM_TTL;
-	return 1;
-}
-
 static void
 mh_nt_create(struct mh_app *app, struct mh_request *r)
 {
@@ -187,7 +157,8 @@ mh_nt_create(struct mh_app *app, struct mh_request *r)
 
 	if (mh_json_body(r, app->cfg->max_body, &body) != 0 ||
 	    mh_nt_records(r, body, &recs, &n) != 0 ||
-	    (has_idem = mh_nt_idem(r, &idem, keybuf, sizeof(keybuf))) < 0)
+	    (has_idem = mh_idem_arg(r, "notify", &idem, keybuf,
+	    sizeof(keybuf))) < 0)
 		goto out;
 	answer.recs = recs;
 	answer.batch = mh_json_get(body, "notifications") != NULL;

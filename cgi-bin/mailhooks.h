@@ -81,6 +81,7 @@ struct mh_request {
 	size_t body_len;
 	uint64_t receipt;	/* the inbox entry it put, or 0 */
 	uint64_t notification;	/* the (first) notification it touched, or 0 */
+	uint64_t mail;		/* the outgoing mail it touched, or 0 */
 	enum mh_store_err store_err;	/* the storage error it met */
 	char id[65];		/* its id, in X-Request-Id and each log line */
 	int route;		/* its index in mh_routes, or -1 */
@@ -219,6 +220,13 @@ void mh_api_token(struct mh_app *app, struct mh_request *r);
 void mh_api_notifications(struct mh_app *app, struct mh_request *r);
 void mh_api_notification(struct mh_app *app, struct mh_request *r);
 void mh_api_notifications_read(struct mh_app *app, struct mh_request *r);
+void mh_api_mail(struct mh_app *app, struct mh_request *r);
+void mh_api_mail_one(struct mh_app *app, struct mh_request *r);
+void mh_api_mail_cancel(struct mh_app *app, struct mh_request *r);
+
+/* --- api_mail.c: what the mail routes share. */
+/* Tells the relay that mail id is now of status (best effort). */
+void mh_mail_signal(struct mh_app *app, uint64_t id, const char *status);
 
 /* --- api_notifications.c: what the notification routes share. */
 /* Whether r's asker may see and change anyone's notifications: an admin,
@@ -273,6 +281,17 @@ int mh_json_body(struct mh_request *r, size_t max, struct json_object **out);
  * returns NULL when it is absent, empty, of another type or too long. */
 const char *mh_json_field(struct mh_request *r, struct json_object *o,
     const char *key, size_t max);
+
+/* An Idempotency-Key: a request sent again with the same key (by the
+ * same asker, to the same kind of route) gets the first answer, within
+ * MH_IDEM_TTL seconds. */
+#define MH_IDEM_KEY_MAX 255
+#define MH_IDEM_TTL 86400
+/* The request's key, when it gave one, into idem: kind, who asked and
+ * the key, written into buf (MH_IDEM_KEY_MAX + MH_USER_NAME_MAX + 32
+ * bytes). 0 none, 1 set, -1 answered (malformed). */
+int mh_idem_arg(struct mh_request *r, const char *kind, struct mh_idem *idem,
+    char *buf, size_t size);
 
 /* Reads since and until (a struct mh_window, core.h); answers 400 and
  * returns -1 when either is malformed or the window is empty. */

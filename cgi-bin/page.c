@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <json-c/json.h>
 
@@ -267,4 +268,30 @@ mh_json_field(struct mh_request *r, struct json_object *o, const char *key,
 		return NULL;
 	}
 	return v;
+}
+
+int
+mh_idem_arg(struct mh_request *r, const char *kind, struct mh_idem *idem,
+    char *buf, size_t size)
+{
+	const char *key = mh_param(r, "HTTP_IDEMPOTENCY_KEY");
+	int n;
+
+	if (key == NULL)
+		return 0;
+	if (*key == '\0' || strlen(key) > MH_IDEM_KEY_MAX ||
+	    strspn(key, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789-_.:") != strlen(key)) {
+		mh_respond_error(r, 400, "bad_request", "Idempotency-Key is 1 to "
+		    "%d of letters, digits and -_.:", MH_IDEM_KEY_MAX);
+		return -1;
+	}
+	n = snprintf(buf, size, "%s%c%d%c%s%c%s", kind, 0, (int)r->who.kind, 0,
+	    r->who.name, 0, key);
+	idem->key = buf;
+	idem->klen = (size_t)n;
+	mh_sha256(r->body, r->body_len, idem->hash);
+	idem->now = (int64_t)time(NULL);
+	idem->ttl = MH_IDEM_TTL;
+	return 1;
 }

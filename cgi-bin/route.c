@@ -47,6 +47,12 @@ const struct mh_route mh_routes[] = {
 	    NULL, MH_SIGNED_IN },
 	{ "/api/notifications/{key}", MH_READ | MH_PUT | MH_DELETE,
 	    mh_api_notification, NULL, MH_SIGNED_IN },
+	/* Sending needs mail:send, reading events:read or mail:send: the
+	 * handlers say (api_mail.c). */
+	{ "/api/mail", MH_READ | MH_POST, mh_api_mail, NULL, MH_SIGNED_IN },
+	{ "/api/mail/{id}/cancel", MH_POST, mh_api_mail_cancel, NULL,
+	    MH_SCOPE_MAIL_SEND },
+	{ "/api/mail/{id}", MH_READ, mh_api_mail_one, NULL, MH_SIGNED_IN },
 	{ NULL, 0, NULL, NULL, 0 },
 };
 

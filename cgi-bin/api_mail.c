@@ -1,0 +1,194 @@
+/*
+ * /api/mail: outgoing mail. POST queues one (durable in the outbox
+ * before the answer, no network call; an Idempotency-Key makes a retry
+ * get the first answer), GET lists them newest first (filters status, to
+ * and tag; the cursors of /api/events), /api/mail/{id} is one with its
+ * recipients and attempts, /api/mail/{id}/cancel cancels one not yet
+ * handed over. The sender (sender/) does the rest.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "mailhooks.h"
+
+/* Whether r's asker may read the outbox: events:read, or mail:send. */
+static int
+mh_mail_reader(const struct mh_request *r)
+{
+	return (r->who.scopes & (MH_SCOPE_EVENTS_READ | MH_SCOPE_MAIL_SEND)) !=
+	    0;
+}
+
+void
+mh_mail_signal(struct mh_app *app, uint64_t id, const char *status)
+{
+	char text[128];
+
+	snprintf(text, sizeof(text), "{\"kind\":\"mail\",\"id\":%" PRIu64
+	    ",\"status\":\"%s\"}", id, status);
+	mh_nt_signal(app, text);
+}
+
+/* The answer of a POST: the id, the status and the recipients. */
+static char *
+mh_mail_answer(void *ctx, uint64_t first, size_t n)
+{
+	struct json_object *mail = json_tokener_parse(ctx), *o;
+	char *text;
+
+	(void)n;
+	if (mail == NULL)
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "id", json_object_new_uint64(first));
+	mh_json_copy(o, "status", mail, "status", 1);
+	mh_json_copy(o, "next_attempt_at", mail, "next_attempt_at", 1);
+	mh_json_copy(o, "recipients", mail, "recipients", 1);
+	text = mh_strdup(mh_json_text(o));
+	json_object_put(o);
+	json_object_put(mail);
+	return text;
+}
+
+static void
+mh_mail_create(struct mh_app *app, struct mh_request *r)
+{
+	struct json_object *body = NULL;
+	struct mh_record rec = { { NULL, NULL, NULL }, NULL };
+	struct mh_mail_sender who = { r->who.kind == MH_WHO_TOKEN ? "token" :
+	    "user", r->who.name };
+	struct mh_idem idem;
+	char keybuf[MH_IDEM_KEY_MAX + MH_USER_NAME_MAX + 32], why[400];
+	char *text = NULL;
+	enum mh_idem_result res;
+	enum mh_store_err err;
+	int64_t now = mh_now_ms(), due;
+	int has_idem;
+	unsigned long long id;
+
+	if (mh_json_body(r, app->cfg->max_body, &body) != 0 ||
+	    (has_idem = mh_idem_arg(r, "mail", &idem, keybuf,
+	    sizeof(keybuf))) < 0)
+		goto out;
+	if (mh_mail_check(body, now, &due, why, sizeof(why)) != 0) {
+		mh_respond_error(r, 400, "bad_mail", "%s", why);
+		goto out;
+	}
+	if (mh_mail_make(body, &who, now, due, &rec) != 0) {
+		mh_respond_nomem(r);
+		goto out;
+	}
+	err = mh_store_mail_add(app->store, &rec, due, has_idem ? &idem : NULL,
+	    mh_mail_answer, rec.json, &text, &res);
+	if (err != MH_STORE_OK)
+		mh_respond_store_error(r, err);
+	else if (res == MH_IDEM_CONFLICT)
+		mh_respond_error(r, 422, "idempotency_key_reused", "this "
+		    "Idempotency-Key was used for another body");
+	else {
+		if (res == MH_IDEM_REPLAY)
+			mh_respond_header(r, "Idempotent-Replayed: true");
+		else if (sscanf(text, "{\"id\":%llu", &id) == 1) {
+			r->mail = id;
+			mh_mail_signal(app, id, "queued");
+		}
+		mh_respond_json(r, 202, text);
+	}
+out:
+	mh_record_free(&rec);
+	free(text);
+	json_object_put(body);
+}
+
+/* A mail in a list: what a row shows, without its bodies. */
+static int
+mh_mail_row(void *ctx, uint64_t id, const char *json, size_t len)
+{
+	struct mh_page *pg = ctx;
+	struct json_object *mail = json_tokener_parse(json), *o, *msg, *a;
+	char stand_in[64];
+	size_t slen = len;
+
+	if (mail == NULL) {	/* as /api/events shows an unreadable one */
+		json = mh_json_stored(json, &slen, id, stand_in);
+		return mh_page_emit(pg, id, json, slen);
+	}
+	msg = mh_json_get(mail, "message");
+	o = json_object_new_object();
+	json_object_object_add(o, "id", json_object_new_uint64(id));
+	mh_json_copy(o, "status", mail, "status", 1);
+	mh_json_copy(o, "created_at", mail, "created_at", 1);
+	mh_json_copy(o, "sender", mail, "sender", 1);
+	mh_json_copy(o, "subject", msg, "subject", 1);
+	mh_json_copy(o, "from_email", msg, "from_email", 1);
+	mh_json_copy(o, "tags", msg, "tags", 1);
+	mh_json_copy(o, "recipients", mail, "recipients", 1);
+	a = mh_json_get(mail, "attempts");
+	json_object_object_add(o, "attempts", json_object_new_int(
+	    a != NULL ? (int)json_object_array_length(a) : 0));
+	mh_json_copy(o, "next_attempt_at", mail, "next_attempt_at", 1);
+	mh_json_copy(o, "error", mail, "error", 1);
+	json = mh_json_text(o);
+	mh_page_emit(pg, id, json, strlen(json));
+	json_object_put(o);
+	json_object_put(mail);
+	return pg->buf.failed ? -1 : 0;
+}
+
+static void
+mh_mail_list(struct mh_app *app, struct mh_request *r)
+{
+	struct mh_query q = { .table = MH_TABLE_MAIL,
+	    .limit = MH_API_LIMIT_DEFAULT };
+	struct mh_page pg = { .buf = { 0 } };
+	char *status = NULL, *to = NULL, *tag = NULL;
+	enum mh_store_err err;
+	int more = 0;
+
+	if (mh_cursor_args(r, &q) != 0 || mh_arg(r, "status", &status) != 0 ||
+	    mh_arg(r, "to", &to) != 0 || mh_arg(r, "tag", &tag) != 0)
+		goto out;
+	if (status != NULL && mh_in_list(status, mh_mail_statuses) == NULL) {
+		mh_respond_error(r, 400, "bad_parameter", "status is queued, "
+		    "sending, sent, failed or cancelled");
+		goto out;
+	}
+	q.type = status;
+	q.email = to;
+	q.message_id = tag;
+	mh_buf_str(&pg.buf, "{\"mail\":[");
+	err = mh_store_query(app->store, &q, mh_mail_row, &pg, &more);
+	if (err != MH_STORE_OK) {
+		free(pg.buf.p);
+		mh_respond_store_error(r, err);
+		goto out;
+	}
+	mh_buf_str(&pg.buf, "],");
+	mh_cursor_answer(&pg.buf, &q, &pg, more);
+	mh_buf_str(&pg.buf, "}");
+	mh_buf_respond(r, &pg.buf);
+out:
+	free(status);
+	free(to);
+	free(tag);
+}
+
+void
+mh_api_mail(struct mh_app *app, struct mh_request *r)
+{
+	if (strcmp(r->method, "POST") == 0) {
+		if ((r->who.scopes & MH_SCOPE_MAIL_SEND) != 0)
+			mh_mail_create(app, r);
+		else
+			mh_respond_error(r, 403, "forbidden", "sending mail "
+			    "needs the admin role or a token with mail:send");
+	} else if (mh_mail_reader(r))
+		mh_mail_list(app, r);
+	else
+		mh_respond_error(r, 403, "forbidden", "reading mail needs "
+		    "events:read or mail:send");
+}

@@ -1,0 +1,147 @@
+/*
+ * /api/mail/{id}: one outgoing mail, as kept, with where it stands in
+ * the outbox and a link to each recipient's provider timeline; and
+ * /api/mail/{id}/cancel, for one not yet handed over.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "mailhooks.h"
+
+/* The id in the path; answers 404 and returns -1 when it is not one. */
+static int
+mh_mail_id(struct mh_request *r, uint64_t *id)
+{
+	unsigned long long v;
+
+	if (mh_parse_uint(r->param, UINT64_MAX, &v) != 0 || v == 0) {
+		mh_respond_error(r, 404, "not_found", "no mail %.64s", r->param);
+		return -1;
+	}
+	*id = v;
+	return 0;
+}
+
+/* A mail as the API shows it: the record, each recipient's timeline,
+ * and its place in the outbox (null when out of it). */
+static void
+mh_mail_respond(struct mh_request *r, int status, const char *json,
+    const struct mh_lease *lease, int queued)
+{
+	struct json_object *mail = json_tokener_parse(json), *rcpts, *o;
+	char at[32], link[300];
+
+	if (mail == NULL) {
+		mh_respond_error(r, 500, "corrupt_record", "mail %.64s", r->param);
+		return;
+	}
+	rcpts = mh_json_get(mail, "recipients");
+	for (size_t i = 0; rcpts != NULL && i < json_object_array_length(rcpts);
+	    i++) {
+		struct json_object *rc = json_object_array_get_idx(rcpts, i);
+		const char *remote = mh_json_str(rc, "_id");
+
+		/* The sender keeps an _id only of characters a path takes. */
+		snprintf(link, sizeof(link), "/api/messages/%.200s",
+		    remote != NULL ? remote : "");
+		mh_json_set_str(rc, "timeline", remote != NULL ? link : NULL);
+	}
+	o = NULL;
+	if (queued) {
+		o = json_object_new_object();
+		mh_iso_from_ms(lease->due_ms, at);
+		mh_json_set_str(o, "due_at", at);
+		json_object_object_add(o, "held", json_object_new_boolean(
+		    lease->pid != 0));
+	}
+	json_object_object_add(mail, "outbox", o);
+	mh_respond_json(r, status, mh_json_text(mail));
+	json_object_put(mail);
+}
+
+void
+mh_api_mail_one(struct mh_app *app, struct mh_request *r)
+{
+	struct mh_lease lease;
+	enum mh_store_err err;
+	char *json = NULL;
+	uint64_t id;
+	int queued;
+
+	if ((r->who.scopes & (MH_SCOPE_EVENTS_READ | MH_SCOPE_MAIL_SEND)) == 0) {
+		mh_respond_error(r, 403, "forbidden", "reading mail needs "
+		    "events:read or mail:send");
+		return;
+	}
+	if (mh_mail_id(r, &id) != 0)
+		return;
+	r->mail = id;
+	err = mh_store_mail_get(app->store, id, &json, &lease, &queued);
+	if (err == MH_STORE_NOTFOUND)
+		mh_respond_error(r, 404, "not_found", "no mail %" PRIu64, id);
+	else if (err != MH_STORE_OK)
+		mh_respond_store_error(r, err);
+	else
+		mh_mail_respond(r, 200, json, &lease, queued);
+	free(json);
+}
+
+struct mh_cancel {
+	int64_t now;
+	char why[200];
+	int refused;
+};
+
+/* The change that cancels a queued mail and takes it out of the outbox. */
+static int
+mh_cancel_change(void *ctx, const char *json, const struct mh_lease *lease,
+    struct mh_mail_next *next)
+{
+	struct mh_cancel *c = ctx;
+	struct json_object *mail = json_tokener_parse(json);
+	int ret = 0;
+
+	(void)lease;
+	c->refused = 0;
+	if (mail == NULL)
+		return EINVAL;
+	if (mh_mail_cancel(mail, c->now, c->why, sizeof(c->why)) != 0)
+		c->refused = 1;
+	else if (mh_mail_record(mail, &next->rec) != 0)
+		ret = ENOMEM;
+	else
+		next->queue = MH_QUEUE_OFF;
+	json_object_put(mail);
+	return ret;
+}
+
+void
+mh_api_mail_cancel(struct mh_app *app, struct mh_request *r)
+{
+	struct mh_cancel c = { .now = mh_now_ms() };
+	enum mh_store_err err;
+	char *json = NULL;
+	uint64_t id;
+
+	if (mh_mail_id(r, &id) != 0)
+		return;
+	r->mail = id;
+	err = mh_store_mail_change(app->store, id, mh_cancel_change, &c, &json);
+	if (err == MH_STORE_NOTFOUND)
+		mh_respond_error(r, 404, "not_found", "no mail %" PRIu64, id);
+	else if (err != MH_STORE_OK)
+		mh_respond_store_error(r, err);
+	else if (c.refused)
+		mh_respond_error(r, 409, "not_cancellable", "%s", c.why);
+	else {
+		mh_log(r, "mail=%" PRIu64 " cancelled by %s", id, r->who.name);
+		mh_mail_signal(app, id, "cancelled");
+		mh_mail_respond(r, 200, json, NULL, 0);
+	}
+	free(json);
+}

@@ -1,0 +1,329 @@
+/*
+ * A mail to send, checked and made into its outbox record, pure: the
+ * parts of Mandrill's message a client may send, declared as a table;
+ * each part's own check; the record (mail_state.c keeps it after).
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "core.h"
+#include "../db/store.h"
+
+#define MH_MAIL_TEXT_MAX 998	/* a header line (RFC 5322 2.1.1) */
+#define MH_MAIL_TAG_MAX 50	/* Mandrill's */
+#define MH_MAIL_TAGS_MAX 50
+#define MH_MAIL_HEADERS_MAX 100
+#define MH_MAIL_METADATA_MAX 1024	/* Mandrill keeps 1 KiB */
+#define MH_MAIL_SEND_AT_MAX (366LL * 86400 * 1000)
+
+typedef int (*mh_part_check)(struct json_object *v, char *why, size_t whylen);
+
+static int mh_check_line(struct json_object *, char *, size_t);
+static int mh_check_email(struct json_object *, char *, size_t);
+static int mh_check_to(struct json_object *, char *, size_t);
+static int mh_check_headers(struct json_object *, char *, size_t);
+static int mh_check_tags(struct json_object *, char *, size_t);
+static int mh_check_metadata(struct json_object *, char *, size_t);
+
+/* The parts of a message, their JSON types, whether one must be there,
+ * and the check of its value (NULL: its type is enough). */
+static const struct mh_mail_part {
+	const char *name;
+	unsigned types;
+	int required;
+	mh_part_check check;
+} mh_mail_parts[] = {
+	{ "subject", T_STR, 0, mh_check_line },
+	{ "from_email", T_STR, 1, mh_check_email },
+	{ "from_name", T_STR | T_NULL, 0, mh_check_line },
+	{ "to", T_ARR, 1, mh_check_to },
+	{ "html", T_STR | T_NULL, 0, NULL },
+	{ "text", T_STR | T_NULL, 0, NULL },
+	{ "headers", T_OBJ | T_NULL, 0, mh_check_headers },
+	{ "track_opens", T_BOOL | T_NULL, 0, NULL },
+	{ "track_clicks", T_BOOL | T_NULL, 0, NULL },
+	{ "tags", T_ARR | T_NULL, 0, mh_check_tags },
+	{ "metadata", T_OBJ | T_NULL, 0, mh_check_metadata },
+	{ "send_at", T_STR | T_NULL, 0, NULL },
+};
+#define MH_MAIL_NPARTS (sizeof(mh_mail_parts) / sizeof(mh_mail_parts[0]))
+
+/* A recipient's parts, checked the same way. */
+static const struct mh_mail_part mh_rcpt_parts[] = {
+	{ "email", T_STR, 1, mh_check_email },
+	{ "name", T_STR | T_NULL, 0, mh_check_line },
+	{ "type", T_STR | T_NULL, 0, NULL },
+};
+#define MH_RCPT_NPARTS (sizeof(mh_rcpt_parts) / sizeof(mh_rcpt_parts[0]))
+
+static const char *const mh_rcpt_types[] = { "to", "cc", "bcc", NULL };
+
+/* Whether s holds a control character (CR and LF among them). */
+static int
+mh_has_ctl(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
+/* One line of a header: no CR, LF or other control character. */
+static int
+mh_check_line(struct json_object *v, char *why, size_t whylen)
+{
+	const char *s = json_object_get_string(v);
+
+	if (v == NULL)
+		return 0;
+	if (mh_has_ctl(s) || strlen(s) > MH_MAIL_TEXT_MAX) {
+		snprintf(why, whylen, "is at most %d bytes on one line: no CR, LF "
+		    "or other control character", MH_MAIL_TEXT_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+int
+mh_email_ok(const char *s)
+{
+	const char *at = strrchr(s, '@'), *p, *label;
+	size_t len = strlen(s);
+
+	if (at == NULL || at == s || len > 254 || at - s > 64)
+		return 0;
+	for (p = s; p < at; p++)
+		if (!isalnum((unsigned char)*p) &&
+		    strchr("!#$%&'*+-/=?^_`{|}~.", *p) == NULL)
+			return 0;
+	if (s[0] == '.' || at[-1] == '.' || strstr(s, "..") != NULL)
+		return 0;
+	/* The domain: labels of letters, digits and inner hyphens, at least
+	 * two, the last not all digits. */
+	for (label = p = at + 1;; p++) {
+		if (*p == '.' || *p == '\0') {
+			if (p == label || p - label > 63 || label[0] == '-' ||
+			    p[-1] == '-')
+				return 0;
+			if (*p == '\0')
+				break;
+			label = p + 1;
+		} else if (!isalnum((unsigned char)*p) && *p != '-')
+			return 0;
+	}
+	return label != at + 1 && strspn(label, "0123456789") != strlen(label);
+}
+
+static int
+mh_check_email(struct json_object *v, char *why, size_t whylen)
+{
+	if (mh_email_ok(json_object_get_string(v)))
+		return 0;
+	snprintf(why, whylen, "is not an email address: %.100s",
+	    json_object_get_string(v));
+	return -1;
+}
+
+/* Checks o's parts against the table: no part it does not name, each of
+ * its type and check; why names the part, led by where. */
+static int
+mh_check_parts(struct json_object *o, const struct mh_mail_part *parts,
+    size_t nparts, const char *where, char *why, size_t whylen)
+{
+	char inner[300];
+	size_t i;
+
+	json_object_object_foreach(o, key, val) {
+		(void)val;
+		for (i = 0; i < nparts && strcmp(key, parts[i].name) != 0; i++)
+			;
+		if (i == nparts) {
+			snprintf(why, whylen, "%s%.64s is not a part of a mail "
+			    "this API sends", where, key);
+			return -1;
+		}
+	}
+	for (i = 0; i < nparts; i++) {
+		struct json_object *v = mh_json_get(o, parts[i].name);
+		int there = json_object_object_get_ex(o, parts[i].name, NULL);
+
+		if (parts[i].required && (v == NULL ||
+		    (json_object_is_type(v, json_type_string) &&
+		    json_object_get_string_len(v) == 0))) {
+			snprintf(why, whylen, "%s%s is required", where,
+			    parts[i].name);
+			return -1;
+		}
+		if (there && !(parts[i].types & MH_T(json_object_get_type(v)))) {
+			snprintf(why, whylen, "%s%s is not a %s", where,
+			    parts[i].name, mh_type_name(json_object_get_type(v)));
+			return -1;
+		}
+		if (v != NULL && parts[i].check != NULL &&
+		    parts[i].check(v, inner, sizeof(inner)) != 0) {
+			snprintf(why, whylen, "%s%s %s", where, parts[i].name,
+			    inner);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+mh_check_to(struct json_object *v, char *why, size_t whylen)
+{
+	size_t n = json_object_array_length(v);
+	char where[32];
+
+	if (n == 0 || n > MH_MAIL_TO_MAX) {
+		snprintf(why, whylen, "holds 1 to %d recipients, not %zu",
+		    MH_MAIL_TO_MAX, n);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *r = json_object_array_get_idx(v, i);
+		const char *type;
+
+		snprintf(where, sizeof(where), "[%zu].", i);
+		if (!json_object_is_type(r, json_type_object)) {
+			snprintf(why, whylen, "[%zu] is not an object {email, "
+			    "name, type}", i);
+			return -1;
+		}
+		if (mh_check_parts(r, mh_rcpt_parts, MH_RCPT_NPARTS, where, why,
+		    whylen) != 0)
+			return -1;
+		type = mh_json_str(r, "type");
+		if (type != NULL && mh_in_list(type, mh_rcpt_types) == NULL) {
+			snprintf(why, whylen, "[%zu].type is to, cc or bcc", i);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* A header's name: RFC 5322's printable characters but the colon. */
+static int
+mh_header_name_ok(const char *s)
+{
+	if (*s == '\0' || strlen(s) > 76)
+		return 0;
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f ||
+		    *s == ':')
+			return 0;
+	return 1;
+}
+
+static int
+mh_check_headers(struct json_object *v, char *why, size_t whylen)
+{
+	if (json_object_object_length(v) > MH_MAIL_HEADERS_MAX) {
+		snprintf(why, whylen, "holds at most %d", MH_MAIL_HEADERS_MAX);
+		return -1;
+	}
+	json_object_object_foreach(v, key, val) {
+		if (!mh_header_name_ok(key)) {
+			snprintf(why, whylen, "has a name that is not one: %.80s",
+			    key);
+			return -1;
+		}
+		if (!json_object_is_type(val, json_type_string) ||
+		    mh_check_line(val, why, whylen) != 0) {
+			snprintf(why, whylen, "%.80s is a string on one line (no "
+			    "CR or LF)", key);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+mh_check_tags(struct json_object *v, char *why, size_t whylen)
+{
+	size_t n = json_object_array_length(v);
+
+	if (n > MH_MAIL_TAGS_MAX) {
+		snprintf(why, whylen, "holds at most %d", MH_MAIL_TAGS_MAX);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *t = json_object_array_get_idx(v, i);
+		const char *s = json_object_get_string(t);
+
+		if (!json_object_is_type(t, json_type_string) || *s == '\0' ||
+		    *s == '_' || strlen(s) > MH_MAIL_TAG_MAX || mh_has_ctl(s)) {
+			snprintf(why, whylen, "[%zu] is a string of 1 to %d "
+			    "bytes, not starting with _ (Mandrill keeps those)",
+			    i, MH_MAIL_TAG_MAX);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+mh_check_metadata(struct json_object *v, char *why, size_t whylen)
+{
+	json_object_object_foreach(v, key, val) {
+		(void)key;
+		if (!json_object_is_type(val, json_type_string)) {
+			snprintf(why, whylen, "holds strings only");
+			return -1;
+		}
+	}
+	if (strlen(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN)) >
+	    MH_MAIL_METADATA_MAX) {
+		snprintf(why, whylen, "is at most %d bytes of JSON",
+		    MH_MAIL_METADATA_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+/* send_at into *due_ms (now when absent): -1 with why when it is not a
+ * time to come within a year. */
+static int
+mh_send_at(struct json_object *in, int64_t now_ms, int64_t *due_ms, char *why,
+    size_t whylen)
+{
+	const char *s = mh_json_str(in, "send_at");
+	int64_t t;
+
+	*due_ms = now_ms;
+	if (s == NULL)
+		return 0;
+	if (mh_iso_time(s, &t) != 0) {
+		snprintf(why, whylen, "send_at is not an ISO 8601 time: %.64s", s);
+		return -1;
+	}
+	if (t * 1000 <= now_ms || t * 1000 - now_ms > MH_MAIL_SEND_AT_MAX) {
+		snprintf(why, whylen, "send_at is a time to come, within a year: "
+		    "%.64s", s);
+		return -1;
+	}
+	*due_ms = t * 1000;
+	return 0;
+}
+
+int
+mh_mail_check(struct json_object *in, int64_t now_ms, int64_t *due_ms,
+    char *why, size_t whylen)
+{
+	if (!json_object_is_type(in, json_type_object)) {
+		snprintf(why, whylen, "a mail is a JSON object");
+		return -1;
+	}
+	if (mh_check_parts(in, mh_mail_parts, MH_MAIL_NPARTS, "", why,
+	    whylen) != 0)
+		return -1;
+	if (mh_json_str(in, "html") == NULL && mh_json_str(in, "text") == NULL) {
+		snprintf(why, whylen, "html or text is required");
+		return -1;
+	}
+	return mh_send_at(in, now_ms, due_ms, why, whylen);
+}

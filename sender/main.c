@@ -1,0 +1,187 @@
+/*
+ * mailhooks-sender --daemon | --once: sends the outbox's due mail through
+ * Mandrill. As a daemon (make run, systemd) it looks for due mail every
+ * second; --once (cron, on shared hosting) works off what is due for at
+ * most MH_ONCE_SECONDS and exits, a second copy exiting at once (flock on
+ * $MAILHOOKS_HOME/run/sender.lock). SIGTERM or SIGINT stops taking mail,
+ * lets the requests in flight finish for MH_STOP_GRACE_MS, ends the rest
+ * (each attempt written as it ended) and exits.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sender.h"
+
+#define MH_ONCE_SECONDS 50
+#define MH_STOP_GRACE_MS 3000
+#define MH_TURN_MS 1000
+
+extern char **environ;
+
+/* Set by SIGTERM or SIGINT: the one thing a signal changes. */
+static volatile sig_atomic_t mh_stopping;
+
+static void
+mh_on_stop(int sig)
+{
+	(void)sig;
+	mh_stopping = 1;
+}
+
+/* Without SA_RESTART: a sleep or a poll ends at the signal. */
+static void
+mh_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = mh_on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* A number setting; -1 (said) when malformed. */
+static int
+mh_number(const char *name, unsigned long long dflt, unsigned long long min,
+    unsigned long long max, unsigned long long *out)
+{
+	return mh_setting_number(environ, name, dflt, min, max, out);
+}
+
+static int
+mh_settings(struct mh_send_config *cfg)
+{
+	unsigned long long conc, att, tmo, ctmo, retry, retry_max;
+	const char *key = getenv("MANDRILL_API_KEY");
+	const char *url = getenv("MANDRILL_API_URL");
+	static char url_buf[1024];
+	size_t len;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if ((cfg->home = getenv("MAILHOOKS_HOME")) == NULL || *cfg->home == 0) {
+		fprintf(stderr, "mailhooks-sender: MAILHOOKS_HOME is not set\n");
+		return -1;
+	}
+	cfg->api_key = key != NULL && *key != '\0' ? key : NULL;
+	if (url == NULL || *url == '\0')
+		url = MH_MANDRILL_API_URL;
+	len = strlen(url);
+	while (len > 0 && url[len - 1] == '/')
+		len--;
+	if ((strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) !=
+	    0) || len >= sizeof(url_buf)) {
+		fprintf(stderr, "mailhooks-sender: MANDRILL_API_URL is an http(s) "
+		    "URL\n");
+		return -1;
+	}
+	snprintf(url_buf, sizeof(url_buf), "%.*s", (int)len, url);
+	cfg->api_url = url_buf;
+	if (mh_number("MAILHOOKS_SEND_CONCURRENCY", 4, 1, 64, &conc) != 0 ||
+	    mh_number("MAILHOOKS_SEND_MAX_ATTEMPTS", 8, 1, 100, &att) != 0 ||
+	    mh_number("MAILHOOKS_SEND_TIMEOUT", 30, 1, 50, &tmo) != 0 ||
+	    mh_number("MAILHOOKS_SEND_CONNECT_TIMEOUT", 10, 1, 30, &ctmo) != 0 ||
+	    mh_number("MAILHOOKS_SEND_RETRY_MS", 30000, 10, 3600000, &retry) !=
+	    0 || mh_number("MAILHOOKS_SEND_RETRY_MAX_MS", 1800000, 10,
+	    86400000, &retry_max) != 0)
+		return -1;
+	cfg->concurrency = (unsigned)conc;
+	cfg->max_attempts = (unsigned)att;
+	cfg->timeout_ms = (long)tmo * 1000;
+	cfg->connect_ms = (long)(ctmo < tmo ? ctmo : tmo) * 1000;
+	cfg->retry_ms = (int64_t)retry;
+	cfg->retry_max_ms = (int64_t)(retry_max < retry ? retry : retry_max);
+	return 0;
+}
+
+/* --once: one copy at a time. 0 with the lock held (by fd, kept open),
+ * 1 when another copy holds it, -1 when it cannot be taken. */
+static int
+mh_once_lock(const char *home)
+{
+	char path[4096];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/run", home);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/run/sender.lock", home);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+		fprintf(stderr, "mailhooks-sender: %s: %s\n", path,
+		    strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0)
+		return errno == EWOULDBLOCK ? 1 : -1;
+	return 0;
+}
+
+/* Lets what is in flight end, for a while, then ends the rest. */
+static void
+mh_wind_down(struct mh_sender *s)
+{
+	int64_t until = mh_now_ms() + MH_STOP_GRACE_MS;
+
+	while (mh_sender_running(s) > 0 && mh_now_ms() < until)
+		if (mh_sender_turn(s, 100, 0) < 0)
+			break;
+	mh_sender_stop(s);
+}
+
+static int
+mh_usage(void)
+{
+	fprintf(stderr, "usage: mailhooks-sender --daemon | --once\n"
+	    "  sends the outbox's mail through Mandrill (MANDRILL_API_KEY,\n"
+	    "  MANDRILL_API_URL); --once works off what is due, for cron\n");
+	return 2;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct mh_send_config cfg;
+	struct mh_sender *s;
+	int once, lock = 0, taken = 0, rc = 0;
+	int64_t until;
+
+	if (argc != 2 || (strcmp(argv[1], "--daemon") != 0 &&
+	    strcmp(argv[1], "--once") != 0))
+		return mh_usage();
+	once = strcmp(argv[1], "--once") == 0;
+	if (mh_settings(&cfg) != 0)
+		return 2;
+	if (once && (lock = mh_once_lock(cfg.home)) != 0) {
+		if (lock > 0)
+			fprintf(stderr, "mailhooks-sender: another --once runs "
+			    "on %s: nothing to do\n", cfg.home);
+		return lock > 0 ? 0 : 1;
+	}
+	mh_signals();
+	if ((s = mh_sender_new(&cfg)) == NULL)
+		return 1;
+	if (cfg.api_key == NULL)
+		fprintf(stderr, "mailhooks-sender: MANDRILL_API_KEY is not set: "
+		    "mail stays queued\n");
+	until = mh_now_ms() + MH_ONCE_SECONDS * 1000;
+	while (!mh_stopping && (!once || mh_now_ms() < until)) {
+		if ((taken = mh_sender_turn(s, once && taken == 0 ? 0 :
+		    MH_TURN_MS, 1)) < 0) {
+			rc = 1;
+			break;
+		}
+		/* Once: done when nothing is in flight nor was due. */
+		if (once && taken == 0 && mh_sender_running(s) == 0)
+			break;
+	}
+	mh_wind_down(s);
+	mh_sender_free(s);
+	return rc;
+}
