@@ -95,6 +95,7 @@ $(BIN_FCGI): $(HTTP_SRC) $(CORE_SRC) $(DB_SRC) $(HDRS)
 # The admin tool links the storage layer and the core, not the HTTP side.
 ADMIN_SRC = db/admin.c db/admin_commands.c db/admin_restore.c \
             db/admin_users.c db/admin_tokens.c db/admin_notify.c \
+            db/admin_mail.c \
             $(ACCOUNT_SRC)
 $(BIN_ADMIN): $(ADMIN_SRC) db/admin.h $(CORE_SRC) $(DB_SRC) $(CORE_HDRS) \
     $(DB_HDRS)

@@ -1,17 +1,73 @@
 /*
- * GET /api/health: whether storage answers and the relay listens, and the
- * numbers a monitor watches (last seq, inbox waiting, set aside). To
- * whom did not say who they are, only whether it is up.
+ * GET /api/health: whether storage answers and the relay listens, the
+ * numbers a monitor watches (last seq, inbox waiting, set aside), and
+ * whether mail goes out (the sender's note, the outbox). To whom did not
+ * say who they are, only whether it is up.
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "mailhooks.h"
+
+/* A sender not heard of for this long is gone: the daemon writes its
+ * note every 10 s, cron's --once each minute. */
+#define MH_SENDER_GONE_MS (150 * 1000)
+
+/* The "sender" part: its state and why, and the outbox's numbers. */
+static void
+mh_health_sender(struct mh_app *app, struct mh_buf *b)
+{
+	struct mh_sender_note n;
+	uint64_t queued = 0, due = 0;
+	int64_t now = mh_now_ms();
+	enum mh_store_err err = mh_store_sender_note_get(app->store, &n);
+	const char *state, *detail;
+	char at[32], seen[40], since[40];
+
+	mh_store_outbox_count(app->store, now, &queued, &due);
+	if (err != MH_STORE_OK) {
+		state = "not_running";
+		detail = "no sender has run: start mailhooks-sender --daemon, or "
+		    "run mailhooks-sender --once from cron";
+	} else if (now - n.seen_ms > MH_SENDER_GONE_MS) {
+		state = "not_running";
+		detail = "the sender was last heard of at seen_at: mail stays "
+		    "queued until one runs";
+	} else if (n.key_state == MH_SENDER_KEY_INVALID) {
+		state = "paused";
+		detail = "Mandrill refused MANDRILL_API_KEY (Invalid_Key) at "
+		    "since: sending is paused until the key changes";
+	} else if (n.key_state == MH_SENDER_KEY_UNSET) {
+		state = "no_key";
+		detail = "MANDRILL_API_KEY is not set for the sender: mail stays "
+		    "queued";
+	} else {
+		state = "running";
+		detail = "";
+	}
+	/* When it was last heard of, and in that state since: quoted times,
+	 * or null when no sender has run. */
+	strcpy(seen, "null");
+	strcpy(since, "null");
+	if (err == MH_STORE_OK) {
+		mh_iso_from_ms(n.seen_ms, at);
+		snprintf(seen, sizeof(seen), "\"%s\"", at);
+		mh_iso_from_ms(n.since_ms, at);
+		snprintf(since, sizeof(since), "\"%s\"", at);
+	}
+	mh_buf_printf(b, ",\"sender\":{\"state\":\"%s\",\"detail\":\"%s\","
+	    "\"seen_at\":%s,\"since\":%s,\"outbox_queued\":%" PRIu64
+	    ",\"outbox_due\":%" PRIu64 "}", state, detail, seen, since, queued,
+	    due);
+}
 
 void
 mh_api_health(struct mh_app *app, struct mh_request *r)
 {
 	struct mh_store_stats st;
+	struct mh_buf b = { 0 };
 	enum mh_store_err err = MH_STORE_FAILED;
 	int relay = mh_relay_up(app->cfg->home);
 	char out[256];
@@ -34,10 +90,12 @@ mh_api_health(struct mh_app *app, struct mh_request *r)
 		mh_respond_json(r, 503, out);
 		return;
 	}
-	snprintf(out, sizeof(out), "{\"status\":\"ok\",\"storage\":\"ok\","
+	mh_buf_printf(&b, "{\"status\":\"ok\",\"storage\":\"ok\","
 	    "\"relay\":\"%s\",\"last_seq\":%" PRIu64 ",\"inbox_pending\":%"
-	    PRIu64 ",\"set_aside\":%" PRIu64 ",\"test_events\":%s}",
+	    PRIu64 ",\"set_aside\":%" PRIu64 ",\"test_events\":%s",
 	    relay ? "up" : "down", st.last_seq, st.inbox_pending, st.set_aside,
 	    app->cfg->test_events ? "true" : "false");
-	mh_respond_json(r, 200, out);
+	mh_health_sender(app, &b);
+	mh_buf_str(&b, "}");
+	mh_buf_respond(r, &b);
 }

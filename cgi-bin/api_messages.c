@@ -1,7 +1,9 @@
 /*
  * GET /api/messages/{id}: one provider message: its summary (as the
- * drain folded it, summary.c) and its events in the order they happened.
+ * drain folded it, summary.c), the outgoing mail it was sent as (when
+ * mailhooks sent it), and its events in the order they happened.
  */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,6 +58,47 @@ mh_moment_cmp(const void *a, const void *b)
 	return (x->seq > y->seq) - (x->seq < y->seq);
 }
 
+/* The summary of a message mailhooks sent (mail id) before any of its
+ * events came: its recipient and subject, as the mail keeps them.
+ * Caller frees; NULL when the mail does not name it. */
+static char *
+mh_sent_summary(struct mh_app *app, const char *id, uint64_t mail)
+{
+	struct json_object *m = NULL, *rcpts, *o;
+	char *json = NULL, *text = NULL;
+	const char *email = NULL;
+
+	if (mh_store_mail_get(app->store, mail, &json, NULL, NULL) !=
+	    MH_STORE_OK || (m = json_tokener_parse(json)) == NULL)
+		goto out;
+	rcpts = mh_json_get(m, "recipients");
+	for (size_t i = 0; rcpts != NULL && i < json_object_array_length(rcpts);
+	    i++) {
+		struct json_object *rc = json_object_array_get_idx(rcpts, i);
+		const char *rid = mh_json_str(rc, "_id");
+
+		if (rid != NULL && strcmp(rid, id) == 0)
+			email = mh_json_str(rc, "email");
+	}
+	if (email == NULL)
+		goto out;
+	o = json_tokener_parse("{\"state\":\"\",\"state_ts\":0,\"opens\":0,"
+	    "\"clicks\":0,\"events\":0,\"first_seq\":0,\"last_seq\":0,"
+	    "\"last_ts\":0}");
+	mh_json_set_str(o, "message_id", id);
+	mh_json_set_str(o, "provider", "mandrill");
+	mh_json_set_str(o, "email", email);
+	mh_json_copy(o, "subject", mh_json_get(m, "message"), "subject", 0);
+	if (mh_json_get(o, "subject") == NULL)
+		mh_json_set_str(o, "subject", "");
+	text = mh_strdup(mh_json_text(o));
+	json_object_put(o);
+out:
+	json_object_put(m);
+	free(json);
+	return text;
+}
+
 void
 mh_api_message(struct mh_app *app, struct mh_request *r)
 {
@@ -66,6 +109,7 @@ mh_api_message(struct mh_app *app, struct mh_request *r)
 	struct mh_page pg = { 0 };
 	enum mh_store_err err = MH_STORE_NOTFOUND;
 	char *summary = NULL, stand_in[64];
+	uint64_t mail = 0;
 	size_t slen;
 	int more;
 
@@ -78,6 +122,12 @@ mh_api_message(struct mh_app *app, struct mh_request *r)
 		if (err != MH_STORE_NOTFOUND)
 			break;
 	}
+	if ((err == MH_STORE_OK || err == MH_STORE_NOTFOUND) &&
+	    mh_store_mail_of(app->store, id, &mail) != MH_STORE_OK)
+		mail = 0;
+	if (err == MH_STORE_NOTFOUND && mail != 0 &&
+	    (summary = mh_sent_summary(app, id, mail)) != NULL)
+		err = MH_STORE_OK;
 	if (err == MH_STORE_NOTFOUND) {
 		mh_respond_error(r, 404, "not_found", "no message with id %.128s",
 		    id);
@@ -106,6 +156,9 @@ mh_api_message(struct mh_app *app, struct mh_request *r)
 		goto out;
 	}
 	mh_buf_add(&pg.buf, summary, slen - 1);
+	if (mail != 0)
+		mh_buf_printf(&pg.buf, ",\"mail\":{\"id\":%" PRIu64 ",\"path\":"
+		    "\"/api/mail/%" PRIu64 "\"}", mail, mail);
 	mh_buf_str(&pg.buf, ",\"timeline\":[");
 	for (size_t i = 0; i < tl.n; i++)
 		mh_page_emit(&pg, tl.v[i].seq, tl.v[i].json,

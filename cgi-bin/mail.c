@@ -165,8 +165,8 @@ mh_check_parts(struct json_object *o, const struct mh_mail_part *parts,
 		}
 		if (v != NULL && parts[i].check != NULL &&
 		    parts[i].check(v, inner, sizeof(inner)) != 0) {
-			snprintf(why, whylen, "%s%s %s", where, parts[i].name,
-			    inner);
+			snprintf(why, whylen, "%s%s%s%s", where, parts[i].name,
+			    inner[0] == '[' ? "" : " ", inner);
 			return -1;
 		}
 	}

@@ -165,6 +165,7 @@ mh_mail_retry(struct json_object *mail, int64_t now_ms, char *why,
 	mh_json_set_str(mail, "next_attempt_at", at);
 	mh_json_set_str(mail, "error", NULL);
 	json_object_object_del(mail, "cancelled_at");
+	json_object_object_del(mail, "possibly_sent");
 	for (size_t i = 0; i < json_object_array_length(rcpts); i++) {
 		struct json_object *r = json_object_array_get_idx(rcpts, i);
 

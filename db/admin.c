@@ -96,6 +96,12 @@ static const struct mh_command mh_commands[] = {
 	    "                 campaigns:write, metrics:read, comma separated\n"
 	    "  token list     the tokens (never their text), as JSON lines\n"
 	    "  token revoke NAME\n", cmd_token },
+	{ "mail", 1, 3, 1,
+	    "  mail list [--status queued|sending|sent|failed|cancelled]\n"
+	    "                 outgoing mail, oldest first, as JSON lines\n"
+	    "  mail show ID   one mail: recipients, attempts, as JSON\n"
+	    "  mail retry ID  queue a failed or cancelled mail again, now\n"
+	    "  mail cancel ID take a queued mail out of the outbox\n", cmd_mail },
 	{ NULL, 0, 0, 0, NULL, NULL },
 };
 

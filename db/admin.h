@@ -2,7 +2,8 @@
  * mailhooks-db's parts: the table of commands and its start (admin.c),
  * the commands that read and mend the environment (admin_commands.c),
  * restoring a backup (admin_restore.c), the accounts (admin_users.c),
- * the API tokens (admin_tokens.c) and a notification (admin_notify.c).
+ * the API tokens (admin_tokens.c), a notification (admin_notify.c) and
+ * the outbox (admin_mail.c).
  */
 #ifndef MH_ADMIN_H
 #define MH_ADMIN_H
@@ -38,5 +39,6 @@ int cmd_prune(struct mh_cmd_ctx *c);
 int cmd_user(struct mh_cmd_ctx *c);
 int cmd_token(struct mh_cmd_ctx *c);
 int cmd_notify(struct mh_cmd_ctx *c);
+int cmd_mail(struct mh_cmd_ctx *c);
 
 #endif

@@ -29,7 +29,7 @@ use File::Temp qw(tempdir);
 use IO::Socket::INET;
 use JSON::PP;
 use POSIX qw(WNOHANG _exit);
-use Time::HiRes qw(sleep);
+use Time::HiRes qw(sleep time);
 
 my $JSON = JSON::PP->new->canonical;
 
@@ -76,8 +76,10 @@ sub modes {
 # Every request received so far: { path, key, message, mode, at }.
 sub requests {
 	my ($self) = @_;
-	open my $fh, '<', "$self->{dir}/requests" or return ();
-	return map { $JSON->decode($_) } <$fh>;
+	my @all;
+	@all = map { $JSON->decode($_) } <$fh>
+	    if open my $fh, '<', "$self->{dir}/requests";
+	return @all;
 }
 
 # The next mode, taken under a lock: the last one is left for the rest.
