@@ -77,8 +77,9 @@ sub modes {
 sub requests {
 	my ($self) = @_;
 	my @all;
-	@all = map { $JSON->decode($_) } <$fh>
-	    if open my $fh, '<', "$self->{dir}/requests";
+	if (open my $fh, '<', "$self->{dir}/requests") {
+		@all = map { $JSON->decode($_) } <$fh>;
+	}
 	return @all;
 }
 
