@@ -183,6 +183,6 @@ sub stop {
 	delete $self->{pid};
 }
 
-sub DESTROY { $_[0]->stop }
+sub DESTROY { local $?; $_[0]->stop }
 
 1;
