@@ -73,7 +73,8 @@ UNIT_TESTS = tests/unit/form.t tests/unit/signature.t tests/unit/mandrill.t \
              tests/unit/derive.t tests/unit/request.t tests/unit/restore.t \
              tests/unit/peers.t tests/unit/openapi.t tests/unit/password.t \
              tests/unit/access.t tests/unit/replay.t tests/unit/notification.t \
-             tests/unit/outbox.t
+             tests/unit/outbox.t tests/unit/mail.t \
+             tests/unit/sender.t
 
 # Swagger UI for /docs/, from npm (vendor/package.json): copied beside its
 # page, never committed. Its install script (analytics) is not run.
@@ -131,6 +132,12 @@ tests/unit/request.t tests/unit/openapi.t: tests/unit/%.t: tests/unit/%.c \
 	$(CC) $(CFLAGS) $(SAN) $(PKG_CFLAGS) -pthread -o $@ $< $(HTTP_LIB) \
 	    $(CORE_SRC) $(DB_SRC) $(LDLIBS_FCGI)
 
+# The sender's pure parts: an answer's meaning, retries, attempts.
+tests/unit/sender.t: tests/unit/sender.c tests/unit/tap.h sender/sender.h \
+    sender/mandrill.c sender/attempt.c $(CORE_SRC) $(DB_SRC) $(CORE_HDRS)
+	$(CC) $(CFLAGS) $(SAN) $(PKG_CFLAGS) -o $@ $< sender/mandrill.c \
+	    sender/attempt.c $(CORE_SRC) $(DB_SRC) $(LDLIBS_CORE)
+
 # The restore's file copy, reached by including its file.
 tests/unit/restore.t: tests/unit/restore.c tests/unit/tap.h db/admin_restore.c \
     db/admin.h
@@ -152,7 +159,7 @@ tests/unit/replay.t: tests/unit/replay.c tests/unit/tap.h ws-relay/tickets.c \
 # scratch folder, findings to tests/fuzz/findings); make test runs each
 # kept corpus once (tests/fuzz/corpus.t), so a crash found once stays fixed.
 FUZZ_TARGETS = form signature json mandrill infobip pyrepr query \
-               admin_args relay_types credentials
+               admin_args relay_types credentials mail
 FUZZ_BINS    = $(FUZZ_TARGETS:%=tests/fuzz/%.fuzz)
 FUZZ_SECONDS ?= 300
 FUZZ_CFLAGS  = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -O1 \
@@ -166,6 +173,11 @@ tests/fuzz/admin_args.fuzz: tests/fuzz/admin_args.c $(ADMIN_SRC) db/admin.h \
     $(CORE_SRC) $(DB_SRC) $(CORE_HDRS) $(DB_HDRS)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(filter-out db/admin.c,$(ADMIN_SRC)) \
 	    $(CORE_SRC) $(DB_SRC) $(LDLIBS_CORE)
+
+tests/fuzz/mail.fuzz: tests/fuzz/mail.c sender/mandrill.c sender/sender.h \
+    $(CORE_SRC) $(DB_SRC) $(CORE_HDRS) $(DB_HDRS)
+	clang $(FUZZ_CFLAGS) -o $@ $< sender/mandrill.c $(CORE_SRC) $(DB_SRC) \
+	    $(LDLIBS_CORE)
 
 tests/fuzz/relay_types.fuzz: tests/fuzz/relay_types.c ws-relay/ring.c \
     ws-relay/peers.c ws-relay/users.c ws-relay/frame.c ws-relay/relay.h $(CORE_SRC) $(CORE_HDRS)

@@ -159,8 +159,9 @@ mh_check_parts(struct json_object *o, const struct mh_mail_part *parts,
 			return -1;
 		}
 		if (there && !(parts[i].types & MH_T(json_object_get_type(v)))) {
-			snprintf(why, whylen, "%s%s is not a %s", where,
-			    parts[i].name, mh_type_name(json_object_get_type(v)));
+			snprintf(why, whylen, "%s%s is of another type, not %s",
+			    where, parts[i].name,
+			    mh_type_name(json_object_get_type(v)));
 			return -1;
 		}
 		if (v != NULL && parts[i].check != NULL &&
