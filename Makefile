@@ -57,7 +57,7 @@ RELAY_SRC = ws-relay/main.c ws-relay/shard.c ws-relay/clients.c \
             cgi-bin/secrets.c cgi-bin/ticket.c cgi-bin/credentials.c \
             ws-relay/tickets.c ws-relay/users.c ws-relay/frame.c
 DB_HDRS  = db/store.h db/store-private.h
-CORE_HDRS = cgi-bin/core.h cgi-bin/access.h cgi-bin/counters.h db/store.h \
+CORE_HDRS = cgi-bin/core.h cgi-bin/access.h cgi-bin/records.h cgi-bin/counters.h db/store.h \
             db/store_accounts.h db/store_notifications.h db/store_outbox.h \
             cgi-bin/accounts.h
 HDRS     = cgi-bin/mailhooks.h cgi-bin/worker.h $(CORE_HDRS) $(DB_HDRS)
@@ -103,7 +103,7 @@ $(BIN_ADMIN): $(ADMIN_SRC) db/admin.h $(CORE_SRC) $(DB_SRC) $(CORE_HDRS) \
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $(ADMIN_SRC) $(CORE_SRC) $(DB_SRC) \
 	    $(LDLIBS_CORE)
 
-$(BIN_RELAY): $(RELAY_SRC) ws-relay/relay.h cgi-bin/core.h cgi-bin/access.h \
+$(BIN_RELAY): $(RELAY_SRC) ws-relay/relay.h cgi-bin/core.h cgi-bin/access.h cgi-bin/records.h \
     cgi-bin/counters.h
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -pthread -o $@ $(RELAY_SRC) $(LDLIBS_RELAY) -lev
 

@@ -17,6 +17,7 @@
 #include <json-c/json_types.h>
 
 #include "access.h"
+#include "records.h"
 
 struct json_object;
 struct mh_entry;
@@ -359,50 +360,6 @@ const char *mh_password_problem(const char *pw);
 int mh_password_hash(const char *pw, char *out, size_t outlen);
 /* 1 when pw is the password hash was made of; compared in constant time. */
 int mh_password_check(const char *pw, const char *hash);
-
-/* --- notification.c: a notification checked, made and marked, pure. */
-#define MH_NT_USER_MAX 128	/* MH_NOTICE_USER_MAX, the storage's */
-struct mh_record;
-/* Checks a notification a client sent and makes its record into *out
- * (malloc'd: mh_record_free): 0, or -1 with why. */
-int mh_notification_make(struct json_object *in, int64_t now_ms,
-    struct mh_record *out, char *why, size_t whylen);
-/* The record of a stored notification (fields, JSON) marked read at
- * now_ms, or unread, into *out; -1 when it is not one, or out of memory. */
-int mh_notification_mark(const char *field[3], const char *json, int read,
-    int64_t now_ms, struct mh_record *out);
-
-/* --- mail.c, mail_state.c: outgoing mail, checked and kept, pure. */
-#define MH_MAIL_TO_MAX 1000
-/* The states of a mail, NULL-terminated. */
-extern const char *const mh_mail_statuses[];
-/* Whether s is an email address (a dot-atom at a domain of two labels or
- * more, at most 254 bytes). */
-int mh_email_ok(const char *s);
-/* Checks a mail a client sent (Mandrill's message: to, from_email,
- * subject, html or text, headers, tags, metadata, track_*, send_at);
- * *due_ms is when it is to go (now, or its send_at). -1 with why. */
-int mh_mail_check(struct json_object *in, int64_t now_ms, int64_t *due_ms,
-    char *why, size_t whylen);
-/* Who asked for a mail: kind "user" or "token", and its name. */
-struct mh_mail_sender {
-	const char *kind;
-	const char *name;
-};
-/* The outbox record of a checked mail, queued (malloc'd: mh_record_free);
- * -1 out of memory. */
-int mh_mail_make(struct json_object *in, const struct mh_mail_sender *who,
-    int64_t now_ms, int64_t due_ms, struct mh_record *out);
-/* The record of a mail's object as it is now (its header fields made
- * from it) into *out; -1 out of memory. */
-int mh_mail_record(struct json_object *mail, struct mh_record *out);
-/* A queued mail, cancelled; -1 with why when it is not queued. */
-int mh_mail_cancel(struct json_object *mail, int64_t now_ms, char *why,
-    size_t whylen);
-/* A failed or cancelled mail, queued again now; -1 with why when it is
- * neither. */
-int mh_mail_retry(struct json_object *mail, int64_t now_ms, char *why,
-    size_t whylen);
 
 /* --- notify.c: best-effort datagrams to the relay. */
 struct mh_notifier {

@@ -176,7 +176,7 @@ mh_check_upgrade(struct mh_relay *relay, struct lws *wsi)
 	if (mh_client_types(wsi) == 0)
 		return mh_refuse_handshake(wsi, HTTP_STATUS_BAD_REQUEST,
 		    "bad_parameter", "types must be names of event "
-		    "types, comma separated, given once (or all)");
+		    "types (or mail), comma separated, given once (or all)");
 	if (mh_client_address(wsi, addr, sizeof(addr)) != 0)
 		return mh_refuse_handshake(wsi, HTTP_STATUS_BAD_REQUEST,
 		    "bad_request", "the proxy's X-Forwarded-For does not end "

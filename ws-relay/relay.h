@@ -57,6 +57,9 @@ struct mh_msg {
 	size_t len;
 	unsigned type_bit;
 };
+/* The subscription bit of the outbox's changes ({"kind":"mail"...}, the
+ * subscription "mail"): above every event type's. */
+#define MH_MAIL_BIT (1u << 31)
 
 struct mh_client {
 	struct lws *wsi;

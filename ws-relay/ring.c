@@ -11,12 +11,15 @@
 #include "relay.h"
 #include "../cgi-bin/core.h"
 
-/* A type's subscription bit: its place in the one table of types. */
+/* A type's subscription bit: its place in the one table of types; or,
+ * for "mail", the outbox's changes of state. */
 static unsigned
 mh_type_bit(const char *name, size_t len)
 {
 	int i = mh_event_type_index(name, len);
 
+	if (i < 0 && len == 4 && memcmp(name, "mail", 4) == 0)
+		return MH_MAIL_BIT;
 	return i < 0 ? 0 : 1u << i;
 }
 
@@ -89,6 +92,10 @@ mh_ring_push(struct mh_relay *relay, const char *data, size_t len)
 	    json_object_is_type(type, json_type_string))
 		bit = mh_type_bit(json_object_get_string(type),
 		    (size_t)json_object_get_string_len(type));
+	else if (json_object_object_get_ex(ev, "kind", &type) &&
+	    json_object_is_type(type, json_type_string) &&
+	    strcmp(json_object_get_string(type), "mail") == 0)
+		bit = MH_MAIL_BIT;
 	json_object_put(ev);
 	if (bit == 0 || (buf = malloc(LWS_PRE + len)) == NULL)
 		return;

@@ -4,8 +4,9 @@
 #  - no two files of db/ call each other, directly or round a circle;
 #  - the storage layer reads no JSON and knows no FastCGI;
 #  - the core (cgi-bin/core.h's files) needs neither FastCGI nor storage;
-#  - no file under cgi-bin/, db/, ws-relay/ over 400 lines, no function
-#    over 80.
+#  - the sender knows no FastCGI and no HTTP side of the program;
+#  - no file under cgi-bin/, db/, ws-relay/, sender/ over 400 lines, no
+#    function over 80.
 use strict;
 use warnings;
 use File::Basename qw(basename dirname);
@@ -34,7 +35,11 @@ my $tmp = tempdir(CLEANUP => 1);
 # What each file defines and what it needs from elsewhere.
 my (%defines, %needs);
 my @admin = glob('db/admin*.c');
-for my $src (@db, @core, @admin) {
+my @sender = glob('sender/*.c');
+my $curl = `pkg-config --cflags libcurl 2>/dev/null`;
+chomp $curl;
+$cflags .= " $curl";
+for my $src (@db, @core, @admin, @sender) {
 	(my $obj = "$tmp/$src") =~ s{/}{_}g;
 	$obj = "$tmp/" . basename($obj) . '.o';
 	system("cc -std=c11 -D_GNU_SOURCE $cflags -c -o $obj $src") == 0
@@ -93,11 +98,14 @@ ok(!@bad, 'the core needs neither FastCGI nor the storage layer')
     or diag(join("\n", @bad));
 @bad = reaches(\@admin, qr/^(FCGX_|mh_serve|mh_respond|mh_api_|mh_hook_)/);
 ok(!@bad, 'the admin tool links no HTTP side') or diag(join("\n", @bad));
+@bad = reaches(\@sender, qr/^(FCGX_|mh_serve|mh_respond|mh_api_|mh_hook_|db_)/);
+ok(!@bad, 'the sender links no HTTP side and reaches storage through its '
+    . 'layer') or diag(join("\n", @bad));
 
 # Sizes: files, and functions (from a line opening a definition at the
 # left margin to its closing brace there).
 my (@long_files, @long_functions);
-for my $src (glob('cgi-bin/*.[ch] db/*.[ch] ws-relay/*.[ch]')) {
+for my $src (glob('cgi-bin/*.[ch] db/*.[ch] ws-relay/*.[ch] sender/*.[ch]')) {
 	open my $fh, '<', $src or die "$src: $!";
 	my @lines = <$fh>;
 	push @long_files, "$src: " . scalar(@lines) if @lines > 400;
@@ -115,7 +123,8 @@ for my $src (glob('cgi-bin/*.[ch] db/*.[ch] ws-relay/*.[ch]')) {
 		}
 	}
 }
-ok(!@long_files, 'no file under cgi-bin/, db/, ws-relay/ over 400 lines')
+ok(!@long_files, 'no file under cgi-bin/, db/, ws-relay/, sender/ over 400 '
+    . 'lines')
     or diag(join("\n", @long_files));
 ok(!@long_functions, 'no function over 80 lines')
     or diag(join("\n", @long_functions));
