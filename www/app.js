@@ -503,6 +503,11 @@
       } catch (e) {
         return;
       }
+      // An outgoing mail's change of state is the Outgoing view's.
+      if (ev && ev.kind === 'mail') {
+        window.mailhooksOutgoing.changed(ev);
+        return;
+      }
       // A stand-in for an event too large to send whole, or a seq past
       // the next one (a datagram the relay never got): what was missed is
       // fetched, this one with it, rather than stepped over for good.
@@ -551,6 +556,7 @@
     setUpMessageView();
     setUpNotifications();
     window.mailhooksBell.start(who);
+    window.mailhooksOutgoing.start(who);
     const admin = who.role === 'admin';
     getJSON('api/health').then((h) => setUpTestEvent(admin && h.test_events === true)).catch(() => setUpTestEvent(false));
     try {
@@ -569,6 +575,7 @@
   function stop() {
     state.signedIn = false;
     window.mailhooksBell.stop();
+    window.mailhooksOutgoing.stop();
     const ws = state.ws;
     state.ws = null;
     if (ws) ws.close();

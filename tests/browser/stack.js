@@ -46,7 +46,9 @@ class Stack {
     delete env.INFOBIP_WEBHOOK_TOKEN;
     for (const k of ['MAILHOOKS_MAX_BODY', 'MAILHOOKS_TEST_EVENTS', 'MAILHOOKS_RAW_MAX_AGE_DAYS', 'MAILHOOKS_RAW_MAX_MB', 'MAILHOOKS_FSYNC',
       'MAILHOOKS_SESSION_IDLE', 'MAILHOOKS_TRUST_REMOTE_USER', 'MAILHOOKS_REMOTE_USER_CREATE', 'MAILHOOKS_METRICS_PUBLIC',
-      'MAILHOOKS_ALLOWED_ORIGINS'])
+      'MAILHOOKS_ALLOWED_ORIGINS', 'MANDRILL_API_KEY', 'MANDRILL_API_URL', 'MAILHOOKS_SEND_CONCURRENCY',
+      'MAILHOOKS_SEND_MAX_ATTEMPTS', 'MAILHOOKS_SEND_TIMEOUT', 'MAILHOOKS_SEND_CONNECT_TIMEOUT', 'MAILHOOKS_SEND_RETRY_MS',
+      'MAILHOOKS_SEND_RETRY_MAX_MS'])
       if (!(k in this.env)) delete env[k];
     if (!this.env.MANDRILL_WEBHOOK_KEY) delete env.MANDRILL_WEBHOOK_KEY;
     const log = fs.openSync(path.join(this.home, 'run.log'), 'a');
@@ -153,6 +155,36 @@ class Stack {
   }
 }
 
+// A fake Mandrill API (tests/lib/fake-mandrill): url for
+// MANDRILL_API_URL, modes(...) for the requests to come (FakeMandrill.pm),
+// requests() what it got.
+class FakeMandrill {
+  async start() {
+    this.proc = spawn(path.join(ROOT, 'tests/lib/fake-mandrill'), [], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const lines = await new Promise((resolve, reject) => {
+      let out = '';
+      this.proc.stdout.on('data', (d) => {
+        out += d;
+        if (out.split('\n').length > 2) resolve(out.split('\n'));
+      });
+      this.proc.once('exit', () => reject(new Error('the fake Mandrill did not start')));
+    });
+    [this.url, this.dir] = lines;
+  }
+  modes(...m) {
+    fs.writeFileSync(path.join(this.dir, 'modes.new'), m.join('\n') + '\n');
+    fs.renameSync(path.join(this.dir, 'modes.new'), path.join(this.dir, 'modes'));
+  }
+  requests() {
+    try {
+      return fs.readFileSync(path.join(this.dir, 'requests'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    } catch (e) {
+      return [];
+    }
+  }
+  stop() { if (this.proc) this.proc.stdin.end(); }
+}
+
 function event({ type = 'open', id = 'msg-1', email = 'alice@example.com',
   subject = 'Your invoice', ts = Math.floor(Date.now() / 1000), location = null } = {}) {
   return { event: type, ts, _id: id, msg: { _id: id, email, subject, ts: ts - 60, tags: [], metadata: {} },
@@ -181,4 +213,4 @@ class Tap {
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 
-module.exports = { Stack, event, Tap, sleep, CHROMIUM_ARGS };
+module.exports = { Stack, FakeMandrill, event, Tap, sleep, CHROMIUM_ARGS };

@@ -1,0 +1,116 @@
+#!/usr/bin/env node
+// The Outgoing view in Debian's Chromium, against a fake Mandrill: the
+// compose form sends a mail that the fake receives, its row turns "sent"
+// live, the mail's page shows the recipients with Mandrill's answer, the
+// attempts and the events that came back; a bad address is said in
+// words, nothing queued; a key Mandrill refuses shows a banner; a viewer
+// has no form; the view fits a phone.
+'use strict';
+
+const { chromium } = require('playwright-core');
+const { Stack, FakeMandrill, event, Tap, sleep, CHROMIUM_ARGS } = require('./stack');
+
+async function waitFor(cond, ms) {
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(100))
+    if (await cond()) return true;
+  return false;
+}
+
+async function main(t) {
+  const fake = new FakeMandrill();
+  await fake.start();
+  const stack = new Stack({ MANDRILL_API_KEY: 'page-key', MANDRILL_API_URL: fake.url,
+    MANDRILL_WEBHOOK_KEY: 'hook-key', MAILHOOKS_SEND_RETRY_MS: '300' });
+  let browser;
+  try {
+    await stack.start();
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    const page = await (await stack.context(browser, { viewport: { width: 1280, height: 800 } })).newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(stack.url('/#outgoing'));
+    await page.waitForSelector('#compose:visible', { timeout: 10000 });
+    t.ok(true, 'an admin sees the compose form on the Outgoing view');
+    t.ok(await page.isHidden('#events-view'), 'the events are on their own view');
+    await page.waitForSelector('#status[data-state="live"]', { timeout: 10000 });
+
+    // A bad address: said in words, nothing queued.
+    await page.fill('#c-from', 'shop@example.com');
+    await page.fill('#c-to', 'not-an-address');
+    await page.fill('#c-text', 'Hello');
+    await page.click('#compose-send');
+    await page.waitForSelector('#compose-error:has-text("not an email address")', { timeout: 5000 });
+    t.ok(true, 'a malformed address is refused, in words');
+    t.is((await (await stack.api('/api/mail')).json()).mail.length, 0, 'nothing was queued');
+
+    // The form sends a mail the fake receives; its row turns sent, live.
+    await page.fill('#c-to', 'alice@example.com, bob@example.com');
+    await page.fill('#c-subject', 'Hello from the page');
+    await page.press('#c-subject', 'Enter');
+    await page.waitForSelector('#compose-note:has-text("Queued as mail")', { timeout: 5000 });
+    t.ok(true, 'Enter sends it: queued');
+    t.ok(await waitFor(() => fake.requests().length === 1, 10000), 'the fake Mandrill received it');
+    const [req] = fake.requests();
+    t.is(req && req.message.subject, 'Hello from the page', 'with its subject');
+    t.is(req && req.message.to.map((r) => r.email).join(','), 'alice@example.com,bob@example.com',
+      'to both recipients');
+    t.is(req && req.message.track_opens, true, 'tracking opens');
+    t.is(req && req.key, 'page-key', 'with the API key');
+    await page.waitForSelector('#mail-body tr .s-sent', { timeout: 10000 });
+    t.ok(true, 'its row says sent, without a reload');
+
+    // The mail's page: recipients, attempts, and the events that came back.
+    const remote = (await (await stack.api('/api/mail/1')).json()).recipients[0]._id;
+    t.is((await stack.postMandrill([event({ id: remote, type: 'open' })])).status, 200,
+      'Mandrill posts an open for the first recipient');
+    await sleep(500);
+    await page.click('#mail-body button[data-mail="1"]');
+    await page.waitForSelector('#mail[open]');
+    t.ok(/#outgoing:1$/.test(page.url()), 'the mail\'s page has its own URL');
+    t.is(await page.locator('#mail-recipients li').count(), 2, 'its two recipients');
+    await page.waitForSelector('#mail-recipients li:first-child .detail:has-text("open")', { timeout: 5000 });
+    t.ok(true, 'the first one shows the open that came back');
+    t.ok((await page.textContent('#mail-attempts')).includes('HTTP 200'), 'the attempt, with its HTTP status');
+    t.ok(await page.isHidden('#mail-cancel'), 'a sent mail offers no cancel');
+    await page.click('#mail-close');
+
+    // A key Mandrill refuses: the mail fails, the banner says sending is paused.
+    fake.modes('error Invalid_Key 500');
+    await page.fill('#c-to', 'carol@example.com');
+    await page.fill('#c-text', 'Hi');
+    await page.click('#compose-send');
+    await page.waitForSelector('#sender-state[data-state="paused"]:visible', { timeout: 15000 });
+    t.ok((await page.textContent('#sender-state')).includes('Invalid_Key'), 'a banner says sending is paused, and why');
+    await page.waitForSelector('#mail-body tr .s-failed', { timeout: 5000 });
+    t.ok(true, 'the mail\'s row says failed');
+
+    // A phone: the view fits.
+    await page.setViewportSize({ width: 390, height: 844 });
+    t.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1),
+      'the view fits a phone');
+
+    // A viewer reads, without the form.
+    const { execFileSync } = require('child_process');
+    const fs = require('fs');
+    fs.writeFileSync(stack.home + '/vic.pw', 'vic-password\n');
+    execFileSync(require('path').resolve(__dirname, '../../db/mailhooks-db'),
+      ['-h', stack.home, 'user', 'add', 'vic', '--password-file', stack.home + '/vic.pw'], { stdio: 'ignore' });
+    const viewer = await (await browser.newContext()).newPage();
+    viewer.on('pageerror', (e) => errors.push(String(e)));
+    await viewer.goto(stack.url('/#outgoing'));
+    await viewer.fill('#signin-user', 'vic');
+    await viewer.fill('#signin-password', 'vic-password');
+    await viewer.press('#signin-password', 'Enter');
+    await viewer.waitForSelector('#mail-body tr', { timeout: 10000 });
+    t.ok(await viewer.isHidden('#compose-section'), 'a viewer sees the mail but no compose form');
+    t.ok(errors.length === 0, 'no uncaught script error', errors.join('\n'));
+  } finally {
+    if (browser) await browser.close();
+    await stack.stop();
+    stack.cleanup();
+    fake.stop();
+  }
+}
+
+const t = new Tap();
+main(t).catch((e) => t.bail(e)).finally(() => t.done());
