@@ -53,11 +53,14 @@ mh_metrics_store(struct mh_buf *b, struct mh_store *st)
 	struct mh_event_tallies et;
 	struct mh_store_stats stats;
 	struct mh_store_sizes files;
+	uint64_t queued, due;
 
 	memset(&et, 0, sizeof(et));
 	if (st == NULL || mh_store_tallies(st, mh_tally_take, &et) !=
 	    MH_STORE_OK || mh_store_stats(st, &stats) != MH_STORE_OK ||
-	    mh_store_files(st, &files) != MH_STORE_OK)
+	    mh_store_files(st, &files) != MH_STORE_OK ||
+	    mh_store_outbox_count(st, mh_now_ms(), &queued, &due) !=
+	    MH_STORE_OK)
 		return 0;
 	mh_metric_head(b, "mailhooks_events_total", "counter",
 	    "Events stored, by provider and type.");
@@ -88,6 +91,16 @@ mh_metrics_store(struct mh_buf *b, struct mh_store *st)
 	    "mail activity).");
 	mh_buf_printf(b, "mailhooks_notifications_total %" PRIu64 "\n",
 	    stats.notifications_made);
+	mh_metric_head(b, "mailhooks_mail_total", "counter",
+	    "Outgoing mails queued (POST /api/mail).");
+	mh_buf_printf(b, "mailhooks_mail_total %" PRIu64 "\n", stats.mail_made);
+	mh_metric_head(b, "mailhooks_outbox_queued", "gauge",
+	    "Mails in the outbox: to be sent, or sent again after a failure.");
+	mh_buf_printf(b, "mailhooks_outbox_queued %" PRIu64 "\n", queued);
+	mh_metric_head(b, "mailhooks_outbox_due", "gauge",
+	    "Of them, due now: more than a few for long means no sender runs, "
+	    "or it is paused.");
+	mh_buf_printf(b, "mailhooks_outbox_due %" PRIu64 "\n", due);
 	mh_metric_head(b, "mailhooks_storage_bytes", "gauge",
 	    "Bytes the Berkeley DB environment's files take.");
 	mh_buf_printf(b, "mailhooks_storage_bytes %" PRIu64 "\n",
@@ -144,6 +157,12 @@ mh_metrics_shared(struct mh_buf *b, struct mh_counter_file *f)
 	    "Event frames the relay wrote to its subscribers.");
 	mh_buf_printf(b, "mailhooks_ws_frames_total %" PRIu64 "\n",
 	    atomic_load(&f->ws_frames));
+	mh_metric_head(b, "mailhooks_mail_attempts_total", "counter",
+	    "The sender's requests to Mandrill, by how they ended.");
+	for (int o = 0; o < MH_ATTEMPT_COUNT; o++)
+		mh_buf_printf(b, "mailhooks_mail_attempts_total{outcome=\"%s\"} %"
+		    PRIu64 "\n", mh_attempt_names[o],
+		    atomic_load(&f->mail_attempts[o]));
 	mh_metric_head(b, "mailhooks_ws_refused_total", "counter",
 	    "WebSocket handshakes the relay refused (bad types, or past a "
 	    "limit).");

@@ -40,6 +40,13 @@ const char *const mh_outcome_names[MH_OUTCOME_COUNT] = {
 	[MH_OUTCOME_OTHER] = "other",
 };
 
+const char *const mh_attempt_names[MH_ATTEMPT_COUNT] = {
+	[MH_ATTEMPT_SENT] = "sent",
+	[MH_ATTEMPT_RETRY] = "retry",
+	[MH_ATTEMPT_FAILED] = "failed",
+	[MH_ATTEMPT_INTERRUPTED] = "interrupted",
+};
+
 const char *const mh_provider_names[MH_PROVIDER_COUNT] = {
 	"mandrill", "infobip",
 };

@@ -42,7 +42,18 @@ struct mh_route_counts {
 	_Atomic uint64_t count;
 	_Atomic uint64_t sum_us;	/* microseconds */
 };
-/* The file's layout. Its counters only grow, but ws_connections. */
+/* How the sender's attempts at a mail ended (mailhooks_mail_attempts_total). */
+enum mh_attempt_count {
+	MH_ATTEMPT_SENT,
+	MH_ATTEMPT_RETRY,
+	MH_ATTEMPT_FAILED,
+	MH_ATTEMPT_INTERRUPTED,	/* its sender stopped during the request */
+	MH_ATTEMPT_COUNT
+};
+extern const char *const mh_attempt_names[MH_ATTEMPT_COUNT];
+/* The file's layout. Its counters only grow, but ws_connections. Fields
+ * are added at its end: a file of an older version grows to take them,
+ * zero. */
 struct mh_counter_file {
 	_Atomic uint64_t magic;
 	_Atomic uint64_t webhook[MH_PROVIDER_COUNT][MH_OUTCOME_COUNT];
@@ -50,6 +61,7 @@ struct mh_counter_file {
 	_Atomic uint64_t ws_connections;	/* the relay's subscribers now */
 	_Atomic uint64_t ws_frames;	/* event frames the relay wrote */
 	_Atomic uint64_t ws_refused;	/* handshakes it refused */
+	_Atomic uint64_t mail_attempts[MH_ATTEMPT_COUNT];	/* the sender's */
 };
 struct mh_counters;
 /* Maps HOME/metrics.counters, made when absent (mode 0660); NULL, said on

@@ -252,6 +252,7 @@ struct mh_store_stats {
 	uint64_t inbox_pending;
 	uint64_t set_aside;
 	uint64_t notifications_made;	/* stored, ever: the last id */
+	uint64_t mail_made;		/* mails queued, ever: the last id */
 };
 enum mh_store_err mh_store_stats(struct mh_store *st, struct mh_store_stats *s);
 

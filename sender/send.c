@@ -17,6 +17,7 @@
 #include <json-c/json.h>
 
 #include "sender.h"
+#include "../cgi-bin/counters.h"
 
 /* How often the sender's note is written: the health calls a sender not
  * heard of for three times this long gone. */
@@ -26,6 +27,7 @@ struct mh_sender {
 	const struct mh_send_config *cfg;
 	struct mh_store *store;
 	struct mh_http *http;
+	struct mh_counters *counters;	/* /metrics', NULL when unavailable */
 	char *url;
 	unsigned char key_hash[8];
 	int paused;
@@ -70,6 +72,7 @@ mh_sender_new(const struct mh_send_config *cfg)
 		return NULL;
 	}
 	snprintf(s->url, ulen, "%s/messages/send.json", cfg->api_url);
+	s->counters = mh_counters_open(cfg->home);
 	if (cfg->api_key != NULL) {
 		mh_sha256(cfg->api_key, strlen(cfg->api_key), hash);
 		memcpy(s->key_hash, hash, sizeof(s->key_hash));
@@ -113,6 +116,16 @@ mh_sender_note(struct mh_sender *s, int64_t now_ms, int bad_key)
 	memcpy(n.key_hash, s->key_hash, 8);
 	if (mh_store_sender_note_put(s->store, &n) == MH_STORE_OK)
 		s->noted_ms = now_ms;
+}
+
+/* Counts an attempt's end for /metrics. */
+static void
+mh_sender_count(struct mh_sender *s, enum mh_attempt_count how)
+{
+	struct mh_counter_file *f = mh_counters_file(s->counters);
+
+	if (f != NULL)
+		atomic_fetch_add(&f->mail_attempts[how], 1);
 }
 
 static void
@@ -191,6 +204,7 @@ mh_sender_start(struct mh_sender *s, uint64_t id)
 	} else if (b.interrupted) {
 		mh_say("mail=%" PRIu64 " outcome=interrupted: its sender stopped "
 		    "during the request; failed, not sent again", id);
+		mh_sender_count(s, MH_ATTEMPT_INTERRUPTED);
 		mh_sender_signal(s, id, json);
 	} else if (b.request != NULL) {
 		mh_sender_signal(s, id, json);
@@ -267,6 +281,8 @@ mh_sender_done(void *ctx, uint64_t id, const struct mh_http_answer *a)
 		    MH_OUT_SENT ? "" : " error=", e.r.outcome == MH_OUT_SENT ?
 		    "" : e.r.error);
 		mh_sender_signal(s, id, json);
+		mh_sender_count(s, e.r.outcome == MH_OUT_SENT ? MH_ATTEMPT_SENT :
+		    e.due >= 0 ? MH_ATTEMPT_RETRY : MH_ATTEMPT_FAILED);
 	}
 	if (e.r.outcome == MH_OUT_BAD_KEY) {
 		mh_say("Mandrill refused MANDRILL_API_KEY (Invalid_Key): all "
@@ -326,6 +342,7 @@ mh_sender_free(struct mh_sender *s)
 	if (s == NULL)
 		return;
 	mh_http_free(s->http);
+	mh_counters_close(s->counters);
 	if (s->store != NULL)
 		mh_store_close(s->store);
 	free(s->url);

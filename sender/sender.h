@@ -70,7 +70,7 @@ void mh_http_free(struct mh_http *h);
 char *mh_mandrill_request(struct json_object *mail, uint64_t id,
     const char *key);
 /* How an attempt ended. */
-enum mh_outcome {
+enum mh_send_outcome {
 	MH_OUT_SENT = 0,	/* Mandrill took it: recipients' states */
 	MH_OUT_RETRY,		/* try again later */
 	MH_OUT_FINAL,		/* failed for good */
@@ -85,7 +85,7 @@ struct mh_rcpt_result {
 };
 /* What an answer means. */
 struct mh_send_result {
-	enum mh_outcome outcome;
+	enum mh_send_outcome outcome;
 	char error[300];	/* why, for anything but MH_OUT_SENT */
 	struct mh_rcpt_result *rcpt;	/* malloc'd, nrcpt of them */
 	size_t nrcpt;

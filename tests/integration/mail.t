@@ -292,4 +292,21 @@ ok(time - $t0 < 5, sprintf 'the sender exits on SIGTERM within a few '
 $m = wait_status($id, 10, 'sent');
 is($m->{status}, 'sent', 'after its request in flight ended');
 
+# --- /metrics counts what the API shows: mails queued, attempts by end.
+my %want = (sent => 0, retry => 0, failed => 0, interrupted => 0);
+my ($lst, $all) = $s->get_json('/api/mail?limit=500');
+for my $row (@{ $all->{mail} }) {
+	my $full = get_mail($row->{id});
+	$want{ $_->{outcome} eq 'not_sent' ? 'retry' : $_->{outcome} }++
+	    for grep { defined $_->{outcome} } @{ $full->{attempts} };
+}
+my $metrics = $s->get('/metrics')->{content};
+my ($total) = $metrics =~ /^mailhooks_mail_total (\d+)$/m;
+is($total, scalar @{ $all->{mail} }, 'mailhooks_mail_total: every mail queued');
+for my $o (sort keys %want) {
+	my ($n) = $metrics =~ /^mailhooks_mail_attempts_total\{outcome="$o"\} (\d+)$/m;
+	is($n, $want{$o}, "mailhooks_mail_attempts_total{outcome=\"$o\"}: $want{$o}");
+}
+like($metrics, qr/^mailhooks_outbox_queued 0$/m, 'mailhooks_outbox_queued: none left');
+
 done_testing;

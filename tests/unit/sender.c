@@ -13,14 +13,14 @@ static const struct mh_send_config cfg = { .max_attempts = 3,
 	.retry_ms = 30000, .retry_max_ms = 1800000 };
 
 /* What an answer of status and body (transport: libcurl's code) means. */
-static enum mh_outcome
+static enum mh_send_outcome
 outcome(int transport, long status, const char *body, char *error)
 {
 	struct mh_http_answer a = { .transport = transport, .status = status,
 	    .body = (char *)body, .body_len = body ? strlen(body) : 0,
 	    .retry_after_s = -1 };
 	struct mh_send_result r;
-	enum mh_outcome o;
+	enum mh_send_outcome o;
 
 	if (mh_mandrill_answer(&a, &r) != 0)
 		return 99;
@@ -45,7 +45,7 @@ int
 main(void)
 {
 	static const struct { int transport; long status; const char *body;
-	    enum mh_outcome want; const char *name; } answers[] = {
+	    enum mh_send_outcome want; const char *name; } answers[] = {
 		{ 0, 200, "[{\"email\":\"a@x.io\",\"status\":\"sent\",\"_id\":"
 		    "\"abc\"}]", MH_OUT_SENT, "the documented array" },
 		{ 0, 200, "<html>down</html>", MH_OUT_RETRY, "a 200 with HTML" },
@@ -87,7 +87,7 @@ main(void)
 	int64_t due, w;
 
 	for (size_t i = 0; i < sizeof(answers) / sizeof(answers[0]); i++) {
-		enum mh_outcome o = outcome(answers[i].transport,
+		enum mh_send_outcome o = outcome(answers[i].transport,
 		    answers[i].status, answers[i].body, error);
 
 		ok(o == answers[i].want, "%s: outcome %d (%s)", answers[i].name,
