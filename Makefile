@@ -108,7 +108,8 @@ $(BIN_RELAY): $(RELAY_SRC) ws-relay/relay.h cgi-bin/core.h cgi-bin/access.h cgi-
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -pthread -o $@ $(RELAY_SRC) $(LDLIBS_RELAY) -lev
 
 # The sender: outgoing HTTP (libcurl) on the storage layer and the core.
-SENDER_LIB = sender/send.c sender/http.c sender/mandrill.c sender/attempt.c
+SENDER_LIB = sender/send.c sender/record.c sender/http.c sender/mandrill.c \
+             sender/attempt.c
 SENDER_SRC = sender/main.c $(SENDER_LIB)
 LDLIBS_SENDER = $(LDLIBS_CORE) $(shell pkg-config --libs libcurl 2>/dev/null)
 $(BIN_SENDER): $(SENDER_SRC) sender/sender.h $(CORE_SRC) $(DB_SRC) \

@@ -99,13 +99,14 @@ struct mh_cancel {
 
 /* The change that cancels a queued mail and takes it out of the outbox. */
 static int
-mh_cancel_change(void *ctx, const char *json, const struct mh_lease *lease,
-    struct mh_mail_next *next)
+mh_cancel_change(void *ctx, size_t i, const char *json,
+    const struct mh_lease *lease, struct mh_mail_next *next)
 {
 	struct mh_cancel *c = ctx;
 	struct json_object *mail = json_tokener_parse(json);
 	int ret = 0;
 
+	(void)i;
 	(void)lease;
 	c->refused = 0;
 	if (mail == NULL)
@@ -131,7 +132,8 @@ mh_api_mail_cancel(struct mh_app *app, struct mh_request *r)
 	if (mh_mail_id(r, &id) != 0)
 		return;
 	r->mail = id;
-	err = mh_store_mail_change(app->store, id, mh_cancel_change, &c, &json);
+	err = mh_store_mail_change(app->store, &id, 1, mh_cancel_change, &c,
+	    &json);
 	if (err == MH_STORE_NOTFOUND)
 		mh_respond_error(r, 404, "not_found", "no mail %" PRIu64, id);
 	else if (err != MH_STORE_OK)

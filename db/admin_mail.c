@@ -81,14 +81,15 @@ struct mh_mail_op {
 };
 
 static int
-mh_mail_op_change(void *ctx, const char *json, const struct mh_lease *lease,
-    struct mh_mail_next *next)
+mh_mail_op_change(void *ctx, size_t i, const char *json,
+    const struct mh_lease *lease, struct mh_mail_next *next)
 {
 	struct mh_mail_op *op = ctx;
 	struct json_object *m = json_tokener_parse(json);
 	int64_t now = mh_now_ms();
 	int ret = 0;
 
+	(void)i;
 	(void)lease;
 	op->refused = 0;
 	if (m == NULL)
@@ -123,25 +124,27 @@ int
 cmd_mail(struct mh_cmd_ctx *c)
 {
 	struct mh_mail_op op = { 0 };
-	unsigned long long id;
+	unsigned long long n;
+	uint64_t id;
 	enum mh_store_err err;
 	char *json = NULL;
 
 	if (strcmp(c->argv[0], "list") == 0)
 		return mh_mail_list(c);
-	if (c->argc != 2 || mh_parse_uint(c->argv[1], UINT64_MAX, &id) != 0)
+	if (c->argc != 2 || mh_parse_uint(c->argv[1], UINT64_MAX, &n) != 0)
 		return mh_mail_usage();
+	id = n;
 	if (strcmp(c->argv[0], "show") == 0)
 		err = mh_store_mail_get(c->st, id, &json, NULL, NULL);
 	else if (strcmp(c->argv[0], "retry") == 0 ||
 	    strcmp(c->argv[0], "cancel") == 0) {
 		op.retry = strcmp(c->argv[0], "retry") == 0;
-		err = mh_store_mail_change(c->st, id, mh_mail_op_change, &op,
-		    &json);
+		err = mh_store_mail_change(c->st, &id, 1, mh_mail_op_change,
+		    &op, &json);
 	} else
 		return mh_mail_usage();
 	if (err == MH_STORE_NOTFOUND)
-		fprintf(stderr, "mailhooks-db: no mail %llu\n", id);
+		fprintf(stderr, "mailhooks-db: no mail %" PRIu64 "\n", id);
 	else if (err != MH_STORE_OK)
 		fprintf(stderr, "mailhooks-db: storage error %d\n", (int)err);
 	else if (op.refused)

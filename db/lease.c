@@ -166,8 +166,11 @@ mh_store_outbox_take(struct mh_store *st, int64_t now_ms, size_t max,
 	*n = 0;
 	if (max == 0)
 		return MH_STORE_OK;
+	/* Not flushed: a lease a crash loses leaves the mail due, as no
+	 * request goes out before its attempt is written, and flushed, after
+	 * the lease in the log. */
 	if ((t.due = calloc(max, sizeof(*t.due))) != NULL)
-		ret = mh_txn_run(st, 0, 0, mh_take_txn, &t);
+		ret = mh_txn_run(st, 0, DB_TXN_WRITE_NOSYNC, mh_take_txn, &t);
 	free(t.due);
 	if (ret == 0)
 		*n = t.n;

@@ -140,69 +140,98 @@ mh_mail_queue(struct mh_store *st, DB_TXN *txn, uint64_t id,
 }
 
 struct mh_mail_change {
-	uint64_t id;
+	const uint64_t *ids;
+	size_t n;
 	mh_mail_fn change;
 	void *ctx;
-	char *json;		/* as stored after */
-	int found;
+	char **json;		/* each as stored after, NULL when none */
+	size_t found;
 };
 
+/* Applies c->change to the i-th mail, inside txn. */
 static int
-mh_mail_change_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
+mh_mail_change_one(struct mh_store *st, DB_TXN *txn, struct mh_mail_change *c,
+    size_t i)
 {
-	struct mh_mail_change *c = ctx;
+	uint64_t id = c->ids[i];
 	struct mh_mail_next next;
 	struct mh_lease lease;
 	const char *json;
 	DBT data;
 	int ret, queued;
 
-	free(c->json);
-	c->json = NULL;
-	c->found = 0;
 	memset(&next, 0, sizeof(next));
-	if ((ret = mh_mail_read(st, txn, c->id, &data, &json, DB_RMW)) != 0)
-		return ret == DB_NOTFOUND ? MH_TXN_DISCARD : ret;
-	c->found = 1;
-	if ((ret = mh_lease_get(st, txn, c->id, &lease, DB_RMW)) != 0 &&
+	if ((ret = mh_mail_read(st, txn, id, &data, &json, DB_RMW)) != 0)
+		return ret == DB_NOTFOUND ? 0 : ret;
+	c->found++;
+	if ((ret = mh_lease_get(st, txn, id, &lease, DB_RMW)) != 0 &&
 	    ret != DB_NOTFOUND)
 		goto out;
 	queued = ret == 0;
-	if ((ret = c->change(c->ctx, json, queued ? &lease : NULL, &next)) != 0)
+	if ((ret = c->change(c->ctx, i, json, queued ? &lease : NULL,
+	    &next)) != 0)
 		goto out;
 	if (next.rec.json != NULL)
 		ret = mh_indexed_put(st->db[MH_DB_MAIL], txn, &next.rec, NULL,
-		    c->id, &c->json);
-	else if ((c->json = strdup(json)) == NULL)
+		    id, &c->json[i]);
+	else if ((c->json[i] = strdup(json)) == NULL)
 		ret = ENOMEM;
 	if (ret == 0)
-		ret = mh_mail_queue(st, txn, c->id, &next, queued ? &lease :
-		    NULL);
+		ret = mh_mail_queue(st, txn, id, &next, queued ? &lease : NULL);
 	if (ret == 0)
-		ret = mh_mail_join(st, txn, c->id, next.remote);
+		ret = mh_mail_join(st, txn, id, next.remote);
 out:
 	mh_record_free(&next.rec);
 	free(data.data);
 	return ret;
 }
 
-enum mh_store_err
-mh_store_mail_change(struct mh_store *st, uint64_t id, mh_mail_fn change,
-    void *ctx, char **json)
+static void
+mh_mail_change_clear(struct mh_mail_change *c)
 {
-	struct mh_mail_change c = { .id = id, .change = change, .ctx = ctx };
-	int ret = mh_txn_run(st, 0, 0, mh_mail_change_txn, &c);
+	for (size_t i = 0; i < c->n; i++) {
+		free(c->json[i]);
+		c->json[i] = NULL;
+	}
+	c->found = 0;
+}
+
+static int
+mh_mail_change_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
+{
+	struct mh_mail_change *c = ctx;
+	int ret = 0;
+
+	mh_mail_change_clear(c);	/* a retry changes afresh */
+	for (size_t i = 0; i < c->n && ret == 0; i++)
+		ret = mh_mail_change_one(st, txn, c, i);
+	return ret == 0 && c->found == 0 ? MH_TXN_DISCARD : ret;
+}
+
+enum mh_store_err
+mh_store_mail_change(struct mh_store *st, const uint64_t *ids, size_t n,
+    mh_mail_fn change, void *ctx, char **json)
+{
+	struct mh_mail_change c = { ids, n, change, ctx, NULL, 0 };
+	int ret = ENOMEM;
 
 	if (json != NULL)
-		*json = NULL;
-	if (ret != 0 || !c.found) {
+		memset(json, 0, n * sizeof(*json));
+	if ((c.json = calloc(n ? n : 1, sizeof(*c.json))) != NULL)
+		ret = mh_txn_run(st, 0, 0, mh_mail_change_txn, &c);
+	if (ret != 0 || c.found == 0) {
+		if (c.json != NULL)
+			mh_mail_change_clear(&c);
 		free(c.json);
 		return ret == 0 ? MH_STORE_NOTFOUND : mh_store_error(ret);
 	}
-	if (json != NULL)
-		*json = c.json;
-	else
-		free(c.json);
+	for (size_t i = 0; i < n; i++) {
+		if (json != NULL)
+			json[i] = c.json[i];
+		else
+			free(c.json[i]);
+	}
+	free(c.json);
 	return MH_STORE_OK;
 }
 

@@ -45,16 +45,18 @@ struct mh_mail_next {
 	char **remote;		/* provider message ids now the mail's (the
 				 * caller's, NULL-terminated), or NULL */
 };
-/* Shown a mail (its JSON text with its id) and its lease (NULL when it
- * is not in the outbox), fills next: 0, or ENOMEM. It may run again when
- * the transaction is retried. */
-typedef int (*mh_mail_fn)(void *ctx, const char *json,
+/* Shown the i-th mail asked for (its JSON text with its id) and its
+ * lease (NULL when it is not in the outbox), fills next: 0, or ENOMEM. It
+ * may run again when the transaction is retried. */
+typedef int (*mh_mail_fn)(void *ctx, size_t i, const char *json,
     const struct mh_lease *lease, struct mh_mail_next *next);
-/* Changes the mail of that id as change says, in one transaction
- * (flushed); *json, when not NULL, gets the record after (caller frees).
- * MH_STORE_NOTFOUND when there is none. */
-enum mh_store_err mh_store_mail_change(struct mh_store *st, uint64_t id,
-    mh_mail_fn change, void *ctx, char **json);
+/* Changes the n mails of those ids as change says, in one transaction
+ * (flushed: one flush for them all); json, when not NULL, gets n records
+ * as they are after (caller frees each; NULL for a mail that is none).
+ * MH_STORE_NOTFOUND when none of them is there. */
+enum mh_store_err mh_store_mail_change(struct mh_store *st,
+    const uint64_t *ids, size_t n, mh_mail_fn change, void *ctx,
+    char **json);
 /* The mail of that id: *json (caller frees) and, when lease is not NULL,
  * its lease (*queued 0 when it is not in the outbox). */
 enum mh_store_err mh_store_mail_get(struct mh_store *st, uint64_t id,

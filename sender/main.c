@@ -85,7 +85,7 @@ mh_settings(struct mh_send_config *cfg)
 	}
 	snprintf(url_buf, sizeof(url_buf), "%.*s", (int)len, url);
 	cfg->api_url = url_buf;
-	if (mh_number("MAILHOOKS_SEND_CONCURRENCY", 4, 1, 64, &conc) != 0 ||
+	if (mh_number("MAILHOOKS_SEND_CONCURRENCY", 4, 1, MH_SEND_BATCH, &conc) != 0 ||
 	    mh_number("MAILHOOKS_SEND_MAX_ATTEMPTS", 8, 1, 100, &att) != 0 ||
 	    mh_number("MAILHOOKS_SEND_TIMEOUT", 30, 1, 50, &tmo) != 0 ||
 	    mh_number("MAILHOOKS_SEND_CONNECT_TIMEOUT", 10, 1, 30, &ctmo) != 0 ||

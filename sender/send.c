@@ -34,6 +34,8 @@ struct mh_sender {
 	int64_t noted_ms;
 	unsigned seed;
 	int failed;		/* storage failed for good */
+	struct mh_ended ended[MH_SEND_BATCH];	/* this turn's, to write */
+	size_t nended;
 };
 
 static void
@@ -143,161 +145,110 @@ mh_sender_signal(struct mh_sender *s, uint64_t id, const char *json)
 	json_object_put(mail);
 }
 
-/* The change that begins an attempt; the request's body into ctx. */
-struct mh_begin {
-	struct mh_sender *s;
-	uint64_t id;
-	char *request;		/* NULL: nothing to send */
-	int interrupted;
-};
-
-static int
-mh_begin_change(void *ctx, const char *json, const struct mh_lease *lease,
-    struct mh_mail_next *next)
-{
-	struct mh_begin *b = ctx;
-	struct json_object *mail = json_tokener_parse(json);
-	int64_t now = mh_now_ms();
-	char why[100];
-	int ret = 0;
-
-	free(b->request);
-	b->request = NULL;
-	b->interrupted = 0;
-	if (mail == NULL)
-		return 0;	/* unreadable: left as it is */
-	if (mh_attempt_open(mail)) {
-		mh_attempt_interrupted(mail, now);
-		b->interrupted = 1;
-		next->queue = MH_QUEUE_OFF;
-	} else if (mh_attempt_begin(mail, now, why, sizeof(why)) != 0) {
-		next->queue = MH_QUEUE_OFF;	/* cancelled meanwhile */
-		json_object_put(mail);
-		return 0;
-	} else {
-		if ((b->request = mh_mandrill_request(mail, b->id,
-		    b->s->cfg->api_key)) == NULL)
-			ret = ENOMEM;
-		next->queue = MH_QUEUE_AT;
-		next->due_ms = lease != NULL ? lease->due_ms : now;
-		next->hold = 1;
-	}
-	if (ret == 0 && mh_mail_record(mail, &next->rec) != 0)
-		ret = ENOMEM;
-	json_object_put(mail);
-	return ret;
-}
-
-/* Takes one mail: writes its attempt, then posts it. */
+/* Takes the n mails: writes their attempts, then posts them. */
 static void
-mh_sender_start(struct mh_sender *s, uint64_t id)
+mh_sender_start(struct mh_sender *s, const uint64_t *ids, size_t n)
 {
-	struct mh_begin b = { s, id, NULL, 0 };
-	enum mh_store_err err;
-	char *json = NULL;
+	struct mh_begun b[MH_SEND_BATCH];
+	enum mh_store_err err = mh_record_begin(s->store, s->cfg, ids, n, b);
 
-	err = mh_store_mail_change(s->store, id, mh_begin_change, &b, &json);
 	if (err != MH_STORE_OK) {
-		mh_say("mail=%" PRIu64 " not begun: storage error %d", id,
-		    (int)err);
+		mh_say("%zu mails not begun: storage error %d; their leases "
+		    "lapse and they are taken again", n, (int)err);
 		mh_sender_mend(s, err);
-	} else if (b.interrupted) {
-		mh_say("mail=%" PRIu64 " outcome=interrupted: its sender stopped "
-		    "during the request; failed, not sent again", id);
-		mh_sender_count(s, MH_ATTEMPT_INTERRUPTED);
-		mh_sender_signal(s, id, json);
-	} else if (b.request != NULL) {
-		mh_sender_signal(s, id, json);
-		if (mh_http_post(s->http, id, s->url, b.request,
-		    strlen(b.request)) != 0)
+	}
+	for (size_t i = 0; err == MH_STORE_OK && i < n; i++) {
+		if (b[i].interrupted) {
+			mh_say("mail=%" PRIu64 " outcome=interrupted: its sender "
+			    "stopped during the request; failed, not sent again",
+			    ids[i]);
+			mh_sender_count(s, MH_ATTEMPT_INTERRUPTED);
+		}
+		if (b[i].json != NULL)
+			mh_sender_signal(s, ids[i], b[i].json);
+		if (b[i].request != NULL && mh_http_post(s->http, ids[i], s->url,
+		    b[i].request, strlen(b[i].request)) != 0)
 			mh_say("mail=%" PRIu64 " not posted: out of memory; its "
-			    "lease lapses and it is tried again", id);
+			    "lease lapses, and it is failed as possibly sent",
+			    ids[i]);
 	}
-	free(b.request);
-	free(json);
+	mh_begun_free(b, n);
 }
 
-/* The change that ends an attempt with what came back. */
-struct mh_end {
-	struct mh_sender *s;
-	const struct mh_http_answer *a;
-	struct mh_send_result r;
-	char **remote;
-	int64_t due;
-};
-
-static int
-mh_end_change(void *ctx, const char *json, const struct mh_lease *lease,
-    struct mh_mail_next *next)
-{
-	struct mh_end *e = ctx;
-	struct json_object *mail = json_tokener_parse(json);
-	size_t k = 0;
-
-	(void)lease;
-	if (mail == NULL || !mh_attempt_open(mail)) {
-		json_object_put(mail);
-		return 0;	/* ended elsewhere (an admin's retry...) */
-	}
-	mh_attempt_end(mail, e->s->cfg, e->a, &e->r, mh_now_ms(),
-	    (unsigned)rand_r(&e->s->seed), &e->due);
-	next->queue = e->due < 0 ? MH_QUEUE_OFF : MH_QUEUE_AT;
-	next->due_ms = e->due;
-	for (size_t i = 0; e->remote != NULL && i < e->r.nrcpt; i++)
-		if (e->r.rcpt[i].id[0] != '\0')
-			e->remote[k++] = e->r.rcpt[i].id;
-	next->remote = e->remote;
-	if (mh_mail_record(mail, &next->rec) != 0) {
-		json_object_put(mail);
-		return ENOMEM;
-	}
-	json_object_put(mail);
-	return 0;
-}
-
+/* A request ended: what came back is kept, to be written with the others
+ * that end in the same turn. */
 static void
 mh_sender_done(void *ctx, uint64_t id, const struct mh_http_answer *a)
 {
 	struct mh_sender *s = ctx;
-	struct mh_end e = { s, a, { 0 }, NULL, -1 };
-	enum mh_store_err err = MH_STORE_NOMEM;
-	char *json = NULL;
+	struct mh_ended *e = &s->ended[s->nended];
 
-	if (mh_mandrill_answer(a, &e.r) == 0 &&
-	    (e.remote = mh_calloc(e.r.nrcpt + 1, sizeof(char *))) != NULL) {
-		err = mh_store_mail_change(s->store, id, mh_end_change, &e, &json);
-		if (err == MH_STORE_RECOVER && mh_sender_mend(s, err) == 0)
-			err = mh_store_mail_change(s->store, id, mh_end_change,
-			    &e, &json);
+	memset(e, 0, sizeof(*e));
+	e->id = id;
+	e->a = *a;
+	e->a.body = NULL;
+	e->due = -1;
+	if (mh_mandrill_answer(a, &e->r) != 0) {
+		mh_say("mail=%" PRIu64 " answer not read: out of memory; the "
+		    "attempt stays open, and the mail is failed as possibly "
+		    "sent", id);
+		return;
 	}
-	if (err != MH_STORE_OK)
-		mh_say("mail=%" PRIu64 " answer not written (storage error %d): "
-		    "the attempt stays open, and the mail is failed as possibly "
-		    "sent", id, (int)err);
-	else {
-		mh_say("mail=%" PRIu64 " outcome=%s http=%ld ms=%" PRId64 "%s%s",
-		    id, e.r.outcome == MH_OUT_SENT ? "sent" : e.due >= 0 ?
-		    "retry" : "failed", a->status, a->ms, e.r.outcome ==
-		    MH_OUT_SENT ? "" : " error=", e.r.outcome == MH_OUT_SENT ?
-		    "" : e.r.error);
-		mh_sender_signal(s, id, json);
-		mh_sender_count(s, e.r.outcome == MH_OUT_SENT ? MH_ATTEMPT_SENT :
-		    e.due >= 0 ? MH_ATTEMPT_RETRY : MH_ATTEMPT_FAILED);
+	s->nended++;
+}
+
+/* Says what one ended attempt came to: the log, the relay, /metrics. */
+static void
+mh_sender_said(struct mh_sender *s, const struct mh_ended *e)
+{
+	int sent = e->r.outcome == MH_OUT_SENT;
+
+	mh_say("mail=%" PRIu64 " outcome=%s http=%ld ms=%" PRId64 "%s%s", e->id,
+	    sent ? "sent" : e->due >= 0 ? "retry" : "failed", e->a.status,
+	    e->a.ms, sent ? "" : " error=", sent ? "" : e->r.error);
+	mh_sender_signal(s, e->id, e->json);
+	mh_sender_count(s, sent ? MH_ATTEMPT_SENT : e->due >= 0 ?
+	    MH_ATTEMPT_RETRY : MH_ATTEMPT_FAILED);
+}
+
+/* Writes the attempts that ended, in one transaction. */
+static void
+mh_sender_finish(struct mh_sender *s)
+{
+	enum mh_store_err err;
+	int bad_key = 0;
+
+	if (s->nended == 0)
+		return;
+	err = mh_record_end(s->store, s->cfg, s->ended, s->nended, &s->seed);
+	if (err == MH_STORE_RECOVER && mh_sender_mend(s, err) == 0)
+		err = mh_record_end(s->store, s->cfg, s->ended, s->nended,
+		    &s->seed);
+	for (size_t i = 0; i < s->nended; i++) {
+		struct mh_ended *e = &s->ended[i];
+
+		if (err != MH_STORE_OK)
+			mh_say("mail=%" PRIu64 " answer not written (storage "
+			    "error %d): the attempt stays open, and the mail is "
+			    "failed as possibly sent", e->id, (int)err);
+		else if (e->written)
+			mh_sender_said(s, e);
+		bad_key |= e->r.outcome == MH_OUT_BAD_KEY;
+		mh_send_result_free(&e->r);
+		free(e->json);
 	}
-	if (e.r.outcome == MH_OUT_BAD_KEY) {
+	s->nended = 0;
+	if (bad_key) {
 		mh_say("Mandrill refused MANDRILL_API_KEY (Invalid_Key): all "
 		    "sending is paused until the key changes");
 		mh_sender_note(s, mh_now_ms(), 1);
 	}
-	mh_send_result_free(&e.r);
-	free(e.remote);
-	free(json);
 }
 
 int
 mh_sender_turn(struct mh_sender *s, long wait_ms, int take)
 {
-	uint64_t ids[64];
+	uint64_t ids[MH_SEND_BATCH];
 	size_t room, n = 0;
 	enum mh_store_err err;
 
@@ -312,12 +263,13 @@ mh_sender_turn(struct mh_sender *s, long wait_ms, int take)
 		if (err != MH_STORE_OK && mh_sender_mend(s, err) == 0)
 			err = mh_store_outbox_take(s->store, mh_now_ms(), room,
 			    ids, &n);
-		for (size_t i = 0; err == MH_STORE_OK && i < n; i++)
-			mh_sender_start(s, ids[i]);
+		if (err == MH_STORE_OK && n > 0)
+			mh_sender_start(s, ids, n);
 	}
-	if (mh_http_running(s->http) > 0)
+	if (mh_http_running(s->http) > 0) {
 		mh_http_run(s->http, wait_ms, mh_sender_done, s);
-	else if (n == 0 && wait_ms > 0)
+		mh_sender_finish(s);
+	} else if (n == 0 && wait_ms > 0)
 		nanosleep(&(struct timespec){ wait_ms / 1000,
 		    (wait_ms % 1000) * 1000000L }, NULL);
 	return s->failed ? -1 : (int)n;
@@ -333,6 +285,7 @@ void
 mh_sender_stop(struct mh_sender *s)
 {
 	mh_http_abort(s->http, mh_sender_done, s);
+	mh_sender_finish(s);
 	mh_store_outbox_release(s->store);
 }
 

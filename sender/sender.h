@@ -26,6 +26,9 @@ struct mh_send_config {
 	int64_t retry_ms;	/* MAILHOOKS_SEND_RETRY_MS: the first pause */
 	int64_t retry_max_ms;	/* MAILHOOKS_SEND_RETRY_MAX_MS: the longest */
 };
+/* Requests in flight at most (MAILHOOKS_SEND_CONCURRENCY's ceiling), and
+ * so the most a turn begins or ends at once. */
+#define MH_SEND_BATCH 64
 #define MH_MANDRILL_API_URL "https://mandrillapp.com/api/1.0"
 
 /* --- http.c: requests in flight, with libcurl's multi interface. */
@@ -117,6 +120,37 @@ void mh_attempt_end(struct json_object *mail, const struct mh_send_config *cfg,
  * shorter than Retry-After (retry_after_s >= 0). */
 int64_t mh_backoff_ms(const struct mh_send_config *cfg, unsigned n,
     unsigned random, int64_t retry_after_s);
+
+/* --- record.c: the sender's writes, a batch to a transaction. */
+/* A mail taken: the body to post (NULL: nothing to send, as it was
+ * cancelled meanwhile, or found interrupted), the mail as written. */
+struct mh_begun {
+	char *request;
+	char *json;
+	int interrupted;	/* its last attempt had no end: failed now */
+};
+/* Begins an attempt at each of the n mails, in one transaction, before
+ * any request goes out: out gets n (free with mh_begun_free). */
+enum mh_store_err mh_record_begin(struct mh_store *st,
+    const struct mh_send_config *cfg, const uint64_t *ids, size_t n,
+    struct mh_begun *out);
+void mh_begun_free(struct mh_begun *b, size_t n);
+/* A request that ended: its answer (body left out: read into r) and
+ * what it means; then, once written, the mail as it is and when it is
+ * due again (-1: done). */
+struct mh_ended {
+	uint64_t id;
+	struct mh_http_answer a;
+	struct mh_send_result r;
+	int64_t due;
+	int written;		/* its attempt was the one open, and ended */
+	char *json;		/* the caller frees */
+};
+/* Ends the n attempts with what came back, in one transaction; seed is
+ * the backoff's random state. */
+enum mh_store_err mh_record_end(struct mh_store *st,
+    const struct mh_send_config *cfg, struct mh_ended *e, size_t n,
+    unsigned *seed);
 
 /* --- send.c: the sender's work on the outbox. */
 struct mh_sender;

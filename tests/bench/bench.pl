@@ -11,7 +11,8 @@
 #
 # --smoke: the same runs, tiny and short (make test runs it so that the
 # bench cannot rot; it asserts nothing about speed).
-# --only: just these runs (null ingest batch e2e e2e_one e2e_light fanout),
+# --only: just these runs (null ingest batch e2e e2e_one e2e_light fanout
+# notify notify_e2e mail),
 # to measure one change quickly; the figures of the others are absent.
 use strict;
 use warnings;
@@ -85,14 +86,14 @@ sub lighttpd_conf {
 	return scalar <$fh>;
 }
 
-# The baseline: the stack's own lighttpd configuration with the FastCGI
-# program replaced by the null responder, on a port of its own.
-sub null_baseline {
-	my ($stack) = @_;
-	return {} unless wanted('null');
+# The null responder under the stack's own lighttpd configuration, on a
+# port of its own: the baseline, and a Mandrill that answers at once.
+# Returns (pid, port); stop it with kill TERM, -pid.
+sub null_server {
+	my ($stack, $name) = @_;
 	my $conf = lighttpd_conf($stack);
 	my $port = Stack::free_port();
-	my $dir = $stack->home . '/null';
+	my $dir = $stack->home . "/$name";
 	mkdir $dir;
 	$conf =~ s/^server\.port\s*=.*$/server.port = $port/m or die;
 	$conf =~ s|"bin-path"\s*=>\s*"[^"]*"|"bin-path" => "$NULL"| or die;
@@ -107,13 +108,19 @@ sub null_baseline {
 		open STDERR, '>&', \*STDOUT;
 		exec 'lighttpd', '-D', '-f', "$dir/lighttpd.conf" or die;
 	}
-	my $up = 0;
 	for (1 .. 100) {
-		my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port");
-		if ($s) { $up = 1; last }
+		return ($pid, $port)
+		    if IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port");
 		sleep 0.05;
 	}
-	die "null lighttpd did not start" unless $up;
+	die "null lighttpd did not start";
+}
+
+# The baseline: what lighttpd and a FastCGI round trip cost alone.
+sub null_baseline {
+	my ($stack) = @_;
+	return {} unless wanted('null');
+	my ($pid, $port) = null_server($stack, 'null');
 	my $r = loadgen('null', 'null', "-a 127.0.0.1:$port -k $KEY -u $SIGN_URL",
 	    "-p null -c $size{http_conns} -d $size{http_seconds}",
 	    "-n $size{ingest_max} ingest");
@@ -258,6 +265,55 @@ $fig{notify_e2e_p50_ms} = $notify_e2e->{e2e_p50_ms};
 $fig{notify_e2e_p99_ms} = $notify_e2e->{e2e_p99_ms};
 $fig{notify_relay_kb_per_user} = $notify_e2e->{relay_kb_per_conn};
 
+# Outgoing mail: queued one a POST with an API token, as fast as answered
+# (the stack's sender has no key: they stay queued); then handed over by
+# mailhooks-sender --once (concurrency 4) to the null responder playing a
+# Mandrill that answers at once, beside what that responder answers alone
+# at the same concurrency.
+my ($mail_rc, $mail_token) = $stack->admin(qw(token add benchmail --scope mail:send));
+chomp $mail_token;
+problem('no token for the mail') if $mail_rc != 0;
+my $mail_queue = loadgen('mail', 'mail queue', $common, "-M $mail_token -p mail",
+    "-c $size{http_conns} -d $size{http_seconds} -n $size{ingest_max} ingest");
+$fig{mail_queue_rps} = $mail_queue->{rps};
+$fig{mail_queue_ratio} = $fig{null_rps} && defined $fig{mail_queue_rps}
+    ? $fig{mail_queue_rps} / $fig{null_rps} : undef;
+$fig{mail_queue_to_ingest} = $fig{ingest_rps} && defined $fig{mail_queue_rps}
+    ? $fig{mail_queue_rps} / $fig{ingest_rps} : undef;
+my $mail_send = mail_send($stack, $mail_queue->{ok} // 0);
+$fig{$_} = $mail_send->{$_} for keys %$mail_send;
+
+# Hands the n queued mails to a Mandrill that answers at once, with
+# mailhooks-sender --once; the figures, and a problem unless each one was
+# handed over once and none failed.
+sub mail_send {
+	my ($stack, $n) = @_;
+	return {} unless wanted('mail') && $n > 0;
+	my ($pid, $port) = null_server($stack, 'mandrill');
+	my $fake = loadgen('mail', 'the fake Mandrill alone',
+	    "-a 127.0.0.1:$port -k $KEY -u $SIGN_URL", '-p fake -c 4',
+	    "-d $size{http_seconds} -n $size{ingest_max} ingest");
+	my $t0 = time;
+	my $out = `MAILHOOKS_HOME=@{[$stack->home]} MANDRILL_API_KEY=bench \\
+	    MANDRILL_API_URL=http://127.0.0.1:$port/api/1.0 \\
+	    MAILHOOKS_SEND_CONCURRENCY=4 $ROOT/sender/mailhooks-sender --once 2>&1`;
+	my $took = time - $t0;
+	problem("mailhooks-sender --once exited " . ($? >> 8)) if $?;
+	kill 'TERM', -$pid;
+	waitpid($pid, 0);
+	my ($rc, $list) = $stack->admin(qw(mail list));
+	my %by;
+	$by{$1}++ while $list =~ /"status":"(\w+)"/g;
+	problem("mail: $by{failed} failed") if $by{failed};
+	problem("mail: " . ($by{sent} // 0) . " sent and " . ($by{queued} // 0)
+	    . " queued of $n") if ($by{sent} // 0) + ($by{queued} // 0) != $n;
+	my $sent = $by{sent} // 0;
+	return { mail_send_rps => $took > 0 ? $sent / $took : undef,
+	    mail_sent => $sent, mail_fake_c4_rps => $fake->{rps},
+	    mail_send_to_fake => $fake->{rps} && $took > 0
+	    ? $sent / $took / $fake->{rps} : undef };
+}
+
 # The database holds every acknowledged event, once, when the inbox has
 # been drained.
 my $s = stats($stack);
@@ -291,7 +347,8 @@ $fig{checked} = !@problems && $checked ? JSON::PP::true : JSON::PP::false;
 $fig{machine} = machine();
 $fig{runs} = { null => $null, ingest => $ingest, batch => $batch,
     e2e => $e2e, e2e_one => $e2e_one, e2e_light => $e2e_light,
-    fanout => $fan, notify => $notify, notify_e2e => $notify_e2e };
+    fanout => $fan, notify => $notify, notify_e2e => $notify_e2e,
+    mail_queue => $mail_queue };
 
 sub machine {
 	my ($cpus, $model) = (0, '?');
@@ -323,6 +380,11 @@ my @rows = (
 	[ 'relay_kb_per_conn', 'relay memory per idle subscriber, KiB', '<= 4' ],
 	[ 'notify_rps', 'POST /api/notifications (one each)/s, stored', '' ],
 	[ 'notify_ratio', 'notify_rps / null_rps', '' ],
+	[ 'mail_queue_rps', 'POST /api/mail (one recipient)/s, durable', '' ],
+	[ 'mail_queue_to_ingest', 'mail_queue_rps / ingest_rps', '>= 0.5' ],
+	[ 'mail_send_rps', 'mails handed to a fake Mandrill/s (--once, 4 at once)', '' ],
+	[ 'mail_fake_c4_rps', 'that fake alone, 4 connections', '' ],
+	[ 'mail_send_to_fake', 'mail_send_rps / mail_fake_c4_rps', '' ],
 	[ 'notify_e2e_p50_ms', "POST -> its user's frame, $size{notify_rate}/s, $size{notify_users} users, p50 ms", '' ],
 	[ 'notify_e2e_p99_ms', "POST -> its user's frame, $size{notify_rate}/s, $size{notify_users} users, p99 ms", '<= 10' ],
 	[ 'notify_relay_kb_per_user', 'relay memory per connected user, KiB', '<= 4' ],

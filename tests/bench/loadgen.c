@@ -12,6 +12,9 @@
  *   -p PREFIX     message ids are PREFIX-N
  *   -T FILE       WebSocket tickets (POST /api/ws-tickets), one a line,
  *                 one for each subscriber
+ *   -M TOKEN      send mail (POST /api/mail, with this API token) instead
+ *                 of webhooks: event N is a mail to readerN@example.com,
+ *                 PREFIX-N in its metadata (ingest only)
  *   -A TOKEN      send notifications (POST /api/notifications, with this
  *                 API token) instead of webhooks: event N is one to user
  *                 u(N % SUBS), and subscriber i listens on user ui's own
@@ -79,7 +82,8 @@ struct lg {
 	struct sockaddr_in http_addr, ws_addr;
 	char host[64];
 	const char *key, *url, *prefix;
-	const char *token;	/* -A: notifications, not webhooks */
+	const char *token;	/* -A, -M: notifications or mail, not webhooks */
+	int mail;		/* -M */
 	char **tickets;		/* one per subscriber (-T), or NULL */
 	long ntickets;
 	long conns, max, runs, batch, subs, rate, relay_pid;
@@ -218,6 +222,29 @@ lg_notify_request(const struct lg *g, long first, long count, size_t *len)
 	return req;
 }
 
+/* A POST of mail first (count is 1), to readerN@example.com. */
+static char *
+lg_mail_request(const struct lg *g, long first, size_t *len)
+{
+	char body[512], *req;
+	int blen = snprintf(body, sizeof(body), "{\"from_email\":"
+	    "\"bench@example.com\",\"subject\":\"Bench %ld\",\"text\":"
+	    "\"Hello\",\"to\":[{\"email\":\"reader%ld@example.com\"}],"
+	    "\"metadata\":{\"bench\":\"%s-%ld\"}}", first, first, g->prefix,
+	    first);
+	size_t rcap = (size_t)blen + 512;
+
+	if ((req = malloc(rcap)) == NULL) {
+		perror("loadgen");
+		exit(1);
+	}
+	*len = (size_t)snprintf(req, rcap, "POST /api/mail HTTP/1.1\r\n"
+	    "Host: %s\r\nContent-Type: application/json\r\n"
+	    "Authorization: Bearer %s\r\nContent-Length: %d\r\n\r\n%s",
+	    g->host, g->token, blen, body);
+	return req;
+}
+
 static char *
 lg_request(const struct lg *g, long first, long count, size_t *len)
 {
@@ -228,6 +255,8 @@ lg_request(const struct lg *g, long first, long count, size_t *len)
 	unsigned int maclen = 0;
 	long ts = (long)time(NULL);
 
+	if (g->mail)
+		return lg_mail_request(g, first, len);
 	if (g->token != NULL)
 		return lg_notify_request(g, first, count, len);
 	lg_append(&json, &jlen, &jcap, "[", 1);
@@ -640,7 +669,7 @@ lg_readable(struct lg *g, struct lg_conn *c)
 			lg_http_done(g, c, -1, now);
 			return;
 		}
-		if (status != 200 && status != 201)
+		if (status != 200 && status != 201 && status != 202)
 			fprintf(stderr, "loadgen: HTTP %d: %.*s\n", status,
 			    (int)(n > 300 ? 300 : n), c->in);
 		memmove(c->in, c->in + n, c->inlen - (size_t)n);
@@ -667,7 +696,8 @@ lg_http_done(struct lg *g, struct lg_conn *c, int status, double now)
 	c->sent_at = 0;
 	c->retried = 0;
 	g->answered++;
-	if (status == 200 || (status == 201 && g->token != NULL)) {
+	if (status == 200 || (status == 201 && g->token != NULL) ||
+	    (status == 202 && g->mail)) {
 		g->ok += c->count;
 	} else {
 		g->failed++;
@@ -1032,7 +1062,7 @@ static void
 lg_usage(void)
 {
 	fprintf(stderr, "usage: loadgen -a HOST:PORT [-w HOST:PORT] -k KEY "
-	    "-u URL -p PREFIX [-T TICKETS] [-A TOKEN]\n"
+	    "-u URL -p PREFIX [-T TICKETS] [-A TOKEN | -M TOKEN]\n"
 	    "  ingest -c CONNS -d SECONDS -n MAX | batch -n RUNS -b SIZE |\n"
 	    "  e2e -s SUBS -r RATE -d SECONDS | fanout -s SUBS -n ROUNDS "
 	    "[-P PID]\n");
@@ -1048,7 +1078,8 @@ main(int argc, char **argv)
 	struct rlimit rl;
 	int opt, ret = 2;
 
-	while ((opt = getopt(argc, argv, "a:w:k:u:p:c:d:n:b:s:r:P:T:A:")) != -1) {
+	while ((opt = getopt(argc, argv, "a:w:k:u:p:c:d:n:b:s:r:P:T:A:M:")) !=
+	    -1) {
 		switch (opt) {
 		case 'a':
 			if (lg_parse_addr(optarg, &g.http_addr, g.host,
@@ -1068,6 +1099,7 @@ main(int argc, char **argv)
 		case 'P': g.relay_pid = atol(optarg); break;
 		case 'T': lg_read_tickets(&g, optarg); break;
 		case 'A': g.token = optarg; break;
+		case 'M': g.token = optarg; g.mail = 1; break;
 		default: lg_usage();
 		}
 	}

@@ -81,11 +81,12 @@ struct plan {
 };
 
 static int
-change(void *ctx, const char *json, const struct mh_lease *lease,
+change(void *ctx, size_t i, const char *json, const struct mh_lease *lease,
     struct mh_mail_next *next)
 {
 	struct plan *p = ctx;
 
+	(void)i;
 	(void)json;
 	p->saw_lease = lease != NULL;
 	next->rec.field[0] = strdup("sent");
@@ -185,7 +186,7 @@ main(void)
 	ok(take(&st, now, ids, &n) == MH_STORE_OK && n == 1,
 	    "a dead sender's lease lapses");
 
-	ok(mh_store_mail_change(st, 1, change, &(struct plan){ MH_QUEUE_AT,
+	ok(mh_store_mail_change(st, (uint64_t[]){ 1 }, 1, change, &(struct plan){ MH_QUEUE_AT,
 	    now + 60000, 0, remote, 0 }, &json) == MH_STORE_OK && json != NULL &&
 	    strstr(json, "changed") != NULL, "a change writes the record");
 	free(json);
@@ -199,12 +200,12 @@ main(void)
 	ok(mh_store_mail_of(st, "def456", &id) == MH_STORE_OK && id == 1 &&
 	    mh_store_mail_of(st, "zzz", &id) == MH_STORE_NOTFOUND,
 	    "the provider's ids name the mail");
-	ok(mh_store_mail_change(st, 1, change, &(struct plan){ MH_QUEUE_OFF,
+	ok(mh_store_mail_change(st, (uint64_t[]){ 1 }, 1, change, &(struct plan){ MH_QUEUE_OFF,
 	    0, 0, NULL, 0 }, NULL) == MH_STORE_OK &&
 	    mh_store_mail_get(st, 1, &json, &lease, &inq) == MH_STORE_OK &&
 	    !inq, "done: out of the outbox");
 	free(json);
-	ok(mh_store_mail_change(st, 9, change, &(struct plan){ 0 }, NULL) ==
+	ok(mh_store_mail_change(st, (uint64_t[]){ 9 }, 1, change, &(struct plan){ 0 }, NULL) ==
 	    MH_STORE_NOTFOUND, "no such mail");
 	ok(mh_store_mail_get(st, 2, &json, &lease, &inq) == MH_STORE_OK && inq &&
 	    lease.due_ms == now + 3600000 && lease.pid == 0,
