@@ -23,7 +23,7 @@ make_path($site, "$home/data");
 
 # What docs/deploy.md tells a user to copy.
 copy("$root/www/$_", "$site/$_") or die $_
-    for qw(index.html signin.js bell.js app.js style.css favicon.svg);
+    for qw(index.html signin.js bell.js outgoing.js app.js style.css favicon.svg);
 copy("$root/cgi-bin/mailhooks.fcgi", "$site/mailhooks.fcgi") or die;
 chmod 0755, "$site/mailhooks.fcgi";
 open my $in, '<', "$root/apache/htaccess" or die;

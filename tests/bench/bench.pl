@@ -382,7 +382,7 @@ my @rows = (
 	[ 'notify_ratio', 'notify_rps / null_rps', '' ],
 	[ 'mail_queue_rps', 'POST /api/mail (one recipient)/s, durable', '' ],
 	[ 'mail_queue_to_ingest', 'mail_queue_rps / ingest_rps', '>= 0.5' ],
-	[ 'mail_send_rps', 'mails handed to a fake Mandrill/s (--once, 4 at once)', '' ],
+	[ 'mail_send_rps', 'mails handed to a fake Mandrill/s, 4 at once', '' ],
 	[ 'mail_fake_c4_rps', 'that fake alone, 4 connections', '' ],
 	[ 'mail_send_to_fake', 'mail_send_rps / mail_fake_c4_rps', '' ],
 	[ 'notify_e2e_p50_ms', "POST -> its user's frame, $size{notify_rate}/s, $size{notify_users} users, p50 ms", '' ],
