@@ -90,10 +90,7 @@ mh_api_list(struct mh_app *app, struct mh_request *r,
 		mh_respond_store_error(r, err);
 		goto out;
 	}
-	mh_buf_str(&pg.buf, "],");
-	mh_cursor_answer(&pg.buf, &q, &pg, more);
-	mh_buf_str(&pg.buf, "}");
-	mh_buf_respond(r, &pg.buf);
+	mh_page_respond(r, &pg, &q, more);
 out:
 	free(pg.buf.p);
 	for (int i = 0; i < 3; i++)

@@ -23,16 +23,6 @@ mh_mail_reader(const struct mh_request *r)
 	    0;
 }
 
-void
-mh_mail_signal(struct mh_app *app, uint64_t id, const char *status)
-{
-	char text[128];
-
-	snprintf(text, sizeof(text), "{\"kind\":\"mail\",\"id\":%" PRIu64
-	    ",\"status\":\"%s\"}", id, status);
-	mh_nt_signal(app, text);
-}
-
 /* The answer of a POST: the id, the status and the recipients. */
 static char *
 mh_mail_answer(void *ctx, uint64_t first, size_t n)
@@ -84,20 +74,12 @@ mh_mail_create(struct mh_app *app, struct mh_request *r)
 	}
 	err = mh_store_mail_add(app->store, &rec, due, has_idem ? &idem : NULL,
 	    mh_mail_answer, rec.json, &text, &res);
-	if (err != MH_STORE_OK)
-		mh_respond_store_error(r, err);
-	else if (res == MH_IDEM_CONFLICT)
-		mh_respond_error(r, 422, "idempotency_key_reused", "this "
-		    "Idempotency-Key was used for another body");
-	else {
-		if (res == MH_IDEM_REPLAY)
-			mh_respond_header(r, "Idempotent-Replayed: true");
-		else if (sscanf(text, "{\"id\":%llu", &id) == 1) {
-			r->mail = id;
-			mh_mail_signal(app, id, "queued");
-		}
-		mh_respond_json(r, 202, text);
+	if (err == MH_STORE_OK && res == MH_IDEM_NEW &&
+	    sscanf(text, "{\"id\":%llu", &id) == 1) {
+		r->mail = id;
+		mh_notify_mail(app->cfg->home, id, "queued");
 	}
+	mh_idem_respond(r, err, res, 202, text);
 out:
 	mh_record_free(&rec);
 	free(text);
@@ -167,10 +149,7 @@ mh_mail_list(struct mh_app *app, struct mh_request *r)
 		mh_respond_store_error(r, err);
 		goto out;
 	}
-	mh_buf_str(&pg.buf, "],");
-	mh_cursor_answer(&pg.buf, &q, &pg, more);
-	mh_buf_str(&pg.buf, "}");
-	mh_buf_respond(r, &pg.buf);
+	mh_page_respond(r, &pg, &q, more);
 out:
 	free(status);
 	free(to);

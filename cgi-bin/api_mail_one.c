@@ -3,7 +3,6 @@
  * the outbox and a link to each recipient's provider timeline; and
  * /api/mail/{id}/cancel, for one not yet handed over.
  */
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,40 +90,10 @@ mh_api_mail_one(struct mh_app *app, struct mh_request *r)
 	free(json);
 }
 
-struct mh_cancel {
-	int64_t now;
-	char why[200];
-	int refused;
-};
-
-/* The change that cancels a queued mail and takes it out of the outbox. */
-static int
-mh_cancel_change(void *ctx, size_t i, const char *json,
-    const struct mh_lease *lease, struct mh_mail_next *next)
-{
-	struct mh_cancel *c = ctx;
-	struct json_object *mail = json_tokener_parse(json);
-	int ret = 0;
-
-	(void)i;
-	(void)lease;
-	c->refused = 0;
-	if (mail == NULL)
-		return EINVAL;
-	if (mh_mail_cancel(mail, c->now, c->why, sizeof(c->why)) != 0)
-		c->refused = 1;
-	else if (mh_mail_record(mail, &next->rec) != 0)
-		ret = ENOMEM;
-	else
-		next->queue = MH_QUEUE_OFF;
-	json_object_put(mail);
-	return ret;
-}
-
 void
 mh_api_mail_cancel(struct mh_app *app, struct mh_request *r)
 {
-	struct mh_cancel c = { .now = mh_now_ms() };
+	struct mh_mail_op c = { .retry = 0, .now_ms = mh_now_ms() };
 	enum mh_store_err err;
 	char *json = NULL;
 	uint64_t id;
@@ -132,7 +101,7 @@ mh_api_mail_cancel(struct mh_app *app, struct mh_request *r)
 	if (mh_mail_id(r, &id) != 0)
 		return;
 	r->mail = id;
-	err = mh_store_mail_change(app->store, &id, 1, mh_cancel_change, &c,
+	err = mh_store_mail_change(app->store, &id, 1, mh_mail_op_change, &c,
 	    &json);
 	if (err == MH_STORE_NOTFOUND)
 		mh_respond_error(r, 404, "not_found", "no mail %" PRIu64, id);
@@ -142,7 +111,7 @@ mh_api_mail_cancel(struct mh_app *app, struct mh_request *r)
 		mh_respond_error(r, 409, "not_cancellable", "%s", c.why);
 	else {
 		mh_log(r, "mail=%" PRIu64 " cancelled by %s", id, r->who.name);
-		mh_mail_signal(app, id, "cancelled");
+		mh_notify_mail(app->cfg->home, id, "cancelled");
 		mh_mail_respond(r, 200, json, NULL, 0);
 	}
 	free(json);

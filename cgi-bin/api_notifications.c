@@ -168,16 +168,7 @@ mh_nt_create(struct mh_app *app, struct mh_request *r)
 		r->notification = answer.first;
 		mh_nt_signal_new(app, recs, n, answer.first);
 	}
-	if (err != MH_STORE_OK)
-		mh_respond_store_error(r, err);
-	else if (res == MH_IDEM_CONFLICT)
-		mh_respond_error(r, 422, "idempotency_key_reused", "this "
-		    "Idempotency-Key was used for another body");
-	else {
-		if (res == MH_IDEM_REPLAY)
-			mh_respond_header(r, "Idempotent-Replayed: true");
-		mh_respond_json(r, 201, text);
-	}
+	mh_idem_respond(r, err, res, 201, text);
 out:
 	mh_nt_records_free(recs, n);
 	free(text);
@@ -240,21 +231,21 @@ mh_nt_list(struct mh_app *app, struct mh_request *r, const char *user)
 		if (unread != NULL)
 			q.keep = mh_nt_unread_keep;
 	}
-	mh_buf_str(&pg.buf, "{\"notifications\":[");
-	err = mh_store_query(app->store, &q, mh_page_emit, &pg, &more);
-	if (err == MH_STORE_OK && r->param != NULL)
-		err = mh_store_unread(app->store, user, &count);
+	/* A user's page carries their unread count, read first. */
+	err = r->param != NULL ? mh_store_unread(app->store, user, &count) :
+	    MH_STORE_OK;
+	if (r->param != NULL)
+		mh_buf_printf(&pg.buf, "{\"unread\":%" PRIu64 ",", count);
+	mh_buf_str(&pg.buf, r->param != NULL ? "\"notifications\":[" :
+	    "{\"notifications\":[");
+	if (err == MH_STORE_OK)
+		err = mh_store_query(app->store, &q, mh_page_emit, &pg, &more);
 	if (err != MH_STORE_OK) {
 		free(pg.buf.p);
 		mh_respond_store_error(r, err);
 		goto out;
 	}
-	mh_buf_str(&pg.buf, "],");
-	if (r->param != NULL)
-		mh_buf_printf(&pg.buf, "\"unread\":%" PRIu64 ",", count);
-	mh_cursor_answer(&pg.buf, &q, &pg, more);
-	mh_buf_str(&pg.buf, "}");
-	mh_buf_respond(r, &pg.buf);
+	mh_page_respond(r, &pg, &q, more);
 out:
 	free(uarg);
 	free(ident);

@@ -371,6 +371,9 @@ struct mh_notifier {
 void mh_notify_event(void *ctx, uint64_t seq, const char *json, size_t len);
 /* Closes the connection after a drain. */
 void mh_notify_done(struct mh_notifier *n);
+/* Tells the relay (best effort) that mail id is now of status: the
+ * frame {"kind":"mail","id","status"} of its subscription "mail". */
+void mh_notify_mail(const char *home, uint64_t id, const char *status);
 /* 1 when the relay's socket accepts a connection. */
 int mh_relay_up(const char *home);
 

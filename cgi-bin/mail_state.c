@@ -2,9 +2,11 @@
  * An outgoing mail's record and the changes of its state, pure: made
  * from a checked request (mail.c), its header fields (status, the
  * recipients, the tags) made again from its object after each change,
- * and the changes the API and the admin tool make (cancel, retry). The
- * sender's attempts are in sender/attempt.c.
+ * and the changes the API and the admin tool make (cancel, retry), also
+ * as the storage's change of a mail. The sender's attempts are in
+ * sender/attempt.c.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,4 +177,31 @@ mh_mail_retry(struct json_object *mail, int64_t now_ms, char *why,
 		mh_json_set_str(r, "queued_reason", NULL);
 	}
 	return 0;
+}
+
+int
+mh_mail_op_change(void *ctx, size_t i, const char *json,
+    const struct mh_lease *lease, struct mh_mail_next *next)
+{
+	struct mh_mail_op *op = ctx;
+	struct json_object *m = json_tokener_parse(json);
+	int ret = 0;
+
+	(void)i;
+	(void)lease;
+	op->refused = 0;
+	if (m == NULL)
+		return EINVAL;
+	if ((op->retry ? mh_mail_retry(m, op->now_ms, op->why,
+	    sizeof(op->why)) : mh_mail_cancel(m, op->now_ms, op->why,
+	    sizeof(op->why))) != 0)
+		op->refused = 1;
+	else if (mh_mail_record(m, &next->rec) != 0)
+		ret = ENOMEM;
+	else {
+		next->queue = op->retry ? MH_QUEUE_AT : MH_QUEUE_OFF;
+		next->due_ms = op->now_ms;
+	}
+	json_object_put(m);
+	return ret;
 }

@@ -224,10 +224,6 @@ void mh_api_mail(struct mh_app *app, struct mh_request *r);
 void mh_api_mail_one(struct mh_app *app, struct mh_request *r);
 void mh_api_mail_cancel(struct mh_app *app, struct mh_request *r);
 
-/* --- api_mail.c: what the mail routes share. */
-/* Tells the relay that mail id is now of status (best effort). */
-void mh_mail_signal(struct mh_app *app, uint64_t id, const char *status);
-
 /* --- api_notifications.c: what the notification routes share. */
 /* Whether r's asker may see and change anyone's notifications: an admin,
  * or a token with notifications:write. */
@@ -268,10 +264,11 @@ int mh_arg(struct mh_request *r, const char *name, char **out);
 /* Reads limit, before and after into q (limit's default in q); answers
  * 400 and returns -1 when one is malformed. */
 int mh_cursor_args(struct mh_request *r, struct mh_query *q);
-/* The cursor part of a page's answer: "more" and next_after or
- * next_before. */
-void mh_cursor_answer(struct mh_buf *b, const struct mh_query *q,
-    const struct mh_page *pg, int more);
+/* Ends the page being answered (its records' array: pg's text so far
+ * ends inside it) with "more" and next_after or next_before, and answers
+ * it; frees its text. */
+void mh_page_respond(struct mh_request *r, struct mh_page *pg,
+    const struct mh_query *q, int more);
 
 /* The body of an API request that sends data: JSON (its Content-Type
  * too), one object, at most max bytes, into *out (the caller puts it).
@@ -292,6 +289,11 @@ const char *mh_json_field(struct mh_request *r, struct json_object *o,
  * bytes). 0 none, 1 set, -1 answered (malformed). */
 int mh_idem_arg(struct mh_request *r, const char *kind, struct mh_idem *idem,
     char *buf, size_t size);
+/* Answers a request that added under an Idempotency-Key (or none): 503
+ * for err, 422 for a key used for another body, else status with text
+ * (the first answer, said to be a replay, when the key was used). */
+void mh_idem_respond(struct mh_request *r, enum mh_store_err err,
+    enum mh_idem_result res, int status, const char *text);
 
 /* Reads since and until (a struct mh_window, core.h); answers 400 and
  * returns -1 when either is malformed or the window is empty. */

@@ -13,6 +13,7 @@
  * and "too_large": the page fetches it; the events after it go as usual.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -133,4 +134,16 @@ mh_relay_up(const char *home)
 		return 0;
 	close(fd);
 	return 1;
+}
+
+void
+mh_notify_mail(const char *home, uint64_t id, const char *status)
+{
+	struct mh_notifier n = { .home = home, .fd = -1 };
+	char text[128];
+	int len = snprintf(text, sizeof(text), "{\"kind\":\"mail\",\"id\":%"
+	    PRIu64 ",\"status\":\"%.32s\"}", id, status);
+
+	mh_notify_event(&n, 0, text, (size_t)len);
+	mh_notify_done(&n);
 }

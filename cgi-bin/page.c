@@ -166,9 +166,12 @@ mh_cursor_args(struct mh_request *r, struct mh_query *q)
 }
 
 void
-mh_cursor_answer(struct mh_buf *b, const struct mh_query *q,
-    const struct mh_page *pg, int more)
+mh_page_respond(struct mh_request *r, struct mh_page *pg,
+    const struct mh_query *q, int more)
 {
+	struct mh_buf *b = &pg->buf;
+
+	mh_buf_str(b, "],");
 	if (q->has_after)
 		mh_buf_printf(b, "\"more\":%s,\"next_after\":%" PRIu64,
 		    more ? "true" : "false", pg->count ? pg->last : q->after);
@@ -177,6 +180,8 @@ mh_cursor_answer(struct mh_buf *b, const struct mh_query *q,
 		    pg->last);
 	else
 		mh_buf_str(b, "\"more\":false,\"next_before\":null");
+	mh_buf_str(b, "}");
+	mh_buf_respond(r, b);
 }
 
 /* A time as ISO 8601 ("2026-11-22T10:00:00Z") or Unix seconds (digits,
@@ -294,4 +299,20 @@ mh_idem_arg(struct mh_request *r, const char *kind, struct mh_idem *idem,
 	idem->now = (int64_t)time(NULL);
 	idem->ttl = MH_IDEM_TTL;
 	return 1;
+}
+
+void
+mh_idem_respond(struct mh_request *r, enum mh_store_err err,
+    enum mh_idem_result res, int status, const char *text)
+{
+	if (err != MH_STORE_OK)
+		mh_respond_store_error(r, err);
+	else if (res == MH_IDEM_CONFLICT)
+		mh_respond_error(r, 422, "idempotency_key_reused", "this "
+		    "Idempotency-Key was used for another body");
+	else {
+		if (res == MH_IDEM_REPLAY)
+			mh_respond_header(r, "Idempotent-Replayed: true");
+		mh_respond_json(r, status, text);
+	}
 }

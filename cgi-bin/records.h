@@ -11,6 +11,8 @@
 
 struct json_object;
 struct mh_record;
+struct mh_lease;
+struct mh_mail_next;
 
 /* --- notification.c: a notification checked, made and marked, pure. */
 #define MH_NT_USER_MAX 128	/* MH_NOTICE_USER_MAX, the storage's */
@@ -54,5 +56,18 @@ int mh_mail_cancel(struct json_object *mail, int64_t now_ms, char *why,
  * neither. */
 int mh_mail_retry(struct json_object *mail, int64_t now_ms, char *why,
     size_t whylen);
+
+/* A person's change to a mail (the API's cancel, the admin tool's cancel
+ * and retry): the ctx of mh_mail_op_change. */
+struct mh_mail_op {
+	int retry;		/* else cancel */
+	int64_t now_ms;
+	int refused;		/* the mail's state does not allow it: why */
+	char why[200];
+};
+/* An mh_mail_fn (db/store_outbox.h) doing a struct mh_mail_op: the mail
+ * cancelled and out of the outbox, or queued again and due now. */
+int mh_mail_op_change(void *ctx, size_t i, const char *json,
+    const struct mh_lease *lease, struct mh_mail_next *next);
 
 #endif

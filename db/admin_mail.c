@@ -4,7 +4,6 @@
  * again (a mail failed as possibly sent, once its events were looked
  * for); a cancel takes a queued one out, as the API's does.
  */
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,57 +72,10 @@ mh_mail_list(struct mh_cmd_ctx *c)
 	return 0;
 }
 
-/* What a change does: retry or cancel. */
-struct mh_mail_op {
-	int retry;
-	char why[200];
-	int refused;
-};
-
-static int
-mh_mail_op_change(void *ctx, size_t i, const char *json,
-    const struct mh_lease *lease, struct mh_mail_next *next)
-{
-	struct mh_mail_op *op = ctx;
-	struct json_object *m = json_tokener_parse(json);
-	int64_t now = mh_now_ms();
-	int ret = 0;
-
-	(void)i;
-	(void)lease;
-	op->refused = 0;
-	if (m == NULL)
-		return EINVAL;
-	if ((op->retry ? mh_mail_retry(m, now, op->why, sizeof(op->why)) :
-	    mh_mail_cancel(m, now, op->why, sizeof(op->why))) != 0)
-		op->refused = 1;
-	else if (mh_mail_record(m, &next->rec) != 0)
-		ret = ENOMEM;
-	else {
-		next->queue = op->retry ? MH_QUEUE_AT : MH_QUEUE_OFF;
-		next->due_ms = now;
-	}
-	json_object_put(m);
-	return ret;
-}
-
-/* Tells the relay the mail's new state, for the pages that show it. */
-static void
-mh_mail_tell(const char *home, uint64_t id, const char *status)
-{
-	struct mh_notifier relay = { .home = home, .fd = -1 };
-	char text[128];
-
-	snprintf(text, sizeof(text), "{\"kind\":\"mail\",\"id\":%" PRIu64
-	    ",\"status\":\"%s\"}", id, status);
-	mh_notify_event(&relay, 0, text, strlen(text));
-	mh_notify_done(&relay);
-}
-
 int
 cmd_mail(struct mh_cmd_ctx *c)
 {
-	struct mh_mail_op op = { 0 };
+	struct mh_mail_op op = { .now_ms = mh_now_ms() };
 	unsigned long long n;
 	uint64_t id;
 	enum mh_store_err err;
@@ -152,7 +104,7 @@ cmd_mail(struct mh_cmd_ctx *c)
 	else {
 		printf("%s\n", json);
 		if (strcmp(c->argv[0], "show") != 0)
-			mh_mail_tell(c->home, id, op.retry ? "queued" :
+			mh_notify_mail(c->home, id, op.retry ? "queued" :
 			    "cancelled");
 	}
 	free(json);

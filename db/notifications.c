@@ -71,41 +71,21 @@ mh_notice_put(struct mh_store *st, DB_TXN *txn, const struct mh_record *r,
 struct mh_nt_add {
 	const struct mh_record *recs;
 	size_t n;
-	const struct mh_idem *idem;
-	mh_answer_fn answer;
-	void *ctx;
-	char *text;		/* the answer */
-	enum mh_idem_result res;
 };
 
 static int
-mh_nt_add_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
+mh_nt_add_work(struct mh_store *st, DB_TXN *txn, void *ctx, uint64_t first)
 {
 	struct mh_nt_add *a = ctx;
 	DB *db = st->db[MH_DB_NOTIFICATIONS];
-	uint64_t before;
 	int ret;
 
-	free(a->text);
-	a->text = NULL;
-	if (a->idem != NULL && ((ret = mh_idem_find(txn,
-	    st->db[MH_DB_IDEMPOTENCY], a->idem, &a->res, &a->text)) != 0 ||
-	    a->res != MH_IDEM_NEW))
-		return ret != 0 ? ret : MH_TXN_DISCARD;
-	if ((ret = mh_counter(st->db[MH_DB_META], txn, "notification",
-	    (int64_t)a->n, DB_RMW, &before)) != 0)
-		return ret;
 	for (size_t i = 0; i < a->n; i++)
 		if ((ret = mh_indexed_put(db, txn, &a->recs[i], "id",
-		    before + 1 + i, NULL)) != 0 || (mh_is_unread(&a->recs[i]) &&
+		    first + i, NULL)) != 0 || (mh_is_unread(&a->recs[i]) &&
 		    (ret = mh_unread(st, txn, a->recs[i].field[0], 1,
 		    NULL)) != 0))
 			return ret;
-	if ((a->text = a->answer(a->ctx, before + 1, a->n)) == NULL)
-		return ENOMEM;
-	if (a->idem != NULL)
-		return mh_idem_keep(txn, st->db[MH_DB_IDEMPOTENCY], a->idem,
-		    a->text);
 	return 0;
 }
 
@@ -114,16 +94,10 @@ mh_store_notifications_add(struct mh_store *st, const struct mh_record *recs,
     size_t n, const struct mh_idem *idem, mh_answer_fn answer, void *ctx,
     char **text, enum mh_idem_result *res)
 {
-	struct mh_nt_add a = { recs, n, idem, answer, ctx, NULL, MH_IDEM_NEW };
-	int ret = mh_txn_run(st, 0, 0, mh_nt_add_txn, &a);
+	struct mh_nt_add a = { recs, n };
 
-	*res = a.res;
-	*text = NULL;
-	if (ret == 0)
-		*text = a.text;
-	else
-		free(a.text);
-	return mh_store_error(ret);
+	return mh_idem_add(st, "notification", n, mh_nt_add_work, &a, idem,
+	    answer, ctx, text, res);
 }
 
 struct mh_nt_change {

@@ -16,39 +16,19 @@
 struct mh_mail_add {
 	const struct mh_record *rec;
 	int64_t due_ms;
-	const struct mh_idem *idem;
-	mh_answer_fn answer;
-	void *ctx;
-	char *text;
-	enum mh_idem_result res;
 };
 
 static int
-mh_mail_add_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
+mh_mail_add_work(struct mh_store *st, DB_TXN *txn, void *ctx, uint64_t id)
 {
 	struct mh_mail_add *a = ctx;
-	uint64_t before;
 	int ret;
 
-	free(a->text);
-	a->text = NULL;
-	if (a->idem != NULL && ((ret = mh_idem_find(txn,
-	    st->db[MH_DB_IDEMPOTENCY], a->idem, &a->res, &a->text)) != 0 ||
-	    a->res != MH_IDEM_NEW))
-		return ret != 0 ? ret : MH_TXN_DISCARD;
-	if ((ret = mh_counter(st->db[MH_DB_META], txn, "mail", 1, DB_RMW,
-	    &before)) != 0 || (ret = mh_indexed_put(st->db[MH_DB_MAIL], txn,
-	    a->rec, "id", before + 1, NULL)) != 0)
+	if ((ret = mh_indexed_put(st->db[MH_DB_MAIL], txn, a->rec, "id", id,
+	    NULL)) != 0)
 		return ret;
-	if (a->due_ms >= 0 && (ret = mh_lease_put(st, txn, before + 1,
-	    &(struct mh_lease){ a->due_ms, 0, 0 })) != 0)
-		return ret;
-	if ((a->text = a->answer(a->ctx, before + 1, 1)) == NULL)
-		return ENOMEM;
-	if (a->idem != NULL)
-		return mh_idem_keep(txn, st->db[MH_DB_IDEMPOTENCY], a->idem,
-		    a->text);
-	return 0;
+	return a->due_ms < 0 ? 0 : mh_lease_put(st, txn, id,
+	    &(struct mh_lease){ a->due_ms, 0, 0 });
 }
 
 enum mh_store_err
@@ -56,17 +36,10 @@ mh_store_mail_add(struct mh_store *st, const struct mh_record *rec,
     int64_t due_ms, const struct mh_idem *idem, mh_answer_fn answer,
     void *ctx, char **text, enum mh_idem_result *res)
 {
-	struct mh_mail_add a = { rec, due_ms, idem, answer, ctx, NULL,
-	    MH_IDEM_NEW };
-	int ret = mh_txn_run(st, 0, 0, mh_mail_add_txn, &a);
+	struct mh_mail_add a = { rec, due_ms };
 
-	*res = a.res;
-	*text = NULL;
-	if (ret == 0)
-		*text = a.text;
-	else
-		free(a.text);
-	return mh_store_error(ret);
+	return mh_idem_add(st, "mail", 1, mh_mail_add_work, &a, idem, answer,
+	    ctx, text, res);
 }
 
 /* Reads the mail of id into *data (DB_DBT_MALLOC: the caller frees

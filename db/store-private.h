@@ -284,6 +284,17 @@ int mh_idem_find(DB_TXN *txn, DB *db, const struct mh_idem *idem,
 /* Keeps answer for idem's key. */
 int mh_idem_keep(DB_TXN *txn, DB *db, const struct mh_idem *idem,
     const char *answer);
+/* What a request adds, inside its transaction: its records under the ids
+ * from first on. */
+typedef int (*mh_idem_work_fn)(struct mh_store *st, DB_TXN *txn, void *ctx,
+    uint64_t first);
+/* One flushed transaction: with idem (or NULL), the first answer when the
+ * key was used (*res); else n ids from the counter named counter in
+ * meta.db, work, and answer's text for them (*text, caller frees), kept
+ * for idem's key. */
+enum mh_store_err mh_idem_add(struct mh_store *st, const char *counter,
+    size_t n, mh_idem_work_fn work, void *wctx, const struct mh_idem *idem,
+    mh_answer_fn answer, void *actx, char **text, enum mh_idem_result *res);
 
 /* --- lease.c: a mail's outbox entry, inside a transaction. */
 /* Reads it (flags: DB_RMW to change it); DB_NOTFOUND when there is none. */

@@ -130,18 +130,14 @@ mh_sender_count(struct mh_sender *s, enum mh_attempt_count how)
 		atomic_fetch_add(&f->mail_attempts[how], 1);
 }
 
+/* Tells the relay a mail's state, as written (its JSON). */
 static void
 mh_sender_signal(struct mh_sender *s, uint64_t id, const char *json)
 {
-	struct mh_notifier relay = { .home = s->cfg->home, .fd = -1 };
 	struct json_object *mail = json_tokener_parse(json);
 	const char *status = mh_json_str(mail, "status");
-	char text[128];
 
-	snprintf(text, sizeof(text), "{\"kind\":\"mail\",\"id\":%" PRIu64
-	    ",\"status\":\"%s\"}", id, status != NULL ? status : "");
-	mh_notify_event(&relay, 0, text, strlen(text));
-	mh_notify_done(&relay);
+	mh_notify_mail(s->cfg->home, id, status != NULL ? status : "");
 	json_object_put(mail);
 }
 
