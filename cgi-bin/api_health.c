@@ -7,7 +7,6 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "mailhooks.h"
 
@@ -23,40 +22,37 @@ mh_health_sender(struct mh_app *app, struct mh_buf *b)
 	uint64_t queued = 0, due = 0;
 	int64_t now = mh_now_ms();
 	enum mh_store_err err = mh_store_sender_note_get(app->store, &n);
-	const char *state, *detail;
-	char at[32], seen[40], since[40];
+	const char *state;
+	char seen_at[32] = "", since_at[32] = "", seen[40] = "null",
+	    since[40] = "null", detail[200] = "";
 
 	mh_store_outbox_count(app->store, now, &queued, &due);
+	if (err == MH_STORE_OK) {
+		mh_iso_from_ms(n.seen_ms, seen_at);
+		mh_iso_from_ms(n.since_ms, since_at);
+		snprintf(seen, sizeof(seen), "\"%s\"", seen_at);
+		snprintf(since, sizeof(since), "\"%s\"", since_at);
+	}
 	if (err != MH_STORE_OK) {
 		state = "not_running";
-		detail = "no sender has run: start mailhooks-sender --daemon, or "
-		    "run mailhooks-sender --once from cron";
+		snprintf(detail, sizeof(detail), "no sender has run: start "
+		    "mailhooks-sender --daemon, or run mailhooks-sender --once "
+		    "from cron");
 	} else if (now - n.seen_ms > MH_SENDER_GONE_MS) {
 		state = "not_running";
-		detail = "the sender was last heard of at seen_at: mail stays "
-		    "queued until one runs";
+		snprintf(detail, sizeof(detail), "no sender since %s: mail "
+		    "stays queued until one runs", seen_at);
 	} else if (n.key_state == MH_SENDER_KEY_INVALID) {
 		state = "paused";
-		detail = "Mandrill refused MANDRILL_API_KEY (Invalid_Key) at "
-		    "since: sending is paused until the key changes";
+		snprintf(detail, sizeof(detail), "Mandrill refused "
+		    "MANDRILL_API_KEY (Invalid_Key) at %s: sending is paused "
+		    "until the key changes", since_at);
 	} else if (n.key_state == MH_SENDER_KEY_UNSET) {
 		state = "no_key";
-		detail = "MANDRILL_API_KEY is not set for the sender: mail stays "
-		    "queued";
-	} else {
+		snprintf(detail, sizeof(detail), "MANDRILL_API_KEY is not set "
+		    "for the sender: mail stays queued");
+	} else
 		state = "running";
-		detail = "";
-	}
-	/* When it was last heard of, and in that state since: quoted times,
-	 * or null when no sender has run. */
-	strcpy(seen, "null");
-	strcpy(since, "null");
-	if (err == MH_STORE_OK) {
-		mh_iso_from_ms(n.seen_ms, at);
-		snprintf(seen, sizeof(seen), "\"%s\"", at);
-		mh_iso_from_ms(n.since_ms, at);
-		snprintf(since, sizeof(since), "\"%s\"", at);
-	}
 	mh_buf_printf(b, ",\"sender\":{\"state\":\"%s\",\"detail\":\"%s\","
 	    "\"seen_at\":%s,\"since\":%s,\"outbox_queued\":%" PRIu64
 	    ",\"outbox_due\":%" PRIu64 "}", state, detail, seen, since, queued,

@@ -47,17 +47,26 @@ mh_buf_str(struct mh_buf *b, const char *s)
 void
 mh_buf_printf(struct mh_buf *b, const char *fmt, ...)
 {
-	char text[256];
-	va_list ap;
+	char text[256], *big;
+	va_list ap, again;
 	int n;
 
 	va_start(ap, fmt);
+	va_copy(again, ap);
 	n = vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(text))
+	if (n < 0)
 		b->failed = 1;
-	else
+	else if ((size_t)n < sizeof(text))
 		mh_buf_add(b, text, (size_t)n);
+	else if ((big = mh_malloc((size_t)n + 1)) == NULL)
+		b->failed = 1;
+	else {
+		vsnprintf(big, (size_t)n + 1, fmt, again);
+		mh_buf_add(b, big, (size_t)n);
+		free(big);
+	}
+	va_end(again);
+	va_end(ap);
 }
 
 void

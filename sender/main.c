@@ -1,8 +1,9 @@
 /*
  * mailhooks-sender --daemon | --once: sends the outbox's due mail through
  * Mandrill. As a daemon (make run, systemd) it looks for due mail every
- * second; --once (cron, on shared hosting) works off what is due for at
- * most MH_ONCE_SECONDS and exits, a second copy exiting at once (flock on
+ * second; --once (cron, on shared hosting) takes what is due for at most
+ * MH_ONCE_SECONDS, lets what it sent end (each request within its
+ * timeout) and exits, a second copy exiting at once (flock on
  * $MAILHOOKS_HOME/run/sender.lock). SIGTERM or SIGINT stops taking mail,
  * lets the requests in flight finish for MH_STOP_GRACE_MS, ends the rest
  * (each attempt written as it ended) and exits.
@@ -171,14 +172,20 @@ main(int argc, char **argv)
 		fprintf(stderr, "mailhooks-sender: MANDRILL_API_KEY is not set: "
 		    "mail stays queued\n");
 	until = mh_now_ms() + MH_ONCE_SECONDS * 1000;
-	while (!mh_stopping && (!once || mh_now_ms() < until)) {
+	while (!mh_stopping) {
+		/* Once: nothing more is taken after its time, and what is in
+		 * flight ends by its own timeout. */
+		int take = !once || mh_now_ms() < until;
+
+		if (!take && mh_sender_running(s) == 0)
+			break;
 		if ((taken = mh_sender_turn(s, once && taken == 0 ? 0 :
-		    MH_TURN_MS, 1)) < 0) {
+		    MH_TURN_MS, take)) < 0) {
 			rc = 1;
 			break;
 		}
 		/* Once: done when nothing is in flight nor was due. */
-		if (once && taken == 0 && mh_sender_running(s) == 0)
+		if (once && take && taken == 0 && mh_sender_running(s) == 0)
 			break;
 	}
 	mh_wind_down(s);

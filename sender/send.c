@@ -14,13 +14,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <json-c/json.h>
 
 #include "sender.h"
 #include "../cgi-bin/counters.h"
 
-/* How often the sender's note is written: the health calls a sender not
- * heard of for three times this long gone. */
+/* How often the sender's note is written (the health calls a sender not
+ * heard of for 150 s gone: cron's runs come a minute apart). */
 #define MH_NOTE_EVERY_MS 10000
 
 struct mh_sender {
@@ -96,8 +97,9 @@ mh_sender_mend(struct mh_sender *s, enum mh_store_err err)
 	return 0;
 }
 
-/* Writes the sender's note (now and then, or at once with now set), and
- * reads from it whether sending is paused for this key. */
+/* Writes the sender's note (now and then, or at once with bad_key: the
+ * key was refused), and reads from it whether sending is paused for this
+ * key. */
 static void
 mh_sender_note(struct mh_sender *s, int64_t now_ms, int bad_key)
 {
@@ -141,6 +143,10 @@ mh_sender_signal(struct mh_sender *s, uint64_t id, const char *json)
 	json_object_put(mail);
 }
 
+static void mh_sender_done(void *ctx, uint64_t id,
+    const struct mh_http_answer *a);
+static void mh_sender_finish(struct mh_sender *s);
+
 /* Takes the n mails: writes their attempts, then posts them. */
 static void
 mh_sender_start(struct mh_sender *s, const uint64_t *ids, size_t n)
@@ -162,13 +168,15 @@ mh_sender_start(struct mh_sender *s, const uint64_t *ids, size_t n)
 		}
 		if (b[i].json != NULL)
 			mh_sender_signal(s, ids[i], b[i].json);
+		/* Not posted (out of memory): ended at once as not sent. */
 		if (b[i].request != NULL && mh_http_post(s->http, ids[i], s->url,
 		    b[i].request, strlen(b[i].request)) != 0)
-			mh_say("mail=%" PRIu64 " not posted: out of memory; its "
-			    "lease lapses, and it is failed as possibly sent",
-			    ids[i]);
+			mh_sender_done(s, ids[i], &(struct mh_http_answer){
+			    .transport = CURLE_ABORTED_BY_CALLBACK,
+			    .retry_after_s = -1 });
 	}
 	mh_begun_free(b, n);
+	mh_sender_finish(s);
 }
 
 /* A request ended: what came back is kept, to be written with the others
