@@ -68,10 +68,9 @@ mh_settings(struct mh_send_config *cfg)
 	size_t len;
 
 	memset(cfg, 0, sizeof(*cfg));
-	if ((cfg->home = getenv("MAILHOOKS_HOME")) == NULL || *cfg->home == 0) {
-		fprintf(stderr, "mailhooks-sender: MAILHOOKS_HOME is not set\n");
-		return -1;
-	}
+	/* As every component: $MAILHOOKS_HOME, else ./var. */
+	if ((cfg->home = getenv("MAILHOOKS_HOME")) == NULL || *cfg->home == 0)
+		cfg->home = "var";
 	cfg->api_key = key != NULL && *key != '\0' ? key : NULL;
 	if (url == NULL || *url == '\0')
 		url = MH_MANDRILL_API_URL;

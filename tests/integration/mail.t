@@ -155,6 +155,30 @@ while (time < $deadline) {
 is($msg->{timeline}[0]{type}, 'open', 'the mail\'s recipient timeline shows the open');
 is($msg->{mail}{path}, "/api/mail/$id", 'and links to the mail');
 
+# --- A user's mail: their user_id goes in its metadata, so the open
+# Mandrill posts back (the metadata as it was sent) notifies them.
+$r = mail({ subject => 'From the admin' });
+my $mine = wait_status($r->{json}{id}, 10, 'sent');
+my ($sent_req) = requests_for($mine->{id});
+is($sent_req->{message}{metadata}{user_id}, 'admin',
+    'a signed-in user\'s mail names them in its metadata');
+my $open = Stack::event(id => $mine->{recipients}[0]{_id}, ts => int time);
+$open->{msg}{metadata} = $sent_req->{message}{metadata};
+$open->{msg}{subject} = 'From the admin';
+is($s->post_mandrill([$open], key => 'hook-key')->{status}, 200,
+    'its open comes back');
+my $told;
+$deadline = time + 10;
+while (time < $deadline && !$told) {
+	my ($nst, $np) = $s->get_json('/api/notifications/admin?identifier=EMAIL_OPENED');
+	($told) = grep { ($_->{data}{message_id} // '') eq
+	    $mine->{recipients}[0]{_id} } @{ $np->{notifications} // [] };
+	sleep 0.1;
+}
+ok($told, 'and its sender is notified');
+like($told->{title} // '', qr/alice\@example\.com opened "From the admin"/,
+    'in words');
+
 # --- Some recipients rejected.
 $fake->modes('reject bob@example.com');
 $id = mail({ to => [ { email => 'alice@example.com' },
