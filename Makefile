@@ -120,24 +120,32 @@ $(BIN_SENDER): $(SENDER_SRC) sender/sender.h $(CORE_SRC) $(DB_SRC) \
 $(BIN_WS): ws-relay/client.c
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ ws-relay/client.c $(LDLIBS_RELAY)
 
-# Unit tests: TAP programs built with the sanitizers, run by prove.
-tests/unit/%.t: tests/unit/%.c tests/unit/tap.h $(CORE_SRC) $(DB_SRC) \
-    $(CORE_HDRS) $(DB_HDRS)
-	$(CC) $(CFLAGS) $(SAN) $(PKG_CFLAGS) -o $@ $< $(CORE_SRC) $(DB_SRC) \
+# Unit tests: TAP programs built with the sanitizers, run by prove. What
+# they link is compiled once, into build/san/ (each object depends on
+# every header: a header changed rebuilds them all).
+SAN_OBJ = $(patsubst %.c,build/san/%.o,$(1))
+build/san/%.o: %.c $(HDRS) sender/sender.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SAN) $(PKG_CFLAGS) -pthread -c -o $@ $<
+UNIT_LIB = $(call SAN_OBJ,$(CORE_SRC) $(DB_SRC))
+
+tests/unit/%.t: tests/unit/%.c tests/unit/tap.h $(UNIT_LIB)
+	$(CC) $(CFLAGS) $(SAN) $(PKG_CFLAGS) -o $@ $< $(UNIT_LIB) \
 	    $(LDLIBS_CORE)
 
 # The request's test, and the route table's against the API's description,
 # reach the HTTP side too.
 tests/unit/request.t tests/unit/openapi.t: tests/unit/%.t: tests/unit/%.c \
-    tests/unit/tap.h $(HTTP_LIB) $(CORE_SRC) $(DB_SRC) $(HDRS)
-	$(CC) $(CFLAGS) $(SAN) $(PKG_CFLAGS) -pthread -o $@ $< $(HTTP_LIB) \
-	    $(CORE_SRC) $(DB_SRC) $(LDLIBS_FCGI)
+    tests/unit/tap.h $(call SAN_OBJ,$(HTTP_LIB)) $(UNIT_LIB)
+	$(CC) $(CFLAGS) $(SAN) $(PKG_CFLAGS) -pthread -o $@ $< \
+	    $(call SAN_OBJ,$(HTTP_LIB)) $(UNIT_LIB) $(LDLIBS_FCGI)
 
 # The sender's pure parts: an answer's meaning, retries, attempts.
-tests/unit/sender.t: tests/unit/sender.c tests/unit/tap.h sender/sender.h \
-    sender/mandrill.c sender/attempt.c $(CORE_SRC) $(DB_SRC) $(CORE_HDRS)
-	$(CC) $(CFLAGS) $(SAN) $(PKG_CFLAGS) -o $@ $< sender/mandrill.c \
-	    sender/attempt.c $(CORE_SRC) $(DB_SRC) $(LDLIBS_CORE)
+tests/unit/sender.t: tests/unit/sender.c tests/unit/tap.h \
+    $(call SAN_OBJ,sender/mandrill.c sender/attempt.c) $(UNIT_LIB)
+	$(CC) $(CFLAGS) $(SAN) $(PKG_CFLAGS) -o $@ $< \
+	    $(call SAN_OBJ,sender/mandrill.c sender/attempt.c) $(UNIT_LIB) \
+	    $(LDLIBS_CORE)
 
 # The restore's file copy, reached by including its file.
 tests/unit/restore.t: tests/unit/restore.c tests/unit/tap.h db/admin_restore.c \
@@ -151,9 +159,9 @@ tests/unit/peers.t: tests/unit/peers.c tests/unit/tap.h ws-relay/peers.c \
 
 # The relay's memory of used tickets, reached by including its file.
 tests/unit/replay.t: tests/unit/replay.c tests/unit/tap.h ws-relay/tickets.c \
-    ws-relay/relay.h $(CORE_SRC) $(CORE_HDRS)
-	$(CC) $(CFLAGS) $(SAN) $(PKG_CFLAGS) -pthread -o $@ $< $(CORE_SRC) \
-	    $(LDLIBS_RELAY) $(LDLIBS_CORE)
+    ws-relay/relay.h $(call SAN_OBJ,$(CORE_SRC))
+	$(CC) $(CFLAGS) $(SAN) $(PKG_CFLAGS) -pthread -o $@ $< \
+	    $(call SAN_OBJ,$(CORE_SRC)) $(LDLIBS_RELAY) $(LDLIBS_CORE)
 
 # Fuzzing: a libFuzzer target for each parser of untrusted input, built
 # with clang. make fuzz runs each for FUZZ_SECONDS (new inputs go to a
@@ -163,26 +171,38 @@ FUZZ_TARGETS = form signature json mandrill infobip pyrepr query \
                admin_args relay_types credentials mail
 FUZZ_BINS    = $(FUZZ_TARGETS:%=tests/fuzz/%.fuzz)
 FUZZ_SECONDS ?= 300
-FUZZ_CFLAGS  = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -O1 \
-               -fsanitize=fuzzer,address,undefined,float-cast-overflow \
+FUZZ_FLAGS   = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -O1 \
+               -fsanitize=address,undefined,float-cast-overflow \
                -fno-sanitize-recover=all $(PKG_CFLAGS)
+FUZZ_CFLAGS  = $(FUZZ_FLAGS) -fsanitize=fuzzer
+# What the targets link, compiled once into build/fuzz/, instrumented for
+# the fuzzer but without its main.
+FUZZ_OBJ = $(patsubst %.c,build/fuzz/%.o,$(1))
+build/fuzz/%.o: %.c $(HDRS) sender/sender.h db/admin.h
+	@mkdir -p $(@D)
+	clang $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+FUZZ_CORE = $(call FUZZ_OBJ,$(CORE_SRC))
+FUZZ_DB   = $(call FUZZ_OBJ,$(DB_SRC))
 
-tests/fuzz/%.fuzz: tests/fuzz/%.c tests/fuzz/fuzz.h $(CORE_SRC) $(CORE_HDRS)
-	clang $(FUZZ_CFLAGS) -o $@ $< $(CORE_SRC) $(LDLIBS_CORE)
+tests/fuzz/%.fuzz: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ_CORE)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_CORE) $(LDLIBS_CORE)
 
-tests/fuzz/admin_args.fuzz: tests/fuzz/admin_args.c $(ADMIN_SRC) db/admin.h \
-    $(CORE_SRC) $(DB_SRC) $(CORE_HDRS) $(DB_HDRS)
-	clang $(FUZZ_CFLAGS) -o $@ $< $(filter-out db/admin.c,$(ADMIN_SRC)) \
-	    $(CORE_SRC) $(DB_SRC) $(LDLIBS_CORE)
+tests/fuzz/admin_args.fuzz: tests/fuzz/admin_args.c \
+    $(call FUZZ_OBJ,$(filter-out db/admin.c,$(ADMIN_SRC))) $(FUZZ_CORE) \
+    $(FUZZ_DB)
+	clang $(FUZZ_CFLAGS) -o $@ $< \
+	    $(call FUZZ_OBJ,$(filter-out db/admin.c,$(ADMIN_SRC))) \
+	    $(FUZZ_CORE) $(FUZZ_DB) $(LDLIBS_CORE)
 
-tests/fuzz/mail.fuzz: tests/fuzz/mail.c sender/mandrill.c sender/sender.h \
-    $(CORE_SRC) $(DB_SRC) $(CORE_HDRS) $(DB_HDRS)
-	clang $(FUZZ_CFLAGS) -o $@ $< sender/mandrill.c $(CORE_SRC) $(DB_SRC) \
-	    $(LDLIBS_CORE)
+tests/fuzz/mail.fuzz: tests/fuzz/mail.c tests/fuzz/fuzz.h \
+    $(call FUZZ_OBJ,sender/mandrill.c) $(FUZZ_CORE) $(FUZZ_DB)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(call FUZZ_OBJ,sender/mandrill.c) \
+	    $(FUZZ_CORE) $(FUZZ_DB) $(LDLIBS_CORE)
 
 tests/fuzz/relay_types.fuzz: tests/fuzz/relay_types.c ws-relay/ring.c \
-    ws-relay/peers.c ws-relay/users.c ws-relay/frame.c ws-relay/relay.h $(CORE_SRC) $(CORE_HDRS)
-	clang $(FUZZ_CFLAGS) -o $@ $< $(CORE_SRC) $(LDLIBS_RELAY) \
+    ws-relay/peers.c ws-relay/users.c ws-relay/frame.c ws-relay/relay.h \
+    $(FUZZ_CORE)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_CORE) $(LDLIBS_RELAY) \
 	    $(LDLIBS_CORE)
 
 fuzz: deps
@@ -250,7 +270,7 @@ run: deps
 # The suites write down every answer they get (MAILHOOKS_ANSWERS); once
 # they are done, tests/spec/answers.t checks each against the description.
 test: deps
-	$(MAKE) all $(UNIT_TESTS) $(TEST_TOOLS) $(BENCH_TOOLS) $(FUZZ_BINS) \
+	$(MAKE) -j2 all $(UNIT_TESTS) $(TEST_TOOLS) $(BENCH_TOOLS) $(FUZZ_BINS) \
 	    tests/browser/node_modules tests/spec/node_modules
 	answers=$$(mktemp -d) && ulimit -n $$(ulimit -Hn) && \
 	{ MAILHOOKS_ANSWERS=$$answers prove -j2 --exec '' tests/unit/*.t \
@@ -266,7 +286,8 @@ bench: deps
 	ulimit -n $$(ulimit -Hn) && perl tests/bench/bench.pl
 
 clean:
-	rm -f $(BIN_FCGI) $(BIN_RELAY) $(BIN_WS) $(BIN_ADMIN) $(UNIT_TESTS) \
-	    $(TEST_TOOLS) $(BENCH_TOOLS) $(FUZZ_BINS)
+	rm -f $(BIN_FCGI) $(BIN_RELAY) $(BIN_WS) $(BIN_ADMIN) $(BIN_SENDER) \
+	    $(UNIT_TESTS) $(TEST_TOOLS) $(BENCH_TOOLS) $(FUZZ_BINS)
+	rm -rf build
 
 .PHONY: all deps run test bench fuzz clean
