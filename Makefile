@@ -27,7 +27,7 @@ DB_SRC   = db/env.c db/tables.c db/txn.c db/codec.c db/process.c \
            db/refused.c db/reprocess.c db/backup.c db/tallies.c \
            db/users.c db/keyed.c db/sessions.c db/tokens.c db/signin.c \
            db/idempotency.c db/notifications.c db/indexed.c \
-           db/outbox.c db/lease.c
+           db/outbox.c db/lease.c db/clients.c
 CORE_SRC = cgi-bin/alloc.c cgi-bin/config.c cgi-bin/form.c \
            cgi-bin/signature.c cgi-bin/json.c cgi-bin/json_check.c \
            cgi-bin/shape.c cgi-bin/event_types.c cgi-bin/isotime.c \
@@ -36,7 +36,7 @@ CORE_SRC = cgi-bin/alloc.c cgi-bin/config.c cgi-bin/form.c \
            cgi-bin/notify.c cgi-bin/number.c cgi-bin/identity.c \
            cgi-bin/counters.c cgi-bin/password.c cgi-bin/secrets.c \
            cgi-bin/ticket.c cgi-bin/credentials.c cgi-bin/notification.c \
-           cgi-bin/mail.c cgi-bin/mail_state.c
+           cgi-bin/mail.c cgi-bin/mail_state.c cgi-bin/client.c
 # What the program and the admin tool both do to the accounts.
 ACCOUNT_SRC = cgi-bin/accounts.c
 HTTP_LIB = cgi-bin/request.c cgi-bin/respond.c cgi-bin/route.c \
@@ -48,7 +48,7 @@ HTTP_LIB = cgi-bin/request.c cgi-bin/respond.c cgi-bin/route.c \
            cgi-bin/auth.c cgi-bin/throttle.c cgi-bin/api_session.c \
            cgi-bin/api_tokens.c cgi-bin/api_ws_ticket.c $(ACCOUNT_SRC) \
            cgi-bin/api_notifications.c cgi-bin/api_notification.c \
-           cgi-bin/api_mail.c cgi-bin/api_mail_one.c
+           cgi-bin/api_mail.c cgi-bin/api_mail_one.c cgi-bin/api_clients.c
 HTTP_SRC = $(HTTP_LIB) cgi-bin/main.c
 RELAY_SRC = ws-relay/main.c ws-relay/shard.c ws-relay/clients.c \
             ws-relay/ring.c ws-relay/peers.c cgi-bin/event_types.c \
@@ -59,7 +59,7 @@ RELAY_SRC = ws-relay/main.c ws-relay/shard.c ws-relay/clients.c \
 DB_HDRS  = db/store.h db/store-private.h
 CORE_HDRS = cgi-bin/core.h cgi-bin/access.h cgi-bin/records.h cgi-bin/counters.h db/store.h \
             db/store_accounts.h db/store_notifications.h db/store_outbox.h \
-            cgi-bin/accounts.h
+            db/store_campaigns.h cgi-bin/accounts.h
 HDRS     = cgi-bin/mailhooks.h cgi-bin/worker.h $(CORE_HDRS) $(DB_HDRS)
 
 BIN_FCGI   = cgi-bin/mailhooks.fcgi
@@ -222,7 +222,7 @@ DEB_PKGS = pkg-config libfcgi-dev libjson-c-dev libdb-dev libwebsockets-dev \
            libwebsockets-evlib-ev libev-dev \
            libssl-dev lighttpd apache2 apache2-utils libapache2-mod-fcgid spawn-fcgi \
            db5.3-util chromium perl clang libclang-rt-14-dev \
-           python3-prometheus-client libcrypt-dev libcurl4-openssl-dev
+           python3-prometheus-client libcrypt-dev libcurl4-openssl-dev tzdata
 SUDO = $$( [ "$$(id -u)" = 0 ] || echo sudo )
 
 TEST_TOOLS = tests/lib/inbox-put tests/lib/panic

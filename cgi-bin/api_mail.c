@@ -76,7 +76,8 @@ mh_mail_create(struct mh_app *app, struct mh_request *r)
 	    mh_mail_answer, rec.json, &text, &res);
 	if (err == MH_STORE_OK && res == MH_IDEM_NEW &&
 	    sscanf(text, "{\"id\":%llu", &id) == 1) {
-		r->mail = id;
+		r->about = "mail";
+		r->about_id = id;
 		mh_notify_mail(app->cfg->home, id, "queued");
 	}
 	mh_idem_respond(r, err, res, 202, text);

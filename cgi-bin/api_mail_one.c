@@ -79,7 +79,8 @@ mh_api_mail_one(struct mh_app *app, struct mh_request *r)
 	}
 	if (mh_mail_id(r, &id) != 0)
 		return;
-	r->mail = id;
+	r->about = "mail";
+	r->about_id = id;
 	err = mh_store_mail_get(app->store, id, &json, &lease, &queued);
 	if (err == MH_STORE_NOTFOUND)
 		mh_respond_error(r, 404, "not_found", "no mail %" PRIu64, id);
@@ -100,7 +101,8 @@ mh_api_mail_cancel(struct mh_app *app, struct mh_request *r)
 
 	if (mh_mail_id(r, &id) != 0)
 		return;
-	r->mail = id;
+	r->about = "mail";
+	r->about_id = id;
 	err = mh_store_mail_change(app->store, &id, 1, mh_mail_op_change, &c,
 	    &json);
 	if (err == MH_STORE_NOTFOUND)

@@ -81,7 +81,9 @@ struct mh_request {
 	size_t body_len;
 	uint64_t receipt;	/* the inbox entry it put, or 0 */
 	uint64_t notification;	/* the (first) notification it touched, or 0 */
-	uint64_t mail;		/* the outgoing mail it touched, or 0 */
+	const char *about;	/* the record it touched: "mail", "client",
+				 * "campaign" (its log line's name), or NULL */
+	uint64_t about_id;	/* and its id */
 	enum mh_store_err store_err;	/* the storage error it met */
 	char id[65];		/* its id, in X-Request-Id and each log line */
 	int route;		/* its index in mh_routes, or -1 */
@@ -223,6 +225,15 @@ void mh_api_notifications_read(struct mh_app *app, struct mh_request *r);
 void mh_api_mail(struct mh_app *app, struct mh_request *r);
 void mh_api_mail_one(struct mh_app *app, struct mh_request *r);
 void mh_api_mail_cancel(struct mh_app *app, struct mh_request *r);
+void mh_api_clients(struct mh_app *app, struct mh_request *r);
+void mh_api_client(struct mh_app *app, struct mh_request *r);
+
+/* --- api_clients.c: who may touch clients and campaigns. */
+/* 1 when r's asker may read them (events:read, campaigns:write); else 0,
+ * answered 403. */
+int mh_campaigns_reader(struct mh_request *r);
+/* 1 when r's asker may change them (campaigns:write); else 0, answered. */
+int mh_campaigns_writer(struct mh_request *r);
 
 /* --- api_notifications.c: what the notification routes share. */
 /* Whether r's asker may see and change anyone's notifications: an admin,

@@ -1,7 +1,8 @@
 /*
  * The records the application makes for the storage layer to keep, pure
- * (included by core.h): a user's notification, and an outgoing mail,
- * each checked as a client sent it, made into its record, and changed.
+ * (included by core.h): a user's notification, an outgoing mail, and a
+ * campaign's client, each checked as a client sent it, made into its
+ * record, and changed.
  */
 #ifndef MH_RECORDS_H
 #define MH_RECORDS_H
@@ -56,6 +57,21 @@ int mh_mail_cancel(struct json_object *mail, int64_t now_ms, char *why,
  * neither. */
 int mh_mail_retry(struct json_object *mail, int64_t now_ms, char *why,
     size_t whylen);
+
+/* --- client.c: a campaign's client, checked and kept. */
+/* Whether name is a time zone of the system's tz database ($TZDIR, else
+ * /usr/share/zoneinfo): an IANA name such as Europe/Moscow. */
+int mh_tz_known(const char *name);
+/* Checks a client a client sent (phone 7XXXXXXXXXX, a string or a number;
+ * operator_code, three digits, else the phone's 2nd to 4th; tag, at most
+ * 64 characters; timezone; email) and makes its record (fields: tag,
+ * operator code, phone) into *out (mh_record_free): 0, or -1 with why. */
+int mh_client_make(struct json_object *in, int64_t now_ms,
+    struct mh_record *out, char *why, size_t whylen);
+/* The record of the stored client json with the fields of in laid over
+ * it (each checked as above; none required). 0, or -1 with why. */
+int mh_client_patch(const char *json, struct json_object *in, int64_t now_ms,
+    struct mh_record *out, char *why, size_t whylen);
 
 /* A person's change to a mail (the API's cancel, the admin tool's cancel
  * and retry): the ctx of mh_mail_op_change. */

@@ -53,6 +53,12 @@ const struct mh_route mh_routes[] = {
 	{ "/api/mail/{id}/cancel", MH_POST, mh_api_mail_cancel, NULL,
 	    MH_SCOPE_MAIL_SEND },
 	{ "/api/mail/{id}", MH_READ, mh_api_mail_one, NULL, MH_SIGNED_IN },
+	/* Changes need campaigns:write, reading events:read: the handlers
+	 * say (api_clients.c). */
+	{ "/api/clients", MH_READ | MH_POST, mh_api_clients, NULL,
+	    MH_SIGNED_IN },
+	{ "/api/clients/{id}", MH_READ | MH_PATCH | MH_DELETE, mh_api_client,
+	    NULL, MH_SIGNED_IN },
 	{ NULL, 0, NULL, NULL, 0 },
 };
 

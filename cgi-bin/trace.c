@@ -162,9 +162,9 @@ mh_request_end(struct mh_app *app, struct mh_request *r)
 	else if (r->notification != 0)
 		snprintf(receipt, sizeof(receipt), " notification=%llu",
 		    (unsigned long long)r->notification);
-	else if (r->mail != 0)
-		snprintf(receipt, sizeof(receipt), " mail=%llu",
-		    (unsigned long long)r->mail);
+	else if (r->about != NULL)
+		snprintf(receipt, sizeof(receipt), " %s=%llu", r->about,
+		    (unsigned long long)r->about_id);
 	/* A message's id names it; a token's name or a user's id is not
 	 * one of the ids the log keeps. */
 	if (r->param != NULL && r->route >= 0 &&

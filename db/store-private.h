@@ -50,6 +50,11 @@ enum mh_db {
 	MH_DB_MAIL_BY_REMOTE,	/* the provider's message id -> mail id (be64) */
 	MH_DB_OUTBOX,		/* mail id (be64) -> due time and lease, see lease.c */
 	MH_DB_OUTBOX_DUE,	/* due (be64 ms) id (be64) -> id: what is due first */
+	MH_DB_CLIENTS,		/* id (be64) -> client record, see clients.c */
+	MH_DB_CLIENTS_BY_TAG,	/* tag \0 id -> id */
+	MH_DB_CLIENTS_BY_OPERATOR,	/* operator code \0 id -> id */
+	MH_DB_CLIENTS_BY_PHONE,	/* phone \0 id -> id */
+	MH_DB_CLIENT_PHONES,	/* phone -> id (be64): one client a phone */
 	MH_DB_COUNT
 };
 

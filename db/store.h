@@ -144,13 +144,14 @@ enum mh_table {
 	MH_TABLE_CALLBACKS,	/* providers' records (email_callback), by id */
 	MH_TABLE_NOTIFICATIONS,	/* users' notifications, by id */
 	MH_TABLE_MAIL,		/* outgoing mail, by id */
+	MH_TABLE_CLIENTS,	/* the campaigns' clients, by id */
 };
 
 /* A page of a table. The three filters name each table's indexed fields:
  * for events type, email and message_id; for callbacks status, email and
  * external_id; for notifications user_id, identifier (without case) and
  * user_id again, of the unread only; for mail status, a recipient
- * (without case) and a tag. keep, when set, is asked of each record the
+ * (without case) and a tag; for clients tag, operator code and phone. keep, when set, is asked of each record the
  * filters pass (its JSON text): the application's own conditions. */
 struct mh_query {
 	enum mh_table table;
@@ -273,6 +274,7 @@ enum mh_store_err mh_store_files(struct mh_store *st, struct mh_store_sizes *z);
 #include "store_accounts.h"
 #include "store_notifications.h"
 #include "store_outbox.h"
+#include "store_campaigns.h"
 
 /* --- tallies.c: what the drains stored and dropped, ever, counted in the
  * transactions that did it (exact, whatever process is killed when). */

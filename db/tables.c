@@ -48,6 +48,12 @@ const struct mh_db_def mh_dbs[MH_DB_COUNT] = {
 	[MH_DB_MAIL_BY_REMOTE] = { "mail-by-remote-id.db", -1, 0 },
 	[MH_DB_OUTBOX] = { "outbox.db", -1, 0 },
 	[MH_DB_OUTBOX_DUE] = { "outbox-due.db", MH_DB_OUTBOX, MH_INDEX_DUE },
+	[MH_DB_CLIENTS] = { "clients.db", -1, 0 },
+	[MH_DB_CLIENTS_BY_TAG] = { "clients-by-tag.db", MH_DB_CLIENTS, 0 },
+	[MH_DB_CLIENTS_BY_OPERATOR] = { "clients-by-operator.db", MH_DB_CLIENTS,
+	    1 },
+	[MH_DB_CLIENTS_BY_PHONE] = { "clients-by-phone.db", MH_DB_CLIENTS, 2 },
+	[MH_DB_CLIENT_PHONES] = { "client-phones.db", -1, 0 },
 };
 
 /*

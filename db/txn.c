@@ -21,6 +21,8 @@ mh_store_error(int dbret)
 		return MH_STORE_RECOVER;
 	case ENOMEM:
 		return MH_STORE_NOMEM;
+	case DB_KEYEXIST:
+		return MH_STORE_EXISTS;
 	default:
 		return MH_STORE_FAILED;
 	}

@@ -1,0 +1,30 @@
+/*
+ * The storage layer's campaigns (included by store.h): the clients they
+ * send to, an indexed table (struct mh_record: tag, operator code, phone)
+ * whose phones are unique, that the application makes and changes.
+ */
+#ifndef MH_STORE_CAMPAIGNS_H
+#define MH_STORE_CAMPAIGNS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* --- clients.c */
+/* Stores rec as the next client, in one flushed transaction; *text is
+ * answer's text for its id (caller frees). MH_STORE_EXISTS when another
+ * client has its phone (field 2). */
+enum mh_store_err mh_store_client_add(struct mh_store *st,
+    const struct mh_record *rec, mh_answer_fn answer, void *ctx,
+    char **text);
+/* Changes the client of that id as change says (MH_CHANGE_KEEP, _WRITE,
+ * _DELETE; its record's fields and JSON shown), in one flushed
+ * transaction; *json, when not NULL, gets the record after (NULL once
+ * deleted; caller frees). MH_STORE_NOTFOUND when there is none,
+ * MH_STORE_EXISTS when the phone it is changed to is another's. */
+enum mh_store_err mh_store_client_change(struct mh_store *st, uint64_t id,
+    mh_change_fn change, void *ctx, char **json);
+/* The client of that id: *json (caller frees). */
+enum mh_store_err mh_store_client_get(struct mh_store *st, uint64_t id,
+    char **json);
+
+#endif
