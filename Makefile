@@ -27,7 +27,7 @@ DB_SRC   = db/env.c db/tables.c db/txn.c db/codec.c db/process.c \
            db/refused.c db/reprocess.c db/backup.c db/tallies.c \
            db/users.c db/keyed.c db/sessions.c db/tokens.c db/signin.c \
            db/idempotency.c db/notifications.c db/indexed.c \
-           db/outbox.c db/lease.c db/clients.c
+           db/outbox.c db/lease.c db/clients.c db/records.c
 CORE_SRC = cgi-bin/alloc.c cgi-bin/config.c cgi-bin/form.c \
            cgi-bin/signature.c cgi-bin/json.c cgi-bin/json_check.c \
            cgi-bin/shape.c cgi-bin/event_types.c cgi-bin/isotime.c \
@@ -36,7 +36,8 @@ CORE_SRC = cgi-bin/alloc.c cgi-bin/config.c cgi-bin/form.c \
            cgi-bin/notify.c cgi-bin/number.c cgi-bin/identity.c \
            cgi-bin/counters.c cgi-bin/password.c cgi-bin/secrets.c \
            cgi-bin/ticket.c cgi-bin/credentials.c cgi-bin/notification.c \
-           cgi-bin/mail.c cgi-bin/mail_state.c cgi-bin/client.c
+           cgi-bin/mail.c cgi-bin/mail_state.c cgi-bin/client.c \
+           cgi-bin/campaign.c cgi-bin/fields.c
 # What the program and the admin tool both do to the accounts.
 ACCOUNT_SRC = cgi-bin/accounts.c
 HTTP_LIB = cgi-bin/request.c cgi-bin/respond.c cgi-bin/route.c \
@@ -48,7 +49,8 @@ HTTP_LIB = cgi-bin/request.c cgi-bin/respond.c cgi-bin/route.c \
            cgi-bin/auth.c cgi-bin/throttle.c cgi-bin/api_session.c \
            cgi-bin/api_tokens.c cgi-bin/api_ws_ticket.c $(ACCOUNT_SRC) \
            cgi-bin/api_notifications.c cgi-bin/api_notification.c \
-           cgi-bin/api_mail.c cgi-bin/api_mail_one.c cgi-bin/api_clients.c
+           cgi-bin/api_mail.c cgi-bin/api_mail_one.c cgi-bin/api_clients.c \
+           cgi-bin/api_campaigns.c
 HTTP_SRC = $(HTTP_LIB) cgi-bin/main.c
 RELAY_SRC = ws-relay/main.c ws-relay/shard.c ws-relay/clients.c \
             ws-relay/ring.c ws-relay/peers.c cgi-bin/event_types.c \

@@ -214,7 +214,8 @@ mh_api_client(struct mh_app *app, struct mh_request *r)
 	}
 	if (!mh_campaigns_reader(r))
 		return;
-	if ((err = mh_store_client_get(app->store, id, &json)) != MH_STORE_OK)
+	if ((err = mh_store_record_get(app->store,
+	    MH_TABLE_CLIENTS, id, &json)) != MH_STORE_OK)
 		mh_client_store_error(r, err);
 	else
 		mh_respond_json(r, 200, json);

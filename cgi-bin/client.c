@@ -18,9 +18,6 @@
 #define MH_CLIENT_TAG_MAX 64
 #define MH_TZ_NAME_MAX 64
 
-typedef int (*mh_client_check)(struct json_object *v, char *why,
-    size_t whylen);
-
 static int mh_check_phone(struct json_object *, char *, size_t);
 static int mh_check_operator(struct json_object *, char *, size_t);
 static int mh_check_tag(struct json_object *, char *, size_t);
@@ -29,12 +26,7 @@ static int mh_check_client_email(struct json_object *, char *, size_t);
 
 /* The fields of a client, their JSON types, whether a new one must have
  * it, and its check. */
-static const struct mh_client_field {
-	const char *name;
-	unsigned types;
-	int required;
-	mh_client_check check;
-} mh_client_fields[] = {
+static const struct mh_field mh_client_fields[] = {
 	{ "phone", T_STR | MH_T(json_type_int), 1, mh_check_phone },
 	{ "operator_code", T_STR, 0, mh_check_operator },
 	{ "tag", T_STR, 0, mh_check_tag },
@@ -139,52 +131,16 @@ mh_check_client_email(struct json_object *v, char *why, size_t whylen)
 	return -1;
 }
 
-/* Checks the fields of in: each known, of its type, passing its check;
- * with all, the required ones there. -1 with why. */
+/* Checks the fields of in (with all, the required ones there). */
 static int
 mh_client_check_fields(struct json_object *in, int all, char *why,
     size_t whylen)
 {
-	char inner[200];
-	size_t i;
-
-	if (!json_object_is_type(in, json_type_object)) {
-		snprintf(why, whylen, "a client is a JSON object");
-		return -1;
-	}
-	json_object_object_foreach(in, key, val) {
-		(void)val;
-		for (i = 0; i < MH_CLIENT_NFIELDS &&
-		    strcmp(key, mh_client_fields[i].name) != 0; i++)
-			;
-		if (i == MH_CLIENT_NFIELDS) {
-			snprintf(why, whylen, "%.64s is not a field of a client",
-			    key);
-			return -1;
-		}
-	}
-	for (i = 0; i < MH_CLIENT_NFIELDS; i++) {
-		const struct mh_client_field *f = &mh_client_fields[i];
-		struct json_object *v = NULL;
-
-		if (!json_object_object_get_ex(in, f->name, &v)) {
-			if (all && f->required) {
-				snprintf(why, whylen, "%s is required", f->name);
-				return -1;
-			}
-			continue;
-		}
-		if (!(f->types & MH_T(json_object_get_type(v)))) {
-			snprintf(why, whylen, "%s is of another type, not %s",
-			    f->name, mh_type_name(json_object_get_type(v)));
-			return -1;
-		}
-		if (v != NULL && f->check(v, inner, sizeof(inner)) != 0) {
-			snprintf(why, whylen, "%s %s", f->name, inner);
-			return -1;
-		}
-	}
-	return 0;
+	if (json_object_is_type(in, json_type_object))
+		return mh_fields_check(in, mh_client_fields, MH_CLIENT_NFIELDS,
+		    all, "a field of a client", "", why, whylen);
+	snprintf(why, whylen, "a client is a JSON object");
+	return -1;
 }
 
 /* The record of a client's object. */

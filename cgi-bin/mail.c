@@ -20,8 +20,6 @@
 #define MH_MAIL_METADATA_MAX 1024	/* Mandrill keeps 1 KiB */
 #define MH_MAIL_SEND_AT_MAX (366LL * 86400 * 1000)
 
-typedef int (*mh_part_check)(struct json_object *v, char *why, size_t whylen);
-
 static int mh_check_line(struct json_object *, char *, size_t);
 static int mh_check_email(struct json_object *, char *, size_t);
 static int mh_check_to(struct json_object *, char *, size_t);
@@ -31,12 +29,7 @@ static int mh_check_metadata(struct json_object *, char *, size_t);
 
 /* The parts of a message, their JSON types, whether one must be there,
  * and the check of its value (NULL: its type is enough). */
-static const struct mh_mail_part {
-	const char *name;
-	unsigned types;
-	int required;
-	mh_part_check check;
-} mh_mail_parts[] = {
+static const struct mh_field mh_mail_parts[] = {
 	{ "subject", T_STR, 0, mh_check_line },
 	{ "from_email", T_STR, 1, mh_check_email },
 	{ "from_name", T_STR | T_NULL, 0, mh_check_line },
@@ -53,7 +46,7 @@ static const struct mh_mail_part {
 #define MH_MAIL_NPARTS (sizeof(mh_mail_parts) / sizeof(mh_mail_parts[0]))
 
 /* A recipient's parts, checked the same way. */
-static const struct mh_mail_part mh_rcpt_parts[] = {
+static const struct mh_field mh_rcpt_parts[] = {
 	{ "email", T_STR, 1, mh_check_email },
 	{ "name", T_STR | T_NULL, 0, mh_check_line },
 	{ "type", T_STR | T_NULL, 0, NULL },
@@ -128,50 +121,13 @@ mh_check_email(struct json_object *v, char *why, size_t whylen)
 	return -1;
 }
 
-/* Checks o's parts against the table: no part it does not name, each of
- * its type and check; why names the part, led by where. */
+/* Checks o's parts against the table; why names the part, led by where. */
 static int
-mh_check_parts(struct json_object *o, const struct mh_mail_part *parts,
+mh_check_parts(struct json_object *o, const struct mh_field *parts,
     size_t nparts, const char *where, char *why, size_t whylen)
 {
-	char inner[300];
-	size_t i;
-
-	json_object_object_foreach(o, key, val) {
-		(void)val;
-		for (i = 0; i < nparts && strcmp(key, parts[i].name) != 0; i++)
-			;
-		if (i == nparts) {
-			snprintf(why, whylen, "%s%.64s is not a part of a mail "
-			    "this API sends", where, key);
-			return -1;
-		}
-	}
-	for (i = 0; i < nparts; i++) {
-		struct json_object *v = mh_json_get(o, parts[i].name);
-		int there = json_object_object_get_ex(o, parts[i].name, NULL);
-
-		if (parts[i].required && (v == NULL ||
-		    (json_object_is_type(v, json_type_string) &&
-		    json_object_get_string_len(v) == 0))) {
-			snprintf(why, whylen, "%s%s is required", where,
-			    parts[i].name);
-			return -1;
-		}
-		if (there && !(parts[i].types & MH_T(json_object_get_type(v)))) {
-			snprintf(why, whylen, "%s%s is of another type, not %s",
-			    where, parts[i].name,
-			    mh_type_name(json_object_get_type(v)));
-			return -1;
-		}
-		if (v != NULL && parts[i].check != NULL &&
-		    parts[i].check(v, inner, sizeof(inner)) != 0) {
-			snprintf(why, whylen, "%s%s%s%s", where, parts[i].name,
-			    inner[0] == '[' ? "" : " ", inner);
-			return -1;
-		}
-	}
-	return 0;
+	return mh_fields_check(o, parts, nparts, 1, "a part of a mail this "
+	    "API sends", where, why, whylen);
 }
 
 static int

@@ -227,6 +227,8 @@ void mh_api_mail_one(struct mh_app *app, struct mh_request *r);
 void mh_api_mail_cancel(struct mh_app *app, struct mh_request *r);
 void mh_api_clients(struct mh_app *app, struct mh_request *r);
 void mh_api_client(struct mh_app *app, struct mh_request *r);
+void mh_api_campaigns(struct mh_app *app, struct mh_request *r);
+void mh_api_campaign(struct mh_app *app, struct mh_request *r);
 
 /* --- api_clients.c: who may touch clients and campaigns. */
 /* 1 when r's asker may read them (events:read, campaigns:write); else 0,

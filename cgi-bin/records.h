@@ -73,6 +73,25 @@ int mh_client_make(struct json_object *in, int64_t now_ms,
 int mh_client_patch(const char *json, struct json_object *in, int64_t now_ms,
     struct mh_record *out, char *why, size_t whylen);
 
+/* --- campaign.c: a campaign, checked and kept. */
+/* Checks a campaign a client sent (start_at, end_at: ISO 8601 with an
+ * offset, the end after the start; text, 1 to 4096 characters; filter
+ * {operator_codes, tags}; window {from, to} "HH:MM"; channel api|mail)
+ * and makes its record (fields: "deleted" or "", channel), its times in
+ * UTC, into *out (mh_record_free): 0, or -1 with why. */
+int mh_campaign_make(struct json_object *in, int64_t now_ms,
+    struct mh_record *out, char *why, size_t whylen);
+/* The record of the stored campaign json with the fields of in laid over
+ * it, checked whole again; a deleted one is not changed. 0, or -1. */
+int mh_campaign_patch(const char *json, struct json_object *in,
+    int64_t now_ms, struct mh_record *out, char *why, size_t whylen);
+/* The record of the stored campaign json, deleted (kept, marked so, with
+ * its messages and statistics): 0, or -1. */
+int mh_campaign_delete(const char *json, int64_t now_ms,
+    struct mh_record *out);
+/* A campaign's status at now_ms: scheduled, running, finished, deleted. */
+const char *mh_campaign_status(struct json_object *c, int64_t now_ms);
+
 /* A person's change to a mail (the API's cancel, the admin tool's cancel
  * and retry): the ctx of mh_mail_op_change. */
 struct mh_mail_op {

@@ -59,6 +59,10 @@ const struct mh_route mh_routes[] = {
 	    MH_SIGNED_IN },
 	{ "/api/clients/{id}", MH_READ | MH_PATCH | MH_DELETE, mh_api_client,
 	    NULL, MH_SIGNED_IN },
+	{ "/api/campaigns", MH_READ | MH_POST, mh_api_campaigns, NULL,
+	    MH_SIGNED_IN },
+	{ "/api/campaigns/{id}", MH_READ | MH_PATCH | MH_DELETE,
+	    mh_api_campaign, NULL, MH_SIGNED_IN },
 	{ NULL, 0, NULL, NULL, 0 },
 };
 

@@ -92,7 +92,16 @@ static const struct {
 	    { MH_DB_MAIL_BY_STATUS, MH_DB_MAIL_BY_TO, MH_DB_MAIL_BY_TAG } },
 	[MH_TABLE_CLIENTS] = { MH_DB_CLIENTS, { MH_DB_CLIENTS_BY_TAG,
 	    MH_DB_CLIENTS_BY_OPERATOR, MH_DB_CLIENTS_BY_PHONE } },
+	/* Its third field is not indexed: a filter on it reads the table. */
+	[MH_TABLE_CAMPAIGNS] = { MH_DB_CAMPAIGNS, { MH_DB_CAMPAIGNS_BY_STATE,
+	    MH_DB_CAMPAIGNS_BY_CHANNEL, -1 } },
 };
+
+int
+mh_table_primary(enum mh_table t)
+{
+	return mh_tables[t].primary;
+}
 
 static void
 mh_plan(struct mh_store *st, const struct mh_query *q,
@@ -103,7 +112,7 @@ mh_plan(struct mh_store *st, const struct mh_query *q,
 	memset(p, 0, sizeof(*p));
 	p->db = st->db[mh_tables[q->table].primary];
 	for (int i = 2; i >= 0; i--)
-		if (prefix[i] != NULL) {
+		if (prefix[i] != NULL && mh_tables[q->table].by[i] >= 0) {
 			p->db = st->db[mh_tables[q->table].by[i]];
 			p->indexed = 1;
 			p->prefix = prefix[i];

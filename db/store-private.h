@@ -55,6 +55,9 @@ enum mh_db {
 	MH_DB_CLIENTS_BY_OPERATOR,	/* operator code \0 id -> id */
 	MH_DB_CLIENTS_BY_PHONE,	/* phone \0 id -> id */
 	MH_DB_CLIENT_PHONES,	/* phone -> id (be64): one client a phone */
+	MH_DB_CAMPAIGNS,	/* id (be64) -> campaign record */
+	MH_DB_CAMPAIGNS_BY_STATE,	/* "deleted" or "" \0 id -> id */
+	MH_DB_CAMPAIGNS_BY_CHANNEL,	/* channel \0 id -> id */
 	MH_DB_COUNT
 };
 
@@ -280,6 +283,8 @@ int mh_indexed_put(DB *db, DB_TXN *txn, const struct mh_record *r,
 /* Splits a stored record into its three header fields and JSON text,
  * pointing into d; -1 when it is not one. */
 int mh_indexed_parse(const DBT *d, const char *field[3], const char **json);
+/* The primary database of an indexed table (query.c's table of them). */
+int mh_table_primary(enum mh_table t);
 
 /* --- idempotency.c, inside the transaction doing the work. */
 /* Looks idem's key up in db: *res says whether it is new, done before

@@ -145,13 +145,15 @@ enum mh_table {
 	MH_TABLE_NOTIFICATIONS,	/* users' notifications, by id */
 	MH_TABLE_MAIL,		/* outgoing mail, by id */
 	MH_TABLE_CLIENTS,	/* the campaigns' clients, by id */
+	MH_TABLE_CAMPAIGNS,	/* campaigns, by id */
 };
 
 /* A page of a table. The three filters name each table's indexed fields:
  * for events type, email and message_id; for callbacks status, email and
  * external_id; for notifications user_id, identifier (without case) and
  * user_id again, of the unread only; for mail status, a recipient
- * (without case) and a tag; for clients tag, operator code and phone. keep, when set, is asked of each record the
+ * (without case) and a tag; for clients tag, operator code and phone;
+ * for campaigns "deleted" (or "") and channel. keep, when set, is asked of each record the
  * filters pass (its JSON text): the application's own conditions. */
 struct mh_query {
 	enum mh_table table;

@@ -1,7 +1,8 @@
 /*
  * The storage layer's campaigns (included by store.h): the clients they
  * send to, an indexed table (struct mh_record: tag, operator code, phone)
- * whose phones are unique, that the application makes and changes.
+ * whose phones are unique, and the campaigns, records the application
+ * makes and changes.
  */
 #ifndef MH_STORE_CAMPAIGNS_H
 #define MH_STORE_CAMPAIGNS_H
@@ -23,8 +24,22 @@ enum mh_store_err mh_store_client_add(struct mh_store *st,
  * MH_STORE_EXISTS when the phone it is changed to is another's. */
 enum mh_store_err mh_store_client_change(struct mh_store *st, uint64_t id,
     mh_change_fn change, void *ctx, char **json);
-/* The client of that id: *json (caller frees). */
-enum mh_store_err mh_store_client_get(struct mh_store *st, uint64_t id,
+
+/* --- records.c: one record of an indexed table (campaigns: "deleted" or
+ * "", channel; the clients are read so too). */
+/* Stores rec under the next id of the counter named counter (meta.db),
+ * in one flushed transaction; *text is answer's text for it (caller
+ * frees). */
+enum mh_store_err mh_store_record_add(struct mh_store *st,
+    enum mh_table table, const char *counter, const struct mh_record *rec,
+    mh_answer_fn answer, void *ctx, char **text);
+/* The record of that id: *json (caller frees); MH_STORE_NOTFOUND. */
+enum mh_store_err mh_store_record_get(struct mh_store *st,
+    enum mh_table table, uint64_t id, char **json);
+/* Changes or deletes it as change says, in one flushed transaction;
+ * *json, when not NULL, gets it after (NULL once deleted). */
+enum mh_store_err mh_store_record_change(struct mh_store *st,
+    enum mh_table table, uint64_t id, mh_change_fn change, void *ctx,
     char **json);
 
 #endif

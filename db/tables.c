@@ -54,6 +54,11 @@ const struct mh_db_def mh_dbs[MH_DB_COUNT] = {
 	    1 },
 	[MH_DB_CLIENTS_BY_PHONE] = { "clients-by-phone.db", MH_DB_CLIENTS, 2 },
 	[MH_DB_CLIENT_PHONES] = { "client-phones.db", -1, 0 },
+	[MH_DB_CAMPAIGNS] = { "campaigns.db", -1, 0 },
+	[MH_DB_CAMPAIGNS_BY_STATE] = { "campaigns-by-state.db", MH_DB_CAMPAIGNS,
+	    0 },
+	[MH_DB_CAMPAIGNS_BY_CHANNEL] = { "campaigns-by-channel.db",
+	    MH_DB_CAMPAIGNS, 1 },
 };
 
 /*

@@ -1,0 +1,227 @@
+/*
+ * /api/campaigns: POST makes one (201), GET lists them newest first (the
+ * cursors of /api/events; filter channel); /api/campaigns/{id}: GET one,
+ * PATCH some of its fields (checked whole again), DELETE it (kept, marked
+ * deleted: it sends no more, its messages and statistics stay). Each
+ * answer carries the campaign's status now (scheduled, running, finished,
+ * deleted). Changes need campaigns:write, reading events:read; each
+ * change is logged with campaign=ID.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "mailhooks.h"
+
+/* A stored campaign's text with its status now into b; -1 when it is
+ * unreadable (then as /api/events shows one). */
+static int
+mh_campaign_text(struct mh_buf *b, uint64_t id, const char *json)
+{
+	struct json_object *c = json_tokener_parse(json);
+	char stand_in[64];
+	size_t len = strlen(json);
+
+	if (c == NULL) {
+		json = mh_json_stored(json, &len, id, stand_in);
+		mh_buf_add(b, json, len);
+		return -1;
+	}
+	mh_json_set_str(c, "status", mh_campaign_status(c, mh_now_ms()));
+	mh_buf_str(b, mh_json_text(c));
+	json_object_put(c);
+	return 0;
+}
+
+static int
+mh_campaign_row(void *ctx, uint64_t id, const char *json, size_t len)
+{
+	struct mh_page *pg = ctx;
+
+	(void)len;
+	if (pg->count++ > 0)
+		mh_buf_str(&pg->buf, ",");
+	mh_campaign_text(&pg->buf, id, json);
+	pg->last = id;
+	return pg->buf.failed ? -1 : 0;
+}
+
+static void
+mh_campaign_respond(struct mh_request *r, int status, uint64_t id,
+    const char *json)
+{
+	struct mh_buf b = { 0 };
+
+	mh_campaign_text(&b, id, json);
+	if (b.failed || b.p == NULL)
+		mh_respond_nomem(r);
+	else
+		mh_respond_json(r, status, b.p);
+	free(b.p);
+}
+
+/* The answer of a POST: the campaign's text led by its id. */
+static char *
+mh_campaign_answer(void *ctx, uint64_t first, size_t n)
+{
+	const struct mh_record *rec = ctx;
+	size_t len = strlen(rec->json) + 32;
+	char *text = mh_malloc(len);
+
+	(void)n;
+	if (text != NULL)
+		snprintf(text, len, "{\"id\":%" PRIu64 ",%s", first,
+		    rec->json + 1);
+	return text;
+}
+
+static void
+mh_campaign_create(struct mh_app *app, struct mh_request *r)
+{
+	struct json_object *body = NULL;
+	struct mh_record rec;
+	enum mh_store_err err;
+	char why[300], *text = NULL;
+	unsigned long long id = 0;
+
+	memset(&rec, 0, sizeof(rec));
+	if (mh_json_body(r, app->cfg->max_body, &body) != 0)
+		return;
+	if (mh_campaign_make(body, mh_now_ms(), &rec, why, sizeof(why)) != 0)
+		mh_respond_error(r, 400, "bad_campaign", "%s", why);
+	else if ((err = mh_store_record_add(app->store, MH_TABLE_CAMPAIGNS,
+	    "campaign", &rec, mh_campaign_answer, &rec, &text)) != MH_STORE_OK)
+		mh_respond_store_error(r, err);
+	else {
+		if (sscanf(text, "{\"id\":%llu", &id) == 1) {
+			r->about = "campaign";
+			r->about_id = id;
+		}
+		mh_log(r, "campaign=%llu created", id);
+		mh_campaign_respond(r, 201, id, text);
+	}
+	mh_record_free(&rec);
+	free(text);
+	json_object_put(body);
+}
+
+static void
+mh_campaign_list(struct mh_app *app, struct mh_request *r)
+{
+	struct mh_query q = { .table = MH_TABLE_CAMPAIGNS,
+	    .limit = MH_API_LIMIT_DEFAULT };
+	struct mh_page pg = { .buf = { 0 } };
+	char *channel = NULL;
+	enum mh_store_err err;
+	int more = 0;
+
+	if (mh_cursor_args(r, &q) != 0 || mh_arg(r, "channel", &channel) != 0)
+		goto out;
+	q.email = channel;
+	mh_buf_str(&pg.buf, "{\"campaigns\":[");
+	if ((err = mh_store_query(app->store, &q, mh_campaign_row, &pg,
+	    &more)) != MH_STORE_OK) {
+		free(pg.buf.p);
+		mh_respond_store_error(r, err);
+		goto out;
+	}
+	mh_page_respond(r, &pg, &q, more);
+out:
+	free(channel);
+}
+
+void
+mh_api_campaigns(struct mh_app *app, struct mh_request *r)
+{
+	if (strcmp(r->method, "POST") != 0) {
+		if (mh_campaigns_reader(r))
+			mh_campaign_list(app, r);
+	} else if (mh_campaigns_writer(r))
+		mh_campaign_create(app, r);
+}
+
+/* A PATCH's or DELETE's change to the stored campaign. */
+struct mh_campaign_op {
+	struct json_object *patch;	/* NULL: delete */
+	int64_t now;
+	char why[300];
+	int refused;
+};
+
+static int
+mh_campaign_op_change(void *ctx, const char *field[3], const char *json,
+    struct mh_record *out)
+{
+	struct mh_campaign_op *op = ctx;
+
+	(void)field;
+	op->refused = op->patch != NULL ? mh_campaign_patch(json, op->patch,
+	    op->now, out, op->why, sizeof(op->why)) != 0 :
+	    mh_campaign_delete(json, op->now, out) != 0;
+	return op->refused ? MH_CHANGE_KEEP : MH_CHANGE_WRITE;
+}
+
+static void
+mh_campaign_alter(struct mh_app *app, struct mh_request *r, uint64_t id)
+{
+	struct mh_campaign_op op = { .now = mh_now_ms() };
+	enum mh_store_err err;
+	char *json = NULL;
+	int del = strcmp(r->method, "DELETE") == 0;
+
+	if (!mh_campaigns_writer(r) || (!del && mh_json_body(r,
+	    app->cfg->max_body, &op.patch) != 0))
+		return;
+	err = mh_store_record_change(app->store, MH_TABLE_CAMPAIGNS, id,
+	    mh_campaign_op_change, &op, &json);
+	if (err == MH_STORE_NOTFOUND)
+		mh_respond_error(r, 404, "not_found", "no campaign %" PRIu64, id);
+	else if (err != MH_STORE_OK)
+		mh_respond_store_error(r, err);
+	else if (op.refused && del)
+		mh_respond_error(r, 500, "corrupt_record", "campaign %" PRIu64
+		    " is unreadable", id);
+	else if (op.refused && strstr(op.why, "is deleted") != NULL)
+		mh_respond_error(r, 409, "deleted", "campaign %" PRIu64 " is "
+		    "deleted: it changes no more", id);
+	else if (op.refused)
+		mh_respond_error(r, 400, "bad_campaign", "%s", op.why);
+	else {
+		mh_log(r, "campaign=%" PRIu64 " %s", id, del ? "deleted" :
+		    "changed");
+		mh_campaign_respond(r, 200, id, json);
+	}
+	free(json);
+	json_object_put(op.patch);
+}
+
+void
+mh_api_campaign(struct mh_app *app, struct mh_request *r)
+{
+	unsigned long long id;
+	enum mh_store_err err;
+	char *json = NULL;
+
+	if (mh_parse_uint(r->param, UINT64_MAX, &id) != 0 || id == 0) {
+		mh_respond_error(r, 404, "not_found", "no campaign %.64s",
+		    r->param);
+		return;
+	}
+	r->about = "campaign";
+	r->about_id = id;
+	if (strcmp(r->method, "PATCH") == 0 || strcmp(r->method, "DELETE") == 0)
+		mh_campaign_alter(app, r, id);
+	else if (!mh_campaigns_reader(r))
+		return;
+	else if ((err = mh_store_record_get(app->store, MH_TABLE_CAMPAIGNS, id,
+	    &json)) == MH_STORE_NOTFOUND)
+		mh_respond_error(r, 404, "not_found", "no campaign %llu", id);
+	else if (err != MH_STORE_OK)
+		mh_respond_store_error(r, err);
+	else
+		mh_campaign_respond(r, 200, id, json);
+	free(json);
+}

@@ -1,0 +1,124 @@
+/*
+ * One record of an indexed table by its id (indexed.c's layout), for the
+ * tables that keep nothing beside their records and indexes (campaigns):
+ * added under the next id of a counter, read, or changed or deleted as
+ * the application says, each in one transaction.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store-private.h"
+
+struct mh_record_add {
+	enum mh_table table;
+	const struct mh_record *rec;
+};
+
+static int
+mh_record_add_work(struct mh_store *st, DB_TXN *txn, void *ctx, uint64_t id)
+{
+	struct mh_record_add *a = ctx;
+
+	return mh_indexed_put(st->db[mh_table_primary(a->table)], txn, a->rec,
+	    "id", id, NULL);
+}
+
+enum mh_store_err
+mh_store_record_add(struct mh_store *st, enum mh_table table,
+    const char *counter, const struct mh_record *rec, mh_answer_fn answer,
+    void *ctx, char **text)
+{
+	struct mh_record_add a = { table, rec };
+	enum mh_idem_result res;
+
+	return mh_idem_add(st, counter, 1, mh_record_add_work, &a, NULL, answer,
+	    ctx, text, &res);
+}
+
+struct mh_record_op {
+	enum mh_table table;
+	uint64_t id;
+	mh_change_fn change;	/* NULL: read it */
+	void *ctx;
+	char *json;		/* as it is after (NULL once deleted) */
+	int found;
+};
+
+/* Reads the record (with a write lock when it is to change) and does to
+ * it what the change says. */
+static int
+mh_record_op_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
+{
+	struct mh_record_op *o = ctx;
+	DB *db = st->db[mh_table_primary(o->table)];
+	struct mh_record next = { { NULL, NULL, NULL }, NULL };
+	const char *field[3], *json;
+	unsigned char k[8];
+	DBT key, data;
+	int ret, what = MH_CHANGE_KEEP;
+
+	free(o->json);
+	o->json = NULL;
+	o->found = 0;
+	mh_key64(&key, k, o->id);
+	memset(&data, 0, sizeof(data));
+	data.flags = DB_DBT_MALLOC;
+	if ((ret = db->get(db, txn, &key, &data, o->change ? DB_RMW : 0)) != 0)
+		return ret == DB_NOTFOUND ? MH_TXN_DISCARD : ret;
+	if (mh_indexed_parse(&data, field, &json) != 0) {
+		free(data.data);
+		return MH_TXN_DISCARD;	/* not one of ours: as good as none */
+	}
+	o->found = 1;
+	if (o->change != NULL)
+		what = o->change(o->ctx, field, json, &next);
+	if (what == MH_CHANGE_DELETE)
+		ret = db->del(db, txn, &key, 0);
+	else if (what == MH_CHANGE_WRITE)
+		ret = next.json == NULL ? ENOMEM : mh_indexed_put(db, txn, &next,
+		    NULL, o->id, &o->json);
+	else if ((o->json = strdup(json)) == NULL)
+		ret = ENOMEM;
+	mh_record_free(&next);
+	free(data.data);
+	return ret;
+}
+
+/* Runs o, read-committed when it only reads. */
+static enum mh_store_err
+mh_record_op_run(struct mh_store *st, struct mh_record_op *o, char **json)
+{
+	int ret = mh_txn_run(st, o->change ? 0 : DB_READ_COMMITTED, 0,
+	    mh_record_op_txn, o);
+
+	if (json != NULL)
+		*json = NULL;
+	if (ret != 0 || !o->found) {
+		free(o->json);
+		return ret == 0 ? MH_STORE_NOTFOUND : mh_store_error(ret);
+	}
+	if (json != NULL)
+		*json = o->json;
+	else
+		free(o->json);
+	return MH_STORE_OK;
+}
+
+enum mh_store_err
+mh_store_record_get(struct mh_store *st, enum mh_table table, uint64_t id,
+    char **json)
+{
+	struct mh_record_op o = { table, id, NULL, NULL, NULL, 0 };
+
+	return mh_record_op_run(st, &o, json);
+}
+
+enum mh_store_err
+mh_store_record_change(struct mh_store *st, enum mh_table table, uint64_t id,
+    mh_change_fn change, void *ctx, char **json)
+{
+	struct mh_record_op o = { table, id, change, ctx, NULL, 0 };
+
+	return mh_record_op_run(st, &o, json);
+}
