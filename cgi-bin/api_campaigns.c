@@ -63,21 +63,6 @@ mh_campaign_respond(struct mh_request *r, int status, uint64_t id,
 	free(b.p);
 }
 
-/* The answer of a POST: the campaign's text led by its id. */
-static char *
-mh_campaign_answer(void *ctx, uint64_t first, size_t n)
-{
-	const struct mh_record *rec = ctx;
-	size_t len = strlen(rec->json) + 32;
-	char *text = mh_malloc(len);
-
-	(void)n;
-	if (text != NULL)
-		snprintf(text, len, "{\"id\":%" PRIu64 ",%s", first,
-		    rec->json + 1);
-	return text;
-}
-
 static void
 mh_campaign_create(struct mh_app *app, struct mh_request *r)
 {
@@ -93,7 +78,7 @@ mh_campaign_create(struct mh_app *app, struct mh_request *r)
 	if (mh_campaign_make(body, mh_now_ms(), &rec, why, sizeof(why)) != 0)
 		mh_respond_error(r, 400, "bad_campaign", "%s", why);
 	else if ((err = mh_store_record_add(app->store, MH_TABLE_CAMPAIGNS,
-	    "campaign", &rec, mh_campaign_answer, &rec, &text)) != MH_STORE_OK)
+	    "campaign", &rec, mh_record_answer, &rec, &text)) != MH_STORE_OK)
 		mh_respond_store_error(r, err);
 	else {
 		if (sscanf(text, "{\"id\":%llu", &id) == 1) {

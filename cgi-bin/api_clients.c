@@ -15,21 +15,6 @@
 
 #include "mailhooks.h"
 
-/* The answer of a POST: the stored client, led by its id. */
-static char *
-mh_client_answer(void *ctx, uint64_t first, size_t n)
-{
-	const struct mh_record *rec = ctx;
-	size_t len = strlen(rec->json) + 32;
-	char *text = mh_malloc(len);
-
-	(void)n;
-	if (text != NULL)
-		snprintf(text, len, "{\"id\":%" PRIu64 ",%s", first,
-		    rec->json + 1);
-	return text;
-}
-
 /* Whether r's asker may change clients and campaigns; else answers 403. */
 int
 mh_campaigns_writer(struct mh_request *r)
@@ -82,7 +67,7 @@ mh_client_create(struct mh_app *app, struct mh_request *r)
 		return;
 	if (mh_client_make(body, mh_now_ms(), &rec, why, sizeof(why)) != 0)
 		mh_respond_error(r, 400, "bad_client", "%s", why);
-	else if ((err = mh_store_client_add(app->store, &rec, mh_client_answer,
+	else if ((err = mh_store_client_add(app->store, &rec, mh_record_answer,
 	    &rec, &text)) != MH_STORE_OK)
 		mh_client_store_error(r, err);
 	else {

@@ -181,6 +181,10 @@ int64_t mh_json_int(struct json_object *o, const char *key);
  * lets through no number json-c would change); "" for anything else.
  * Caller frees; NULL out of memory. */
 char *mh_json_scalar(struct json_object *v);
+/* An mh_answer_fn (db/store.h) of one record added (ctx, a struct
+ * mh_record): its JSON text led by its id. Caller frees; NULL out of
+ * memory. */
+char *mh_record_answer(void *ctx, uint64_t first, size_t n);
 /* Sets o[key] to the string s, or to null when s is NULL. */
 void mh_json_set_str(struct json_object *o, const char *key, const char *s);
 /* Sets to[to_key] to from[key] when from has it, not null; else leaves
@@ -215,23 +219,6 @@ int mh_shape_check(struct json_object *obj, const struct mh_rule *rules,
 const char *mh_type_name(enum json_type t);
 /* The element of the NULL-terminated list equal to s, or NULL. */
 const char *mh_in_list(const char *s, const char *const *list);
-
-/* --- fields.c: an object's fields checked against the table declaring
- * them, pure. */
-struct mh_field {
-	const char *name;
-	unsigned types;		/* T_* bits */
-	int required;		/* there, not null, not "" */
-	/* The check of a value there and not null, NULL when its type is
-	 * enough: -1 with why (what follows the field's name). */
-	int (*check)(struct json_object *v, char *why, size_t whylen);
-};
-/* Checks o against the n fields: none it does not name ("KEY is not
- * WHAT"), each of its types and passing its check, and with all the
- * required ones there. -1 with why, naming the field led by where. */
-int mh_fields_check(struct json_object *o, const struct mh_field *fields,
-    size_t n, int all, const char *what, const char *where, char *why,
-    size_t whylen);
 
 /* --- event_types.c: the shared event model and its one table of types. */
 /* What a type means to its message's summary, and to Mandrill. */

@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 
 #include "core.h"
+#include "../db/store.h"
 
 /* Deep enough for any provider's payload, shallow enough for the stack. */
 #define MH_JSON_MAX_DEPTH 32
@@ -150,4 +151,18 @@ mh_json_scalar(struct json_object *v)
 		return mh_strdup(json_object_to_json_string_ext(v,
 		    JSON_C_TO_STRING_PLAIN));
 	return mh_strdup("");
+}
+
+char *
+mh_record_answer(void *ctx, uint64_t first, size_t n)
+{
+	const struct mh_record *rec = ctx;
+	size_t len = strlen(rec->json) + 32;
+	char *text = mh_malloc(len);
+
+	(void)n;
+	if (text != NULL)
+		snprintf(text, len, "{\"id\":%" PRIu64 "%s%s", first,
+		    strcmp(rec->json, "{}") == 0 ? "" : ",", rec->json + 1);
+	return text;
 }

@@ -58,6 +58,23 @@ int mh_mail_cancel(struct json_object *mail, int64_t now_ms, char *why,
 int mh_mail_retry(struct json_object *mail, int64_t now_ms, char *why,
     size_t whylen);
 
+/* --- fields.c: an object's fields checked against the table declaring
+ * them, pure. */
+struct mh_field {
+	const char *name;
+	unsigned types;		/* T_* bits */
+	int required;		/* there, not null, not "" */
+	/* The check of a value there and not null, NULL when its type is
+	 * enough: -1 with why (what follows the field's name). */
+	int (*check)(struct json_object *v, char *why, size_t whylen);
+};
+/* Checks o against the n fields: none it does not name ("KEY is not
+ * WHAT"), each of its types and passing its check, and with all the
+ * required ones there. -1 with why, naming the field led by where. */
+int mh_fields_check(struct json_object *o, const struct mh_field *fields,
+    size_t n, int all, const char *what, const char *where, char *why,
+    size_t whylen);
+
 /* --- client.c: a campaign's client, checked and kept. */
 /* Whether name is a time zone of the system's tz database ($TZDIR, else
  * /usr/share/zoneinfo): an IANA name such as Europe/Moscow. */

@@ -13,20 +13,6 @@
 #include "admin.h"
 #include "../cgi-bin/core.h"
 
-/* Prints what was stored, its id first. */
-static char *
-mh_notify_answer(void *ctx, uint64_t first, size_t n)
-{
-	const struct mh_record *r = ctx;
-	size_t len = strlen(r->json) + 32;
-	char *text = malloc(len);
-
-	(void)n;
-	if (text != NULL)
-		snprintf(text, len, "{\"id\":%" PRIu64 ",%s", first, r->json + 1);
-	return text;
-}
-
 /* The notification's JSON of the arguments; NULL, said, when one is not
  * an option. */
 static struct json_object *
@@ -74,7 +60,7 @@ cmd_notify(struct mh_cmd_ctx *c)
 		json_object_put(o);
 		return 2;
 	}
-	err = mh_store_notifications_add(c->st, &rec, 1, NULL, mh_notify_answer,
+	err = mh_store_notifications_add(c->st, &rec, 1, NULL, mh_record_answer,
 	    &rec, &text, &res);
 	if (err == MH_STORE_OK && text != NULL) {
 		printf("%s\n", text);
