@@ -4,16 +4,17 @@
  * answer cannot tell), the first MH_FREE_TRIES are free; after them each
  * try must wait 1, 2, 4... seconds after the last failure, at most
  * MH_WAIT_MAX. A count is forgotten a day after its last failure; a
- * sign-in that succeeds forgets its user's.
+ * sign-in that succeeds forgets its user's. Times are in milliseconds:
+ * in whole seconds a wait of 1 s could end at once, the failure made late
+ * in one second and the next try early in the next.
  */
 #include <stdio.h>
-#include <time.h>
 
 #include "mailhooks.h"
 
 #define MH_FREE_TRIES 5
-#define MH_WAIT_MAX 300
-#define MH_FORGET_AFTER 86400
+#define MH_WAIT_MAX (300 * 1000)
+#define MH_FORGET_AFTER (86400 * 1000)
 
 /* The throttle's keys for a name and an address. */
 static void
@@ -24,7 +25,7 @@ mh_throttle_keys(const char *user, const char *addr,
 	snprintf(akey, MH_SIGNIN_KEY_MAX, "addr:%s", addr ? addr : "");
 }
 
-/* How long after its last failure a key's next try waits. */
+/* How long after its last failure a key's next try waits, in ms. */
 static int64_t
 mh_throttle_wait(const struct mh_signin *s, int64_t now)
 {
@@ -33,7 +34,7 @@ mh_throttle_wait(const struct mh_signin *s, int64_t now)
 	if (s->failures < MH_FREE_TRIES || s->last < now - MH_FORGET_AFTER)
 		return 0;
 	over = s->failures - MH_FREE_TRIES;
-	return over >= 9 ? MH_WAIT_MAX : (int64_t)1 << over;
+	return over >= 9 ? MH_WAIT_MAX : (int64_t)1000 << over;
 }
 
 int
@@ -41,7 +42,7 @@ mh_throttle_check(struct mh_app *app, struct mh_request *r, const char *user)
 {
 	char ukey[MH_SIGNIN_KEY_MAX], akey[MH_SIGNIN_KEY_MAX];
 	const char *keys[2] = { ukey, akey };
-	int64_t now = (int64_t)time(NULL), left = 0;
+	int64_t now = mh_now_ms(), left = 0;
 	struct mh_signin s;
 	enum mh_store_err err;
 
@@ -57,6 +58,7 @@ mh_throttle_check(struct mh_app *app, struct mh_request *r, const char *user)
 	}
 	if (left <= 0)
 		return 0;
+	left = (left + 999) / 1000;	/* whole seconds, rounded up */
 	mh_respond_header(r, "Retry-After: %lld", (long long)left);
 	mh_respond_error(r, 429, "too_many_attempts", "too many failed "
 	    "sign-ins for this user or from this address: try again in %lld "
@@ -69,7 +71,7 @@ mh_throttle_failed(struct mh_app *app, struct mh_request *r,
     const char *user)
 {
 	char ukey[MH_SIGNIN_KEY_MAX], akey[MH_SIGNIN_KEY_MAX];
-	int64_t now = (int64_t)time(NULL);
+	int64_t now = mh_now_ms();
 	struct mh_signin s;
 
 	mh_throttle_keys(user, mh_param(r, "REMOTE_ADDR"), ukey, akey);

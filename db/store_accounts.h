@@ -107,7 +107,8 @@ enum mh_store_err mh_store_tokens(struct mh_store *st, mh_token_fn fn,
 #define MH_SIGNIN_KEY_MAX 128
 struct mh_signin {
 	uint32_t failures;	/* in a row */
-	int64_t last;		/* the last one, Unix seconds */
+	int64_t last;		/* the last one, in the caller's clock (the
+				 * program's: Unix milliseconds) */
 };
 /* The count of that key into *s (zero when none). */
 enum mh_store_err mh_store_signin_get(struct mh_store *st, const char *key,
