@@ -27,7 +27,8 @@ DB_SRC   = db/env.c db/tables.c db/txn.c db/codec.c db/process.c \
            db/refused.c db/reprocess.c db/backup.c db/tallies.c \
            db/users.c db/keyed.c db/sessions.c db/tokens.c db/signin.c \
            db/idempotency.c db/notifications.c db/indexed.c \
-           db/outbox.c db/lease.c db/clients.c db/records.c
+           db/outbox.c db/queued.c db/lease.c db/clients.c db/records.c \
+           db/campaign_messages.c
 CORE_SRC = cgi-bin/alloc.c cgi-bin/config.c cgi-bin/form.c \
            cgi-bin/signature.c cgi-bin/json.c cgi-bin/json_check.c \
            cgi-bin/shape.c cgi-bin/event_types.c cgi-bin/isotime.c \
@@ -37,7 +38,8 @@ CORE_SRC = cgi-bin/alloc.c cgi-bin/config.c cgi-bin/form.c \
            cgi-bin/counters.c cgi-bin/password.c cgi-bin/secrets.c \
            cgi-bin/ticket.c cgi-bin/credentials.c cgi-bin/notification.c \
            cgi-bin/mail.c cgi-bin/mail_state.c cgi-bin/client.c \
-           cgi-bin/campaign.c cgi-bin/fields.c
+           cgi-bin/campaign.c cgi-bin/fields.c cgi-bin/campaign_plan.c \
+           cgi-bin/cmessage.c
 # What the program and the admin tool both do to the accounts.
 ACCOUNT_SRC = cgi-bin/accounts.c
 HTTP_LIB = cgi-bin/request.c cgi-bin/respond.c cgi-bin/route.c \
@@ -50,7 +52,7 @@ HTTP_LIB = cgi-bin/request.c cgi-bin/respond.c cgi-bin/route.c \
            cgi-bin/api_tokens.c cgi-bin/api_ws_ticket.c $(ACCOUNT_SRC) \
            cgi-bin/api_notifications.c cgi-bin/api_notification.c \
            cgi-bin/api_mail.c cgi-bin/api_mail_one.c cgi-bin/api_clients.c \
-           cgi-bin/api_campaigns.c
+           cgi-bin/api_campaigns.c cgi-bin/api_campaign_stats.c
 HTTP_SRC = $(HTTP_LIB) cgi-bin/main.c
 RELAY_SRC = ws-relay/main.c ws-relay/shard.c ws-relay/clients.c \
             ws-relay/ring.c ws-relay/peers.c cgi-bin/event_types.c \
@@ -111,10 +113,13 @@ $(BIN_RELAY): $(RELAY_SRC) ws-relay/relay.h cgi-bin/core.h cgi-bin/access.h cgi-
 
 # The sender: outgoing HTTP (libcurl) on the storage layer and the core.
 SENDER_LIB = sender/send.c sender/record.c sender/http.c sender/mandrill.c \
-             sender/attempt.c
+             sender/attempt.c sender/campaign_api.c sender/cm_step.c \
+             sender/breaker.c sender/tzwin.c sender/schedule.c \
+             sender/campaigns.c sender/campaign_end.c
 SENDER_SRC = sender/main.c $(SENDER_LIB)
 LDLIBS_SENDER = $(LDLIBS_CORE) $(shell pkg-config --libs libcurl 2>/dev/null)
-$(BIN_SENDER): $(SENDER_SRC) sender/sender.h $(CORE_SRC) $(DB_SRC) \
+$(BIN_SENDER): $(SENDER_SRC) sender/sender.h sender/campaigns.h $(CORE_SRC) \
+    $(DB_SRC) \
     $(CORE_HDRS) $(DB_HDRS)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $(SENDER_SRC) $(CORE_SRC) $(DB_SRC) \
 	    $(LDLIBS_SENDER)

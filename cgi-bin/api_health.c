@@ -26,7 +26,7 @@ mh_health_sender(struct mh_app *app, struct mh_buf *b)
 	char seen_at[32] = "", since_at[32] = "", seen[40] = "null",
 	    since[40] = "null", detail[200] = "";
 
-	mh_store_outbox_count(app->store, now, &queued, &due);
+	mh_store_queue_count(app->store, MH_SENDQ_MAIL, now, &queued, &due);
 	if (err == MH_STORE_OK) {
 		mh_iso_from_ms(n.seen_ms, seen_at);
 		mh_iso_from_ms(n.since_ms, since_at);

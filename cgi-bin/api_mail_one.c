@@ -81,7 +81,8 @@ mh_api_mail_one(struct mh_app *app, struct mh_request *r)
 		return;
 	r->about = "mail";
 	r->about_id = id;
-	err = mh_store_mail_get(app->store, id, &json, &lease, &queued);
+	err = mh_store_queued_get(app->store, MH_SENDQ_MAIL,
+	    id, &json, &lease, &queued);
 	if (err == MH_STORE_NOTFOUND)
 		mh_respond_error(r, 404, "not_found", "no mail %" PRIu64, id);
 	else if (err != MH_STORE_OK)
@@ -103,7 +104,8 @@ mh_api_mail_cancel(struct mh_app *app, struct mh_request *r)
 		return;
 	r->about = "mail";
 	r->about_id = id;
-	err = mh_store_mail_change(app->store, &id, 1, mh_mail_op_change, &c,
+	err = mh_store_queued_change(app->store, MH_SENDQ_MAIL,
+	    &id, 1, mh_mail_op_change, &c,
 	    &json);
 	if (err == MH_STORE_NOTFOUND)
 		mh_respond_error(r, 404, "not_found", "no mail %" PRIu64, id);

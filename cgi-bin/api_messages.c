@@ -68,7 +68,8 @@ mh_sent_summary(struct mh_app *app, const char *id, uint64_t mail)
 	char *json = NULL, *text = NULL;
 	const char *email = NULL;
 
-	if (mh_store_mail_get(app->store, mail, &json, NULL, NULL) !=
+	if (mh_store_queued_get(app->store, MH_SENDQ_MAIL,
+	    mail, &json, NULL, NULL) !=
 	    MH_STORE_OK || (m = json_tokener_parse(json)) == NULL)
 		goto out;
 	rcpts = mh_json_get(m, "recipients");

@@ -59,7 +59,8 @@ mh_metrics_store(struct mh_buf *b, struct mh_store *st)
 	if (st == NULL || mh_store_tallies(st, mh_tally_take, &et) !=
 	    MH_STORE_OK || mh_store_stats(st, &stats) != MH_STORE_OK ||
 	    mh_store_files(st, &files) != MH_STORE_OK ||
-	    mh_store_outbox_count(st, mh_now_ms(), &queued, &due) !=
+	    mh_store_queue_count(st, MH_SENDQ_MAIL,
+	    mh_now_ms(), &queued, &due) !=
 	    MH_STORE_OK)
 		return 0;
 	mh_metric_head(b, "mailhooks_events_total", "counter",

@@ -130,8 +130,7 @@ bad:
 	return -1;
 }
 
-/* "HH:MM" into minutes of the day; -1 when it is not one. */
-static int
+int
 mh_clock(const char *s)
 {
 	if (s == NULL || strlen(s) != 5 || s[2] != ':' ||

@@ -378,6 +378,10 @@ void mh_notify_done(struct mh_notifier *n);
 /* Tells the relay (best effort) that mail id is now of status: the
  * frame {"kind":"mail","id","status"} of its subscription "mail". */
 void mh_notify_mail(const char *home, uint64_t id, const char *status);
+/* The same of a campaign's message: {"kind":"campaign","campaign_id",
+ * "id","status"}, subscription "campaign". */
+void mh_notify_campaign(const char *home, uint64_t campaign, uint64_t message,
+    const char *status);
 /* 1 when the relay's socket accepts a connection. */
 int mh_relay_up(const char *home);
 

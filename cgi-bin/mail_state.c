@@ -181,7 +181,7 @@ mh_mail_retry(struct json_object *mail, int64_t now_ms, char *why,
 
 int
 mh_mail_op_change(void *ctx, size_t i, const char *json,
-    const struct mh_lease *lease, struct mh_mail_next *next)
+    const struct mh_lease *lease, struct mh_queued_next *next)
 {
 	struct mh_mail_op *op = ctx;
 	struct json_object *m = json_tokener_parse(json);

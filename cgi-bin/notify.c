@@ -147,3 +147,17 @@ mh_notify_mail(const char *home, uint64_t id, const char *status)
 	mh_notify_event(&n, 0, text, (size_t)len);
 	mh_notify_done(&n);
 }
+
+void
+mh_notify_campaign(const char *home, uint64_t campaign, uint64_t message,
+    const char *status)
+{
+	struct mh_notifier n = { .home = home, .fd = -1 };
+	char text[160];
+	int len = snprintf(text, sizeof(text), "{\"kind\":\"campaign\","
+	    "\"campaign_id\":%" PRIu64 ",\"id\":%" PRIu64 ",\"status\":"
+	    "\"%.32s\"}", campaign, message, status);
+
+	mh_notify_event(&n, 0, text, (size_t)len);
+	mh_notify_done(&n);
+}

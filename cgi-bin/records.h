@@ -13,7 +13,7 @@
 struct json_object;
 struct mh_record;
 struct mh_lease;
-struct mh_mail_next;
+struct mh_queued_next;
 
 /* --- notification.c: a notification checked, made and marked, pure. */
 #define MH_NT_USER_MAX 128	/* MH_NOTICE_USER_MAX, the storage's */
@@ -109,6 +109,41 @@ int mh_campaign_delete(const char *json, int64_t now_ms,
 /* A campaign's status at now_ms: scheduled, running, finished, deleted. */
 const char *mh_campaign_status(struct json_object *c, int64_t now_ms);
 
+/* "HH:MM" into minutes of the day; -1 when it is not one. */
+int mh_clock(const char *s);
+
+/* --- campaign_plan.c: what sending reads of a campaign, pure. */
+struct mh_campaign_plan {
+	uint64_t id;
+	int64_t start_ms, end_ms;
+	int deleted;
+	int mail;		/* channel mail: else the external API */
+	int windowed;		/* sent only from from_min to to_min, local */
+	int from_min, to_min;	/* minutes of the day; may cross midnight */
+	const char *text;	/* the campaign's, in obj */
+	const char *updated;	/* updated_at: moves with each change */
+	struct json_object *obj;	/* the campaign (owned) */
+};
+/* Reads a stored campaign: 0, or -1 when it is not one. Free with
+ * mh_campaign_plan_free. */
+int mh_campaign_plan_read(const char *json, struct mh_campaign_plan *p);
+void mh_campaign_plan_free(struct mh_campaign_plan *p);
+/* Whether the client (its object; NULL: none) is one the campaign sends
+ * to: it matches every non-empty list of the filter, and has an email
+ * for the mail channel. */
+int mh_campaign_matches(const struct mh_campaign_plan *p,
+    struct json_object *client);
+
+/* --- cmessage.c: a campaign's message, kept, pure. */
+/* Its states, NULL-terminated. */
+extern const char *const mh_cmessage_statuses[];
+/* The record of message m (fields: campaign "/" status, campaign, client)
+ * into *out (mh_record_free): 0, or -1 when m is not one. */
+int mh_cmessage_record(struct json_object *m, struct mh_record *out);
+/* The record of a new message, pending, of campaign to client. */
+int mh_cmessage_make(uint64_t campaign, uint64_t client, int64_t now_ms,
+    struct mh_record *out);
+
 /* A person's change to a mail (the API's cancel, the admin tool's cancel
  * and retry): the ctx of mh_mail_op_change. */
 struct mh_mail_op {
@@ -117,9 +152,9 @@ struct mh_mail_op {
 	int refused;		/* the mail's state does not allow it: why */
 	char why[200];
 };
-/* An mh_mail_fn (db/store_outbox.h) doing a struct mh_mail_op: the mail
+/* An mh_queued_fn (db/store_outbox.h) doing a struct mh_mail_op: the mail
  * cancelled and out of the outbox, or queued again and due now. */
 int mh_mail_op_change(void *ctx, size_t i, const char *json,
-    const struct mh_lease *lease, struct mh_mail_next *next);
+    const struct mh_lease *lease, struct mh_queued_next *next);
 
 #endif

@@ -61,6 +61,13 @@ const struct mh_route mh_routes[] = {
 	    NULL, MH_SIGNED_IN },
 	{ "/api/campaigns", MH_READ | MH_POST, mh_api_campaigns, NULL,
 	    MH_SIGNED_IN },
+	/* Before {id}: "stats" is no campaign's id. */
+	{ "/api/campaigns/stats", MH_READ, mh_api_campaigns_stats, NULL,
+	    MH_SIGNED_IN },
+	{ "/api/campaigns/{id}/stats", MH_READ, mh_api_campaign_stats, NULL,
+	    MH_SIGNED_IN },
+	{ "/api/campaigns/{id}/messages", MH_READ, mh_api_campaign_messages,
+	    NULL, MH_SIGNED_IN },
 	{ "/api/campaigns/{id}", MH_READ | MH_PATCH | MH_DELETE,
 	    mh_api_campaign, NULL, MH_SIGNED_IN },
 	{ NULL, 0, NULL, NULL, 0 },

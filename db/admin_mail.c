@@ -87,11 +87,13 @@ cmd_mail(struct mh_cmd_ctx *c)
 		return mh_mail_usage();
 	id = n;
 	if (strcmp(c->argv[0], "show") == 0)
-		err = mh_store_mail_get(c->st, id, &json, NULL, NULL);
+		err = mh_store_queued_get(c->st, MH_SENDQ_MAIL,
+		    id, &json, NULL, NULL);
 	else if (strcmp(c->argv[0], "retry") == 0 ||
 	    strcmp(c->argv[0], "cancel") == 0) {
 		op.retry = strcmp(c->argv[0], "retry") == 0;
-		err = mh_store_mail_change(c->st, &id, 1, mh_mail_op_change,
+		err = mh_store_queued_change(c->st, MH_SENDQ_MAIL,
+		    &id, 1, mh_mail_op_change,
 		    &op, &json);
 	} else
 		return mh_mail_usage();

@@ -37,6 +37,34 @@ mh_phone_put(struct mh_store *st, DB_TXN *txn, const char *phone,
 	return db->put(db, txn, &key, &data, DB_NOOVERWRITE);
 }
 
+/* Counts a change to the clients in meta.db: a campaign running selects
+ * its clients again when the count moves (mh_store_clients_version). */
+#define MH_CLIENTS_CHANGED "clients_changed"
+
+static int
+mh_clients_touch(struct mh_store *st, DB_TXN *txn)
+{
+	uint64_t before;
+
+	return mh_counter(st->db[MH_DB_META], txn, MH_CLIENTS_CHANGED, 1, 0,
+	    &before);
+}
+
+static int
+mh_clients_version_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
+{
+	return mh_counter(st->db[MH_DB_META], txn, MH_CLIENTS_CHANGED, 0, 0,
+	    ctx);
+}
+
+enum mh_store_err
+mh_store_clients_version(struct mh_store *st, uint64_t *version)
+{
+	*version = 0;
+	return mh_store_error(mh_txn_run(st, DB_READ_COMMITTED, 0,
+	    mh_clients_version_txn, version));
+}
+
 struct mh_client_add {
 	const struct mh_record *rec;
 };
@@ -47,7 +75,8 @@ mh_client_add_work(struct mh_store *st, DB_TXN *txn, void *ctx, uint64_t id)
 	struct mh_client_add *a = ctx;
 	int ret;
 
-	if ((ret = mh_phone_put(st, txn, a->rec->field[2], id)) != 0)
+	if ((ret = mh_phone_put(st, txn, a->rec->field[2], id)) != 0 ||
+	    (ret = mh_clients_touch(st, txn)) != 0)
 		return ret;
 	return mh_indexed_put(st->db[MH_DB_CLIENTS], txn, a->rec, "id", id,
 	    NULL);
@@ -87,6 +116,8 @@ mh_client_apply(struct mh_store *st, DB_TXN *txn, struct mh_client_change *c,
 		return 0;	/* not one of ours: as good as none */
 	c->found = 1;
 	what = c->change(c->ctx, field, json, &next);
+	if (what != MH_CHANGE_KEEP && (ret = mh_clients_touch(st, txn)) != 0)
+		goto out;
 	if (what == MH_CHANGE_KEEP)
 		ret = (c->json = strdup(json)) == NULL ? ENOMEM : 0;
 	else if (what == MH_CHANGE_DELETE) {

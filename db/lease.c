@@ -1,6 +1,7 @@
 /*
- * The outbox (outbox.db): a mail's id -> when it is due and the lease a
- * sender holds on it, indexed by due time (outbox-due.db, tables.c). A
+ * The send queues (tables.c's mh_sendqs: the outbox, outbox.db, and the
+ * campaigns' queue): a record's id -> when it is due and the lease a
+ * sender holds on it, indexed by due time (outbox-due.db...). A
  * lease is an inbox claim (inbox.c) by another name: the holder's pid and
  * since when, honoured while that process lives and for at most
  * MH_LEASE_SECONDS, so that two senders never take the same mail and a
@@ -29,10 +30,10 @@ mh_lease_decode(const DBT *data, struct mh_lease *l)
 }
 
 int
-mh_lease_get(struct mh_store *st, DB_TXN *txn, uint64_t id,
+mh_lease_get(struct mh_store *st, enum mh_sendq q, DB_TXN *txn, uint64_t id,
     struct mh_lease *l, u_int32_t flags)
 {
-	DB *db = st->db[MH_DB_OUTBOX];
+	DB *db = st->db[mh_sendqs[q].queue];
 	unsigned char kbuf[8], vbuf[MH_LEASE_SIZE];
 	DBT key, data;
 	int ret;
@@ -48,10 +49,10 @@ mh_lease_get(struct mh_store *st, DB_TXN *txn, uint64_t id,
 }
 
 int
-mh_lease_put(struct mh_store *st, DB_TXN *txn, uint64_t id,
+mh_lease_put(struct mh_store *st, enum mh_sendq q, DB_TXN *txn, uint64_t id,
     const struct mh_lease *l)
 {
-	DB *db = st->db[MH_DB_OUTBOX];
+	DB *db = st->db[mh_sendqs[q].queue];
 	unsigned char kbuf[8], vbuf[MH_LEASE_SIZE];
 	DBT key, data;
 
@@ -66,9 +67,9 @@ mh_lease_put(struct mh_store *st, DB_TXN *txn, uint64_t id,
 }
 
 int
-mh_lease_del(struct mh_store *st, DB_TXN *txn, uint64_t id)
+mh_lease_del(struct mh_store *st, enum mh_sendq q, DB_TXN *txn, uint64_t id)
 {
-	DB *db = st->db[MH_DB_OUTBOX];
+	DB *db = st->db[mh_sendqs[q].queue];
 	unsigned char kbuf[8];
 	DBT key;
 	int ret;
@@ -92,6 +93,7 @@ mh_lease_held(const struct mh_store *st, const struct mh_lease *l,
 }
 
 struct mh_take {
+	enum mh_sendq q;
 	int64_t now_ms;
 	size_t max, n;
 	uint64_t *ids;
@@ -103,7 +105,7 @@ struct mh_take {
 static int
 mh_take_walk(struct mh_store *st, DB_TXN *txn, struct mh_take *t)
 {
-	DB *due = st->db[MH_DB_OUTBOX_DUE];
+	DB *due = st->db[mh_sendqs[t->q].due];
 	unsigned char kbuf[16], pbuf[8], vbuf[MH_LEASE_SIZE];
 	struct mh_alive_seen seen = { .n = 0 };
 	struct mh_lease l;
@@ -150,17 +152,17 @@ mh_take_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
 	if ((ret = mh_take_walk(st, txn, t)) != 0)
 		return ret;
 	for (size_t i = 0; i < t->n; i++)
-		if ((ret = mh_lease_put(st, txn, t->ids[i], &(struct mh_lease){
+		if ((ret = mh_lease_put(st, t->q, txn, t->ids[i], &(struct mh_lease){
 		    t->due[i], st->pid, (uint32_t)time(NULL) })) != 0)
 			return ret;
 	return t->n == 0 ? MH_TXN_DISCARD : 0;
 }
 
 enum mh_store_err
-mh_store_outbox_take(struct mh_store *st, int64_t now_ms, size_t max,
-    uint64_t *ids, size_t *n)
+mh_store_queue_take(struct mh_store *st, enum mh_sendq q, int64_t now_ms,
+    size_t max, uint64_t *ids, size_t *n)
 {
-	struct mh_take t = { now_ms, max, 0, ids, NULL };
+	struct mh_take t = { q, now_ms, max, 0, ids, NULL };
 	int ret = ENOMEM;
 
 	*n = 0;
@@ -181,13 +183,12 @@ static int
 mh_release_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
 {
 	unsigned char kbuf[8], vbuf[MH_LEASE_SIZE];
-	DB *db = st->db[MH_DB_OUTBOX];
+	DB *db = st->db[mh_sendqs[*(const enum mh_sendq *)ctx].queue];
 	struct mh_lease l;
 	DBC *cur = NULL;
 	DBT key, data;
 	int ret;
 
-	(void)ctx;
 	if ((ret = db->cursor(db, txn, &cur, 0)) != 0)
 		return ret;
 	memset(&key, 0, sizeof(key));
@@ -210,13 +211,17 @@ mh_release_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
 }
 
 void
-mh_store_outbox_release(struct mh_store *st)
+mh_store_queue_release(struct mh_store *st)
 {
-	if (st->env != NULL && st->db[MH_DB_OUTBOX] != NULL)
-		mh_txn_once(st, 0, 0, mh_release_txn, NULL);
+	static const enum mh_sendq all[] = { MH_SENDQ_MAIL, MH_SENDQ_CAMPAIGN };
+
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (st->env != NULL && st->db[mh_sendqs[all[i]].queue] != NULL)
+			mh_txn_once(st, 0, 0, mh_release_txn, (void *)&all[i]);
 }
 
-struct mh_outbox_count {
+struct mh_queue_count {
+	enum mh_sendq q;
 	int64_t now_ms;
 	uint64_t queued, due;
 };
@@ -224,7 +229,7 @@ struct mh_outbox_count {
 static int
 mh_count_due(void *ctx, const DBT *key, const DBT *data)
 {
-	struct mh_outbox_count *c = ctx;
+	struct mh_queue_count *c = ctx;
 
 	(void)data;
 	if (key->size != 16 || (int64_t)mh_be64_get(key->data) > c->now_ms)
@@ -234,24 +239,25 @@ mh_count_due(void *ctx, const DBT *key, const DBT *data)
 }
 
 static int
-mh_outbox_count_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
+mh_queue_count_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
 {
-	struct mh_outbox_count *c = ctx;
+	struct mh_queue_count *c = ctx;
 	int ret;
 
 	c->due = 0;
-	if ((ret = mh_db_count(st->db[MH_DB_OUTBOX], txn, &c->queued)) != 0)
+	if ((ret = mh_db_count(st->db[mh_sendqs[c->q].queue], txn,
+	    &c->queued)) != 0)
 		return ret;
-	return mh_db_walk(st->db[MH_DB_OUTBOX_DUE], txn, NULL, 0, mh_count_due,
-	    c);
+	return mh_db_walk(st->db[mh_sendqs[c->q].due], txn, NULL, 0,
+	    mh_count_due, c);
 }
 
 enum mh_store_err
-mh_store_outbox_count(struct mh_store *st, int64_t now_ms, uint64_t *queued,
-    uint64_t *due)
+mh_store_queue_count(struct mh_store *st, enum mh_sendq q, int64_t now_ms,
+    uint64_t *queued, uint64_t *due)
 {
-	struct mh_outbox_count c = { now_ms, 0, 0 };
-	int ret = mh_txn_run(st, DB_READ_COMMITTED, 0, mh_outbox_count_txn, &c);
+	struct mh_queue_count c = { q, now_ms, 0, 0 };
+	int ret = mh_txn_run(st, DB_READ_COMMITTED, 0, mh_queue_count_txn, &c);
 
 	*queued = c.queued;
 	*due = c.due;

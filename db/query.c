@@ -95,6 +95,8 @@ static const struct {
 	/* Its third field is not indexed: a filter on it reads the table. */
 	[MH_TABLE_CAMPAIGNS] = { MH_DB_CAMPAIGNS, { MH_DB_CAMPAIGNS_BY_STATE,
 	    MH_DB_CAMPAIGNS_BY_CHANNEL, -1 } },
+	[MH_TABLE_CMESSAGES] = { MH_DB_CMESSAGES, { MH_DB_CM_BY_STATE,
+	    MH_DB_CM_BY_CAMPAIGN, MH_DB_CM_BY_CLIENT } },
 };
 
 int

@@ -58,6 +58,13 @@ enum mh_db {
 	MH_DB_CAMPAIGNS,	/* id (be64) -> campaign record */
 	MH_DB_CAMPAIGNS_BY_STATE,	/* "deleted" or "" \0 id -> id */
 	MH_DB_CAMPAIGNS_BY_CHANNEL,	/* channel \0 id -> id */
+	MH_DB_CMESSAGES,	/* id (be64) -> campaign message record */
+	MH_DB_CM_BY_STATE,	/* campaign "/" status \0 id -> id */
+	MH_DB_CM_BY_CAMPAIGN,	/* campaign \0 id -> id */
+	MH_DB_CM_BY_CLIENT,	/* client \0 id -> id */
+	MH_DB_CM_MADE,	/* campaign (be64) client (be64) -> message id */
+	MH_DB_CQUEUE,		/* message id (be64) -> due time and lease */
+	MH_DB_CQUEUE_DUE,	/* due (be64 ms) id (be64) -> id */
 	MH_DB_COUNT
 };
 
@@ -72,6 +79,11 @@ struct mh_db_def {
 #define MH_INDEX_DUE 3
 
 extern const struct mh_db_def mh_dbs[MH_DB_COUNT];
+/* Each send queue's databases: the records, the queue, its due index. */
+struct mh_sendq_def {
+	int records, queue, due;
+};
+extern const struct mh_sendq_def mh_sendqs[];
 
 /* Opens every database of the table in env (create: DB_CREATE, or 0 for
  * those that must exist) and associates the indexes (they live on open
@@ -306,14 +318,15 @@ enum mh_store_err mh_idem_add(struct mh_store *st, const char *counter,
     size_t n, mh_idem_work_fn work, void *wctx, const struct mh_idem *idem,
     mh_answer_fn answer, void *actx, char **text, enum mh_idem_result *res);
 
-/* --- lease.c: a mail's outbox entry, inside a transaction. */
+/* --- lease.c: a record's place in its send queue, inside a transaction. */
 /* Reads it (flags: DB_RMW to change it); DB_NOTFOUND when there is none. */
-int mh_lease_get(struct mh_store *st, DB_TXN *txn, uint64_t id,
-    struct mh_lease *l, u_int32_t flags);
-int mh_lease_put(struct mh_store *st, DB_TXN *txn, uint64_t id,
-    const struct mh_lease *l);
-/* Takes it out of the outbox (there or not). */
-int mh_lease_del(struct mh_store *st, DB_TXN *txn, uint64_t id);
+int mh_lease_get(struct mh_store *st, enum mh_sendq q, DB_TXN *txn,
+    uint64_t id, struct mh_lease *l, u_int32_t flags);
+int mh_lease_put(struct mh_store *st, enum mh_sendq q, DB_TXN *txn,
+    uint64_t id, const struct mh_lease *l);
+/* Takes it out of the queue (there or not). */
+int mh_lease_del(struct mh_store *st, enum mh_sendq q, DB_TXN *txn,
+    uint64_t id);
 
 /* --- keyed.c: one small record by its key, in table dbi. */
 #define MH_KEYED_MAX 512

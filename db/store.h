@@ -146,6 +146,7 @@ enum mh_table {
 	MH_TABLE_MAIL,		/* outgoing mail, by id */
 	MH_TABLE_CLIENTS,	/* the campaigns' clients, by id */
 	MH_TABLE_CAMPAIGNS,	/* campaigns, by id */
+	MH_TABLE_CMESSAGES,	/* campaigns' messages, by id */
 };
 
 /* A page of a table. The three filters name each table's indexed fields:
@@ -153,7 +154,8 @@ enum mh_table {
  * external_id; for notifications user_id, identifier (without case) and
  * user_id again, of the unread only; for mail status, a recipient
  * (without case) and a tag; for clients tag, operator code and phone;
- * for campaigns "deleted" (or "") and channel. keep, when set, is asked of each record the
+ * for campaigns "deleted" (or "") and channel; for campaigns' messages
+ * campaign "/" status, campaign and client. keep, when set, is asked of each record the
  * filters pass (its JSON text): the application's own conditions. */
 struct mh_query {
 	enum mh_table table;

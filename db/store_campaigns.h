@@ -25,6 +25,11 @@ enum mh_store_err mh_store_client_add(struct mh_store *st,
 enum mh_store_err mh_store_client_change(struct mh_store *st, uint64_t id,
     mh_change_fn change, void *ctx, char **json);
 
+/* A number that moves with each change to the clients (added, changed,
+ * deleted): 0 before any. */
+enum mh_store_err mh_store_clients_version(struct mh_store *st,
+    uint64_t *version);
+
 /* --- records.c: one record of an indexed table (campaigns: "deleted" or
  * "", channel; the clients are read so too). */
 /* Stores rec under the next id of the counter named counter (meta.db),
@@ -41,5 +46,22 @@ enum mh_store_err mh_store_record_get(struct mh_store *st,
 enum mh_store_err mh_store_record_change(struct mh_store *st,
     enum mh_table table, uint64_t id, mh_change_fn change, void *ctx,
     char **json);
+
+/* --- campaign_messages.c: a campaign's messages, one a client (their
+ * record: campaign "/" status, campaign, client). */
+/* Stores recs[i] as the message of campaign to clients[i] unless that
+ * client has one (made once: never a second), each under the next id of
+ * "campaign_message" and queued due at due_ms, in one flushed
+ * transaction: made[i] gets its id, or 0 when there was one. */
+enum mh_store_err mh_store_cmessages_make(struct mh_store *st,
+    uint64_t campaign, const uint64_t *clients, const struct mh_record *recs,
+    size_t n, int64_t due_ms, uint64_t *made);
+/* Called with a campaign's count of messages in one status. */
+typedef void (*mh_cm_count_fn)(void *ctx, uint64_t campaign,
+    const char *status, uint64_t n);
+/* Calls fn for each status the messages of campaign (0: of each campaign,
+ * in the order of their ids as text) are in, with its count. */
+enum mh_store_err mh_store_cmessages_count(struct mh_store *st,
+    uint64_t campaign, mh_cm_count_fn fn, void *ctx);
 
 #endif

@@ -31,11 +31,23 @@ enum mh_store_err mh_store_mail_add(struct mh_store *st,
     const struct mh_record *rec, int64_t due_ms, const struct mh_idem *idem,
     mh_answer_fn answer, void *ctx, char **text, enum mh_idem_result *res);
 
-/* What an mh_mail_fn wants done. The zeroed struct changes nothing. */
+/* The mail a provider's message id was joined to. */
+enum mh_store_err mh_store_mail_of(struct mh_store *st, const char *remote,
+    uint64_t *id);
+
+/* The send queues: records (an indexed table's) with a place in a queue
+ * of what is due, each place leased by the sender sending it. */
+enum mh_sendq {
+	MH_SENDQ_MAIL,		/* mail (MH_TABLE_MAIL) in the outbox */
+	MH_SENDQ_CAMPAIGN,	/* campaign messages (MH_TABLE_CMESSAGES) */
+};
+
+/* --- queued.c: a queued record and its place, changed together. */
+/* What an mh_queued_fn wants done. The zeroed struct changes nothing. */
 #define MH_QUEUE_KEEP 0
-#define MH_QUEUE_OFF 1		/* out of the outbox: nothing more to send */
+#define MH_QUEUE_OFF 1		/* out of the queue: nothing more to send */
 #define MH_QUEUE_AT 2		/* due at due_ms */
-struct mh_mail_next {
+struct mh_queued_next {
 	struct mh_record rec;	/* malloc'd, the storage frees it; json
 				 * NULL: the record stays as it is */
 	int queue;
@@ -45,39 +57,35 @@ struct mh_mail_next {
 	char **remote;		/* provider message ids now the mail's (the
 				 * caller's, NULL-terminated), or NULL */
 };
-/* Shown the i-th mail asked for (its JSON text with its id) and its
- * lease (NULL when it is not in the outbox), fills next: 0, or ENOMEM. It
+/* Shown the i-th record asked for (its JSON text with its id) and its
+ * lease (NULL when it is not in the queue), fills next: 0, or ENOMEM. It
  * may run again when the transaction is retried. */
-typedef int (*mh_mail_fn)(void *ctx, size_t i, const char *json,
-    const struct mh_lease *lease, struct mh_mail_next *next);
-/* Changes the n mails of those ids as change says, in one transaction
- * (flushed: one flush for them all); json, when not NULL, gets n records
- * as they are after (caller frees each; NULL for a mail that is none).
- * MH_STORE_NOTFOUND when none of them is there. */
-enum mh_store_err mh_store_mail_change(struct mh_store *st,
-    const uint64_t *ids, size_t n, mh_mail_fn change, void *ctx,
+typedef int (*mh_queued_fn)(void *ctx, size_t i, const char *json,
+    const struct mh_lease *lease, struct mh_queued_next *next);
+/* Changes the n records of those ids in q as change says, in one
+ * transaction (flushed: one flush for them all); json, when not NULL, gets
+ * n records as they are after (caller frees each; NULL for an id that is
+ * none). MH_STORE_NOTFOUND when none of them is there. */
+enum mh_store_err mh_store_queued_change(struct mh_store *st, enum mh_sendq q,
+    const uint64_t *ids, size_t n, mh_queued_fn change, void *ctx,
     char **json);
-/* The mail of that id: *json (caller frees) and, when lease is not NULL,
- * its lease (*queued 0 when it is not in the outbox). */
-enum mh_store_err mh_store_mail_get(struct mh_store *st, uint64_t id,
-    char **json, struct mh_lease *lease, int *queued);
-/* The mail a provider's message id was joined to. */
-enum mh_store_err mh_store_mail_of(struct mh_store *st, const char *remote,
-    uint64_t *id);
+/* The record of that id: *json (caller frees) and, when lease is not
+ * NULL, its lease (*queued 0 when it is not in the queue). */
+enum mh_store_err mh_store_queued_get(struct mh_store *st, enum mh_sendq q,
+    uint64_t id, char **json, struct mh_lease *lease, int *queued);
 
 /* --- lease.c: taking what is due. */
-/* Leases to this process up to max mails due at now_ms or before that no
- * live sender holds (this one included), first due first: their ids into
- * ids, *n of them. */
-enum mh_store_err mh_store_outbox_take(struct mh_store *st, int64_t now_ms,
-    size_t max, uint64_t *ids, size_t *n);
-/* Lets go of every lease this process holds (it stops), so that another
- * sender takes them at once. Best effort. */
-void mh_store_outbox_release(struct mh_store *st);
-/* How many mails are in the outbox, and how many of them are due by
- * now_ms. */
-enum mh_store_err mh_store_outbox_count(struct mh_store *st, int64_t now_ms,
-    uint64_t *queued, uint64_t *due);
+/* Leases to this process up to max records of q due at now_ms or before
+ * that no live sender holds (this one included), first due first: their
+ * ids into ids, *n of them. */
+enum mh_store_err mh_store_queue_take(struct mh_store *st, enum mh_sendq q,
+    int64_t now_ms, size_t max, uint64_t *ids, size_t *n);
+/* Lets go of every lease this process holds in every queue (it stops), so
+ * that another sender takes them at once. Best effort. */
+void mh_store_queue_release(struct mh_store *st);
+/* How many records are in q, and how many of them are due by now_ms. */
+enum mh_store_err mh_store_queue_count(struct mh_store *st, enum mh_sendq q,
+    int64_t now_ms, uint64_t *queued, uint64_t *due);
 
 /* --- outbox.c: what the sender last said of itself, for the health. */
 #define MH_SENDER_KEY_UNSET 0	/* no API key: nothing is sent */

@@ -59,6 +59,23 @@ const struct mh_db_def mh_dbs[MH_DB_COUNT] = {
 	    0 },
 	[MH_DB_CAMPAIGNS_BY_CHANNEL] = { "campaigns-by-channel.db",
 	    MH_DB_CAMPAIGNS, 1 },
+	[MH_DB_CMESSAGES] = { "campaign-messages.db", -1, 0 },
+	[MH_DB_CM_BY_STATE] = { "campaign-messages-by-state.db",
+	    MH_DB_CMESSAGES, 0 },
+	[MH_DB_CM_BY_CAMPAIGN] = { "campaign-messages-by-campaign.db",
+	    MH_DB_CMESSAGES, 1 },
+	[MH_DB_CM_BY_CLIENT] = { "campaign-messages-by-client.db",
+	    MH_DB_CMESSAGES, 2 },
+	[MH_DB_CM_MADE] = { "campaign-messages-made.db", -1, 0 },
+	[MH_DB_CQUEUE] = { "campaign-queue.db", -1, 0 },
+	[MH_DB_CQUEUE_DUE] = { "campaign-queue-due.db", MH_DB_CQUEUE,
+	    MH_INDEX_DUE },
+};
+
+const struct mh_sendq_def mh_sendqs[] = {
+	[MH_SENDQ_MAIL] = { MH_DB_MAIL, MH_DB_OUTBOX, MH_DB_OUTBOX_DUE },
+	[MH_SENDQ_CAMPAIGN] = { MH_DB_CMESSAGES, MH_DB_CQUEUE,
+	    MH_DB_CQUEUE_DUE },
 };
 
 /*

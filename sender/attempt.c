@@ -14,8 +14,7 @@
 
 #include "sender.h"
 
-/* The mail's last attempt, or NULL. */
-static struct json_object *
+struct json_object *
 mh_last_attempt(struct json_object *mail)
 {
 	struct json_object *list = mh_json_get(mail, "attempts");
@@ -24,22 +23,13 @@ mh_last_attempt(struct json_object *mail)
 	return n > 0 ? json_object_array_get_idx(list, n - 1) : NULL;
 }
 
-int
-mh_attempt_begin(struct json_object *mail, int64_t now_ms, char *why,
-    size_t whylen)
+void
+mh_attempt_push(struct json_object *list, int64_t now_ms)
 {
-	struct json_object *list = mh_json_get(mail, "attempts"), *a;
-	const char *status = mh_json_str(mail, "status");
+	struct json_object *a = json_object_new_object();
 	char at[32];
 
-	if (status == NULL || strcmp(status, "queued") != 0 || list == NULL ||
-	    !json_object_is_type(list, json_type_array)) {
-		snprintf(why, whylen, "the mail is %s, not queued",
-		    status != NULL ? status : "not one");
-		return -1;
-	}
 	mh_iso_from_ms(now_ms, at);
-	a = json_object_new_object();
 	json_object_object_add(a, "n", json_object_new_int(
 	    (int)json_object_array_length(list) + 1));
 	mh_json_set_str(a, "at", at);
@@ -48,6 +38,32 @@ mh_attempt_begin(struct json_object *mail, int64_t now_ms, char *why,
 	json_object_object_add(a, "duration_ms", NULL);
 	mh_json_set_str(a, "error", NULL);
 	json_object_array_add(list, a);
+}
+
+void
+mh_attempt_fill(struct json_object *a, const struct mh_http_answer *ans,
+    const char *error)
+{
+	json_object_object_add(a, "http_status", ans->status != 0 ?
+	    json_object_new_int((int)ans->status) : NULL);
+	json_object_object_add(a, "duration_ms", json_object_new_int64(ans->ms));
+	mh_json_set_str(a, "error", error);
+}
+
+int
+mh_attempt_begin(struct json_object *mail, int64_t now_ms, char *why,
+    size_t whylen)
+{
+	struct json_object *list = mh_json_get(mail, "attempts");
+	const char *status = mh_json_str(mail, "status");
+
+	if (status == NULL || strcmp(status, "queued") != 0 || list == NULL ||
+	    !json_object_is_type(list, json_type_array)) {
+		snprintf(why, whylen, "the mail is %s, not queued",
+		    status != NULL ? status : "not one");
+		return -1;
+	}
+	mh_attempt_push(list, now_ms);
 	mh_json_set_str(mail, "status", "sending");
 	mh_json_set_str(mail, "next_attempt_at", NULL);
 	return 0;
@@ -182,10 +198,7 @@ mh_attempt_end(struct json_object *mail, const struct mh_send_config *cfg,
 	*due_ms = -1;
 	if (a == NULL)
 		return;
-	json_object_object_add(a, "http_status", ans->status != 0 ?
-	    json_object_new_int((int)ans->status) : NULL);
-	json_object_object_add(a, "duration_ms", json_object_new_int64(ans->ms));
-	mh_json_set_str(a, "error", r->outcome == MH_OUT_SENT ? NULL : r->error);
+	mh_attempt_fill(a, ans, r->outcome == MH_OUT_SENT ? NULL : r->error);
 	if (ans->transport == CURLE_ABORTED_BY_CALLBACK) {
 		if (ans->sent) {	/* stopped mid-request: at most once */
 			mh_attempt_interrupted(mail, now_ms);

@@ -137,7 +137,7 @@ mh_xfer_free(struct mh_xfer *x)
 
 static int
 mh_xfer_setup(struct mh_http *h, struct mh_xfer *x, const char *url,
-    size_t len)
+    const char *auth, size_t len)
 {
 	CURL *e = x->easy;
 	struct curl_slist *l;
@@ -147,6 +147,9 @@ mh_xfer_setup(struct mh_http *h, struct mh_xfer *x, const char *url,
 		return -1;
 	x->headers = l;
 	if ((l = curl_slist_append(l, "Expect:")) == NULL)
+		return -1;
+	x->headers = l;
+	if (auth != NULL && (l = curl_slist_append(l, auth)) == NULL)
 		return -1;
 	x->headers = l;
 	return curl_easy_setopt(e, CURLOPT_URL, url) != CURLE_OK ||
@@ -171,7 +174,7 @@ mh_xfer_setup(struct mh_http *h, struct mh_xfer *x, const char *url,
 
 int
 mh_http_post(struct mh_http *h, uint64_t id, const char *url,
-    const char *body, size_t len)
+    const char *auth, const char *body, size_t len)
 {
 	struct mh_xfer *x = mh_calloc(1, sizeof(*x));
 
@@ -182,7 +185,7 @@ mh_http_post(struct mh_http *h, uint64_t id, const char *url,
 	x->started = mh_now_ms();
 	if ((x->body = mh_strndup(body, len)) == NULL ||
 	    (x->easy = curl_easy_init()) == NULL ||
-	    mh_xfer_setup(h, x, url, len) != 0 ||
+	    mh_xfer_setup(h, x, url, auth, len) != 0 ||
 	    curl_multi_add_handle(h->multi, x->easy) != CURLM_OK) {
 		mh_xfer_free(x);
 		return -1;

@@ -58,33 +58,79 @@ mh_number(const char *name, unsigned long long dflt, unsigned long long min,
 	return mh_setting_number(environ, name, dflt, min, max, out);
 }
 
+/* An http(s) URL setting without its trailing slashes into buf. */
+static const char *
+mh_url_setting(const char *name, const char *dflt, char *buf, size_t cap)
+{
+	const char *url = getenv(name);
+	size_t len;
+
+	if (url == NULL || *url == '\0')
+		url = dflt;
+	len = strlen(url);
+	while (len > 0 && url[len - 1] == '/')
+		len--;
+	if ((strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) !=
+	    0) || len >= cap) {
+		fprintf(stderr, "mailhooks-sender: %s is an http(s) URL\n", name);
+		return NULL;
+	}
+	snprintf(buf, cap, "%.*s", (int)len, url);
+	return buf;
+}
+
+/* The campaigns' settings: their API, its token, the pace. */
+static int
+mh_campaign_settings(struct mh_send_config *cfg)
+{
+	static char url_buf[1024];
+	unsigned long long rate, fails, pause, hour;
+	const char *token = getenv("CAMPAIGN_API_TOKEN");
+	const char *to = getenv("MAILHOOKS_DAILY_REPORT_TO");
+	size_t len;
+
+	if ((cfg->campaign_url = mh_url_setting("CAMPAIGN_API_URL",
+	    MH_CAMPAIGN_API_URL, url_buf, sizeof(url_buf))) == NULL ||
+	    mh_number("CAMPAIGN_RATE", 50, 0, 100000, &rate) != 0 ||
+	    mh_number("CAMPAIGN_BREAKER_FAILURES", 5, 1, 1000, &fails) != 0 ||
+	    mh_number("CAMPAIGN_BREAKER_PAUSE_MS", 5000, 10, 3600000, &pause) !=
+	    0 || mh_number("MAILHOOKS_DAILY_REPORT_HOUR", 6, 0, 23, &hour) != 0)
+		return -1;
+	if (token != NULL && *token != '\0') {
+		if (strpbrk(token, "\r\n") != NULL) {
+			fprintf(stderr, "mailhooks-sender: CAMPAIGN_API_TOKEN is "
+			    "one line\n");
+			return -1;
+		}
+		len = strlen(token) + 32;
+		if ((cfg->campaign_auth = mh_malloc(len)) == NULL)
+			return -1;
+		snprintf(cfg->campaign_auth, len, "Authorization: Bearer %s",
+		    token);
+	}
+	cfg->campaign_rate = (unsigned)rate;
+	cfg->breaker_failures = (unsigned)fails;
+	cfg->breaker_pause_ms = (int64_t)pause;
+	cfg->report_to = to != NULL && *to != '\0' ? to : NULL;
+	cfg->report_hour = (unsigned)hour;
+	return 0;
+}
+
 static int
 mh_settings(struct mh_send_config *cfg)
 {
 	unsigned long long conc, att, tmo, ctmo, retry, retry_max;
 	const char *key = getenv("MANDRILL_API_KEY");
-	const char *url = getenv("MANDRILL_API_URL");
 	static char url_buf[1024];
-	size_t len;
 
 	memset(cfg, 0, sizeof(*cfg));
 	/* As every component: $MAILHOOKS_HOME, else ./var. */
 	if ((cfg->home = getenv("MAILHOOKS_HOME")) == NULL || *cfg->home == 0)
 		cfg->home = "var";
 	cfg->api_key = key != NULL && *key != '\0' ? key : NULL;
-	if (url == NULL || *url == '\0')
-		url = MH_MANDRILL_API_URL;
-	len = strlen(url);
-	while (len > 0 && url[len - 1] == '/')
-		len--;
-	if ((strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) !=
-	    0) || len >= sizeof(url_buf)) {
-		fprintf(stderr, "mailhooks-sender: MANDRILL_API_URL is an http(s) "
-		    "URL\n");
+	if ((cfg->api_url = mh_url_setting("MANDRILL_API_URL",
+	    MH_MANDRILL_API_URL, url_buf, sizeof(url_buf))) == NULL)
 		return -1;
-	}
-	snprintf(url_buf, sizeof(url_buf), "%.*s", (int)len, url);
-	cfg->api_url = url_buf;
 	if (mh_number("MAILHOOKS_SEND_CONCURRENCY", 4, 1, MH_SEND_BATCH, &conc) != 0 ||
 	    mh_number("MAILHOOKS_SEND_MAX_ATTEMPTS", 8, 1, 100, &att) != 0 ||
 	    mh_number("MAILHOOKS_SEND_TIMEOUT", 30, 1, 50, &tmo) != 0 ||
@@ -99,7 +145,7 @@ mh_settings(struct mh_send_config *cfg)
 	cfg->connect_ms = (long)(ctmo < tmo ? ctmo : tmo) * 1000;
 	cfg->retry_ms = (int64_t)retry;
 	cfg->retry_max_ms = (int64_t)(retry_max < retry ? retry : retry_max);
-	return 0;
+	return mh_campaign_settings(cfg);
 }
 
 /* --once: one copy at a time. 0 with the lock held (by fd, kept open),
@@ -170,6 +216,9 @@ main(int argc, char **argv)
 	if (cfg.api_key == NULL)
 		fprintf(stderr, "mailhooks-sender: MANDRILL_API_KEY is not set: "
 		    "mail stays queued\n");
+	if (cfg.campaign_auth == NULL)
+		fprintf(stderr, "mailhooks-sender: CAMPAIGN_API_TOKEN is not set: "
+		    "campaigns' messages stay pending\n");
 	until = mh_now_ms() + MH_ONCE_SECONDS * 1000;
 	while (!mh_stopping) {
 		/* Once: nothing more is taken after its time, and what is in
@@ -189,5 +238,6 @@ main(int argc, char **argv)
 	}
 	mh_wind_down(s);
 	mh_sender_free(s);
+	free(cfg.campaign_auth);
 	return rc;
 }

@@ -21,7 +21,7 @@ struct mh_begin_ctx {
 
 static int
 mh_begin_change(void *ctx, size_t i, const char *json,
-    const struct mh_lease *lease, struct mh_mail_next *next)
+    const struct mh_lease *lease, struct mh_queued_next *next)
 {
 	struct mh_begin_ctx *b = ctx;
 	struct mh_begun *o = &b->out[i];
@@ -67,7 +67,8 @@ mh_record_begin(struct mh_store *st, const struct mh_send_config *cfg,
 
 	memset(out, 0, n * sizeof(*out));
 	if (json != NULL)
-		err = mh_store_mail_change(st, ids, n, mh_begin_change, &b, json);
+		err = mh_store_queued_change(st, MH_SENDQ_MAIL,
+		    ids, n, mh_begin_change, &b, json);
 	for (size_t i = 0; i < n; i++) {
 		if (err == MH_STORE_OK)
 			out[i].json = json != NULL ? json[i] : NULL;
@@ -98,7 +99,7 @@ struct mh_end_ctx {
 
 static int
 mh_end_change(void *ctx, size_t i, const char *json,
-    const struct mh_lease *lease, struct mh_mail_next *next)
+    const struct mh_lease *lease, struct mh_queued_next *next)
 {
 	struct mh_end_ctx *c = ctx;
 	struct mh_ended *e = &c->e[i];
@@ -146,7 +147,8 @@ mh_record_end(struct mh_store *st, const struct mh_send_config *cfg,
 			break;
 	}
 	if (ids != NULL && json != NULL && c.remote != NULL && i == n)
-		err = mh_store_mail_change(st, ids, n, mh_end_change, &c, json);
+		err = mh_store_queued_change(st, MH_SENDQ_MAIL,
+		    ids, n, mh_end_change, &c, json);
 	for (i = 0; i < n; i++) {
 		e[i].json = err == MH_STORE_OK && json != NULL ? json[i] : NULL;
 		if (c.remote != NULL)

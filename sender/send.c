@@ -29,6 +29,8 @@ struct mh_sender {
 	struct mh_store *store;
 	struct mh_http *http;
 	struct mh_counters *counters;	/* /metrics', NULL when unavailable */
+	struct mh_tzwin *tz;		/* the time zone helper */
+	struct mh_campaigns *camp;	/* campaigns' messages */
 	char *url;
 	unsigned char key_hash[8];
 	int paused;
@@ -39,10 +41,7 @@ struct mh_sender {
 	size_t nended;
 };
 
-static void
-mh_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void
+void
 mh_say(const char *fmt, ...)
 {
 	va_list ap;
@@ -65,12 +64,16 @@ mh_sender_new(const struct mh_send_config *cfg)
 		return NULL;
 	s->cfg = cfg;
 	s->seed = (unsigned)time(NULL) ^ (unsigned)getpid();
-	if ((s->url = mh_malloc(ulen)) == NULL ||
+	/* The helper first: forked before libcurl may start a thread. */
+	if ((s->tz = mh_tzwin_start()) == NULL ||
+	    (s->url = mh_malloc(ulen)) == NULL ||
 	    (s->http = mh_http_new(cfg)) == NULL ||
-	    mh_store_open(cfg->home, &s->store) != MH_STORE_OK) {
-		mh_say("cannot start: %s", s->url == NULL || s->http == NULL ?
-		    "out of memory, or libcurl would not start" :
-		    "the storage under MAILHOOKS_HOME would not open");
+	    mh_store_open(cfg->home, &s->store) != MH_STORE_OK ||
+	    (s->camp = mh_campaigns_new(cfg, &s->store, s->http, s->tz)) ==
+	    NULL) {
+		mh_say("cannot start: %s", s->store == NULL ? "the storage under "
+		    "MAILHOOKS_HOME would not open" : "out of memory, or "
+		    "libcurl or the time zone helper would not start");
 		mh_sender_free(s);
 		return NULL;
 	}
@@ -169,8 +172,8 @@ mh_sender_start(struct mh_sender *s, const uint64_t *ids, size_t n)
 		if (b[i].json != NULL)
 			mh_sender_signal(s, ids[i], b[i].json);
 		/* Not posted (out of memory): ended at once as not sent. */
-		if (b[i].request != NULL && mh_http_post(s->http, ids[i], s->url,
-		    b[i].request, strlen(b[i].request)) != 0)
+		if (b[i].request != NULL && mh_http_post(s->http, ids[i],
+		    s->url, NULL, b[i].request, strlen(b[i].request)) != 0)
 			mh_sender_done(s, ids[i], &(struct mh_http_answer){
 			    .transport = CURLE_ABORTED_BY_CALLBACK,
 			    .retry_after_s = -1 });
@@ -187,6 +190,10 @@ mh_sender_done(void *ctx, uint64_t id, const struct mh_http_answer *a)
 	struct mh_sender *s = ctx;
 	struct mh_ended *e = &s->ended[s->nended];
 
+	if (id & MH_HTTP_CAMPAIGN) {
+		mh_campaigns_done(s->camp, id & ~MH_HTTP_CAMPAIGN, a);
+		return;
+	}
 	memset(e, 0, sizeof(*e));
 	e->id = id;
 	e->a = *a;
@@ -253,8 +260,9 @@ int
 mh_sender_turn(struct mh_sender *s, long wait_ms, int take)
 {
 	uint64_t ids[MH_SEND_BATCH];
-	size_t room, n = 0;
+	size_t room, n = 0, k = 0;
 	enum mh_store_err err;
+	int64_t wake;
 
 	if (s->failed)
 		return -1;
@@ -263,20 +271,30 @@ mh_sender_turn(struct mh_sender *s, long wait_ms, int take)
 	if (room > sizeof(ids) / sizeof(ids[0]))
 		room = sizeof(ids) / sizeof(ids[0]);
 	if (take && !s->paused && s->cfg->api_key != NULL && room > 0) {
-		err = mh_store_outbox_take(s->store, mh_now_ms(), room, ids, &n);
+		err = mh_store_queue_take(s->store, MH_SENDQ_MAIL,
+		    mh_now_ms(), room, ids, &n);
 		if (err != MH_STORE_OK && mh_sender_mend(s, err) == 0)
-			err = mh_store_outbox_take(s->store, mh_now_ms(), room,
+			err = mh_store_queue_take(s->store, MH_SENDQ_MAIL,
+			    mh_now_ms(), room,
 			    ids, &n);
 		if (err == MH_STORE_OK && n > 0)
 			mh_sender_start(s, ids, n);
 	}
+	room = s->cfg->concurrency - mh_http_running(s->http);
+	if (take && room > 0 && room <= MH_SEND_BATCH)
+		k = mh_campaigns_take(s->camp, room, mh_now_ms());
+	/* Woken in time for a campaign to start, or the rate to allow. */
+	if (take && (wake = mh_campaigns_wake_ms(s->camp, mh_now_ms())) <
+	    wait_ms)
+		wait_ms = (long)wake;
 	if (mh_http_running(s->http) > 0) {
 		mh_http_run(s->http, wait_ms, mh_sender_done, s);
 		mh_sender_finish(s);
-	} else if (n == 0 && wait_ms > 0)
+		mh_campaigns_finish(s->camp);
+	} else if (n == 0 && k == 0 && wait_ms > 0)
 		nanosleep(&(struct timespec){ wait_ms / 1000,
 		    (wait_ms % 1000) * 1000000L }, NULL);
-	return s->failed ? -1 : (int)n;
+	return s->failed ? -1 : (int)(n + k);
 }
 
 size_t
@@ -290,7 +308,8 @@ mh_sender_stop(struct mh_sender *s)
 {
 	mh_http_abort(s->http, mh_sender_done, s);
 	mh_sender_finish(s);
-	mh_store_outbox_release(s->store);
+	mh_campaigns_finish(s->camp);
+	mh_store_queue_release(s->store);
 }
 
 void
@@ -298,7 +317,9 @@ mh_sender_free(struct mh_sender *s)
 {
 	if (s == NULL)
 		return;
+	mh_campaigns_free(s->camp);
 	mh_http_free(s->http);
+	mh_tzwin_stop(s->tz);
 	mh_counters_close(s->counters);
 	if (s->store != NULL)
 		mh_store_close(s->store);

@@ -25,11 +25,25 @@ struct mh_send_config {
 	long connect_ms;	/* MAILHOOKS_SEND_CONNECT_TIMEOUT (s) */
 	int64_t retry_ms;	/* MAILHOOKS_SEND_RETRY_MS: the first pause */
 	int64_t retry_max_ms;	/* MAILHOOKS_SEND_RETRY_MAX_MS: the longest */
+	const char *campaign_url;	/* CAMPAIGN_API_URL, without a trailing / */
+	char *campaign_auth;	/* "Authorization: Bearer " CAMPAIGN_API_TOKEN,
+				 * or NULL: campaigns' API messages wait */
+	unsigned campaign_rate;	/* CAMPAIGN_RATE a second; 0: no limit */
+	unsigned breaker_failures;	/* CAMPAIGN_BREAKER_FAILURES */
+	int64_t breaker_pause_ms;	/* CAMPAIGN_BREAKER_PAUSE_MS */
+	const char *report_to;	/* MAILHOOKS_DAILY_REPORT_TO, or NULL */
+	unsigned report_hour;	/* MAILHOOKS_DAILY_REPORT_HOUR, UTC */
 };
 /* Requests in flight at most (MAILHOOKS_SEND_CONCURRENCY's ceiling), and
  * so the most a turn begins or ends at once. */
 #define MH_SEND_BATCH 64
 #define MH_MANDRILL_API_URL "https://mandrillapp.com/api/1.0"
+#define MH_CAMPAIGN_API_URL "https://probe.fbrq.cloud/v1"
+/* A request id's bit for a campaign's message (else it is a mail's). */
+#define MH_HTTP_CAMPAIGN (UINT64_C(1) << 63)
+
+/* --- send.c: the log (stderr), each line led by the program's name. */
+void mh_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* --- http.c: requests in flight, with libcurl's multi interface. */
 /* What came back of one request. */
@@ -52,9 +66,10 @@ typedef void (*mh_http_done)(void *ctx, uint64_t id,
     const struct mh_http_answer *a);
 /* NULL (logged) when libcurl cannot start. */
 struct mh_http *mh_http_new(const struct mh_send_config *cfg);
-/* Posts body (JSON, the caller's; copied) to url for id: 0, or -1. */
+/* Posts body (JSON, the caller's; copied) to url for id, with the header
+ * line auth ("Authorization: ...", or NULL): 0, or -1. */
 int mh_http_post(struct mh_http *h, uint64_t id, const char *url,
-    const char *body, size_t len);
+    const char *auth, const char *body, size_t len);
 /* Requests in flight. */
 size_t mh_http_running(const struct mh_http *h);
 /* Moves the requests on for at most wait_ms, calling done for each that
@@ -99,6 +114,13 @@ int mh_mandrill_answer(const struct mh_http_answer *a,
 void mh_send_result_free(struct mh_send_result *r);
 
 /* --- attempt.c: an attempt's changes to a mail's object, pure. */
+/* The last attempt of a mail or message (its object), or NULL. */
+struct json_object *mh_last_attempt(struct json_object *o);
+/* Adds an attempt begun at now_ms, with no outcome yet, to list. */
+void mh_attempt_push(struct json_object *list, int64_t now_ms);
+/* Fills attempt a in with what came back (ans) and error (or NULL). */
+void mh_attempt_fill(struct json_object *a, const struct mh_http_answer *ans,
+    const char *error);
 /* The attempt about to go out, at now_ms: the mail is sending, and the
  * attempt is kept with no outcome yet. -1 (why) when the mail is not
  * one to send now (cancelled meanwhile...). */
@@ -167,5 +189,146 @@ size_t mh_sender_running(const struct mh_sender *s);
  * of the leases. */
 void mh_sender_stop(struct mh_sender *s);
 void mh_sender_free(struct mh_sender *s);
+
+/* --- campaign_api.c: the campaigns' external API, pure. */
+/* The body of POST {url}/send/{id}: {"id", "phone" (a number), "text"}.
+ * Caller frees; NULL out of memory. */
+char *mh_capi_request(uint64_t id, const char *phone, const char *text);
+/* What an answer means: sent (200 with {"code": 0}), retry (transport
+ * errors, 5xx, 429, another 2xx or shape), or final; why into error. */
+enum mh_send_outcome mh_capi_answer(const struct mh_http_answer *a,
+    char *error, size_t len);
+
+/* --- cm_step.c: a campaign's message taken, pure. */
+enum mh_cm_step {
+	MH_CM_SEND,		/* its attempt goes out now */
+	MH_CM_EXPIRE,		/* the campaign ended */
+	MH_CM_CANCEL,		/* the campaign or client deleted, or the
+				 * client no longer matching */
+	MH_CM_DEFER,		/* outside the client's window: due_ms */
+	MH_CM_HOLD,		/* the campaign's circuit is open: due_ms */
+	MH_CM_INTERRUPTED,	/* its last request was cut short */
+	MH_CM_DROP,		/* done already: out of the queue */
+};
+/* What the step is decided from. */
+struct mh_cm_case {
+	const struct mh_campaign_plan *plan;	/* NULL: no such campaign */
+	struct json_object *client;	/* NULL: deleted */
+	int64_t now_ms;
+	int64_t window_next_s;	/* 0: inside the window (or none); else its
+				 * next opening (Unix s), -1 not known */
+	int64_t hold_until_ms;	/* the breaker's hold, 0: none */
+};
+struct mh_cm_decision {
+	enum mh_cm_step step;
+	int64_t due_ms;		/* with DEFER and HOLD */
+	char why[200];
+};
+void mh_cm_decide(struct json_object *m, const struct mh_cm_case *c,
+    struct mh_cm_decision *d);
+/* Changes the message's object as d says, at now_ms. */
+void mh_cm_apply(struct json_object *m, const struct mh_cm_decision *d,
+    int64_t now_ms);
+/* What came back of its attempt. */
+struct mh_cm_answer {
+	const struct mh_send_config *cfg;
+	const struct mh_http_answer *http;
+	enum mh_send_outcome outcome;
+	const char *error;
+	int64_t end_ms;		/* the campaign's end */
+	unsigned random;	/* for the backoff */
+};
+/* Ends the message's open attempt with an; *due_ms is when to try again,
+ * or -1 when it is done (sent, failed, expired). */
+void mh_cm_end(struct json_object *m, const struct mh_cm_answer *an,
+    int64_t now_ms, int64_t *due_ms);
+
+/* --- breaker.c: the campaigns' pace, pure. */
+#define MH_BREAKERS 64
+struct mh_breaker {
+	uint64_t campaign;
+	unsigned fails;		/* failures in a row, while closed */
+	unsigned opened;	/* times opened since it last closed */
+	int open, probing;
+	int64_t until_ms;	/* open: paused until then */
+	int64_t probe_ms;	/* when the probe went */
+};
+struct mh_breakers {
+	struct mh_breaker b[MH_BREAKERS];
+	unsigned threshold;	/* failures in a row that open it */
+	int64_t pause_ms, pause_max_ms;	/* the first pause, the longest */
+	int64_t probe_ms;	/* a probe's answer is waited for so long */
+};
+/* 0 when a message of campaign may go at now_ms (it may be the probe),
+ * else the time to hold it until. */
+int64_t mh_breaker_gate(struct mh_breakers *bs, uint64_t campaign,
+    int64_t now_ms);
+#define MH_BREAKER_SAME 0
+#define MH_BREAKER_OPENED 1
+#define MH_BREAKER_CLOSED 2
+/* Notes an answer (failed: one that may pass, a timeout, a 5xx...): what
+ * became of the campaign's circuit. */
+int mh_breaker_note(struct mh_breakers *bs, uint64_t campaign, int failed,
+    int64_t now_ms);
+/* Until when the campaign's circuit is open, 0 when it is closed. */
+int64_t mh_breaker_until(const struct mh_breakers *bs, uint64_t campaign);
+struct mh_rate {
+	unsigned per_s;		/* 0: no limit */
+	double tokens, cap;
+	int64_t at_ms;
+};
+void mh_rate_init(struct mh_rate *r, unsigned per_s, int64_t now_ms);
+/* How many of want may go now. */
+size_t mh_rate_allow(struct mh_rate *r, int64_t now_ms, size_t want);
+void mh_rate_spend(struct mh_rate *r, size_t n);
+/* How long until one more may go: 0 when one may now. */
+int64_t mh_rate_wait_ms(const struct mh_rate *r);
+
+/* --- tzwin.c: windows in a client's time zone. */
+/* With TZ set to zone in this process (so only where no other thread
+ * runs): 0 when now_s is inside the window from_min..to_min of the
+ * zone's local day (it may cross midnight), else the window's next
+ * opening (Unix s); -1 when unknown. */
+int64_t mh_window_next(const char *zone, int64_t now_s, int from_min,
+    int to_min);
+struct mh_tzwin;
+/* Forks the helper that answers mh_window_next; call before any thread
+ * starts. NULL (said) when it cannot. */
+struct mh_tzwin *mh_tzwin_start(void);
+/* mh_window_next asked of the helper; -1 when it cannot answer. */
+int64_t mh_tzwin_next(struct mh_tzwin *z, const char *zone, int64_t now_s,
+    int from_min, int to_min);
+void mh_tzwin_stop(struct mh_tzwin *z);
+
+/* --- schedule.c: starting campaigns. */
+struct mh_schedule;
+struct mh_schedule *mh_schedule_new(void);
+/* Makes the messages of each running campaign's clients (made once),
+ * when it starts, changes, or the clients change; lets go of those that
+ * stopped running. */
+enum mh_store_err mh_schedule_run(struct mh_schedule *sc,
+    struct mh_store *st, int64_t now_ms);
+void mh_schedule_free(struct mh_schedule *sc);
+
+/* --- campaigns.c: sending campaigns' messages. */
+struct mh_campaigns;
+/* NULL (said) when it cannot start; store is the sender's (reopened by
+ * it), http its requests. */
+struct mh_campaigns *mh_campaigns_new(const struct mh_send_config *cfg,
+    struct mh_store **store, struct mh_http *http, struct mh_tzwin *tz);
+/* Starts campaigns when due, takes due messages (room at most, as the
+ * rate allows) and posts them: how many were taken. */
+size_t mh_campaigns_take(struct mh_campaigns *c, size_t room, int64_t now_ms);
+/* How long until it has something to do (a start to look for, the rate
+ * allowing one more). */
+int64_t mh_campaigns_wake_ms(const struct mh_campaigns *c, int64_t now_ms);
+/* A request of a message (id, without MH_HTTP_CAMPAIGN) ended. */
+void mh_campaigns_done(struct mh_campaigns *c, uint64_t id,
+    const struct mh_http_answer *a);
+/* Writes the messages' ends, in one transaction. */
+void mh_campaigns_finish(struct mh_campaigns *c);
+/* The messages of campaign still waiting are due now (it stopped). */
+void mh_cm_due_now(struct mh_store *st, uint64_t campaign, int64_t now_ms);
+void mh_campaigns_free(struct mh_campaigns *c);
 
 #endif

@@ -60,6 +60,8 @@ struct mh_msg {
 /* The subscription bit of the outbox's changes ({"kind":"mail"...}, the
  * subscription "mail"): above every event type's. */
 #define MH_MAIL_BIT (1u << 31)
+/* The subscription "campaign": campaigns' messages changing state. */
+#define MH_CAMPAIGN_BIT (1u << 30)
 
 struct mh_client {
 	struct lws *wsi;

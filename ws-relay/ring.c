@@ -11,16 +11,35 @@
 #include "relay.h"
 #include "../cgi-bin/core.h"
 
-/* A type's subscription bit: its place in the one table of types; or,
- * for "mail", the outbox's changes of state. */
+/* The kinds of frame beside events, each a subscription of its own:
+ * "mail", the outbox's changes of state; "campaign", its messages'. */
+static const struct {
+	const char *name;
+	unsigned bit;
+} mh_kinds[] = {
+	{ "mail", MH_MAIL_BIT },
+	{ "campaign", MH_CAMPAIGN_BIT },
+};
+
+/* A kind's bit, or 0. */
+static unsigned
+mh_kind_bit(const char *name, size_t len)
+{
+	for (size_t k = 0; k < sizeof(mh_kinds) / sizeof(mh_kinds[0]); k++)
+		if (strlen(mh_kinds[k].name) == len &&
+		    memcmp(name, mh_kinds[k].name, len) == 0)
+			return mh_kinds[k].bit;
+	return 0;
+}
+
+/* A type's subscription bit: its place in the one table of types; or a
+ * kind's. */
 static unsigned
 mh_type_bit(const char *name, size_t len)
 {
 	int i = mh_event_type_index(name, len);
 
-	if (i < 0 && len == 4 && memcmp(name, "mail", 4) == 0)
-		return MH_MAIL_BIT;
-	return i < 0 ? 0 : 1u << i;
+	return i < 0 ? mh_kind_bit(name, len) : 1u << i;
 }
 
 unsigned
@@ -93,9 +112,9 @@ mh_ring_push(struct mh_relay *relay, const char *data, size_t len)
 		bit = mh_type_bit(json_object_get_string(type),
 		    (size_t)json_object_get_string_len(type));
 	else if (json_object_object_get_ex(ev, "kind", &type) &&
-	    json_object_is_type(type, json_type_string) &&
-	    strcmp(json_object_get_string(type), "mail") == 0)
-		bit = MH_MAIL_BIT;
+	    json_object_is_type(type, json_type_string))
+		bit = mh_kind_bit(json_object_get_string(type),
+		    (size_t)json_object_get_string_len(type));
 	json_object_put(ev);
 	if (bit == 0 || (buf = malloc(LWS_PRE + len)) == NULL)
 		return;

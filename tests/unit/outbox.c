@@ -82,7 +82,7 @@ struct plan {
 
 static int
 change(void *ctx, size_t i, const char *json, const struct mh_lease *lease,
-    struct mh_mail_next *next)
+    struct mh_queued_next *next)
 {
 	struct plan *p = ctx;
 
@@ -113,7 +113,8 @@ take_in_child(const char *home, int die)
 
 	if (pid == 0) {
 		if (mh_store_open(home, &st) != MH_STORE_OK ||
-		    mh_store_outbox_take(st, mh_now_ms(), 16, ids, &n) !=
+		    mh_store_queue_take(st, MH_SENDQ_MAIL,
+		    mh_now_ms(), 16, ids, &n) !=
 		    MH_STORE_OK)
 			_exit(99);
 		if (die)
@@ -131,10 +132,11 @@ take_in_child(const char *home, int die)
 static enum mh_store_err
 take(struct mh_store **st, int64_t now, uint64_t *ids, size_t *n)
 {
-	enum mh_store_err err = mh_store_outbox_take(*st, now, 16, ids, n);
+	enum mh_store_err err = mh_store_queue_take(*st, MH_SENDQ_MAIL,
+	    now, 16, ids, n);
 
 	if (err == MH_STORE_RECOVER && mh_store_reopen(st) == MH_STORE_OK)
-		err = mh_store_outbox_take(*st, now, 16, ids, n);
+		err = mh_store_queue_take(*st, MH_SENDQ_MAIL, now, 16, ids, n);
 	return err;
 }
 
@@ -173,7 +175,8 @@ main(void)
 	    "status and recipient together");
 	ok(find(st, NULL, NULL, "jun", NULL) == 0, "a tag's prefix is not it");
 
-	ok(mh_store_outbox_count(st, now, &queued, &due) == MH_STORE_OK &&
+	ok(mh_store_queue_count(st, MH_SENDQ_MAIL,
+	    now, &queued, &due) == MH_STORE_OK &&
 	    queued == 2 && due == 1, "two in the outbox, one due");
 	ok(take_in_child(home, 0) == 1, "another sender takes the one due");
 	ok(take(&st, now, ids, &n) == MH_STORE_OK && n == 1 &&
@@ -181,12 +184,13 @@ main(void)
 	ok(take(&st, now, ids, &n) == MH_STORE_OK && n == 0,
 	    "a mail this sender holds is not taken again");
 	ok(take_in_child(home, 0) == 0, "nor by another while this one lives");
-	mh_store_outbox_release(st);
+	mh_store_queue_release(st);
 	ok(take_in_child(home, 1) == 1, "let go: another takes it, and dies");
 	ok(take(&st, now, ids, &n) == MH_STORE_OK && n == 1,
 	    "a dead sender's lease lapses");
 
-	ok(mh_store_mail_change(st, (uint64_t[]){ 1 }, 1, change, &(struct plan){ MH_QUEUE_AT,
+	ok(mh_store_queued_change(st, MH_SENDQ_MAIL,
+	    (uint64_t[]){ 1 }, 1, change, &(struct plan){ MH_QUEUE_AT,
 	    now + 60000, 0, remote, 0 }, &json) == MH_STORE_OK && json != NULL &&
 	    strstr(json, "changed") != NULL, "a change writes the record");
 	free(json);
@@ -200,14 +204,18 @@ main(void)
 	ok(mh_store_mail_of(st, "def456", &id) == MH_STORE_OK && id == 1 &&
 	    mh_store_mail_of(st, "zzz", &id) == MH_STORE_NOTFOUND,
 	    "the provider's ids name the mail");
-	ok(mh_store_mail_change(st, (uint64_t[]){ 1 }, 1, change, &(struct plan){ MH_QUEUE_OFF,
+	ok(mh_store_queued_change(st, MH_SENDQ_MAIL,
+	    (uint64_t[]){ 1 }, 1, change, &(struct plan){ MH_QUEUE_OFF,
 	    0, 0, NULL, 0 }, NULL) == MH_STORE_OK &&
-	    mh_store_mail_get(st, 1, &json, &lease, &inq) == MH_STORE_OK &&
+	    mh_store_queued_get(st, MH_SENDQ_MAIL,
+	    1, &json, &lease, &inq) == MH_STORE_OK &&
 	    !inq, "done: out of the outbox");
 	free(json);
-	ok(mh_store_mail_change(st, (uint64_t[]){ 9 }, 1, change, &(struct plan){ 0 }, NULL) ==
+	ok(mh_store_queued_change(st, MH_SENDQ_MAIL,
+	    (uint64_t[]){ 9 }, 1, change, &(struct plan){ 0 }, NULL) ==
 	    MH_STORE_NOTFOUND, "no such mail");
-	ok(mh_store_mail_get(st, 2, &json, &lease, &inq) == MH_STORE_OK && inq &&
+	ok(mh_store_queued_get(st, MH_SENDQ_MAIL,
+	    2, &json, &lease, &inq) == MH_STORE_OK && inq &&
 	    lease.due_ms == now + 3600000 && lease.pid == 0,
 	    "a mail's lease reads back");
 	free(json);

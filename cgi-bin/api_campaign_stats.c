@@ -1,0 +1,207 @@
+/*
+ * A campaign's statistics: GET /api/campaigns/stats lists the campaigns
+ * (newest first, the cursors of /api/events) each with its messages
+ * counted by status; GET /api/campaigns/{id}/stats is one campaign's;
+ * GET /api/campaigns/{id}/messages lists its messages newest first
+ * (filter status), each with its attempts. Reading needs events:read.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "mailhooks.h"
+
+static void
+mh_count_into(void *ctx, uint64_t campaign, const char *status, uint64_t n)
+{
+	struct json_object *counts = ctx;
+
+	(void)campaign;
+	if (mh_in_list(status, mh_cmessage_statuses) != NULL)
+		json_object_object_add(counts, status,
+		    json_object_new_int64((int64_t)n));
+}
+
+/* Campaign c's statistics: its status, its messages by status (each
+ * status, 0 when none) and in all; -1 when storage fails. */
+static int
+mh_campaign_stats(struct mh_app *app, struct json_object *c, uint64_t id,
+    struct json_object **out)
+{
+	struct json_object *o = json_object_new_object();
+	struct json_object *counts = json_object_new_object();
+	int64_t total = 0;
+
+	for (size_t i = 0; mh_cmessage_statuses[i] != NULL; i++)
+		json_object_object_add(counts, mh_cmessage_statuses[i],
+		    json_object_new_int64(0));
+	if (mh_store_cmessages_count(app->store, id, mh_count_into, counts) !=
+	    MH_STORE_OK) {
+		json_object_put(counts);
+		json_object_put(o);
+		return -1;
+	}
+	json_object_object_foreach(counts, k, v) {
+		(void)k;
+		total += json_object_get_int64(v);
+	}
+	json_object_object_add(o, "id", json_object_new_int64((int64_t)id));
+	mh_json_set_str(o, "status", mh_campaign_status(c, mh_now_ms()));
+	mh_json_copy(o, "start_at", c, "start_at", 1);
+	mh_json_copy(o, "end_at", c, "end_at", 1);
+	mh_json_copy(o, "channel", c, "channel", 1);
+	json_object_object_add(o, "messages", json_object_new_int64(total));
+	json_object_object_add(o, "counts", counts);
+	*out = o;
+	return 0;
+}
+
+struct mh_stats_page {
+	struct mh_page pg;
+	struct mh_app *app;
+	int failed;
+};
+
+static int
+mh_stats_row(void *ctx, uint64_t id, const char *json, size_t len)
+{
+	struct mh_stats_page *sp = ctx;
+	struct json_object *c = json_tokener_parse(json), *o;
+
+	(void)len;
+	sp->pg.last = id;
+	if (c == NULL)
+		return 0;	/* unreadable: not counted */
+	if (mh_campaign_stats(sp->app, c, id, &o) != 0) {
+		sp->failed = 1;
+		json_object_put(c);
+		return -1;
+	}
+	if (sp->pg.count++ > 0)
+		mh_buf_str(&sp->pg.buf, ",");
+	mh_buf_str(&sp->pg.buf, mh_json_text(o));
+	json_object_put(o);
+	json_object_put(c);
+	return sp->pg.buf.failed ? -1 : 0;
+}
+
+void
+mh_api_campaigns_stats(struct mh_app *app, struct mh_request *r)
+{
+	struct mh_query q = { .table = MH_TABLE_CAMPAIGNS,
+	    .limit = MH_API_LIMIT_DEFAULT };
+	struct mh_stats_page sp = { .pg = { .buf = { 0 } }, .app = app };
+	enum mh_store_err err;
+	int more = 0;
+
+	if (!mh_campaigns_reader(r) || mh_cursor_args(r, &q) != 0)
+		return;
+	mh_buf_str(&sp.pg.buf, "{\"campaigns\":[");
+	err = mh_store_query(app->store, &q, mh_stats_row, &sp, &more);
+	if (err != MH_STORE_OK || sp.failed) {
+		free(sp.pg.buf.p);
+		mh_respond_store_error(r, err != MH_STORE_OK ? err :
+		    MH_STORE_FAILED);
+		return;
+	}
+	mh_page_respond(r, &sp.pg, &q, more);
+}
+
+/* The campaign of the route's {id} (its object, the caller's), or NULL
+ * when there is none (answered). */
+static struct json_object *
+mh_campaign_of(struct mh_app *app, struct mh_request *r, uint64_t *id)
+{
+	unsigned long long n;
+	enum mh_store_err err;
+	struct json_object *c;
+	char *json = NULL;
+
+	if (mh_parse_uint(r->param, UINT64_MAX, &n) != 0 || n == 0) {
+		mh_respond_error(r, 404, "not_found", "no campaign %.64s",
+		    r->param);
+		return NULL;
+	}
+	*id = n;
+	r->about = "campaign";
+	r->about_id = n;
+	if ((err = mh_store_record_get(app->store, MH_TABLE_CAMPAIGNS, n,
+	    &json)) != MH_STORE_OK) {
+		if (err == MH_STORE_NOTFOUND)
+			mh_respond_error(r, 404, "not_found", "no campaign %llu",
+			    n);
+		else
+			mh_respond_store_error(r, err);
+		return NULL;
+	}
+	if ((c = json_tokener_parse(json)) == NULL)
+		mh_respond_error(r, 500, "corrupt_record", "campaign %llu is "
+		    "unreadable", n);
+	free(json);
+	return c;
+}
+
+void
+mh_api_campaign_stats(struct mh_app *app, struct mh_request *r)
+{
+	struct json_object *c, *o;
+	uint64_t id;
+
+	if (!mh_campaigns_reader(r) || (c = mh_campaign_of(app, r, &id)) ==
+	    NULL)
+		return;
+	if (mh_campaign_stats(app, c, id, &o) != 0)
+		mh_respond_store_error(r, MH_STORE_FAILED);
+	else {
+		mh_respond_json(r, 200, mh_json_text(o));
+		json_object_put(o);
+	}
+	json_object_put(c);
+}
+
+void
+mh_api_campaign_messages(struct mh_app *app, struct mh_request *r)
+{
+	struct mh_query q = { .table = MH_TABLE_CMESSAGES,
+	    .limit = MH_API_LIMIT_DEFAULT };
+	struct mh_page pg = { .buf = { 0 } };
+	struct json_object *c;
+	char *status = NULL, key[24], state[64];
+	enum mh_store_err err;
+	uint64_t id;
+	int more = 0;
+
+	if (!mh_campaigns_reader(r) || (c = mh_campaign_of(app, r, &id)) ==
+	    NULL)
+		return;
+	json_object_put(c);
+	if (mh_cursor_args(r, &q) != 0 || mh_arg(r, "status", &status) != 0)
+		goto out;
+	if (status != NULL && mh_in_list(status, mh_cmessage_statuses) ==
+	    NULL) {
+		mh_respond_error(r, 400, "bad_parameter", "status is pending, "
+		    "sending, sent, retrying, failed, expired, deferred or "
+		    "cancelled");
+		goto out;
+	}
+	snprintf(key, sizeof(key), "%" PRIu64, id);
+	snprintf(state, sizeof(state), "%" PRIu64 "/%s", id,
+	    status != NULL ? status : "");
+	if (status != NULL)
+		q.type = state;
+	else
+		q.email = key;
+	mh_buf_str(&pg.buf, "{\"messages\":[");
+	if ((err = mh_store_query(app->store, &q, mh_page_emit, &pg,
+	    &more)) != MH_STORE_OK) {
+		free(pg.buf.p);
+		mh_respond_store_error(r, err);
+		goto out;
+	}
+	mh_page_respond(r, &pg, &q, more);
+out:
+	free(status);
+}

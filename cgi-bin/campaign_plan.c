@@ -1,0 +1,84 @@
+/*
+ * What sending reads of a campaign, pure: its times, whether it is
+ * deleted, its channel, its window in minutes of the day, its text, and
+ * whether a client matches its filter (every list not empty must hold
+ * the client's value).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "core.h"
+
+int
+mh_campaign_plan_read(const char *json, struct mh_campaign_plan *p)
+{
+	struct json_object *w;
+	int64_t start, end;
+
+	memset(p, 0, sizeof(*p));
+	if ((p->obj = json_tokener_parse(json)) == NULL ||
+	    mh_iso_time(mh_json_str(p->obj, "start_at"), &start) != 0 ||
+	    mh_iso_time(mh_json_str(p->obj, "end_at"), &end) != 0 ||
+	    mh_json_str(p->obj, "text") == NULL) {
+		mh_campaign_plan_free(p);
+		return -1;
+	}
+	p->id = (uint64_t)mh_json_int(p->obj, "id");
+	p->start_ms = start * 1000;
+	p->end_ms = end * 1000;
+	p->deleted = mh_json_get(p->obj, "deleted_at") != NULL;
+	p->mail = mh_json_str(p->obj, "channel") != NULL &&
+	    strcmp(mh_json_str(p->obj, "channel"), "mail") == 0;
+	p->text = mh_json_str(p->obj, "text");
+	p->updated = mh_json_str(p->obj, "updated_at");
+	if ((w = mh_json_get(p->obj, "window")) != NULL) {
+		p->from_min = mh_clock(mh_json_str(w, "from"));
+		p->to_min = mh_clock(mh_json_str(w, "to"));
+		p->windowed = p->from_min >= 0 && p->to_min >= 0 &&
+		    p->from_min != p->to_min;
+	}
+	return 0;
+}
+
+void
+mh_campaign_plan_free(struct mh_campaign_plan *p)
+{
+	json_object_put(p->obj);
+	memset(p, 0, sizeof(*p));
+}
+
+/* Whether the list (absent or empty: anything) holds v. */
+static int
+mh_list_allows(struct json_object *list, const char *v)
+{
+	size_t n = list != NULL && json_object_is_type(list, json_type_array) ?
+	    json_object_array_length(list) : 0;
+
+	if (n == 0)
+		return 1;
+	for (size_t i = 0; v != NULL && i < n; i++) {
+		const char *s = json_object_get_string(
+		    json_object_array_get_idx(list, i));
+
+		if (s != NULL && strcmp(s, v) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int
+mh_campaign_matches(const struct mh_campaign_plan *p,
+    struct json_object *client)
+{
+	struct json_object *f = mh_json_get(p->obj, "filter");
+
+	if (client == NULL)
+		return 0;
+	if (p->mail && mh_json_str(client, "email") == NULL)
+		return 0;	/* the mail channel reaches only those with one */
+	return mh_list_allows(mh_json_get(f, "operator_codes"),
+	    mh_json_str(client, "operator_code")) &&
+	    mh_list_allows(mh_json_get(f, "tags"), mh_json_str(client, "tag"));
+}
