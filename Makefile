@@ -29,7 +29,7 @@ DB_SRC   = db/env.c db/tables.c db/txn.c db/codec.c db/process.c \
            db/idempotency.c db/notifications.c db/indexed.c \
            db/outbox.c db/queued.c db/lease.c db/clients.c db/records.c \
            db/campaign_messages.c
-CORE_SRC = cgi-bin/alloc.c cgi-bin/config.c cgi-bin/form.c \
+CORE_SRC = cgi-bin/alloc.c cgi-bin/buf.c cgi-bin/config.c cgi-bin/form.c \
            cgi-bin/signature.c cgi-bin/json.c cgi-bin/json_check.c \
            cgi-bin/shape.c cgi-bin/event_types.c cgi-bin/isotime.c \
            cgi-bin/mandrill.c cgi-bin/infobip.c cgi-bin/infobip_normal.c \
@@ -78,7 +78,8 @@ UNIT_TESTS = tests/unit/form.t tests/unit/signature.t tests/unit/mandrill.t \
              tests/unit/peers.t tests/unit/openapi.t tests/unit/password.t \
              tests/unit/access.t tests/unit/replay.t tests/unit/notification.t \
              tests/unit/outbox.t tests/unit/mail.t \
-             tests/unit/sender.t
+             tests/unit/sender.t tests/unit/campaign_send.t \
+             tests/unit/cmessages.t
 
 # Swagger UI for /docs/, from npm (vendor/package.json): copied beside its
 # page, never committed. Its install script (analytics) is not run.
@@ -115,7 +116,8 @@ $(BIN_RELAY): $(RELAY_SRC) ws-relay/relay.h cgi-bin/core.h cgi-bin/access.h cgi-
 SENDER_LIB = sender/send.c sender/record.c sender/http.c sender/mandrill.c \
              sender/attempt.c sender/campaign_api.c sender/cm_step.c \
              sender/breaker.c sender/tzwin.c sender/schedule.c \
-             sender/campaigns.c sender/campaign_end.c
+             sender/campaigns.c sender/campaign_end.c sender/own_mail.c \
+             sender/report.c
 SENDER_SRC = sender/main.c $(SENDER_LIB)
 LDLIBS_SENDER = $(LDLIBS_CORE) $(shell pkg-config --libs libcurl 2>/dev/null)
 $(BIN_SENDER): $(SENDER_SRC) sender/sender.h sender/campaigns.h $(CORE_SRC) \
@@ -153,6 +155,14 @@ tests/unit/sender.t: tests/unit/sender.c tests/unit/tap.h \
 	$(CC) $(CFLAGS) $(SAN) $(PKG_CFLAGS) -o $@ $< \
 	    $(call SAN_OBJ,sender/mandrill.c sender/attempt.c) $(UNIT_LIB) \
 	    $(LDLIBS_CORE)
+
+# Sending campaigns' pure parts: windows, the breaker, the API, steps.
+CAMPAIGN_SEND_OBJ = $(call SAN_OBJ,sender/campaign_api.c sender/cm_step.c \
+    sender/breaker.c sender/tzwin.c sender/attempt.c sender/mandrill.c)
+tests/unit/campaign_send.t: tests/unit/campaign_send.c tests/unit/tap.h \
+    $(CAMPAIGN_SEND_OBJ) $(UNIT_LIB)
+	$(CC) $(CFLAGS) $(SAN) $(PKG_CFLAGS) -o $@ $< $(CAMPAIGN_SEND_OBJ) \
+	    $(UNIT_LIB) $(LDLIBS_CORE) $(shell pkg-config --libs libcurl)
 
 # The restore's file copy, reached by including its file.
 tests/unit/restore.t: tests/unit/restore.c tests/unit/tap.h db/admin_restore.c \

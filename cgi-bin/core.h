@@ -96,6 +96,17 @@ void *mh_realloc(void *p, size_t n);
 char *mh_strndup(const char *s, size_t n);
 char *mh_strdup(const char *s);
 
+/* --- buf.c: a growing text; failed once an allocation failed. */
+struct mh_buf {
+	char *p;
+	size_t len, cap;
+	int failed;
+};
+void mh_buf_add(struct mh_buf *b, const char *s, size_t n);
+void mh_buf_str(struct mh_buf *b, const char *s);
+void mh_buf_printf(struct mh_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* --- form.c: application/x-www-form-urlencoded, pure. */
 struct mh_form_field {
 	char *key;

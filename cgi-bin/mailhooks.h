@@ -253,16 +253,6 @@ void mh_nt_signal(struct mh_app *app, const char *text);
 void mh_nt_list(struct mh_app *app, struct mh_request *r, const char *user);
 
 /* --- page.c: what the API's answers share. */
-/* A growing text; failed once an allocation failed. */
-struct mh_buf {
-	char *p;
-	size_t len, cap;
-	int failed;
-};
-void mh_buf_add(struct mh_buf *b, const char *s, size_t n);
-void mh_buf_str(struct mh_buf *b, const char *s);
-void mh_buf_printf(struct mh_buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
 /* Answers b's text, or 503 when it could not be made; frees it. */
 void mh_buf_respond(struct mh_request *r, struct mh_buf *b);
 

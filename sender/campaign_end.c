@@ -20,6 +20,17 @@ void
 mh_campaigns_done(struct mh_campaigns *c, uint64_t id,
     const struct mh_http_answer *a)
 {
+	char error[300];
+	enum mh_send_outcome o = mh_capi_answer(a, error, sizeof(error));
+
+	mh_campaigns_ended(c, id, a, o, error, 0);
+}
+
+void
+mh_campaigns_ended(struct mh_campaigns *c, uint64_t id,
+    const struct mh_http_answer *a, enum mh_send_outcome outcome,
+    const char *error, uint64_t mail_id)
+{
 	struct mh_cm_ended *e = &c->ended[c->nended];
 	size_t i;
 
@@ -32,7 +43,9 @@ mh_campaigns_done(struct mh_campaigns *c, uint64_t id,
 	c->flight[i] = c->flight[--c->nflight];
 	e->a = *a;
 	e->a.body = NULL;
-	e->outcome = mh_capi_answer(a, e->error, sizeof(e->error));
+	e->outcome = outcome;
+	snprintf(e->error, sizeof(e->error), "%s", error);
+	e->mail_id = mail_id;
 	e->due = -1;
 	c->nended++;
 }
@@ -56,6 +69,9 @@ mh_cm_end_change(void *ctx, size_t i, const char *json,
 		return 0;	/* ended elsewhere */
 	}
 	mh_cm_end(m, &an, mh_now_ms(), &e->due);
+	if (e->mail_id != 0)
+		json_object_object_add(m, "mail_id",
+		    json_object_new_int64((int64_t)e->mail_id));
 	next->queue = e->due < 0 ? MH_QUEUE_OFF : MH_QUEUE_AT;
 	next->due_ms = e->due;
 	snprintf(e->status, sizeof(e->status), "%s", mh_json_str(m, "status"));
@@ -76,9 +92,13 @@ mh_cm_ended_said(struct mh_campaigns *c, const struct mh_cm_ended *e)
 	int64_t now = mh_now_ms();
 	char at[32];
 
+	char mail[32] = "";
+
+	if (e->mail_id != 0)
+		snprintf(mail, sizeof(mail), " mail=%" PRIu64, e->mail_id);
 	mh_say("campaign=%" PRIu64 " message=%" PRIu64 " client=%" PRIu64
-	    " answer http=%ld ms=%" PRId64 " status=%s%s%s%s", e->f.campaign,
-	    e->f.id, e->f.client, e->a.status, e->a.ms, e->status,
+	    " answer http=%ld ms=%" PRId64 "%s status=%s%s%s%s", e->f.campaign,
+	    e->f.id, e->f.client, e->a.status, e->a.ms, mail, e->status,
 	    e->outcome == MH_OUT_SENT ? "" : " error=\"", e->outcome ==
 	    MH_OUT_SENT ? "" : e->error, e->outcome == MH_OUT_SENT ? "" : "\"");
 	mh_notify_campaign(c->cfg->home, e->f.campaign, e->f.id, e->status);

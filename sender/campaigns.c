@@ -95,15 +95,25 @@ mh_cm_prepare(struct mh_campaigns *c, struct mh_cm_taken *t,
 		k.window_next_s = mh_tzwin_next(c->tz, mh_json_str(client,
 		    "timezone"), now_ms / 1000, p->from_min, p->to_min);
 	mh_cm_decide(m, &k, &t->d);
-	if (t->d.step == MH_CM_SEND && (k.hold_until_ms = mh_breaker_gate(
-	    &c->breakers, t->campaign, now_ms)) != 0)
+	if (t->d.step == MH_CM_SEND && !p->mail &&
+	    c->cfg->campaign_auth == NULL) {
+		t->d = (struct mh_cm_decision){ MH_CM_HOLD, now_ms + 60000,
+		    "CAMPAIGN_API_TOKEN is not set" };
+		if (t->d.due_ms > p->end_ms)
+			t->d.due_ms = p->end_ms;
+	} else if (t->d.step == MH_CM_SEND && (k.hold_until_ms =
+	    mh_breaker_gate(&c->breakers, t->campaign, now_ms)) != 0)
 		mh_cm_decide(m, &k, &t->d);
 	if (t->d.step == MH_CM_SEND) {
 		snprintf(t->status_was, sizeof(t->status_was), "%s",
 		    mh_json_str(m, "status"));
 		t->end_ms = p->end_ms;
-		t->request = mh_capi_request(t->id, mh_json_str(client, "phone"),
-		    p->text);
+		if (p->mail) {
+			t->mail_to = mh_strdup(mh_json_str(client, "email"));
+			t->request = mh_strdup(p->text);
+		} else
+			t->request = mh_capi_request(t->id, mh_json_str(client,
+			    "phone"), p->text);
 	}
 	json_object_put(client);
 	json_object_put(m);
@@ -175,7 +185,30 @@ mh_cm_said(struct mh_campaigns *c, const struct mh_cm_taken *t)
 		    what[t->d.step]);
 }
 
-/* Posts a begun attempt, or ends it at once when it cannot go. */
+/* The mail channel: the message's mail is added to the outbox (made
+ * once, its key the message's id), and the attempt ends there. */
+static void
+mh_cm_mail(struct mh_campaigns *c, struct mh_cm_taken *t)
+{
+	struct mh_http_answer a = { .retry_after_s = -1 };
+	char key[48], why[300];
+	uint64_t mail_id = 0;
+	int64_t started = mh_now_ms();
+	int ret;
+
+	snprintf(key, sizeof(key), "campaign-message:%" PRIu64, t->id);
+	ret = t->request == NULL || t->mail_to == NULL ? -1 : mh_own_mail(
+	    *c->store, c->cfg, key, t->mail_to, t->request, t->request,
+	    &mail_id, why, sizeof(why));
+	if (t->request == NULL || t->mail_to == NULL)
+		snprintf(why, sizeof(why), "out of memory");
+	a.ms = mh_now_ms() - started;
+	mh_campaigns_ended(c, t->id, &a, ret == 0 ? MH_OUT_SENT : MH_OUT_FINAL,
+	    ret == 0 ? "" : why, mail_id);
+}
+
+/* Posts a begun attempt (or, for the mail channel, queues its mail), or
+ * ends it at once when it cannot go. */
 static void
 mh_cm_post(struct mh_campaigns *c, struct mh_cm_taken *t)
 {
@@ -186,9 +219,15 @@ mh_cm_post(struct mh_campaigns *c, struct mh_cm_taken *t)
 	    t->id);
 	*f = (struct mh_cm_flight){ t->id, t->campaign, t->client, t->end_ms };
 	c->nflight++;
+	mh_notify_campaign(c->cfg->home, t->campaign, t->id, "sending");
+	if (t->mail_to != NULL) {
+		mh_say("campaign=%" PRIu64 " message=%" PRIu64 " client=%" PRIu64
+		    " request=mail", t->campaign, t->id, t->client);
+		mh_cm_mail(c, t);
+		return;
+	}
 	mh_say("campaign=%" PRIu64 " message=%" PRIu64 " client=%" PRIu64
 	    " request=POST /send/%" PRIu64, t->campaign, t->id, t->client, t->id);
-	mh_notify_campaign(c->cfg->home, t->campaign, t->id, "sending");
 	if (t->request == NULL || mh_http_post(c->http, t->id |
 	    MH_HTTP_CAMPAIGN, url, c->cfg->campaign_auth, t->request,
 	    strlen(t->request)) != 0)
@@ -234,6 +273,7 @@ mh_cm_start(struct mh_campaigns *c, const uint64_t *ids, size_t n,
 			mh_cm_said(c, &t[i]);
 		free(t[i].json);
 		free(t[i].request);
+		free(t[i].mail_to);
 	}
 	mh_rate_spend(&c->rate, sent);
 	for (size_t i = 0; i < nplans; i++)
@@ -250,14 +290,18 @@ mh_campaigns_take(struct mh_campaigns *c, size_t room, int64_t now_ms)
 		if (mh_schedule_run(c->sched, *c->store, now_ms) != MH_STORE_OK)
 			mh_say("campaigns not looked at: storage error; again "
 			    "in a moment");
+		mh_report_maybe(*c->store, c->cfg, now_ms, c->report_day);
 		c->scheduled_ms = now_ms;
 	}
-	if (c->cfg->campaign_auth == NULL)
-		return 0;
 	if (room > MH_SEND_BATCH - c->nflight)
 		room = MH_SEND_BATCH - c->nflight;
-	if ((allow = mh_rate_allow(&c->rate, now_ms, room)) == 0)
-		return 0;
+	if ((allow = mh_rate_allow(&c->rate, now_ms, room)) == 0) {
+		uint64_t queued, due;
+
+		/* Held back by the rate: busy while any is due (--once stays). */
+		return mh_store_queue_count(*c->store, MH_SENDQ_CAMPAIGN, now_ms,
+		    &queued, &due) == MH_STORE_OK && due > 0 ? 1 : 0;
+	}
 	if (mh_store_queue_take(*c->store, MH_SENDQ_CAMPAIGN, now_ms, allow,
 	    ids, &n) != MH_STORE_OK || n == 0)
 		return 0;

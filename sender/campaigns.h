@@ -14,7 +14,9 @@ struct mh_cm_taken {
 	struct mh_cm_decision d;
 	char status_was[16];
 	int64_t end_ms;		/* its campaign's */
-	char *request;		/* with MH_CM_SEND */
+	char *request;		/* with MH_CM_SEND: the API's body, or the
+				 * mail's text with mail_to */
+	char *mail_to;		/* the mail channel: the client's email */
 };
 
 /* A message whose request is out. */
@@ -31,6 +33,7 @@ struct mh_cm_ended {
 	char error[300];
 	int64_t due;		/* after writing: when again, -1 done */
 	char status[16];	/* after writing: its status */
+	uint64_t mail_id;	/* the mail channel: the mail made of it */
 	int written;
 };
 
@@ -43,6 +46,7 @@ struct mh_campaigns {
 	struct mh_breakers breakers;
 	struct mh_rate rate;
 	int64_t scheduled_ms;
+	char report_day[16];	/* the last day reported */
 	unsigned seed;
 	struct mh_cm_flight flight[MH_SEND_BATCH];
 	size_t nflight;

@@ -87,6 +87,7 @@ mh_campaign_settings(struct mh_send_config *cfg)
 	unsigned long long rate, fails, pause, hour;
 	const char *token = getenv("CAMPAIGN_API_TOKEN");
 	const char *to = getenv("MAILHOOKS_DAILY_REPORT_TO");
+	const char *from = getenv("MAILHOOKS_MAIL_FROM");
 	size_t len;
 
 	if ((cfg->campaign_url = mh_url_setting("CAMPAIGN_API_URL",
@@ -112,6 +113,7 @@ mh_campaign_settings(struct mh_send_config *cfg)
 	cfg->breaker_failures = (unsigned)fails;
 	cfg->breaker_pause_ms = (int64_t)pause;
 	cfg->report_to = to != NULL && *to != '\0' ? to : NULL;
+	cfg->mail_from = from != NULL && *from != '\0' ? from : NULL;
 	cfg->report_hour = (unsigned)hour;
 	return 0;
 }

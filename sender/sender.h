@@ -31,6 +31,8 @@ struct mh_send_config {
 	unsigned campaign_rate;	/* CAMPAIGN_RATE a second; 0: no limit */
 	unsigned breaker_failures;	/* CAMPAIGN_BREAKER_FAILURES */
 	int64_t breaker_pause_ms;	/* CAMPAIGN_BREAKER_PAUSE_MS */
+	const char *mail_from;	/* MAILHOOKS_MAIL_FROM: of mailhooks' own
+				 * mail (the mail channel, the report) */
 	const char *report_to;	/* MAILHOOKS_DAILY_REPORT_TO, or NULL */
 	unsigned report_hour;	/* MAILHOOKS_DAILY_REPORT_HOUR, UTC */
 };
@@ -300,6 +302,18 @@ int64_t mh_tzwin_next(struct mh_tzwin *z, const char *zone, int64_t now_s,
     int from_min, int to_min);
 void mh_tzwin_stop(struct mh_tzwin *z);
 
+/* --- own_mail.c, report.c: mailhooks' own mail, through the outbox. */
+/* Adds a mail of text from MAILHOOKS_MAIL_FROM to to (its subject the
+ * first line of subject), made once under the idempotency key key:
+ * *mail_id, or -1 with why. */
+int mh_own_mail(struct mh_store *st, const struct mh_send_config *cfg,
+    const char *key, const char *to, const char *subject, const char *text,
+    uint64_t *mail_id, char *why, size_t whylen);
+/* The daily report, when its hour has come and done_day (the last day it
+ * was made, "YYYY-MM-DD"; set) is not today. */
+void mh_report_maybe(struct mh_store *st, const struct mh_send_config *cfg,
+    int64_t now_ms, char done_day[16]);
+
 /* --- schedule.c: starting campaigns. */
 struct mh_schedule;
 struct mh_schedule *mh_schedule_new(void);
@@ -317,7 +331,8 @@ struct mh_campaigns;
 struct mh_campaigns *mh_campaigns_new(const struct mh_send_config *cfg,
     struct mh_store **store, struct mh_http *http, struct mh_tzwin *tz);
 /* Starts campaigns when due, takes due messages (room at most, as the
- * rate allows) and posts them: how many were taken. */
+ * rate allows) and posts them: how many were taken, or 1 when the rate
+ * held back some that are due. */
 size_t mh_campaigns_take(struct mh_campaigns *c, size_t room, int64_t now_ms);
 /* How long until it has something to do (a start to look for, the rate
  * allowing one more). */
@@ -325,6 +340,11 @@ int64_t mh_campaigns_wake_ms(const struct mh_campaigns *c, int64_t now_ms);
 /* A request of a message (id, without MH_HTTP_CAMPAIGN) ended. */
 void mh_campaigns_done(struct mh_campaigns *c, uint64_t id,
     const struct mh_http_answer *a);
+/* A message's attempt ended with outcome (error: why, unless sent), and
+ * for the mail channel its mail's id. */
+void mh_campaigns_ended(struct mh_campaigns *c, uint64_t id,
+    const struct mh_http_answer *a, enum mh_send_outcome outcome,
+    const char *error, uint64_t mail_id);
 /* Writes the messages' ends, in one transaction. */
 void mh_campaigns_finish(struct mh_campaigns *c);
 /* The messages of campaign still waiting are due now (it stopped). */

@@ -1,0 +1,130 @@
+/*
+ * Campaigns' messages in storage: made once for each pair of campaign and
+ * client however often they are made again, queued in their own send
+ * queue (apart from the outbox), counted by campaign and status (campaign
+ * 1's counts are not campaign 10's), their status moving their counts,
+ * and the clients' version moving with each change to the clients.
+ */
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "tap.h"
+#include "../../cgi-bin/core.h"
+#include "../../db/store.h"
+
+/* Makes the messages of campaign to clients; how many were new. */
+static size_t
+make(struct mh_store *st, uint64_t campaign, const uint64_t *clients,
+    size_t n)
+{
+	struct mh_record recs[8];
+	uint64_t made[8];
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		mh_cmessage_make(campaign, clients[i], 1000, &recs[i]);
+	if (mh_store_cmessages_make(st, campaign, clients, recs, n, 0, made) !=
+	    MH_STORE_OK)
+		k = 999;
+	for (size_t i = 0; i < n; i++) {
+		k += made[i] != 0;
+		mh_record_free(&recs[i]);
+	}
+	return k;
+}
+
+struct counted {
+	char text[256];
+};
+
+static void
+count_into(void *ctx, uint64_t campaign, const char *status, uint64_t n)
+{
+	struct counted *c = ctx;
+	size_t len = strlen(c->text);
+
+	snprintf(c->text + len, sizeof(c->text) - len, "%s%" PRIu64 "/%s=%"
+	    PRIu64, len ? " " : "", campaign, status, n);
+}
+
+static const char *
+counts(struct mh_store *st, uint64_t campaign, struct counted *c)
+{
+	c->text[0] = '\0';
+	if (mh_store_cmessages_count(st, campaign, count_into, c) !=
+	    MH_STORE_OK)
+		return "(failed)";
+	return c->text;
+}
+
+/* An mh_queued_fn: the message sent, out of the queue. */
+static int
+sent(void *ctx, size_t i, const char *json, const struct mh_lease *lease,
+    struct mh_queued_next *next)
+{
+	struct json_object *m = json_tokener_parse(json);
+
+	(void)ctx;
+	(void)i;
+	(void)lease;
+	mh_json_set_str(m, "status", "sent");
+	next->queue = MH_QUEUE_OFF;
+	mh_cmessage_record(m, &next->rec);
+	json_object_put(m);
+	return 0;
+}
+
+int
+main(void)
+{
+	char home[] = "/tmp/mh-cmessages-XXXXXX", cmd[256];
+	struct mh_store *st;
+	struct counted c;
+	uint64_t ids[16], queued, due, v0, v1;
+	struct mh_record client = { { (char *)"vip", (char *)"900",
+	    (char *)"79001234567" }, (char *)"{\"tag\":\"vip\"}" };
+	char *text = NULL, *json = NULL;
+	size_t n;
+
+	if (mkdtemp(home) == NULL)
+		return 1;
+	alarm(20);
+	ok(mh_store_open(home, &st) == MH_STORE_OK, "environment opens");
+	ok(make(st, 1, (uint64_t[]){ 11, 12, 13 }, 3) == 3,
+	    "campaign 1: a message for each of 3 clients");
+	ok(make(st, 1, (uint64_t[]){ 12, 13, 14 }, 3) == 1,
+	    "made again with one client more: only its message is new");
+	ok(make(st, 10, (uint64_t[]){ 11 }, 1) == 1,
+	    "campaign 10: its own message to client 11");
+	is_str(counts(st, 1, &c), "1/pending=4", "campaign 1: 4 pending");
+	is_str(counts(st, 0, &c), "1/pending=4 10/pending=1",
+	    "every campaign, each its own");
+	ok(mh_store_queue_count(st, MH_SENDQ_CAMPAIGN, 0, &queued, &due) ==
+	    MH_STORE_OK && queued == 5 && due == 5, "5 in the campaigns' queue");
+	ok(mh_store_queue_count(st, MH_SENDQ_MAIL, 0, &queued, &due) ==
+	    MH_STORE_OK && queued == 0, "none in the outbox");
+	ok(mh_store_queue_take(st, MH_SENDQ_CAMPAIGN, 0, 16, ids, &n) ==
+	    MH_STORE_OK && n == 5 && ids[0] == 1, "taken, first made first");
+	ok(mh_store_queued_change(st, MH_SENDQ_CAMPAIGN, ids, 2, sent, NULL,
+	    NULL) == MH_STORE_OK, "two sent");
+	is_str(counts(st, 1, &c), "1/pending=2 1/sent=2",
+	    "their counts moved with their status");
+	ok(mh_store_queued_get(st, MH_SENDQ_CAMPAIGN, 1, &json, NULL, NULL) ==
+	    MH_STORE_OK && strstr(json, "\"status\":\"sent\"") != NULL &&
+	    strncmp(json, "{\"id\":1,", 8) == 0, "one read back, led by its id");
+	free(json);
+	ok(mh_store_clients_version(st, &v0) == MH_STORE_OK && v0 == 0,
+	    "no client changed yet: version 0");
+	ok(mh_store_client_add(st, &client, mh_record_answer, &client, &text) ==
+	    MH_STORE_OK && mh_store_clients_version(st, &v1) == MH_STORE_OK &&
+	    v1 == v0 + 1, "a client added: the clients' version moves");
+	free(text);
+	mh_store_close(st);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", home);
+	return system(cmd) != 0 || done_testing();
+}
