@@ -3,7 +3,8 @@
  * (newest first, the cursors of /api/events) each with its messages
  * counted by status; GET /api/campaigns/{id}/stats is one campaign's;
  * GET /api/campaigns/{id}/messages lists its messages newest first
- * (filter status), each with its attempts. Reading needs events:read.
+ * (filter status), each with its attempts; POST /api/campaigns/audience
+ * counts the clients a filter reaches. Reading needs events:read.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -204,4 +205,79 @@ mh_api_campaign_messages(struct mh_app *app, struct mh_request *r)
 	mh_page_respond(r, &pg, &q, more);
 out:
 	free(status);
+}
+
+struct mh_audience {
+	struct json_object *filter;
+	int mail;
+	uint64_t last, clients;
+};
+
+static int
+mh_audience_one(void *ctx, uint64_t id, const char *json, size_t len)
+{
+	struct mh_audience *a = ctx;
+	struct json_object *client = json_tokener_parse(json);
+
+	(void)len;
+	a->last = id;
+	a->clients += mh_filter_matches(a->filter, a->mail, client);
+	json_object_put(client);
+	return 0;
+}
+
+/* POST /api/campaigns/audience {filter, channel}: how many clients a
+ * campaign of that filter would send to now, read from every client. */
+void
+mh_api_campaign_audience(struct mh_app *app, struct mh_request *r)
+{
+	struct json_object *body = NULL, *f;
+	struct mh_audience a = { NULL, 0, 0, 0 };
+	struct mh_query q = { .table = MH_TABLE_CLIENTS, .has_after = 1,
+	    .limit = 1000 };
+	const char *channel;
+	enum mh_store_err err = MH_STORE_OK;
+	char why[300], text[64];
+	int more = 1;
+
+	if (!mh_campaigns_reader(r) || mh_json_body(r, app->cfg->max_body,
+	    &body) != 0)
+		return;
+	channel = mh_json_str(body, "channel");
+	json_object_object_foreach(body, key, val) {
+		(void)val;
+		if (strcmp(key, "filter") != 0 && strcmp(key, "channel") != 0) {
+			mh_respond_error(r, 400, "bad_campaign", "%.64s is not a "
+			    "field of an audience: filter and channel", key);
+			goto out;
+		}
+	}
+	if ((f = mh_json_get(body, "filter")) != NULL &&
+	    (!json_object_is_type(f, json_type_object) ||
+	    mh_check_filter(f, why, sizeof(why)) != 0)) {
+		mh_respond_error(r, 400, "bad_campaign", "filter %s",
+		    json_object_is_type(f, json_type_object) ? why :
+		    "is an object");
+		goto out;
+	}
+	if (channel != NULL && strcmp(channel, "api") != 0 &&
+	    strcmp(channel, "mail") != 0) {
+		mh_respond_error(r, 400, "bad_campaign", "channel is api or mail");
+		goto out;
+	}
+	a.filter = f;
+	a.mail = channel != NULL && strcmp(channel, "mail") == 0;
+	while (more && err == MH_STORE_OK) {
+		q.after = a.last;
+		err = mh_store_query(app->store, &q, mh_audience_one, &a, &more);
+	}
+	if (err != MH_STORE_OK)
+		mh_respond_store_error(r, err);
+	else {
+		snprintf(text, sizeof(text), "{\"clients\":%" PRIu64 "}",
+		    a.clients);
+		mh_respond_json(r, 200, text);
+	}
+out:
+	json_object_put(body);
 }

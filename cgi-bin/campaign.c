@@ -18,7 +18,6 @@
 
 static int mh_check_time(struct json_object *, char *, size_t);
 static int mh_check_text(struct json_object *, char *, size_t);
-static int mh_check_filter(struct json_object *, char *, size_t);
 static int mh_check_window(struct json_object *, char *, size_t);
 static int mh_check_channel(struct json_object *, char *, size_t);
 
@@ -104,7 +103,7 @@ mh_tag_ok(const char *s)
 	return chars <= 64;
 }
 
-static int
+int
 mh_check_filter(struct json_object *v, char *why, size_t whylen)
 {
 	char inner[200];

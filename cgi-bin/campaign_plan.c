@@ -69,16 +69,23 @@ mh_list_allows(struct json_object *list, const char *v)
 }
 
 int
+mh_filter_matches(struct json_object *filter, int mail,
+    struct json_object *client)
+{
+	if (client == NULL)
+		return 0;
+	if (mail && mh_json_str(client, "email") == NULL)
+		return 0;	/* the mail channel reaches only those with one */
+	return mh_list_allows(mh_json_get(filter, "operator_codes"),
+	    mh_json_str(client, "operator_code")) &&
+	    mh_list_allows(mh_json_get(filter, "tags"),
+	    mh_json_str(client, "tag"));
+}
+
+int
 mh_campaign_matches(const struct mh_campaign_plan *p,
     struct json_object *client)
 {
-	struct json_object *f = mh_json_get(p->obj, "filter");
-
-	if (client == NULL)
-		return 0;
-	if (p->mail && mh_json_str(client, "email") == NULL)
-		return 0;	/* the mail channel reaches only those with one */
-	return mh_list_allows(mh_json_get(f, "operator_codes"),
-	    mh_json_str(client, "operator_code")) &&
-	    mh_list_allows(mh_json_get(f, "tags"), mh_json_str(client, "tag"));
+	return mh_filter_matches(mh_json_get(p->obj, "filter"), p->mail,
+	    client);
 }

@@ -233,6 +233,7 @@ void mh_api_campaign(struct mh_app *app, struct mh_request *r);
 void mh_api_campaigns_stats(struct mh_app *app, struct mh_request *r);
 void mh_api_campaign_stats(struct mh_app *app, struct mh_request *r);
 void mh_api_campaign_messages(struct mh_app *app, struct mh_request *r);
+void mh_api_campaign_audience(struct mh_app *app, struct mh_request *r);
 
 /* --- api_clients.c: who may touch clients and campaigns. */
 /* 1 when r's asker may read them (events:read, campaigns:write); else 0,

@@ -111,6 +111,9 @@ const char *mh_campaign_status(struct json_object *c, int64_t now_ms);
 
 /* "HH:MM" into minutes of the day; -1 when it is not one. */
 int mh_clock(const char *s);
+/* Checks a filter {operator_codes, tags} (each a list, no other key):
+ * 0, or -1 with why (what follows "filter "). */
+int mh_check_filter(struct json_object *v, char *why, size_t whylen);
 
 /* --- campaign_plan.c: what sending reads of a campaign, pure. */
 struct mh_campaign_plan {
@@ -128,6 +131,10 @@ struct mh_campaign_plan {
  * mh_campaign_plan_free. */
 int mh_campaign_plan_read(const char *json, struct mh_campaign_plan *p);
 void mh_campaign_plan_free(struct mh_campaign_plan *p);
+/* Whether the client (its object; NULL: none) matches every non-empty
+ * list of filter and, for the mail channel, has an email. */
+int mh_filter_matches(struct json_object *filter, int mail,
+    struct json_object *client);
 /* Whether the client (its object; NULL: none) is one the campaign sends
  * to: it matches every non-empty list of the filter, and has an email
  * for the mail channel. */

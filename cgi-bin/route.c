@@ -64,6 +64,8 @@ const struct mh_route mh_routes[] = {
 	/* Before {id}: "stats" is no campaign's id. */
 	{ "/api/campaigns/stats", MH_READ, mh_api_campaigns_stats, NULL,
 	    MH_SIGNED_IN },
+	{ "/api/campaigns/audience", MH_POST, mh_api_campaign_audience, NULL,
+	    MH_SIGNED_IN },
 	{ "/api/campaigns/{id}/stats", MH_READ, mh_api_campaign_stats, NULL,
 	    MH_SIGNED_IN },
 	{ "/api/campaigns/{id}/messages", MH_READ, mh_api_campaign_messages,

@@ -503,7 +503,12 @@
       } catch (e) {
         return;
       }
-      // An outgoing mail's change of state is the Outgoing view's.
+      // A campaign message's change of state is the Campaigns view's, an
+      // outgoing mail's the Outgoing view's.
+      if (ev && ev.kind === 'campaign') {
+        window.mailhooksCampaigns.changed(ev);
+        return;
+      }
       if (ev && ev.kind === 'mail') {
         window.mailhooksOutgoing.changed(ev);
         return;
@@ -557,6 +562,8 @@
     setUpNotifications();
     window.mailhooksBell.start(who);
     window.mailhooksOutgoing.start(who);
+    window.mailhooksCampaigns.start(who);
+    window.mailhooksViews.start();
     const admin = who.role === 'admin';
     getJSON('api/health').then((h) => setUpTestEvent(admin && h.test_events === true)).catch(() => setUpTestEvent(false));
     try {
@@ -576,6 +583,7 @@
     state.signedIn = false;
     window.mailhooksBell.stop();
     window.mailhooksOutgoing.stop();
+    window.mailhooksCampaigns.stop();
     const ws = state.ws;
     state.ws = null;
     if (ws) ws.close();
@@ -586,5 +594,6 @@
     if ($('message').open) $('message').close();
   }
 
+  window.mailhooksViews.add({ prefix: '', view: 'events-view', link: 'view-events' });
   window.mailhooksSession.start(start, stop);
 })();

@@ -177,23 +177,19 @@ window.mailhooksOutgoing = (function () {
     if (!$('mail').open) $('mail').showModal();
   }
 
-  // --- the view.
+  // --- the view (views.js shows it at #outgoing, a mail at #outgoing:ID).
 
-  function route() {
-    const h = location.hash;
-    const out = h === '#outgoing' || h.startsWith('#outgoing:');
-    $('events-view').hidden = out;
-    $('outgoing-view').hidden = !out;
-    $(out ? 'view-outgoing' : 'view-events').setAttribute('aria-current', 'page');
-    $(out ? 'view-events' : 'view-outgoing').removeAttribute('aria-current');
-    if (out) {
+  window.mailhooksViews.add({
+    prefix: '#outgoing', view: 'outgoing-view', link: 'view-outgoing',
+    enter(id) {
+      if (!running) return;
       health();
       load(true).catch(() => {});
-    }
-    const id = h.startsWith('#outgoing:') ? h.slice(10) : null;
-    if (id) openMail(id);
-    else if ($('mail').open) $('mail').close();
-  }
+      if (id) openMail(id);
+      else if ($('mail').open) $('mail').close();
+    },
+    leave() { if ($('mail').open) $('mail').close(); },
+  });
 
   // Without a relay, the list is asked again now and then.
   function poll() {
@@ -246,7 +242,6 @@ window.mailhooksOutgoing = (function () {
   function wire() {
     if (wired) return;
     wired = true;
-    window.addEventListener('hashchange', route);
     $('compose').addEventListener('submit', send);
     $('mail-older').addEventListener('click', () => load(false).catch(() => {}));
     document.addEventListener('click', (e) => {
@@ -276,7 +271,6 @@ window.mailhooksOutgoing = (function () {
       this.canSend = who.role === 'admin';
       $('compose-section').hidden = !this.canSend;
       wire();
-      route();
       timer = setInterval(poll, POLL_MS);
       healthTimer = setInterval(() => { if (!$('outgoing-view').hidden) health(); }, HEALTH_MS);
     },

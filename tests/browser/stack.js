@@ -48,7 +48,8 @@ class Stack {
       'MAILHOOKS_SESSION_IDLE', 'MAILHOOKS_TRUST_REMOTE_USER', 'MAILHOOKS_REMOTE_USER_CREATE', 'MAILHOOKS_METRICS_PUBLIC',
       'MAILHOOKS_ALLOWED_ORIGINS', 'MANDRILL_API_KEY', 'MANDRILL_API_URL', 'MAILHOOKS_SEND_CONCURRENCY',
       'MAILHOOKS_SEND_MAX_ATTEMPTS', 'MAILHOOKS_SEND_TIMEOUT', 'MAILHOOKS_SEND_CONNECT_TIMEOUT', 'MAILHOOKS_SEND_RETRY_MS',
-      'MAILHOOKS_SEND_RETRY_MAX_MS'])
+      'MAILHOOKS_SEND_RETRY_MAX_MS', 'CAMPAIGN_API_URL', 'CAMPAIGN_API_TOKEN', 'CAMPAIGN_RATE', 'CAMPAIGN_BREAKER_FAILURES',
+      'CAMPAIGN_BREAKER_PAUSE_MS', 'MAILHOOKS_MAIL_FROM', 'MAILHOOKS_DAILY_REPORT_TO', 'MAILHOOKS_DAILY_REPORT_HOUR'])
       if (!(k in this.env)) delete env[k];
     if (!this.env.MANDRILL_WEBHOOK_KEY) delete env.MANDRILL_WEBHOOK_KEY;
     const log = fs.openSync(path.join(this.home, 'run.log'), 'a');
@@ -155,19 +156,19 @@ class Stack {
   }
 }
 
-// A fake Mandrill API (tests/lib/fake-mandrill): url for
+// A fake Mandrill API (tests/lib/fake-remote): url for
 // MANDRILL_API_URL, modes(...) for the requests to come (FakeMandrill.pm),
 // requests() what it got.
 class FakeMandrill {
   async start() {
-    this.proc = spawn(path.join(ROOT, 'tests/lib/fake-mandrill'), [], { stdio: ['pipe', 'pipe', 'inherit'] });
+    this.proc = spawn(path.join(ROOT, 'tests/lib/fake-remote'), [this.constructor.module], { stdio: ['pipe', 'pipe', 'inherit'] });
     const lines = await new Promise((resolve, reject) => {
       let out = '';
       this.proc.stdout.on('data', (d) => {
         out += d;
         if (out.split('\n').length > 2) resolve(out.split('\n'));
       });
-      this.proc.once('exit', () => reject(new Error('the fake Mandrill did not start')));
+      this.proc.once('exit', () => reject(new Error('the fake ' + this.constructor.module + ' did not start')));
     });
     [this.url, this.dir] = lines;
   }
@@ -184,6 +185,12 @@ class FakeMandrill {
   }
   stop() { if (this.proc) this.proc.stdin.end(); }
 }
+FakeMandrill.module = 'FakeMandrill';
+
+// The same of the campaigns' external API (FakeCampaignApi.pm), its url
+// for CAMPAIGN_API_URL.
+class FakeCampaignApi extends FakeMandrill {}
+FakeCampaignApi.module = 'FakeCampaignApi';
 
 function event({ type = 'open', id = 'msg-1', email = 'alice@example.com',
   subject = 'Your invoice', ts = Math.floor(Date.now() / 1000), location = null } = {}) {
@@ -213,4 +220,4 @@ class Tap {
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 
-module.exports = { Stack, FakeMandrill, event, Tap, sleep, CHROMIUM_ARGS };
+module.exports = { Stack, FakeMandrill, FakeCampaignApi, event, Tap, sleep, CHROMIUM_ARGS };

@@ -1,0 +1,147 @@
+#!/usr/bin/env node
+// The Campaigns view in Debian's Chromium, against a fake of the external
+// API: an admin adds clients (a bad phone said in words, nothing added),
+// finds one by phone and by tag, edits and deletes one; makes a campaign
+// whose filter says how many clients it reaches before it is saved; the
+// campaign's page counts its messages by status and the counts move live
+// as the fake answers (slowly, so that they are seen moving), its messages
+// with their attempts; the view fits a phone and is reached by keyboard.
+'use strict';
+
+const { chromium } = require('playwright-core');
+const { Stack, FakeCampaignApi, Tap, sleep, CHROMIUM_ARGS } = require('./stack');
+
+async function waitFor(cond, ms) {
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(100))
+    if (await cond()) return true;
+  return false;
+}
+
+async function addClient(page, phone, tag, tz) {
+  await page.fill('#cl-phone', phone);
+  await page.fill('#cl-tag', tag);
+  await page.fill('#cl-tz', tz);
+  await page.click('#cl-save');
+  await page.waitForSelector(`#cl-note:has-text("Added ${phone}")`, { timeout: 5000 });
+}
+
+// The datetime-local value of a time ms from now, in the browser's zone.
+function local(ms) {
+  const d = new Date(Date.now() + ms);
+  const p = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+async function main(t) {
+  const api = new FakeCampaignApi();
+  await api.start();
+  const stack = new Stack({ CAMPAIGN_API_URL: api.url, CAMPAIGN_API_TOKEN: 'page-token',
+    CAMPAIGN_RATE: '4' });
+  let browser;
+  try {
+    await stack.start();
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    const page = await (await stack.context(browser, { viewport: { width: 1280, height: 800 } })).newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    page.on('dialog', (d) => d.accept());
+    await page.goto(stack.url('/#campaigns'));
+    await page.waitForSelector('#campaigns-view:visible', { timeout: 10000 });
+    t.ok(await page.isHidden('#events-view') && await page.isHidden('#outgoing-view'),
+      'the campaigns are a view of their own');
+    await page.waitForSelector('#status[data-state="live"]', { timeout: 10000 });
+
+    // Clients: a bad phone said in words, nothing added; then five.
+    await page.click('#cl-box-title');
+    await page.fill('#cl-phone', '89001234567');
+    await page.fill('#cl-tz', 'Europe/Moscow');
+    await page.click('#cl-save');
+    await page.waitForSelector('#cl-error:has-text("7 and ten digits")', { timeout: 5000 });
+    t.ok(true, 'a phone not starting with 7: said in words');
+    t.is((await (await stack.api('/api/clients')).json()).clients.length, 0, 'nothing added');
+    await page.fill('#cl-phone', '79001234567');
+    await page.fill('#cl-tz', 'Mars/Olympus');
+    await page.click('#cl-save');
+    await page.waitForSelector('#cl-error:has-text("time zone")', { timeout: 5000 });
+    t.ok(true, 'an unknown time zone: the server\'s words shown');
+    for (let i = 0; i < 5; i++)
+      await addClient(page, '7900123456' + i, i < 4 ? 'vip' : 'std', ['Europe/Moscow', 'Asia/Vladivostok'][i % 2]);
+    t.is(await page.locator('#cl-body tr').count(), 5, 'five clients listed');
+
+    await page.fill('#cl-q', '79001234564');
+    await page.press('#cl-q', 'Enter');
+    await waitFor(async () => (await page.locator('#cl-body tr').count()) === 1, 5000);
+    t.is(await page.textContent('#cl-body tr td:first-child'), '79001234564', 'found by phone');
+    await page.fill('#cl-q', 'vip');
+    await page.press('#cl-q', 'Enter');
+    t.ok(await waitFor(async () => (await page.locator('#cl-body tr').count()) === 4, 5000), 'found by tag: four');
+    await page.click('#cl-clear');
+    await waitFor(async () => (await page.locator('#cl-body tr').count()) === 5, 5000);
+
+    // Edit one (its tag), delete another.
+    await page.click('#cl-body tr:has-text("79001234564") button[data-edit-client]');
+    t.is(await page.inputValue('#cl-phone'), '79001234564', 'the edit form holds the client');
+    await page.fill('#cl-tag', 'gold');
+    await page.click('#cl-save');
+    await page.waitForSelector('#cl-note:has-text("Saved 79001234564")', { timeout: 5000 });
+    t.ok((await page.textContent('#cl-body')).includes('gold'), 'its new tag listed');
+    await page.click('#cl-body tr:has-text("79001234563") button[data-delete-client]');
+    t.ok(await waitFor(async () => (await page.locator('#cl-body tr').count()) === 4, 5000), 'one deleted');
+
+    // A campaign: the filter says how many it reaches before saving.
+    await page.click('#cp-box-title');
+    await page.fill('#cp-tags', 'vip');
+    await page.waitForSelector('#cp-audience[data-clients="3"]', { timeout: 5000 });
+    t.ok(true, 'tag vip: "Matches 3 clients" before it is saved');
+    await page.fill('#cp-tags', 'vip, gold');
+    await page.waitForSelector('#cp-audience[data-clients="4"]', { timeout: 5000 });
+    t.ok(true, 'vip or gold: 4');
+    await page.fill('#cp-start', local(-60000));
+    await page.fill('#cp-end', local(3600000));
+    await page.fill('#cp-text', 'Our sale starts today');
+    api.modes('slow 0.5');
+    await page.click('#cp-save');
+    await page.waitForSelector('#campaign[open]', { timeout: 5000 });
+    t.ok(/#campaigns:1$/.test(page.url()), 'saved, its page at #campaigns:1');
+
+    // Its counts move as the messages go, without a reload.
+    const sent = () => page.textContent('#campaign-counts li[data-status="sent"] .v');
+    const seen = new Set();
+    t.ok(await waitFor(async () => { seen.add(await sent()); return (await sent()) === '4'; }, 20000),
+      'its page counts 4 sent in the end');
+    t.ok(seen.size >= 3, 'counted on the way, live: ' + [...seen].join(', '));
+    t.is(api.requests().length, 4, 'the API got 4 requests');
+    await waitFor(async () => (await page.locator('#campaign-messages li .detail:has-text("HTTP 200")').count()) === 4, 5000);
+    t.is(await page.locator('#campaign-messages li .detail:has-text("HTTP 200")').count(), 4,
+      'its messages, each with its attempt');
+    await page.selectOption('#campaign-status', 'pending');
+    await page.waitForSelector('#campaign-messages li.empty', { timeout: 5000 });
+    t.ok(true, 'filtered by status: none pending');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('#campaign', { state: 'hidden' });
+    t.ok(/#campaigns$/.test(page.url()), 'closed: back at #campaigns');
+    await page.waitForSelector('#cp-body tr[data-campaign="1"] .s-running');
+    t.ok((await page.textContent('#cp-body tr[data-campaign="1"]')).includes('4 sent of 4'),
+      'the list shows its status and progress');
+
+    // A phone, and the keyboard.
+    await page.setViewportSize({ width: 390, height: 844 });
+    t.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1),
+      'the view fits a phone');
+    await page.focus('#cl-q');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    t.is(await page.evaluate(() => document.activeElement.id), 'cl-box-title',
+      'the keyboard goes from the search to the client form');
+    t.ok(errors.length === 0, 'no uncaught script error', errors.join('\n'));
+  } finally {
+    if (browser) await browser.close();
+    await stack.stop();
+    stack.cleanup();
+    api.stop();
+  }
+}
+
+const t = new Tap();
+main(t).catch((e) => t.bail(e)).finally(() => t.done());
