@@ -295,6 +295,8 @@ mh_campaigns_take(struct mh_campaigns *c, size_t room, int64_t now_ms)
 	}
 	if (room > MH_SEND_BATCH - c->nflight)
 		room = MH_SEND_BATCH - c->nflight;
+	if (room == 0)
+		return 0;	/* all in flight: nothing to take, or to count */
 	if ((allow = mh_rate_allow(&c->rate, now_ms, room)) == 0) {
 		uint64_t queued, due;
 

@@ -280,8 +280,10 @@ mh_sender_turn(struct mh_sender *s, long wait_ms, int take)
 		if (err == MH_STORE_OK && n > 0)
 			mh_sender_start(s, ids, n);
 	}
-	room = s->cfg->concurrency - mh_http_running(s->http);
-	if (take && room > 0 && room <= MH_SEND_BATCH)
+	/* Called with no room too: it starts campaigns all the same. */
+	room = mh_http_running(s->http) < s->cfg->concurrency ?
+	    s->cfg->concurrency - mh_http_running(s->http) : 0;
+	if (take)
 		k = mh_campaigns_take(s->camp, room, mh_now_ms());
 	/* Woken in time for a campaign to start, or the rate to allow. */
 	if (take && (wake = mh_campaigns_wake_ms(s->camp, mh_now_ms())) <

@@ -12,13 +12,15 @@
 # --smoke: the same runs, tiny and short (make test runs it so that the
 # bench cannot rot; it asserts nothing about speed).
 # --only: just these runs (null ingest batch e2e e2e_one e2e_light fanout
-# notify notify_e2e mail),
+# notify notify_e2e mail campaign),
 # to measure one change quickly; the figures of the others are absent.
 use strict;
 use warnings;
 use FindBin;
 use lib "$FindBin::Bin/../lib";
 use Stack;
+use HTTP::Tiny;
+use IO::Socket::INET;
 use JSON::PP;
 use POSIX qw(setsid WNOHANG);
 use Time::HiRes qw(sleep time);
@@ -42,12 +44,14 @@ my %size = $smoke ? (
 	e2e_light_subs => 10, e2e_light_rate => 50,
 	fanout_subs => 200, fanout_rounds => 3,
 	notify_users => 100, notify_rate => 100, notify_seconds => 1,
+	campaign_clients => 200,
 ) : (
 	http_conns => 16, http_seconds => 10, ingest_max => 400000,
 	batch_runs => 100, e2e_subs => 1000, e2e_rate => 1000,
 	e2e_seconds => 10, fanout_subs => 10000, fanout_rounds => 9,
 	e2e_light_subs => 1000, e2e_light_rate => 100,
 	notify_users => 10000, notify_rate => 500, notify_seconds => 10,
+	campaign_clients => 10000,
 );
 
 my (%fig, @problems);
@@ -177,6 +181,8 @@ my $stack = Stack->new(server => 'lighttpd', env => {
 	MANDRILL_WEBHOOK_KEY => $KEY, MANDRILL_WEBHOOK_URL => $SIGN_URL,
 	MAILHOOKS_FSYNC => 1, MAILHOOKS_RELAY_MAX_CLIENTS => 20000,
 	MAILHOOKS_RELAY_MAX_PER_ADDRESS => 20000,
+	# Mail and campaigns are sent by the runs' own mailhooks-sender --once.
+	MAILHOOKS_SENDER => 0,
 });
 my $addr = '127.0.0.1:' . $stack->port;
 my $common = "-a $addr -k $KEY -u $SIGN_URL";
@@ -314,6 +320,124 @@ sub mail_send {
 	    ? $sent / $took / $fake->{rps} : undef };
 }
 
+# Campaigns: 10 000 clients (added through the API with a token, four at
+# once), one
+# campaign to them all sent by mailhooks-sender --once to the null
+# responder playing an API that answers at once (under /api/, where the
+# null lighttpd passes requests on) (CAMPAIGN_RATE unlimited,
+# 16 at once); then a second one to an API that never answers, and ingest
+# measured again while its requests hang.
+my ($camp_rc, $camp_token) = $stack->admin(qw(token add benchcamp --scope campaigns:write));
+chomp $camp_token;
+problem('no token for the campaigns') if $camp_rc != 0 && wanted('campaign');
+my $camp = campaigns($stack, $camp_token);
+$fig{$_} = $camp->{$_} for grep { !ref $camp->{$_} } keys %$camp;
+my $hang_ingest = $camp->{ingest} // {};
+my $control_ingest = $camp->{control} // {};
+
+sub campaigns {
+	my ($stack, $token) = @_;
+	return {} unless wanted('campaign');
+	my $http = HTTP::Tiny->new(keep_alive => 0, default_headers => {
+	    Authorization => "Bearer $token", 'Content-Type' => 'application/json' });
+	my $t0 = time;
+	my @kids;
+	for my $k (0 .. 3) {	# four at once
+		my $pid = fork // die;
+		if ($pid == 0) {
+			for (my $i = 1 + $k; $i <= $size{campaign_clients}; $i += 4) {
+				my $r = $http->post($stack->url('/api/clients'),
+				    { content => encode_json({ phone => sprintf(
+				    '7950%07d', $i), tag => 'bench',
+				    timezone => 'Europe/Moscow' }) });
+				POSIX::_exit(1) unless $r->{status} == 201;
+			}
+			POSIX::_exit(0);
+		}
+		push @kids, $pid;
+	}
+	for (@kids) {
+		waitpid($_, 0);
+		problem('a client was not added') if $?;
+	}
+	my %f = (campaign_clients_rps => $size{campaign_clients} / (time - $t0));
+	my ($pid, $port) = null_server($stack, 'campaignapi');
+	my $start = time;
+	my $c = campaign($http, $stack, $start);
+	my $out = `MAILHOOKS_HOME=@{[$stack->home]} CAMPAIGN_API_TOKEN=bench \\
+	    CAMPAIGN_API_URL=http://127.0.0.1:$port/api/v1 CAMPAIGN_RATE=0 \\
+	    MAILHOOKS_SEND_CONCURRENCY=16 $ROOT/sender/mailhooks-sender --once 2>&1`;
+	my $took = time - $start;
+	kill 'TERM', -$pid;
+	waitpid($pid, 0);
+	my $st = decode_json($http->get($stack->url("/api/campaigns/$c/stats"))
+	    ->{content});
+	problem("campaign: $st->{counts}{sent} sent of $size{campaign_clients}: "
+	    . substr($out, -2000)) if $st->{counts}{sent} != $size{campaign_clients};
+	$f{campaign_10k_s} = $took;
+	$f{campaign_sent_rps} = $st->{counts}{sent} / $took;
+	# The API hangs: the second campaign's requests are held for the
+	# whole ingest run.
+	my $hang = IO::Socket::INET->new(Listen => 64, LocalAddr => '127.0.0.1',
+	    LocalPort => 0, ReuseAddr => 1) or die;
+	my $hport = $hang->sockport;
+	my $hpid = fork // die;
+	if ($hpid == 0) {
+		my @held;
+		push @held, $_ while $_ = $hang->accept;
+		exit 0;
+	}
+	close $hang;
+	# The control: ingest on the same store, nothing hanging.
+	$f{control} = loadgen('campaign', 'ingest beside the campaigns',
+	    $common, '-p ctl', "-c $size{http_conns} -d $size{http_seconds}",
+	    "-n $size{ingest_max} ingest");
+	stats($stack);
+	my $c2 = campaign($http, $stack, time);
+	my $spid = fork // die;
+	if ($spid == 0) {
+		$ENV{$_->[0]} = $_->[1] for [ MAILHOOKS_HOME => $stack->home ],
+		    [ CAMPAIGN_API_TOKEN => 'bench' ], [ CAMPAIGN_RATE => 0 ],
+		    [ CAMPAIGN_API_URL => "http://127.0.0.1:$hport/v1" ],
+		    [ MAILHOOKS_SEND_CONCURRENCY => 16 ],
+		    [ MAILHOOKS_SEND_TIMEOUT => 50 ];
+		open STDOUT, '>', $stack->home . '/hang-sender.log';
+		open STDERR, '>&', \*STDOUT;
+		exec "$ROOT/sender/mailhooks-sender", '--daemon' or die;
+	}
+	# Measured once its messages are made and its requests hang.
+	for (1 .. 600) {
+		my $r = $http->get($stack->url("/api/campaigns/$c2/stats"));
+		last if $r->{status} == 200 && decode_json($r->{content})->{counts}
+		    {sending} >= 16;
+		sleep 0.1;
+	}
+	$f{ingest} = loadgen('campaign', 'ingest while the API hangs', $common,
+	    '-p hang', "-c $size{http_conns} -d $size{http_seconds}",
+	    "-n $size{ingest_max} ingest");
+	kill 'TERM', $spid;
+	waitpid($spid, 0);
+	kill 'KILL', $hpid;
+	waitpid($hpid, 0);
+	$f{ingest_api_hangs_rps} = $f{ingest}{rps};
+	$f{ingest_api_answers_rps} = $f{control}{rps};
+	$f{ingest_api_hangs_to_answers} = $f{control}{rps} && $f{ingest}{rps}
+	    ? $f{ingest}{rps} / $f{control}{rps} : undef;
+	stats($stack);
+	return \%f;
+}
+
+# A campaign to every bench client, from start (Unix s); its id.
+sub campaign {
+	my ($http, $stack, $start) = @_;
+	my $r = $http->post($stack->url('/api/campaigns'), { content => encode_json({
+	    start_at => POSIX::strftime('%Y-%m-%dT%H:%M:%SZ', gmtime($start - 1)),
+	    end_at => POSIX::strftime('%Y-%m-%dT%H:%M:%SZ', gmtime($start + 3600)),
+	    text => 'Bench', filter => { tags => ['bench'] } }) });
+	die "campaign: $r->{status} $r->{content}" unless $r->{status} == 201;
+	return decode_json($r->{content})->{id};
+}
+
 # The database holds every acknowledged event, once, when the inbox has
 # been drained.
 my $s = stats($stack);
@@ -323,9 +447,14 @@ my $checked = check_stored('ingest', $ids, 'ingest', $ingest->{ok} // 0)
     & check_stored('e2e', $ids, 'e2e', $e2e->{ok} // 0)
     & check_stored('e2e, one subscriber', $ids, 'e2eone', $e2e_one->{ok} // 0)
     & check_stored('e2e, light', $ids, 'e2elight', $e2e_light->{ok} // 0)
-    & check_stored('fanout', $ids, 'fanout', $fan->{ok} // 0);
+    & check_stored('fanout', $ids, 'fanout', $fan->{ok} // 0)
+    & check_stored('ingest while the API hangs', $ids, 'hang',
+    $hang_ingest->{ok} // 0)
+    & check_stored('ingest beside the campaigns', $ids, 'ctl',
+    $control_ingest->{ok} // 0);
 my $expect = 0;
-$expect += $_->{ok} // 0 for $ingest, $batch, $e2e, $e2e_one, $e2e_light, $fan;
+$expect += $_->{ok} // 0 for $ingest, $batch, $e2e, $e2e_one, $e2e_light, $fan,
+    $hang_ingest, $control_ingest;
 if ($s->{events} != $expect) {
 	problem("database holds $s->{events} events, $expect acknowledged");
 	$checked = 0;
@@ -348,7 +477,8 @@ $fig{machine} = machine();
 $fig{runs} = { null => $null, ingest => $ingest, batch => $batch,
     e2e => $e2e, e2e_one => $e2e_one, e2e_light => $e2e_light,
     fanout => $fan, notify => $notify, notify_e2e => $notify_e2e,
-    mail_queue => $mail_queue };
+    mail_queue => $mail_queue, campaign_hang_ingest => $hang_ingest,
+    campaign_control_ingest => $control_ingest };
 
 sub machine {
 	my ($cpus, $model) = (0, '?');
@@ -385,6 +515,12 @@ my @rows = (
 	[ 'mail_send_rps', 'mails handed to a fake Mandrill/s, 4 at once', '' ],
 	[ 'mail_fake_c4_rps', 'that fake alone, 4 connections', '' ],
 	[ 'mail_send_to_fake', 'mail_send_rps / mail_fake_c4_rps', '' ],
+	[ 'campaign_clients_rps', 'POST /api/clients/s, 4 at once', '' ],
+	[ 'campaign_10k_s', "a campaign to $size{campaign_clients} clients: start -> last sent, s", '' ],
+	[ 'campaign_sent_rps', 'its messages sent/s, 16 at once, no rate limit', '' ],
+	[ 'ingest_api_answers_rps', 'signed webhooks/s after it, same store', '' ],
+	[ 'ingest_api_hangs_rps', 'the same while a campaign\'s API hangs', '' ],
+	[ 'ingest_api_hangs_to_answers', 'ingest_api_hangs_rps / ingest_api_answers_rps', '>= 0.9' ],
 	[ 'notify_e2e_p50_ms', "POST -> its user's frame, $size{notify_rate}/s, $size{notify_users} users, p50 ms", '' ],
 	[ 'notify_e2e_p99_ms', "POST -> its user's frame, $size{notify_rate}/s, $size{notify_users} users, p99 ms", '<= 10' ],
 	[ 'notify_relay_kb_per_user', 'relay memory per connected user, KiB', '<= 4' ],

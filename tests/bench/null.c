@@ -4,7 +4,8 @@
  * same lighttpd configuration as mailhooks.fcgi, it measures what the web
  * server and the FastCGI round trip cost alone. Asked for
  * .../messages/send.json it is a Mandrill that answers at once: the
- * first recipient of the body, sent, with an _id of its own.
+ * first recipient of the body, sent, with an _id of its own; asked for
+ * .../send/ID it is the campaigns' external API answering at once.
  */
 #include <fcgiapp.h>
 #include <signal.h>
@@ -41,6 +42,13 @@ main(void)
 		buf[got > 0 ? got : 0] = '\0';
 		while (FCGX_GetStr(email, sizeof(email), req.in) > 0)
 			continue;
+		if (uri != NULL && strstr(uri, "/send/") != NULL) {
+			FCGX_PutS("Status: 200 OK\r\n"
+			    "Content-Type: application/json\r\n\r\n"
+			    "{\"code\":0,\"message\":\"OK\"}\n", req.out);
+			FCGX_Finish_r(&req);
+			continue;
+		}
 		if (uri == NULL || strstr(uri, "/messages/send.json") == NULL) {
 			FCGX_PutS("Status: 200 OK\r\n"
 			    "Content-Type: application/json\r\n\r\n"

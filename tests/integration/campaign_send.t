@@ -251,6 +251,36 @@ is(scalar(grep { $_->{status} eq 'sent' } @ms) + @possibly, scalar(keys %seen),
     'each the API got is sent, or failed as possibly sent (cut short)');
 $api->modes('ok');
 
+# --- The API hangs: ingest, the API and the page go on as before.
+client(tag => 'hang') for 1 .. 6;
+$api->modes('hang');
+my $c11 = campaign(filter => { tags => ['hang'] });
+ok(wait_for(10, sub { scalar(requests_of($c11)) >= 4 }),
+    'the API hangs with requests in flight');
+my $c12 = campaign(filter => { tags => ['later'] });
+ok(wait_for(5, sub { $s->log =~ /campaign=$c12 running/ }) &&
+    $s->log !~ /campaign=$c11 message=\d+ client=\d+ answer/,
+    'a campaign made while every request slot hangs starts at once');
+my $slowest = 0;
+for my $i (1 .. 20) {
+	my $t = time;
+	my $r = $s->post_mandrill([ Stack::event(id => "hang-$i",
+	    email => "h$i\@example.com") ]);
+	my ($st) = $s->get_json('/api/campaigns/stats');
+	my $page = $s->get('/');
+	$t = time - $t;
+	$slowest = $t if $t > $slowest;
+	die "webhook $i: $r->{status}" unless $r->{status} == 200 && $st == 200;
+}
+my @hung = $s->wait_events(20, 'email=h20@example.com');
+ok(scalar(@hung) == 1 && scalar($s->wait_events(20)) == 20,
+    'webhooks taken and stored while the API hangs');
+cmp_ok($slowest, '<', 2, sprintf('each webhook, API call and page answered '
+    . 'at once meanwhile (slowest %.3f s)', $slowest));
+$api->modes('ok');
+ok(wait_for(30, sub { done_all($c11, 6) }),
+    'the API back, each hung message ended (sent, or failed as its tries ran out)');
+
 # --- The statistics, exact against what the fake accepted.
 for my $id ($c1, $c2, $c3, $c5, $c7) {
 	my %ok = map { $_->{path} => 1 } grep { $_->{mode} eq 'ok' }
