@@ -185,7 +185,7 @@ tests/unit/replay.t: tests/unit/replay.c tests/unit/tap.h ws-relay/tickets.c \
 # scratch folder, findings to tests/fuzz/findings); make test runs each
 # kept corpus once (tests/fuzz/corpus.t), so a crash found once stays fixed.
 FUZZ_TARGETS = form signature json mandrill infobip pyrepr query \
-               admin_args relay_types credentials mail
+               admin_args relay_types credentials mail campaign
 FUZZ_BINS    = $(FUZZ_TARGETS:%=tests/fuzz/%.fuzz)
 FUZZ_SECONDS ?= 300
 FUZZ_FLAGS   = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -O1 \
@@ -215,6 +215,11 @@ tests/fuzz/mail.fuzz: tests/fuzz/mail.c tests/fuzz/fuzz.h \
     $(call FUZZ_OBJ,sender/mandrill.c) $(FUZZ_CORE) $(FUZZ_DB)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(call FUZZ_OBJ,sender/mandrill.c) \
 	    $(FUZZ_CORE) $(FUZZ_DB) $(LDLIBS_CORE)
+
+tests/fuzz/campaign.fuzz: tests/fuzz/campaign.c tests/fuzz/fuzz.h \
+    $(call FUZZ_OBJ,sender/campaign_api.c) $(FUZZ_CORE)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(call FUZZ_OBJ,sender/campaign_api.c) \
+	    $(FUZZ_CORE) $(LDLIBS_CORE) $(shell pkg-config --libs libcurl)
 
 tests/fuzz/relay_types.fuzz: tests/fuzz/relay_types.c ws-relay/ring.c \
     ws-relay/peers.c ws-relay/users.c ws-relay/frame.c ws-relay/relay.h \

@@ -171,9 +171,7 @@ mh_api_campaign_messages(struct mh_app *app, struct mh_request *r)
 	struct mh_page pg = { .buf = { 0 } };
 	struct json_object *c;
 	char *status = NULL, key[24], state[64];
-	enum mh_store_err err;
 	uint64_t id;
-	int more = 0;
 
 	if (!mh_campaigns_reader(r) || (c = mh_campaign_of(app, r, &id)) ==
 	    NULL)
@@ -195,14 +193,7 @@ mh_api_campaign_messages(struct mh_app *app, struct mh_request *r)
 		q.type = state;
 	else
 		q.email = key;
-	mh_buf_str(&pg.buf, "{\"messages\":[");
-	if ((err = mh_store_query(app->store, &q, mh_page_emit, &pg,
-	    &more)) != MH_STORE_OK) {
-		free(pg.buf.p);
-		mh_respond_store_error(r, err);
-		goto out;
-	}
-	mh_page_respond(r, &pg, &q, more);
+	mh_page_query(r, app->store, "messages", &q, mh_page_emit, &pg, &pg);
 out:
 	free(status);
 }

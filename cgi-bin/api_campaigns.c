@@ -100,20 +100,12 @@ mh_campaign_list(struct mh_app *app, struct mh_request *r)
 	    .limit = MH_API_LIMIT_DEFAULT };
 	struct mh_page pg = { .buf = { 0 } };
 	char *channel = NULL;
-	enum mh_store_err err;
-	int more = 0;
 
 	if (mh_cursor_args(r, &q) != 0 || mh_arg(r, "channel", &channel) != 0)
 		goto out;
 	q.email = channel;
-	mh_buf_str(&pg.buf, "{\"campaigns\":[");
-	if ((err = mh_store_query(app->store, &q, mh_campaign_row, &pg,
-	    &more)) != MH_STORE_OK) {
-		free(pg.buf.p);
-		mh_respond_store_error(r, err);
-		goto out;
-	}
-	mh_page_respond(r, &pg, &q, more);
+	mh_page_query(r, app->store, "campaigns", &q, mh_campaign_row, &pg,
+	    &pg);
 out:
 	free(channel);
 }

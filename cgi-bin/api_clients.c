@@ -90,8 +90,6 @@ mh_client_list(struct mh_app *app, struct mh_request *r)
 	    .limit = MH_API_LIMIT_DEFAULT };
 	struct mh_page pg = { .buf = { 0 } };
 	char *tag = NULL, *op = NULL, *phone = NULL;
-	enum mh_store_err err;
-	int more = 0;
 
 	if (mh_cursor_args(r, &q) != 0 || mh_arg(r, "tag", &tag) != 0 ||
 	    mh_arg(r, "operator_code", &op) != 0 ||
@@ -100,14 +98,7 @@ mh_client_list(struct mh_app *app, struct mh_request *r)
 	q.type = tag;
 	q.email = op;
 	q.message_id = phone;
-	mh_buf_str(&pg.buf, "{\"clients\":[");
-	if ((err = mh_store_query(app->store, &q, mh_page_emit, &pg,
-	    &more)) != MH_STORE_OK) {
-		free(pg.buf.p);
-		mh_respond_store_error(r, err);
-		goto out;
-	}
-	mh_page_respond(r, &pg, &q, more);
+	mh_page_query(r, app->store, "clients", &q, mh_page_emit, &pg, &pg);
 out:
 	free(tag);
 	free(op);

@@ -129,8 +129,6 @@ mh_mail_list(struct mh_app *app, struct mh_request *r)
 	    .limit = MH_API_LIMIT_DEFAULT };
 	struct mh_page pg = { .buf = { 0 } };
 	char *status = NULL, *to = NULL, *tag = NULL;
-	enum mh_store_err err;
-	int more = 0;
 
 	if (mh_cursor_args(r, &q) != 0 || mh_arg(r, "status", &status) != 0 ||
 	    mh_arg(r, "to", &to) != 0 || mh_arg(r, "tag", &tag) != 0)
@@ -143,14 +141,7 @@ mh_mail_list(struct mh_app *app, struct mh_request *r)
 	q.type = status;
 	q.email = to;
 	q.message_id = tag;
-	mh_buf_str(&pg.buf, "{\"mail\":[");
-	err = mh_store_query(app->store, &q, mh_mail_row, &pg, &more);
-	if (err != MH_STORE_OK) {
-		free(pg.buf.p);
-		mh_respond_store_error(r, err);
-		goto out;
-	}
-	mh_page_respond(r, &pg, &q, more);
+	mh_page_query(r, app->store, "mail", &q, mh_mail_row, &pg, &pg);
 out:
 	free(status);
 	free(to);

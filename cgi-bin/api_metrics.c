@@ -109,6 +109,39 @@ mh_metrics_store(struct mh_buf *b, struct mh_store *st)
 	return 1;
 }
 
+/* Every campaign's messages, summed by status (the first 8 statuses). */
+static void
+mh_campaign_sum(void *ctx, uint64_t campaign, const char *status, uint64_t n)
+{
+	uint64_t *by = ctx;
+
+	(void)campaign;
+	for (size_t i = 0; mh_cmessage_statuses[i] != NULL && i < 8; i++)
+		if (strcmp(mh_cmessage_statuses[i], status) == 0)
+			by[i] += n;
+}
+
+/* The campaigns' messages by status, and their send queue. */
+static void
+mh_metrics_campaigns(struct mh_buf *b, struct mh_store *st)
+{
+	uint64_t by[8] = { 0 }, queued, due;
+
+	if (mh_store_cmessages_count(st, 0, mh_campaign_sum, by) != MH_STORE_OK ||
+	    mh_store_queue_count(st, MH_SENDQ_CAMPAIGN, mh_now_ms(), &queued,
+	    &due) != MH_STORE_OK)
+		return;
+	mh_metric_head(b, "mailhooks_campaign_messages", "gauge",
+	    "Campaigns' messages, all campaigns together, by status.");
+	for (size_t i = 0; mh_cmessage_statuses[i] != NULL && i < 8; i++)
+		mh_buf_printf(b, "mailhooks_campaign_messages{status=\"%s\"} %"
+		    PRIu64 "\n", mh_cmessage_statuses[i], by[i]);
+	mh_metric_head(b, "mailhooks_campaign_queue_due", "gauge",
+	    "Campaigns' messages due now: more than a few for long means no "
+	    "sender runs, or CAMPAIGN_RATE holds them.");
+	mh_buf_printf(b, "mailhooks_campaign_queue_due %" PRIu64 "\n", due);
+}
+
 /* One route's histogram of request durations. */
 static void
 mh_metrics_route(struct mh_buf *b, const char *route,
@@ -182,7 +215,8 @@ mh_api_metrics(struct mh_app *app, struct mh_request *r)
 	    "The version running, as a label; always 1.");
 	mh_buf_printf(&b, "mailhooks_build_info{version=\"%s\"} 1\n",
 	    MH_VERSION);
-	up = mh_metrics_store(&b, app->store);
+	if ((up = mh_metrics_store(&b, app->store)) != 0)
+		mh_metrics_campaigns(&b, app->store);
 	mh_metric_head(&b, "mailhooks_storage_up", "gauge",
 	    "1 when storage could be read for this scrape.");
 	mh_buf_printf(&b, "mailhooks_storage_up %d\n", up);

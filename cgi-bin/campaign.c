@@ -240,9 +240,14 @@ mh_campaign_finish(struct json_object *c, struct json_object *in,
 	mh_json_copy(c, "channel", in, "channel", 0);
 	if (json_object_object_get_ex(in, "window", NULL))
 		mh_json_copy(c, "window", in, "window", 1);
+	/* A filter given is the whole filter: a list it leaves out is empty
+	 * (anything). */
 	if ((f = mh_json_get(in, "filter")) != NULL) {
 		struct json_object *nf = json_object_new_object();
 
+		json_object_object_add(nf, "operator_codes",
+		    json_object_new_array());
+		json_object_object_add(nf, "tags", json_object_new_array());
 		mh_json_copy(nf, "operator_codes", f, "operator_codes", 0);
 		mh_json_copy(nf, "tags", f, "tags", 0);
 		json_object_object_add(c, "filter", nf);

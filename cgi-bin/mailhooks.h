@@ -277,6 +277,11 @@ int mh_cursor_args(struct mh_request *r, struct mh_query *q);
  * it; frees its text. */
 void mh_page_respond(struct mh_request *r, struct mh_page *pg,
     const struct mh_query *q, int more);
+/* Answers the page of q's records (an array named key, each added to pg
+ * by emit, called with ctx: mh_page_emit with pg itself, or the caller's)
+ * as mh_page_respond does; a storage error answered instead. */
+void mh_page_query(struct mh_request *r, struct mh_store *st, const char *key,
+    const struct mh_query *q, mh_emit_fn emit, void *ctx, struct mh_page *pg);
 
 /* The body of an API request that sends data: JSON (its Content-Type
  * too), one object, at most max bytes, into *out (the caller puts it).

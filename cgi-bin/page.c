@@ -121,6 +121,23 @@ mh_cursor_args(struct mh_request *r, struct mh_query *q)
 }
 
 void
+mh_page_query(struct mh_request *r, struct mh_store *st, const char *key,
+    const struct mh_query *q, mh_emit_fn emit, void *ctx, struct mh_page *pg)
+{
+	enum mh_store_err err;
+	int more = 0;
+
+	mh_buf_printf(&pg->buf, "{\"%s\":[", key);
+	if ((err = mh_store_query(st, q, emit, ctx, &more)) != MH_STORE_OK) {
+		free(pg->buf.p);
+		pg->buf.p = NULL;
+		mh_respond_store_error(r, err);
+		return;
+	}
+	mh_page_respond(r, pg, q, more);
+}
+
+void
 mh_page_respond(struct mh_request *r, struct mh_page *pg,
     const struct mh_query *q, int more)
 {

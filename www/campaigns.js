@@ -18,25 +18,7 @@ window.mailhooksCampaigns = (function () {
   let editingClient = null, editingCampaign = null, audienceTimer = null, refreshTimer = null;
   let messagesBefore = null;
 
-  async function json(url, init) {
-    const r = await fetch(url, { cache: 'no-store', ...init,
-      headers: { Accept: 'application/json', 'Content-Type': 'application/json' } });
-    if (r.status === 401) window.mailhooksSession.ended('Your session ended: sign in again.');
-    const body = r.status === 204 ? null : await r.json().catch(() => null);
-    if (!r.ok) {
-      const e = new Error(body && body.detail ? body.detail : url + ': HTTP ' + r.status);
-      e.status = r.status;
-      throw e;
-    }
-    return body;
-  }
-
-  function el(tag, cls, text) {
-    const e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined && text !== null) e.textContent = String(text);
-    return e;
-  }
+  const { json, el, pill, when } = window.mailhooksUI;
 
   function button(text, data, label) {
     const b = el('button', 'link', text);
@@ -44,17 +26,6 @@ window.mailhooksCampaigns = (function () {
     Object.assign(b.dataset, data);
     if (label) b.setAttribute('aria-label', label);
     return b;
-  }
-
-  function pill(s) {
-    return el('span', 'mail-status s-' + String(s).replace(/[^a-z_]/g, ''), s);
-  }
-
-  function when(iso) {
-    const d = new Date(iso);
-    const t = el('time', '', isNaN(d) ? '' : d.toLocaleString());
-    if (!isNaN(d)) t.dateTime = d.toISOString();
-    return t;
   }
 
   function list(text) {

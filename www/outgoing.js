@@ -15,36 +15,8 @@ window.mailhooksOutgoing = (function () {
   const rows = new Map();   // id -> its table row
   let running = false, older = null, timer = null, healthTimer = null, openId = null;
 
-  async function json(url, init) {
-    const r = await fetch(url, { cache: 'no-store', ...init,
-      headers: { Accept: 'application/json', 'Content-Type': 'application/json' } });
-    if (r.status === 401) window.mailhooksSession.ended('Your session ended: sign in again.');
-    const body = await r.json().catch(() => null);
-    if (!r.ok) {
-      const e = new Error(body && body.detail ? body.detail : url + ': HTTP ' + r.status);
-      e.status = r.status;
-      throw e;
-    }
-    return body;
-  }
-
-  function el(tag, cls, text) {
-    const e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined && text !== null) e.textContent = String(text);
-    return e;
-  }
-
-  function status(s) {
-    return el('span', 'mail-status s-' + String(s).replace(/[^a-z_]/g, ''), s);
-  }
-
-  function when(iso) {
-    const d = new Date(iso);
-    const t = el('time', '', isNaN(d) ? '' : d.toLocaleString());
-    if (!isNaN(d)) t.dateTime = d.toISOString();
-    return t;
-  }
+  const { json, el, when } = window.mailhooksUI;
+  const status = window.mailhooksUI.pill;
 
   // --- the list.
 

@@ -1,8 +1,44 @@
 // The page's views, one shown at a time by the URL's hash: "Events" (no
 // hash), "#outgoing", "#campaigns"; a view's item follows its name after
 // a colon (#outgoing:12, #campaigns:3). Each view says what to do when
-// it is entered (with its item or null) and left.
+// it is entered (with its item or null) and left. And what the views
+// build their parts with (mailhooksUI).
 'use strict';
+
+window.mailhooksUI = {
+  // The API's answer as JSON; an error carries the API's detail and the
+  // status. A 401 ends the session.
+  async json(url, init) {
+    const r = await fetch(url, { cache: 'no-store', ...init,
+      headers: { Accept: 'application/json', 'Content-Type': 'application/json' } });
+    if (r.status === 401) window.mailhooksSession.ended('Your session ended: sign in again.');
+    const body = r.status === 204 ? null : await r.json().catch(() => null);
+    if (!r.ok) {
+      const e = new Error(body && body.detail ? body.detail : url + ': HTTP ' + r.status);
+      e.status = r.status;
+      throw e;
+    }
+    return body;
+  },
+  // An element, its class and its text (text, never HTML).
+  el(tag, cls, text) {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    return e;
+  },
+  // A state as a pill.
+  pill(s) {
+    return window.mailhooksUI.el('span', 'mail-status s-' + String(s).replace(/[^a-z_]/g, ''), s);
+  },
+  // A time in the browser's zone, its ISO form in dateTime.
+  when(iso) {
+    const d = new Date(iso);
+    const t = window.mailhooksUI.el('time', '', isNaN(d) ? '' : d.toLocaleString());
+    if (!isNaN(d)) t.dateTime = d.toISOString();
+    return t;
+  },
+};
 
 window.mailhooksViews = (function () {
   const views = [];   // { prefix, view, link, enter(item), leave() }

@@ -4,8 +4,9 @@
 // finds one by phone and by tag, edits and deletes one; makes a campaign
 // whose filter says how many clients it reaches before it is saved; the
 // campaign's page counts its messages by status and the counts move live
-// as the fake answers (slowly, so that they are seen moving), its messages
-// with their attempts; the view fits a phone and is reached by keyboard.
+// as the fake answers (slowly, two a second, so that they are seen
+// moving), its messages with their attempts; the view fits a phone and is
+// reached by keyboard.
 'use strict';
 
 const { chromium } = require('playwright-core');
@@ -36,7 +37,7 @@ async function main(t) {
   const api = new FakeCampaignApi();
   await api.start();
   const stack = new Stack({ CAMPAIGN_API_URL: api.url, CAMPAIGN_API_TOKEN: 'page-token',
-    CAMPAIGN_RATE: '4' });
+    CAMPAIGN_RATE: '2' });
   let browser;
   try {
     await stack.start();
@@ -99,7 +100,7 @@ async function main(t) {
     await page.fill('#cp-start', local(-60000));
     await page.fill('#cp-end', local(3600000));
     await page.fill('#cp-text', 'Our sale starts today');
-    api.modes('slow 0.5');
+    api.modes('slow 1');
     await page.click('#cp-save');
     await page.waitForSelector('#campaign[open]', { timeout: 5000 });
     t.ok(/#campaigns:1$/.test(page.url()), 'saved, its page at #campaigns:1');
@@ -109,7 +110,7 @@ async function main(t) {
     const seen = new Set();
     t.ok(await waitFor(async () => { seen.add(await sent()); return (await sent()) === '4'; }, 20000),
       'its page counts 4 sent in the end');
-    t.ok(seen.size >= 3, 'counted on the way, live: ' + [...seen].join(', '));
+    t.ok([...seen].map(Number).some((n) => n > 0 && n < 4), 'counted on the way, live: ' + [...seen].join(', '));
     t.is(api.requests().length, 4, 'the API got 4 requests');
     await waitFor(async () => (await page.locator('#campaign-messages li .detail:has-text("HTTP 200")').count()) === 4, 5000);
     t.is(await page.locator('#campaign-messages li .detail:has-text("HTTP 200")').count(), 4,

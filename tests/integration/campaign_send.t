@@ -291,6 +291,11 @@ for my $id ($c1, $c2, $c3, $c5, $c7) {
 my (undef, $all) = $s->get_json('/api/campaigns/stats?limit=100');
 my ($row) = grep { $_->{id} == $c1 } @{ $all->{campaigns} };
 is($row->{counts}{sent}, 4, 'GET /api/campaigns/stats: each with its counts');
+my %sum;
+for my $c (@{ $all->{campaigns} }) { $sum{$_} += $c->{counts}{$_} for keys %{ $c->{counts} } }
+my $metrics = $s->get('/metrics')->{content};
+my %metric = $metrics =~ /^mailhooks_campaign_messages\{status="(\w+)"\} (\d+)$/mg;
+is_deeply(\%metric, \%sum, '/metrics: the campaigns\' messages by status, as the API counts them');
 my @sent = messages($c1, '&status=sent');
 is(scalar @sent, 4, 'its messages filtered by status');
 my (undef, $bad) = $s->get_json("/api/campaigns/$c1/messages?status=lost");
