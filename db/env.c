@@ -37,6 +37,11 @@ static void
 mh_errcall(const DB_ENV *env, const char *prefix, const char *msg)
 {
 	(void)env;
+	/* Said by the loser of two processes creating the receipt sequence
+	 * at once, which mh_sequence_txn tries again: not an error of ours
+	 * (a real failure to open it is said where it is met). */
+	if (strncmp(msg, "BDB4004 ", 8) == 0)
+		return;
 	fprintf(stderr, "%s: berkeley db: %s\n", prefix ? prefix : "mailhooks",
 	    msg);
 }

@@ -105,8 +105,6 @@ mh_cm_prepare(struct mh_campaigns *c, struct mh_cm_taken *t,
 	    mh_breaker_gate(&c->breakers, t->campaign, now_ms)) != 0)
 		mh_cm_decide(m, &k, &t->d);
 	if (t->d.step == MH_CM_SEND) {
-		snprintf(t->status_was, sizeof(t->status_was), "%s",
-		    mh_json_str(m, "status"));
 		t->end_ms = p->end_ms;
 		if (p->mail) {
 			t->mail_to = mh_strdup(mh_json_str(client, "email"));
@@ -133,10 +131,9 @@ mh_cm_begin_change(void *ctx, size_t i, const char *json,
 
 	next->queue = MH_QUEUE_AT;	/* as it was, lease let go */
 	next->due_ms = lease != NULL ? lease->due_ms : now;
-	if (m == NULL)
-		return 0;
-	if (strcmp(t->json, json) != 0) {
-		t->d.step = MH_CM_DROP;	/* changed meanwhile: taken again */
+	/* Changed since it was read (each run of a retried transaction
+	 * looks afresh): let go, to be taken and decided again. */
+	if ((t->stale = m == NULL || strcmp(t->json, json) != 0)) {
 		json_object_put(m);
 		return 0;
 	}
@@ -266,10 +263,11 @@ mh_cm_start(struct mh_campaigns *c, const uint64_t *ids, size_t n,
 		mh_say("%zu campaign messages not begun: storage error %d; "
 		    "their leases lapse and they are taken again", n, (int)err);
 	for (size_t i = 0; i < n; i++) {
-		if (err == MH_STORE_OK && t[i].d.step == MH_CM_SEND) {
+		if (err == MH_STORE_OK && !t[i].stale &&
+		    t[i].d.step == MH_CM_SEND) {
 			mh_cm_post(c, &t[i]);
 			sent++;
-		} else if (err == MH_STORE_OK)
+		} else if (err == MH_STORE_OK && !t[i].stale)
 			mh_cm_said(c, &t[i]);
 		free(t[i].json);
 		free(t[i].request);

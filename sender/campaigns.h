@@ -12,7 +12,7 @@ struct mh_cm_taken {
 	uint64_t id, campaign, client;
 	char *json;		/* as read before deciding */
 	struct mh_cm_decision d;
-	char status_was[16];
+	int stale;		/* changed since it was read: left as it is */
 	int64_t end_ms;		/* its campaign's */
 	char *request;		/* with MH_CM_SEND: the API's body, or the
 				 * mail's text with mail_to */
