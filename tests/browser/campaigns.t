@@ -5,8 +5,8 @@
 // whose filter says how many clients it reaches before it is saved; the
 // campaign's page counts its messages by status and the counts move live
 // as the fake answers (slowly, two a second, so that they are seen
-// moving), its messages with their attempts; the view fits a phone and is
-// reached by keyboard.
+// moving), its messages with their attempts; it is edited, then deleted
+// (kept, marked so); the view fits a phone and is reached by keyboard.
 'use strict';
 
 const { chromium } = require('playwright-core');
@@ -124,6 +124,22 @@ async function main(t) {
     await page.waitForSelector('#cp-body tr[data-campaign="1"]:has(.s-running):has-text("4 sent of 4")',
       { timeout: 5000 });
     t.ok(true, 'the list shows its status and progress');
+
+    // Edit it (its text), then delete it: kept, marked deleted.
+    await page.click('#cp-body tr[data-campaign="1"] button[data-edit-campaign]');
+    t.is(await page.inputValue('#cp-text'), 'Our sale starts today', 'the edit form holds the campaign');
+    t.ok(await waitFor(async () => (await page.getAttribute('#cp-audience', 'data-clients')) === '4', 5000),
+      'and says whom its filter reaches');
+    await page.fill('#cp-text', 'Our sale ends tonight');
+    await page.click('#cp-save');
+    await page.waitForSelector('#campaign[open] #campaign-text:has-text("Our sale ends tonight")', { timeout: 5000 });
+    t.is((await (await stack.api('/api/campaigns/1')).json()).text, 'Our sale ends tonight', 'saved: its new text');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('#campaign', { state: 'hidden' });
+    await page.click('#cp-body tr[data-campaign="1"] button[data-delete-campaign]');
+    await page.waitForSelector('#cp-body tr[data-campaign="1"] .s-deleted', { timeout: 5000 });
+    t.is(await page.locator('#cp-body tr[data-campaign="1"] button[data-edit-campaign]').count(), 0,
+      'deleted: listed as such, its counts kept, no more edits');
 
     // A phone, and the keyboard.
     await page.setViewportSize({ width: 390, height: 844 });
