@@ -70,12 +70,16 @@
     return date.toLocaleString();
   }
 
+  // The absolute time in the browser's zone (named), the relative one on
+  // hover.
+  const ABSOLUTE = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric',
+    hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'short' });
   function timeCell(ev) {
     const d = eventTime(ev);
-    const t = el('time', 'rel', relative(d));
+    const t = el('time', 'abs', isNaN(d) ? '' : ABSOLUTE.format(d));
     if (!isNaN(d)) {
       t.dateTime = d.toISOString();
-      t.title = d.toLocaleString();
+      t.title = relative(d);
     }
     return t;
   }
@@ -97,9 +101,14 @@
     return parts.join(' \u00b7 ');
   }
 
+  // The subject, or for Infobip the best it has: callbackData's
+  // qj_subject when present, else the status.
   function subjectOf(ev) {
     if (ev.subject) return iso(ev.subject);
-    return ev.provider === 'infobip' ? 'message ' + iso(ev.message_id) : '(no subject)';
+    const cb = ev.callback_data || ev.callbackData;
+    if (cb && typeof cb === 'object' && typeof cb.qj_subject === 'string' && cb.qj_subject) return iso(cb.qj_subject);
+    if (ev.provider === 'infobip' && typeof ev.status === 'string' && ev.status) return iso(ev.status);
+    return '(no subject)';
   }
 
   function emailOf(ev, none) {
@@ -117,8 +126,10 @@
     list.append(node);
   }
 
-  function messageButton(id) {
-    const b = el('button', 'link', id);
+  function messageButton(id, short) {
+    const s = String(id);
+    const b = el('button', 'link' + (short ? ' msgid' : ''), short && s.length > 12 ? s.slice(0, 8) + '\u2026' : s);
+    if (short) b.setAttribute('aria-label', 'Message ' + s);
     b.type = 'button';
     b.dataset.message = id;
     b.title = 'Show this message\u2019s timeline';
@@ -138,7 +149,7 @@
     if (w) meta.append(document.createTextNode(' \u00b7 ' + w));
     if (ev.message_id) {
       meta.append(document.createTextNode(' \u00b7 '));
-      meta.append(messageButton(ev.message_id));
+      meta.append(messageButton(ev.message_id, true));
     }
     li.append(who, what, meta);
     insertBySeq($('opens'), li, ev.seq);
@@ -155,9 +166,12 @@
     const tr = el('tr');
     tr.dataset.seq = ev.seq;
     const type = el('span', 'type type-' + String(ev.type).replace(/[^a-z_]/g, ''), ev.type);
+    const details = el('span', 'detail-cell', [ev.provider, detail(ev)].filter(Boolean).join(' \u00b7 '));
+    for (const tag of Array.isArray(ev.tags) ? ev.tags.slice(0, 5) : [])
+      if (typeof tag === 'string') details.append(' ', el('span', 'tag', iso(tag)));
     const cells = [timeCell(ev), type, document.createTextNode(ev.email || ''),
-      document.createTextNode(ev.subject || ''),
-      ev.message_id ? messageButton(ev.message_id) : document.createTextNode('')];
+      document.createTextNode(ev.subject ? ev.subject : subjectOf(ev)), details,
+      ev.message_id ? messageButton(ev.message_id, true) : document.createTextNode('')];
     for (const c of cells) {
       const td = el('td');
       td.append(c);
@@ -228,14 +242,25 @@
     return q.toString();
   }
 
-  // The table: a page of events matching the filters, newest first.
+  // The table: a page of events matching the filters, newest first. The
+  // rows shown stay until the new ones have come: when the server cannot
+  // be reached they stay, and a note says the list may be stale.
   async function loadTable(reset) {
+    let page;
+    try {
+      page = await getJSON('api/events?' + query({ ...state.filter, limit: PAGE, before: reset ? null : state.older }));
+    } catch (e) {
+      $('events-stale').textContent = 'The server cannot be reached: these rows may be stale' +
+        (reset ? ', and the filters are not applied yet.' : '.');
+      $('events-stale').hidden = false;
+      throw e;
+    }
+    $('events-stale').hidden = true;
     if (reset) {
       state.rows.clear();
       $('events-body').textContent = '';
       state.older = null;
     }
-    const page = await getJSON('api/events?' + query({ ...state.filter, limit: PAGE, before: state.older }));
     for (const ev of page.events) addRow(ev);
     state.older = page.next_before;
     $('older').hidden = !page.more;
@@ -308,6 +333,22 @@
       if ($('f-message').value.trim()) f.message_id = $('f-message').value.trim();
       applyFilter(f);
     });
+    $('stats').addEventListener('click', (e) => {
+      const b = e.target.closest('button[data-stat-type]');
+      if (!b) return;
+      const f = { ...state.filter };
+      if (f.type === b.dataset.statType) delete f.type;
+      else f.type = b.dataset.statType;
+      $('f-type').value = f.type || '';
+      for (const li of $('stats').children)
+        if (li.dataset.type === f.type) li.setAttribute('aria-current', 'true');
+        else li.removeAttribute('aria-current');
+      applyFilter(f);
+    });
+    $('skip').addEventListener('click', (e) => {
+      e.preventDefault();
+      $('events-title').focus();
+    });
     $('f-clear').addEventListener('click', () => {
       $('filters').reset();
       applyFilter({});
@@ -335,8 +376,25 @@
     return parts.join(' \u00b7 ');
   }
 
+  // An unknown message is said in the dialog, where the user looks.
+  function unknownMessage(id, e) {
+    $('message-title').textContent = /HTTP 404/.test(String(e)) ? 'Unknown message' : 'Message not loaded';
+    $('message-meta').textContent = /HTTP 404/.test(String(e))
+      ? 'No event of message ' + iso(id) + ' is stored (yet).'
+      : 'Message ' + iso(id) + ' could not be loaded: ' + (e && e.message ? e.message : 'the server cannot be reached') + '.';
+    $('message-counts').textContent = '';
+    $('message-timeline').textContent = '';
+    if (!$('message').open) $('message').showModal();
+  }
+
   async function openMessage(id) {
-    const m = await getJSON('api/messages/' + encodeURIComponent(id));
+    let m;
+    try {
+      m = await getJSON('api/messages/' + encodeURIComponent(id));
+    } catch (e) {
+      unknownMessage(id, e);
+      return;
+    }
     $('message-title').textContent = m.subject ? iso(m.subject) : 'Message ' + iso(m.message_id);
     $('message-meta').textContent = [m.email, m.provider, m.message_id].filter(Boolean).map(iso).join(' \u00b7 ');
     const counts = $('message-counts');
@@ -397,7 +455,14 @@
       if (!n && !['send', 'delivered', 'open', 'click'].includes(type)) continue;
       const li = el('li');
       li.dataset.type = type;
-      li.append(el('span', 'k', type.replace('_', ' ')), el('span', 'v', n));
+      if (state.filter.type === type) li.setAttribute('aria-current', 'true');
+      // A count filters the table by its type (again: all types).
+      const b = el('button');
+      b.type = 'button';
+      b.dataset.statType = type;
+      b.title = 'Show only ' + type.replace('_', ' ') + ' events';
+      b.append(el('span', 'k', type.replace('_', ' ')), el('span', 'v', n));
+      li.append(b);
       ul.append(li);
     }
   }

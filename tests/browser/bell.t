@@ -70,6 +70,10 @@ async function main(t) {
     t.ok(true, 'and it is read: the count is 1 after the page comes back');
     const left = await (await stack.api('/api/notifications/vera?unread=1')).json();
     t.is(left.unread, 1, 'the server agrees');
+    // Its link names a message no event is stored of: the page says so.
+    await vera.waitForSelector('#message[open] #message-meta:has-text("m-42")', { timeout: 5000 });
+    await vera.keyboard.press('Escape');
+    await vera.waitForSelector('#message', { state: 'hidden' });
 
     await vera.click('#bell');
     await vera.click('#bell-readall');

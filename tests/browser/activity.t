@@ -1,0 +1,152 @@
+#!/usr/bin/env node
+// The events page as an activity tool (issue 22, its first part), in
+// Chromium at 1280x800 and 390x844 after 200 events: the live opens a
+// bounded strip, so that the table is on the first screen; rows with the
+// provider, the place, the URL and the tags, an absolute time in the
+// browser's zone (the relative one on hover), the message id shortened;
+// an Infobip row reads its callbackData's qj_subject; no type pill wider
+// than its box; one Tab reaches a skip link to the table; a summary count
+// filters by its type; an unknown message is said in the dialog; filters
+// tried while the server cannot be reached keep the rows and say so; dark
+// mode follows the system.
+'use strict';
+
+const fs = require('fs');
+const path = require('path');
+const { chromium } = require('playwright-core');
+const { Stack, event, Tap, sleep, CHROMIUM_ARGS } = require('./stack');
+
+const KEY = 'activity-key';
+const TOKEN = 'ib-activity-token';
+
+async function seed(stack) {
+  const now = Math.floor(Date.now() / 1000);
+  const batch = [];
+  for (let i = 0; i < 200; i++) {
+    const type = ['send', 'delivered', 'open', 'click'][i % 4];
+    const ev = event({ type, id: 'a1b2c3d4e5f60718293a4b5c6d7e8f9' + (i % 10), email: `reader${i}@example.com`,
+      subject: 'Newsletter ' + i, ts: now - 4000 + i,
+      location: type === 'open' ? { city: 'Lisbon', country: 'Portugal' } : null });
+    ev.msg.tags = ['weekly'];
+    if (type === 'click') ev.url = 'https://example.com/read/' + i;
+    batch.push(ev);
+  }
+  return stack.postMandrill(batch);
+}
+
+async function postInfobip(stack) {
+  const body = fs.readFileSync(path.resolve(__dirname, '../fixtures/infobip/delivered_dict.json'));
+  const r = await fetch(stack.url('/webhooks/infobip?token=' + TOKEN), { method: 'POST',
+    headers: { 'Content-Type': 'application/json' }, body });
+  return r.status;
+}
+
+async function onFirstScreen(page) {
+  return page.evaluate(() => {
+    const row = document.querySelector('#events-body tr');
+    return row !== null && row.getBoundingClientRect().top < window.innerHeight;
+  });
+}
+
+async function main(t) {
+  const stack = new Stack({ MANDRILL_WEBHOOK_KEY: KEY, INFOBIP_WEBHOOK_TOKEN: TOKEN });
+  let browser;
+  try {
+    await stack.start();
+    t.is((await seed(stack)).status, 200, '200 events posted');
+    t.is(await postInfobip(stack), 200, 'and an Infobip delivery');
+    for (let i = 0; i < 100; i++) {
+      if ((await (await stack.api('/api/health')).json()).last_seq >= 201) break;
+      await sleep(50);
+    }
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    const context = await stack.context(browser, { viewport: { width: 1280, height: 800 }, timezoneId: 'Europe/Lisbon' });
+    const page = await context.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(stack.url('/'));
+    await page.waitForSelector('#events-body tr', { timeout: 10000 });
+    await page.waitForFunction(() => document.querySelectorAll('#opens li').length >= 20);
+    t.ok(await onFirstScreen(page), 'at 1280x800 the table is on the first screen, under the opens');
+
+    // Rows: provider, place, URL, tags; the time absolute, in the zone.
+    const click = page.locator('#events-body tr:has(.type-click)').first();
+    const text = await click.textContent();
+    t.ok(text.includes('mandrill') && text.includes('https://example.com/read/') && text.includes('weekly'),
+      'a click row shows its provider, its URL and its tags');
+    // Values from a webhook are isolated for the bidi algorithm (FSI ... PDI).
+    const plain = (x) => x.replace(/[\u2068\u2069]/g, '');
+    const open = plain(await page.locator('#events-body tr:has(.type-open)').first().textContent());
+    t.ok(open.includes('Lisbon, Portugal'), 'an open row shows its place: ' + open);
+    const time = page.locator('#events-body tr time').first();
+    t.ok(/WE(S|ST)T|GMT|UTC/.test(await time.textContent()), 'the time is absolute, its zone named: ' +
+      await time.textContent());
+    t.ok(/ago|just now|\//.test(await time.getAttribute('title')), 'the relative time on hover');
+    const id = await page.locator('#events-body tr button[data-message]').first().textContent();
+    t.ok(id.length <= 9 && id.endsWith('\u2026'), 'the message id shortened: ' + id);
+    t.is(await page.locator('#events-body tr:has-text("infobip")').count(), 5, 'the Infobip report\'s five rows');
+    const ib = plain(await page.locator('#events-body tr:has-text("infobip") td:nth-child(4)').first().textContent());
+    t.ok(/, agora voc\u00ea pode contar/.test(ib), 'an Infobip row\'s subject: its callbackData\'s qj_subject: ' + ib);
+
+    // No pill wider than its box.
+    const over = await page.$$eval('.type', (els) => els.filter((e) => e.scrollWidth > e.clientWidth + 1 ||
+      e.getClientRects().length > 1).length);
+    t.is(over, 0, 'no type pill overflows or breaks');
+
+    // The skip link: one Tab, then Enter reaches the table.
+    await page.evaluate(() => document.activeElement && document.activeElement.blur());
+    await page.keyboard.press('Tab');
+    t.is(await page.evaluate(() => document.activeElement.id), 'skip', 'the first Tab is the skip link');
+    await page.keyboard.press('Enter');
+    t.is(await page.evaluate(() => document.activeElement.id), 'events-title', 'Enter goes to the events');
+
+    // A summary count filters by its type.
+    await page.click('#stats button[data-stat-type="click"]');
+    await page.waitForFunction(() => [...document.querySelectorAll('#events-body .type')].every((e) => e.textContent === 'click'));
+    t.ok(/type=click/.test(page.url()), 'clicking the clicks count: the table shows clicks, kept in the URL');
+    t.is(await page.getAttribute('#stats li[data-type="click"]', 'aria-current'), 'true', 'the count says it is on');
+
+    // Offline: the rows stay, and the page says they may be stale.
+    const before = await page.locator('#events-body tr').count();
+    await context.setOffline(true);
+    await page.selectOption('#f-type', 'open');
+    await page.click('#filters button[type="submit"]');
+    await page.waitForSelector('#events-stale:visible', { timeout: 5000 });
+    t.is(await page.locator('#events-body tr').count(), before, 'offline, a new filter keeps the rows');
+    t.ok((await page.textContent('#events-stale')).includes('may be stale'), 'and says they may be stale');
+    await context.setOffline(false);
+
+    // An unknown message: said in the dialog.
+    await page.goto(stack.url('/?message=no-such-message'));
+    await page.waitForSelector('#message[open]', { timeout: 5000 });
+    t.is(await page.textContent('#message-title'), 'Unknown message', 'an unknown message: the dialog says so');
+    t.ok((await page.textContent('#message-meta')).includes('no-such-message'), 'naming it');
+    await page.keyboard.press('Escape');
+
+    // A phone.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(stack.url('/'));
+    await page.waitForSelector('#events-body tr', { timeout: 10000 });
+    await page.waitForFunction(() => document.querySelectorAll('#opens li').length >= 20);
+    t.ok(await onFirstScreen(page), 'at 390x844 the table is on the first screen too');
+    t.ok(await page.isVisible('#events-body tr td:nth-child(4)'), 'the subject stays on a phone');
+    t.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1), 'nothing wider than it');
+    const overPhone = await page.$$eval('.type', (els) => els.filter((e) => e.getClientRects().length > 1 ||
+      e.scrollWidth > e.clientWidth + 1).length);
+    t.is(overPhone, 0, 'no pill breaks inside a word on a phone');
+
+    // Dark mode.
+    await page.emulateMedia({ colorScheme: 'dark' });
+    const bg = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+    const rgb = (bg.match(/\d+/g) || []).slice(0, 3).map(Number);
+    t.ok(rgb.length === 3 && rgb.reduce((a, b) => a + b) < 150, 'dark mode from prefers-color-scheme: ' + bg);
+    t.ok(errors.length === 0, 'no uncaught script error', errors.join('\n'));
+  } finally {
+    if (browser) await browser.close();
+    await stack.stop();
+    stack.cleanup();
+  }
+}
+
+const t = new Tap();
+main(t).catch((e) => t.bail(e)).finally(() => t.done());
