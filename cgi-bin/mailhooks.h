@@ -148,6 +148,9 @@ void mh_throttle_passed(struct mh_app *app, struct mh_request *r,
 /* --- respond.c: JSON answers. */
 void mh_respond_json(struct mh_request *r, int status, const char *json);
 /* Answers body as it is, of this Content-Type. */
+/* Writes the status line and headers of an answer whose body the caller
+ * writes itself (mh_write), as it goes; -1 when the client is gone. */
+int mh_respond_start(struct mh_request *r, int status, const char *ctype);
 void mh_respond_body(struct mh_request *r, int status, const char *ctype,
     const char *body, size_t len);
 /* Answers {"error": code, "detail": printf(fmt, ...)}. */
@@ -210,6 +213,10 @@ void mh_hook_infobip(struct mh_app *app, struct mh_request *r);
 void mh_api_test_event(struct mh_app *app, struct mh_request *r);
 void mh_api_events(struct mh_app *app, struct mh_request *r);
 void mh_api_callbacks(struct mh_app *app, struct mh_request *r);
+/* GET /api/events.csv, /api/events.ndjson: every event the filters of
+ * /api/events keep, oldest first, streamed a page at a time. */
+void mh_api_events_csv(struct mh_app *app, struct mh_request *r);
+void mh_api_events_ndjson(struct mh_app *app, struct mh_request *r);
 void mh_api_stats(struct mh_app *app, struct mh_request *r);
 void mh_api_message(struct mh_app *app, struct mh_request *r);
 void mh_api_health(struct mh_app *app, struct mh_request *r);

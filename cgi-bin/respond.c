@@ -58,6 +58,12 @@ mh_respond_head(struct mh_request *r, int status, const char *ctype)
 	return mh_write(r, head, (size_t)n);
 }
 
+int
+mh_respond_start(struct mh_request *r, int status, const char *ctype)
+{
+	return mh_respond_head(r, status, ctype);
+}
+
 void
 mh_respond_body(struct mh_request *r, int status, const char *ctype,
     const char *body, size_t len)

@@ -308,6 +308,7 @@
     const f = {};
     for (const k of ['type', 'email', 'message_id']) if (u.get(k)) f[k] = u.get(k);
     state.filter = f;
+    exportLinks();
     $('f-type').value = f.type || '';
     $('f-email').value = f.email || '';
     $('f-message').value = f.message_id || '';
@@ -318,8 +319,16 @@
     return location.pathname + (q ? '?' + q : '');
   }
 
+  // The export links carry the table's filters.
+  function exportLinks() {
+    const q = query(state.filter);
+    $('export-csv').href = 'api/events.csv' + (q ? '?' + q : '');
+    $('export-ndjson').href = 'api/events.ndjson' + (q ? '?' + q : '');
+  }
+
   function applyFilter(f) {
     state.filter = f;
+    exportLinks();
     history.pushState(null, '', urlFor(f, new URLSearchParams(location.search).get('message')));
     loadTable(true).catch(() => setStatus('offline', 'cannot load events'));
   }

@@ -6,9 +6,9 @@
 // browser's zone (the relative one on hover), the message id shortened;
 // an Infobip row reads its callbackData's qj_subject; no type pill wider
 // than its box; one Tab reaches a skip link to the table; a summary count
-// filters by its type; an unknown message is said in the dialog; filters
-// tried while the server cannot be reached keep the rows and say so; dark
-// mode follows the system.
+// filters by its type, and the CSV export follows; an unknown message is
+// said in the dialog; filters tried while the server cannot be reached
+// keep the rows and say so; dark mode follows the system.
 'use strict';
 
 const fs = require('fs');
@@ -105,6 +105,11 @@ async function main(t) {
     await page.waitForFunction(() => [...document.querySelectorAll('#events-body .type')].every((e) => e.textContent === 'click'));
     t.ok(/type=click/.test(page.url()), 'clicking the clicks count: the table shows clicks, kept in the URL');
     t.is(await page.getAttribute('#stats li[data-type="click"]', 'aria-current'), 'true', 'the count says it is on');
+    t.ok(/api\/events\.csv\?type=click$/.test(await page.getAttribute('#export-csv', 'href')),
+      'the CSV export carries the filter');
+    const csv = await (await page.request.get(stack.url('/' + await page.getAttribute('#export-csv', 'href')))).text();
+    t.ok(csv.startsWith('seq,') && csv.split('\r\n').filter((l) => /^\d+,/.test(l))
+      .every((l) => l.split(',')[4] === 'click'), 'and downloads the clicks as CSV');
 
     // Offline: the rows stay, and the page says they may be stale.
     const before = await page.locator('#events-body tr').count();
