@@ -12,7 +12,7 @@
 # --smoke: the same runs, tiny and short (make test runs it so that the
 # bench cannot rot; it asserts nothing about speed).
 # --only: just these runs (null ingest batch e2e e2e_one e2e_light fanout
-# notify notify_e2e mail campaign),
+# notify notify_e2e mail campaign export),
 # to measure one change quickly; the figures of the others are absent.
 use strict;
 use warnings;
@@ -438,6 +438,24 @@ sub campaign {
 	return decode_json($r->{content})->{id};
 }
 
+# The export: every stored event as CSV, streamed, read as it comes.
+if (wanted('export')) {
+	my ($rc, $token) = $stack->admin(qw(token add benchexport --scope events:read));
+	chomp $token;
+	stats($stack);
+	my ($bytes, $rows, $t0) = (0, 0, time);
+	my $r = HTTP::Tiny->new(timeout => 600)->request('GET',
+	    $stack->url('/api/events.csv'), { headers => {
+	    Authorization => "Bearer $token" }, data_callback => sub {
+		$bytes += length $_[0];
+		$rows += () = $_[0] =~ /\r\n/g;
+	    } });
+	my $took = time - $t0;
+	problem("export: HTTP $r->{status}") if $rc != 0 || $r->{status} != 200;
+	$fig{export_rows} = $rows - 1;
+	$fig{export_mb_s} = $took > 0 ? $bytes / 1048576 / $took : undef;
+}
+
 # The database holds every acknowledged event, once, when the inbox has
 # been drained.
 my $s = stats($stack);
@@ -518,6 +536,8 @@ my @rows = (
 	[ 'campaign_clients_rps', 'POST /api/clients/s, 4 at once', '' ],
 	[ 'campaign_10k_s', "a campaign to $size{campaign_clients} clients: start -> last sent, s", '' ],
 	[ 'campaign_sent_rps', 'its messages sent/s, 16 at once, no rate limit', '' ],
+	[ 'export_rows', 'events exported as CSV in one GET', '' ],
+	[ 'export_mb_s', 'GET /api/events.csv, MB/s', '' ],
 	[ 'ingest_api_answers_rps', 'signed webhooks/s after it, same store', '' ],
 	[ 'ingest_api_hangs_rps', 'the same while a campaign\'s API hangs', '' ],
 	[ 'ingest_api_hangs_to_answers', 'ingest_api_hangs_rps / ingest_api_answers_rps', '>= 0.9' ],
