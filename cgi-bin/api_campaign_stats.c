@@ -201,7 +201,7 @@ out:
 struct mh_audience {
 	struct json_object *filter;
 	int mail;
-	uint64_t last, clients;
+	uint64_t clients;
 };
 
 static int
@@ -211,7 +211,7 @@ mh_audience_one(void *ctx, uint64_t id, const char *json, size_t len)
 	struct json_object *client = json_tokener_parse(json);
 
 	(void)len;
-	a->last = id;
+	(void)id;
 	a->clients += mh_filter_matches(a->filter, a->mail, client);
 	json_object_put(client);
 	return 0;
@@ -223,13 +223,11 @@ void
 mh_api_campaign_audience(struct mh_app *app, struct mh_request *r)
 {
 	struct json_object *body = NULL, *f;
-	struct mh_audience a = { NULL, 0, 0, 0 };
-	struct mh_query q = { .table = MH_TABLE_CLIENTS, .has_after = 1,
-	    .limit = 1000 };
+	struct mh_audience a = { NULL, 0, 0 };
+	struct mh_query q = { .table = MH_TABLE_CLIENTS, .limit = 1000 };
 	const char *channel;
-	enum mh_store_err err = MH_STORE_OK;
+	enum mh_store_err err;
 	char why[300], text[64];
-	int more = 1;
 
 	if (!mh_campaigns_reader(r) || mh_json_body(r, app->cfg->max_body,
 	    &body) != 0)
@@ -258,11 +256,8 @@ mh_api_campaign_audience(struct mh_app *app, struct mh_request *r)
 	}
 	a.filter = f;
 	a.mail = channel != NULL && strcmp(channel, "mail") == 0;
-	while (more && err == MH_STORE_OK) {
-		q.after = a.last;
-		err = mh_store_query(app->store, &q, mh_audience_one, &a, &more);
-	}
-	if (err != MH_STORE_OK)
+	if ((err = mh_store_query_all(app->store, &q, mh_audience_one, &a)) !=
+	    MH_STORE_OK)
 		mh_respond_store_error(r, err);
 	else {
 		snprintf(text, sizeof(text), "{\"clients\":%" PRIu64 "}",

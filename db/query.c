@@ -287,6 +287,40 @@ mh_store_query(struct mh_store *st, const struct mh_query *q, mh_emit_fn emit,
 	return mh_store_error(ret);
 }
 
+/* mh_store_query_all's walk: the last record handed out, to go on from. */
+struct mh_query_walk {
+	mh_emit_fn emit;
+	void *ctx;
+	uint64_t last;
+	int stopped;
+};
+
+static int
+mh_query_walk_one(void *ctx, uint64_t seq, const char *json, size_t len)
+{
+	struct mh_query_walk *w = ctx;
+
+	w->last = seq;
+	return (w->stopped = w->emit(w->ctx, seq, json, len) != 0);
+}
+
+enum mh_store_err
+mh_store_query_all(struct mh_store *st, const struct mh_query *q,
+    mh_emit_fn emit, void *ctx)
+{
+	struct mh_query page = *q;
+	struct mh_query_walk w = { emit, ctx, 0, 0 };
+	enum mh_store_err err = MH_STORE_OK;
+	int more = 1;
+
+	page.has_after = 1;
+	while (more && !w.stopped && err == MH_STORE_OK) {
+		page.after = w.last;
+		err = mh_store_query(st, &page, mh_query_walk_one, &w, &more);
+	}
+	return err;
+}
+
 struct mh_counting {
 	const struct mh_query *q;
 	mh_count_fn count;

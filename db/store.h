@@ -238,6 +238,13 @@ enum mh_store_err mh_store_reprocess(struct mh_store *st,
 
 /* --- reading (query.c, messages.c, stats.c) */
 
+/* Every record q's filters match (its cursors left out), oldest first, a
+ * page of q->limit to a transaction, so that none holds the table for
+ * long; emit as mh_store_query's (non-zero stops the walk, and is an
+ * error). */
+enum mh_store_err mh_store_query_all(struct mh_store *st,
+    const struct mh_query *q, mh_emit_fn emit, void *ctx);
+
 /* Answers a query; *more tells whether another page exists. */
 enum mh_store_err mh_store_query(struct mh_store *st, const struct mh_query *q,
     mh_emit_fn emit, void *ctx, int *more);

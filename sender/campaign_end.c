@@ -149,7 +149,6 @@ mh_campaigns_finish(struct mh_campaigns *c)
 struct mh_cm_waiting {
 	uint64_t *ids;
 	size_t n, cap;
-	uint64_t last;
 };
 
 static int
@@ -161,7 +160,6 @@ mh_cm_waiting_one(void *ctx, uint64_t id, const char *json, size_t len)
 	uint64_t *grown;
 
 	(void)len;
-	w->last = id;
 	if (s != NULL && (strcmp(s, "pending") == 0 || strcmp(s, "deferred") ==
 	    0 || strcmp(s, "retrying") == 0)) {
 		if (w->n == w->cap && (grown = mh_realloc(w->ids, (w->cap =
@@ -191,20 +189,14 @@ mh_cm_due_change(void *ctx, size_t i, const char *json,
 void
 mh_cm_due_now(struct mh_store *st, uint64_t campaign, int64_t now_ms)
 {
-	struct mh_cm_waiting w = { NULL, 0, 0, 0 };
-	struct mh_query q = { .table = MH_TABLE_CMESSAGES, .has_after = 1,
-	    .limit = 500 };
+	struct mh_cm_waiting w = { NULL, 0, 0 };
+	struct mh_query q = { .table = MH_TABLE_CMESSAGES, .limit = 500 };
 	char key[24];
-	int more = 1;
 
 	snprintf(key, sizeof(key), "%" PRIu64, campaign);
 	q.email = key;
-	while (more) {
-		q.after = w.last;
-		if (mh_store_query(st, &q, mh_cm_waiting_one, &w, &more) !=
-		    MH_STORE_OK)
-			break;
-	}
+	/* Best effort: what a failure leaves waits for its turn. */
+	mh_store_query_all(st, &q, mh_cm_waiting_one, &w);
 	for (size_t i = 0; i < w.n; i += MH_SEND_BATCH)
 		mh_store_queued_change(st, MH_SENDQ_CAMPAIGN, w.ids + i,
 		    w.n - i < MH_SEND_BATCH ? w.n - i : MH_SEND_BATCH,

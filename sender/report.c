@@ -20,7 +20,6 @@ struct mh_report {
 	struct mh_store *st;
 	int64_t now_ms;
 	struct mh_buf text;
-	uint64_t last;
 	size_t campaigns;
 };
 
@@ -42,7 +41,6 @@ mh_report_one(void *ctx, uint64_t id, const char *json, size_t len)
 	size_t mark;
 
 	(void)len;
-	r->last = id;
 	if (mh_campaign_plan_read(json, &p) != 0)
 		return 0;
 	if (p.start_ms < r->now_ms && p.end_ms > r->now_ms - MH_DAY_MS) {
@@ -68,14 +66,12 @@ void
 mh_report_maybe(struct mh_store *st, const struct mh_send_config *cfg,
     int64_t now_ms, char done_day[16])
 {
-	struct mh_report r = { st, now_ms, { 0 }, 0, 0 };
-	struct mh_query q = { .table = MH_TABLE_CAMPAIGNS, .has_after = 1,
-	    .limit = 100 };
+	struct mh_report r = { st, now_ms, { 0 }, 0 };
+	struct mh_query q = { .table = MH_TABLE_CAMPAIGNS, .limit = 100 };
 	time_t now = (time_t)(now_ms / 1000);
 	char day[16], key[48], subject[96], why[300], at[32];
 	uint64_t mail_id;
 	struct tm tm;
-	int more = 1;
 
 	gmtime_r(&now, &tm);
 	strftime(day, sizeof(day), "%Y-%m-%d", &tm);
@@ -85,13 +81,9 @@ mh_report_maybe(struct mh_store *st, const struct mh_send_config *cfg,
 	mh_iso_from_ms(now_ms, at);
 	mh_buf_printf(&r.text, "Campaigns that ran in the 24 hours to %s:\n\n",
 	    at);
-	while (more) {
-		q.after = r.last;
-		if (mh_store_query(st, &q, mh_report_one, &r, &more) !=
-		    MH_STORE_OK) {
-			free(r.text.p);
-			return;		/* again at the next turn */
-		}
+	if (mh_store_query_all(st, &q, mh_report_one, &r) != MH_STORE_OK) {
+		free(r.text.p);
+		return;		/* again at the next turn */
 	}
 	if (r.campaigns == 0)
 		mh_buf_str(&r.text, "None ran.\n");

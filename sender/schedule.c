@@ -39,7 +39,7 @@ struct mh_select {
 	uint64_t ids[MH_MAKE_BATCH];
 	struct mh_record recs[MH_MAKE_BATCH];
 	size_t n;
-	uint64_t last, matched, made;
+	uint64_t matched, made;
 	int64_t now_ms;
 	enum mh_store_err err;
 };
@@ -85,7 +85,6 @@ mh_select_one(void *ctx, uint64_t id, const char *json, size_t len)
 	struct json_object *client = json_tokener_parse(json);
 
 	(void)len;
-	s->last = id;
 	if (client != NULL && mh_campaign_matches(s->plan, client)) {
 		s->matched++;
 		if (mh_cmessage_make(s->plan->id, id, s->now_ms,
@@ -104,22 +103,18 @@ mh_select(struct mh_store *st, const struct mh_campaign_plan *p,
     int64_t now_ms)
 {
 	struct mh_select *s = mh_calloc(1, sizeof(*s));
-	struct mh_query q = { .table = MH_TABLE_CLIENTS, .has_after = 1,
+	struct mh_query q = { .table = MH_TABLE_CLIENTS,
 	    .limit = MH_SELECT_PAGE };
 	enum mh_store_err err;
-	int more = 1;
 
 	if (s == NULL)
 		return MH_STORE_NOMEM;
 	s->st = st;
 	s->plan = p;
 	s->now_ms = now_ms;
-	while (more && s->err == MH_STORE_OK) {
-		q.after = s->last;
-		if ((err = mh_store_query(st, &q, mh_select_one, s, &more)) !=
-		    MH_STORE_OK && s->err == MH_STORE_OK)
-			s->err = err;
-	}
+	if ((err = mh_store_query_all(st, &q, mh_select_one, s)) !=
+	    MH_STORE_OK && s->err == MH_STORE_OK)
+		s->err = err;
 	mh_select_flush(s);
 	if (s->made > 0 || s->err != MH_STORE_OK)
 		mh_say("campaign=%" PRIu64 " selected: %" PRIu64 " clients match, "
@@ -159,7 +154,6 @@ struct mh_sched_pass {
 	int64_t now_ms;
 	uint64_t clients;
 	enum mh_store_err err;
-	uint64_t last;
 };
 
 static int
@@ -170,7 +164,6 @@ mh_sched_one(void *ctx, uint64_t id, const char *json, size_t len)
 	struct mh_sched_memo *m;
 
 	(void)len;
-	ps->last = id;
 	if (mh_campaign_plan_read(json, &p) != 0)
 		return 0;
 	if (!p.deleted && p.start_ms <= ps->now_ms && ps->now_ms < p.end_ms &&
@@ -213,22 +206,17 @@ mh_sched_let_go(struct mh_schedule *sc, struct mh_store *st, int64_t now_ms)
 enum mh_store_err
 mh_schedule_run(struct mh_schedule *sc, struct mh_store *st, int64_t now_ms)
 {
-	struct mh_sched_pass ps = { sc, st, now_ms, 0, MH_STORE_OK, 0 };
-	struct mh_query q = { .table = MH_TABLE_CAMPAIGNS, .has_after = 1,
-	    .limit = 100 };
+	struct mh_sched_pass ps = { sc, st, now_ms, 0, MH_STORE_OK };
+	struct mh_query q = { .table = MH_TABLE_CAMPAIGNS, .limit = 100 };
 	enum mh_store_err err;
-	int more = 1;
 
 	if ((err = mh_store_clients_version(st, &ps.clients)) != MH_STORE_OK)
 		return err;
-	while (more && ps.err == MH_STORE_OK) {
-		q.after = ps.last;
-		if ((err = mh_store_query(st, &q, mh_sched_one, &ps, &more)) !=
-		    MH_STORE_OK)
-			return err;
-	}
+	err = mh_store_query_all(st, &q, mh_sched_one, &ps);
 	if (ps.err != MH_STORE_OK)
 		return ps.err;
+	if (err != MH_STORE_OK)
+		return err;
 	mh_sched_let_go(sc, st, now_ms);
 	return MH_STORE_OK;
 }
