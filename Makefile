@@ -28,7 +28,7 @@ DB_SRC   = db/env.c db/tables.c db/txn.c db/codec.c db/process.c \
            db/users.c db/keyed.c db/sessions.c db/tokens.c db/signin.c \
            db/idempotency.c db/notifications.c db/indexed.c \
            db/outbox.c db/queued.c db/lease.c db/clients.c db/records.c \
-           db/campaign_messages.c
+           db/campaign_messages.c db/event_index.c db/search.c
 CORE_SRC = cgi-bin/alloc.c cgi-bin/buf.c cgi-bin/config.c cgi-bin/form.c \
            cgi-bin/signature.c cgi-bin/json.c cgi-bin/json_check.c \
            cgi-bin/shape.c cgi-bin/event_types.c cgi-bin/isotime.c \

@@ -45,10 +45,35 @@ static const struct mh_list_spec mh_callbacks_spec = {
 	"external_id" }, mh_is_infobip_status, 0,
 };
 
-/* Reads the filters into f and q; answers 400 and returns -1. */
+/* The search's bounds, in characters. */
+#define MH_Q_MIN 2
+#define MH_Q_MAX 200
+
+/* Reads q, part of an address or a subject, into *text; answers 400 and
+ * returns -1 when it is too short or too long. */
+static int
+mh_search_arg(struct mh_request *r, char **text)
+{
+	size_t chars = 0;
+
+	if (mh_arg(r, "q", text) != 0)
+		return -1;
+	if (*text == NULL)
+		return 0;
+	for (const unsigned char *p = (unsigned char *)*text; *p != '\0'; p++)
+		chars += (*p & 0xC0) != 0x80;	/* UTF-8 lead bytes */
+	if (chars >= MH_Q_MIN && chars <= MH_Q_MAX)
+		return 0;
+	mh_respond_error(r, 400, "bad_parameter", "q must be %d to %d "
+	    "characters, not %zu", MH_Q_MIN, MH_Q_MAX, chars);
+	return -1;
+}
+
+/* Reads the filters into f (f[3]: the search) and q; answers 400 and
+ * returns -1. */
 static int
 mh_list_args(struct mh_request *r, const struct mh_list_spec *spec,
-    char *f[3], struct mh_query *q, struct mh_window *w)
+    char *f[4], struct mh_query *q)
 {
 	for (int i = 0; i < 3; i++)
 		if (mh_arg(r, spec->param[i], &f[i]) != 0)
@@ -60,13 +85,13 @@ mh_list_args(struct mh_request *r, const struct mh_list_spec *spec,
 		    spec->param[0], f[0]);
 		return -1;
 	}
-	if (spec->timed && mh_window_args(r, w) != 0)
+	if (spec->timed && (mh_window_args(r, q) != 0 ||
+	    mh_search_arg(r, &f[3]) != 0))
 		return -1;
 	q->type = f[0];
 	q->email = f[1];
 	q->message_id = f[2];
-	q->keep = spec->timed ? mh_window_keep : NULL;
-	q->keep_ctx = w;
+	q->text = f[3];
 	return 0;
 }
 
@@ -74,15 +99,14 @@ static void
 mh_api_list(struct mh_app *app, struct mh_request *r,
     const struct mh_list_spec *spec)
 {
-	char *f[3] = { 0 };
+	char *f[4] = { 0 };
 	struct mh_query q = { .table = spec->table,
 	    .limit = MH_API_LIMIT_DEFAULT };
-	struct mh_window w;
 	struct mh_page pg = { 0 };
 	enum mh_store_err err;
 	int more;
 
-	if (mh_list_args(r, spec, f, &q, &w) != 0)
+	if (mh_list_args(r, spec, f, &q) != 0)
 		goto out;
 	if (app->store == NULL) {
 		mh_respond_store_error(r, MH_STORE_FAILED);
@@ -97,7 +121,7 @@ mh_api_list(struct mh_app *app, struct mh_request *r,
 	mh_page_respond(r, &pg, &q, more);
 out:
 	free(pg.buf.p);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++)
 		free(f[i]);
 }
 
@@ -220,14 +244,13 @@ mh_export_one(void *ctx, uint64_t seq, const char *json, size_t len)
 static void
 mh_api_export(struct mh_app *app, struct mh_request *r, int csv)
 {
-	char *f[3] = { 0 };
+	char *f[4] = { 0 };
 	struct mh_query q = { .table = MH_TABLE_EVENTS };
 	struct mh_export x = { .csv = csv };
-	struct mh_window w;
 	enum mh_store_err err = MH_STORE_OK;
 	int more = 1, started = 0;
 
-	if (mh_list_args(r, &mh_events_spec, f, &q, &w) != 0)
+	if (mh_list_args(r, &mh_events_spec, f, &q) != 0)
 		goto out;
 	if (app->store == NULL) {
 		mh_respond_store_error(r, MH_STORE_FAILED);
@@ -265,7 +288,7 @@ mh_api_export(struct mh_app *app, struct mh_request *r, int csv)
 		    err != MH_STORE_OK ? "storage error" : "out of memory");
 out:
 	free(x.buf.p);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++)
 		free(f[i]);
 }
 

@@ -34,20 +34,18 @@ mh_tally(void *ctx, const char *type)
 void
 mh_api_stats(struct mh_app *app, struct mh_request *r)
 {
-	struct mh_query q = { .table = MH_TABLE_EVENTS, .keep = mh_window_keep };
-	struct mh_window w;
+	struct mh_query q = { .table = MH_TABLE_EVENTS };
 	struct mh_tally t = { { 0 }, 0 };
 	struct mh_buf b = { 0 };
 	enum mh_store_err err;
 
-	if (mh_window_args(r, &w) != 0)
+	if (mh_window_args(r, &q) != 0)
 		return;
-	if (!w.has_since && !w.has_until) {
+	if (!q.has_since && !q.has_until) {
 		/* The last day, unless asked otherwise. */
-		w.since = (int64_t)time(NULL) - 86400;
-		w.has_since = 1;
+		q.since = (int64_t)time(NULL) - 86400;
+		q.has_since = 1;
 	}
-	q.keep_ctx = &w;
 	if (app->store == NULL) {
 		mh_respond_store_error(r, MH_STORE_FAILED);
 		return;
@@ -56,10 +54,10 @@ mh_api_stats(struct mh_app *app, struct mh_request *r)
 		mh_respond_store_error(r, err);
 		return;
 	}
-	mh_buf_printf(&b, w.has_since ? "{\"since\":%" PRId64 : "{\"since\":null",
-	    w.since);
-	mh_buf_printf(&b, w.has_until ? ",\"until\":%" PRId64 : ",\"until\":null",
-	    w.until);
+	mh_buf_printf(&b, q.has_since ? "{\"since\":%" PRId64 : "{\"since\":null",
+	    q.since);
+	mh_buf_printf(&b, q.has_until ? ",\"until\":%" PRId64 : ",\"until\":null",
+	    q.until);
 	mh_buf_printf(&b, ",\"total\":%" PRIu64 ",\"counts\":{", t.total);
 	for (size_t i = 0; mh_event_types[i].name != NULL; i++)
 		mh_buf_printf(&b, "%s\"%s\":%" PRIu64, i ? "," : "",

@@ -272,14 +272,6 @@ void mh_iso_from_ms(int64_t ms, char out[32]);
 /* ISO 8601 time ("2024-07-16T17:26:54.966-0300", "...Z", "...+03:00") to
  * Unix seconds: 0, or -1 when it is not one. */
 int mh_iso_time(const char *s, int64_t *out);
-/* A time window over events: since <= ts < until, each end if set. */
-struct mh_window {
-	int64_t since, until;
-	int has_since, has_until;
-};
-/* A struct mh_query's keep (ctx a struct mh_window): 1 when the stored
- * event's ts (its JSON) is in the window. */
-int mh_window_keep(void *ctx, const char *json);
 
 /* --- mandrill.c: parsing and normalising Mandrill events, pure. */
 /* Parses a mandrill_events value and checks every event's shape. On

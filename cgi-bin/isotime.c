@@ -106,19 +106,3 @@ mh_iso_time(const char *s, int64_t *out)
 	*out = (int64_t)t - off;
 	return 0;
 }
-
-int
-mh_window_keep(void *ctx, const char *json)
-{
-	const struct mh_window *w = ctx;
-	struct json_object *o;
-	int64_t ts;
-
-	if (!w->has_since && !w->has_until)
-		return 1;
-	o = json_tokener_parse(json);
-	ts = mh_json_int(o, "ts");
-	json_object_put(o);
-	return !(w->has_since && ts < w->since) &&
-	    !(w->has_until && ts >= w->until);
-}

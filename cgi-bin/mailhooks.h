@@ -315,9 +315,10 @@ int mh_idem_arg(struct mh_request *r, const char *kind, struct mh_idem *idem,
 void mh_idem_respond(struct mh_request *r, enum mh_store_err err,
     enum mh_idem_result res, int status, const char *text);
 
-/* Reads since and until (a struct mh_window, core.h); answers 400 and
- * returns -1 when either is malformed or the window is empty. */
-int mh_window_args(struct mh_request *r, struct mh_window *w);
+/* Reads since and until into q's window (since <= ts < until, each end
+ * if set); answers 400 and returns -1 when either is malformed or the
+ * window is empty. */
+int mh_window_args(struct mh_request *r, struct mh_query *q);
 
 /* --- drain.c: turning inbox entries into events after the answer. */
 /* What a drain needs: storage, a copy of the settings it reads, its own

@@ -192,9 +192,8 @@ mh_window_end(struct mh_request *r, const char *name, int64_t *t, int *has)
 }
 
 int
-mh_window_args(struct mh_request *r, struct mh_window *w)
+mh_window_args(struct mh_request *r, struct mh_query *w)
 {
-	memset(w, 0, sizeof(*w));
 	if (mh_window_end(r, "since", &w->since, &w->has_since) != 0 ||
 	    mh_window_end(r, "until", &w->until, &w->has_until) != 0)
 		return -1;

@@ -164,7 +164,7 @@ mh_store_derived(struct mh_drain *d, DB_TXN *txn)
 		struct mh_noticed nt = { 0 };
 		char *json;
 
-		if ((ret = mh_events_put(d->st, txn, ev, d->d, &seq,
+		if ((ret = mh_events_put(d->st, txn, ev, d->receipt, d->d, &seq,
 		    &json, &nt)) != 0)
 			return ret;
 		if (json != NULL)

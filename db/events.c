@@ -15,10 +15,11 @@
 
 int
 mh_events_put(struct mh_store *st, DB_TXN *txn, const struct mh_event *ev,
-    const struct mh_deriver *d, uint64_t *seq, char **json,
+    uint64_t receipt, const struct mh_deriver *d, uint64_t *seq, char **json,
     struct mh_noticed *nt)
 {
 	DB *dedupe = st->db[MH_DB_DEDUPE];
+	struct mh_event_keys k;
 	unsigned char seqkey[8];
 	uint64_t next = *seq + 1;
 	DBT key, data;
@@ -39,6 +40,10 @@ mh_events_put(struct mh_store *st, DB_TXN *txn, const struct mh_event *ev,
 		return ret;
 	if ((ret = mh_indexed_put(st->db[MH_DB_EVENTS], txn, &ev->event, "seq",
 	    next, json)) != 0)
+		goto err;
+	mh_event_keys_of(&k, ev, receipt);
+	if ((ret = mh_event_index_put(st, txn, next, &k,
+	    ev->event.field[0] != NULL ? ev->event.field[0] : "")) != 0)
 		goto err;
 	/* A provider's own record of the event shares its seq as its id. */
 	if (ev->entity.json != NULL && (ret = mh_indexed_put(

@@ -46,9 +46,7 @@ mh_field_has(const char *field, const char *v)
 	}
 }
 
-/* Does a record pass the filters the chosen index did not apply, and the
- * application's own? */
-static int
+int
 mh_query_match(const struct mh_query *q, const char *field[3],
     const char *email_lower, const char *json)
 {
@@ -60,11 +58,6 @@ mh_query_match(const struct mh_query *q, const char *field[3],
 		return 0;
 	return q->keep == NULL || q->keep(q->keep_ctx, json);
 }
-
-/* What a pass does with each matching record: 0 goes on, 1 stops, any
- * other value is an error that ends the pass. */
-typedef int (*mh_visit_fn)(void *ctx, uint64_t seq, const char *field[3],
-    const char *json);
 
 /* Where a pass starts and how it steps: the index and the key prefix it
  * reads under, or the table itself. */
@@ -167,9 +160,14 @@ mh_query_pass(struct mh_store *st, DB_TXN *txn, const struct mh_query *q,
 	DBC *cur = NULL;
 	DBT key, pkey, data;
 	const char *field[3], *json;
-	int ret, cret;
+	int ret, cret, ok;
 
 	mh_plan(st, q, email_lower, &p);
+	/* An address or a message id is more selective than text or time. */
+	if (mh_search_wanted(q) && email_lower == NULL &&
+	    q->message_id == NULL && (ret = mh_search_pass(st, txn, q,
+	    p.start, visit, vctx)) != MH_SEARCH_SCAN)
+		return ret;
 	if ((kbuf = malloc(p.plen + 8)) == NULL)
 		return ENOMEM;
 	if (p.prefix != NULL)
@@ -194,6 +192,12 @@ mh_query_pass(struct mh_store *st, DB_TXN *txn, const struct mh_query *q,
 		if (mh_indexed_parse(&data, field, &json) != 0 ||
 		    !mh_query_match(q, field, email_lower, json))
 			continue;
+		if (mh_search_wanted(q) && ((ret = mh_search_match(st, txn, q,
+		    mh_be64_get(k + p.plen), field[1], &ok)) != 0 || !ok)) {
+			if (ret != 0)
+				break;
+			continue;
+		}
 		if ((ret = visit(vctx, mh_be64_get(k + p.plen), field,
 		    json)) != 0)
 			break;

@@ -168,6 +168,13 @@ struct mh_query {
 	unsigned limit;
 	int (*keep)(void *ctx, const char *json);
 	void *keep_ctx;
+	/* Events only: part of the address or the subject, in any case
+	 * (NULL: none; from 3 bytes on it is looked up in the trigram
+	 * index, 2 bytes walk the events); and their times, within [since,
+	 * until), looked up in the time index. */
+	const char *text;
+	int64_t since, until;
+	int has_since, has_until;
 };
 
 /* Called by mh_store_count with each matching record's first indexed field

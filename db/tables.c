@@ -70,6 +70,10 @@ const struct mh_db_def mh_dbs[MH_DB_COUNT] = {
 	[MH_DB_CQUEUE] = { "campaign-queue.db", -1, 0 },
 	[MH_DB_CQUEUE_DUE] = { "campaign-queue-due.db", MH_DB_CQUEUE,
 	    MH_INDEX_DUE },
+	[MH_DB_EV_KEYS] = { "events-keys.db", -1, 0 },
+	[MH_DB_EV_BY_TIME] = { "events-by-time.db", -1, 0 },
+	[MH_DB_EV_BY_GRAM] = { "events-by-gram.db", -1, 0 },
+	[MH_DB_EV_PER_HOUR] = { "events-per-hour.db", -1, 0 },
 };
 
 const struct mh_sendq_def mh_sendqs[] = {

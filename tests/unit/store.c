@@ -130,9 +130,8 @@ stored(void *ctx, uint64_t seq, const char *json, size_t len)
 	collect(ctx, seq, json, len);
 }
 
-/* A query's time window, as the API applies it. */
-#define WINDOW(...) .keep = mh_window_keep, \
-	.keep_ctx = &(struct mh_window){ __VA_ARGS__ }
+/* A query's time window. */
+#define WINDOW(...) __VA_ARGS__
 
 /* The deriver, telling stored about each new event (into s). */
 static const struct mh_deriver *

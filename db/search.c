@@ -1,0 +1,265 @@
+/*
+ * The events' text and time filters (event_index.c writes their indexes).
+ *
+ * Text of 3 bytes or more is looked up in the trigram index: a cursor on
+ * each of its trigrams' lists (kept in seq order) and a zig-zag between
+ * them, each cursor jumping to the next seq all lists agree on, so that a
+ * page costs a few seeks per candidate whatever the store's size; each
+ * candidate is then checked against its keys, as trigrams in common are
+ * not the text. A time window alone is read from the time index: its
+ * seqs, sorted into the answer's order. A window holding more than
+ * MH_RANGE_MAX events is walked in the table instead (the newest first:
+ * a recent window is found at once).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <ctype.h>
+
+#include "store-private.h"
+
+#define MH_RANGE_MAX 262144
+/* Trigrams of a text looked up: enough to be selective, spread over it. */
+#define MH_GRAMS_USED 8
+
+int
+mh_search_wanted(const struct mh_query *q)
+{
+	return q->table == MH_TABLE_EVENTS && (q->text != NULL ||
+	    q->has_since || q->has_until);
+}
+
+/* Whether hay (lower-cased) holds needle in any case. */
+static int
+mh_has_text(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (; *hay != '\0'; hay++) {
+		size_t i = 0;
+
+		while (i < n && hay[i] != '\0' && hay[i] ==
+		    (char)tolower((unsigned char)needle[i]))
+			i++;
+		if (i == n)
+			return 1;
+	}
+	return n == 0;
+}
+
+int
+mh_search_match(struct mh_store *st, DB_TXN *txn, const struct mh_query *q,
+    uint64_t seq, const char *email_lower, int *ok)
+{
+	struct mh_event_keys k;
+	char email[MH_SEARCH_TEXT_MAX];
+	int ret;
+
+	*ok = 0;
+	if ((ret = mh_event_keys_get(st, txn, seq, &k, 0)) != 0)
+		return ret == DB_NOTFOUND || ret == EINVAL ? 0 : ret;
+	if ((q->has_since && k.ts < q->since) ||
+	    (q->has_until && k.ts >= q->until))
+		return 0;
+	mh_lower_copy(email, email_lower, MH_SEARCH_TEXT_MAX - 1);
+	*ok = q->text == NULL || mh_has_text(email, q->text) ||
+	    mh_has_text(k.subject, q->text);
+	return 0;
+}
+
+/* Reads the event seq and hands it to visit when it passes every filter;
+ * an event gone (erased) is passed over. */
+static int
+mh_search_visit(struct mh_store *st, DB_TXN *txn, const struct mh_query *q,
+    uint64_t seq, mh_visit_fn visit, void *vctx)
+{
+	DB *events = st->db[MH_DB_EVENTS];
+	unsigned char kbuf[8];
+	const char *field[3], *json;
+	DBT key, data;
+	int ret, ok = 0;
+
+	mh_key64(&key, kbuf, seq);
+	memset(&data, 0, sizeof(data));
+	data.flags = DB_DBT_MALLOC;
+	if ((ret = events->get(events, txn, &key, &data, 0)) != 0)
+		return ret == DB_NOTFOUND ? 0 : ret;
+	if (mh_indexed_parse(&data, field, &json) == 0 &&
+	    mh_query_match(q, field, NULL, json) &&
+	    (ret = mh_search_match(st, txn, q, seq, field[1], &ok)) == 0 && ok)
+		ret = visit(vctx, seq, field, json);
+	free(data.data);
+	return ret;
+}
+
+/* The seq of gram's list nearest to x on the answer's side of it (at or
+ * below x newest first, at or above oldest first) into *out; 0 none. */
+static int
+mh_gram_seek(DBC *cur, uint32_t gram, uint64_t x, int newest, uint64_t *out)
+{
+	unsigned char want[11], got[11];
+	DBT key, data;
+	int ret;
+
+	*out = 0;
+	mh_gram_key(want, gram, x);
+	memcpy(got, want, sizeof(got));
+	memset(&key, 0, sizeof(key));
+	memset(&data, 0, sizeof(data));
+	key.data = got;
+	key.size = key.ulen = sizeof(got);
+	key.flags = DB_DBT_USERMEM;
+	data.flags = DB_DBT_PARTIAL | DB_DBT_USERMEM;
+	ret = cur->get(cur, &key, &data, DB_SET_RANGE);
+	if (newest && (ret == DB_NOTFOUND || (ret == 0 && memcmp(got, want,
+	    sizeof(got)) != 0)))
+		ret = cur->get(cur, &key, &data, ret == 0 ? DB_PREV : DB_LAST);
+	if (ret == DB_NOTFOUND)
+		return 0;
+	if (ret != 0)
+		return ret;
+	if (key.size == 11 && memcmp(got, want, 3) == 0)
+		*out = mh_be64_get(got + 3);
+	return 0;
+}
+
+/* The trigrams looked up for text: up to MH_GRAMS_USED, spread over it. */
+static size_t
+mh_text_grams(const char *text, uint32_t *use)
+{
+	char lower[MH_SEARCH_TEXT_MAX];
+	uint32_t all[MH_SEARCH_TEXT_MAX];
+	size_t n, m = 0;
+
+	mh_lower_copy(lower, text, MH_SEARCH_TEXT_MAX - 1);
+	n = mh_grams(lower, "", all);
+	for (size_t i = 0; i < n && m < MH_GRAMS_USED; i++)
+		if (n <= MH_GRAMS_USED || i * MH_GRAMS_USED / n >= m)
+			use[m++] = all[i];
+	return m;
+}
+
+static int
+mh_search_grams(struct mh_store *st, DB_TXN *txn, const struct mh_query *q,
+    uint64_t start, mh_visit_fn visit, void *vctx)
+{
+	DB *db = st->db[MH_DB_EV_BY_GRAM];
+	DBC *cur[MH_GRAMS_USED] = { NULL };
+	uint32_t gram[MH_GRAMS_USED];
+	size_t n = mh_text_grams(q->text, gram), agreed, i;
+	int newest = !q->has_after, ret = 0;
+	uint64_t x = newest ? start - 1 : start, cand, s;
+
+	for (i = 0; i < n && ret == 0; i++)
+		ret = db->cursor(db, txn, &cur[i], 0);
+	while (ret == 0 && x != 0 && x != UINT64_MAX) {
+		cand = x;
+		for (agreed = 0, i = 0; agreed < n && cand != 0; i = (i + 1) % n) {
+			if ((ret = mh_gram_seek(cur[i], gram[i], cand, newest,
+			    &s)) != 0)
+				break;
+			agreed = s == cand ? agreed + 1 : 1;
+			cand = s;
+		}
+		if (ret != 0 || cand == 0)
+			break;
+		if ((ret = mh_search_visit(st, txn, q, cand, visit, vctx)) != 0)
+			break;
+		x = newest ? cand - 1 : cand + 1;
+	}
+	for (i = 0; i < n; i++)
+		if (cur[i] != NULL)
+			cur[i]->close(cur[i]);
+	return ret == 1 ? 0 : ret;
+}
+
+static int
+mh_seq_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The seqs of the window's events into *seqs (caller frees), sorted;
+ * MH_SEARCH_SCAN when they are more than MH_RANGE_MAX. */
+static int
+mh_range_seqs(struct mh_store *st, DB_TXN *txn, const struct mh_query *q,
+    uint64_t **seqs, size_t *n)
+{
+	DB *db = st->db[MH_DB_EV_BY_TIME];
+	unsigned char k[16];
+	uint64_t end = q->has_until ? mh_ts_key(q->until) : UINT64_MAX, *v;
+	size_t cap = 1024;
+	DBC *cur = NULL;
+	DBT key, data;
+	int ret;
+
+	*n = 0;
+	if ((*seqs = malloc(cap * sizeof(**seqs))) == NULL)
+		return ENOMEM;
+	mh_be64_put(k, q->has_since ? mh_ts_key(q->since) : 0);
+	memset(k + 8, 0, 8);
+	memset(&key, 0, sizeof(key));
+	memset(&data, 0, sizeof(data));
+	key.data = k;
+	key.size = key.ulen = sizeof(k);
+	key.flags = DB_DBT_USERMEM;
+	data.flags = DB_DBT_PARTIAL | DB_DBT_USERMEM;
+	if ((ret = db->cursor(db, txn, &cur, 0)) != 0)
+		return ret;
+	for (ret = cur->get(cur, &key, &data, DB_SET_RANGE); ret == 0 &&
+	    key.size == 16 && mh_be64_get(k) < end;
+	    ret = cur->get(cur, &key, &data, DB_NEXT)) {
+		if (*n == MH_RANGE_MAX) {
+			ret = MH_SEARCH_SCAN;
+			break;
+		}
+		if (*n == cap) {
+			if ((v = realloc(*seqs, 2 * cap * sizeof(*v))) == NULL) {
+				ret = ENOMEM;
+				break;
+			}
+			*seqs = v;
+			cap *= 2;
+		}
+		(*seqs)[(*n)++] = mh_be64_get(k + 8);
+	}
+	cur->close(cur);
+	if (ret == DB_NOTFOUND || ret == 0) {
+		qsort(*seqs, *n, sizeof(**seqs), mh_seq_cmp);
+		return 0;
+	}
+	return ret;
+}
+
+static int
+mh_search_range(struct mh_store *st, DB_TXN *txn, const struct mh_query *q,
+    uint64_t start, mh_visit_fn visit, void *vctx)
+{
+	uint64_t *seqs = NULL;
+	size_t n;
+	int newest = !q->has_after;
+	int ret = mh_range_seqs(st, txn, q, &seqs, &n);
+
+	for (size_t i = 0; ret == 0 && i < n; i++) {
+		uint64_t seq = seqs[newest ? n - 1 - i : i];
+
+		if (newest ? seq >= start : seq < start)
+			continue;
+		ret = mh_search_visit(st, txn, q, seq, visit, vctx);
+	}
+	free(seqs);
+	return ret == 1 ? 0 : ret;
+}
+
+int
+mh_search_pass(struct mh_store *st, DB_TXN *txn, const struct mh_query *q,
+    uint64_t start, mh_visit_fn visit, void *vctx)
+{
+	if (q->text != NULL && strlen(q->text) >= 3)
+		return mh_search_grams(st, txn, q, start, visit, vctx);
+	if (q->has_since || q->has_until)
+		return mh_search_range(st, txn, q, start, visit, vctx);
+	return MH_SEARCH_SCAN;
+}
