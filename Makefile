@@ -28,7 +28,8 @@ DB_SRC   = db/env.c db/tables.c db/txn.c db/codec.c db/process.c \
            db/users.c db/keyed.c db/sessions.c db/tokens.c db/signin.c \
            db/idempotency.c db/notifications.c db/indexed.c \
            db/outbox.c db/queued.c db/lease.c db/clients.c db/records.c \
-           db/campaign_messages.c db/event_index.c db/search.c
+           db/campaign_messages.c db/event_index.c db/search.c \
+           db/erase.c db/series.c db/reindex.c
 CORE_SRC = cgi-bin/alloc.c cgi-bin/buf.c cgi-bin/config.c cgi-bin/form.c \
            cgi-bin/signature.c cgi-bin/json.c cgi-bin/json_check.c \
            cgi-bin/shape.c cgi-bin/event_types.c cgi-bin/isotime.c \
@@ -52,7 +53,8 @@ HTTP_LIB = cgi-bin/request.c cgi-bin/respond.c cgi-bin/route.c \
            cgi-bin/api_tokens.c cgi-bin/api_ws_ticket.c $(ACCOUNT_SRC) \
            cgi-bin/api_notifications.c cgi-bin/api_notification.c \
            cgi-bin/api_mail.c cgi-bin/api_mail_one.c cgi-bin/api_clients.c \
-           cgi-bin/api_campaigns.c cgi-bin/api_campaign_stats.c
+           cgi-bin/api_campaigns.c cgi-bin/api_campaign_stats.c \
+           cgi-bin/api_series.c cgi-bin/api_reports.c cgi-bin/api_recipients.c
 HTTP_SRC = $(HTTP_LIB) cgi-bin/main.c
 RELAY_SRC = ws-relay/main.c ws-relay/shard.c ws-relay/clients.c \
             ws-relay/ring.c ws-relay/peers.c cgi-bin/event_types.c \

@@ -35,6 +35,25 @@ mh_app_first_admin(struct mh_app *app, const struct mh_request *r)
 		    "(is MAILHOOKS_ADMIN_PASSWORD 8 to 1024 bytes?)");
 }
 
+/* Events stored by a version without their time and search indexes get
+ * them, once (later calls cost a read). */
+static void
+mh_app_reindex(struct mh_app *app, const struct mh_request *r)
+{
+	enum mh_store_err err;
+	size_t made;
+
+	if (app->reindexed || app->store == NULL)
+		return;
+	err = mh_store_events_reindex(app->store, mh_event_describe, NULL,
+	    &made);
+	app->reindexed = err == MH_STORE_OK;
+	if (made > 0 || err != MH_STORE_OK)
+		mh_log(r, "indexed %zu stored events by time and text%s", made,
+		    err != MH_STORE_OK ? "; stopped by a storage error, goes on "
+		    "at the next request" : "");
+}
+
 void
 mh_app_open_store(struct mh_app *app, const struct mh_request *r)
 {
@@ -49,6 +68,7 @@ mh_app_open_store(struct mh_app *app, const struct mh_request *r)
 	}
 	if (app->store != NULL)
 		mh_store_set_fsync(app->store, app->cfg->fsync);
+	mh_app_reindex(app, r);
 	mh_app_first_admin(app, r);
 }
 

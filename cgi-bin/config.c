@@ -120,13 +120,16 @@ mh_config_read(struct mh_config *cfg, char **envp)
 int
 mh_config_retention(struct mh_config *cfg, char **envp)
 {
-	unsigned long long days, mb;
+	unsigned long long days, mb, event_days;
 
 	if (mh_setting_number(envp, "MAILHOOKS_RAW_MAX_AGE_DAYS",
 	    MH_RAW_MAX_AGE_DAYS, 0, 36500, &days) != 0 ||
 	    mh_setting_number(envp, "MAILHOOKS_RAW_MAX_MB", MH_RAW_MAX_MB, 0,
-	    1024ULL * 1024 * 1024, &mb) != 0)
+	    1024ULL * 1024 * 1024, &mb) != 0 ||
+	    mh_setting_number(envp, "MAILHOOKS_EVENT_MAX_AGE_DAYS", 0, 0,
+	    36500, &event_days) != 0)
 		return -1;
+	cfg->event_max_age = (int64_t)event_days * 86400;
 	cfg->raw_max_age = (int64_t)days * 86400;
 	cfg->raw_max_bytes = (uint64_t)mb * 1024 * 1024;
 	return 0;
@@ -146,6 +149,7 @@ mh_config_copy_drain(struct mh_config *to, const struct mh_config *from)
 	to->raw_max_age = from->raw_max_age;
 	to->notify_types = from->notify_types;
 	to->raw_max_bytes = from->raw_max_bytes;
+	to->event_max_age = from->event_max_age;
 	return 0;
 }
 

@@ -46,6 +46,8 @@ struct mh_config {
 	int fsync;		/* MAILHOOKS_FSYNC, 1 unless set to 0 */
 	int64_t raw_max_age;	/* MAILHOOKS_RAW_MAX_AGE_DAYS, in seconds */
 	uint64_t raw_max_bytes;	/* MAILHOOKS_RAW_MAX_MB, in bytes */
+	int64_t event_max_age;	/* MAILHOOKS_EVENT_MAX_AGE_DAYS, in seconds;
+				 * 0: events are kept forever */
 	int64_t session_idle;	/* MAILHOOKS_SESSION_IDLE, in seconds */
 	int trust_remote_user;	/* MAILHOOKS_TRUST_REMOTE_USER=1 */
 	int remote_user_create;	/* MAILHOOKS_REMOTE_USER_CREATE=1 */
@@ -341,6 +343,9 @@ char *mh_identity_of(const char *provider, const char *kind,
  * over (n's objects are put, its identity moved). 0, or -1 out of
  * memory. */
 int mh_event_from_normal(struct mh_normal *n, struct mh_event *out);
+/* An mh_describe_fn: a stored event's time, provider, subject and raw
+ * body, read from its JSON (for the storage's reindex). */
+int mh_event_describe(void *ctx, const char *json, struct mh_event *ev);
 /* The deriver the drain and the admin tool give the storage layer: its
  * derive and fold (summary.c); stored and ctx are the caller's. With
  * stored, ctx is a struct mh_notifier: the notifications events make are

@@ -114,6 +114,24 @@ out:
 	return ret;
 }
 
+int
+mh_event_describe(void *ctx, const char *json, struct mh_event *ev)
+{
+	struct json_object *o = json_tokener_parse(json);
+	unsigned long long receipt = 0;
+	const char *rs = mh_json_str(o, "receipt");
+
+	(void)ctx;
+	ev->ts = mh_json_int(o, "ts");
+	if (rs != NULL)
+		receipt = strtoull(rs, NULL, 10);
+	ev->receipt = receipt;
+	ev->provider = mh_field(o, "provider");
+	ev->subject = mh_field(o, "subject");
+	json_object_put(o);
+	return ev->provider == NULL || ev->subject == NULL ? -1 : 0;
+}
+
 /*
  * The notification an open or click makes (of the types d notifies of),
  * for the user its message's metadata names (Mandrill's metadata.user_id):

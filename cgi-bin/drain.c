@@ -4,10 +4,26 @@
  * one, take a checkpoint unless a thread of its own does, and apply the
  * raw-body retention now and then.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <time.h>
 
 #include "mailhooks.h"
+
+/* Events past MAILHOOKS_EVENT_MAX_AGE_DAYS go, with what is theirs. */
+static enum mh_store_err
+mh_drain_expire(struct mh_drainer *dr)
+{
+	struct mh_erased n;
+	enum mh_store_err err = mh_store_events_expire(dr->store,
+	    dr->pruned_at - dr->cfg.event_max_age, &n);
+
+	if (err == MH_STORE_OK && n.events > 0)
+		fprintf(stderr, "mailhooks: retention removed %" PRIu64 " events "
+		    "older than %" PRId64 " days, and %" PRIu64 " summaries\n",
+		    n.events, dr->cfg.event_max_age / 86400, n.summaries);
+	return err;
+}
 
 enum mh_store_err
 mh_drain(struct mh_drainer *dr, const uint64_t *own, size_t nown, int walk)
@@ -31,6 +47,8 @@ mh_drain(struct mh_drainer *dr, const uint64_t *own, size_t nown, int walk)
 		dr->pruned_at = time(NULL);
 		err = mh_store_prune(dr->store, dr->pruned_at,
 		    dr->cfg.raw_max_age, dr->cfg.raw_max_bytes, &pruned);
+		if (err == MH_STORE_OK && dr->cfg.event_max_age > 0)
+			err = mh_drain_expire(dr);
 	}
 	if (err != MH_STORE_OK && err != MH_STORE_RECOVER)
 		fprintf(stderr, "mailhooks: drain stopped: storage error %d; "

@@ -208,13 +208,15 @@ mh_ib_device(struct json_object *ev, struct json_object *item)
 	mh_json_copy(ev, "domain", item, "domain", 1);
 }
 
-/* The event of the item, carrying the entity's details. */
+/* The event of the item, carrying the entity's details; its subject is
+ * the one the sender put in callbackData (qj_subject), when it did. */
 static struct json_object *
 mh_ib_event(const struct mh_ib_item *it, struct json_object *cb,
     uint64_t receipt)
 {
+	const char *subject = mh_json_str(it->data, "qj_subject");
 	struct json_object *ev = mh_event_new("infobip", it->type, it->msgid,
-	    it->email, "", mh_ib_when(it), it->received_at, receipt);
+	    it->email, subject, mh_ib_when(it), it->received_at, receipt);
 
 	mh_json_set_str(ev, "status", it->status);
 	json_object_object_foreach(cb, k, val) {

@@ -30,6 +30,7 @@ struct mh_app {
 	int64_t counters_tried;	/* when opening them last failed */
 	int warned;		/* unset secrets logged */
 	int accounts_ready;	/* the first admin is made, or was there */
+	int reindexed;		/* events of older versions are indexed */
 	/* Opening storage failed: Berkeley DB lets a process try only once
 	 * (DB_REGISTER keeps the failed try's place), so the process ends
 	 * after this request and the web server starts a fresh one. */
@@ -218,6 +219,13 @@ void mh_api_callbacks(struct mh_app *app, struct mh_request *r);
 void mh_api_events_csv(struct mh_app *app, struct mh_request *r);
 void mh_api_events_ndjson(struct mh_app *app, struct mh_request *r);
 void mh_api_stats(struct mh_app *app, struct mh_request *r);
+/* GET /api/stats/series (api_series.c); /api/stats/by and
+ * /api/stats/links (api_reports.c). */
+void mh_api_stats_series(struct mh_app *app, struct mh_request *r);
+void mh_api_stats_by(struct mh_app *app, struct mh_request *r);
+void mh_api_stats_links(struct mh_app *app, struct mh_request *r);
+/* DELETE /api/recipients/{email}. */
+void mh_api_recipient_erase(struct mh_app *app, struct mh_request *r);
 void mh_api_message(struct mh_app *app, struct mh_request *r);
 void mh_api_health(struct mh_app *app, struct mh_request *r);
 void mh_api_metrics(struct mh_app *app, struct mh_request *r);

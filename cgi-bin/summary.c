@@ -37,6 +37,44 @@ mh_summary_new(const struct mh_event *ev, uint64_t seq)
 	return sum;
 }
 
+/* The links of a message whose clicks are counted; more are not. */
+#define MH_SUMMARY_URLS_MAX 20
+
+/* What the reports by tag and template read: the message's tags and
+ * template (from its first event that has them), the types it had
+ * ("seen", a bit for each type's place in the table) and its clicks per
+ * link ("urls"). */
+static void
+mh_summary_details(struct json_object *sum, const struct mh_event *ev)
+{
+	struct json_object *e = json_tokener_parse(ev->event.json), *urls;
+	const char *type = ev->event.field[0], *url;
+	int i = mh_event_type_index(type, strlen(type));
+
+	if (i >= 0)
+		mh_set_int(sum, "seen", mh_json_int(sum, "seen") | 1LL << i);
+	if (e == NULL)
+		return;
+	if (mh_json_get(sum, "tags") == NULL &&
+	    json_object_is_type(mh_json_get(e, "tags"), json_type_array))
+		json_object_object_add(sum, "tags",
+		    json_object_get(mh_json_get(e, "tags")));
+	if (mh_json_get(sum, "template") == NULL &&
+	    mh_json_str(e, "template") != NULL)
+		mh_json_set_str(sum, "template", mh_json_str(e, "template"));
+	if ((mh_event_type_flags(type) & MH_TYPE_CLICK) &&
+	    (url = mh_json_str(e, "url")) != NULL) {
+		if ((urls = mh_json_get(sum, "urls")) == NULL) {
+			urls = json_object_new_object();
+			json_object_object_add(sum, "urls", urls);
+		}
+		if (mh_json_get(urls, url) != NULL ||
+		    json_object_object_length(urls) < MH_SUMMARY_URLS_MAX)
+			mh_set_int(urls, url, mh_json_int(urls, url) + 1);
+	}
+	json_object_put(e);
+}
+
 int
 mh_summary_fold(void *ctx, const struct mh_event *ev, uint64_t seq,
     const char *summary, char **folded)
@@ -62,6 +100,7 @@ mh_summary_fold(void *ctx, const struct mh_event *ev, uint64_t seq,
 		mh_json_set_str(sum, "state", type);
 		mh_set_int(sum, "state_ts", ev->ts);
 	}
+	mh_summary_details(sum, ev);
 	mh_set_int(sum, "events", mh_json_int(sum, "events") + 1);
 	mh_set_int(sum, "last_seq", (int64_t)seq);
 	if (ev->ts >= mh_json_int(sum, "last_ts"))

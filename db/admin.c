@@ -72,9 +72,13 @@ static const struct mh_command mh_commands[] = {
 	    "                 store those missing (after a parser fix)\n",
 	    cmd_reprocess },
 	{ "prune", 0, 0, 1,
-	    "  prune          apply the raw-body retention now\n"
-	    "                 (MAILHOOKS_RAW_MAX_AGE_DAYS, MAILHOOKS_RAW_MAX_MB)\n",
+	    "  prune          apply the retention now (MAILHOOKS_RAW_MAX_AGE_DAYS,\n"
+	    "                 MAILHOOKS_RAW_MAX_MB, MAILHOOKS_EVENT_MAX_AGE_DAYS)\n",
 	    cmd_prune },
+	{ "erase", 1, 1, 1,
+	    "  erase EMAIL    erase every event, summary, raw body and\n"
+	    "                 notification of that address; prints what went\n",
+	    cmd_erase },
 	{ "user", 1, 6, 1,
 	    "  user add NAME [--role admin|viewer] [--password-file FILE]\n"
 	    "                 a new account (viewer unless said); the password\n"

@@ -198,12 +198,37 @@ cmd_prune(struct mh_cmd_ctx *c)
 	size_t n = 0;
 	int ret;
 
+	struct mh_erased old = { 0 };
+	int64_t now = (int64_t)time(NULL);
+
 	if (mh_config_retention(&cfg, NULL) != 0)
-		ret = 2;
-	else
-		ret = mh_store_prune(c->st, (int64_t)time(NULL),
-		    cfg.raw_max_age, cfg.raw_max_bytes, &n) == MH_STORE_OK ?
-		    0 : 1;
+		return 2;
+	ret = mh_store_prune(c->st, now, cfg.raw_max_age, cfg.raw_max_bytes,
+	    &n) == MH_STORE_OK ? 0 : 1;
 	fprintf(stderr, "mailhooks-db: %zu raw bodies deleted\n", n);
+	if (ret == 0 && cfg.event_max_age > 0) {
+		ret = mh_store_events_expire(c->st, now - cfg.event_max_age,
+		    &old) == MH_STORE_OK ? 0 : 1;
+		fprintf(stderr, "mailhooks-db: %" PRIu64 " events and %" PRIu64
+		    " summaries deleted\n", old.events, old.summaries);
+	}
 	return ret;
+}
+
+int
+cmd_erase(struct mh_cmd_ctx *c)
+{
+	struct mh_erased n;
+	enum mh_store_err err = mh_store_erase(c->st, c->argv[0], &n);
+
+	if (err != MH_STORE_OK) {
+		fprintf(stderr, "mailhooks-db: erase: storage error %d\n",
+		    (int)err);
+		return 1;
+	}
+	printf("{\"erased\":{\"events\":%" PRIu64 ",\"email_callbacks\":%"
+	    PRIu64 ",\"summaries\":%" PRIu64 ",\"raw_bodies\":%" PRIu64
+	    ",\"notifications\":%" PRIu64 "}}\n", n.events, n.callbacks,
+	    n.summaries, n.raw_bodies, n.notifications);
+	return 0;
 }

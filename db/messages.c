@@ -99,3 +99,90 @@ mh_store_message(struct mh_store *st, const char *provider,
 		free(g.data.data);
 	return mh_store_error(ret);
 }
+
+/* Whether any event of message_id is left (its index has a key). */
+static int
+mh_message_has_events(struct mh_store *st, DB_TXN *txn,
+    const char *message_id, int *has)
+{
+	DB *idx = st->db[MH_DB_BY_MESSAGE];
+	size_t len = strlen(message_id) + 1;
+	DBC *cur = NULL;
+	DBT key, data;
+	int ret;
+
+	*has = 0;
+	memset(&key, 0, sizeof(key));
+	memset(&data, 0, sizeof(data));
+	if ((key.data = malloc(len + 8)) == NULL)
+		return ENOMEM;
+	memcpy(key.data, message_id, len);
+	key.size = (u_int32_t)len;
+	key.ulen = (u_int32_t)(len + 8);
+	key.flags = DB_DBT_USERMEM;
+	data.flags = DB_DBT_PARTIAL | DB_DBT_USERMEM;
+	if ((ret = idx->cursor(idx, txn, &cur, 0)) == 0) {
+		ret = cur->get(cur, &key, &data, DB_SET_RANGE);
+		*has = ret == 0 && key.size == len + 8 &&
+		    memcmp(key.data, message_id, len) == 0;
+		cur->close(cur);
+	}
+	free(key.data);
+	return ret == DB_NOTFOUND || ret == DB_BUFFER_SMALL ? 0 : ret;
+}
+
+int
+mh_message_del(struct mh_store *st, DB_TXN *txn, const char *provider,
+    const char *message_id, int when_empty, int *deleted)
+{
+	DB *db = st->db[MH_DB_MESSAGES];
+	DBT key;
+	int ret, has = 0;
+
+	*deleted = 0;
+	if (when_empty && ((ret = mh_message_has_events(st, txn, message_id,
+	    &has)) != 0 || has))
+		return ret;
+	if ((ret = mh_message_key(&key, provider, message_id)) != 0)
+		return ret;
+	ret = db->del(db, txn, &key, 0);
+	free(key.data);
+	*deleted = ret == 0;
+	return ret == DB_NOTFOUND ? 0 : ret;
+}
+
+struct mh_messages_walk {
+	mh_emit_fn emit;
+	void *ctx;
+	int stopped;
+};
+
+static int
+mh_messages_one(void *ctx, const DBT *key, const DBT *data)
+{
+	struct mh_messages_walk *w = ctx;
+
+	(void)key;
+	if (data->size == 0 || ((const char *)data->data)[data->size - 1] != '\0')
+		return 0;
+	return (w->stopped = w->emit(w->ctx, 0, data->data, data->size - 1));
+}
+
+static int
+mh_messages_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
+{
+	struct mh_messages_walk *w = ctx;
+
+	w->emit(w->ctx, 0, NULL, 0);	/* a retry starts again */
+	return mh_db_walk(st->db[MH_DB_MESSAGES], txn, NULL, 0,
+	    mh_messages_one, w);
+}
+
+enum mh_store_err
+mh_store_messages_walk(struct mh_store *st, mh_emit_fn emit, void *ctx)
+{
+	struct mh_messages_walk w = { emit, ctx, 0 };
+
+	return mh_store_error(mh_txn_run(st, DB_READ_COMMITTED, 0,
+	    mh_messages_txn, &w));
+}

@@ -156,6 +156,28 @@ mh_nt_change_one(struct mh_store *st, DB_TXN *txn, struct mh_nt_change *c)
 }
 
 static int
+mh_nt_delete_it(void *ctx, const char *field[3], const char *json,
+    struct mh_record *out)
+{
+	(void)ctx;
+	(void)field;
+	(void)json;
+	(void)out;
+	return MH_CHANGE_DELETE;
+}
+
+int
+mh_notice_del(struct mh_store *st, DB_TXN *txn, uint64_t id)
+{
+	struct mh_nt_change c = { .id = id, .change = mh_nt_delete_it };
+	int ret = mh_nt_change_one(st, txn, &c);
+
+	free(c.json);
+	free(c.user);
+	return ret;
+}
+
+static int
 mh_nt_change_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
 {
 	struct mh_nt_change *c = ctx;

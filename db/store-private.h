@@ -324,10 +324,17 @@ int mh_event_index_del(struct mh_store *st, DB_TXN *txn, uint64_t seq,
 int mh_notice_put(struct mh_store *st, DB_TXN *txn, const struct mh_record *r,
     struct mh_noticed *nt);
 
+/* Deletes the notification id (its user's unread count follows). */
+int mh_notice_del(struct mh_store *st, DB_TXN *txn, uint64_t id);
+
 /* --- messages.c */
 /* Folds the event stored under seq into its message's summary. */
 int mh_message_fold(struct mh_store *st, DB_TXN *txn,
     const struct mh_event *ev, const struct mh_deriver *d, uint64_t seq);
+/* Deletes the summary of provider's message_id (with when_empty, only
+ * when no event of it is left); *deleted says whether one went. */
+int mh_message_del(struct mh_store *st, DB_TXN *txn, const char *provider,
+    const char *message_id, int when_empty, int *deleted);
 
 /* --- indexed.c, query.c: records of the indexed tables. */
 /* Writes r under n to db, inside txn, its JSON led by {"id_key":n (or as

@@ -77,6 +77,7 @@ struct mh_event {
 	char *provider;		/* with event.field[2], its message's key */
 	char *subject;
 	int64_t ts;		/* when it happened, Unix seconds */
+	uint64_t receipt;	/* mh_describe_fn's only: its raw body */
 	/* A notification the event makes (a user's mail opened), stored
 	 * with it when the event is new (notice.json NULL: none). */
 	struct mh_record notice;
@@ -261,6 +262,11 @@ enum mh_store_err mh_store_query(struct mh_store *st, const struct mh_query *q,
 enum mh_store_err mh_store_count(struct mh_store *st, const struct mh_query *q,
     mh_count_fn count, void *ctx);
 
+/* Hands every message's summary to emit (seq 0), in key order; first
+ * with json NULL, and again so when a retry starts the walk over. */
+enum mh_store_err mh_store_messages_walk(struct mh_store *st, mh_emit_fn emit,
+    void *ctx);
+
 /* The summary of one message as its fold made it; *json is owned by the
  * caller (free()). */
 enum mh_store_err mh_store_message(struct mh_store *st, const char *provider,
@@ -314,6 +320,42 @@ enum mh_store_err mh_store_tallies(struct mh_store *st, mh_tally_fn fn,
  * their receipt. *pruned counts the bodies deleted. */
 enum mh_store_err mh_store_prune(struct mh_store *st, int64_t now,
     int64_t max_age, uint64_t max_bytes, size_t *pruned);
+
+/* --- series.c: the events' counts per hour. */
+/* Called with each hour's count of a type (hour: Unix seconds / 3600),
+ * hours in order; with type NULL to start again from nothing. */
+typedef void (*mh_series_fn)(void *ctx, int64_t hour, const char *type,
+    uint64_t count);
+/* The counts of the hours from from_hour up to (not with) to_hour. */
+enum mh_store_err mh_store_series(struct mh_store *st, int64_t from_hour,
+    int64_t to_hour, mh_series_fn fn, void *ctx);
+
+/* --- reindex.c: events stored before their indexes existed. */
+/* Fills ev's ts, provider, subject and receipt (malloc'd strings, freed by
+ * mh_event_clear) from a stored event's JSON; non-zero when out of
+ * memory. */
+typedef int (*mh_describe_fn)(void *ctx, const char *json,
+    struct mh_event *ev);
+/* Indexes the events that have no index yet; *made counts them. */
+enum mh_store_err mh_store_events_reindex(struct mh_store *st,
+    mh_describe_fn describe, void *ctx, size_t *made);
+
+/* --- erase.c: events removed for good. */
+struct mh_erased {
+	uint64_t events, callbacks, summaries, raw_bodies, notifications;
+};
+/* Removes the events that happened before `before` (Unix seconds), with
+ * their indexes, the providers' records beside them, and the summaries
+ * of the messages left with no event; *n counts them. */
+enum mh_store_err mh_store_events_expire(struct mh_store *st, int64_t before,
+    struct mh_erased *n);
+/* Erases every event of the address email (any case) with its indexes,
+ * the providers' records beside them, their messages' summaries, the raw
+ * bodies they came from (whole, whoever else they name), and the
+ * notifications whose identifier it is; *n counts them (all 0 when it
+ * has none). */
+enum mh_store_err mh_store_erase(struct mh_store *st, const char *email,
+    struct mh_erased *n);
 
 /* --- refused.c: the log of refused requests, the newest MH_REFUSED_MAX. */
 #define MH_REFUSED_MAX 1000
