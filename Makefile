@@ -54,7 +54,8 @@ HTTP_LIB = cgi-bin/request.c cgi-bin/respond.c cgi-bin/route.c \
            cgi-bin/api_notifications.c cgi-bin/api_notification.c \
            cgi-bin/api_mail.c cgi-bin/api_mail_one.c cgi-bin/api_clients.c \
            cgi-bin/api_campaigns.c cgi-bin/api_campaign_stats.c \
-           cgi-bin/api_series.c cgi-bin/api_reports.c cgi-bin/api_recipients.c
+           cgi-bin/api_series.c cgi-bin/api_reports.c cgi-bin/api_recipients.c \
+           cgi-bin/api_refused.c cgi-bin/api_raw.c
 HTTP_SRC = $(HTTP_LIB) cgi-bin/main.c
 RELAY_SRC = ws-relay/main.c ws-relay/shard.c ws-relay/clients.c \
             ws-relay/ring.c ws-relay/peers.c cgi-bin/event_types.c \
@@ -62,7 +63,7 @@ RELAY_SRC = ws-relay/main.c ws-relay/shard.c ws-relay/clients.c \
             cgi-bin/json.c cgi-bin/json_check.c cgi-bin/counters.c \
             cgi-bin/secrets.c cgi-bin/ticket.c cgi-bin/credentials.c \
             ws-relay/tickets.c ws-relay/users.c ws-relay/frame.c
-DB_HDRS  = db/store.h db/store-private.h
+DB_HDRS  = db/store.h db/store-private.h db/store-index.h
 CORE_HDRS = cgi-bin/core.h cgi-bin/access.h cgi-bin/records.h cgi-bin/counters.h db/store.h \
             db/store_accounts.h db/store_notifications.h db/store_outbox.h \
             db/store_campaigns.h cgi-bin/accounts.h
@@ -83,11 +84,14 @@ UNIT_TESTS = tests/unit/form.t tests/unit/signature.t tests/unit/mandrill.t \
              tests/unit/sender.t tests/unit/campaign_send.t \
              tests/unit/cmessages.t
 
-# Swagger UI for /docs/, from npm (vendor/package.json): copied beside its
-# page, never committed. Its install script (analytics) is not run.
+# Swagger UI for /docs/ and uPlot for the page's chart, from npm
+# (vendor/package.json): copied beside their pages, never committed. No
+# install script (Swagger UI's: analytics) is run.
 DOCS_UI = www/docs/swagger-ui-bundle.js www/docs/swagger-ui.css
+CHART_UI = www/vendor/uPlot.iife.min.js www/vendor/uPlot.min.css
 
-all: $(BIN_FCGI) $(BIN_RELAY) $(BIN_WS) $(BIN_ADMIN) $(BIN_SENDER) $(DOCS_UI)
+all: $(BIN_FCGI) $(BIN_RELAY) $(BIN_WS) $(BIN_ADMIN) $(BIN_SENDER) $(DOCS_UI) \
+     $(CHART_UI)
 vendor/node_modules: vendor/package.json vendor/package-lock.json
 	cd vendor && SCARF_ANALYTICS=false npm ci --ignore-scripts --no-audit \
 	    --no-fund --loglevel=error
@@ -95,6 +99,10 @@ vendor/node_modules: vendor/package.json vendor/package-lock.json
 
 $(DOCS_UI): vendor/node_modules
 	cp vendor/node_modules/swagger-ui-dist/$(@F) $@
+
+$(CHART_UI): vendor/node_modules
+	mkdir -p www/vendor
+	cp vendor/node_modules/uplot/dist/$(@F) $@
 
 $(BIN_FCGI): $(HTTP_SRC) $(CORE_SRC) $(DB_SRC) $(HDRS)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -pthread -o $@ $(HTTP_SRC) $(CORE_SRC) \

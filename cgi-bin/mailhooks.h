@@ -226,6 +226,11 @@ void mh_api_stats_by(struct mh_app *app, struct mh_request *r);
 void mh_api_stats_links(struct mh_app *app, struct mh_request *r);
 /* DELETE /api/recipients/{email}. */
 void mh_api_recipient_erase(struct mh_app *app, struct mh_request *r);
+/* GET /api/refused (api_refused.c). */
+void mh_api_refused(struct mh_app *app, struct mh_request *r);
+/* GET /api/raw/{receipt}, POST /api/raw/{receipt}/reprocess (api_raw.c). */
+void mh_api_raw(struct mh_app *app, struct mh_request *r);
+void mh_api_raw_reprocess(struct mh_app *app, struct mh_request *r);
 void mh_api_message(struct mh_app *app, struct mh_request *r);
 void mh_api_health(struct mh_app *app, struct mh_request *r);
 void mh_api_metrics(struct mh_app *app, struct mh_request *r);

@@ -36,6 +36,10 @@ const struct mh_route mh_routes[] = {
 	    MH_SCOPE_EVENTS_READ },
 	{ "/api/recipients/{email}", MH_DELETE, mh_api_recipient_erase, NULL,
 	    MH_ADMIN },
+	{ "/api/refused", MH_READ, mh_api_refused, NULL, MH_ADMIN },
+	{ "/api/raw/{receipt}/reprocess", MH_POST, mh_api_raw_reprocess, NULL,
+	    MH_ADMIN },
+	{ "/api/raw/{receipt}", MH_READ, mh_api_raw, NULL, MH_ADMIN },
 	/* Public: it tells the anonymous only whether it is up. */
 	{ "/api/health", MH_READ, mh_api_health, NULL, MH_PUBLIC },
 	{ "/api/messages/{id}", MH_READ, mh_api_message, NULL,

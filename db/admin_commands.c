@@ -195,11 +195,10 @@ int
 cmd_prune(struct mh_cmd_ctx *c)
 {
 	struct mh_config cfg = { 0 };
-	size_t n = 0;
-	int ret;
-
 	struct mh_erased old = { 0 };
 	int64_t now = (int64_t)time(NULL);
+	size_t n = 0;
+	int ret;
 
 	if (mh_config_retention(&cfg, NULL) != 0)
 		return 2;

@@ -9,56 +9,6 @@
 
 #include "store-private.h"
 
-int
-mh_indexed_parse(const DBT *d, const char *field[3], const char **json)
-{
-	const char *p = d->data, *end;
-	size_t n = d->size;
-
-	for (int i = 0; i < 3; i++) {
-		if ((end = memchr(p, '\0', n)) == NULL)
-			return -1;
-		field[i] = p;
-		n -= (size_t)(end - p) + 1;
-		p = end + 1;
-	}
-	if (n == 0 || p[n - 1] != '\0')
-		return -1;
-	*json = p;
-	return 0;
-}
-
-/* Whether a header field is v or, holding several, has v among them. */
-static int
-mh_field_has(const char *field, const char *v)
-{
-	size_t len = strlen(v);
-
-	for (const char *s = field;;) {
-		const char *e = strchr(s, MH_VALUE_SEP);
-		size_t n = e != NULL ? (size_t)(e - s) : strlen(s);
-
-		if (n == len && memcmp(s, v, len) == 0)
-			return 1;
-		if (e == NULL)
-			return 0;
-		s = e + 1;
-	}
-}
-
-int
-mh_query_match(const struct mh_query *q, const char *field[3],
-    const char *email_lower, const char *json)
-{
-	if (q->type != NULL && !mh_field_has(field[0], q->type))
-		return 0;
-	if (email_lower != NULL && !mh_field_has(field[1], email_lower))
-		return 0;
-	if (q->message_id != NULL && !mh_field_has(field[2], q->message_id))
-		return 0;
-	return q->keep == NULL || q->keep(q->keep_ctx, json);
-}
-
 /* Where a pass starts and how it steps: the index and the key prefix it
  * reads under, or the table itself. */
 struct mh_cursor_plan {

@@ -71,3 +71,43 @@ mh_store_reprocess(struct mh_store *st, const struct mh_deriver *d,
 	free(r.v);
 	return mh_store_error(ret);
 }
+
+enum mh_store_err
+mh_store_raw_get(struct mh_store *st, uint64_t receipt, struct mh_entry *e,
+    void **rec)
+{
+	DB *raw = st->db[MH_DB_RAW];
+	unsigned char kbuf[8];
+	DBT key, data;
+	int ret;
+
+	*rec = NULL;
+	mh_key64(&key, kbuf, receipt);
+	memset(&data, 0, sizeof(data));
+	data.flags = DB_DBT_MALLOC;
+	/* A raw body never changes once written: no lock need be held. */
+	if ((ret = raw->get(raw, NULL, &key, &data, 0)) != 0)
+		return ret == DB_NOTFOUND ? MH_STORE_NOTFOUND : mh_store_error(ret);
+	e->receipt = receipt;
+	if (mh_entry_decode(data.data, data.size, e) != 0) {
+		free(data.data);
+		return MH_STORE_NOTFOUND;	/* not one of ours */
+	}
+	*rec = data.data;
+	return MH_STORE_OK;
+}
+
+enum mh_store_err
+mh_store_reprocess_one(struct mh_store *st, const struct mh_deriver *d,
+    uint64_t receipt, size_t *nstored)
+{
+	struct mh_entry e;
+	void *rec;
+	enum mh_store_err err = mh_store_raw_get(st, receipt, &e, &rec);
+
+	*nstored = 0;
+	free(rec);
+	if (err != MH_STORE_OK)
+		return err;
+	return mh_store_error(mh_drain_receipt(st, d, receipt, nstored));
+}

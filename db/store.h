@@ -244,6 +244,15 @@ enum mh_store_err mh_store_drain(struct mh_store *st, const uint64_t *own,
 enum mh_store_err mh_store_reprocess(struct mh_store *st,
     const struct mh_deriver *d, size_t *nstored);
 
+/* The raw request kept under receipt: *e (its body pointing into *rec,
+ * which the caller frees); MH_STORE_NOTFOUND when none is kept. */
+enum mh_store_err mh_store_raw_get(struct mh_store *st, uint64_t receipt,
+    struct mh_entry *e, void **rec);
+/* Derives events again from the raw body of receipt alone, storing those
+ * not stored yet; MH_STORE_NOTFOUND when no body is kept. */
+enum mh_store_err mh_store_reprocess_one(struct mh_store *st,
+    const struct mh_deriver *d, uint64_t receipt, size_t *nstored);
+
 /* --- reading (query.c, messages.c, stats.c) */
 
 /* Every record q's filters match (its cursors left out), oldest first, a
