@@ -50,6 +50,8 @@ mh_api_recipient_erase(struct mh_app *app, struct mh_request *r)
 		mh_respond_store_error(r, err);
 		return;
 	}
+	if (n.events > 0)
+		mh_notify_erased(app->cfg->home, r->param);
 	mh_email_digest(r->param, digest);
 	mh_log(r, "recipient sha256:%s erased by %s: %" PRIu64 " events, %"
 	    PRIu64 " summaries, %" PRIu64 " raw bodies, %" PRIu64

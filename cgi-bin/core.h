@@ -390,6 +390,9 @@ void mh_notify_mail(const char *home, uint64_t id, const char *status);
  * "id","status"}, subscription "campaign". */
 void mh_notify_campaign(const char *home, uint64_t campaign, uint64_t message,
     const char *status);
+/* Tells the pages that email's events are erased: {"kind":"erased",
+ * "email"}, subscription "erased". */
+void mh_notify_erased(const char *home, const char *email);
 /* 1 when the relay's socket accepts a connection. */
 int mh_relay_up(const char *home);
 

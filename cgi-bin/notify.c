@@ -149,6 +149,21 @@ mh_notify_mail(const char *home, uint64_t id, const char *status)
 }
 
 void
+mh_notify_erased(const char *home, const char *email)
+{
+	struct mh_notifier n = { .home = home, .fd = -1 };
+	struct json_object *o = json_object_new_object();
+	const char *text;
+
+	mh_json_set_str(o, "kind", "erased");
+	mh_json_set_str(o, "email", email);
+	text = mh_json_text(o);
+	mh_notify_event(&n, 0, text, strlen(text));
+	mh_notify_done(&n);
+	json_object_put(o);
+}
+
+void
 mh_notify_campaign(const char *home, uint64_t campaign, uint64_t message,
     const char *status)
 {

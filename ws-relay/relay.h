@@ -62,6 +62,9 @@ struct mh_msg {
 #define MH_MAIL_BIT (1u << 31)
 /* The subscription "campaign": campaigns' messages changing state. */
 #define MH_CAMPAIGN_BIT (1u << 30)
+/* The subscription "erased": a recipient's events erased, for the pages
+ * showing them to drop them. */
+#define MH_ERASED_BIT (1u << 29)
 
 struct mh_client {
 	struct lws *wsi;

@@ -12,13 +12,15 @@
 #include "../cgi-bin/core.h"
 
 /* The kinds of frame beside events, each a subscription of its own:
- * "mail", the outbox's changes of state; "campaign", its messages'. */
+ * "mail", the outbox's changes of state; "campaign", its messages';
+ * "erased", a recipient's events erased. */
 static const struct {
 	const char *name;
 	unsigned bit;
 } mh_kinds[] = {
 	{ "mail", MH_MAIL_BIT },
 	{ "campaign", MH_CAMPAIGN_BIT },
+	{ "erased", MH_ERASED_BIT },
 };
 
 /* A kind's bit, or 0. */

@@ -22,7 +22,8 @@
     lastSeq: 0,          // highest seq accounted for: the catch-up cursor
     rows: new Set(),     // seqs in the table
     opens: new Set(),    // seqs in the opens list
-    filter: {},          // the table's filters: type, email, message_id
+    filter: {},          // the table's filters: type, email, message_id, q,
+                         // range (a preset, or custom with since, until)
     older: null,         // the table's next_before cursor, or null
     ws: null,
     backoff: 500,
@@ -141,6 +142,7 @@
     state.opens.add(ev.seq);
     const li = el('li', 'open' + (fresh ? ' fresh' : ''));
     li.dataset.seq = ev.seq;
+    li.dataset.email = String(ev.email || '').toLowerCase();
     const who = el('div', 'who', emailOf(ev, '(unknown recipient)'));
     const what = el('div', 'what', 'opened \u201c' + subjectOf(ev) + '\u201d');
     const meta = el('div', 'meta');
@@ -165,6 +167,7 @@
     state.rows.add(ev.seq);
     const tr = el('tr');
     tr.dataset.seq = ev.seq;
+    tr.dataset.email = String(ev.email || '').toLowerCase();
     const type = el('span', 'type type-' + String(ev.type).replace(/[^a-z_]/g, ''), ev.type);
     const details = el('span', 'detail-cell', [ev.provider, detail(ev)].filter(Boolean).join(' \u00b7 '));
     for (const tag of Array.isArray(ev.tags) ? ev.tags.slice(0, 5) : [])
@@ -183,10 +186,27 @@
 
   function matches(ev) {
     const f = state.filter;
+    const w = window.mailhooksActivity.window(f);
     if (f.type && ev.type !== f.type) return false;
     if (f.email && String(ev.email || '').toLowerCase() !== f.email.toLowerCase()) return false;
     if (f.message_id && ev.message_id !== f.message_id) return false;
+    if (f.q && !(String(ev.email || '') + '\n' + String(ev.subject || '')).toLowerCase().includes(f.q.toLowerCase())) return false;
+    if (w.since !== undefined && !(ev.ts >= w.since)) return false;
+    if (w.until !== undefined && !(ev.ts < w.until)) return false;
     return true;
+  }
+
+  // Rows of an erased recipient go from the table and the opens.
+  function dropEmail(email) {
+    const e = String(email).toLowerCase();
+    for (const list of [$('events-body'), $('opens')])
+      for (const node of Array.from(list.children))
+        if (node.dataset.email === e) {
+          (list === $('opens') ? state.opens : state.rows).delete(Number(node.dataset.seq));
+          node.remove();
+        }
+    $('events-empty').hidden = state.rows.size > 0;
+    $('opens-empty').hidden = state.opens.size > 0;
   }
 
   function toast(ev) {
@@ -248,7 +268,7 @@
   async function loadTable(reset) {
     let page;
     try {
-      page = await getJSON('api/events?' + query({ ...state.filter, limit: PAGE, before: reset ? null : state.older }));
+      page = await getJSON('api/events?' + query({ ...apiFilter(state.filter), limit: PAGE, before: reset ? null : state.older }));
     } catch (e) {
       $('events-stale').textContent = 'The server cannot be reached: these rows may be stale' +
         (reset ? ', and the filters are not applied yet.' : '.');
@@ -303,15 +323,26 @@
 
   // --- the filters, in the URL.
 
+  const FILTER_KEYS = ['type', 'email', 'message_id', 'q', 'range', 'since', 'until'];
+
+  // The API's filters of the table's: a range preset becomes since, from
+  // now.
+  function apiFilter(f) {
+    const out = { ...f, ...window.mailhooksActivity.window(f) };
+    delete out.range;
+    return out;
+  }
+
   function filterFromURL() {
     const u = new URLSearchParams(location.search);
     const f = {};
-    for (const k of ['type', 'email', 'message_id']) if (u.get(k)) f[k] = u.get(k);
+    for (const k of FILTER_KEYS) if (u.get(k)) f[k] = u.get(k);
     state.filter = f;
     exportLinks();
     $('f-type').value = f.type || '';
-    $('f-email').value = f.email || '';
+    $('f-q').value = f.q || '';
     $('f-message').value = f.message_id || '';
+    window.mailhooksActivity.showRange(f);
   }
 
   function urlFor(filter, message) {
@@ -321,7 +352,7 @@
 
   // The export links carry the table's filters.
   function exportLinks() {
-    const q = query(state.filter);
+    const q = query(apiFilter(state.filter));
     $('export-csv').href = 'api/events.csv' + (q ? '?' + q : '');
     $('export-ndjson').href = 'api/events.ndjson' + (q ? '?' + q : '');
   }
@@ -331,6 +362,7 @@
     exportLinks();
     history.pushState(null, '', urlFor(f, new URLSearchParams(location.search).get('message')));
     loadTable(true).catch(() => setStatus('offline', 'cannot load events'));
+    window.mailhooksActivity.filtered(f);
   }
 
   function setUpFilters() {
@@ -338,8 +370,16 @@
       e.preventDefault();
       const f = {};
       if ($('f-type').value) f.type = $('f-type').value;
-      if ($('f-email').value.trim()) f.email = $('f-email').value.trim();
+      if (state.filter.email) f.email = state.filter.email;
+      if ($('f-q').value.trim()) f.q = $('f-q').value.trim();
       if ($('f-message').value.trim()) f.message_id = $('f-message').value.trim();
+      Object.assign(f, window.mailhooksActivity.readRange());
+      if (f.q && f.q.length < 2) {
+        $('f-q').setCustomValidity('Type at least 2 characters.');
+        $('f-q').reportValidity();
+        return;
+      }
+      $('f-q').setCustomValidity('');
       applyFilter(f);
     });
     $('stats').addEventListener('click', (e) => {
@@ -360,6 +400,7 @@
     });
     $('f-clear').addEventListener('click', () => {
       $('filters').reset();
+      window.mailhooksActivity.showRange({});
       applyFilter({});
     });
     $('older').addEventListener('click', () => {
@@ -368,6 +409,7 @@
     window.addEventListener('popstate', () => {
       filterFromURL();
       loadTable(true).catch(() => {});
+      window.mailhooksActivity.filtered(state.filter);
       syncMessageView();
     });
   }
@@ -393,6 +435,7 @@
       : 'Message ' + iso(id) + ' could not be loaded: ' + (e && e.message ? e.message : 'the server cannot be reached') + '.';
     $('message-counts').textContent = '';
     $('message-timeline').textContent = '';
+    window.mailhooksActivity.messageShown(null);
     if (!$('message').open) $('message').showModal();
   }
 
@@ -420,8 +463,10 @@
       li.append(timeCell(ev), ' ', el('span', 'type type-' + String(ev.type).replace(/[^a-z_]/g, ''), ev.type));
       const d = detail(ev);
       if (d) li.append(el('span', 'detail', d));
+      window.mailhooksActivity.timelineItem(li, ev);
       tl.append(li);
     }
+    window.mailhooksActivity.messageShown(m);
     if (!$('message').open) $('message').showModal();
   }
 
@@ -587,6 +632,10 @@
         window.mailhooksOutgoing.changed(ev);
         return;
       }
+      if (ev && ev.kind === 'erased') {
+        dropEmail(ev.email);
+        return;
+      }
       // A stand-in for an event too large to send whole, or a seq past
       // the next one (a datagram the relay never got): what was missed is
       // fetched, this one with it, rather than stepped over for good.
@@ -637,8 +686,9 @@
     window.mailhooksBell.start(who);
     window.mailhooksOutgoing.start(who);
     window.mailhooksCampaigns.start(who);
-    window.mailhooksViews.start();
     const admin = who.role === 'admin';
+    window.mailhooksActivity.start(who, { dropEmail, filter: () => state.filter });
+    window.mailhooksViews.start();
     getJSON('api/health').then((h) => setUpTestEvent(admin && h.test_events === true)).catch(() => setUpTestEvent(false));
     try {
       await loadHistory();
@@ -658,6 +708,7 @@
     window.mailhooksBell.stop();
     window.mailhooksOutgoing.stop();
     window.mailhooksCampaigns.stop();
+    window.mailhooksActivity.stop();
     const ws = state.ws;
     state.ws = null;
     if (ws) ws.close();

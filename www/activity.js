@@ -1,0 +1,290 @@
+// The events view as an activity tool, beside the live table of app.js:
+// the time range of the filters (presets, or custom, kept in the URL),
+// the chart of sends, deliveries, opens and clicks over that range
+// (uPlot, from /api/stats/series), the rates by tag or template, and for
+// admins the refused webhooks (a banner, and their view), a message's
+// raw requests with their reprocessing, and erasing a recipient.
+'use strict';
+
+window.mailhooksActivity = (function () {
+  const UI = window.mailhooksUI;
+  const $ = (id) => document.getElementById(id);
+  const PRESETS = { '1h': 3600, '24h': 86400, '7d': 7 * 86400, '30d': 30 * 86400 };
+  // Told apart by the line's dash and its point shape, not its colour alone.
+  const SERIES = [
+    { type: 'send', label: 'sent', stroke: '#5b6b7f', dash: [], shape: 'circle' },
+    { type: 'delivered', label: 'delivered', stroke: '#1a7f37', dash: [10, 5], shape: 'square' },
+    { type: 'open', label: 'opened', stroke: '#0b63c5', dash: [2, 4], shape: 'triangle' },
+    { type: 'click', label: 'clicked', stroke: '#b4530a', dash: [12, 4, 2, 4], shape: 'diamond' },
+  ];
+  const REFUSED_MS = 60000;
+  let app = null, who = null, plot = null, refusedTimer = null, chartSeq = 0;
+
+  // --- the range: presets are relative to now, custom is two times.
+
+  function toLocalInput(unix) {
+    const d = new Date(unix * 1000);
+    const pad = (n) => String(n).padStart(2, '0');
+    return d.getFullYear() + '-' + pad(d.getMonth() + 1) + '-' + pad(d.getDate()) +
+      'T' + pad(d.getHours()) + ':' + pad(d.getMinutes());
+  }
+
+  function fromLocalInput(v) {
+    const t = new Date(v).getTime();
+    return isNaN(t) ? undefined : Math.floor(t / 1000);
+  }
+
+  // The window [since, until) of a filter, in Unix seconds.
+  function window_(f) {
+    if (f.range && PRESETS[f.range]) return { since: Math.floor(Date.now() / 1000) - PRESETS[f.range] };
+    const w = {};
+    if (f.since && /^-?\d+$/.test(f.since)) w.since = Number(f.since);
+    if (f.until && /^-?\d+$/.test(f.until)) w.until = Number(f.until);
+    return w;
+  }
+
+  function showRange(f) {
+    const custom = f.range === 'custom' || (!f.range && (f.since || f.until));
+    $('f-range').value = custom ? 'custom' : (f.range && PRESETS[f.range] ? f.range : '');
+    $('f-custom').hidden = !custom;
+    const w = window_(f);
+    $('f-since').value = custom && w.since !== undefined ? toLocalInput(w.since) : '';
+    $('f-until').value = custom && w.until !== undefined ? toLocalInput(w.until) : '';
+  }
+
+  function readRange() {
+    const r = $('f-range').value;
+    if (PRESETS[r]) return { range: r };
+    if (r !== 'custom') return {};
+    const out = { range: 'custom' };
+    const since = fromLocalInput($('f-since').value), until = fromLocalInput($('f-until').value);
+    if (since !== undefined) out.since = String(since);
+    if (until !== undefined) out.until = String(until);
+    return out;
+  }
+
+  // --- the chart.
+
+  function chartWindow(f) {
+    const w = window_(f);
+    const until = w.until !== undefined ? w.until : Math.floor(Date.now() / 1000);
+    const since = w.since !== undefined ? w.since : until - 30 * 86400;
+    const bucket = until - since <= 3 * 86400 ? 'hour' : 'day';
+    return { since, until, bucket };
+  }
+
+  function pointShape(shape) {
+    return (u, seriesIdx) => {
+      const s = u.series[seriesIdx];
+      const size = 6 * devicePixelRatio;
+      const path = new Path2D();
+      const xs = u.data[0], ys = u.data[seriesIdx];
+      for (let i = 0; i < xs.length; i++) {
+        if (ys[i] === null || ys[i] === undefined) continue;
+        const x = u.valToPos(xs[i], 'x', true), y = u.valToPos(ys[i], s.scale, true);
+        if (shape === 'square') path.rect(x - size / 2, y - size / 2, size, size);
+        else if (shape === 'triangle') { path.moveTo(x, y - size / 2); path.lineTo(x + size / 2, y + size / 2); path.lineTo(x - size / 2, y + size / 2); path.closePath(); }
+        else if (shape === 'diamond') { path.moveTo(x, y - size / 2); path.lineTo(x + size / 2, y); path.lineTo(x, y + size / 2); path.lineTo(x - size / 2, y); path.closePath(); }
+        else { path.moveTo(x + size / 2, y); path.arc(x, y, size / 2, 0, 2 * Math.PI); }
+      }
+      return { stroke: path, fill: path };
+    };
+  }
+
+  async function drawChart() {
+    const seq = ++chartSeq;
+    const w = chartWindow(app.filter());
+    let s;
+    try {
+      s = await UI.json('api/stats/series?since=' + w.since + '&until=' + w.until + '&bucket=' + w.bucket);
+    } catch (e) {
+      $('chart-note').textContent = 'The chart could not be loaded: ' + e.message;
+      return;
+    }
+    if (seq !== chartSeq) return;   // a newer range was asked for meanwhile
+    const totals = SERIES.map((x) => (s.counts[x.type] || []).reduce((a, b) => a + b, 0));
+    $('chart-note').textContent = 'Per ' + s.bucket + ', ' + new Date(s.since * 1000).toLocaleString() +
+      ' to ' + new Date(s.until * 1000).toLocaleString() + ': ' +
+      SERIES.map((x, i) => totals[i] + ' ' + x.label).join(', ') + '.';
+    const data = [s.start].concat(SERIES.map((x) => s.counts[x.type] || s.start.map(() => 0)));
+    const width = Math.max(280, $('chart').clientWidth || 600);
+    const opts = {
+      width, height: 220,
+      scales: { x: { time: true } },
+      axes: [{}, { label: 'events', size: 50 }],
+      series: [{ label: 'time' }].concat(SERIES.map((x) => ({
+        label: x.label, stroke: x.stroke, width: 2, dash: x.dash,
+        points: { show: true, paths: pointShape(x.shape), size: 6, fill: x.stroke },
+      }))),
+    };
+    if (plot) plot.destroy();
+    $('chart').textContent = '';
+    plot = new window.uPlot(opts, data, $('chart'));
+    $('chart').dataset.points = String(s.start.length);
+  }
+
+  // --- rates by tag or template.
+
+  function rate(v) {
+    return v === null || v === undefined ? '\u2013' : (v * 100).toFixed(1) + '%';
+  }
+
+  async function loadBy() {
+    const field = $('by-field').value;
+    let b;
+    try {
+      b = await UI.json('api/stats/by?field=' + field);
+    } catch (e) {
+      return;
+    }
+    $('by-head').textContent = field === 'tag' ? 'Tag' : 'Template';
+    const body = $('by-body');
+    body.textContent = '';
+    for (const r of b.rows.slice(0, 50)) {
+      const tr = UI.el('tr');
+      for (const v of [r.value, r.sent, r.delivered, r.unique_opens, r.unique_clicks, rate(r.open_rate), rate(r.click_rate), r.bounces])
+        tr.append(UI.el('td', '', v));
+      body.append(tr);
+    }
+    $('by-empty').textContent = field === 'tag' ? 'No tagged messages yet.' : 'No messages from a template yet.';
+    $('by-empty').hidden = b.rows.length > 0;
+  }
+
+  // --- refused webhooks (admins).
+
+  async function checkRefused() {
+    let r;
+    try {
+      r = await UI.json('api/refused?limit=200');
+    } catch (e) {
+      return;
+    }
+    const banner = $('refused-banner');
+    if (r.last_hour > 0 && r.refused.length) {
+      const last = r.refused[0];
+      banner.textContent = r.last_hour + (r.last_hour === 1 ? ' webhook' : ' webhooks') +
+        ' refused in the last hour: ' + last.detail + ': ' + last.advice + '. ';
+      const a = UI.el('a', '', 'See them');
+      a.href = '#refused';
+      banner.append(a);
+      banner.hidden = false;
+    } else {
+      banner.hidden = true;
+    }
+    if (window.mailhooksViews.shown('refused')) showRefused(r);
+  }
+
+  function showRefused(r) {
+    const body = $('refused-body');
+    body.textContent = '';
+    for (const x of r.refused) {
+      const tr = UI.el('tr');
+      const body1 = UI.el('code', 'body-start', x.body.length > 160 ? x.body.slice(0, 160) + '\u2026' : x.body);
+      const cells = [UI.when(x.at), UI.el('span', '', x.remote_addr + ' \u00b7 ' + x.provider),
+        UI.el('span', '', x.status + ' ' + x.error + ': ' + x.detail), UI.el('span', '', x.advice), body1];
+      for (const c of cells) {
+        const td = UI.el('td');
+        td.append(c);
+        tr.append(td);
+      }
+      body.append(tr);
+    }
+    $('refused-empty').hidden = r.refused.length > 0;
+  }
+
+  // --- a message's raw requests, reprocessing, erasure (admins).
+
+  let shownEmail = null;
+
+  function timelineItem(li, ev) {
+    if (!who || who.role !== 'admin' || !ev.receipt) return;
+    const b = UI.el('button', 'raw-button', 'Raw request');
+    b.type = 'button';
+    b.addEventListener('click', () => showRaw(ev.receipt));
+    li.append(' ', b);
+  }
+
+  async function showRaw(receipt) {
+    const pre = $('message-raw');
+    pre.hidden = false;
+    try {
+      const r = await UI.json('api/raw/' + encodeURIComponent(receipt));
+      pre.textContent = r.provider + ' \u00b7 ' + r.received_at + ' \u00b7 from ' + r.remote_addr + ' \u00b7 ' +
+        r.bytes + ' bytes\n\n' + (r.body !== null ? r.body : '(not text; base64)\n' + r.body_base64);
+      const again = UI.el('button', 'reprocess', 'Reprocess');
+      again.type = 'button';
+      again.addEventListener('click', async () => {
+        try {
+          const x = await UI.json('api/raw/' + encodeURIComponent(receipt) + '/reprocess', { method: 'POST', body: '{}' });
+          $('message-admin-note').textContent = 'Reprocessed: ' + x.stored + ' new event' + (x.stored === 1 ? '' : 's') + '.';
+        } catch (e) {
+          $('message-admin-note').textContent = 'Not reprocessed: ' + e.message;
+        }
+      });
+      pre.prepend(again, document.createTextNode('\n'));
+    } catch (e) {
+      pre.textContent = e.status === 404 ? 'The raw request is no longer kept (past the retention of raw bodies).' : 'Not loaded: ' + e.message;
+    }
+  }
+
+  function messageShown(m) {
+    const admin = who && who.role === 'admin';
+    shownEmail = m && m.email ? m.email : null;
+    $('message-admin').hidden = !admin || !m;
+    $('message-raw').hidden = true;
+    $('message-raw').textContent = '';
+    $('message-admin-note').textContent = '';
+    $('message-erase').hidden = !shownEmail;
+  }
+
+  async function erase() {
+    const email = shownEmail;
+    if (!email || !window.confirm('Erase every event, summary and raw request of ' + email + '? This cannot be undone.')) return;
+    try {
+      const r = await UI.json('api/recipients/' + encodeURIComponent(email), { method: 'DELETE' });
+      $('message-admin-note').textContent = 'Erased ' + r.erased.events + ' events, ' + r.erased.summaries +
+        ' summaries and ' + r.erased.raw_bodies + ' raw requests of ' + email + '.';
+      app.dropEmail(email);
+    } catch (e) {
+      $('message-admin-note').textContent = 'Not erased: ' + e.message;
+    }
+  }
+
+  // --- life.
+
+  function filtered() {
+    drawChart().catch(() => {});
+  }
+
+  function start(w, appApi) {
+    who = w;
+    app = appApi;
+    $('f-range').addEventListener('change', () => {
+      $('f-custom').hidden = $('f-range').value !== 'custom';
+    });
+    $('by-field').addEventListener('change', () => loadBy());
+    $('message-erase').addEventListener('click', () => erase());
+    const admin = who.role === 'admin';
+    $('view-refused').hidden = !admin;
+    window.mailhooksViews.add({
+      prefix: '#refused', view: 'refused-view', link: 'view-refused',
+      enter() { checkRefused(); },
+    });
+    if (admin) {
+      checkRefused();
+      refusedTimer = setInterval(checkRefused, REFUSED_MS);
+    }
+    drawChart().catch(() => {});
+    loadBy();
+  }
+
+  function stop() {
+    clearInterval(refusedTimer);
+    if (plot) plot.destroy();
+    plot = null;
+    for (const id of ['by-body', 'refused-body', 'chart', 'message-raw']) $(id).textContent = '';
+    $('refused-banner').hidden = true;
+  }
+
+  return { window: window_, showRange, readRange, filtered, start, stop, timelineItem, messageShown };
+})();
