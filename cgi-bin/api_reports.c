@@ -56,7 +56,9 @@ mh_report_count(struct mh_report *rp, const char *value, int64_t seen)
 	int had[5];
 
 	had[0] = 1;
-	had[1] = mh_had(seen, "delivered");
+	/* An opened or clicked message was delivered, its event come or not. */
+	had[1] = mh_had(seen, "delivered") || mh_had(seen, "open") ||
+	    mh_had(seen, "click");
 	had[2] = mh_had(seen, "open");
 	had[3] = mh_had(seen, "click");
 	had[4] = mh_had(seen, "hard_bounce") || mh_had(seen, "soft_bounce");

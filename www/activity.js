@@ -162,8 +162,9 @@ window.mailhooksActivity = (function () {
     const banner = $('refused-banner');
     if (r.last_hour > 0 && r.refused.length) {
       const last = r.refused[0];
-      banner.textContent = r.last_hour + (r.last_hour === 1 ? ' webhook' : ' webhooks') +
-        ' refused in the last hour: ' + last.detail + ': ' + last.advice + '. ';
+      banner.textContent = '';
+      banner.append(UI.el('strong', '', r.last_hour + (r.last_hour === 1 ? ' webhook' : ' webhooks') +
+        ' refused in the last hour'), UI.el('span', 'why', ': ' + last.detail + ': ' + last.advice + '.'), ' ');
       const a = UI.el('a', '', 'See them');
       a.href = '#refused';
       banner.append(a);
@@ -171,7 +172,7 @@ window.mailhooksActivity = (function () {
     } else {
       banner.hidden = true;
     }
-    if (window.mailhooksViews.shown('refused')) showRefused(r);
+    if (window.mailhooksViews.shown('#refused')) showRefused(r);
   }
 
   function showRefused(r) {

@@ -128,6 +128,74 @@ async function main(t) {
     t.ok((await page.textContent('#message-meta')).includes('no-such-message'), 'naming it');
     await page.keyboard.press('Escape');
 
+    // Search narrows: part of an address.
+    await page.goto(stack.url('/'));
+    await page.waitForSelector('#events-body tr', { timeout: 10000 });
+    await page.fill('#f-q', 'ADER19');
+    await page.click('#filters button[type="submit"]');
+    await page.waitForFunction(() => document.querySelectorAll('#events-body tr').length === 11);
+    const found = await page.$$eval('#events-body tr td:nth-child(3)', (tds) => tds.map((td) => td.textContent));
+    t.ok(found.every((x) => /^\u2068?reader19\d?@example\.com/.test(x)), 'searching "ADER19": reader19 and reader190-199, 11 rows');
+    t.ok(/q=ADER19/.test(page.url()), 'the search kept in the URL');
+
+    // The range: presets, kept in the URL.
+    await page.fill('#f-q', '');
+    await page.selectOption('#f-range', '1h');
+    await page.click('#filters button[type="submit"]');
+    await page.waitForFunction(() => document.querySelectorAll('#events-body tr:has(.type-open)').length === 0 &&
+      !document.getElementById('events-empty').hidden || document.querySelectorAll('#events-body tr').length < 5);
+    t.is(await page.locator('#events-body tr:has-text("mandrill")').count(), 0, 'the last hour: none of the events of 67 minutes ago');
+    t.ok(/range=1h/.test(page.url()), 'the preset kept in the URL');
+    await page.selectOption('#f-range', '24h');
+    await page.click('#filters button[type="submit"]');
+    await page.waitForFunction(() => document.querySelectorAll('#events-body tr').length >= 50);
+    t.ok(/range=24h/.test(page.url()), 'the last 24 hours: the rows are back, kept in the URL');
+    await page.reload();
+    await page.waitForSelector('#events-body tr', { timeout: 10000 });
+    t.is(await page.inputValue('#f-range'), '24h', 'reloaded, the range is still chosen');
+
+    // The chart of the range: drawn, its series told apart by more than colour.
+    await page.waitForSelector('#chart canvas', { timeout: 10000 });
+    await page.waitForFunction(() => /sent/.test(document.getElementById('chart-note').textContent));
+    const note = await page.textContent('#chart-note');
+    t.ok(/Per hour/.test(note) && /50 sent/.test(note) && /50 opened/.test(note) && /50 clicked/.test(note),
+      'the chart draws the 24 hours by hour, its totals said: ' + note);
+    const legend = await page.textContent('#chart .u-legend');
+    t.ok(['sent', 'delivered', 'opened', 'clicked'].every((x) => legend.includes(x)), 'its legend names each line');
+    const box = await page.locator('#chart canvas').boundingBox();
+    t.ok(box && box.width > 200 && box.height > 100, 'the canvas has a size: ' + JSON.stringify(box));
+
+    // Rates by tag.
+    await page.waitForSelector('#by-body tr');
+    const weekly = await page.$$eval('#by-body tr', (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
+    t.ok(weekly.some((r) => r[0] === 'weekly' && r[1] === '10'), 'rates by tag: weekly, its 10 messages: ' + JSON.stringify(weekly));
+
+    // A badly signed webhook: the banner says so, and the refused view lists it.
+    const bad = await fetch(stack.url('/webhooks/mandrill'), { method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Mandrill-Signature': 'bm90IGl0' },
+      body: 'mandrill_events=%5B%5D' });
+    t.is(bad.status, 403, 'a badly signed webhook is refused');
+    await page.reload();
+    await page.waitForSelector('#refused-banner:visible', { timeout: 10000 });
+    const banner = await page.textContent('#refused-banner');
+    t.ok(/1 webhook refused in the last hour: X-Mandrill-Signature does not match/.test(banner) &&
+      /check MANDRILL_WEBHOOK_URL/.test(banner), 'the banner: ' + banner);
+    await page.click('#refused-banner a');
+    await page.waitForSelector('#refused-body tr', { timeout: 5000 });
+    t.ok(/bad_signature/.test(await page.textContent('#refused-body tr')), 'the refused view lists it');
+    await page.click('#view-events');
+
+    // Erasing a recipient: another page showing its rows drops them live.
+    const other = await context.newPage();
+    await other.goto(stack.url('/?q=reader19'));
+    await other.waitForFunction(() => document.querySelectorAll('#events-body tr').length === 11);
+    await other.waitForSelector('#status[data-state="live"]', { timeout: 10000 });
+    const er = await stack.api('/api/recipients/reader190%40example.com', { method: 'DELETE' });
+    t.is((await er.json()).erased.events, 1, 'reader190 erased');
+    await other.waitForFunction(() => document.querySelectorAll('#events-body tr').length === 10, null, { timeout: 5000 });
+    t.is(await other.locator('#events-body tr:has-text("reader190@")').count(), 0, 'the live page drops its row');
+    await other.close();
+
     // A phone.
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(stack.url('/'));

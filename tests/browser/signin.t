@@ -83,9 +83,9 @@ async function main(t) {
     // The session ends in mid-session (here: ended from outside, as a
     // sign-out in another tab would): the next answer is a 401, and the
     // page goes back to signing in, its URL as it was.
-    await page.fill('#f-email', 'live@example.com');
+    await page.fill('#f-q', 'live@example.com');
     await page.click('#filters button[type="submit"]');
-    await page.waitForURL(/email=live%40example.com/, { timeout: 5000 });
+    await page.waitForURL(/q=live%40example.com/, { timeout: 5000 });
     const cookie = (await context.cookies()).find((c) => c.name === 'mh_session');
     const out = await fetch(stack.url('/api/session'), { method: 'DELETE',
       headers: { Cookie: 'mh_session=' + cookie.value, Origin: stack.url('') } });
@@ -95,14 +95,14 @@ async function main(t) {
     await page.evaluate(() => window.dispatchEvent(new PopStateEvent('popstate')));
     await page.waitForSelector('#signin-form', { state: 'visible', timeout: 10000 });
     t.ok(/session ended/.test(await page.textContent('#signin-note')), 'the page says the session ended');
-    t.ok(/type=open/.test(page.url()) && /email=live%40example.com/.test(page.url()), 'the filters stay in the URL');
+    t.ok(/type=open/.test(page.url()) && /q=live%40example.com/.test(page.url()), 'the filters stay in the URL');
     t.is(await page.locator('#opens li').count(), 0, 'and nothing of what it showed is left');
     await page.waitForSelector('#signin-password:focus', { timeout: 5000 });
     t.is(await page.inputValue('#signin-user'), 'admin', 'the user name is kept: only the password is asked');
     await page.keyboard.type(stack.env.MAILHOOKS_ADMIN_PASSWORD);
     await page.keyboard.press('Enter');
     await page.waitForSelector('#status[data-state="live"]', { timeout: 10000 });
-    t.is(await page.inputValue('#f-email'), 'live@example.com', 'signed in again: the same view');
+    t.is(await page.inputValue('#f-q'), 'live@example.com', 'signed in again: the same view');
 
     // Signing out.
     await page.click('#signout');

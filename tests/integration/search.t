@@ -125,7 +125,7 @@ for my $m (values %msg) {
 	my $w = $want{ $m->{tag} } //= { value => $m->{tag}, sent => 0, delivered => 0,
 	    unique_opens => 0, unique_clicks => 0, bounces => 0 };
 	$w->{sent}++;
-	$w->{delivered} += $m->{delivered} // 0;
+	$w->{delivered} += ($m->{delivered} || $m->{open} || $m->{click}) ? 1 : 0;
 	$w->{unique_opens} += $m->{open} // 0;
 	$w->{unique_clicks} += $m->{click} // 0;
 }
