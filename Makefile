@@ -29,7 +29,7 @@ DB_SRC   = db/env.c db/tables.c db/txn.c db/codec.c db/process.c \
            db/idempotency.c db/notifications.c db/indexed.c \
            db/outbox.c db/queued.c db/lease.c db/clients.c db/records.c \
            db/campaign_messages.c db/event_index.c db/search.c \
-           db/erase.c db/series.c db/reindex.c
+           db/erase.c db/series.c db/reindex.c db/grams.c
 CORE_SRC = cgi-bin/alloc.c cgi-bin/buf.c cgi-bin/config.c cgi-bin/form.c \
            cgi-bin/signature.c cgi-bin/json.c cgi-bin/json_check.c \
            cgi-bin/shape.c cgi-bin/event_types.c cgi-bin/isotime.c \
@@ -82,7 +82,7 @@ UNIT_TESTS = tests/unit/form.t tests/unit/signature.t tests/unit/mandrill.t \
              tests/unit/access.t tests/unit/replay.t tests/unit/notification.t \
              tests/unit/outbox.t tests/unit/mail.t \
              tests/unit/sender.t tests/unit/campaign_send.t \
-             tests/unit/cmessages.t
+             tests/unit/cmessages.t tests/unit/grams.t
 
 # Swagger UI for /docs/ and uPlot for the page's chart, from npm
 # (vendor/package.json): copied beside their pages, never committed. No
@@ -258,7 +258,7 @@ DEB_PKGS = pkg-config libfcgi-dev libjson-c-dev libdb-dev libwebsockets-dev \
 SUDO = $$( [ "$$(id -u)" = 0 ] || echo sudo )
 
 TEST_TOOLS = tests/lib/inbox-put tests/lib/panic
-BENCH_TOOLS = tests/bench/loadgen tests/bench/null
+BENCH_TOOLS = tests/bench/loadgen tests/bench/null tests/bench/fill
 
 tests/lib/inbox-put: tests/lib/inbox-put.c $(DB_SRC) $(DB_HDRS)
 	$(CC) $(CFLAGS) $(SAN) $(PKG_CFLAGS) -o $@ $< $(DB_SRC) -ldb
@@ -272,6 +272,10 @@ tests/bench/loadgen: tests/bench/loadgen.c
 
 tests/bench/null: tests/bench/null.c
 	$(CC) $(CFLAGS) -o $@ $< -lfcgi
+
+tests/bench/fill: tests/bench/fill.c $(CORE_SRC) $(DB_SRC) $(HDRS)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(CORE_SRC) $(DB_SRC) \
+	    $$(pkg-config --libs json-c libcrypto) -ldb -lcrypt
 
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \

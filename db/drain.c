@@ -56,8 +56,8 @@ struct mh_drain {
 	/* What the last commit stored, to announce. */
 	struct mh_new *fresh;
 	size_t nfresh;
-	/* What it stored and dropped, tallied in the same transaction. */
-	struct mh_tally_batch tallies;
+	/* Tallies and trigrams, written at the transaction's end. */
+	struct mh_events_batch batch;
 };
 
 static void
@@ -78,6 +78,7 @@ mh_drain_drop_derived(struct mh_drain *d)
 	d->nevents = 0;
 	d->underivable = 0;
 	d->why[0] = '\0';
+	mh_events_batch_free(&d->batch);
 }
 
 /* Tells the callbacks about what the last commit stored. */
@@ -150,7 +151,7 @@ mh_store_derived(struct mh_drain *d, DB_TXN *txn)
 	int ret;
 
 	mh_drain_forget(d);	/* a retry stores afresh */
-	d->tallies.n = 0;
+	mh_events_batch_reset(&d->batch);
 	/* last_seq first: its lock orders the drains, the tallies' too. */
 	if ((ret = mh_counter(meta, txn, MH_LAST_SEQ, 0, DB_RMW, &seq)) != 0)
 		return ret;
@@ -164,8 +165,8 @@ mh_store_derived(struct mh_drain *d, DB_TXN *txn)
 		struct mh_noticed nt = { 0 };
 		char *json;
 
-		if ((ret = mh_events_put(d->st, txn, ev, d->receipt, d->d, &seq,
-		    &json, &nt)) != 0)
+		if ((ret = mh_events_put(d->st, txn, ev, d->receipt,
+		    &d->batch.grams, d->d, &seq, &json, &nt)) != 0)
 			return ret;
 		if (json != NULL)
 			d->fresh[d->nfresh++] = (struct mh_new){ seq, 0, json, 0 };
@@ -173,15 +174,15 @@ mh_store_derived(struct mh_drain *d, DB_TXN *txn)
 			d->fresh[d->nfresh++] = (struct mh_new){ nt.id,
 			    nt.unread, nt.json, 1 };
 		/* An event not stored (json NULL) was a duplicate. */
-		if ((ret = mh_tally_note(&d->tallies, json != NULL ? "events" :
-		    "duplicates", ev->provider, json != NULL ?
+		if ((ret = mh_tally_note(&d->batch.tallies, json != NULL ?
+		    "events" : "duplicates", ev->provider, json != NULL ?
 		    ev->event.field[0] : NULL)) != 0)
 			return ret;
 	}
 	if (seq != first && (ret = mh_counter(meta, txn, MH_LAST_SEQ,
 	    (int64_t)(seq - first), DB_RMW, NULL)) != 0)
 		return ret;
-	return mh_tally_write(d->st, txn, &d->tallies);
+	return mh_events_batch_write(d->st, txn, &d->batch);
 }
 
 /* Stores the derived events alone (the inbox is left alone). */

@@ -9,7 +9,7 @@
  *   events-keys.db     seq -> ts (biased be64) receipt (be64)
  *                      provider \0 lower(subject) \0
  *   events-by-time.db  ts (biased be64) seq (be64) -> ""
- *   events-by-gram.db  3 bytes seq (be64) -> ""
+ *   events-by-gram.db  3 bytes block (be64) -> its seqs (grams.c)
  *   events-per-hour.db hour (biased be64) type -> count (be64)
  */
 #include <ctype.h>
@@ -81,15 +81,6 @@ mh_grams(const char *a, const char *b, uint32_t *g)
 	return u;
 }
 
-void
-mh_gram_key(unsigned char k[11], uint32_t gram, uint64_t seq)
-{
-	k[0] = (unsigned char)(gram >> 16);
-	k[1] = (unsigned char)(gram >> 8);
-	k[2] = (unsigned char)gram;
-	mh_be64_put(k + 3, seq);
-}
-
 /* Puts (or, del, deletes) one key with empty data. */
 static int
 mh_mark(DB *db, DB_TXN *txn, const void *k, size_t len, int del)
@@ -107,10 +98,61 @@ mh_mark(DB *db, DB_TXN *txn, const void *k, size_t len, int del)
 	return ret == DB_NOTFOUND ? 0 : ret;
 }
 
-/* Writes (or removes) the time, trigram and hour entries of one event. */
+static int
+mh_pair_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Adds the event's trigrams to the batch. */
+static int
+mh_gram_batch_add(struct mh_gram_batch *b, const uint32_t *g, size_t n,
+    uint64_t seq)
+{
+	if (b->n + n > b->cap) {
+		size_t cap = (b->cap + n) * 2;
+		uint64_t *p = realloc(b->pair, cap * sizeof(*p));
+
+		if (p == NULL)
+			return ENOMEM;
+		b->pair = p;
+		b->cap = cap;
+	}
+	for (size_t i = 0; i < n; i++)
+		b->pair[b->n++] = (uint64_t)g[i] << 40 | seq;
+	return 0;
+}
+
+int
+mh_gram_batch_write(struct mh_store *st, DB_TXN *txn, struct mh_gram_batch *b)
+{
+	const uint64_t mask = ((uint64_t)1 << 40) - 1;
+	uint64_t seqs[MH_GRAM_BLOCK];
+	int ret = 0;
+
+	qsort(b->pair, b->n, sizeof(*b->pair), mh_pair_cmp);
+	for (size_t i = 0, j; i < b->n && ret == 0; i = j) {
+		uint32_t gram = (uint32_t)(b->pair[i] >> 40);
+		uint64_t block = (b->pair[i] & mask) / MH_GRAM_BLOCK;
+		size_t n = 0;
+
+		for (j = i; j < b->n && b->pair[j] >> 40 == gram &&
+		    (b->pair[j] & mask) / MH_GRAM_BLOCK == block; j++)
+			seqs[n++] = b->pair[j] & mask;
+		ret = mh_gram_append(st->db[MH_DB_EV_BY_GRAM], txn, gram, seqs, n);
+	}
+	b->n = 0;
+	return ret;
+}
+
+/* Writes (or removes) the time, trigram and hour entries of one event;
+ * the trigrams into batch when there is one. */
 static int
 mh_event_marks(struct mh_store *st, DB_TXN *txn, uint64_t seq,
-    const struct mh_event_keys *k, const char *type, int del)
+    const struct mh_event_keys *k, const char *type, int del,
+    struct mh_gram_batch *batch)
 {
 	uint32_t g[2 * MH_SEARCH_TEXT_MAX];
 	unsigned char key[16 + MH_TYPE_MAX];
@@ -121,12 +163,13 @@ mh_event_marks(struct mh_store *st, DB_TXN *txn, uint64_t seq,
 	mh_be64_put(key + 8, seq);
 	if ((ret = mh_mark(st->db[MH_DB_EV_BY_TIME], txn, key, 16, del)) != 0)
 		return ret;
-	for (size_t i = 0; i < n; i++) {
-		mh_gram_key(key, g[i], seq);
-		if ((ret = mh_mark(st->db[MH_DB_EV_BY_GRAM], txn, key, 11,
-		    del)) != 0)
-			return ret;
-	}
+	if (batch != NULL && !del)
+		ret = mh_gram_batch_add(batch, g, n, seq);
+	for (size_t i = 0; ret == 0 && batch == NULL && i < n; i++)
+		ret = mh_gram_change(st->db[MH_DB_EV_BY_GRAM], txn, g[i], seq,
+		    !del);
+	if (ret != 0)
+		return ret;
 	if (tlen > MH_TYPE_MAX)
 		tlen = MH_TYPE_MAX;
 	mh_be64_put(key, mh_ts_key(mh_hour_of(k->ts)));
@@ -137,7 +180,8 @@ mh_event_marks(struct mh_store *st, DB_TXN *txn, uint64_t seq,
 
 int
 mh_event_index_put(struct mh_store *st, DB_TXN *txn, uint64_t seq,
-    const struct mh_event_keys *k, const char *type)
+    const struct mh_event_keys *k, const char *type,
+    struct mh_gram_batch *batch)
 {
 	unsigned char rec[16 + MH_PROVIDER_MAX + MH_SEARCH_TEXT_MAX + 2];
 	size_t plen = strnlen(k->provider, MH_PROVIDER_MAX - 1);
@@ -158,7 +202,7 @@ mh_event_index_put(struct mh_store *st, DB_TXN *txn, uint64_t seq,
 	if ((ret = st->db[MH_DB_EV_KEYS]->put(st->db[MH_DB_EV_KEYS], txn, &key,
 	    &data, 0)) != 0)
 		return ret;
-	return mh_event_marks(st, txn, seq, k, type, 0);
+	return mh_event_marks(st, txn, seq, k, type, 0, batch);
 }
 
 void
@@ -218,7 +262,7 @@ mh_event_index_del(struct mh_store *st, DB_TXN *txn, uint64_t seq,
 	if ((ret = mh_event_keys_get(st, txn, seq, k, DB_RMW)) != 0)
 		return ret == DB_NOTFOUND ? 0 : ret;
 	mh_lower_copy(k->email, email, MH_SEARCH_TEXT_MAX - 1);
-	if ((ret = mh_event_marks(st, txn, seq, k, type, 1)) != 0)
+	if ((ret = mh_event_marks(st, txn, seq, k, type, 1, NULL)) != 0)
 		return ret;
 	mh_key64(&key, kbuf, seq);
 	return st->db[MH_DB_EV_KEYS]->del(st->db[MH_DB_EV_KEYS], txn, &key, 0);

@@ -1,8 +1,9 @@
 /*
  * Writing events: the duplicate check, the event record with its indexes
- * (indexed.c), the provider's own record beside it, the fold into its
- * message's summary (messages.c), and the notification it makes
- * (notifications.c).
+ * (indexed.c, event_index.c), the provider's own record beside it, the
+ * fold into its message's summary (messages.c), and the notification it
+ * makes (notifications.c); and what a transaction of them writes at its
+ * end.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -15,7 +16,7 @@
 
 int
 mh_events_put(struct mh_store *st, DB_TXN *txn, const struct mh_event *ev,
-    uint64_t receipt, const struct mh_deriver *d, uint64_t *seq, char **json,
+    uint64_t receipt, struct mh_gram_batch *grams, const struct mh_deriver *d, uint64_t *seq, char **json,
     struct mh_noticed *nt)
 {
 	DB *dedupe = st->db[MH_DB_DEDUPE];
@@ -43,7 +44,7 @@ mh_events_put(struct mh_store *st, DB_TXN *txn, const struct mh_event *ev,
 		goto err;
 	mh_event_keys_of(&k, ev, receipt);
 	if ((ret = mh_event_index_put(st, txn, next, &k,
-	    ev->event.field[0] != NULL ? ev->event.field[0] : "")) != 0)
+	    ev->event.field[0] != NULL ? ev->event.field[0] : "", grams)) != 0)
 		goto err;
 	/* A provider's own record of the event shares its seq as its id. */
 	if (ev->entity.json != NULL && (ret = mh_indexed_put(
@@ -63,4 +64,28 @@ err:
 	free(nt->json);
 	nt->json = NULL;
 	return ret;
+}
+
+void
+mh_events_batch_reset(struct mh_events_batch *b)
+{
+	b->tallies.n = 0;
+	b->grams.n = 0;
+}
+
+int
+mh_events_batch_write(struct mh_store *st, DB_TXN *txn,
+    struct mh_events_batch *b)
+{
+	int ret = mh_gram_batch_write(st, txn, &b->grams);
+
+	return ret != 0 ? ret : mh_tally_write(st, txn, &b->tallies);
+}
+
+void
+mh_events_batch_free(struct mh_events_batch *b)
+{
+	free(b->grams.pair);
+	memset(&b->grams, 0, sizeof(b->grams));
+	b->tallies.n = 0;
 }

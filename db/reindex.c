@@ -44,7 +44,7 @@ mh_reindex_one(struct mh_store *st, DB_TXN *txn, struct mh_reindex *r,
 	ev.event.field[1] = NULL;
 	mh_event_clear(&ev);
 	r->made++;
-	return mh_event_index_put(st, txn, seq, &k, field[0]);
+	return mh_event_index_put(st, txn, seq, &k, field[0], NULL);
 }
 
 static int

@@ -92,37 +92,6 @@ mh_search_visit(struct mh_store *st, DB_TXN *txn, const struct mh_query *q,
 	return ret;
 }
 
-/* The seq of gram's list nearest to x on the answer's side of it (at or
- * below x newest first, at or above oldest first) into *out; 0 none. */
-static int
-mh_gram_seek(DBC *cur, uint32_t gram, uint64_t x, int newest, uint64_t *out)
-{
-	unsigned char want[11], got[11];
-	DBT key, data;
-	int ret;
-
-	*out = 0;
-	mh_gram_key(want, gram, x);
-	memcpy(got, want, sizeof(got));
-	memset(&key, 0, sizeof(key));
-	memset(&data, 0, sizeof(data));
-	key.data = got;
-	key.size = key.ulen = sizeof(got);
-	key.flags = DB_DBT_USERMEM;
-	data.flags = DB_DBT_PARTIAL | DB_DBT_USERMEM;
-	ret = cur->get(cur, &key, &data, DB_SET_RANGE);
-	if (newest && (ret == DB_NOTFOUND || (ret == 0 && memcmp(got, want,
-	    sizeof(got)) != 0)))
-		ret = cur->get(cur, &key, &data, ret == 0 ? DB_PREV : DB_LAST);
-	if (ret == DB_NOTFOUND)
-		return 0;
-	if (ret != 0)
-		return ret;
-	if (key.size == 11 && memcmp(got, want, 3) == 0)
-		*out = mh_be64_get(got + 3);
-	return 0;
-}
-
 /* The trigrams looked up for text: up to MH_GRAMS_USED, spread over it. */
 static size_t
 mh_text_grams(const char *text, uint32_t *use)
@@ -144,18 +113,22 @@ mh_search_grams(struct mh_store *st, DB_TXN *txn, const struct mh_query *q,
     uint64_t start, mh_visit_fn visit, void *vctx)
 {
 	DB *db = st->db[MH_DB_EV_BY_GRAM];
-	DBC *cur[MH_GRAMS_USED] = { NULL };
+	struct mh_gram_cursor *cur;
 	uint32_t gram[MH_GRAMS_USED];
 	size_t n = mh_text_grams(q->text, gram), agreed, i;
 	int newest = !q->has_after, ret = 0;
 	uint64_t x = newest ? start - 1 : start, cand, s;
 
-	for (i = 0; i < n && ret == 0; i++)
-		ret = db->cursor(db, txn, &cur[i], 0);
+	if ((cur = calloc(n, sizeof(*cur))) == NULL)
+		return ENOMEM;
+	for (i = 0; i < n && ret == 0; i++) {
+		cur[i].gram = gram[i];
+		ret = db->cursor(db, txn, &cur[i].cur, 0);
+	}
 	while (ret == 0 && x != 0 && x != UINT64_MAX) {
 		cand = x;
 		for (agreed = 0, i = 0; agreed < n && cand != 0; i = (i + 1) % n) {
-			if ((ret = mh_gram_seek(cur[i], gram[i], cand, newest,
+			if ((ret = mh_gram_seek(&cur[i], cand, newest,
 			    &s)) != 0)
 				break;
 			agreed = s == cand ? agreed + 1 : 1;
@@ -168,8 +141,9 @@ mh_search_grams(struct mh_store *st, DB_TXN *txn, const struct mh_query *q,
 		x = newest ? cand - 1 : cand + 1;
 	}
 	for (i = 0; i < n; i++)
-		if (cur[i] != NULL)
-			cur[i]->close(cur[i]);
+		if (cur[i].cur != NULL)
+			cur[i].cur->close(cur[i].cur);
+	free(cur);
 	return ret == 1 ? 0 : ret;
 }
 

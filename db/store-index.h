@@ -29,14 +29,38 @@ void mh_lower_copy(char *out, const char *in, size_t max);
 /* The distinct trigrams of a and b (each apart), sorted, into g (room for
  * strlen(a) + strlen(b)); their number. */
 size_t mh_grams(const char *a, const char *b, uint32_t *g);
-/* The trigram index's key of gram and seq. */
-void mh_gram_key(unsigned char k[11], uint32_t gram, uint64_t seq);
 /* The keys of ev, from the raw body receipt. */
 void mh_event_keys_of(struct mh_event_keys *k, const struct mh_event *ev,
     uint64_t receipt);
-/* Writes the indexes of the event seq of type, inside txn. */
+/* A transaction's trigram postings, gathered to be written together:
+ * each pair is gram << 40 | seq. */
+struct mh_gram_batch {
+	uint64_t *pair;
+	size_t n, cap;
+};
+/* Writes the batch's postings (one record change per trigram and block)
+ * and empties it. */
+int mh_gram_batch_write(struct mh_store *st, DB_TXN *txn,
+    struct mh_gram_batch *b);
+/* What a drain's transaction writes at its end (events.c): the tallies of
+ * what it stored and dropped, and its events' trigrams. */
+struct mh_events_batch {
+	struct mh_tally_batch tallies;
+	struct mh_gram_batch grams;
+};
+/* Empties it for a transaction (tried again: afresh). */
+void mh_events_batch_reset(struct mh_events_batch *b);
+/* Writes it, inside txn. */
+int mh_events_batch_write(struct mh_store *st, DB_TXN *txn,
+    struct mh_events_batch *b);
+/* Lets its memory go (it is empty after). */
+void mh_events_batch_free(struct mh_events_batch *b);
+/* Writes the indexes of the event seq of type, inside txn; its trigrams
+ * into batch when one is given (written with mh_gram_batch_write before
+ * commit), else at once. */
 int mh_event_index_put(struct mh_store *st, DB_TXN *txn, uint64_t seq,
-    const struct mh_event_keys *k, const char *type);
+    const struct mh_event_keys *k, const char *type,
+    struct mh_gram_batch *batch);
 /* Reads the keys of seq (email left empty); DB_NOTFOUND when it has none. */
 int mh_event_keys_get(struct mh_store *st, DB_TXN *txn, uint64_t seq,
     struct mh_event_keys *k, u_int32_t flags);
@@ -44,6 +68,29 @@ int mh_event_keys_get(struct mh_store *st, DB_TXN *txn, uint64_t seq,
  * *k with what they were (untouched when it had none). */
 int mh_event_index_del(struct mh_store *st, DB_TXN *txn, uint64_t seq,
     struct mh_event_keys *k, const char *email, const char *type);
+
+/* --- grams.c: the trigram index's posting lists, by blocks of seqs. */
+#define MH_GRAM_BLOCK 1024
+/* Appends seqs (n of them, ascending, all of one block) to gram's list,
+ * inside txn. */
+int mh_gram_append(DB *db, DB_TXN *txn, uint32_t gram, const uint64_t *seqs,
+    size_t n);
+/* Adds (add) or removes seq in gram's list, inside txn. */
+int mh_gram_change(DB *db, DB_TXN *txn, uint32_t gram, uint64_t seq, int add);
+/* A reader of one trigram's list: its cursor (the caller's), and the
+ * block it has decoded. */
+struct mh_gram_cursor {
+	DBC *cur;
+	uint32_t gram;
+	uint64_t block;
+	uint64_t seqs[MH_GRAM_BLOCK];
+	size_t n;
+	int loaded;
+};
+/* The seq of c's list nearest to x on the answer's side of it (at or
+ * below x newest first, at or above oldest first) into *out; 0 none. */
+int mh_gram_seek(struct mh_gram_cursor *c, uint64_t x, int newest,
+    uint64_t *out);
 
 /* --- search.c: the events' text and time filters. */
 /* Whether q has a filter of search.c's. */

@@ -271,14 +271,16 @@ struct mh_noticed {
 	char *json;
 	uint64_t unread;
 };
+struct mh_gram_batch;
 /* Stores one event inside txn unless its identity was seen; *seq is the
- * last seq in use and is advanced when the event is stored, and its
- * message's summary folded by d, and the notification it makes stored
- * (*nt). On success *json is the stored text (caller frees) or NULL for a
- * duplicate. */
+ * last seq in use and is advanced when the event is stored, with its
+ * indexes (its trigrams into grams, event_index.c), and its message's
+ * summary folded by d, and the notification it makes stored (*nt); its
+ * raw body was receipt. On success *json is the stored text (caller
+ * frees) or NULL for a duplicate. */
 int mh_events_put(struct mh_store *st, DB_TXN *txn, const struct mh_event *ev,
-    uint64_t receipt, const struct mh_deriver *d, uint64_t *seq, char **json,
-    struct mh_noticed *nt);
+    uint64_t receipt, struct mh_gram_batch *grams, const struct mh_deriver *d,
+    uint64_t *seq, char **json, struct mh_noticed *nt);
 
 /* --- notifications.c, inside a transaction. */
 /* Stores r as the next notification; *nt as mh_events_put's. */
