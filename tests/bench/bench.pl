@@ -12,7 +12,7 @@
 # --smoke: the same runs, tiny and short (make test runs it so that the
 # bench cannot rot; it asserts nothing about speed).
 # --only: just these runs (null ingest batch e2e e2e_one e2e_light fanout
-# notify notify_e2e mail campaign export),
+# notify notify_e2e mail campaign export search),
 # to measure one change quickly; the figures of the others are absent.
 use strict;
 use warnings;
@@ -22,6 +22,7 @@ use Stack;
 use HTTP::Tiny;
 use IO::Socket::INET;
 use JSON::PP;
+use File::Temp ();
 use POSIX qw(setsid WNOHANG);
 use Time::HiRes qw(sleep time);
 
@@ -456,6 +457,63 @@ if (wanted('export')) {
 	$fig{export_mb_s} = $took > 0 ? $bytes / 1048576 / $took : undef;
 }
 
+# Search, ranges and series on a store of a million events over a year
+# (about 114 an hour), built by tests/bench/fill with the server's own
+# derive and storage (commits not flushed), then served by its own stack.
+if (wanted('search')) {
+	my $n = $smoke ? 20000 : 1000000;
+	my $home = File::Temp::tempdir('mailhooks-bench-XXXXXX', TMPDIR => 1,
+	    CLEANUP => 1);
+	chomp(my $took = `$ROOT/tests/bench/fill $home $n 365`);
+	problem("fill: exit $?") if $?;
+	$fig{search_store_events} = $n;
+	$fig{fill_events_s} = $took > 0 ? $n / $took : undef;
+	my $big = Stack->new(server => 'lighttpd', home => $home,
+	    env => { MAILHOOKS_SENDER => 0 });
+	my ($rc, $token) = $big->admin(qw(token add benchsearch --scope events:read));
+	chomp $token;
+	my $http = HTTP::Tiny->new(timeout => 120, keep_alive => 1);
+	my $ms = sub {
+		my ($path, $want) = @_;
+		my $t0 = time;
+		my $r = $http->request('GET', $big->url($path),
+		    { headers => { Authorization => "Bearer $token" } });
+		my $t = (time - $t0) * 1000;
+		problem("search: $path: HTTP $r->{status}") if $r->{status} != 200;
+		my $body = eval { decode_json($r->{content}) } // {};
+		problem("search: $path: $want->[1]") if $want && !$want->[0]->($body);
+		return $t;
+	};
+	my $p50 = sub { my @s = sort { $a <=> $b } @_; $s[int($#s / 2)] };
+	my $now = int(time);
+	my $first = int(($now - 365 * 86400) / 3600) + 2;
+	my (@search, @range, @series, @scan);
+	for my $i (1 .. ($smoke ? 3 : 30)) {
+		my $user = int(rand($n / 20));
+		push @search, $ms->("/api/events?q=user$user%40&limit=50",
+		    [ sub { @{ $_[0]{events} // [] } == 20 }, "q=user$user\@: not its 20 events" ]);
+		push @search, $ms->("/api/events?q=Campaign+" . ($i % 50)
+		    . "+news&limit=50", [ sub { @{ $_[0]{events} // [] } == 50 },
+		    'a campaign\'s subject: not a full page' ]);
+		my $h = ($first + int(rand(365 * 24 - 48))) * 3600;
+		push @range, $ms->("/api/events?since=$h&until=" . ($h + 3600)
+		    . '&limit=500', [ sub { @{ $_[0]{events} // [] } > 0 && !$_[0]{more} },
+		    'an hour: not all its events in one page' ]);
+		push @series, $ms->('/api/stats/series?bucket=day&since='
+		    . ($now - 30 * 86400) . "&until=$now", [ sub {
+		    @{ $_[0]{start} // [] } >= 30 }, 'series: not 30 days' ]);
+	}
+	# The same hour read by walking the events instead: two characters
+	# that match nothing walk every one of them.
+	push @scan, $ms->('/api/events?q=%7E%7E&limit=50') for 1 .. ($smoke ? 1 : 3);
+	$fig{search_ms} = $p50->(@search);
+	$fig{range_ms} = $p50->(@range);
+	$fig{series_ms} = $p50->(@series);
+	$fig{scan_ms} = $p50->(@scan);
+	$fig{range_to_scan} = $fig{scan_ms} > 0 ? $fig{range_ms} / $fig{scan_ms} : undef;
+	$big->stop;
+}
+
 # The database holds every acknowledged event, once, when the inbox has
 # been drained.
 my $s = stats($stack);
@@ -538,6 +596,13 @@ my @rows = (
 	[ 'campaign_sent_rps', 'its messages sent/s, 16 at once, no rate limit', '' ],
 	[ 'export_rows', 'events exported as CSV in one GET', '' ],
 	[ 'export_mb_s', 'GET /api/events.csv, MB/s', '' ],
+	[ 'search_store_events', 'events in the store searched', '1000000' ],
+	[ 'fill_events_s', 'events stored/s building it (derive, store, index)', '' ],
+	[ 'search_ms', 'GET /api/events?q= (an address, a subject), p50 ms', '<= 20' ],
+	[ 'range_ms', 'GET /api/events, one hour\'s events, p50 ms', '<= 20' ],
+	[ 'series_ms', 'GET /api/stats/series, 30 days by day, p50 ms', '<= 50' ],
+	[ 'scan_ms', 'the same store walked whole (q of 2 unmatched), ms', '' ],
+	[ 'range_to_scan', 'range_ms / scan_ms', '' ],
 	[ 'ingest_api_answers_rps', 'signed webhooks/s after it, same store', '' ],
 	[ 'ingest_api_hangs_rps', 'the same while a campaign\'s API hangs', '' ],
 	[ 'ingest_api_hangs_to_answers', 'ingest_api_hangs_rps / ingest_api_answers_rps', '>= 0.9' ],
