@@ -106,43 +106,63 @@ mh_gram_edit(uint64_t *seqs, size_t *n, uint64_t seq, int add)
 	return 1;
 }
 
+/* Reads gram's record of block with a write lock into rec (key and data
+ * set up for the put to come); a Berkeley DB code, DB_NOTFOUND too. */
+static int
+mh_gram_get(DB *db, DB_TXN *txn, uint32_t gram, uint64_t block,
+    unsigned char k[11], unsigned char *rec, DBT *key, DBT *data)
+{
+	mh_gram_block_key(k, gram, block);
+	memset(key, 0, sizeof(*key));
+	memset(data, 0, sizeof(*data));
+	key->data = k;
+	key->size = 11;
+	data->data = rec;
+	data->ulen = MH_GRAM_REC_MAX;
+	data->flags = DB_DBT_USERMEM;
+	return db->get(db, txn, key, data, DB_RMW);
+}
+
+/* Appends seqs (after every seq the record holds; data->size 0 for a
+ * new record) and writes it. */
+static int
+mh_gram_put_after(DB *db, DB_TXN *txn, uint64_t block, const uint64_t *seqs,
+    size_t n, DBT *key, DBT *data)
+{
+	unsigned char *rec = data->data;
+	uint64_t last = data->size >= 8 ? mh_be64_get(rec) :
+	    block * MH_GRAM_BLOCK;
+
+	if (data->size < 8)
+		data->size = 8;
+	for (size_t i = 0; i < n; i++) {
+		data->size += (u_int32_t)mh_leb_put(rec + data->size,
+		    seqs[i] - last);
+		last = seqs[i];
+	}
+	mh_be64_put(rec, last);
+	return db->put(db, txn, key, data, 0);
+}
+
 int
 mh_gram_append(DB *db, DB_TXN *txn, uint32_t gram, const uint64_t *seqs,
     size_t n)
 {
 	unsigned char k[11], rec[MH_GRAM_REC_MAX];
-	uint64_t block = seqs[0] / MH_GRAM_BLOCK, last;
+	uint64_t block = seqs[0] / MH_GRAM_BLOCK;
 	DBT key, data;
-	int ret;
+	int ret = mh_gram_get(db, txn, gram, block, k, rec, &key, &data);
 
-	mh_gram_block_key(k, gram, block);
-	memset(&key, 0, sizeof(key));
-	memset(&data, 0, sizeof(data));
-	key.data = k;
-	key.size = sizeof(k);
-	data.data = rec;
-	data.ulen = sizeof(rec);
-	data.flags = DB_DBT_USERMEM;
-	ret = db->get(db, txn, &key, &data, DB_RMW);
-	if (ret == DB_NOTFOUND) {
-		data.size = 8;
-		last = block * MH_GRAM_BLOCK;
-	} else if (ret != 0) {
+	if (ret == DB_NOTFOUND)
+		data.size = 0;
+	else if (ret != 0)
 		return ret;
-	} else if (data.size < 8 || (last = mh_be64_get(rec)) >= seqs[0]) {
-		/* Not after the last: one at a time, in order. */
-		for (size_t i = 0; i < n; i++)
-			if ((ret = mh_gram_change(db, txn, gram, seqs[i], 1)) != 0)
-				return ret;
-		return 0;
-	}
-	for (size_t i = 0; i < n; i++) {
-		data.size += (u_int32_t)mh_leb_put(rec + data.size,
-		    seqs[i] - last);
-		last = seqs[i];
-	}
-	mh_be64_put(rec, last);
-	return db->put(db, txn, &key, &data, 0);
+	if (data.size < 8 || mh_be64_get(rec) < seqs[0])
+		return mh_gram_put_after(db, txn, block, seqs, n, &key, &data);
+	/* Not after the last (the reindex): one at a time, in order. */
+	for (size_t i = 0; i < n && ret == 0; i++)
+		ret = mh_gram_change(db, txn, gram, seqs[i], 1);
+	return ret;
 }
 
 int
@@ -152,30 +172,18 @@ mh_gram_change(DB *db, DB_TXN *txn, uint32_t gram, uint64_t seq, int add)
 	uint64_t block = seq / MH_GRAM_BLOCK, seqs[MH_GRAM_BLOCK];
 	size_t n = 0;
 	DBT key, data;
-	int ret;
+	int ret = mh_gram_get(db, txn, gram, block, k, rec, &key, &data);
 
-	mh_gram_block_key(k, gram, block);
-	memset(&key, 0, sizeof(key));
-	memset(&data, 0, sizeof(data));
-	key.data = k;
-	key.size = sizeof(k);
-	data.data = rec;
-	data.ulen = sizeof(rec);
-	data.flags = DB_DBT_USERMEM;
-	ret = db->get(db, txn, &key, &data, DB_RMW);
 	if (ret == DB_NOTFOUND && !add)
 		return 0;
 	if (ret != 0 && ret != DB_NOTFOUND)
 		return ret;
+	if (ret == DB_NOTFOUND)
+		data.size = 0;
 	/* The common case: a newer seq than any, one number appended. */
-	if (add && ret == 0 && data.size >= 8 && seq > mh_be64_get(rec)) {
-		uint64_t last = mh_be64_get(rec);
-
-		data.size += (u_int32_t)mh_leb_put(rec + data.size, seq - last);
-		mh_be64_put(rec, seq);
-		return db->put(db, txn, &key, &data, 0);
-	}
-	if (ret == 0 && mh_gram_decode(rec, data.size, block, seqs, &n) != 0)
+	if (add && (data.size < 8 || seq > mh_be64_get(rec)))
+		return mh_gram_put_after(db, txn, block, &seq, 1, &key, &data);
+	if (mh_gram_decode(rec, data.size, block, seqs, &n) != 0)
 		n = 0;
 	if (!mh_gram_edit(seqs, &n, seq, add))
 		return 0;
