@@ -228,8 +228,29 @@ window.mailhooksActivity = (function () {
     }
   }
 
+  // The clicks of each link of the message shown, most clicked first.
+  async function showLinks(m) {
+    const list = $('message-links');
+    list.textContent = '';
+    $('message-links-section').hidden = true;
+    if (!m || !m.clicks) return;
+    let r;
+    try {
+      r = await UI.json('api/stats/links?message_id=' + encodeURIComponent(m.message_id));
+    } catch (e) {
+      return;
+    }
+    for (const l of r.links) {
+      const li = UI.el('li');
+      li.append(UI.el('span', 'url', l.url), ' ', UI.el('span', 'n', l.clicks + (l.clicks === 1 ? ' click' : ' clicks')));
+      list.append(li);
+    }
+    $('message-links-section').hidden = r.links.length === 0;
+  }
+
   function messageShown(m) {
     const admin = who && who.role === 'admin';
+    showLinks(m);
     shownEmail = m && m.email ? m.email : null;
     $('message-admin').hidden = !admin || !m;
     $('message-raw').hidden = true;

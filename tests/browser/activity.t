@@ -121,6 +121,16 @@ async function main(t) {
     t.ok((await page.textContent('#events-stale')).includes('may be stale'), 'and says they may be stale');
     await context.setOffline(false);
 
+    // A message's clicks per link, in its dialog.
+    await page.goto(stack.url('/'));
+    await page.waitForSelector('#events-body tr', { timeout: 10000 });
+    await page.locator('#events-body tr:has(.type-click) button[data-message]').first().click();
+    await page.waitForSelector('#message-links li', { timeout: 5000 });
+    const links = await page.$$eval('#message-links li', (lis) => lis.map((li) => li.textContent));
+    t.ok(links.length === 10 && links.every((x) => /^https:\/\/example\.com\/read\/\d+ 1 click$/.test(x)),
+      'a message\'s dialog lists the clicks of each of its 10 links: ' + JSON.stringify(links));
+    await page.keyboard.press('Escape');
+
     // An unknown message: said in the dialog.
     await page.goto(stack.url('/?message=no-such-message'));
     await page.waitForSelector('#message[open]', { timeout: 5000 });
