@@ -39,7 +39,8 @@ mh_api_recipient_erase(struct mh_app *app, struct mh_request *r)
 	enum mh_store_err err;
 	char digest[17], answer[320];
 
-	if (strlen(r->param) > MH_RECIPIENT_MAX || strchr(r->param, '@') == NULL) {
+	if (strlen(r->param) > MH_RECIPIENT_MAX ||
+	    strchr(r->param, '@') == NULL) {
 		mh_respond_error(r, 400, "bad_parameter", "the recipient must be "
 		    "an email address of at most %d bytes", MH_RECIPIENT_MAX);
 		return;

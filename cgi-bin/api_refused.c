@@ -37,12 +37,14 @@ mh_advice(const char *error, const char *provider)
 {
 	size_t i;
 
-	for (i = 0; mh_refusal_advice[i].error != NULL; i++)
-		if (error != NULL && strcmp(error, mh_refusal_advice[i].error) ==
-		    0 && (mh_refusal_advice[i].provider == NULL ||
-		    (provider != NULL && strcmp(provider,
-		    mh_refusal_advice[i].provider) == 0)))
+	for (i = 0; mh_refusal_advice[i].error != NULL; i++) {
+		const char *p = mh_refusal_advice[i].provider;
+
+		if (error != NULL &&
+		    strcmp(error, mh_refusal_advice[i].error) == 0 &&
+		    (p == NULL || (provider != NULL && strcmp(provider, p) == 0)))
 			break;
+	}
 	return mh_refusal_advice[i].advice;
 }
 
@@ -66,8 +68,8 @@ mh_refused_one(void *ctx, uint64_t seq, const char *json, size_t len)
 	json_object_object_add(o, "seq", json_object_new_int64((int64_t)seq));
 	mh_json_set_str(o, "advice", mh_advice(mh_json_str(o, "error"),
 	    mh_json_str(o, "provider")));
-	if ((at = mh_json_str(o, "at")) != NULL && mh_iso_time(at, &when) == 0 &&
-	    when >= l->hour_ago)
+	if ((at = mh_json_str(o, "at")) != NULL &&
+	    mh_iso_time(at, &when) == 0 && when >= l->hour_ago)
 		l->last_hour++;
 	json_object_array_add(l->all, o);
 	return 0;

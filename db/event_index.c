@@ -141,7 +141,8 @@ mh_gram_batch_write(struct mh_store *st, DB_TXN *txn, struct mh_gram_batch *b)
 		for (j = i; j < b->n && b->pair[j] >> 40 == gram &&
 		    (b->pair[j] & mask) / MH_GRAM_BLOCK == block; j++)
 			seqs[n++] = b->pair[j] & mask;
-		ret = mh_gram_append(st->db[MH_DB_EV_BY_GRAM], txn, gram, seqs, n);
+		ret = mh_gram_append(st->db[MH_DB_EV_BY_GRAM], txn, gram, seqs,
+		    n);
 	}
 	b->n = 0;
 	return ret;

@@ -161,9 +161,10 @@ static int
 mh_messages_one(void *ctx, const DBT *key, const DBT *data)
 {
 	struct mh_messages_walk *w = ctx;
+	const char *text = data->data;
 
 	(void)key;
-	if (data->size == 0 || ((const char *)data->data)[data->size - 1] != '\0')
+	if (data->size == 0 || text[data->size - 1] != '\0')
 		return 0;
 	return (w->stopped = w->emit(w->ctx, 0, data->data, data->size - 1));
 }

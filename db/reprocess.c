@@ -87,7 +87,8 @@ mh_store_raw_get(struct mh_store *st, uint64_t receipt, struct mh_entry *e,
 	data.flags = DB_DBT_MALLOC;
 	/* A raw body never changes once written: no lock need be held. */
 	if ((ret = raw->get(raw, NULL, &key, &data, 0)) != 0)
-		return ret == DB_NOTFOUND ? MH_STORE_NOTFOUND : mh_store_error(ret);
+		return ret == DB_NOTFOUND ? MH_STORE_NOTFOUND :
+		    mh_store_error(ret);
 	e->receipt = receipt;
 	if (mh_entry_decode(data.data, data.size, e) != 0) {
 		free(data.data);

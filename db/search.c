@@ -127,7 +127,8 @@ mh_search_grams(struct mh_store *st, DB_TXN *txn, const struct mh_query *q,
 	}
 	while (ret == 0 && x != 0 && x != UINT64_MAX) {
 		cand = x;
-		for (agreed = 0, i = 0; agreed < n && cand != 0; i = (i + 1) % n) {
+		for (agreed = 0, i = 0; agreed < n && cand != 0;
+		    i = (i + 1) % n) {
 			if ((ret = mh_gram_seek(&cur[i], cand, newest,
 			    &s)) != 0)
 				break;
@@ -190,7 +191,8 @@ mh_range_seqs(struct mh_store *st, DB_TXN *txn, const struct mh_query *q,
 			break;
 		}
 		if (*n == cap) {
-			if ((v = realloc(*seqs, 2 * cap * sizeof(*v))) == NULL) {
+			v = realloc(*seqs, 2 * cap * sizeof(*v));
+			if (v == NULL) {
 				ret = ENOMEM;
 				break;
 			}
