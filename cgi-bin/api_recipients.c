@@ -46,7 +46,8 @@ mh_api_recipient_erase(struct mh_app *app, struct mh_request *r)
 		return;
 	}
 	err = app->store == NULL ? MH_STORE_FAILED :
-	    mh_store_erase(app->store, r->param, &n);
+	    mh_store_erase(app->store, r->param, mh_notification_names,
+	    r->param, &n);
 	if (err != MH_STORE_OK) {
 		mh_respond_store_error(r, err);
 		return;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <json-c/json.h>
 
@@ -221,4 +222,15 @@ mh_notification_mark(const char *field[3], const char *json, int read,
 		return -1;
 	}
 	return 0;
+}
+
+int
+mh_notification_names(void *ctx, const char *json)
+{
+	struct json_object *o = json_tokener_parse(json);
+	const char *email = mh_json_str(mh_json_get(o, "data"), "email");
+	int names = email != NULL && strcasecmp(email, ctx) == 0;
+
+	json_object_put(o);
+	return names;
 }

@@ -25,6 +25,10 @@ int mh_notification_make(struct json_object *in, int64_t now_ms,
  * now_ms, or unread, into *out; -1 when it is not one, or out of memory. */
 int mh_notification_mark(const char *field[3], const char *json, int read,
     int64_t now_ms, struct mh_record *out);
+/* Whether a stored notification's JSON is about the address ctx (a
+ * const char *, any case): the one an event made names its recipient in
+ * data.email. For mh_store_erase. */
+int mh_notification_names(void *ctx, const char *json);
 
 /* --- mail.c, mail_state.c: outgoing mail, checked and kept, pure. */
 #define MH_MAIL_TO_MAX 1000

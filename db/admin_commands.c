@@ -218,7 +218,8 @@ int
 cmd_erase(struct mh_cmd_ctx *c)
 {
 	struct mh_erased n;
-	enum mh_store_err err = mh_store_erase(c->st, c->argv[0], &n);
+	enum mh_store_err err = mh_store_erase(c->st, c->argv[0],
+	    mh_notification_names, c->argv[0], &n);
 
 	if (err != MH_STORE_OK) {
 		fprintf(stderr, "mailhooks-db: erase: storage error %d\n",

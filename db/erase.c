@@ -4,8 +4,9 @@
  * event_index.c's), the provider's record stored beside it and, once no
  * event of it is left, its message's summary. Erasure also takes the raw
  * bodies the events came from (a body of several recipients goes whole)
- * and the notifications naming the address. A batch of events to a
- * transaction, so that none holds the tables for long.
+ * and the notifications the application says name the address
+ * (notifications.c walks them). A batch of events to a transaction, so
+ * that none holds the tables for long.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -128,7 +129,7 @@ struct mh_erasing {
 	int dbi;		/* the index walked */
 	unsigned char prefix[MH_SEARCH_TEXT_MAX + 8];
 	size_t plen;
-	int time, erase, notices;
+	int time, erase;
 	struct mh_erased done, batch;
 	size_t taken;
 };
@@ -146,11 +147,7 @@ mh_erase_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
 		return ret;
 	e->taken = b.n;
 	for (size_t i = 0; i < b.n && ret == 0; i++)
-		if (e->notices && (ret = mh_notice_del(st, txn, b.id[i])) == 0)
-			e->batch.notifications++;
-		else if (!e->notices)
-			ret = mh_event_remove(st, txn, b.id[i], e->erase,
-			    &e->batch);
+		ret = mh_event_remove(st, txn, b.id[i], e->erase, &e->batch);
 	return ret;
 }
 
@@ -167,9 +164,7 @@ mh_erase_run(struct mh_store *st, struct mh_erasing *e)
 		e->done.callbacks += e->batch.callbacks;
 		e->done.summaries += e->batch.summaries;
 		e->done.raw_bodies += e->batch.raw_bodies;
-		e->done.notifications += e->batch.notifications;
-	} while (e->taken == MH_ERASE_BATCH &&
-	    e->batch.events + e->batch.notifications > 0);
+	} while (e->taken == MH_ERASE_BATCH && e->batch.events > 0);
 	return 0;
 }
 
@@ -188,7 +183,8 @@ mh_store_events_expire(struct mh_store *st, int64_t before,
 }
 
 enum mh_store_err
-mh_store_erase(struct mh_store *st, const char *email, struct mh_erased *n)
+mh_store_erase(struct mh_store *st, const char *email,
+    int (*names)(void *ctx, const char *json), void *ctx, struct mh_erased *n)
 {
 	struct mh_erasing e = { .dbi = MH_DB_BY_EMAIL, .erase = 1 };
 	int ret;
@@ -198,11 +194,8 @@ mh_store_erase(struct mh_store *st, const char *email, struct mh_erased *n)
 		return MH_STORE_NOTFOUND;
 	mh_lower_copy((char *)e.prefix, email, MH_SEARCH_TEXT_MAX - 1);
 	e.plen = strlen((char *)e.prefix) + 1;
-	if ((ret = mh_erase_run(st, &e)) == 0) {
-		e.dbi = MH_DB_NT_BY_IDENTIFIER;
-		e.notices = 1;
-		ret = mh_erase_run(st, &e);
-	}
+	if ((ret = mh_erase_run(st, &e)) == 0)
+		ret = mh_notices_erase(st, names, ctx, &e.done.notifications);
 	*n = e.done;
 	return mh_store_error(ret);
 }

@@ -166,7 +166,8 @@ mh_nt_delete_it(void *ctx, const char *field[3], const char *json,
 	return MH_CHANGE_DELETE;
 }
 
-int
+/* Deletes the notification id (its user's unread count follows). */
+static int
 mh_notice_del(struct mh_store *st, DB_TXN *txn, uint64_t id)
 {
 	struct mh_nt_change c = { .id = id, .change = mh_nt_delete_it };
@@ -175,6 +176,78 @@ mh_notice_del(struct mh_store *st, DB_TXN *txn, uint64_t id)
 	free(c.json);
 	free(c.user);
 	return ret;
+}
+
+#define MH_NT_ERASE_LOOK 1000	/* notifications read a transaction */
+
+struct mh_nt_erase {
+	int (*names)(void *ctx, const char *json);
+	void *ctx;
+	uint64_t from;		/* the first id not looked at */
+	uint64_t erased;	/* by this transaction */
+	int done;
+};
+
+/* Looks at up to MH_NT_ERASE_LOOK notifications from e->from on, and
+ * deletes those named. */
+static int
+mh_nt_erase_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
+{
+	struct mh_nt_erase *e = ctx;
+	DB *db = st->db[MH_DB_NOTIFICATIONS];
+	uint64_t ids[MH_NT_ERASE_LOOK], next = e->from;
+	const char *field[3], *json;
+	unsigned char kb[8];
+	size_t n = 0, looked = 0;
+	DBC *cur = NULL;
+	DBT key, data;
+	int ret;
+
+	e->erased = 0;
+	e->done = 1;
+	if ((ret = db->cursor(db, txn, &cur, 0)) != 0)
+		return ret;
+	mh_key64(&key, kb, e->from);
+	key.ulen = sizeof(kb);
+	key.flags = DB_DBT_USERMEM;
+	memset(&data, 0, sizeof(data));
+	data.flags = DB_DBT_REALLOC;
+	for (ret = cur->get(cur, &key, &data, DB_SET_RANGE); ret == 0;
+	    ret = cur->get(cur, &key, &data, DB_NEXT)) {
+		if (looked++ == MH_NT_ERASE_LOOK) {
+			e->done = 0;
+			break;
+		}
+		next = mh_be64_get(kb) + 1;
+		if (mh_indexed_parse(&data, field, &json) == 0 &&
+		    e->names(e->ctx, json))
+			ids[n++] = next - 1;
+	}
+	cur->close(cur);
+	free(data.data);
+	if (ret != 0 && ret != DB_NOTFOUND)
+		return ret;
+	for (size_t i = 0; i < n; i++)
+		if ((ret = mh_notice_del(st, txn, ids[i])) != 0)
+			return ret;
+	e->erased = n;
+	e->from = next;
+	return 0;
+}
+
+int
+mh_notices_erase(struct mh_store *st,
+    int (*names)(void *ctx, const char *json), void *ctx, uint64_t *n)
+{
+	struct mh_nt_erase e = { names, ctx, 1, 0, 0 };
+	int ret;
+
+	do {
+		if ((ret = mh_txn_run(st, 0, 0, mh_nt_erase_txn, &e)) != 0)
+			return ret;
+		*n += e.erased;
+	} while (!e.done);
+	return 0;
 }
 
 static int

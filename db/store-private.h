@@ -287,8 +287,10 @@ int mh_events_put(struct mh_store *st, DB_TXN *txn, const struct mh_event *ev,
 int mh_notice_put(struct mh_store *st, DB_TXN *txn, const struct mh_record *r,
     struct mh_noticed *nt);
 
-/* Deletes the notification id (its user's unread count follows). */
-int mh_notice_del(struct mh_store *st, DB_TXN *txn, uint64_t id);
+/* Deletes every notification names says to (shown its JSON text), a
+ * batch a transaction; *n counts them. A Berkeley DB code. */
+int mh_notices_erase(struct mh_store *st,
+    int (*names)(void *ctx, const char *json), void *ctx, uint64_t *n);
 
 /* --- messages.c */
 /* Folds the event stored under seq into its message's summary. */

@@ -361,9 +361,10 @@ enum mh_store_err mh_store_events_expire(struct mh_store *st, int64_t before,
 /* Erases every event of the address email (any case) with its indexes,
  * the providers' records beside them, their messages' summaries, the raw
  * bodies they came from (whole, whoever else they name), and the
- * notifications whose identifier it is; *n counts them (all 0 when it
- * has none). */
+ * notifications names says name it (shown each one's JSON text: 1 to
+ * erase it); *n counts them (all 0 when it has none). */
 enum mh_store_err mh_store_erase(struct mh_store *st, const char *email,
+    int (*names)(void *ctx, const char *json), void *ctx,
     struct mh_erased *n);
 
 /* --- refused.c: the log of refused requests, the newest MH_REFUSED_MAX. */

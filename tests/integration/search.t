@@ -155,8 +155,17 @@ my $one = (grep { $_->{event} eq 'click' } @ev)[0];
 is_deeply($lk->{links}, [ { url => $one->{url}, clicks => 1 } ], 'and of a message');
 is(($s->get_json('/api/stats/links'))[0], 400, 'links of nothing: 400');
 
-# Erasure.
+# Erasure. One more open of the address makes its user a notification.
 my $gone = 'noah.smitha@example.com';
+my $noted = Stack::event(type => 'open', id => 'm-noted', email => 'Noah.SmithA@Example.com',
+    subject => 'Noted', ts => $T0 + 400 * 600);
+$noted->{msg}{metadata} = { user_id => 'admin' };
+is($s->post_mandrill([ $noted ])->{status}, 200, 'an open that notifies admin');
+$s->wait_events(401);
+my ($nc, $nt) = $s->get_json('/api/notifications');
+is(scalar(grep { ($_->{data}{email} // '') =~ /smitha/i } @{ $nt->{notifications} }), 1,
+    'admin has its notification');
+push @ev, $noted;
 my @mine = want(sub { lc $_[0]{msg}{email} eq $gone });
 my %their_msgs = map { $ev[$_]{_id} => 1 } @mine;
 my $viewer_pw = 'viewer-password-1';
@@ -170,7 +179,11 @@ my $r = $s->send_json('DELETE', '/api/recipients/' . uc $gone);
 is($r->{status}, 200, 'an admin erases (any case): 200');
 is($r->{json}{erased}{events}, scalar @mine, 'saying how many events went');
 is($r->{json}{erased}{summaries}, scalar keys %their_msgs, 'and summaries');
-ok($r->{json}{erased}{raw_bodies} >= 1, 'and the raw bodies they came from');
+is($r->{json}{erased}{raw_bodies}, 3, 'and the three raw bodies they came from');
+is($r->{json}{erased}{notifications}, 1, 'and the notification naming it');
+($nc, $nt) = $s->get_json('/api/notifications');
+is(scalar(grep { ($_->{data}{email} // '') =~ /smitha/i } @{ $nt->{notifications} }), 0,
+    'which is gone from its user\'s list');
 like($s->log, qr/recipient sha256:[0-9a-f]{16} erased by admin: ${\ scalar @mine} events/,
     'logged, by digest');
 unlike($s->log, qr/\Q$gone\E/i, 'the log does not name the address');
