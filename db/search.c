@@ -6,10 +6,11 @@
  * them, each cursor jumping to the next seq all lists agree on, so that a
  * page costs a few seeks per candidate whatever the store's size; each
  * candidate is then checked against its keys, as trigrams in common are
- * not the text. A time window alone is read from the time index: its
- * seqs, sorted into the answer's order. A window holding more than
+ * not the text. A time window is read from the time index: its seqs,
+ * sorted into the answer's order. A window holding more than
  * MH_RANGE_MAX events is walked in the table instead (the newest first:
- * a recent window is found at once).
+ * a recent window is found at once); with text, one of more than
+ * MH_RANGE_WITH_TEXT_MAX leaves the text's trigrams to find them.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -19,6 +20,10 @@
 #include "store-private.h"
 
 #define MH_RANGE_MAX 262144
+/* A window with text is read from the time index when it holds at most
+ * this many events (each then checked for the text), else the text's
+ * trigrams are followed (each match then checked for the time). */
+#define MH_RANGE_WITH_TEXT_MAX 20000
 /* Trigrams of a text looked up: enough to be selective, spread over it. */
 #define MH_GRAMS_USED 8
 
@@ -157,10 +162,10 @@ mh_seq_cmp(const void *a, const void *b)
 }
 
 /* The seqs of the window's events into *seqs (caller frees), sorted;
- * MH_SEARCH_SCAN when they are more than MH_RANGE_MAX. */
+ * MH_SEARCH_SCAN when they are more than max. */
 static int
 mh_range_seqs(struct mh_store *st, DB_TXN *txn, const struct mh_query *q,
-    uint64_t **seqs, size_t *n)
+    size_t max, uint64_t **seqs, size_t *n)
 {
 	DB *db = st->db[MH_DB_EV_BY_TIME];
 	unsigned char k[16];
@@ -186,7 +191,7 @@ mh_range_seqs(struct mh_store *st, DB_TXN *txn, const struct mh_query *q,
 	for (ret = cur->get(cur, &key, &data, DB_SET_RANGE); ret == 0 &&
 	    key.size == 16 && mh_be64_get(k) < end;
 	    ret = cur->get(cur, &key, &data, DB_NEXT)) {
-		if (*n == MH_RANGE_MAX) {
+		if (*n == max) {
 			ret = MH_SEARCH_SCAN;
 			break;
 		}
@@ -211,12 +216,12 @@ mh_range_seqs(struct mh_store *st, DB_TXN *txn, const struct mh_query *q,
 
 static int
 mh_search_range(struct mh_store *st, DB_TXN *txn, const struct mh_query *q,
-    uint64_t start, mh_visit_fn visit, void *vctx)
+    size_t max, uint64_t start, mh_visit_fn visit, void *vctx)
 {
 	uint64_t *seqs = NULL;
 	size_t n;
 	int newest = !q->has_after;
-	int ret = mh_range_seqs(st, txn, q, &seqs, &n);
+	int ret = mh_range_seqs(st, txn, q, max, &seqs, &n);
 
 	for (size_t i = 0; ret == 0 && i < n; i++) {
 		uint64_t seq = seqs[newest ? n - 1 - i : i];
@@ -233,9 +238,12 @@ int
 mh_search_pass(struct mh_store *st, DB_TXN *txn, const struct mh_query *q,
     uint64_t start, mh_visit_fn visit, void *vctx)
 {
-	if (q->text != NULL && strlen(q->text) >= 3)
-		return mh_search_grams(st, txn, q, start, visit, vctx);
-	if (q->has_since || q->has_until)
-		return mh_search_range(st, txn, q, start, visit, vctx);
-	return MH_SEARCH_SCAN;
+	int grams = q->text != NULL && strlen(q->text) >= 3, ret;
+
+	if ((q->has_since || q->has_until) &&
+	    (ret = mh_search_range(st, txn, q, grams ? MH_RANGE_WITH_TEXT_MAX :
+	    MH_RANGE_MAX, start, visit, vctx)) != MH_SEARCH_SCAN)
+		return ret;
+	return grams ? mh_search_grams(st, txn, q, start, visit, vctx) :
+	    MH_SEARCH_SCAN;
 }
