@@ -8,7 +8,11 @@
 // than its box; one Tab reaches a skip link to the table; a summary count
 // filters by its type, and the CSV export follows; an unknown message is
 // said in the dialog; filters tried while the server cannot be reached
-// keep the rows and say so; dark mode follows the system.
+// keep the rows and say so; dark mode follows the system. And its second
+// part: a message's clicks per link, an event's raw request and its
+// reprocessing; search; the range presets kept in the URL; the chart;
+// the rates by tag; the refused banner and view; erased rows dropped
+// live.
 'use strict';
 
 const fs = require('fs');
@@ -129,6 +133,13 @@ async function main(t) {
     const links = await page.$$eval('#message-links li', (lis) => lis.map((li) => li.textContent));
     t.ok(links.length === 10 && links.every((x) => /^https:\/\/example\.com\/read\/\d+ 1 click$/.test(x)),
       'a message\'s dialog lists the clicks of each of its 10 links: ' + JSON.stringify(links));
+    // An admin sees an event's raw request there, and can reprocess it.
+    await page.locator('#message-timeline .raw-button').first().click();
+    await page.waitForFunction(() => /mandrill_events=/.test(document.getElementById('message-raw').textContent));
+    await page.click('#message-raw .reprocess');
+    await page.waitForFunction(() => /Reprocessed: 0 new events/.test(document.getElementById('message-admin-note').textContent));
+    t.ok(/mandrill_events=%5B/.test(await page.textContent('#message-raw')),
+      'an event\'s raw request shows its body as it came; reprocessing it stores nothing twice');
     await page.keyboard.press('Escape');
 
     // An unknown message: said in the dialog.
