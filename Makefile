@@ -66,7 +66,7 @@ RELAY_SRC = ws-relay/main.c ws-relay/shard.c ws-relay/clients.c \
 DB_HDRS  = db/store.h db/store-private.h db/store-index.h
 CORE_HDRS = cgi-bin/core.h cgi-bin/access.h cgi-bin/records.h cgi-bin/counters.h db/store.h \
             db/store_accounts.h db/store_notifications.h db/store_outbox.h \
-            db/store_campaigns.h cgi-bin/accounts.h
+            db/store_campaigns.h db/store_events.h cgi-bin/accounts.h
 HDRS     = cgi-bin/mailhooks.h cgi-bin/worker.h $(CORE_HDRS) $(DB_HDRS)
 
 BIN_FCGI   = cgi-bin/mailhooks.fcgi

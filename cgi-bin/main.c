@@ -7,8 +7,13 @@
  * answered meanwhile, and in the process itself as a CGI program. SIGTERM
  * sets a flag and asks libfcgi to stop accepting, installed without
  * SA_RESTART, so the loop ends after the request in flight and the drain
- * it asked for.
+ * it asked for. libfcgi checks for the stop just before it calls
+ * accept(): a signal in between would leave the process in accept() for
+ * good (a Ctrl-C did, and the SIGTERM its server's end sends right
+ * after), so the handler also puts /dev/null in the place of the
+ * listening socket, on which accept() fails at once.
  */
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +23,8 @@
 #include "mailhooks.h"
 
 static volatile sig_atomic_t mh_stopping;
+/* /dev/null, opened under FastCGI, to put over the listening socket. */
+static volatile sig_atomic_t mh_null_fd = -1;
 
 static void
 mh_on_term(int sig)
@@ -25,6 +32,8 @@ mh_on_term(int sig)
 	(void)sig;
 	mh_stopping = 1;
 	FCGX_ShutdownPending();
+	if (mh_null_fd >= 0)
+		dup2(mh_null_fd, STDIN_FILENO);	/* FastCGI listens on 0 */
 }
 
 static int
@@ -227,6 +236,7 @@ main(void)
 		fprintf(stderr, "mailhooks: cannot set up FastCGI\n");
 		return 1;
 	}
+	mh_null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	mh_end_with_server();
 	worker = mh_worker_start();
 	while (!mh_stopping && !app.open_failed && FCGX_Accept_r(&fcgi) >= 0)

@@ -2,8 +2,9 @@
  * Events stored before event_index.c existed get their indexes: the
  * application describes each (its time, provider and subject, from its
  * JSON), a page to a transaction. meta.db's "indexed_to" keeps the last
- * seq looked at, so that the walk goes on where it stopped and, once it
- * is done, costs one read: events stored since are indexed as they are.
+ * seq looked at, so that the walk goes on where it stopped; once it has
+ * reached the last event, "indexed_all" says so and every later call
+ * costs one read: events stored since are indexed as they are.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 
 #define MH_REINDEX_PAGE 500
 #define MH_INDEXED_TO "indexed_to"
+#define MH_INDEXED_ALL "indexed_all"
 
 struct mh_reindex {
 	mh_describe_fn describe;
@@ -55,10 +57,13 @@ mh_reindex_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
 	unsigned char kb[8];
 	DBC *cur = NULL;
 	DBT key, data;
-	uint64_t to;
+	uint64_t to, all;
 	int ret;
 
 	r->page = r->made = 0;
+	if ((ret = mh_counter(st->db[MH_DB_META], txn, MH_INDEXED_ALL, 0, 0,
+	    &all)) != 0 || all != 0)
+		return ret;
 	if ((ret = mh_counter(st->db[MH_DB_META], txn, MH_INDEXED_TO, 0,
 	    DB_RMW, &to)) != 0 || (ret = events->cursor(events, txn, &cur,
 	    0)) != 0)
@@ -80,6 +85,10 @@ mh_reindex_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
 	cur->close(cur);
 	free(data.data);
 	if (ret != 0 && ret != DB_NOTFOUND)
+		return ret;
+	/* Past the last event: every event is indexed, for good. */
+	if (ret == DB_NOTFOUND && (ret = mh_counter(st->db[MH_DB_META], txn,
+	    MH_INDEXED_ALL, 1, DB_RMW, NULL)) != 0)
 		return ret;
 	return r->to == to ? 0 : mh_counter(st->db[MH_DB_META], txn,
 	    MH_INDEXED_TO, (int64_t)(r->to - to), DB_RMW, NULL);

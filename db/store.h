@@ -244,15 +244,6 @@ enum mh_store_err mh_store_drain(struct mh_store *st, const uint64_t *own,
 enum mh_store_err mh_store_reprocess(struct mh_store *st,
     const struct mh_deriver *d, size_t *nstored);
 
-/* The raw request kept under receipt: *e (its body pointing into *rec,
- * which the caller frees); MH_STORE_NOTFOUND when none is kept. */
-enum mh_store_err mh_store_raw_get(struct mh_store *st, uint64_t receipt,
-    struct mh_entry *e, void **rec);
-/* Derives events again from the raw body of receipt alone, storing those
- * not stored yet; MH_STORE_NOTFOUND when no body is kept. */
-enum mh_store_err mh_store_reprocess_one(struct mh_store *st,
-    const struct mh_deriver *d, uint64_t receipt, size_t *nstored);
-
 /* --- reading (query.c, messages.c, stats.c) */
 
 /* Every record q's filters match (its cursors left out), oldest first, a
@@ -308,6 +299,7 @@ enum mh_store_err mh_store_files(struct mh_store *st, struct mh_store_sizes *z);
 #include "store_notifications.h"
 #include "store_outbox.h"
 #include "store_campaigns.h"
+#include "store_events.h"
 
 /* --- tallies.c: what the drains stored and dropped, ever, counted in the
  * transactions that did it (exact, whatever process is killed when). */
@@ -329,43 +321,6 @@ enum mh_store_err mh_store_tallies(struct mh_store *st, mh_tally_fn fn,
  * their receipt. *pruned counts the bodies deleted. */
 enum mh_store_err mh_store_prune(struct mh_store *st, int64_t now,
     int64_t max_age, uint64_t max_bytes, size_t *pruned);
-
-/* --- series.c: the events' counts per hour. */
-/* Called with each hour's count of a type (hour: Unix seconds / 3600),
- * hours in order; with type NULL to start again from nothing. */
-typedef void (*mh_series_fn)(void *ctx, int64_t hour, const char *type,
-    uint64_t count);
-/* The counts of the hours from from_hour up to (not with) to_hour. */
-enum mh_store_err mh_store_series(struct mh_store *st, int64_t from_hour,
-    int64_t to_hour, mh_series_fn fn, void *ctx);
-
-/* --- reindex.c: events stored before their indexes existed. */
-/* Fills ev's ts, provider, subject and receipt (malloc'd strings, freed by
- * mh_event_clear) from a stored event's JSON; non-zero when out of
- * memory. */
-typedef int (*mh_describe_fn)(void *ctx, const char *json,
-    struct mh_event *ev);
-/* Indexes the events that have no index yet; *made counts them. */
-enum mh_store_err mh_store_events_reindex(struct mh_store *st,
-    mh_describe_fn describe, void *ctx, size_t *made);
-
-/* --- erase.c: events removed for good. */
-struct mh_erased {
-	uint64_t events, callbacks, summaries, raw_bodies, notifications;
-};
-/* Removes the events that happened before `before` (Unix seconds), with
- * their indexes, the providers' records beside them, and the summaries
- * of the messages left with no event; *n counts them. */
-enum mh_store_err mh_store_events_expire(struct mh_store *st, int64_t before,
-    struct mh_erased *n);
-/* Erases every event of the address email (any case) with its indexes,
- * the providers' records beside them, their messages' summaries, the raw
- * bodies they came from (whole, whoever else they name), and the
- * notifications names says name it (shown each one's JSON text: 1 to
- * erase it); *n counts them (all 0 when it has none). */
-enum mh_store_err mh_store_erase(struct mh_store *st, const char *email,
-    int (*names)(void *ctx, const char *json), void *ctx,
-    struct mh_erased *n);
 
 /* --- refused.c: the log of refused requests, the newest MH_REFUSED_MAX. */
 #define MH_REFUSED_MAX 1000
