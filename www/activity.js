@@ -108,10 +108,14 @@ window.mailhooksActivity = (function () {
       SERIES.map((x, i) => totals[i] + ' ' + x.label).join(', ') + '.';
     const data = [s.start].concat(SERIES.map((x) => s.counts[x.type] || s.start.map(() => 0)));
     const width = Math.max(280, $('chart').clientWidth || 600);
+    // The time axis in the browser's own words (uPlot's are US-style).
+    const fmt = new Intl.DateTimeFormat(undefined, s.bucket === 'hour' ?
+      { hour: 'numeric', minute: '2-digit' } : { month: 'short', day: 'numeric' });
     const opts = {
       width, height: 220,
       scales: { x: { time: true } },
-      axes: [{}, { label: 'events', size: 50 }],
+      axes: [{ values: (u, ticks) => ticks.map((t) => fmt.format(new Date(t * 1000))) },
+        { label: 'events', size: 50 }],
       series: [{ label: 'time' }].concat(SERIES.map((x) => ({
         label: x.label, stroke: x.stroke, width: 2, dash: x.dash,
         points: { show: true, paths: pointShape(x.shape), size: 6, fill: x.stroke },
@@ -285,6 +289,9 @@ window.mailhooksActivity = (function () {
       $('f-custom').hidden = $('f-range').value !== 'custom';
     });
     $('by-field').addEventListener('change', () => loadBy());
+    window.addEventListener('resize', () => {
+      if (plot) plot.setSize({ width: Math.max(280, $('chart').clientWidth), height: 220 });
+    });
     $('message-erase').addEventListener('click', () => erase());
     const admin = who.role === 'admin';
     $('view-refused').hidden = !admin;
