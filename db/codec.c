@@ -135,3 +135,11 @@ mh_db_count(DB *db, DB_TXN *txn, uint64_t *n)
 	free(bs);
 	return 0;
 }
+
+int
+mh_u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}

@@ -98,14 +98,6 @@ mh_mark(DB *db, DB_TXN *txn, const void *k, size_t len, int del)
 	return ret == DB_NOTFOUND ? 0 : ret;
 }
 
-static int
-mh_pair_cmp(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* Adds the event's trigrams to the batch. */
 static int
 mh_gram_batch_add(struct mh_gram_batch *b, const uint32_t *g, size_t n,
@@ -132,7 +124,7 @@ mh_gram_batch_write(struct mh_store *st, DB_TXN *txn, struct mh_gram_batch *b)
 	uint64_t seqs[MH_GRAM_BLOCK];
 	int ret = 0;
 
-	qsort(b->pair, b->n, sizeof(*b->pair), mh_pair_cmp);
+	qsort(b->pair, b->n, sizeof(*b->pair), mh_u64_cmp);
 	for (size_t i = 0, j; i < b->n && ret == 0; i = j) {
 		uint32_t gram = (uint32_t)(b->pair[i] >> 40);
 		uint64_t block = (b->pair[i] & mask) / MH_GRAM_BLOCK;

@@ -153,14 +153,6 @@ mh_search_grams(struct mh_store *st, DB_TXN *txn, const struct mh_query *q,
 	return ret == 1 ? 0 : ret;
 }
 
-static int
-mh_seq_cmp(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* The seqs of the window's events into *seqs (caller frees), sorted;
  * MH_SEARCH_SCAN when they are more than max. */
 static int
@@ -208,7 +200,7 @@ mh_range_seqs(struct mh_store *st, DB_TXN *txn, const struct mh_query *q,
 	}
 	cur->close(cur);
 	if (ret == DB_NOTFOUND || ret == 0) {
-		qsort(*seqs, *n, sizeof(**seqs), mh_seq_cmp);
+		qsort(*seqs, *n, sizeof(**seqs), mh_u64_cmp);
 		return 0;
 	}
 	return ret;

@@ -173,6 +173,8 @@ typedef int (*mh_walk_fn)(void *ctx, const DBT *key, const DBT *data);
  * (fromlen bytes; the whole table when from is NULL). */
 int mh_db_walk(DB *db, DB_TXN *txn, const void *from, size_t fromlen,
     mh_walk_fn fn, void *ctx);
+/* qsort's comparison of two uint64_t. */
+int mh_u64_cmp(const void *a, const void *b);
 /* The number of keys in db, as its statistics count them. */
 int mh_db_count(DB *db, DB_TXN *txn, uint64_t *n);
 /* The key of the last seq in use in meta.db. */
