@@ -305,12 +305,14 @@ run: deps
 
 # The suites write down every answer they get (MAILHOOKS_ANSWERS); once
 # they are done, tests/spec/answers.t checks each against the description.
+# A failed test's line and its comments are printed, so that CI's log says
+# why.
 test: deps
 	$(MAKE) -j2 all $(UNIT_TESTS) $(TEST_TOOLS) $(BENCH_TOOLS) $(FUZZ_BINS) \
 	    tests/browser/node_modules tests/spec/node_modules
 	answers=$$(mktemp -d) && ulimit -n $$(ulimit -Hn) && \
-	{ MAILHOOKS_ANSWERS=$$answers prove -j2 --exec '' tests/unit/*.t \
-	    tests/structure/*.t tests/fuzz/*.t tests/spec/lint.t \
+	{ MAILHOOKS_ANSWERS=$$answers prove -j2 --failures --comments --exec '' \
+	    tests/unit/*.t tests/structure/*.t tests/fuzz/*.t tests/spec/lint.t \
 	    tests/integration/*.t tests/apache/*.t tests/browser/*.t \
 	    tests/bench/*.t; suites=$$?; \
 	  MAILHOOKS_ANSWERS=$$answers prove --exec '' tests/spec/answers.t; \

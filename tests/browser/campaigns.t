@@ -102,8 +102,9 @@ async function main(t) {
     await page.fill('#cp-text', 'Our sale starts today');
     api.modes('slow 1');
     await page.click('#cp-save');
-    await page.waitForSelector('#campaign[open]', { timeout: 5000 });
-    t.ok(/#campaigns:1$/.test(page.url()), 'saved, its page at #campaigns:1');
+    const opened = await waitFor(async () => (await page.locator('#campaign[open]').count()) === 1, 15000);
+    t.ok(opened && /#campaigns:1$/.test(page.url()), 'saved, its page at #campaigns:1',
+      `page at ${page.url()}, the form says: ${await page.textContent('#cp-error')}`);
 
     // Its counts move as the messages go, without a reload.
     const sent = () => page.textContent('#campaign-counts li[data-status="sent"] .v');

@@ -214,7 +214,14 @@ class Tap {
   is(got, want, name) { return this.ok(got === want, name, `got: ${JSON.stringify(got)}\nwant: ${JSON.stringify(want)}`); }
   note(s) { console.log('# ' + s); }
   done() { console.log(`1..${this.n}`); process.exitCode = this.failed ? 1 : 0; }
-  bail(e) { console.log(`not ok ${++this.n} - ${e && e.stack ? e.stack.split('\n')[0] : e}`); this.failed++; }
+  // The error's first line names the test; the rest (Playwright's call log)
+  // follows as comments.
+  bail(e) {
+    const lines = String(e && e.stack ? e.stack : e).split('\n');
+    console.log(`not ok ${++this.n} - ${lines[0]}`);
+    for (const l of lines.slice(1)) console.log('# ' + l);
+    this.failed++;
+  }
 }
 
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
