@@ -52,6 +52,18 @@ mh_key64(DBT *key, unsigned char buf[8], uint64_t id)
 	key->size = 8;
 }
 
+void
+mh_keys_only(DBT *key, DBT *data, void *buf, size_t len, size_t cap)
+{
+	memset(key, 0, sizeof(*key));
+	memset(data, 0, sizeof(*data));
+	key->data = buf;
+	key->size = (u_int32_t)len;
+	key->ulen = (u_int32_t)cap;
+	key->flags = DB_DBT_USERMEM;
+	data->flags = DB_DBT_PARTIAL | DB_DBT_USERMEM;
+}
+
 int
 mh_counter(DB *db, DB_TXN *txn, const char *name, int64_t delta,
     u_int32_t flags, uint64_t *before)

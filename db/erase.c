@@ -103,14 +103,8 @@ mh_batch_take(DB *db, DB_TXN *txn, const unsigned char *prefix, size_t plen,
 	int ret;
 
 	b->n = 0;
-	memset(&key, 0, sizeof(key));
-	memset(&data, 0, sizeof(data));
 	memcpy(k, prefix, time ? 0 : plen);
-	key.data = k;
-	key.size = time ? 0 : (u_int32_t)plen;
-	key.ulen = sizeof(k);
-	key.flags = DB_DBT_USERMEM;
-	data.flags = DB_DBT_PARTIAL | DB_DBT_USERMEM;
+	mh_keys_only(&key, &data, k, time ? 0 : plen, sizeof(k));
 	if ((ret = db->cursor(db, txn, &cur, 0)) != 0)
 		return ret;
 	for (ret = cur->get(cur, &key, &data, time ? DB_FIRST : DB_SET_RANGE);

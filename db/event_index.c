@@ -56,12 +56,17 @@ mh_gram_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Adds the trigrams of s (lower-cased already) to g. */
+/* Adds the trigrams of s (lower-cased already) to g. A string of two
+ * bytes has none: it is given its bytes and a NUL, which no text looked
+ * up has, so that a search for two bytes finds it (mh_gram_pair). */
 static size_t
 mh_grams_add(const char *s, uint32_t *g, size_t n)
 {
 	size_t len = strlen(s);
 
+	if (len == 2)
+		g[n++] = (uint32_t)(unsigned char)s[0] << 16 |
+		    (uint32_t)(unsigned char)s[1] << 8;
 	for (size_t i = 0; i + 3 <= len; i++)
 		g[n++] = (uint32_t)(unsigned char)s[i] << 16 |
 		    (uint32_t)(unsigned char)s[i + 1] << 8 |

@@ -193,11 +193,8 @@ mh_gram_change(DB *db, DB_TXN *txn, uint32_t gram, uint64_t seq, int add)
 	return db->put(db, txn, &key, &data, 0);
 }
 
-/* Loads the block of c's trigram at or on the answer's side of block
- * (newest: at or before; else at or after) into c; 0 with c->n 0 when
- * there is none. */
-static int
-mh_gram_load(struct mh_gram_cursor *c, uint64_t block, int newest)
+int
+mh_gram_near(struct mh_gram_cursor *c, uint64_t block, int newest)
 {
 	unsigned char want[11], got[11], rec[MH_GRAM_REC_MAX];
 	DBT key, data;
@@ -239,7 +236,7 @@ mh_gram_seek(struct mh_gram_cursor *c, uint64_t x, int newest, uint64_t *out)
 	*out = 0;
 	for (;;) {
 		if (!c->loaded || c->block != block) {
-			if ((ret = mh_gram_load(c, block, newest)) != 0)
+			if ((ret = mh_gram_near(c, block, newest)) != 0)
 				return ret;
 			c->loaded = c->n > 0;
 			if (c->n == 0)
@@ -261,4 +258,57 @@ mh_gram_seek(struct mh_gram_cursor *c, uint64_t x, int newest, uint64_t *out)
 			x = block * MH_GRAM_BLOCK;
 		}
 	}
+}
+
+/* The first trigram in the index at or after from into *found; UINT32_MAX
+ * when there is none. */
+static int
+mh_gram_first_at(DBC *cur, uint32_t from, uint32_t *found)
+{
+	unsigned char k[11];
+	DBT key, data;
+	int ret;
+
+	*found = UINT32_MAX;
+	mh_gram_block_key(k, from, 0);
+	mh_keys_only(&key, &data, k, sizeof(k), sizeof(k));
+	if ((ret = cur->get(cur, &key, &data, DB_SET_RANGE)) == DB_NOTFOUND)
+		return 0;
+	if (ret == 0 && key.size == sizeof(k))
+		*found = (uint32_t)k[0] << 16 | (uint32_t)k[1] << 8 | k[2];
+	return ret;
+}
+
+int
+mh_gram_pair(DB *db, DB_TXN *txn, const char pair[2], uint32_t *g,
+    size_t *n)
+{
+	uint32_t ab = (uint32_t)(unsigned char)pair[0] << 8 |
+	    (unsigned char)pair[1], f, from;
+	DBC *cur;
+	int ret;
+
+	*n = 0;
+	if ((ret = db->cursor(db, txn, &cur, 0)) != 0)
+		return ret;
+	/* "ab?": a range of keys, walked a trigram at a time. */
+	for (from = ab << 8; (ret = mh_gram_first_at(cur, from, &f)) == 0 &&
+	    f != UINT32_MAX && f >> 8 == ab; from = f + 1) {
+		g[(*n)++] = f;
+		if ((f & 0xff) == 0xff)
+			break;
+	}
+	/* "?ab": a seek for each first byte, skipping those no key has. */
+	for (uint32_t c = 1; ret == 0 && c <= 0xff; c++) {
+		from = c << 16 | ab;
+		if ((ret = mh_gram_first_at(cur, from, &f)) != 0 ||
+		    f == UINT32_MAX)
+			break;
+		if (f == from && f >> 8 != ab)	/* "aab" is listed already */
+			g[(*n)++] = f;
+		else if (f >> 16 > c)
+			c = (f >> 16) - 1;
+	}
+	cur->close(cur);
+	return ret;
 }

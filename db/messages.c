@@ -107,27 +107,23 @@ mh_message_has_events(struct mh_store *st, DB_TXN *txn,
 {
 	DB *idx = st->db[MH_DB_BY_MESSAGE];
 	size_t len = strlen(message_id) + 1;
+	unsigned char *buf;
 	DBC *cur = NULL;
 	DBT key, data;
 	int ret;
 
 	*has = 0;
-	memset(&key, 0, sizeof(key));
-	memset(&data, 0, sizeof(data));
-	if ((key.data = malloc(len + 8)) == NULL)
+	if ((buf = malloc(len + 8)) == NULL)
 		return ENOMEM;
-	memcpy(key.data, message_id, len);
-	key.size = (u_int32_t)len;
-	key.ulen = (u_int32_t)(len + 8);
-	key.flags = DB_DBT_USERMEM;
-	data.flags = DB_DBT_PARTIAL | DB_DBT_USERMEM;
+	memcpy(buf, message_id, len);
+	mh_keys_only(&key, &data, buf, len, len + 8);
 	if ((ret = idx->cursor(idx, txn, &cur, 0)) == 0) {
 		ret = cur->get(cur, &key, &data, DB_SET_RANGE);
 		*has = ret == 0 && key.size == len + 8 &&
-		    memcmp(key.data, message_id, len) == 0;
+		    memcmp(buf, message_id, len) == 0;
 		cur->close(cur);
 	}
-	free(key.data);
+	free(buf);
 	return ret == DB_NOTFOUND || ret == DB_BUFFER_SMALL ? 0 : ret;
 }
 

@@ -10,7 +10,8 @@
  * sorted into the answer's order. A window holding more than
  * MH_RANGE_MAX events is walked in the table instead (the newest first:
  * a recent window is found at once); with text, one of more than
- * MH_RANGE_WITH_TEXT_MAX leaves the text's trigrams to find them.
+ * MH_RANGE_WITH_TEXT_MAX leaves the text's trigrams to find them. Text
+ * of 2 bytes takes the union of the trigrams that hold them.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -153,6 +154,97 @@ mh_search_grams(struct mh_store *st, DB_TXN *txn, const struct mh_query *q,
 	return ret == 1 ? 0 : ret;
 }
 
+/* The union of the pair's trigrams' lists, a block at a time: each
+ * cursor holds its nearest block on the answer's side of the one looked
+ * for, the union's next block is the nearest of those, and its seqs are
+ * gathered in a bitmap, so that they come out in order, each once. */
+struct mh_pair_union {
+	struct mh_gram_cursor *cur;
+	size_t n;
+	uint64_t bits[MH_GRAM_BLOCK / 64];
+};
+
+/* The union's nearest block at or on the answer's side of block into
+ * *top, its seqs marked in u->bits; 0 with *found 0 when none is left. */
+static int
+mh_pair_block(struct mh_pair_union *u, uint64_t block, int newest,
+    uint64_t *top, int *found)
+{
+	struct mh_gram_cursor *c;
+	int ret;
+
+	*found = 0;
+	for (size_t i = 0; i < u->n; i++) {
+		c = &u->cur[i];
+		if (c->loaded && c->n == 0)
+			continue;	/* its list is done */
+		if (!c->loaded || (newest ? c->block > block :
+		    c->block < block)) {
+			if ((ret = mh_gram_near(c, block, newest)) != 0)
+				return ret;
+			c->loaded = 1;
+			if (c->n == 0)
+				continue;
+		}
+		if (!*found || (newest ? c->block > *top : c->block < *top))
+			*top = c->block;
+		*found = 1;
+	}
+	memset(u->bits, 0, sizeof(u->bits));
+	for (size_t i = 0; *found && i < u->n; i++)
+		for (size_t j = 0; u->cur[i].n > 0 && u->cur[i].block == *top &&
+		    j < u->cur[i].n; j++) {
+			uint64_t b = u->cur[i].seqs[j] % MH_GRAM_BLOCK;
+
+			u->bits[b / 64] |= (uint64_t)1 << (b % 64);
+		}
+	return 0;
+}
+
+/* Text of two bytes: the events of every trigram holding them. */
+static int
+mh_search_pairs(struct mh_store *st, DB_TXN *txn, const struct mh_query *q,
+    uint64_t start, mh_visit_fn visit, void *vctx)
+{
+	DB *db = st->db[MH_DB_EV_BY_GRAM];
+	struct mh_pair_union u = { NULL, 0, { 0 } };
+	uint32_t gram[MH_PAIR_GRAMS_MAX];
+	char pair[3];
+	int newest = !q->has_after, found = 1, ret;
+	uint64_t block = (newest ? start - 1 : start) / MH_GRAM_BLOCK, top = 0;
+
+	mh_lower_copy(pair, q->text, 2);
+	if ((ret = mh_gram_pair(db, txn, pair, gram, &u.n)) != 0)
+		return ret;
+	if (u.n > 0 && (u.cur = calloc(u.n, sizeof(*u.cur))) == NULL)
+		return ENOMEM;
+	for (size_t i = 0; i < u.n && ret == 0; i++) {
+		u.cur[i].gram = gram[i];
+		ret = db->cursor(db, txn, &u.cur[i].cur, 0);
+	}
+	while (ret == 0 && found && (newest ? start > 1 : start > 0) &&
+	    (ret = mh_pair_block(&u, block, newest, &top, &found)) == 0 &&
+	    found) {
+		for (size_t k = 0; ret == 0 && k < MH_GRAM_BLOCK; k++) {
+			size_t b = newest ? MH_GRAM_BLOCK - 1 - k : k;
+			uint64_t seq = top * MH_GRAM_BLOCK + b;
+
+			if ((u.bits[b / 64] >> (b % 64) & 1) &&
+			    (newest ? seq < start : seq >= start))
+				ret = mh_search_visit(st, txn, q, seq, visit,
+				    vctx);
+		}
+		if (newest && top == 0)
+			break;
+		block = newest ? top - 1 : top + 1;
+	}
+	for (size_t i = 0; i < u.n; i++)
+		if (u.cur[i].cur != NULL)
+			u.cur[i].cur->close(u.cur[i].cur);
+	free(u.cur);
+	return ret == 1 ? 0 : ret;
+}
+
 /* The seqs of the window's events into *seqs (caller frees), sorted;
  * MH_SEARCH_SCAN when they are more than max. */
 static int
@@ -172,12 +264,7 @@ mh_range_seqs(struct mh_store *st, DB_TXN *txn, const struct mh_query *q,
 		return ENOMEM;
 	mh_be64_put(k, q->has_since ? mh_ts_key(q->since) : 0);
 	memset(k + 8, 0, 8);
-	memset(&key, 0, sizeof(key));
-	memset(&data, 0, sizeof(data));
-	key.data = k;
-	key.size = key.ulen = sizeof(k);
-	key.flags = DB_DBT_USERMEM;
-	data.flags = DB_DBT_PARTIAL | DB_DBT_USERMEM;
+	mh_keys_only(&key, &data, k, sizeof(k), sizeof(k));
 	if ((ret = db->cursor(db, txn, &cur, 0)) != 0)
 		return ret;
 	for (ret = cur->get(cur, &key, &data, DB_SET_RANGE); ret == 0 &&
@@ -230,12 +317,16 @@ int
 mh_search_pass(struct mh_store *st, DB_TXN *txn, const struct mh_query *q,
     uint64_t start, mh_visit_fn visit, void *vctx)
 {
-	int grams = q->text != NULL && strlen(q->text) >= 3, ret;
+	size_t len = q->text != NULL ? strlen(q->text) : 0;
+	int ret;
 
 	if ((q->has_since || q->has_until) &&
-	    (ret = mh_search_range(st, txn, q, grams ? MH_RANGE_WITH_TEXT_MAX :
-	    MH_RANGE_MAX, start, visit, vctx)) != MH_SEARCH_SCAN)
+	    (ret = mh_search_range(st, txn, q, len >= 2 ?
+	    MH_RANGE_WITH_TEXT_MAX : MH_RANGE_MAX, start, visit, vctx)) !=
+	    MH_SEARCH_SCAN)
 		return ret;
-	return grams ? mh_search_grams(st, txn, q, start, visit, vctx) :
+	if (len == 2)
+		return mh_search_pairs(st, txn, q, start, visit, vctx);
+	return len >= 3 ? mh_search_grams(st, txn, q, start, visit, vctx) :
 	    MH_SEARCH_SCAN;
 }

@@ -87,6 +87,17 @@ struct mh_gram_cursor {
 	size_t n;
 	int loaded;
 };
+/* Loads into c the block of its list at block or the nearest on the
+ * answer's side of it (newest: before; else after); c->n 0 when there is
+ * none. */
+int mh_gram_near(struct mh_gram_cursor *c, uint64_t block, int newest);
+/* The trigrams in db holding pair (lower-cased) as their first two bytes
+ * or their last two, into g (room for MH_PAIR_GRAMS_MAX); their count into
+ * *n. A string of two bytes is indexed as a trigram ending in NUL, so that
+ * these are every event holding the pair. */
+#define MH_PAIR_GRAMS_MAX 512
+int mh_gram_pair(DB *db, DB_TXN *txn, const char pair[2], uint32_t *g,
+    size_t *n);
 /* The seq of c's list nearest to x on the answer's side of it (at or
  * below x newest first, at or above oldest first) into *out; 0 none. */
 int mh_gram_seek(struct mh_gram_cursor *c, uint64_t x, int newest,

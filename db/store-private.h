@@ -158,6 +158,9 @@ void mh_be32_put(unsigned char out[4], uint32_t v);
 uint32_t mh_be32_get(const unsigned char in[4]);
 /* Points key at buf holding id, big-endian. */
 void mh_key64(DBT *key, unsigned char buf[8], uint64_t id);
+/* Sets key and data up for a walk of keys only: each key read into buf
+ * (its first len bytes set, room for cap), no data read. */
+void mh_keys_only(DBT *key, DBT *data, void *buf, size_t len, size_t cap);
 /* A 64-bit counter stored under name in db (0 when absent): *before gets
  * its value (read with flags: DB_RMW to lock it for the write to come),
  * then delta is added to it unless 0. Inside txn. */

@@ -170,9 +170,9 @@ struct mh_query {
 	int (*keep)(void *ctx, const char *json);
 	void *keep_ctx;
 	/* Events only: part of the address or the subject, in any case
-	 * (NULL: none; from 3 bytes on it is looked up in the trigram
-	 * index, 2 bytes walk the events); and their times, within [since,
-	 * until), looked up in the time index. */
+	 * (NULL: none; from 2 bytes on it is looked up in the trigram
+	 * index); and their times, within [since, until), looked up in
+	 * the time index. */
 	const char *text;
 	int64_t since, until;
 	int has_since, has_until;

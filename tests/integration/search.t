@@ -52,6 +52,8 @@ is_deeply([ seqs_of('q=noah&type=open') ],
     'q with a type');
 is_deeply([ seqs_of('q=r3') ], ids(want(sub { $_[0]{msg}{email} =~ /r3/ })),
     'q of two characters');
+is_deeply([ seqs_of('q=Rg') ], ids(want(sub { "$_[0]{msg}{email} $_[0]{msg}{subject}" =~ /rg/i })),
+    'q of two characters, in any case, at the end of an address too');
 is_deeply([ seqs_of('q=xyzzy') ], [], 'q matching nothing: an empty page');
 is_deeply([ seqs_of('q=abcd') ], [], 'trigrams in common are not a match');
 is_deeply([ seqs_of('q=x.bcd') ], [ 400 ], 'the text itself is');

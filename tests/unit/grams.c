@@ -190,12 +190,17 @@ derive_none(const struct mh_deriver *d, const struct mh_entry *e,
 	return -1;
 }
 
-/* The address and subject put_txn gave event i. */
+/* The address and subject put_txn gave event i: every 500th's subject
+ * is "Hi", too short for a trigram. */
 static void
 event_text(int i, char email[64], char subject[64])
 {
 	snprintf(email, 64, "%s%d@example.com", i % 11 ? "u" : "zebra", i);
-	snprintf(subject, 64, "News %d%s", i, i % 7 ? "" : " about a Zebra");
+	if (i % 500 == 0)
+		snprintf(subject, 64, "Hi");
+	else
+		snprintf(subject, 64, "News %d%s", i, i % 7 ? "" :
+		    " about a Zebra");
 }
 
 /* Events straight into the store: every 7th has "Zebra" in its subject,
@@ -253,6 +258,103 @@ zebras(struct mh_store *st)
 		q.before = page.n ? page.seq[page.n - 1] : 0;
 	}
 	return n;
+}
+
+/* Whether event i's address or subject holds text, in any case. */
+static int
+model_has(int i, const char *text)
+{
+	char email[64], subject[64];
+
+	event_text(i, email, subject);
+	return strcasestr(email, text) != NULL ||
+	    strcasestr(subject, text) != NULL;
+}
+
+/* Every match of a two-byte text, pages of 97, in q's order, against the
+ * model: each once, in order, and no other. */
+static void
+pair_check(struct mh_store *st, const char *text, int oldest)
+{
+	struct mh_query q = { .table = MH_TABLE_EVENTS, .text = text,
+	    .limit = 97, .has_after = oldest };
+	struct collected page;
+	size_t want = 0, got = 0, bad = 0;
+	uint64_t last = 0;
+	int more = 1, i;
+
+	for (i = 1; i <= 3000; i++)
+		want += model_has(i, text);
+	while (more && bad == 0) {
+		memset(&page, 0, sizeof(page));
+		if (mh_store_query(st, &q, collect, &page, &more) != MH_STORE_OK)
+			bad++;
+		for (size_t k = 0; k < page.n; k++, got++)
+			if ((got > 0 && (oldest ? page.seq[k] <= last :
+			    page.seq[k] >= last)) ||
+			    !model_has((int)page.seq[k], text))
+				bad++;
+			else
+				last = page.seq[k];
+		if (oldest)
+			q.after = last;
+		else
+			q.before = last;
+		if (page.n == 0)
+			break;
+	}
+	ok(bad == 0 && got == want, "\"%s\" %s: each of the %zu matches once, "
+	    "in order (%zu)", text, oldest ? "oldest first" : "newest first",
+	    want, got);
+}
+
+struct pass_count {
+	const char *text;
+	int ret;
+	size_t n;
+};
+
+static int
+count_visit(void *ctx, uint64_t seq, const char *field[3], const char *json)
+{
+	(void)seq;
+	(void)field;
+	(void)json;
+	((struct pass_count *)ctx)->n++;
+	return 0;
+}
+
+/* Text's pass through the index, newest first, counted. */
+static int
+pass_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
+{
+	struct pass_count *c = ctx;
+	struct mh_query q = { .table = MH_TABLE_EVENTS, .text = c->text };
+
+	c->ret = mh_search_pass(st, txn, &q, UINT64_MAX, count_visit, c);
+	return c->ret == MH_SEARCH_SCAN ? 0 : c->ret;
+}
+
+/* Text of two bytes: at a string's start, middle and end, a string of
+ * two bytes, the pair in no event; both orders. */
+static void
+pairs(struct mh_store *st)
+{
+	static const char *const text[] = { "ZE", "ra", "om", "hI", "7@",
+	    "s ", "qx" };
+
+	struct pass_count none = { "qx", 0, 0 }, his = { "HI", 0, 0 };
+
+	for (size_t i = 0; i < sizeof(text) / sizeof(text[0]); i++) {
+		pair_check(st, text[i], 0);
+		pair_check(st, text[i], 1);
+	}
+	int ret = mh_txn_run(st, 0, 0, pass_txn, &none) != 0 ||
+	    mh_txn_run(st, 0, 0, pass_txn, &his) != 0;
+
+	ok(ret == 0 && none.ret == 0 && none.n == 0 && his.ret == 0 &&
+	    his.n == 6, "two bytes are served by the index, not a walk of the "
+	    "table (%zu, %zu)", none.n, his.n);
 }
 
 /* As an older version left them: events 1..1000 without their indexes,
@@ -365,6 +467,7 @@ search(struct mh_store *st)
 	memset(&page, 0, sizeof(page));
 	mh_store_query(st, &q, collect, &page, &more);
 	ok(page.n == 0, "trigrams of the text in other places are no match");
+	pairs(st);
 	reindex(st, want);
 }
 
