@@ -18,7 +18,7 @@ window.mailhooksActivity = (function () {
     { type: 'click', label: 'clicked', stroke: '#b4530a', dash: [12, 4, 2, 4], shape: 'diamond' },
   ];
   const REFUSED_MS = 60000;
-  let app = null, who = null, plot = null, refusedTimer = null, chartSeq = 0;
+  let app = null, who = null, plot = null, refusedTimer = null, chartSeq = 0, byWatch = null;
 
   // --- the range: presets are relative to now, custom is two times.
 
@@ -304,11 +304,20 @@ window.mailhooksActivity = (function () {
       refusedTimer = setInterval(checkRefused, REFUSED_MS);
     }
     drawChart().catch(() => {});
-    loadBy();
+    // The rates read every message's summary: only once they are seen.
+    byWatch = new IntersectionObserver((seen) => {
+      if (!seen.some((e) => e.isIntersecting)) return;
+      byWatch.disconnect();
+      byWatch = null;
+      loadBy();
+    });
+    byWatch.observe($('by-table'));
   }
 
   function stop() {
     clearInterval(refusedTimer);
+    if (byWatch) byWatch.disconnect();
+    byWatch = null;
     if (plot) plot.destroy();
     plot = null;
     for (const id of ['by-body', 'refused-body', 'chart', 'message-raw']) $(id).textContent = '';

@@ -514,6 +514,11 @@ if (wanted('search')) {
 	    . '&until=' . ($now + 86400) . '&after=0&limit=50', [ sub {
 	    @{ $_[0]{events} // [] } == 50 }, 'the window: not a full page' ])
 	    for 1 .. ($smoke ? 1 : 3);
+	# The reports read every message's summary (250 000 here).
+	my @by = map { $ms->('/api/stats/by?field=tag', [ sub {
+	    @{ $_[0]{rows} // [] } == 50 }, 'by tag: not its 50 tags' ]) }
+	    1 .. ($smoke ? 1 : 3);
+	$fig{by_ms} = $p50->(@by);
 	$fig{search_ms} = $p50->(@search);
 	$fig{pair_ms} = $p50->(@pair);
 	$fig{range_ms} = $p50->(@range);
@@ -613,6 +618,7 @@ my @rows = (
 	[ 'pair_ms', 'GET /api/events?q= of 2 characters, p50 ms', '' ],
 	[ 'scan_ms', 'a window over MH_RANGE_MAX, walked, ms', '' ],
 	[ 'range_to_scan', 'range_ms / scan_ms', '' ],
+	[ 'by_ms', 'GET /api/stats/by?field=tag, every summary read, ms', '' ],
 	[ 'ingest_api_answers_rps', 'signed webhooks/s after it, same store', '' ],
 	[ 'ingest_api_hangs_rps', 'the same while a campaign\'s API hangs', '' ],
 	[ 'ingest_api_hangs_to_answers', 'ingest_api_hangs_rps / ingest_api_answers_rps', '>= 0.9' ],

@@ -186,8 +186,16 @@ async function main(t) {
     const box = await page.locator('#chart canvas').boundingBox();
     t.ok(box && box.width > 200 && box.height > 100, 'the canvas has a size: ' + JSON.stringify(box));
 
-    // Rates by tag.
-    await page.waitForSelector('#by-body tr');
+    // Rates by tag: read once their section is seen, not at each opening.
+    const byAsked = [];
+    page.on('request', (r) => { if (r.url().includes('/api/stats/by')) byAsked.push(r.url()); });
+    await page.reload();
+    await page.waitForSelector('#chart canvas', { timeout: 10000 });
+    await sleep(500);
+    t.is(byAsked.length, 0, 'the rates are not read while out of sight');
+    await page.locator('#by-table').scrollIntoViewIfNeeded();
+    await page.waitForSelector('#by-body tr', { timeout: 10000 });
+    t.is(byAsked.length, 1, 'scrolled to, they are read, once');
     const weekly = await page.$$eval('#by-body tr', (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
     t.ok(weekly.some((r) => r[0] === 'weekly' && r[1] === '10'), 'rates by tag: weekly, its 10 messages: ' + JSON.stringify(weekly));
 
