@@ -120,7 +120,7 @@ async function main(t) {
     await context.setOffline(true);
     await page.selectOption('#f-type', 'open');
     await page.click('#filters button[type="submit"]');
-    await page.waitForSelector('#events-stale:visible', { timeout: 5000 });
+    await page.waitForSelector('#events-stale:visible', { timeout: 15000 });
     t.is(await page.locator('#events-body tr').count(), before, 'offline, a new filter keeps the rows');
     t.ok((await page.textContent('#events-stale')).includes('may be stale'), 'and says they may be stale');
     await context.setOffline(false);
@@ -129,7 +129,7 @@ async function main(t) {
     await page.goto(stack.url('/'));
     await page.waitForSelector('#events-body tr', { timeout: 10000 });
     await page.locator('#events-body tr:has(.type-click) button[data-message]').first().click();
-    await page.waitForSelector('#message-links li', { timeout: 5000 });
+    await page.waitForSelector('#message-links li', { timeout: 15000 });
     const links = await page.$$eval('#message-links li', (lis) => lis.map((li) => li.textContent));
     t.ok(links.length === 10 && links.every((x) => /^https:\/\/example\.com\/read\/\d+ 1 click$/.test(x)),
       'a message\'s dialog lists the clicks of each of its 10 links: ' + JSON.stringify(links));
@@ -144,7 +144,7 @@ async function main(t) {
 
     // An unknown message: said in the dialog.
     await page.goto(stack.url('/?message=no-such-message'));
-    await page.waitForSelector('#message[open]', { timeout: 5000 });
+    await page.waitForSelector('#message[open]', { timeout: 15000 });
     t.is(await page.textContent('#message-title'), 'Unknown message', 'an unknown message: the dialog says so');
     t.ok((await page.textContent('#message-meta')).includes('no-such-message'), 'naming it');
     await page.keyboard.press('Escape');
@@ -210,7 +210,7 @@ async function main(t) {
     t.ok(/1 webhook refused in the last hour: X-Mandrill-Signature does not match/.test(banner) &&
       /check MANDRILL_WEBHOOK_URL/.test(banner), 'the banner: ' + banner);
     await page.click('#refused-banner a');
-    await page.waitForSelector('#refused-body tr', { timeout: 5000 });
+    await page.waitForSelector('#refused-body tr', { timeout: 15000 });
     t.ok(/bad_signature/.test(await page.textContent('#refused-body tr')), 'the refused view lists it');
     await page.click('#view-events');
 
@@ -221,7 +221,7 @@ async function main(t) {
     await other.waitForSelector('#status[data-state="live"]', { timeout: 10000 });
     const er = await stack.api('/api/recipients/reader190%40example.com', { method: 'DELETE' });
     t.is((await er.json()).erased.events, 1, 'reader190 erased');
-    await other.waitForFunction(() => document.querySelectorAll('#events-body tr').length === 10, null, { timeout: 5000 });
+    await other.waitForFunction(() => document.querySelectorAll('#events-body tr').length === 10, null, { timeout: 15000 });
     t.is(await other.locator('#events-body tr:has-text("reader190@")').count(), 0, 'the live page drops its row');
     await other.close();
 

@@ -41,7 +41,7 @@ async function main(t) {
     await vera.fill('#signin-user', 'vera');
     await vera.fill('#signin-password', 'vera-password');
     await vera.press('#signin-password', 'Enter');
-    await vera.waitForSelector('#bell-count:has-text("1")', { timeout: 5000 });
+    await vera.waitForSelector('#bell-count:has-text("1")', { timeout: 15000 });
     t.ok(true, 'vera\'s bell says 1 unread');
     t.ok(await admin.isHidden('#bell-count'), 'the admin\'s says none: not vera\'s');
     await admin.waitForSelector('#status[data-state="live"]', { timeout: 10000 });
@@ -50,10 +50,10 @@ async function main(t) {
     await vera.waitForTimeout(500);   // her channel connects
     await notify(stack, { user_id: 'vera', title: '<img src=x onerror=alert(1)>', identifier: 'MESSAGE',
       link: '/?message=m-42' });
-    await vera.waitForSelector('#bell-count:has-text("2")', { timeout: 5000 });
+    await vera.waitForSelector('#bell-count:has-text("2")', { timeout: 15000 });
     t.ok(true, 'a new one for vera: her count goes to 2, live');
     await notify(stack, { user_id: 'admin', title: 'For the admin', identifier: 'OPS' });
-    await admin.waitForSelector('#bell-count:has-text("1")', { timeout: 5000 });
+    await admin.waitForSelector('#bell-count:has-text("1")', { timeout: 15000 });
     t.ok(true, 'the admin\'s goes to 1');
     t.is(await vera.textContent('#bell-count'), '2', 'vera\'s stays 2: she never sees the admin\'s');
 
@@ -64,20 +64,20 @@ async function main(t) {
     t.is(await vera.locator('#bell-list img').count(), 0, 'no element made of it');
     // Enter on the newest marks it read and follows its link.
     await vera.focus('#bell-list li:first-child button');
-    await Promise.all([vera.waitForURL(/message=m-42/, { timeout: 5000 }), vera.keyboard.press('Enter')]);
+    await Promise.all([vera.waitForURL(/message=m-42/, { timeout: 15000 }), vera.keyboard.press('Enter')]);
     t.ok(true, 'Enter follows its link');
-    await vera.waitForSelector('#bell-count:has-text("1")', { timeout: 5000 });
+    await vera.waitForSelector('#bell-count:has-text("1")', { timeout: 15000 });
     t.ok(true, 'and it is read: the count is 1 after the page comes back');
     const left = await (await stack.api('/api/notifications/vera?unread=1')).json();
     t.is(left.unread, 1, 'the server agrees');
     // Its link names a message no event is stored of: the page says so.
-    await vera.waitForSelector('#message[open] #message-meta:has-text("m-42")', { timeout: 5000 });
+    await vera.waitForSelector('#message[open] #message-meta:has-text("m-42")', { timeout: 15000 });
     await vera.keyboard.press('Escape');
     await vera.waitForSelector('#message', { state: 'hidden' });
 
     await vera.click('#bell');
     await vera.click('#bell-readall');
-    await vera.waitForSelector('#bell-count', { state: 'hidden', timeout: 5000 });
+    await vera.waitForSelector('#bell-count', { state: 'hidden', timeout: 15000 });
     t.ok(true, 'mark all read: no count');
     await vera.setViewportSize({ width: 375, height: 700 });
     t.ok(await vera.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1),

@@ -23,7 +23,7 @@ async function addClient(page, phone, tag, tz) {
   await page.fill('#cl-tag', tag);
   await page.fill('#cl-tz', tz);
   await page.click('#cl-save');
-  await page.waitForSelector(`#cl-note:has-text("Added ${phone}")`, { timeout: 5000 });
+  await page.waitForSelector(`#cl-note:has-text("Added ${phone}")`, { timeout: 15000 });
 }
 
 // The datetime-local value of a time ms from now, in the browser's zone.
@@ -57,13 +57,13 @@ async function main(t) {
     await page.fill('#cl-phone', '89001234567');
     await page.fill('#cl-tz', 'Europe/Moscow');
     await page.click('#cl-save');
-    await page.waitForSelector('#cl-error:has-text("7 and ten digits")', { timeout: 5000 });
+    await page.waitForSelector('#cl-error:has-text("7 and ten digits")', { timeout: 15000 });
     t.ok(true, 'a phone not starting with 7: said in words');
     t.is((await (await stack.api('/api/clients')).json()).clients.length, 0, 'nothing added');
     await page.fill('#cl-phone', '79001234567');
     await page.fill('#cl-tz', 'Mars/Olympus');
     await page.click('#cl-save');
-    await page.waitForSelector('#cl-error:has-text("time zone")', { timeout: 5000 });
+    await page.waitForSelector('#cl-error:has-text("time zone")', { timeout: 15000 });
     t.ok(true, 'an unknown time zone: the server\'s words shown');
     for (let i = 0; i < 5; i++)
       await addClient(page, '7900123456' + i, i < 4 ? 'vip' : 'std', ['Europe/Moscow', 'Asia/Vladivostok'][i % 2]);
@@ -71,31 +71,31 @@ async function main(t) {
 
     await page.fill('#cl-q', '79001234564');
     await page.press('#cl-q', 'Enter');
-    await waitFor(async () => (await page.locator('#cl-body tr').count()) === 1, 5000);
+    await waitFor(async () => (await page.locator('#cl-body tr').count()) === 1, 15000);
     t.is(await page.textContent('#cl-body tr td:first-child'), '79001234564', 'found by phone');
     await page.fill('#cl-q', 'vip');
     await page.press('#cl-q', 'Enter');
-    t.ok(await waitFor(async () => (await page.locator('#cl-body tr').count()) === 4, 5000), 'found by tag: four');
+    t.ok(await waitFor(async () => (await page.locator('#cl-body tr').count()) === 4, 15000), 'found by tag: four');
     await page.click('#cl-clear');
-    await waitFor(async () => (await page.locator('#cl-body tr').count()) === 5, 5000);
+    await waitFor(async () => (await page.locator('#cl-body tr').count()) === 5, 15000);
 
     // Edit one (its tag), delete another.
     await page.click('#cl-body tr:has-text("79001234564") button[data-edit-client]');
     t.is(await page.inputValue('#cl-phone'), '79001234564', 'the edit form holds the client');
     await page.fill('#cl-tag', 'gold');
     await page.click('#cl-save');
-    await page.waitForSelector('#cl-note:has-text("Saved 79001234564")', { timeout: 5000 });
+    await page.waitForSelector('#cl-note:has-text("Saved 79001234564")', { timeout: 15000 });
     t.ok((await page.textContent('#cl-body')).includes('gold'), 'its new tag listed');
     await page.click('#cl-body tr:has-text("79001234563") button[data-delete-client]');
-    t.ok(await waitFor(async () => (await page.locator('#cl-body tr').count()) === 4, 5000), 'one deleted');
+    t.ok(await waitFor(async () => (await page.locator('#cl-body tr').count()) === 4, 15000), 'one deleted');
 
     // A campaign: the filter says how many it reaches before saving.
     await page.click('#cp-box-title');
     await page.fill('#cp-tags', 'vip');
-    await page.waitForSelector('#cp-audience[data-clients="3"]', { timeout: 5000 });
+    await page.waitForSelector('#cp-audience[data-clients="3"]', { timeout: 15000 });
     t.ok(true, 'tag vip: "Matches 3 clients" before it is saved');
     await page.fill('#cp-tags', 'vip, gold');
-    await page.waitForSelector('#cp-audience[data-clients="4"]', { timeout: 5000 });
+    await page.waitForSelector('#cp-audience[data-clients="4"]', { timeout: 15000 });
     t.ok(true, 'vip or gold: 4');
     await page.fill('#cp-start', local(-60000));
     await page.fill('#cp-end', local(3600000));
@@ -113,32 +113,32 @@ async function main(t) {
       'its page counts 4 sent in the end');
     t.ok([...seen].map(Number).some((n) => n > 0 && n < 4), 'counted on the way, live: ' + [...seen].join(', '));
     t.is(api.requests().length, 4, 'the API got 4 requests');
-    await waitFor(async () => (await page.locator('#campaign-messages li .detail:has-text("HTTP 200")').count()) === 4, 5000);
+    await waitFor(async () => (await page.locator('#campaign-messages li .detail:has-text("HTTP 200")').count()) === 4, 15000);
     t.is(await page.locator('#campaign-messages li .detail:has-text("HTTP 200")').count(), 4,
       'its messages, each with its attempt');
     await page.selectOption('#campaign-status', 'pending');
-    await page.waitForSelector('#campaign-messages li.empty', { timeout: 5000 });
+    await page.waitForSelector('#campaign-messages li.empty', { timeout: 15000 });
     t.ok(true, 'filtered by status: none pending');
     await page.keyboard.press('Escape');
     await page.waitForSelector('#campaign', { state: 'hidden' });
     t.ok(await waitFor(() => /#campaigns$/.test(page.url()), 3000), 'closed: back at #campaigns');
     await page.waitForSelector('#cp-body tr[data-campaign="1"]:has(.s-running):has-text("4 sent of 4")',
-      { timeout: 5000 });
+      { timeout: 15000 });
     t.ok(true, 'the list shows its status and progress');
 
     // Edit it (its text), then delete it: kept, marked deleted.
     await page.click('#cp-body tr[data-campaign="1"] button[data-edit-campaign]');
     t.is(await page.inputValue('#cp-text'), 'Our sale starts today', 'the edit form holds the campaign');
-    t.ok(await waitFor(async () => (await page.getAttribute('#cp-audience', 'data-clients')) === '4', 5000),
+    t.ok(await waitFor(async () => (await page.getAttribute('#cp-audience', 'data-clients')) === '4', 15000),
       'and says whom its filter reaches');
     await page.fill('#cp-text', 'Our sale ends tonight');
     await page.click('#cp-save');
-    await page.waitForSelector('#campaign[open] #campaign-text:has-text("Our sale ends tonight")', { timeout: 5000 });
+    await page.waitForSelector('#campaign[open] #campaign-text:has-text("Our sale ends tonight")', { timeout: 15000 });
     t.is((await (await stack.api('/api/campaigns/1')).json()).text, 'Our sale ends tonight', 'saved: its new text');
     await page.keyboard.press('Escape');
     await page.waitForSelector('#campaign', { state: 'hidden' });
     await page.click('#cp-body tr[data-campaign="1"] button[data-delete-campaign]');
-    await page.waitForSelector('#cp-body tr[data-campaign="1"] .s-deleted', { timeout: 5000 });
+    await page.waitForSelector('#cp-body tr[data-campaign="1"] .s-deleted', { timeout: 15000 });
     t.is(await page.locator('#cp-body tr[data-campaign="1"] button[data-edit-campaign]').count(), 0,
       'deleted: listed as such, its counts kept, no more edits');
 

@@ -39,7 +39,7 @@ async function main(t) {
     await page.fill('#c-to', 'not-an-address');
     await page.fill('#c-text', 'Hello');
     await page.click('#compose-send');
-    await page.waitForSelector('#compose-error:has-text("not an email address")', { timeout: 5000 });
+    await page.waitForSelector('#compose-error:has-text("not an email address")', { timeout: 15000 });
     t.ok(true, 'a malformed address is refused, in words');
     t.is((await (await stack.api('/api/mail')).json()).mail.length, 0, 'nothing was queued');
 
@@ -47,7 +47,7 @@ async function main(t) {
     await page.fill('#c-to', 'alice@example.com, bob@example.com');
     await page.fill('#c-subject', 'Hello from the page');
     await page.press('#c-subject', 'Enter');
-    await page.waitForSelector('#compose-note:has-text("Queued as mail")', { timeout: 5000 });
+    await page.waitForSelector('#compose-note:has-text("Queued as mail")', { timeout: 15000 });
     t.ok(true, 'Enter sends it: queued');
     t.ok(await waitFor(() => fake.requests().length === 1, 10000), 'the fake Mandrill received it');
     const [req] = fake.requests();
@@ -68,7 +68,7 @@ async function main(t) {
     await page.waitForSelector('#mail[open]');
     t.ok(/#outgoing:1$/.test(page.url()), 'the mail\'s page has its own URL');
     t.is(await page.locator('#mail-recipients li').count(), 2, 'its two recipients');
-    await page.waitForSelector('#mail-recipients li:first-child .detail:has-text("open")', { timeout: 5000 });
+    await page.waitForSelector('#mail-recipients li:first-child .detail:has-text("open")', { timeout: 15000 });
     t.ok(true, 'the first one shows the open that came back');
     t.ok((await page.textContent('#mail-attempts')).includes('HTTP 200'), 'the attempt, with its HTTP status');
     t.ok(await page.isHidden('#mail-cancel'), 'a sent mail offers no cancel');
@@ -81,7 +81,7 @@ async function main(t) {
     await page.click('#compose-send');
     await page.waitForSelector('#sender-state[data-state="paused"]:visible', { timeout: 15000 });
     t.ok((await page.textContent('#sender-state')).includes('Invalid_Key'), 'a banner says sending is paused, and why');
-    await page.waitForSelector('#mail-body tr .s-failed', { timeout: 5000 });
+    await page.waitForSelector('#mail-body tr .s-failed', { timeout: 15000 });
     t.ok(true, 'the mail\'s row says failed');
 
     // A phone: the view fits.

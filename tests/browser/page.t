@@ -32,19 +32,19 @@ async function main(t) {
     t.ok(/script-src 'self'/.test(resp.headers()['content-security-policy'] || ''),
       'the page is sent with a CSP that forbids inline script');
 
-    await page.waitForSelector('#opens li', { timeout: 5000 });
+    await page.waitForSelector('#opens li', { timeout: 15000 });
     t.ok((await page.textContent('#opens')).includes('hist@example.com'), 'history open shown on load');
     // The opens list is filled before the table's own request returns.
-    await page.waitForSelector('#events-body tr', { timeout: 5000 });
+    await page.waitForSelector('#events-body tr', { timeout: 15000 });
     t.is(await page.locator('#events-body tr').count(), 2, 'history events in the table');
-    await page.waitForSelector('#status[data-state="live"]', { timeout: 5000 });
+    await page.waitForSelector('#status[data-state="live"]', { timeout: 15000 });
     t.ok(true, 'connection indicator says live');
 
     // A live open.
     const sent = Date.now();
     r = await stack.postMandrill([event({ id: 'live-1', email: 'bob@example.com', subject: 'Your invoice #42' })]);
     t.is(r.status, 200, 'live open accepted');
-    await page.waitForSelector('#opens li:has-text("bob@example.com")', { timeout: 5000 });
+    await page.waitForSelector('#opens li:has-text("bob@example.com")', { timeout: 15000 });
     t.note(`live open shown ${Date.now() - sent} ms after its webhook was sent`);
     const first = await page.textContent('#opens li');
     t.ok(first.includes('bob@example.com') && first.includes('Your invoice #42'), 'newest open first, with its subject');
@@ -53,7 +53,7 @@ async function main(t) {
     // A hostile subject is text.
     const evil = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>';
     await stack.postMandrill([event({ id: 'evil-1', email: 'mallory@example.com', subject: evil })]);
-    await page.waitForSelector('#opens li:has-text("mallory@example.com")', { timeout: 5000 });
+    await page.waitForSelector('#opens li:has-text("mallory@example.com")', { timeout: 15000 });
     t.ok((await page.textContent('#opens li')).includes(evil), 'the markup in a subject shows as text');
     t.is(await page.locator('#opens img, #events img, #toasts img, #opens script').count(), 0, 'and creates no element');
     await sleep(200);
@@ -64,7 +64,7 @@ async function main(t) {
     const rlo = '\u202Efdp.exe';
     await stack.postMandrill([event({ id: 'rlo-1', email: 'eve\u202E@example.com', subject: rlo,
       location: { city: '\u202Ecity', country: 'Portugal' } })]);
-    await page.waitForSelector('#opens li:has-text("fdp.exe")', { timeout: 5000 });
+    await page.waitForSelector('#opens li:has-text("fdp.exe")', { timeout: 15000 });
     const what = await page.$eval('#opens li', (li) => ({
       what: li.querySelector('.what').textContent, who: li.querySelector('.who').textContent,
       meta: li.querySelector('.meta').textContent }));
@@ -108,8 +108,8 @@ async function main(t) {
       event({ id: 'after-big', email: 'after@example.com', subject: 'After the long one' }),
     ]);
     t.is(r.status, 200, 'an inbound mail of 300 KB and an open accepted');
-    await page.waitForSelector('#opens li:has-text("after@example.com")', { timeout: 5000 });
-    await page.waitForSelector('#events-body tr:has-text("A very long mail")', { timeout: 5000 });
+    await page.waitForSelector('#opens li:has-text("after@example.com")', { timeout: 15000 });
+    await page.waitForSelector('#events-body tr:has-text("A very long mail")', { timeout: 15000 });
     t.ok(true, 'both shown live: the long mail fetched in full, the open after it');
     t.is(await page.locator('#events-body tr:has-text("A very long mail")').count(), 1, 'once');
 

@@ -39,7 +39,7 @@ async function main(t) {
     await page.waitForSelector('#status[data-state="live"]', { timeout: 20000 });
     t.ok(true, 'a relay appears: back to live');
     r = await stack.postMandrill([event({ id: 'p-2', email: 'live@example.com', subject: 'Live again' })]);
-    await page.waitForSelector('#opens li:has-text("live@example.com")', { timeout: 5000 });
+    await page.waitForSelector('#opens li:has-text("live@example.com")', { timeout: 15000 });
     t.ok(true, 'a new open arrives live');
     await sleep(3500);
     const seqs = await page.$$eval('#events-body tr', (rows) => rows.map((x) => Number(x.dataset.seq)));

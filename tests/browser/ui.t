@@ -123,10 +123,10 @@ async function main(t) {
     t.is(await page.getAttribute('#notify', 'aria-pressed'), 'true', 'notifications on');
     await stack.postMandrill([event({ type: 'send', id: 'm-live', email: 'live@example.com', subject: 'Live' }),
       event({ type: 'open', id: 'm-live', email: 'live@example.com', subject: 'Live' })]);
-    await page.waitForSelector('#events-body tr:first-child:has-text("live@example.com")', { timeout: 5000 });
+    await page.waitForSelector('#events-body tr:first-child:has-text("live@example.com")', { timeout: 15000 });
     got = await rows(page);
     t.ok(got.every((x) => x.type === 'open'), 'the live send is not in an opens-only table');
-    await page.waitForFunction(() => window.__notes.length > 0, null, { timeout: 5000 });
+    await page.waitForFunction(() => window.__notes.length > 0, null, { timeout: 15000 });
     const note = (await page.evaluate(() => window.__notes))[0];
     t.ok(note.title.includes('live@example.com') && note.body.includes('Live'), 'a desktop notification for the open');
     await page.reload();
@@ -152,7 +152,7 @@ async function main(t) {
     // The dialog's close event, which updates the URL, is a task queued
     // after the open attribute goes.
     await page.waitForFunction(() => !new URLSearchParams(location.search).get('message'),
-      null, { timeout: 5000 }).catch(() => {});
+      null, { timeout: 15000 }).catch(() => {});
     t.ok(!new URL(page.url()).searchParams.get('message'), 'Escape closes it');
     await page.goto(stack.url('/?message=m-9'));
     await page.waitForSelector('#message[open]');
@@ -163,10 +163,10 @@ async function main(t) {
     await page.goto(stack.url('/'));
     await page.waitForSelector('#status[data-state="live"]');
     // Whether it is offered comes from /api/health, asked at start-up.
-    await page.waitForSelector('#test-event', { state: 'visible', timeout: 5000 }).catch(() => {});
+    await page.waitForSelector('#test-event', { state: 'visible', timeout: 15000 }).catch(() => {});
     t.ok(await page.isVisible('#test-event'), 'the test-event control is offered when allowed');
     await page.click('#test-event');
-    await page.waitForSelector('#opens li:has-text("test@example.com")', { timeout: 5000 });
+    await page.waitForSelector('#opens li:has-text("test@example.com")', { timeout: 15000 });
     t.ok(true, 'it stores and pushes a sample open');
 
     const home = process.env.MAILHOOKS_HOME || stack.home;
