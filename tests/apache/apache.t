@@ -48,13 +48,9 @@ my $key = 'apache-key';
 	is(scalar @{ $page->{events} }, 1, 'CGI: one event');
 	# Each process drains after its answer is sent, so it may still be
 	# finishing when the answer arrives: it must be gone soon after.
-	my @left = $s->pids_named('mailhooks.fcgi');
-	for (1 .. 200) {
-		last unless @left;
-		select(undef, undef, undef, 0.05);
-		@left = $s->pids_named('mailhooks.fcgi');
-	}
-	is_deeply(\@left, [], 'CGI: no program process outlives its request');
+	ok(Stack::wait_for(10, sub { !$s->pids_named('mailhooks.fcgi') }),
+	    'CGI: no program process outlives its request')
+	    or diag join ' ', $s->processes;
 }
 
 # The mod_proxy_fcgi variant: the program started apart (spawn-fcgi here).

@@ -52,12 +52,6 @@ sub messages {
 	return @{ $j->{messages} // [] };
 }
 sub first_message { my @m = messages($_[0]); $m[0] // { attempts => [{}] } }
-sub wait_for {
-	my ($secs, $cond) = @_;
-	my $deadline = time + $secs;
-	while (time < $deadline) { return 1 if $cond->(); sleep 0.1 }
-	return $cond->();
-}
 sub done_all {
 	my ($id, $n) = @_;
 	my $c = stats($id)->{counts};
@@ -76,7 +70,7 @@ sub requests_of {
 my @a = map { client(tag => 'now') } 1 .. 3;
 client(tag => 'other');
 my $c1 = campaign(filter => { tags => ['now'] }, text => 'Sale: 10 %');
-ok(wait_for(10, sub { (stats($c1)->{counts}{sent} // 0) == 3 }),
+ok(Stack::wait_for(10, sub { (stats($c1)->{counts}{sent} // 0) == 3 }),
     'a campaign running now: its 3 matching clients sent to');
 my @r = requests_of($c1);
 is(scalar @r, 3, 'the API got 3 requests');
@@ -94,7 +88,7 @@ is_deeply(stats($c1)->{counts}, { pending => 0, sending => 0, sent => 3,
     cancelled => 0 }, 'the statistics: 3 sent, each status counted');
 
 my $late = client(tag => 'now');
-ok(wait_for(10, sub { (stats($c1)->{counts}{sent} // 0) == 4 }),
+ok(Stack::wait_for(10, sub { (stats($c1)->{counts}{sent} // 0) == 4 }),
     'a client added while it runs: included');
 $s->send_json('PATCH', "/api/clients/$a[0]", encode_json({ tag => 'now' }));
 sleep 1.5;
@@ -109,7 +103,7 @@ my $c2 = campaign(filter => { tags => ['later'] }, start_at => iso(time + 3));
 sleep 1;
 is(stats($c2)->{messages}, 0, 'before its start: nothing made');
 my $start = int(time) + 2;
-ok(wait_for(8, sub { (stats($c2)->{counts}{sent} // 0) == 2 }),
+ok(Stack::wait_for(8, sub { (stats($c2)->{counts}{sent} // 0) == 2 }),
     'at its start it sends, asked by no one');
 my ($first) = sort { $a <=> $b } map { $_->{at} } requests_of($c2);
 cmp_ok($first - $start, '<', 2, 'within a second or so of start_at');
@@ -118,7 +112,7 @@ cmp_ok($first - $start, '<', 2, 'within a second or so of start_at');
 client(tag => 'retry');
 $api->modes('status 503', 'garbage', 'wrong', 'ok');
 my $c3 = campaign(filter => { tags => ['retry'] });
-ok(wait_for(10, sub { (stats($c3)->{counts}{sent} // 0) == 1 }),
+ok(Stack::wait_for(10, sub { (stats($c3)->{counts}{sent} // 0) == 1 }),
     '503, garbage, {"code":1}, then OK: sent');
 ($m) = messages($c3);
 is_deeply([ map { $_->{outcome} } @{ $m->{attempts} } ],
@@ -128,7 +122,7 @@ like($m->{attempts}[1]{error}, qr/HTTP 200 without \{"code": 0\}/,
 client(tag => 'final');
 $api->modes('status 400', 'ok');
 my $c4 = campaign(filter => { tags => ['final'] });
-ok(wait_for(10, sub { (stats($c4)->{counts}{failed} // 0) == 1 }),
+ok(Stack::wait_for(10, sub { (stats($c4)->{counts}{failed} // 0) == 1 }),
     'HTTP 400: failed');
 ($m) = messages($c4);
 is(scalar @{ $m->{attempts} }, 1, 'at the first attempt: a 4xx is final');
@@ -136,12 +130,12 @@ is(scalar @{ $m->{attempts} }, 1, 'at the first attempt: a 4xx is final');
 client(tag => 'refused');
 $api->refuse;
 my $c5 = campaign(filter => { tags => ['refused'] });
-ok(wait_for(10, sub { (first_message($c5)->{status} // '') eq 'retrying' }),
+ok(Stack::wait_for(10, sub { (first_message($c5)->{status} // '') eq 'retrying' }),
     'connections refused: retrying');
 like(first_message($c5)->{attempts}[0]{error}, qr/connect/i,
     'the attempt says it could not connect');
 $api->resume;
-ok(wait_for(10, sub { (stats($c5)->{counts}{sent} // 0) == 1 }),
+ok(Stack::wait_for(10, sub { (stats($c5)->{counts}{sent} // 0) == 1 }),
     'the API back: sent');
 
 # --- The end passes with messages waiting for a retry: expired.
@@ -149,7 +143,7 @@ client(tag => 'ending') for 1 .. 2;
 $api->modes('status 500');
 my $end = time + 3;
 my $c6 = campaign(filter => { tags => ['ending'] }, end_at => iso($end));
-ok(wait_for(10, sub { (stats($c6)->{counts}{expired} // 0) == 2 }),
+ok(Stack::wait_for(10, sub { (stats($c6)->{counts}{expired} // 0) == 2 }),
     'its end passed: the messages waiting are expired');
 my @late = grep { $_->{at} > $end + 0.5 } requests_of($c6);
 is(scalar @late, 0, 'nothing sent after end_at');
@@ -159,7 +153,7 @@ $api->modes('ok');
 client(tag => 'breaker') for 1 .. 6;
 $api->modes('status 500');
 my $c7 = campaign(filter => { tags => ['breaker'] });
-ok(wait_for(10, sub { $s->log =~ /campaign=$c7 circuit=open/ }),
+ok(Stack::wait_for(10, sub { $s->log =~ /campaign=$c7 circuit=open/ }),
     'after 3 failures in a row: the circuit opens');
 my $opened = time;
 my $before = () = requests_of($c7);
@@ -167,7 +161,7 @@ sleep 1.2;
 my $during = () = requests_of($c7);
 cmp_ok($during - $before, '<=', 0, 'while it is open the API is left alone');
 $api->modes('ok');
-ok(wait_for(15, sub { (stats($c7)->{counts}{sent} // 0) == 6 }),
+ok(Stack::wait_for(15, sub { (stats($c7)->{counts}{sent} // 0) == 6 }),
     'a probe goes through: all sent');
 like($s->log, qr/campaign=$c7 circuit=closed/, 'the circuit closed, logged');
 
@@ -178,11 +172,11 @@ my $hour = (gmtime(time + 7200))[2];
 my $c8 = campaign(filter => { tags => ['gone'] }, window => {
     from => sprintf('%02d:00', $hour), to => sprintf('%02d:30', $hour) });
 # Moscow is UTC+3 all year: UTC's hour two on is its hour one back.
-ok(wait_for(10, sub { (stats($c8)->{counts}{deferred} // 0) == 2 }),
+ok(Stack::wait_for(10, sub { (stats($c8)->{counts}{deferred} // 0) == 2 }),
     'outside its window: deferred');
 $s->send_json('DELETE', "/api/clients/$gone");
 $s->send_json('DELETE', "/api/campaigns/$c8");
-ok(wait_for(10, sub { (stats($c8)->{counts}{cancelled} // 0) == 2 }),
+ok(Stack::wait_for(10, sub { (stats($c8)->{counts}{cancelled} // 0) == 2 }),
     'the campaign deleted: its waiting messages cancelled');
 is(scalar(requests_of($c8)), 0, 'none sent');
 is(stats($c8)->{status}, 'deleted', 'its statistics kept, marked deleted');
@@ -219,7 +213,7 @@ my $c9 = campaign(filter => { tags => ['zones'] }, end_at => iso($now + 3 * 8640
     window => {
     from => sprintf('%02d:%02d', $from / 60, $from % 60),
     to => sprintf('%02d:%02d', $to / 60, $to % 60) });
-ok(wait_for(10, sub { my $c = stats($c9)->{counts};
+ok(Stack::wait_for(10, sub { my $c = stats($c9)->{counts};
     ($c->{sent} // 0) + ($c->{deferred} // 0) == 3 }), 'each decided');
 my %by = map { $_->{client_id} => $_ } messages($c9);
 for my $z (@zones) {
@@ -238,9 +232,9 @@ for my $z (@zones) {
 client(tag => 'kill') for 1 .. 16;
 $api->modes('slow 0.3');
 my $c10 = campaign(filter => { tags => ['kill'] });
-wait_for(10, sub { (stats($c10)->{counts}{sent} // 0) >= 2 });
+Stack::wait_for(10, sub { (stats($c10)->{counts}{sent} // 0) >= 2 });
 kill 'KILL', $s->pids_named('mailhooks-sender');
-ok(wait_for(30, sub { done_all($c10, 16) }),
+ok(Stack::wait_for(30, sub { done_all($c10, 16) }),
     'the sender restarted: every message ended');
 %seen = ();
 $seen{$_->{path}}++ for requests_of($c10);
@@ -255,10 +249,10 @@ $api->modes('ok');
 client(tag => 'hang') for 1 .. 6;
 $api->modes('hang');
 my $c11 = campaign(filter => { tags => ['hang'] });
-ok(wait_for(10, sub { scalar(requests_of($c11)) >= 4 }),
+ok(Stack::wait_for(10, sub { scalar(requests_of($c11)) >= 4 }),
     'the API hangs with requests in flight');
 my $c12 = campaign(filter => { tags => ['later'] });
-ok(wait_for(5, sub { $s->log =~ /campaign=$c12 running/ }) &&
+ok(Stack::wait_for(5, sub { $s->log =~ /campaign=$c12 running/ }) &&
     $s->log !~ /campaign=$c11 message=\d+ client=\d+ answer/,
     'a campaign made while every request slot hangs starts at once');
 my $slowest = 0;
@@ -278,7 +272,7 @@ ok(scalar(@hung) == 1 && scalar($s->wait_events(20)) == 20,
 cmp_ok($slowest, '<', 2, sprintf('each webhook, API call and page answered '
     . 'at once meanwhile (slowest %.3f s)', $slowest));
 $api->modes('ok');
-ok(wait_for(30, sub { done_all($c11, 6) }),
+ok(Stack::wait_for(30, sub { done_all($c11, 6) }),
     'the API back, each hung message ended (sent, or failed as its tries ran out)');
 
 # --- The statistics, exact against what the fake accepted.

@@ -196,6 +196,15 @@ sub log {
 	return <$fh>;
 }
 
+# Polls cond every 0.1 s for up to secs seconds; whether it came true.
+# For what a process does after its answer (a drain, its log line).
+sub wait_for {
+	my ($secs, $cond) = @_;
+	my $deadline = time + $secs;
+	while (time < $deadline) { return 1 if $cond->(); sleep 0.1 }
+	return $cond->();
+}
+
 # Live (not zombie) processes in the stack's process group.
 sub processes {
 	my ($self) = @_;
