@@ -60,6 +60,7 @@ struct mh_config {
  * MAILHOOKS_SESSION_IDLE), and after MH_SESSION_MAX in any case. */
 #define MH_SESSION_IDLE_DEFAULT (12 * 3600)
 #define MH_SESSION_MAX (30 * 86400)
+#define MH_IDEM_TTL 86400	/* an idempotency key's life, then it goes */
 
 /* Defaults of the raw-body retention. */
 #define MH_RAW_MAX_AGE_DAYS 30

@@ -2,7 +2,7 @@
  * After the answer: turn what waits in the inbox into events (the storage
  * layer's drain with derive.c's deriver), tell the relay about each new
  * one, take a checkpoint unless a thread of its own does, and apply the
- * raw-body retention now and then.
+ * retention now and then (raw bodies, events, idempotency keys).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -49,6 +49,10 @@ mh_drain(struct mh_drainer *dr, const uint64_t *own, size_t nown, int walk)
 		    dr->cfg.raw_max_age, dr->cfg.raw_max_bytes, &pruned);
 		if (err == MH_STORE_OK && dr->cfg.event_max_age > 0)
 			err = mh_drain_expire(dr);
+		/* A store-wide clock: one walk an hour among the processes. */
+		if (err == MH_STORE_OK)
+			err = mh_store_idem_expire(dr->store, dr->pruned_at,
+			    MH_IDEM_TTL, MH_KEYS_PRUNE_EVERY, &pruned);
 	}
 	if (err != MH_STORE_OK && err != MH_STORE_RECOVER)
 		fprintf(stderr, "mailhooks: drain stopped: storage error %d; "

@@ -20,6 +20,9 @@
 #define MH_API_LIMIT_MAX 500
 /* How often a process applies the retention, at most. */
 #define MH_PRUNE_EVERY 60
+/* How often the idempotency keys past MH_IDEM_TTL are deleted, by one
+ * process or another: each time they are all read. */
+#define MH_KEYS_PRUNE_EVERY 3600
 
 /* The process: its settings and the storage handle. The accept loop owns
  * the handle; the drain thread borrows it (worker.c). */
@@ -314,9 +317,8 @@ const char *mh_json_field(struct mh_request *r, struct json_object *o,
 
 /* An Idempotency-Key: a request sent again with the same key (by the
  * same asker, to the same kind of route) gets the first answer, within
- * MH_IDEM_TTL seconds. */
+ * MH_IDEM_TTL seconds (core.h). */
 #define MH_IDEM_KEY_MAX 255
-#define MH_IDEM_TTL 86400
 /* The request's key, when it gave one, into idem: kind, who asked and
  * the key, written into buf (MH_IDEM_KEY_MAX + MH_USER_NAME_MAX + 32
  * bytes). 0 none, 1 set, -1 answered (malformed). */

@@ -211,6 +211,12 @@ cmd_prune(struct mh_cmd_ctx *c)
 		fprintf(stderr, "mailhooks-db: %" PRIu64 " events and %" PRIu64
 		    " summaries deleted\n", old.events, old.summaries);
 	}
+	if (ret == 0) {
+		ret = mh_store_idem_expire(c->st, now, MH_IDEM_TTL, 0, &n) ==
+		    MH_STORE_OK ? 0 : 1;
+		fprintf(stderr, "mailhooks-db: %zu idempotency keys deleted\n",
+		    n);
+	}
 	return ret;
 }
 

@@ -133,3 +133,121 @@ mh_idem_add(struct mh_store *st, const char *counter, size_t n,
 		free(a.text);
 	return mh_store_error(ret);
 }
+
+/* Keys looked at per transaction while expiring. */
+#define MH_IDEM_EXPIRE_BATCH 256
+/* meta.db: when the keys were last expired (Unix seconds), so that the
+ * processes share one walk of them every so often. */
+#define MH_IDEM_EXPIRED_AT "idem_expired_at"
+
+struct mh_idem_expire {
+	int64_t now, before, every;
+	int claim, due;
+	DBT from;		/* the key to go on from (size 0: the first) */
+	DBT next;		/* where this transaction stopped */
+	size_t removed;		/* in the transactions committed */
+	size_t batch;		/* in this one */
+};
+
+/* One transaction's worth: up to MH_IDEM_EXPIRE_BATCH keys from x->from
+ * on, each deleted when older than x->before (or not a record of ours);
+ * x->next gets the key it stopped at, size 0 when the table is done. */
+static int
+mh_idem_expire_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
+{
+	struct mh_idem_expire *x = ctx;
+	DB *db = st->db[MH_DB_IDEMPOTENCY];
+	unsigned char head[MH_IDEM_HEAD];
+	u_int32_t op = x->from.size > 0 ? DB_SET_RANGE : DB_FIRST;
+	DBC *cur = NULL;
+	DBT data;
+	int ret, n = 0;
+
+	x->batch = 0;
+	if ((ret = db->cursor(db, txn, &cur, 0)) != 0)
+		return ret;
+	/* From where the last transaction stopped, in a buffer of its own. */
+	x->next.flags = DB_DBT_REALLOC;
+	if ((x->next.data = realloc(x->next.data, x->from.size + 1)) == NULL) {
+		cur->close(cur);
+		return ENOMEM;
+	}
+	if (x->from.size > 0)
+		memcpy(x->next.data, x->from.data, x->from.size);
+	x->next.size = x->from.size;
+	memset(&data, 0, sizeof(data));
+	data.data = head;
+	data.ulen = data.dlen = sizeof(head);
+	data.flags = DB_DBT_USERMEM | DB_DBT_PARTIAL;
+	while ((ret = cur->get(cur, &x->next, &data, op | DB_RMW)) == 0) {
+		op = DB_NEXT;
+		if (++n > MH_IDEM_EXPIRE_BATCH)
+			break;
+		if (data.size < 8 || (int64_t)mh_be64_get(head) < x->before) {
+			if ((ret = cur->del(cur, 0)) != 0)
+				break;
+			x->batch++;
+		}
+	}
+	cur->close(cur);
+	if (ret == DB_NOTFOUND) {
+		x->next.size = 0;
+		ret = 0;
+	}
+	return ret;
+}
+
+/* Whether the walk is due (x->due); with x->claim, under a write lock,
+ * noting that it is done now. Most times it is not due, so the look
+ * comes first, under a read lock only, in a transaction of its own
+ * (upgrading that lock in the same one could deadlock two processes). */
+static int
+mh_idem_expire_due(struct mh_store *st, DB_TXN *txn, void *ctx)
+{
+	struct mh_idem_expire *x = ctx;
+	DB *meta = st->db[MH_DB_META];
+	uint64_t last;
+	int ret;
+
+	if ((ret = mh_counter(meta, txn, MH_IDEM_EXPIRED_AT, 0,
+	    x->claim ? DB_RMW : 0, &last)) != 0)
+		return ret;
+	x->due = x->every <= 0 || x->now - (int64_t)last >= x->every;
+	if (!x->due || !x->claim)
+		return MH_TXN_DISCARD;
+	return mh_counter(meta, txn, MH_IDEM_EXPIRED_AT, x->now -
+	    (int64_t)last, DB_RMW, NULL);
+}
+
+enum mh_store_err
+mh_store_idem_expire(struct mh_store *st, int64_t now, int64_t ttl,
+    int64_t every, size_t *removed)
+{
+	struct mh_idem_expire x = { .now = now, .before = now - ttl,
+	    .every = every };
+	void *swap;
+	int ret;
+
+	*removed = 0;
+	if ((ret = mh_txn_run(st, 0, 0, mh_idem_expire_due, &x)) != 0 ||
+	    !x.due)
+		return mh_store_error(ret);
+	x.claim = 1;
+	if ((ret = mh_txn_run(st, 0, DB_TXN_NOSYNC, mh_idem_expire_due,
+	    &x)) != 0 || !x.due)
+		return mh_store_error(ret);
+	do {
+		ret = mh_txn_run(st, 0, DB_TXN_NOSYNC, mh_idem_expire_txn, &x);
+		if (ret != 0)
+			break;
+		x.removed += x.batch;
+		swap = x.from.data;
+		x.from = x.next;
+		x.next.data = swap;
+		x.next.size = 0;
+	} while (x.from.size > 0);
+	free(x.from.data);
+	free(x.next.data);
+	*removed = x.removed;
+	return mh_store_error(ret);
+}

@@ -26,6 +26,11 @@ enum mh_idem_result {
  * first + n - 1: malloc'd text, NULL out of memory. It may be asked
  * again when the transaction is retried. */
 typedef char *(*mh_answer_fn)(void *ctx, uint64_t first, size_t n);
+/* Deletes the idempotency keys first used more than ttl seconds before
+ * now, a batch of keys to a transaction, unless some process did within
+ * every seconds (0: do it); *removed gets how many. */
+enum mh_store_err mh_store_idem_expire(struct mh_store *st, int64_t now,
+    int64_t ttl, int64_t every, size_t *removed);
 
 /* --- notifications.c */
 /* A notification's user_id is at most this long. */
