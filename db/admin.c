@@ -73,7 +73,8 @@ static const struct mh_command mh_commands[] = {
 	    cmd_reprocess },
 	{ "prune", 0, 0, 1,
 	    "  prune          apply the retention now (MAILHOOKS_RAW_MAX_AGE_DAYS,\n"
-	    "                 MAILHOOKS_RAW_MAX_MB, MAILHOOKS_EVENT_MAX_AGE_DAYS)\n",
+	    "                 MAILHOOKS_RAW_MAX_MB, MAILHOOKS_EVENT_MAX_AGE_DAYS)\n"
+	    "                 and delete the idempotency keys older than 24 h\n",
 	    cmd_prune },
 	{ "erase", 1, 1, 1,
 	    "  erase EMAIL    erase every event, summary, raw body and\n"
