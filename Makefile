@@ -29,7 +29,7 @@ DB_SRC   = db/env.c db/tables.c db/txn.c db/codec.c db/process.c \
            db/idempotency.c db/notifications.c db/indexed.c \
            db/outbox.c db/queued.c db/lease.c db/clients.c db/records.c \
            db/campaign_messages.c db/event_index.c db/search.c \
-           db/erase.c db/series.c db/reindex.c db/grams.c
+           db/erase.c db/series.c db/reindex.c db/grams.c db/chunk.c
 CORE_SRC = cgi-bin/alloc.c cgi-bin/buf.c cgi-bin/config.c cgi-bin/form.c \
            cgi-bin/signature.c cgi-bin/json.c cgi-bin/json_check.c \
            cgi-bin/shape.c cgi-bin/event_types.c cgi-bin/isotime.c \
@@ -83,7 +83,7 @@ UNIT_TESTS = tests/unit/form.t tests/unit/signature.t tests/unit/mandrill.t \
              tests/unit/outbox.t tests/unit/mail.t \
              tests/unit/sender.t tests/unit/campaign_send.t \
              tests/unit/cmessages.t tests/unit/grams.t \
-             tests/unit/idempotency.t
+             tests/unit/idempotency.t tests/unit/runs.t
 
 # Swagger UI for /docs/ and uPlot for the page's chart, from npm
 # (vendor/package.json): copied beside their pages, never committed. No

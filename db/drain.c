@@ -10,6 +10,14 @@
  * events, already shown, would go from the database and come back with the
  * next drain). The claim's commit is written the same way: what it guards
  * against is this process dying in what follows.
+ *
+ * An entry's events are stored a run at a time (chunk.c), each run in a
+ * transaction that also counts it done in the entry's claim, so that a
+ * full batch of varied content never holds more locks than the region
+ * has, and a drain taken over after a kill goes on from the last run.
+ * Should a run still not fit (the region shared with a busy reader), it is
+ * halved and tried again: running out of room is never a reason to set
+ * an acknowledged entry aside.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -53,6 +61,11 @@ struct mh_drain {
 	size_t nevents;
 	int underivable;
 	char why[256];
+	/* The run in hand: its events from done, what its transaction
+	 * counted them to, and whether it was the entry's last (or another
+	 * process had finished the entry); the work a run may count. */
+	size_t done, run_end, run_work, budget;
+	int last;
 	/* What the last commit stored, to announce. */
 	struct mh_new *fresh;
 	size_t nfresh;
@@ -141,10 +154,10 @@ mh_derive_raw(struct mh_drain *d, uint64_t receipt)
 	return 0;
 }
 
-/* Stores those of d's derived events not seen yet, inside txn, keeping
- * the new ones in d->fresh. */
+/* Stores those of d's derived events from..to not seen yet, inside txn,
+ * keeping the new ones in d->fresh. */
 static int
-mh_store_derived(struct mh_drain *d, DB_TXN *txn)
+mh_store_derived(struct mh_drain *d, DB_TXN *txn, size_t from, size_t to)
 {
 	DB *meta = d->st->db[MH_DB_META];
 	uint64_t seq, first;
@@ -157,10 +170,10 @@ mh_store_derived(struct mh_drain *d, DB_TXN *txn)
 		return ret;
 	first = seq;
 	/* Each event, and a notification it may make. */
-	if ((d->fresh = calloc(d->nevents ? 2 * d->nevents : 1,
+	if ((d->fresh = calloc(to > from ? 2 * (to - from) : 1,
 	    sizeof(*d->fresh))) == NULL)
 		return ENOMEM;
-	for (size_t i = 0; i < d->nevents; i++) {
+	for (size_t i = from; i < to; i++) {
 		const struct mh_event *ev = &d->events[i];
 		struct mh_noticed nt = { 0 };
 		char *json;
@@ -185,12 +198,52 @@ mh_store_derived(struct mh_drain *d, DB_TXN *txn)
 	return mh_events_batch_write(d->st, txn, &d->batch);
 }
 
-/* Stores the derived events alone (the inbox is left alone). */
+/* Stores the next run of the derived events alone (the inbox is left
+ * alone). */
 static int
 mh_store_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
 {
+	struct mh_drain *d = ctx;
+
 	(void)st;
-	return mh_store_derived(ctx, txn);
+	d->run_end = mh_chunk_end(d->events, d->nevents, d->done, d->budget,
+	    &d->run_work);
+	d->last = d->run_end == d->nevents;
+	return mh_store_derived(d, txn, d->done, d->run_end);
+}
+
+/*
+ * Runs fn, a transaction storing the next run of d's derived events, until
+ * the last is stored, telling the callbacks about each run once it is
+ * committed. A run that runs out of room (ENOMEM: Berkeley DB's lock or
+ * transaction region, or memory) is halved and tried again; a run of one
+ * event that does not fit is the error returned.
+ */
+static int
+mh_store_runs(struct mh_drain *d, mh_txn_fn fn, size_t *nstored)
+{
+	int ret;
+
+	d->budget = MH_CHUNK_WORK;
+	d->last = 0;
+	do {
+		ret = mh_txn_run(d->st, 0, DB_TXN_WRITE_NOSYNC, fn, d);
+		mh_events_batch_reset(&d->batch);
+		if (ret == ENOMEM && d->run_end > d->done + 1) {
+			d->budget = d->run_work / 2;
+			fprintf(stderr, "mailhooks: receipt=%llu: a run of %zu "
+			    "events did not fit the storage's region; runs of "
+			    "half as much\n", (unsigned long long)d->receipt,
+			    d->run_end - d->done);
+			mh_drain_forget(d);
+			continue;
+		}
+		if (ret != 0)
+			return ret;
+		d->done = d->run_end;
+		mh_drain_announce(d, nstored);
+	} while (!d->last);
+	return 0;
 }
 
 /* Positions cur at the next of the receipts this process put that still
@@ -303,8 +356,11 @@ mh_claim_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
 }
 
 /*
- * Stores the derived events and takes the entry out of the inbox, last,
- * just before the commit; should another process have finished it
+ * Stores the next run of the derived events, from the count done in the
+ * entry's claim, and counts it done there; the last run takes the entry out
+ * of the inbox. The claim is read without keeping its lock (its page is
+ * where acknowledgements add entries), and written just before the commit;
+ * should another process have finished the entry or stored the run
  * meanwhile, the transaction is dropped. An entry that cannot be derived
  * is set aside.
  */
@@ -314,11 +370,14 @@ mh_finish_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
 	struct mh_drain *d = ctx;
 	DB *inbox = st->db[MH_DB_INBOX];
 	unsigned char kbuf[8], vbuf[MH_CLAIM_SIZE];
+	struct mh_claim c;
 	DBT key, data;
 	int ret;
 
 	mh_claim_dbts(&key, kbuf, &data, vbuf);
 	mh_key64(&key, kbuf, d->receipt);
+	d->last = 1;
+	d->run_end = d->done;
 	if (d->underivable) {
 		ret = inbox->get(inbox, txn, &key, &data, DB_RMW);
 		if (ret == 0)
@@ -326,20 +385,62 @@ mh_finish_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
 			    d->claim.attempts, d->why);
 		return ret == DB_NOTFOUND ? MH_TXN_DISCARD : ret;
 	}
-	if ((ret = mh_store_derived(d, txn)) != 0)
+	if ((ret = inbox->get(inbox, txn, &key, &data, DB_READ_COMMITTED)) != 0)
+		return ret == DB_NOTFOUND ? MH_TXN_DISCARD : ret;
+	d->done = mh_claim_get(&data).done;
+	if (d->done > d->nevents)
+		d->done = d->nevents;
+	if ((ret = mh_store_txn(st, txn, d)) != 0)
 		return ret;
-	ret = inbox->del(inbox, txn, &key, 0);
+	ret = inbox->get(inbox, txn, &key, &data, DB_RMW);
+	if (ret == 0 && (c = mh_claim_get(&data)).done != d->done)
+		ret = DB_NOTFOUND;
 	if (ret == DB_NOTFOUND) {
 		mh_drain_forget(d);
+		d->last = 1;
 		return MH_TXN_DISCARD;
 	}
-	return ret;
+	if (ret != 0)
+		return ret;
+	if (d->last)
+		return inbox->del(inbox, txn, &key, 0);
+	c.done = (uint32_t)d->run_end;
+	if (c.pid == st->pid)
+		c.at = (uint32_t)time(NULL);
+	return mh_claim_put(st, txn, d->receipt, &c);
+}
+
+/* Gives back the attempt counted at the entry in hand, which ended in no
+ * failure of the entry's own (a single event did not fit the storage's
+ * region), and leaves it to the next drain. */
+static int
+mh_uncount_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
+{
+	struct mh_drain *d = ctx;
+	unsigned char kbuf[8], vbuf[MH_CLAIM_SIZE];
+	DB *inbox = st->db[MH_DB_INBOX];
+	struct mh_claim c;
+	DBT key, data;
+	int ret;
+
+	mh_claim_dbts(&key, kbuf, &data, vbuf);
+	mh_key64(&key, kbuf, d->receipt);
+	if ((ret = inbox->get(inbox, txn, &key, &data, DB_RMW)) != 0)
+		return ret == DB_NOTFOUND ? MH_TXN_DISCARD : ret;
+	c = mh_claim_get(&data);
+	if (c.pid != st->pid || c.attempts != d->counted_attempts ||
+	    c.attempts == 0)
+		return MH_TXN_DISCARD;
+	c.attempts--;
+	c.pid = 0;
+	return mh_claim_put(st, txn, d->receipt, &c);
 }
 
 /* Takes the next inbox entry for this process through to the end; *empty
- * is set when the inbox had nothing for it. */
+ * is set when the inbox had nothing for it; *nstored counts the events
+ * stored. */
 static int
-mh_drain_one(struct mh_drain *d, int *empty)
+mh_drain_one(struct mh_drain *d, int *empty, size_t *nstored)
 {
 	int ret;
 
@@ -360,7 +461,14 @@ mh_drain_one(struct mh_drain *d, int *empty)
 	d->counted_attempts = d->claim.attempts;
 	if ((ret = mh_derive_raw(d, d->receipt)) != 0)
 		return ret;
-	return mh_txn_run(d->st, 0, DB_TXN_WRITE_NOSYNC, mh_finish_txn, d);
+	if ((ret = mh_store_runs(d, mh_finish_txn, nstored)) == ENOMEM) {
+		fprintf(stderr, "mailhooks: receipt=%llu: one event did not fit "
+		    "the storage's region; the entry waits for the next "
+		    "drain\n", (unsigned long long)d->receipt);
+		(void)mh_txn_run(d->st, 0, DB_TXN_WRITE_NOSYNC,
+		    mh_uncount_txn, d);
+	}
+	return ret;
 }
 
 int
@@ -374,9 +482,8 @@ mh_drain_receipt(struct mh_store *st, const struct mh_deriver *der,
 	if ((ret = mh_derive_raw(&d, receipt)) == 0 && d.underivable)
 		fprintf(stderr, "mailhooks: receipt=%llu not derived: %s\n",
 		    (unsigned long long)receipt, d.why);
-	else if (ret == 0 && (ret = mh_txn_run(st, 0, DB_TXN_WRITE_NOSYNC,
-	    mh_store_txn, &d)) == 0)
-		mh_drain_announce(&d, nstored);
+	else if (ret == 0)
+		ret = mh_store_runs(&d, mh_store_txn, nstored);
 	mh_drain_forget(&d);
 	mh_drain_drop_derived(&d);
 	return ret;
@@ -392,8 +499,8 @@ mh_store_drain(struct mh_store *st, const uint64_t *own, size_t nown,
 	int ret = 0, empty = 0;
 
 	*nstored = 0;
-	while (!empty && (ret = mh_drain_one(&d, &empty)) == 0)
-		mh_drain_announce(&d, nstored);
+	while (!empty && (ret = mh_drain_one(&d, &empty, nstored)) == 0)
+		;
 	mh_drain_forget(&d);
 	mh_drain_drop_derived(&d);
 	return mh_store_error(ret);

@@ -20,6 +20,15 @@
 /* What the cache's region file grows to, at most: the cache and a little
  * (it was 31.3 MiB after a heavy load). */
 #define MH_CACHE_REGION_BYTES (MH_CACHE_BYTES + 2u * 1024 * 1024)
+/* The main region (__db.001) holds the locks, lockers, transactions and
+ * threads of every process. Left to Berkeley DB's defaults it was about a
+ * megabyte, and one transaction of a full batch of varied content ran it
+ * out; runs (chunk.c) bound each transaction to MH_CHUNK_WORK pages, and
+ * the region is made for many of those at once, with readers beside. */
+#define MH_MAIN_REGION_BYTES (16u * 1024 * 1024)
+#define MH_LOCKS_INIT 8192
+#define MH_LOCKERS_INIT 1024
+#define MH_TXNS_INIT 256
 #define MH_FILE_MODE 0640
 
 /* failchk asks whether a process that holds a slot in the environment is
@@ -124,10 +133,26 @@ mh_env_fill_regions(const char *dir)
 		want = fstat(fd, &sb) == 0 ? sb.st_size : 0;
 		if (i == last && i > 1 && want < (off_t)MH_CACHE_REGION_BYTES)
 			want = (off_t)MH_CACHE_REGION_BYTES;
+		if (i == 1 && want < (off_t)MH_MAIN_REGION_BYTES)
+			want = (off_t)MH_MAIN_REGION_BYTES;
 		if (want > 0 && (off_t)sb.st_blocks * 512 < want)
 			(void)fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, want);
 		close(fd);
 	}
+}
+
+/* Sizes the main region (read when the environment is made: an
+ * environment made by an older version keeps its sizes until the next
+ * recovery makes it anew). */
+static void
+mh_env_size_main(DB_ENV *env)
+{
+	env->set_memory_max(env, 0, MH_MAIN_REGION_BYTES);
+	env->set_memory_init(env, DB_MEM_LOCK, MH_LOCKS_INIT);
+	env->set_memory_init(env, DB_MEM_LOCKOBJECT, MH_LOCKS_INIT);
+	env->set_memory_init(env, DB_MEM_LOCKER, MH_LOCKERS_INIT);
+	env->set_memory_init(env, DB_MEM_TRANSACTION, MH_TXNS_INIT);
+	env->set_memory_init(env, DB_MEM_THREAD, MH_THREAD_COUNT);
 }
 
 /* Opens the environment; a guest creates nothing and runs no recovery
@@ -152,6 +177,7 @@ mh_env_open(struct mh_store *st, int guest)
 	env->set_errcall(env, mh_errcall);
 	env->set_msgcall(env, mh_msgcall);
 	env->set_cachesize(env, 0, MH_CACHE_BYTES, 1);
+	mh_env_size_main(env);
 	/* The region files written whole when made, and faulted in when
 	 * joined: left sparse, a page first touched on a full disk kills the
 	 * process (SIGBUS, and the web server answers 500) where the disk's

@@ -13,19 +13,22 @@
 
 #include "store-private.h"
 
-/* Entries written before the claim was kept hold the attempts alone. */
+/* Entries written before the claim was kept hold the attempts alone;
+ * before batches were stored in runs, no count of events done. */
 struct mh_claim
 mh_claim_get(const DBT *data)
 {
 	const unsigned char *v = data->data;
-	struct mh_claim c = { MH_INBOX_MAX_ATTEMPTS, 0, 0 };
+	struct mh_claim c = { MH_INBOX_MAX_ATTEMPTS, 0, 0, 0 };
 
-	if (data->size == 4 || data->size == MH_CLAIM_SIZE)
+	if (data->size == 4 || data->size == 12 || data->size == MH_CLAIM_SIZE)
 		c.attempts = mh_be32_get(v);
-	if (data->size == MH_CLAIM_SIZE) {
+	if (data->size == 12 || data->size == MH_CLAIM_SIZE) {
 		c.pid = mh_be32_get(v + 4);
 		c.at = mh_be32_get(v + 8);
 	}
+	if (data->size == MH_CLAIM_SIZE)
+		c.done = mh_be32_get(v + 12);
 	return c;
 }
 
@@ -39,6 +42,7 @@ mh_claim_put(struct mh_store *st, DB_TXN *txn, uint64_t receipt,
 	mh_be32_put(vbuf, c->attempts);
 	mh_be32_put(vbuf + 4, c->pid);
 	mh_be32_put(vbuf + 8, c->at);
+	mh_be32_put(vbuf + 12, c->done);
 	mh_key64(&key, kbuf, receipt);
 	memset(&data, 0, sizeof(data));
 	data.data = vbuf;
@@ -157,7 +161,7 @@ mh_ack_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
 	    DB_RMW, NULL)) != 0)
 		return ret;
 	return mh_claim_put(st, txn, (uint64_t)a->id, &(struct mh_claim){
-	    1, st->pid, (uint32_t)time(NULL) });
+	    .attempts = 1, .pid = st->pid, .at = (uint32_t)time(NULL) });
 }
 
 enum mh_store_err

@@ -85,7 +85,7 @@ static int
 mh_lease_held(const struct mh_store *st, const struct mh_lease *l,
     struct mh_alive_seen *seen)
 {
-	struct mh_claim c = { 0, l->pid, l->at };
+	struct mh_claim c = { .pid = l->pid, .at = l->at };
 
 	if (l->pid == st->pid)
 		return (uint32_t)time(NULL) - l->at <= MH_LEASE_SECONDS;

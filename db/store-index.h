@@ -69,6 +69,17 @@ int mh_event_keys_get(struct mh_store *st, DB_TXN *txn, uint64_t seq,
 int mh_event_index_del(struct mh_store *st, DB_TXN *txn, uint64_t seq,
     struct mh_event_keys *k, const char *email, const char *type);
 
+/* --- chunk.c: how much of a batch one transaction takes. */
+/* Pages one transaction of a drain may write, about: the locks it holds
+ * to its end, with every other process's, fit the lock region (env.c). */
+#define MH_CHUNK_WORK 2048
+/* Pages an event writes besides its trigrams' lists. */
+#define MH_EVENT_WORK 8
+/* The end (exclusive) of the run of ev[from..n) whose work fits budget:
+ * at least one event when from < n; the run's work into *work. */
+size_t mh_chunk_end(const struct mh_event *ev, size_t n, size_t from,
+    size_t budget, size_t *work);
+
 /* --- grams.c: the trigram index's posting lists, by blocks of seqs. */
 #define MH_GRAM_BLOCK 1024
 /* Appends seqs (n of them, ascending, all of one block) to gram's list,

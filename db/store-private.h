@@ -223,14 +223,16 @@ int mh_entry_decode(const void *rec, size_t len, struct mh_entry *e);
 
 /* --- inbox.c: acknowledgement and claims. */
 
-/* An inbox entry's value: the attempts made at it, and who made the last
- * one and when (pid 0: nobody yet). */
+/* An inbox entry's value: the attempts made at it, who made the last one
+ * and when (pid 0: nobody yet), and how many of its events are stored
+ * (a batch is stored a run of events a transaction: see chunk.c). */
 struct mh_claim {
 	uint32_t attempts;
 	uint32_t pid;
 	uint32_t at;
+	uint32_t done;
 };
-#define MH_CLAIM_SIZE 12
+#define MH_CLAIM_SIZE 16
 /* The claim of an entry's value. */
 struct mh_claim mh_claim_get(const DBT *data);
 /* Points key and data at the caller's buffers, for reading entries (a

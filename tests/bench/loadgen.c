@@ -189,6 +189,54 @@ lg_append(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
  */
 /* A POST of notifications first .. first + count - 1, each to user
  * u(N % subs), its marker PREFIX-N in its data's message_id. */
+/*
+ * Varied content, as real traffic is (repeated content hides what indexes
+ * and transactions cost): each event's address is ten random letters and
+ * digits at one of a few thousand domains (a share of them Apple's Hide My
+ * Email relay), its subject an order number and a code. Deterministic in
+ * the event's index and the run's prefix.
+ */
+static uint64_t
+lg_mix(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ull;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
+}
+
+static uint64_t
+lg_text_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	while (*s != '\0')
+		h = (h ^ (unsigned char)*s++) * 1099511628211ull;
+	return h;
+}
+
+static void
+lg_token(char *out, size_t len, uint64_t h)
+{
+	static const char abc[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+
+	for (size_t i = 0; i < len; i++, h = lg_mix(h))
+		out[i] = abc[h % 36];
+	out[len] = '\0';
+}
+
+static const char *
+lg_domain(uint64_t h)
+{
+	static char name[32];
+
+	if ((h >> 40) % 100 < 30)
+		return "privaterelay.appleid.com";
+	snprintf(name, sizeof(name), "mail%llu.example.net",
+	    (unsigned long long)((h >> 20) % 4000));
+	return name;
+}
+
 static char *
 lg_notify_request(const struct lg *g, long first, long count, size_t *len)
 {
@@ -261,13 +309,21 @@ lg_request(const struct lg *g, long first, long count, size_t *len)
 		return lg_notify_request(g, first, count, len);
 	lg_append(&json, &jlen, &jcap, "[", 1);
 	for (long i = first; i < first + count; i++) {
-		int n = snprintf(ev, sizeof(ev), "%s{\"event\":\"open\","
+		char user[12], code[8];
+		uint64_t h = lg_mix((uint64_t)i ^ lg_text_hash(g->prefix));
+		int n;
+
+		lg_token(user, 10, h);
+		lg_token(code, 6, lg_mix(h));
+		n = snprintf(ev, sizeof(ev), "%s{\"event\":\"open\","
 		    "\"ts\":%ld,\"_id\":\"%s-%ld\",\"msg\":{\"_id\":\"%s-%ld\","
-		    "\"email\":\"reader%ld@example.com\",\"subject\":"
-		    "\"Bench %ld\",\"ts\":%ld,\"state\":\"sent\",\"tags\":[],"
+		    "\"email\":\"%s@%s\",\"subject\":"
+		    "\"Order %06llu: your code %s\",\"ts\":%ld,\"state\":\"sent\","
+		    "\"tags\":[],"
 		    "\"metadata\":{}},\"ip\":\"127.0.0.1\",\"location\":null,"
 		    "\"user_agent\":null}", i > first ? "," : "", ts,
-		    g->prefix, i, g->prefix, i, i % 1000, i, ts);
+		    g->prefix, i, g->prefix, i, user, lg_domain(h),
+		    (unsigned long long)(h % 1000000), code, ts);
 		if (n < 0 || (size_t)n >= sizeof(ev)) {
 			fprintf(stderr, "loadgen: prefix too long\n");
 			exit(2);
