@@ -205,6 +205,8 @@ int
 mh_authorize(struct mh_app *app, struct mh_request *r, unsigned access)
 {
 	unsigned scopes = access & MH_SCOPES_ALL;
+	const char *ct = mh_param(r, "CONTENT_TYPE");
+	const char *cl = mh_param(r, "CONTENT_LENGTH");
 
 	if (access == MH_PUBLIC || (access == MH_SCOPE_METRICS_READ &&
 	    app->cfg->metrics_public))
@@ -226,8 +228,24 @@ mh_authorize(struct mh_app *app, struct mh_request *r, unsigned access)
 		    "the admin role" : "another scope");
 		return -1;
 	}
-	if (r->who.kind == MH_WHO_SESSION && !mh_method_safe(r->method) &&
-	    !mh_same_site(app, r))
+	if (mh_method_safe(r->method))
+		return 0;
+	/* A browser sends a cookie and the web server's credentials (basic
+	 * auth, a single sign-on's session) with whatever page asks: a change
+	 * made with either must come from this site. */
+	if (r->who.kind != MH_WHO_TOKEN && !mh_same_site(app, r))
 		return -1;
+	/* Another site's form can post x-www-form-urlencoded, multipart or
+	 * text/plain (an empty form too) without asking first, never
+	 * application/json: a change comes with a JSON body or with none,
+	 * and no other type named. */
+	if (!mh_media_type_is(ct, "application/json") && ((ct != NULL &&
+	    *ct != '\0') || (cl != NULL && *cl != '\0' &&
+	    strcmp(cl, "0") != 0))) {
+		mh_respond_error(r, 415, "unsupported_media_type", "a change "
+		    "takes a JSON body (Content-Type: application/json) or "
+		    "none");
+		return -1;
+	}
 	return 0;
 }

@@ -166,6 +166,16 @@ is($r->{status}, 201, 'the site\'s own Referer is enough');
 $r = $s->send_json('POST', '/api/tokens', { name => 'form', scopes => 'events:read' },
     'Content-Type' => 'application/x-www-form-urlencoded');
 is($r->{status}, 415, 'never a form post');
+# A route that takes no body: another site's form still posts one.
+$r = $s->send_json('POST', '/api/notifications/admin/read-all', 'a=1',
+    'Content-Type' => 'application/x-www-form-urlencoded');
+is($r->{status}, 415, 'a form post to a route without a body: 415');
+$r = $s->send_json('POST', '/api/notifications/admin/read-all', '',
+    'Content-Type' => 'text/plain');
+is($r->{status}, 415, 'an empty text/plain post: 415');
+$r = $s->send_json('POST', '/api/notifications/admin/read-all', undef,
+    'Content-Type' => '');
+is($r->{status}, 200, 'with no body and no type named: done');
 $r = $s->send_json('POST', '/api/session', { user => 'admin', password => 'x' x 9 },
     Origin => 'http://evil.example', Cookie => '');
 is($r->{status}, 403, 'another site cannot sign its visitor in');
@@ -317,7 +327,7 @@ unlike($log, qr/\Q$payload\E/, 'no ticket');
 
 # --- Under Apache: the web server's user, when trusted.
 SKIP: {
-	skip 'REMOTE_USER is the Apache variant\'s', 6 unless Stack::server() eq 'apache';
+	skip 'REMOTE_USER is the Apache variant\'s', 10 unless Stack::server() eq 'apache';
 	my $pwfile = "$home/htpasswd";
 	system('htpasswd', '-bc', $pwfile, 'hank', 'hank-password') == 0 or die;
 	system('htpasswd', '-b', $pwfile, 'vera', 'other-password') == 0 or die;
@@ -341,6 +351,22 @@ SKIP: {
 	is($st, 200, 'the public routes answer');
 	is($plain->post_mandrill([Stack::event(id => 'behind-auth')])->{status}, 200,
 	    'and the webhooks stay public');
+
+	# The web server's credentials are ambient as a cookie is: another
+	# site's page cannot change anything with them.
+	my $r = $b->send_json('POST', '/api/notifications/hank/read-all', 'a=1',
+	    Origin => 'http://evil.example',
+	    'Content-Type' => 'application/x-www-form-urlencoded');
+	is($r->{status}, 403, 'REMOTE_USER: another site\'s form post is a 403');
+	$r = $b->send_json('POST', '/api/notifications/hank/read-all', undef,
+	    Origin => 'http://evil.example', 'Content-Type' => '');
+	is($r->{status}, 403, 'and so is its bodiless fetch');
+	$r = $b->send_json('POST', '/api/notifications/hank/read-all', 'a=1',
+	    'Content-Type' => 'application/x-www-form-urlencoded');
+	is($r->{status}, 415, 'a form post from the site itself: 415');
+	$r = $b->send_json('POST', '/api/notifications/hank/read-all', undef,
+	    'Content-Type' => '');
+	is($r->{status}, 200, 'the site\'s own request: done');
 }
 
 done_testing;
