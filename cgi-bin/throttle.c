@@ -1,12 +1,15 @@
 /*
- * Failed sign-ins slow down: counted for the user's name and for the
- * address they came from (whether or not that user exists, so that the
- * answer cannot tell), the first MH_FREE_TRIES are free; after them each
- * try must wait 1, 2, 4... seconds after the last failure, at most
- * MH_WAIT_MAX. A count is forgotten a day after its last failure; a
- * sign-in that succeeds forgets its user's. Times are in milliseconds:
- * in whole seconds a wait of 1 s could end at once, the failure made late
- * in one second and the next try early in the next.
+ * Failed sign-ins slow down: counted for the address they came from, and
+ * for the user's name from that address (whether or not that user exists,
+ * so that the answer cannot tell); the first MH_FREE_TRIES are free; after
+ * them each try must wait 1, 2, 4... seconds after the last failure, at
+ * most MH_WAIT_MAX. A count for the name alone, from any address, let
+ * anyone lock any user out (five failures, then one every few minutes):
+ * the right password from an address with no failures always gets in. A
+ * count is forgotten a day after its last failure; a sign-in that succeeds
+ * forgets its name's from its address. Times are in milliseconds: in whole
+ * seconds a wait of 1 s could end at once, the failure made late in one
+ * second and the next try early in the next.
  */
 #include <stdio.h>
 
@@ -16,12 +19,14 @@
 #define MH_WAIT_MAX (300 * 1000)
 #define MH_FORGET_AFTER (86400 * 1000)
 
-/* The throttle's keys for a name and an address. */
+/* The throttle's keys for a name from an address, and for the address.
+ * (A name is at most 64 bytes and an address 45: both fit.) */
 static void
 mh_throttle_keys(const char *user, const char *addr,
     char ukey[MH_SIGNIN_KEY_MAX], char akey[MH_SIGNIN_KEY_MAX])
 {
-	snprintf(ukey, MH_SIGNIN_KEY_MAX, "user:%s", user);
+	snprintf(ukey, MH_SIGNIN_KEY_MAX, "from:%s:%s", addr ? addr : "",
+	    user);
 	snprintf(akey, MH_SIGNIN_KEY_MAX, "addr:%s", addr ? addr : "");
 }
 
