@@ -90,5 +90,11 @@ const char *mh_bearer(const char *authorization);
  * comma-separated allowed. */
 int mh_origin_allowed(const char *origin, const char *referer,
     const char *own, const char *allowed);
+/* The length of the scheme://host[:port] that a URL starts with, or 0. */
+size_t mh_url_origin_len(const char *url);
+/* Whether url can be MAILHOOKS_PUBLIC_URL: http:// or https://, a host of
+ * letters, digits, dots, dashes (or a [v6] address), perhaps a port and a
+ * path, no query, fragment, credentials or space; at most 512 bytes. */
+int mh_public_url_valid(const char *url);
 
 #endif

@@ -27,24 +27,13 @@ mh_role_name(const struct mh_identity *who)
 	    who->admin ? "admin" : "viewer";
 }
 
-/* Whether the request came over HTTPS (the cookie is then Secure). */
-static int
-mh_request_https(const struct mh_request *r)
-{
-	const char *https = mh_param(r, "HTTPS");
-	const char *scheme = mh_param(r, "REQUEST_SCHEME");
-
-	return (https != NULL && (strcmp(https, "on") == 0 ||
-	    strcmp(https, "1") == 0)) ||
-	    (scheme != NULL && strcmp(scheme, "https") == 0);
-}
-
 static void
-mh_session_cookie(struct mh_request *r, const char *value, int64_t max_age)
+mh_session_cookie(struct mh_app *app, struct mh_request *r, const char *value,
+    int64_t max_age)
 {
 	mh_respond_header(r, "Set-Cookie: %s=%s; Max-Age=%lld; Path=/; "
 	    "HttpOnly; SameSite=Strict%s", MH_SESSION_COOKIE, value,
-	    (long long)max_age, mh_request_https(r) ? "; Secure" : "");
+	    (long long)max_age, mh_site_https(app->cfg, r) ? "; Secure" : "");
 }
 
 static void
@@ -92,7 +81,7 @@ mh_session_begin(struct mh_app *app, struct mh_request *r,
 		mh_respond_store_error(r, err);
 		return;
 	}
-	mh_session_cookie(r, id, MH_SESSION_MAX);
+	mh_session_cookie(app, r, id, MH_SESSION_MAX);
 	explicit_bzero(id, sizeof(id));
 	who.kind = MH_WHO_SESSION;
 	snprintf(who.name, sizeof(who.name), "%s", u->name);
@@ -175,7 +164,7 @@ mh_sign_out(struct mh_app *app, struct mh_request *r)
 	if (mh_identify(app, r) != 0)
 		return;
 	if (r->who.kind != MH_WHO_SESSION) {
-		mh_session_cookie(r, "", 0);
+		mh_session_cookie(app, r, "", 0);
 		mh_respond_error(r, 401, "unauthorized", "no session to end "
 		    "(sign-out ends a session begun with POST /api/session)");
 		return;
@@ -188,7 +177,7 @@ mh_sign_out(struct mh_app *app, struct mh_request *r)
 		return;
 	}
 	mh_log(r, "sign-out user=%s addr=%s", r->who.name, addr ? addr : "-");
-	mh_session_cookie(r, "", 0);
+	mh_session_cookie(app, r, "", 0);
 	mh_answer_who(r, 200, &r->who);
 }
 

@@ -159,13 +159,24 @@ mh_identify(struct mh_app *app, struct mh_request *r)
 }
 
 int
-mh_request_origin(const struct mh_request *r, char *out, size_t outlen)
+mh_site_origin(const struct mh_config *cfg, const struct mh_request *r,
+    char *out, size_t outlen)
 {
-	char *url = mh_request_url(r);
+	char *url;
 	const char *host;
 	size_t n;
 
-	if (url == NULL)
+	/* Behind a proxy that ends TLS the request says http:// while the
+	 * browser is on https://: the URL people use says which. */
+	if (cfg->public_url != NULL) {
+		n = mh_url_origin_len(cfg->public_url);
+		if (n == 0 || n >= outlen)
+			return -1;
+		memcpy(out, cfg->public_url, n);
+		out[n] = '\0';
+		return 0;
+	}
+	if ((url = mh_request_url(r)) == NULL)
 		return -1;
 	host = strstr(url, "://") + 3;
 	n = (size_t)(host - url) + strcspn(host, "/?#");
@@ -180,11 +191,24 @@ mh_request_origin(const struct mh_request *r, char *out, size_t outlen)
 }
 
 int
+mh_site_https(const struct mh_config *cfg, const struct mh_request *r)
+{
+	const char *https = mh_param(r, "HTTPS");
+	const char *scheme = mh_param(r, "REQUEST_SCHEME");
+
+	if (cfg->public_url != NULL)
+		return strncmp(cfg->public_url, "https://", 8) == 0;
+	return (https != NULL && (strcmp(https, "on") == 0 ||
+	    strcmp(https, "1") == 0)) ||
+	    (scheme != NULL && strcmp(scheme, "https") == 0);
+}
+
+int
 mh_same_site(struct mh_app *app, struct mh_request *r)
 {
 	char own[600];
 
-	if (mh_request_origin(r, own, sizeof(own)) == 0 &&
+	if (mh_site_origin(app->cfg, r, own, sizeof(own)) == 0 &&
 	    mh_origin_allowed(mh_param(r, "HTTP_ORIGIN"),
 	    mh_param(r, "HTTP_REFERER"), own, app->cfg->allowed_origins))
 		return 1;

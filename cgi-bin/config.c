@@ -88,8 +88,16 @@ mh_config_read(struct mh_config *cfg, char **envp)
 	    mh_config_set(&cfg->infobip_token,
 	    mh_setting(envp, "INFOBIP_WEBHOOK_TOKEN")) != 0 ||
 	    mh_config_set(&cfg->allowed_origins,
-	    mh_setting(envp, "MAILHOOKS_ALLOWED_ORIGINS")) != 0)
+	    mh_setting(envp, "MAILHOOKS_ALLOWED_ORIGINS")) != 0 ||
+	    mh_config_set(&cfg->public_url,
+	    mh_setting(envp, "MAILHOOKS_PUBLIC_URL")) != 0)
 		return -1;
+	if (cfg->public_url != NULL && !mh_public_url_valid(cfg->public_url)) {
+		fprintf(stderr, "mailhooks: MAILHOOKS_PUBLIC_URL=%s: the URL "
+		    "people and providers use, http:// or https://, a host, "
+		    "perhaps a port and a path, no query\n", cfg->public_url);
+		return -1;
+	}
 	cfg->test_events = mh_setting_on(envp, "MAILHOOKS_TEST_EVENTS");
 	v = mh_setting(envp, "MAILHOOKS_FSYNC");
 	cfg->fsync = v == NULL || strcmp(v, "0") != 0;
@@ -161,6 +169,7 @@ mh_config_free(struct mh_config *cfg)
 	free(cfg->mandrill_url);
 	free(cfg->infobip_token);
 	free(cfg->allowed_origins);
+	free(cfg->public_url);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

@@ -53,6 +53,8 @@ struct mh_config {
 	int remote_user_create;	/* MAILHOOKS_REMOTE_USER_CREATE=1 */
 	int metrics_public;	/* MAILHOOKS_METRICS_PUBLIC=1 */
 	char *allowed_origins;	/* MAILHOOKS_ALLOWED_ORIGINS, or NULL */
+	char *public_url;	/* MAILHOOKS_PUBLIC_URL, or NULL: checked by
+				 * mh_public_url_valid */
 	unsigned notify_types;	/* MAILHOOKS_NOTIFY_ON, as type bits */
 };
 

@@ -3,6 +3,7 @@
  * functions: the session cookie, a bearer token, the scopes a token may
  * hold, and whether an Origin (or a Referer) is the site's own.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <strings.h>
 #include <string.h>
@@ -85,9 +86,8 @@ mh_bearer(const char *authorization)
 	return *authorization != '\0' ? authorization : NULL;
 }
 
-/* The length of the scheme://host[:port] that a URL starts with, or 0. */
-static size_t
-mh_origin_len(const char *url)
+size_t
+mh_url_origin_len(const char *url)
 {
 	const char *p = strstr(url, "://");
 
@@ -104,7 +104,7 @@ mh_origin_allowed(const char *origin, const char *referer, const char *own,
 	const char *from = origin != NULL ? origin : referer;
 	size_t n, len;
 
-	if (from == NULL || (n = mh_origin_len(from)) == 0 ||
+	if (from == NULL || (n = mh_url_origin_len(from)) == 0 ||
 	    (origin != NULL && origin[n] != '\0'))
 		return 0;
 	if (strlen(own) == n && strncasecmp(from, own, n) == 0)
@@ -116,4 +116,42 @@ mh_origin_allowed(const char *origin, const char *referer, const char *own,
 			return 1;
 	}
 	return 0;
+}
+
+int
+mh_public_url_valid(const char *url)
+{
+	const char *host, *p;
+	size_t hlen;
+
+	if (strlen(url) > 512)
+		return 0;
+	if (strncmp(url, "https://", 8) == 0)
+		host = url + 8;
+	else if (strncmp(url, "http://", 7) == 0)
+		host = url + 7;
+	else
+		return 0;
+	hlen = strcspn(host, ":/");
+	if (*host == '[')
+		hlen = strcspn(host, "]") + 1;
+	if (hlen == 0 || (*host == '[' && host[hlen - 1] != ']'))
+		return 0;
+	for (p = host; p < host + hlen; p++)
+		if (!isalnum((unsigned char)*p) && strchr(".-[]:", *p) == NULL)
+			return 0;
+	if (*p == ':') {
+		size_t digits = strspn(p + 1, "0123456789");
+
+		if (digits == 0 || digits > 5)
+			return 0;
+		p += 1 + digits;
+	}
+	if (*p != '\0' && *p != '/')
+		return 0;
+	for (; *p != '\0'; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f || *p == '?' ||
+		    *p == '#' || *p == '@' || *p == '\\')
+			return 0;
+	return 1;
 }

@@ -13,6 +13,43 @@
 
 #define MH_FORM_TYPE "application/x-www-form-urlencoded"
 
+/*
+ * The URL Mandrill signed the webhook for: MANDRILL_WEBHOOK_URL, else
+ * MAILHOOKS_PUBLIC_URL's with the request's path and query, else the
+ * request's own (mh_request_url). The caller frees it; NULL when out of
+ * memory.
+ */
+static char *
+mh_signed_url(const struct mh_config *cfg, const struct mh_request *r)
+{
+	const char *uri = mh_param(r, "REQUEST_URI");
+	const char *base = cfg->public_url;
+	size_t blen, n;
+	char *url;
+
+	if (cfg->mandrill_url != NULL)
+		return mh_strdup(cfg->mandrill_url);
+	if (base == NULL)
+		return mh_request_url(r);
+	if (uri == NULL || *uri != '/')
+		uri = "/";
+	/* The URL's path is where the site is mounted: a proxy may pass it
+	 * on (the request names it already) or take it off. */
+	blen = strlen(base);
+	while (blen > 0 && base[blen - 1] == '/')
+		blen--;
+	n = mh_url_origin_len(base);
+	if (blen > n && strncmp(uri, base + n, blen - n) == 0 &&
+	    (uri[blen - n] == '/' || uri[blen - n] == '?' ||
+	    uri[blen - n] == '\0'))
+		blen = n;
+	if ((url = mh_malloc(blen + strlen(uri) + 1)) == NULL)
+		return NULL;
+	memcpy(url, base, blen);
+	strcpy(url + blen, uri);
+	return url;
+}
+
 /* Checks X-Mandrill-Signature when keys are configured; answers 403 and
  * returns -1 when it does not hold. */
 static int
@@ -30,9 +67,7 @@ mh_check_signature(struct mh_app *app, struct mh_request *r,
 		    "X-Mandrill-Signature is missing");
 		return -1;
 	}
-	url = app->cfg->mandrill_url ? mh_strdup(app->cfg->mandrill_url) :
-	    mh_request_url(r);
-	if (url == NULL) {
+	if ((url = mh_signed_url(app->cfg, r)) == NULL) {
 		mh_respond_nomem(r);
 		return -1;
 	}

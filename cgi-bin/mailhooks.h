@@ -134,8 +134,13 @@ int mh_authorize(struct mh_app *app, struct mh_request *r, unsigned access);
 /* Whether r comes from a page of the site (Origin or Referer); else
  * answers 403 and returns 0. */
 int mh_same_site(struct mh_app *app, struct mh_request *r);
-/* The site's own origin, scheme://host[:port], as r names it. */
-int mh_request_origin(const struct mh_request *r, char *out, size_t outlen);
+/* The site's own origin, scheme://host[:port]: MAILHOOKS_PUBLIC_URL's when
+ * set, else as r names it. */
+int mh_site_origin(const struct mh_config *cfg, const struct mh_request *r,
+    char *out, size_t outlen);
+/* Whether the site is reached over https (MAILHOOKS_PUBLIC_URL says, else
+ * the request). */
+int mh_site_https(const struct mh_config *cfg, const struct mh_request *r);
 
 /* --- throttle.c: failed sign-ins slow down, by user and by address. */
 /* 0 when a sign-in as user from r's address may be tried now; else -1,

@@ -111,6 +111,7 @@ struct mh_tickets {
 	pthread_mutex_t lock;
 	const char *home;	/* where ticket.key is */
 	const char *allowed;	/* MAILHOOKS_ALLOWED_ORIGINS, or NULL */
+	const char *public_url;	/* MAILHOOKS_PUBLIC_URL, or NULL */
 	unsigned char key[MH_SECRET_BYTES];
 	int has_key;
 	struct mh_used *bucket[MH_USED_BUCKETS];
@@ -221,7 +222,7 @@ int mh_ticket_admit(struct mh_tickets *t, struct lws *wsi,
 int mh_tickets_use(struct mh_tickets *t, const char *nonce, int64_t expires,
     int64_t now);
 /* Whether the handshake's Origin, if any, is the site's own or allowed. */
-int mh_origin_ok(struct lws *wsi, const char *allowed);
+int mh_origin_ok(struct lws *wsi, const struct mh_tickets *t);
 /* Sets t up: the ticket key in home, the origins the settings allow. */
 void mh_tickets_init(struct mh_tickets *t, const char *home);
 /* Frees what is remembered (the relay's end). */

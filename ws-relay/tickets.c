@@ -65,6 +65,13 @@ mh_tickets_init(struct mh_tickets *t, const char *home)
 	pthread_mutex_init(&t->lock, NULL);
 	t->home = home;
 	t->allowed = getenv("MAILHOOKS_ALLOWED_ORIGINS");
+	t->public_url = getenv("MAILHOOKS_PUBLIC_URL");
+	if (t->public_url != NULL && !mh_public_url_valid(t->public_url)) {
+		fprintf(stderr, "mailhooks-relay: MAILHOOKS_PUBLIC_URL=%s is not "
+		    "a URL of a site; the Host asked for is the site's\n",
+		    t->public_url);
+		t->public_url = NULL;
+	}
 }
 
 void
@@ -116,15 +123,23 @@ mh_ticket_arg(struct lws *wsi, char *out, size_t outlen)
 }
 
 int
-mh_origin_ok(struct lws *wsi, const char *allowed)
+mh_origin_ok(struct lws *wsi, const struct mh_tickets *t)
 {
 	char origin[512], host[512], own[600];
+	size_t len;
 	int n;
 
 	if (lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) <= 0)
 		return 1;	/* not a browser: the ticket is enough */
 	if (lws_hdr_copy(wsi, origin, sizeof(origin), WSI_TOKEN_ORIGIN) <= 0)
 		return 0;
+	/* The URL people use names the site, whatever the proxies say. */
+	if (t->public_url != NULL &&
+	    (len = mh_url_origin_len(t->public_url)) < sizeof(own)) {
+		memcpy(own, t->public_url, len);
+		own[len] = '\0';
+		return mh_origin_allowed(origin, NULL, own, t->allowed);
+	}
 	/* The Host the browser asked for: behind Apache's proxy, which
 	 * names the relay in Host, its X-Forwarded-Host. */
 	n = lws_hdr_custom_copy(wsi, host, sizeof(host), "x-forwarded-host:",
@@ -135,7 +150,7 @@ mh_origin_ok(struct lws *wsi, const char *allowed)
 	host[strcspn(host, ",")] = '\0';	/* the first proxy's */
 	snprintf(own, sizeof(own), "%s://%s", strncmp(origin, "https://",
 	    8) == 0 ? "https" : "http", host);
-	return mh_origin_allowed(origin, NULL, own, allowed);
+	return mh_origin_allowed(origin, NULL, own, t->allowed);
 }
 
 int
@@ -171,7 +186,7 @@ mh_ticket_admit(struct mh_tickets *t, struct lws *wsi, const char *channel,
 		*detail = "the ticket is not for this channel";
 		return 403;
 	}
-	if (!mh_origin_ok(wsi, t->allowed)) {
+	if (!mh_origin_ok(wsi, t)) {
 		*detail = "the page's Origin is not this site's (nor one of "
 		    "MAILHOOKS_ALLOWED_ORIGINS)";
 		return 403;

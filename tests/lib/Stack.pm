@@ -83,7 +83,7 @@ sub start {
 		    MAILHOOKS_EVENT_MAX_AGE_DAYS
 		    MAILHOOKS_ADMIN_PASSWORD MAILHOOKS_SESSION_IDLE
 		    MAILHOOKS_TRUST_REMOTE_USER MAILHOOKS_REMOTE_USER_CREATE
-		    MAILHOOKS_METRICS_PUBLIC MAILHOOKS_ALLOWED_ORIGINS
+		    MAILHOOKS_METRICS_PUBLIC MAILHOOKS_ALLOWED_ORIGINS MAILHOOKS_PUBLIC_URL
 		    MAILHOOKS_NOTIFY_ON MANDRILL_API_KEY MANDRILL_API_URL
 		    MAILHOOKS_SEND_CONCURRENCY MAILHOOKS_SEND_MAX_ATTEMPTS
 		    MAILHOOKS_SEND_TIMEOUT MAILHOOKS_SEND_CONNECT_TIMEOUT
@@ -118,8 +118,13 @@ sub start {
 
 sub admin_password { $_[0]{env}{MAILHOOKS_ADMIN_PASSWORD} }
 
-# The headers of a request a page of the site sends.
-sub origin { my ($self) = @_; (Origin => "http://127.0.0.1:$self->{port}") }
+# The headers of a request a page of the site sends: on the site's public
+# URL when it has one (MAILHOOKS_PUBLIC_URL, as behind a proxy ending TLS).
+sub origin {
+	my ($self) = @_;
+	my ($public) = ($self->{env}{MAILHOOKS_PUBLIC_URL} // '') =~ m{^(\w+://[^/]+)};
+	return (Origin => $public // "http://127.0.0.1:$self->{port}");
+}
 
 # POST /api/session as user (default admin, with the stack's password);
 # returns the answer. Signed in, the stack keeps the cookie (unless keep

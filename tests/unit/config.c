@@ -9,7 +9,7 @@
 static const char *const names[] = { "MAILHOOKS_HOME", "MANDRILL_WEBHOOK_KEY",
 	"MANDRILL_WEBHOOK_URL", "INFOBIP_WEBHOOK_TOKEN", "MAILHOOKS_MAX_BODY",
 	"MAILHOOKS_TEST_EVENTS", "MAILHOOKS_FSYNC", "MAILHOOKS_RAW_MAX_AGE_DAYS",
-	"MAILHOOKS_RAW_MAX_MB", NULL };
+	"MAILHOOKS_RAW_MAX_MB", "MAILHOOKS_PUBLIC_URL", NULL };
 
 /* Reads the settings from one parameter (or none); 0 when they read. */
 static int
@@ -48,7 +48,19 @@ test_read(void)
 	static const char *const bad[] = { "MAILHOOKS_MAX_BODY=0",
 	    "MAILHOOKS_MAX_BODY=-1", "MAILHOOKS_MAX_BODY=+5",
 	    "MAILHOOKS_MAX_BODY=1k", "MAILHOOKS_MAX_BODY=99999999999999999999",
-	    "MAILHOOKS_RAW_MAX_AGE_DAYS=36501", "MAILHOOKS_RAW_MAX_MB=x", NULL };
+	    "MAILHOOKS_RAW_MAX_AGE_DAYS=36501", "MAILHOOKS_RAW_MAX_MB=x",
+	    "MAILHOOKS_PUBLIC_URL=mail.example.com",
+	    "MAILHOOKS_PUBLIC_URL=ftp://mail.example.com",
+	    "MAILHOOKS_PUBLIC_URL=https://",
+	    "MAILHOOKS_PUBLIC_URL=https://mail.example.com?x=1",
+	    "MAILHOOKS_PUBLIC_URL=https://mail.example.com/#a",
+	    "MAILHOOKS_PUBLIC_URL=https://eve@mail.example.com",
+	    "MAILHOOKS_PUBLIC_URL=https://mail.example.com:99999x",
+	    "MAILHOOKS_PUBLIC_URL=https://mail example.com",
+	    "MAILHOOKS_PUBLIC_URL=https://[::1", NULL };
+	static const char *const good[] = { "https://mail.example.com",
+	    "https://mail.example.com/", "http://127.0.0.1:8080",
+	    "https://example.com/mail/", "https://[::1]:8443/x", NULL };
 
 	ok(read_with(&cfg, NULL) == 0, "no settings at all");
 	is_str(cfg.home, "./var", "MAILHOOKS_HOME defaults to ./var");
@@ -83,6 +95,8 @@ test_read(void)
 	    cfg.raw_max_age == 0, "retention may be 0 days");
 	for (size_t i = 0; bad[i] != NULL; i++)
 		ok(read_with(&cfg, bad[i]) != 0, "refused: %s", bad[i]);
+	for (size_t i = 0; good[i] != NULL; i++)
+		ok(mh_public_url_valid(good[i]), "a public URL: %s", good[i]);
 
 	ok(read_with(&cfg, "MAILHOOKS_RAW_MAX_MB=2") == 0 &&
 	    mh_config_copy_drain(&copy, &cfg) == 0 &&
