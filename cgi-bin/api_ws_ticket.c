@@ -34,8 +34,12 @@ mh_tickets_add(struct mh_app *app, struct mh_request *r,
 	memset(&t, 0, sizeof(t));
 	snprintf(t.user, sizeof(t.user), "%s", user != NULL ? user :
 	    r->who.name);
-	snprintf(t.role, sizeof(t.role), "%s", r->who.kind == MH_WHO_TOKEN ?
-	    "token" : r->who.admin ? "admin" : "viewer");
+	/* The role is the ticket's user's: one an admin mints for bob is
+	 * bob's, and opens bob's channel alone (the relay lets an admin's
+	 * own ticket open any user's). */
+	snprintf(t.role, sizeof(t.role), "%s", user != NULL ? "user" :
+	    r->who.kind == MH_WHO_TOKEN ? "token" : r->who.admin ? "admin" :
+	    "viewer");
 	if (user != NULL)
 		snprintf(t.channels, sizeof(t.channels), "user:%s", user);
 	else if (r->who.kind == MH_WHO_TOKEN)
@@ -90,21 +94,15 @@ mh_answer_tickets(struct mh_app *app, struct mh_request *r, size_t count,
 	json_object_put(o);
 }
 
-/* Whether v may name a user's channel in a ticket (whose fields are
- * lines, its channels comma separated). */
+/* The user whose channel a ticket names, as notifications name it (a
+ * string, or a whole number's decimal) into out; -1 when v cannot be one
+ * (a comma would end the ticket's list of channels). */
 static int
-mh_ticket_user_ok(struct json_object *v)
+mh_ticket_user(struct json_object *v, char out[MH_NT_USER_MAX + 1])
 {
-	const char *s = json_object_get_string(v);
-	int n = json_object_get_string_len(v);
-
-	if (!json_object_is_type(v, json_type_string) || n < 1 ||
-	    n > MH_NT_USER_MAX || strchr(s, ',') != NULL)
-		return 0;
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return 0;
-	return (size_t)n == strlen(json_object_get_string(v));
+	return mh_notification_user(v, out) == 0 && strchr(out, ',') == NULL &&
+	    (!json_object_is_type(v, json_type_string) ||
+	    (size_t)json_object_get_string_len(v) == strlen(out)) ? 0 : -1;
 }
 
 void
@@ -117,6 +115,7 @@ void
 mh_api_ws_tickets(struct mh_app *app, struct mh_request *r)
 {
 	struct json_object *body = NULL, *count, *user;
+	char name[MH_NT_USER_MAX + 1];
 	int64_t n;
 
 	if (mh_json_body(r, MH_TICKETS_BODY_MAX, &body) != 0)
@@ -128,10 +127,10 @@ mh_api_ws_tickets(struct mh_app *app, struct mh_request *r)
 	if (n < 1 || n > MH_TICKETS_MAX)
 		mh_respond_error(r, 400, "bad_request", "count must be a whole "
 		    "number from 1 to %d", MH_TICKETS_MAX);
-	else if (user != NULL && !mh_ticket_user_ok(user))
-		mh_respond_error(r, 400, "bad_request", "user_id is a string of "
-		    "1 to %d bytes, without a comma or a control character",
-		    MH_NT_USER_MAX);
+	else if (user != NULL && mh_ticket_user(user, name) != 0)
+		mh_respond_error(r, 400, "bad_request", "user_id is a whole "
+		    "number or a string of 1 to %d bytes, without a comma or a "
+		    "control character", MH_NT_USER_MAX);
 	else if (user != NULL && !mh_notifications_anyone(r))
 		mh_respond_error(r, 403, "forbidden", "a ticket for a user's "
 		    "channel needs the admin role or notifications:write");
@@ -139,7 +138,7 @@ mh_api_ws_tickets(struct mh_app *app, struct mh_request *r)
 		mh_respond_error(r, 403, "forbidden", "a ticket for the events "
 		    "needs events:read");
 	else
-		mh_answer_tickets(app, r, (size_t)n, 1, user != NULL ?
-		    json_object_get_string(user) : NULL);
+		mh_answer_tickets(app, r, (size_t)n, 1, user != NULL ? name :
+		    NULL);
 	json_object_put(body);
 }

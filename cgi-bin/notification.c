@@ -91,10 +91,12 @@ mh_nt_check(const struct mh_nt_field *f, struct json_object *v, char *why,
 	return 0;
 }
 
-/* The user_id as text: a string, or a whole number's decimal. */
-static int
-mh_nt_user(struct json_object *v, char out[MH_NT_USER_MAX + 1])
+int
+mh_notification_user(struct json_object *v, char out[MH_NT_USER_MAX + 1])
 {
+	if (!json_object_is_type(v, json_type_int) &&
+	    !json_object_is_type(v, json_type_string))
+		return -1;
 	if (json_object_is_type(v, json_type_int))
 		snprintf(out, MH_NT_USER_MAX + 1, "%lld",
 		    (long long)json_object_get_int64(v));
@@ -154,7 +156,7 @@ mh_notification_make(struct json_object *in, int64_t now_ms,
 	}
 	if (mh_nt_check_all(in, why, whylen) != 0)
 		return -1;
-	if (mh_nt_user(mh_json_get(in, "user_id"), user) != 0) {
+	if (mh_notification_user(mh_json_get(in, "user_id"), user) != 0) {
 		snprintf(why, whylen, "user_id is 1 to %d bytes, no control "
 		    "character", MH_NT_USER_MAX);
 		return -1;

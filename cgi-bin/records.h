@@ -17,6 +17,10 @@ struct mh_queued_next;
 
 /* --- notification.c: a notification checked, made and marked, pure. */
 #define MH_NT_USER_MAX 128	/* MH_NOTICE_USER_MAX, the storage's */
+/* A notification's user_id as text into out: a string, or a whole
+ * number's decimal (a user 42 is "42"); -1 when it is neither, empty, too
+ * long or holds a control character. */
+int mh_notification_user(struct json_object *v, char out[MH_NT_USER_MAX + 1]);
 /* Checks a notification a client sent and makes its record into *out
  * (malloc'd: mh_record_free): 0, or -1 with why. */
 int mh_notification_make(struct json_object *in, int64_t now_ms,

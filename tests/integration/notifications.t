@@ -184,6 +184,17 @@ is($s->post_json('/api/ws-tickets', { user_id => 'bob' }, Cookie => '',
     'a token without notifications:write asks none');
 is($s->post_json('/api/ws-tickets', { user_id => "b,ob" })->{status}, 400,
     'a user_id a ticket cannot name: 400');
+# An admin's ticket made for bob is bob's, not a key to every channel.
+$r = $s->post_json('/api/ws-tickets', { user_id => 'bob' });
+is_deeply($r->{json}{channels}, ['user:bob'], 'an admin asks one for bob');
+my $wrong = $s->ws_client(path => '/ws/notifications/alice', count => 1,
+    ticket => $r->{json}{tickets}[0], timeout => 15, no_wait => 1);
+is($wrong->wait, 1, 'it does not open alice\'s channel');
+$r = $s->post_json('/api/ws-tickets', { user_id => 42 });
+is($r->{status}, 201, 'a numeric user_id, as notifications take it');
+is_deeply($r->{json}{channels}, ['user:42'], 'names user 42');
+is($s->post_json('/api/ws-tickets', { user_id => 4.5 })->{status}, 400,
+    'a user_id of another type: 400');
 
 # --- A relay restart: what came while it was down is caught up with
 # ?after=ID, as the page does on reconnecting.
