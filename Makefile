@@ -40,7 +40,7 @@ CORE_SRC = cgi-bin/alloc.c cgi-bin/buf.c cgi-bin/config.c cgi-bin/form.c \
            cgi-bin/ticket.c cgi-bin/credentials.c cgi-bin/notification.c \
            cgi-bin/mail.c cgi-bin/mail_state.c cgi-bin/client.c \
            cgi-bin/campaign.c cgi-bin/fields.c cgi-bin/campaign_plan.c \
-           cgi-bin/cmessage.c
+           cgi-bin/cmessage.c cgi-bin/logvalue.c
 # What the program and the admin tool both do to the accounts.
 ACCOUNT_SRC = cgi-bin/accounts.c
 HTTP_LIB = cgi-bin/request.c cgi-bin/respond.c cgi-bin/route.c \

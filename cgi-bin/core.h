@@ -399,4 +399,12 @@ void mh_notify_erased(const char *home, const char *email);
 /* 1 when the relay's socket accepts a connection. */
 int mh_relay_up(const char *home);
 
+/* --- logvalue.c */
+#define MH_LOG_VALUE_MAX 96	/* bytes of a value kept, before escapes */
+/* s as a log field's value into out (room for 4 x MH_LOG_VALUE_MAX + 1
+ * serves any): printable ASCII as it is, but for space, quote, backslash
+ * and '%', which are percent-escaped like every other byte, so no value
+ * can end the field or the line; cut at MH_LOG_VALUE_MAX bytes. */
+void mh_log_value(char *out, size_t size, const char *s);
+
 #endif

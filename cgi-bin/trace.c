@@ -100,25 +100,6 @@ mh_log(const struct mh_request *r, const char *fmt, ...)
 		return;
 }
 
-/* s as a log field's value, cut at 96 bytes: printable ASCII as it is,
- * but for space, quote, backslash and '%', which are percent-escaped like
- * every other byte (no value can end the field or the line). */
-static void
-mh_log_value(char *out, size_t size, const char *s)
-{
-	size_t o = 0;
-
-	for (; *s != '\0' && o + 4 < size && o < 96; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c > 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '%')
-			out[o++] = (char)c;
-		else
-			o += (size_t)snprintf(out + o, size - o, "%%%02X", c);
-	}
-	out[o] = '\0';
-}
-
 /* The outcome of a POST to a webhook, by its status and error code. */
 static enum mh_outcome
 mh_outcome(const struct mh_request *r)

@@ -92,15 +92,16 @@ mh_cm_ended_said(struct mh_campaigns *c, const struct mh_cm_ended *e)
 	int64_t now = mh_now_ms();
 	char at[32];
 
-	char mail[32] = "";
+	char mail[32] = "", why[4 * MH_LOG_VALUE_MAX + 1];
 
+	mh_log_value(why, sizeof(why), e->error);
 	if (e->mail_id != 0)
 		snprintf(mail, sizeof(mail), " mail=%" PRIu64, e->mail_id);
 	mh_say("campaign=%" PRIu64 " message=%" PRIu64 " client=%" PRIu64
 	    " answer http=%ld ms=%" PRId64 "%s status=%s%s%s%s", e->f.campaign,
 	    e->f.id, e->f.client, e->a.status, e->a.ms, mail, e->status,
 	    e->outcome == MH_OUT_SENT ? "" : " error=\"", e->outcome ==
-	    MH_OUT_SENT ? "" : e->error, e->outcome == MH_OUT_SENT ? "" : "\"");
+	    MH_OUT_SENT ? "" : why, e->outcome == MH_OUT_SENT ? "" : "\"");
 	mh_notify_campaign(c->cfg->home, e->f.campaign, e->f.id, e->status);
 	if (e->outcome == MH_OUT_FINAL)
 		return;		/* about this message, not the API */

@@ -46,11 +46,19 @@ mh_say(const char *fmt, ...)
 {
 	va_list ap;
 
+	char line[2048];
+	size_t n;
+
 	va_start(ap, fmt);
-	fputs("mailhooks-sender: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	/* One line whatever a value held: a control byte that reached here
+	 * unescaped is written as '?' (values from outside are escaped with
+	 * mh_log_value where they are said). */
+	for (n = 0; line[n] != '\0'; n++)
+		if ((unsigned char)line[n] < 0x20 || line[n] == 0x7f)
+			line[n] = '?';
+	fprintf(stderr, "mailhooks-sender: %s\n", line);
 }
 
 struct mh_sender *
@@ -213,10 +221,12 @@ static void
 mh_sender_said(struct mh_sender *s, const struct mh_ended *e)
 {
 	int sent = e->r.outcome == MH_OUT_SENT;
+	char why[4 * MH_LOG_VALUE_MAX + 1];
 
+	mh_log_value(why, sizeof(why), e->r.error);
 	mh_say("mail=%" PRIu64 " outcome=%s http=%ld ms=%" PRId64 "%s%s", e->id,
 	    sent ? "sent" : e->due >= 0 ? "retry" : "failed", e->a.status,
-	    e->a.ms, sent ? "" : " error=", sent ? "" : e->r.error);
+	    e->a.ms, sent ? "" : " error=", sent ? "" : why);
 	mh_sender_signal(s, e->id, e->json);
 	mh_sender_count(s, sent ? MH_ATTEMPT_SENT : e->due >= 0 ?
 	    MH_ATTEMPT_RETRY : MH_ATTEMPT_FAILED);

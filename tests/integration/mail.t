@@ -224,6 +224,15 @@ $m = wait_status($id, 10, 'failed');
 is(scalar @{ $m->{attempts} }, 1, 'a ValidationError is final at once');
 like($m->{error} // '', qr/ValidationError/, 'and named');
 
+# An upstream's words reach the log escaped: none can forge a line.
+$fake->modes('forge', 'ok');
+$id = mail({})->{json}{id};
+wait_status($id, 15, 'sent');
+my $forged = grep { /^mailhooks-sender: mail=999 / } split /\n/, $s->log;
+is($forged, 0, 'an error name with a newline forges no log line');
+like($s->log, qr/mail=$id outcome=\w+ [^\n]*GeneralError%0Amailhooks-sender/,
+    'it is logged escaped, on its mail\'s line');
+
 $fake->modes('hang', 'ok');
 my $t0 = time;
 $id = mail({})->{json}{id};

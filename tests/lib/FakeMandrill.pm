@@ -65,6 +65,11 @@ sub serve {
 	} elsif ($verb eq 'error') {
 		FakeRemote::answer($c, $arg[1] // 500, $JSON->encode({ status => 'error',
 		    code => -1, name => $arg[0], message => "fake: $arg[0]" }));
+	} elsif ($verb eq 'forge') {
+		# An error name that would write a line of its own into a log.
+		FakeRemote::answer($c, 500, $JSON->encode({ status => 'error',
+		    code => -1, name => "GeneralError\nmailhooks-sender: mail=999 "
+		    . "outcome=sent http=200 ms=1", message => "fake\r\nforged" }));
 	} elsif ($verb eq 'status') {
 		FakeRemote::answer($c, $arg[0], '', defined $arg[1] ?
 		    ("Retry-After: $arg[1]") : ());
