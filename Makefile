@@ -29,7 +29,8 @@ DB_SRC   = db/env.c db/tables.c db/txn.c db/codec.c db/process.c \
            db/idempotency.c db/notifications.c db/indexed.c \
            db/outbox.c db/queued.c db/lease.c db/clients.c db/records.c \
            db/campaign_messages.c db/event_index.c db/search.c \
-           db/erase.c db/series.c db/reindex.c db/grams.c db/chunk.c
+           db/erase.c db/series.c db/reindex.c db/grams.c db/chunk.c \
+           db/claim.c
 CORE_SRC = cgi-bin/alloc.c cgi-bin/buf.c cgi-bin/config.c cgi-bin/form.c \
            cgi-bin/signature.c cgi-bin/json.c cgi-bin/json_check.c \
            cgi-bin/shape.c cgi-bin/event_types.c cgi-bin/isotime.c \
@@ -63,8 +64,8 @@ RELAY_SRC = ws-relay/main.c ws-relay/shard.c ws-relay/clients.c \
             cgi-bin/json.c cgi-bin/json_check.c cgi-bin/counters.c \
             cgi-bin/secrets.c cgi-bin/ticket.c cgi-bin/credentials.c \
             ws-relay/tickets.c ws-relay/users.c ws-relay/frame.c
-DB_HDRS  = db/store.h db/store-private.h db/store-index.h
-CORE_HDRS = cgi-bin/core.h cgi-bin/access.h cgi-bin/records.h cgi-bin/counters.h db/store.h \
+DB_HDRS  = db/store.h db/store-private.h db/store-index.h db/drain.h
+CORE_HDRS = cgi-bin/core.h cgi-bin/logvalue.h cgi-bin/access.h cgi-bin/records.h cgi-bin/counters.h db/store.h \
             db/store_accounts.h db/store_notifications.h db/store_outbox.h \
             db/store_campaigns.h db/store_events.h cgi-bin/accounts.h
 HDRS     = cgi-bin/mailhooks.h cgi-bin/worker.h $(CORE_HDRS) $(DB_HDRS)

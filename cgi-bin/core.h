@@ -19,7 +19,6 @@
 #include "access.h"
 #include "records.h"
 
-struct json_object;
 struct mh_entry;
 struct mh_event;
 struct mh_deriver;
@@ -53,8 +52,7 @@ struct mh_config {
 	int remote_user_create;	/* MAILHOOKS_REMOTE_USER_CREATE=1 */
 	int metrics_public;	/* MAILHOOKS_METRICS_PUBLIC=1 */
 	char *allowed_origins;	/* MAILHOOKS_ALLOWED_ORIGINS, or NULL */
-	char *public_url;	/* MAILHOOKS_PUBLIC_URL, or NULL: checked by
-				 * mh_public_url_valid */
+	char *public_url;	/* MAILHOOKS_PUBLIC_URL (a valid one), or NULL */
 	unsigned notify_types;	/* MAILHOOKS_NOTIFY_ON, as type bits */
 };
 
@@ -398,13 +396,5 @@ void mh_notify_campaign(const char *home, uint64_t campaign, uint64_t message,
 void mh_notify_erased(const char *home, const char *email);
 /* 1 when the relay's socket accepts a connection. */
 int mh_relay_up(const char *home);
-
-/* --- logvalue.c */
-#define MH_LOG_VALUE_MAX 96	/* bytes of a value kept, before escapes */
-/* s as a log field's value into out (room for 4 x MH_LOG_VALUE_MAX + 1
- * serves any): printable ASCII as it is, but for space, quote, backslash
- * and '%', which are percent-escaped like every other byte, so no value
- * can end the field or the line; cut at MH_LOG_VALUE_MAX bytes. */
-void mh_log_value(char *out, size_t size, const char *s);
 
 #endif

@@ -4,7 +4,7 @@
  */
 #include <stdio.h>
 
-#include "core.h"
+#include "logvalue.h"
 
 void
 mh_log_value(char *out, size_t size, const char *s)

@@ -14,6 +14,7 @@
 
 #include "core.h"
 #include "counters.h"
+#include "logvalue.h"
 #include "../db/store.h"
 
 #define MH_API_LIMIT_DEFAULT 50

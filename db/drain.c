@@ -1,10 +1,11 @@
 /*
- * The drain: turning inbox entries into events. Each entry is claimed (its
- * attempt counted before it is tried, so an entry that kills its process
- * cannot loop), derived with no lock held, then stored with its removal
- * from the inbox in one transaction. That transaction may commit without
- * its own fsync because the raw body it came from is already durable. It
- * is still written to the system at its commit: a process that opens the
+ * The drain: turning inbox entries into events. Each entry is claimed
+ * (claim.c: its attempt counted before it is tried, so an entry that kills
+ * its process cannot loop), derived with no lock held, then stored a run
+ * of events a transaction, the last run with the entry's removal from the
+ * inbox. Those transactions may commit without their own fsync because the
+ * raw body they came from is already durable. Each is still written to
+ * the system at its commit: a process that opens the
  * environment after another was killed runs recovery from the log files,
  * and a commit left in the shared log buffer would be lost to it (its
  * events, already shown, would go from the database and come back with the
@@ -26,52 +27,7 @@
 #include <time.h>
 
 #include "store-private.h"
-
-/* How many entries other live processes are at a drain steps over before
- * it leaves the rest to them. */
-#define MH_CLAIMED_SKIP_MAX 256
-
-/* A record the last commit stored: an event, or a notification one made
- * (with its user's unread count). */
-struct mh_new {
-	uint64_t seq, unread;
-	char *json;
-	int notice;
-};
-
-struct mh_drain {
-	struct mh_store *st;
-	const struct mh_deriver *d;
-	/* The receipts this process put, taken first and by key; next is
-	 * the first that may still wait. */
-	const uint64_t *own;
-	size_t nown, own_next;
-	int walk;		/* then the rest of the inbox */
-	/* The entry in hand, its claim, and whether its current attempt
-	 * is already counted (at the count held). */
-	uint64_t receipt;
-	struct mh_claim claim;
-	int found;		/* an entry to derive */
-	int none;		/* nothing is left for this process */
-	uint64_t counted_receipt;
-	uint32_t counted_attempts;
-	/* The events derived from the entry's raw body, kept while the
-	 * transaction storing them is retried; or why it cannot be. */
-	struct mh_event *events;
-	size_t nevents;
-	int underivable;
-	char why[256];
-	/* The run in hand: its events from done, what its transaction
-	 * counted them to, and whether it was the entry's last (or another
-	 * process had finished the entry); the work a run may count. */
-	size_t done, run_end, run_work, budget;
-	int last;
-	/* What the last commit stored, to announce. */
-	struct mh_new *fresh;
-	size_t nfresh;
-	/* Tallies and trigrams, written at the transaction's end. */
-	struct mh_events_batch batch;
-};
+#include "drain.h"
 
 static void
 mh_drain_forget(struct mh_drain *d)
@@ -246,115 +202,6 @@ mh_store_runs(struct mh_drain *d, mh_txn_fn fn, size_t *nstored)
 	return 0;
 }
 
-/* Positions cur at the next of the receipts this process put that still
- * waits; DB_NOTFOUND when none. */
-static int
-mh_next_own(struct mh_drain *d, DBC *cur, DBT *key, DBT *data)
-{
-	int ret;
-
-	for (; d->own_next < d->nown; d->own_next++) {
-		mh_be64_put(key->data, d->own[d->own_next]);
-		key->size = 8;
-		ret = cur->get(cur, key, data, DB_SET | DB_RMW);
-		if (ret == DB_NOTFOUND)
-			continue;
-		if (ret == 0) {
-			d->claim = mh_claim_get(data);
-			/* Its first attempt was counted when it was put. */
-			if (d->claim.pid == d->st->pid &&
-			    d->claim.attempts == 1) {
-				d->counted_receipt = d->own[d->own_next];
-				d->counted_attempts = 1;
-			}
-		}
-		return ret;
-	}
-	return DB_NOTFOUND;
-}
-
-/*
- * Positions cur (whose key and data point at the caller's buffers) at the
- * next entry for this process, and reads its claim: the receipts it put
- * first, straight to each; then, when the drain walks, the first entry no
- * other live process is at, though past a few of theirs the rest is left
- * to them (each drain would otherwise walk every entry another busy
- * process has waiting, which that process's own drain finds by key).
- * DB_NOTFOUND when none.
- */
-static int
-mh_drain_next(struct mh_drain *d, DBC *cur, DBT *key, DBT *data)
-{
-	struct mh_alive_seen seen = { .n = 0 };
-	size_t skipped = 0;
-	int ret;
-
-	if ((ret = mh_next_own(d, cur, key, data)) != DB_NOTFOUND || !d->walk)
-		return ret;
-	for (ret = cur->get(cur, key, data, DB_FIRST | DB_RMW); ret == 0;
-	    ret = cur->get(cur, key, data, DB_NEXT | DB_RMW)) {
-		d->claim = mh_claim_get(data);
-		if (key->size != 8 ||
-		    !mh_claimed_by_other(d->st, &d->claim, &seen))
-			return 0;
-		if (++skipped == MH_CLAIMED_SKIP_MAX)
-			return DB_NOTFOUND;
-	}
-	return ret;
-}
-
-/* What to do with the entry found, inside txn: a stray key is deleted, an
- * entry out of attempts set aside, and the attempt about to be made
- * counted. d->found is set when there is an entry to derive. */
-static int
-mh_take_entry(struct mh_drain *d, DB_TXN *txn, DBC *cur, const DBT *key)
-{
-	struct mh_store *st = d->st;
-	char why[96];
-
-	if (key->size != 8)
-		return cur->del(cur, 0);
-	d->receipt = mh_be64_get(key->data);
-	if (d->claim.attempts >= MH_INBOX_MAX_ATTEMPTS) {
-		snprintf(why, sizeof(why), "gave up after %u attempts",
-		    (unsigned)d->claim.attempts);
-		return mh_set_aside(st, txn, d->receipt, d->claim.attempts, why);
-	}
-	d->found = 1;
-	if (d->receipt == d->counted_receipt &&
-	    d->claim.attempts == d->counted_attempts)
-		return 0;
-	d->claim.attempts++;
-	d->claim.pid = st->pid;
-	d->claim.at = (uint32_t)time(NULL);
-	return mh_claim_put(st, txn, d->receipt, &d->claim);
-}
-
-/* The claim: finds the next entry for this process and takes it. */
-static int
-mh_claim_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
-{
-	struct mh_drain *d = ctx;
-	DB *inbox = st->db[MH_DB_INBOX];
-	unsigned char kbuf[8], vbuf[MH_CLAIM_SIZE];
-	DBC *cur;
-	DBT key, data;
-	int ret;
-
-	d->found = d->none = 0;
-	if ((ret = inbox->cursor(inbox, txn, &cur, 0)) != 0)
-		return ret;
-	mh_claim_dbts(&key, kbuf, &data, vbuf);
-	if ((ret = mh_drain_next(d, cur, &key, &data)) == 0)
-		ret = mh_take_entry(d, txn, cur, &key);
-	else if (ret == DB_NOTFOUND) {
-		d->none = 1;
-		ret = 0;
-	}
-	cur->close(cur);
-	return ret;
-}
-
 /*
  * Stores the next run of the derived events, from the count done in the
  * entry's claim, and counts it done there; the last run takes the entry out
@@ -410,32 +257,6 @@ mh_finish_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
 	return mh_claim_put(st, txn, d->receipt, &c);
 }
 
-/* Gives back the attempt counted at the entry in hand, which ended in no
- * failure of the entry's own (a single event did not fit the storage's
- * region), and leaves it to the next drain. */
-static int
-mh_uncount_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
-{
-	struct mh_drain *d = ctx;
-	unsigned char kbuf[8], vbuf[MH_CLAIM_SIZE];
-	DB *inbox = st->db[MH_DB_INBOX];
-	struct mh_claim c;
-	DBT key, data;
-	int ret;
-
-	mh_claim_dbts(&key, kbuf, &data, vbuf);
-	mh_key64(&key, kbuf, d->receipt);
-	if ((ret = inbox->get(inbox, txn, &key, &data, DB_RMW)) != 0)
-		return ret == DB_NOTFOUND ? MH_TXN_DISCARD : ret;
-	c = mh_claim_get(&data);
-	if (c.pid != st->pid || c.attempts != d->counted_attempts ||
-	    c.attempts == 0)
-		return MH_TXN_DISCARD;
-	c.attempts--;
-	c.pid = 0;
-	return mh_claim_put(st, txn, d->receipt, &c);
-}
-
 /* Takes the next inbox entry for this process through to the end; *empty
  * is set when the inbox had nothing for it; *nstored counts the events
  * stored. */
@@ -451,7 +272,7 @@ mh_drain_one(struct mh_drain *d, int *empty, size_t *nstored)
 	 * entry's page held all that time would hold up the
 	 * acknowledgements that add to that page.
 	 */
-	if ((ret = mh_txn_run(d->st, 0, DB_TXN_WRITE_NOSYNC, mh_claim_txn,
+	if ((ret = mh_txn_run(d->st, 0, DB_TXN_WRITE_NOSYNC, mh_drain_claim_txn,
 	    d)) != 0)
 		return ret;
 	*empty = d->none;
@@ -466,7 +287,7 @@ mh_drain_one(struct mh_drain *d, int *empty, size_t *nstored)
 		    "the storage's region; the entry waits for the next "
 		    "drain\n", (unsigned long long)d->receipt);
 		(void)mh_txn_run(d->st, 0, DB_TXN_WRITE_NOSYNC,
-		    mh_uncount_txn, d);
+		    mh_drain_uncount_txn, d);
 	}
 	return ret;
 }

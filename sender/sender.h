@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "../cgi-bin/core.h"
+#include "../cgi-bin/logvalue.h"
 #include "../db/store.h"
 
 /* --- main.c: the settings (environment). */

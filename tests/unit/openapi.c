@@ -195,6 +195,9 @@ main(void)
 		return done_testing();
 	ok(differences(mh_routes, paths, 1) == 0,
 	    "the router's table and the description name the same routes");
+	ok(described(paths, "/webhooks/mandrill", "head") != NULL,
+	    "HEAD /webhooks/mandrill, Mandrill's check of the URL, is "
+	    "described");
 
 	/* The self-check: one route more, then one fewer. */
 	while (mh_routes[n].path != NULL && n < 62)
