@@ -32,16 +32,69 @@ mh_backup_complete(const char *dir)
 	return 1;
 }
 
+/* Removes a copy (made for verifying, or a backup that failed): its
+ * files, then the folder unless keep (it was there, empty, before). */
+static void
+mh_remove_copy(const char *dir, int keep)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	if ((d = opendir(dir)) != NULL) {
+		fd = dirfd(d);
+		while ((de = readdir(d)) != NULL)
+			if (de->d_name[0] != '.')
+				unlinkat(fd, de->d_name, 0);
+		closedir(d);
+	}
+	if (!keep)
+		rmdir(dir);
+}
+
+/* Whether dir holds nothing but . and .. (-1, said, when it cannot be
+ * read, or is no directory). */
+static int
+mh_dir_empty(const char *dir)
+{
+	struct dirent *de;
+	DIR *d;
+	int empty = 1;
+
+	if ((d = opendir(dir)) == NULL) {
+		fprintf(stderr, "mailhooks: backup to %s: %s\n", dir,
+		    strerror(errno));
+		return -1;
+	}
+	while (empty && (de = readdir(d)) != NULL)
+		empty = strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0;
+	closedir(d);
+	return empty;
+}
+
 enum mh_store_err
 mh_store_backup(struct mh_store *st, const char *dir)
 {
 	DB_ENV *env = NULL;
-	int ret;
+	int ret, existed = 0, empty;
 
-	if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
-		fprintf(stderr, "mailhooks: backup to %s: %s\n", dir,
-		    strerror(errno));
-		return MH_STORE_FAILED;
+	if (mkdir(dir, 0750) != 0) {
+		if (errno != EEXIST) {
+			fprintf(stderr, "mailhooks: backup to %s: %s\n", dir,
+			    strerror(errno));
+			return MH_STORE_FAILED;
+		}
+		/* Nothing is written into a folder that holds anything: the
+		 * copy would mix with it, or stop half-way on a file there. */
+		if ((empty = mh_dir_empty(dir)) <= 0) {
+			if (empty == 0)
+				fprintf(stderr, "mailhooks: backup to %s: it is "
+				    "not empty; a backup goes into a new or "
+				    "empty folder\n", dir);
+			return MH_STORE_FAILED;
+		}
+		existed = 1;
 	}
 	/* Databases first, then the logs that make them consistent. */
 	if ((ret = st->env->backup(st->env, dir, DB_CREATE | DB_EXCL)) != 0)
@@ -56,28 +109,14 @@ out:
 	if (ret != 0)
 		fprintf(stderr, "mailhooks: backup to %s: %s\n", dir,
 		    db_strerror(ret));
-	else if (!mh_backup_complete(dir))
-		return MH_STORE_FAILED;
-	return mh_store_error(ret);
-}
-
-/* Removes a copy made for verifying: its files, then the folder. */
-static void
-mh_remove_copy(const char *dir)
-{
-	struct dirent *de;
-	DIR *d;
-	int fd;
-
-	if ((d = opendir(dir)) != NULL) {
-		fd = dirfd(d);
-		while ((de = readdir(d)) != NULL)
-			if (de->d_name[0] != '.')
-				unlinkat(fd, de->d_name, 0);
-		closedir(d);
+	if (ret != 0 || !mh_backup_complete(dir)) {
+		/* A half copy is no backup: what this run wrote goes. */
+		mh_remove_copy(dir, existed);
+		return ret != 0 ? mh_store_error(ret) : MH_STORE_FAILED;
 	}
-	rmdir(dir);
+	return MH_STORE_OK;
 }
+
 
 /* Checks every database file of dir; problems go to stderr. */
 static int
@@ -124,6 +163,6 @@ mh_store_verify(struct mh_store *st)
 	if ((err = mh_store_backup(st, dir)) == MH_STORE_OK &&
 	    mh_verify_files(dir) != 0)
 		err = MH_STORE_FAILED;
-	mh_remove_copy(dir);
+	mh_remove_copy(dir, 0);
 	return err;
 }

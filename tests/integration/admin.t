@@ -152,6 +152,26 @@ is(system("$home/mailhooks-db -h $home backup /nonexistent/a/db "
     . "2>$home/backup.err") >> 8, 1, 'a backup it cannot write: exit 1');
 like(do { local (@ARGV, $/) = "$home/backup.err"; <> },
     qr{/nonexistent/a/db: No such file or directory}, 'saying why');
+# A folder that holds anything is left as it was.
+my $full = tempdir('mailhooks-full-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+open my $fh, '>', "$full/users.db" or die;
+print $fh "someone's\n";
+close $fh;
+chmod 0777, $full;
+is(system("$home/mailhooks-db -h $home backup $full 2>$home/backup.err") >> 8,
+    1, 'a backup into a folder holding a file: exit 1');
+like(do { local (@ARGV, $/) = "$home/backup.err"; <> }, qr/not empty/,
+    'saying it is not empty');
+opendir my $dh, $full or die;
+is_deeply([sort grep { !/^\./ } readdir $dh], ['users.db'],
+    'nothing written there');
+is(do { local (@ARGV, $/) = "$full/users.db"; <> }, "someone's\n",
+    'its file untouched');
+my $empty = tempdir('mailhooks-empty-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+chmod 0777, $empty;
+is(system("$home/mailhooks-db -h $home backup $empty >/dev/null 2>&1"), 0,
+    'an empty folder takes a backup');
+ok(-e "$empty/events.db", 'which is there');
 SKIP: {
 	my $owner = (stat "$home/db")[4];
 	skip 'the data is not another user\'s here', 2 unless $> == 0 && $owner;
