@@ -27,23 +27,24 @@ mh_count_into(void *ctx, uint64_t campaign, const char *status, uint64_t n)
 }
 
 /* Campaign c's statistics: its status, its messages by status (each
- * status, 0 when none) and in all; -1 when storage fails. */
-static int
+ * status, 0 when none) and in all; the storage's error when it fails. */
+static enum mh_store_err
 mh_campaign_stats(struct mh_app *app, struct json_object *c, uint64_t id,
     struct json_object **out)
 {
 	struct json_object *o = json_object_new_object();
 	struct json_object *counts = json_object_new_object();
+	enum mh_store_err err;
 	int64_t total = 0;
 
 	for (size_t i = 0; mh_cmessage_statuses[i] != NULL; i++)
 		json_object_object_add(counts, mh_cmessage_statuses[i],
 		    json_object_new_int64(0));
-	if (mh_store_cmessages_count(app->store, id, mh_count_into, counts) !=
-	    MH_STORE_OK) {
+	if ((err = mh_store_cmessages_count(app->store, id, mh_count_into,
+	    counts)) != MH_STORE_OK) {
 		json_object_put(counts);
 		json_object_put(o);
-		return -1;
+		return err;
 	}
 	json_object_object_foreach(counts, k, v) {
 		(void)k;
@@ -57,13 +58,13 @@ mh_campaign_stats(struct mh_app *app, struct json_object *c, uint64_t id,
 	json_object_object_add(o, "messages", json_object_new_int64(total));
 	json_object_object_add(o, "counts", counts);
 	*out = o;
-	return 0;
+	return MH_STORE_OK;
 }
 
 struct mh_stats_page {
 	struct mh_page pg;
 	struct mh_app *app;
-	int failed;
+	enum mh_store_err err;	/* of a campaign's count */
 };
 
 static int
@@ -76,8 +77,7 @@ mh_stats_row(void *ctx, uint64_t id, const char *json, size_t len)
 	sp->pg.last = id;
 	if (c == NULL)
 		return 0;	/* unreadable: not counted */
-	if (mh_campaign_stats(sp->app, c, id, &o) != 0) {
-		sp->failed = 1;
+	if ((sp->err = mh_campaign_stats(sp->app, c, id, &o)) != MH_STORE_OK) {
 		json_object_put(c);
 		return -1;
 	}
@@ -102,10 +102,11 @@ mh_api_campaigns_stats(struct mh_app *app, struct mh_request *r)
 		return;
 	mh_buf_str(&sp.pg.buf, "{\"campaigns\":[");
 	err = mh_store_query(app->store, &q, mh_stats_row, &sp, &more);
-	if (err != MH_STORE_OK || sp.failed) {
+	if (err != MH_STORE_OK || sp.err != MH_STORE_OK) {
 		free(sp.pg.buf.p);
-		mh_respond_store_error(r, err != MH_STORE_OK ? err :
-		    MH_STORE_FAILED);
+		/* The count's own error, not the page's stop it caused. */
+		mh_respond_store_error(r, sp.err != MH_STORE_OK ? sp.err :
+		    err);
 		return;
 	}
 	mh_page_respond(r, &sp.pg, &q, more);
@@ -149,13 +150,14 @@ void
 mh_api_campaign_stats(struct mh_app *app, struct mh_request *r)
 {
 	struct json_object *c, *o;
+	enum mh_store_err err;
 	uint64_t id;
 
 	if (!mh_campaigns_reader(r) || (c = mh_campaign_of(app, r, &id)) ==
 	    NULL)
 		return;
-	if (mh_campaign_stats(app, c, id, &o) != 0)
-		mh_respond_store_error(r, MH_STORE_FAILED);
+	if ((err = mh_campaign_stats(app, c, id, &o)) != MH_STORE_OK)
+		mh_respond_store_error(r, err);
 	else {
 		mh_respond_json(r, 200, mh_json_text(o));
 		json_object_put(o);

@@ -109,7 +109,7 @@ mh_respond_store_error(struct mh_request *r, enum mh_store_err err)
 	mh_respond_error(r, 503, "storage_unavailable",
 	    "storage cannot take the request now (%s); retry later",
 	    err == MH_STORE_RECOVER ? "recovering" :
-	    err == MH_STORE_NOMEM ? "out of memory" : "write failed");
+	    err == MH_STORE_NOMEM ? "out of memory" : "busy or failed");
 }
 
 void

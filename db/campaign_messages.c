@@ -84,26 +84,44 @@ mh_store_cmessages_make(struct mh_store *st, uint64_t campaign,
 	return mh_store_error(mh_txn_run(st, 0, 0, mh_cm_make_txn, &m));
 }
 
-/* The state index's key: campaign "/" status NUL id. */
+/* The state index's key: campaign "/" status NUL id. The counts are
+ * kept until the walk's transaction ends well, then said: a walk that met
+ * a lock held by a writer (a campaign sending) is tried again from the
+ * start, and would otherwise say its counts twice. */
+struct mh_cm_tally {
+	char key[96];		/* campaign "/" status */
+	uint64_t n;
+};
 struct mh_cm_count {
-	mh_cm_count_fn fn;
-	void *ctx;
 	const char *prefix;	/* "campaign/", or "" for every campaign */
 	size_t plen;
 	char last[96];		/* the campaign/status being counted */
 	uint64_t n;
+	struct mh_cm_tally *tally;
+	size_t ntally, cap;
 };
 
-/* Says the count of the state just passed, if any. */
-static void
+/* Keeps the count of the state just passed, if any. */
+static int
 mh_cm_count_flush(struct mh_cm_count *c)
 {
-	char *slash = strchr(c->last, '/');
+	if (c->n > 0 && strchr(c->last, '/') != NULL) {
+		if (c->ntally == c->cap) {
+			size_t cap = c->cap ? 2 * c->cap : 16;
+			struct mh_cm_tally *t = realloc(c->tally,
+			    cap * sizeof(*t));
 
-	if (c->n > 0 && slash != NULL)
-		c->fn(c->ctx, strtoull(c->last, NULL, 10), slash + 1, c->n);
+			if (t == NULL)
+				return ENOMEM;
+			c->tally = t;
+			c->cap = cap;
+		}
+		memcpy(c->tally[c->ntally].key, c->last, sizeof(c->last));
+		c->tally[c->ntally++].n = c->n;
+	}
 	c->n = 0;
 	c->last[0] = '\0';
+	return 0;
 }
 
 static int
@@ -138,13 +156,16 @@ mh_cm_count_walk(struct mh_store *st, DB_TXN *txn, struct mh_cm_count *c)
 		if (klen >= sizeof(c->last))
 			continue;	/* not one of ours */
 		if (strncmp(c->last, k, sizeof(c->last)) != 0) {
-			mh_cm_count_flush(c);
+			if ((ret = mh_cm_count_flush(c)) != 0)
+				break;
 			memcpy(c->last, k, klen);
 			c->last[klen] = '\0';
 		}
 		c->n++;
 	}
-	mh_cm_count_flush(c);
+	/* The walk ends past the prefix (0) or at the index's end. */
+	if ((ret == 0 || ret == DB_NOTFOUND) && mh_cm_count_flush(c) != 0)
+		ret = ENOMEM;
 	cur->close(cur);
 	free(key.data);
 	free(pkey.data);
@@ -157,6 +178,7 @@ mh_cm_count_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
 	struct mh_cm_count *c = ctx;
 
 	c->n = 0;
+	c->ntally = 0;
 	c->last[0] = '\0';
 	return mh_cm_count_walk(st, txn, c);
 }
@@ -166,14 +188,19 @@ mh_store_cmessages_count(struct mh_store *st, uint64_t campaign,
     mh_cm_count_fn fn, void *ctx)
 {
 	char prefix[24];
-	struct mh_cm_count c = { fn, ctx, prefix, 0, "", 0 };
+	struct mh_cm_count c = { .prefix = prefix };
+	int ret;
 
 	if (campaign == 0)
 		prefix[0] = '\0';
 	else
 		snprintf(prefix, sizeof(prefix), "%" PRIu64 "/", campaign);
 	c.plen = strlen(prefix);
-	/* Read once, not retried: a deadlock's retry would count twice. */
-	return mh_store_error(mh_txn_once(st, DB_READ_COMMITTED, 0,
-	    mh_cm_count_txn, &c));
+	/* Reads under writes never fail: a lock held is waited out. */
+	ret = mh_txn_run(st, DB_READ_COMMITTED, 0, mh_cm_count_txn, &c);
+	for (size_t i = 0; ret == 0 && i < c.ntally; i++)
+		fn(ctx, strtoull(c.tally[i].key, NULL, 10),
+		    strchr(c.tally[i].key, '/') + 1, c.tally[i].n);
+	free(c.tally);
+	return mh_store_error(ret);
 }

@@ -9,13 +9,14 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
 
 #include "tap.h"
 #include "../../cgi-bin/core.h"
-#include "../../db/store.h"
+#include "../../db/store-private.h"
 
 /* Makes the messages of campaign to clients; how many were new. */
 static size_t
@@ -79,6 +80,49 @@ sent(void *ctx, size_t i, const char *json, const struct mh_lease *lease,
 	return 0;
 }
 
+/* A writer holds a write lock on the state index's first page for ms
+ * milliseconds, from a process of its own; returns its pid once the lock
+ * is held. */
+static pid_t
+hold_state_index(const char *home, int ms)
+{
+	int fds[2];
+	pid_t pid;
+	char c;
+
+	if (pipe(fds) != 0 || (pid = fork()) < 0)
+		return -1;
+	if (pid == 0) {
+		struct mh_store *st;
+		DB_TXN *txn;
+		DBC *cur;
+		DBT key, data;
+
+		close(fds[0]);
+		if (mh_store_open(home, &st) != MH_STORE_OK ||
+		    st->env->txn_begin(st->env, NULL, &txn, 0) != 0 ||
+		    st->db[MH_DB_CM_BY_STATE]->cursor(st->db[MH_DB_CM_BY_STATE],
+		    txn, &cur, 0) != 0)
+			_exit(1);
+		memset(&key, 0, sizeof(key));
+		memset(&data, 0, sizeof(data));
+		if (cur->get(cur, &key, &data, DB_FIRST | DB_RMW) != 0)
+			_exit(1);
+		if (write(fds[1], "x", 1) != 1)
+			_exit(1);
+		usleep((useconds_t)ms * 1000);
+		cur->close(cur);
+		txn->abort(txn);
+		mh_store_close(st);
+		_exit(0);
+	}
+	close(fds[1]);
+	if (read(fds[0], &c, 1) != 1)
+		pid = -1;
+	close(fds[0]);
+	return pid;
+}
+
 int
 main(void)
 {
@@ -104,6 +148,19 @@ main(void)
 	is_str(counts(st, 1, &c), "1/pending=4", "campaign 1: 4 pending");
 	is_str(counts(st, 0, &c), "1/pending=4 10/pending=1",
 	    "every campaign, each its own");
+	/* A campaign sending holds locks on the index: the count waits them
+	 * out, and says each count once however often it was tried. */
+	{
+		pid_t w = hold_state_index(home, 400);
+		int status = 1;
+
+		ok(w > 0, "a writer holds the state index");
+		is_str(counts(st, 1, &c), "1/pending=4", "counted under the "
+		    "writer's lock: waited, not failed, nothing twice");
+		if (w > 0)
+			waitpid(w, &status, 0);
+		ok(status == 0, "the writer ended well");
+	}
 	ok(mh_store_queue_count(st, MH_SENDQ_CAMPAIGN, 0, &queued, &due) ==
 	    MH_STORE_OK && queued == 5 && due == 5, "5 in the campaigns' queue");
 	ok(mh_store_queue_count(st, MH_SENDQ_MAIL, 0, &queued, &due) ==
