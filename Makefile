@@ -56,7 +56,7 @@ HTTP_LIB = cgi-bin/request.c cgi-bin/respond.c cgi-bin/route.c \
            cgi-bin/api_mail.c cgi-bin/api_mail_one.c cgi-bin/api_clients.c \
            cgi-bin/api_campaigns.c cgi-bin/api_campaign_stats.c \
            cgi-bin/api_series.c cgi-bin/api_reports.c cgi-bin/api_recipients.c \
-           cgi-bin/api_refused.c cgi-bin/api_raw.c
+           cgi-bin/api_refused.c cgi-bin/api_raw.c cgi-bin/watchdog.c
 HTTP_SRC = $(HTTP_LIB) cgi-bin/main.c
 RELAY_SRC = ws-relay/main.c ws-relay/shard.c ws-relay/clients.c \
             ws-relay/ring.c ws-relay/peers.c cgi-bin/event_types.c \

@@ -64,8 +64,10 @@ struct mh_identity {
 };
 
 /* --- request.c: one request, over FastCGI or as a plain CGI program. */
+struct mh_watchdog;
 struct mh_request {
 	FCGX_Request *fcgi;	/* NULL when run as a CGI program (stdio) */
+	struct mh_watchdog *wd;	/* told of each write (progress), or NULL */
 	char **envp;		/* the request's parameters */
 	const char *auth_challenge;	/* WWW-Authenticate for a 401 */
 	char headers[320];	/* more header lines (Set-Cookie...), each
@@ -381,6 +383,18 @@ void mh_worker_mend(struct mh_worker *w, struct mh_app *app, int broken);
 /* Lets a drain that was asked for run, then ends the threads, hands back
  * the storage handle in app->store and frees w (NULL is allowed). */
 void mh_worker_stop(struct mh_worker *w, struct mh_app *app);
+
+/* --- watchdog.c: a request that never returns ends the process. */
+struct mh_watchdog {
+	_Atomic int64_t busy_since;	/* ms, monotonic; 0 between requests */
+	int64_t limit_ms;
+};
+/* Watches the accept loop from a thread of its own; -1 when it cannot
+ * start. wd must outlive the process's loop. */
+int mh_watchdog_start(struct mh_watchdog *wd, int64_t limit_ms);
+/* A request begins, or ends. */
+void mh_watchdog_enter(struct mh_watchdog *wd);
+void mh_watchdog_leave(struct mh_watchdog *wd);
 
 /* --- app.c: the process's storage handle. */
 /* Opens app->store when it is not open (where the data lives may only be

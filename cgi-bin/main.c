@@ -11,7 +11,10 @@
  * accept(): a signal in between would leave the process in accept() for
  * good (a Ctrl-C did, and the SIGTERM its server's end sends right
  * after), so the handler also puts /dev/null in the place of the
- * listening socket, on which accept() fails at once.
+ * listening socket, on which accept() fails at once. And it sets an alarm:
+ * a thread blocked for good in Berkeley DB on a mutex a killed process
+ * held cannot see the flag, and the process must still end (after a kill
+ * storm, Ctrl-C left two of them running).
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -23,6 +26,13 @@
 #include "mailhooks.h"
 
 static volatile sig_atomic_t mh_stopping;
+/* Seconds a stop may take before SIGALRM (its default action) ends the
+ * process: the threads' own bound (worker.c) and a little. */
+#define MH_STOP_SECONDS 8
+/* Longer than any request takes without writing a byte of its answer
+ * (the report by tag on a million events, 3 s; an export writes as it
+ * goes): past it the request is blocked for good (watchdog.c). */
+#define MH_REQUEST_MAX_MS (20 * 1000)
 /* /dev/null, opened under FastCGI, to put over the listening socket. */
 static volatile sig_atomic_t mh_null_fd = -1;
 
@@ -30,6 +40,8 @@ static void
 mh_on_term(int sig)
 {
 	(void)sig;
+	if (!mh_stopping)
+		alarm(MH_STOP_SECONDS);
 	mh_stopping = 1;
 	FCGX_ShutdownPending();
 	if (mh_null_fd >= 0)
@@ -194,10 +206,11 @@ mh_cgi_main(struct mh_app *app, struct mh_drainer *dr)
  * mended before it can fail this request. */
 static void
 mh_fcgi_one(struct mh_app *app, struct mh_drainer *dr, struct mh_worker *w,
-    FCGX_Request *fcgi)
+    FCGX_Request *fcgi, struct mh_watchdog *wd)
 {
-	struct mh_request r = { .fcgi = fcgi, .envp = fcgi->envp };
+	struct mh_request r = { .fcgi = fcgi, .envp = fcgi->envp, .wd = wd };
 
+	mh_watchdog_enter(wd);
 	if (w != NULL) {
 		mh_worker_enter(w, app);
 		mh_worker_mend(w, app, 0);
@@ -212,6 +225,7 @@ mh_fcgi_one(struct mh_app *app, struct mh_drainer *dr, struct mh_worker *w,
 	} else
 		mh_after(app, dr, r.receipt, r.store_err == MH_STORE_RECOVER);
 	mh_request_free(&r);
+	mh_watchdog_leave(wd);
 }
 
 int
@@ -221,6 +235,7 @@ main(void)
 	struct mh_app app = { .cfg = &cfg };
 	struct mh_drainer dr = { .relay = { .fd = -1 } };
 	struct mh_worker *worker = NULL;
+	struct mh_watchdog wd;
 	FCGX_Request fcgi;
 	int ret = 0;
 
@@ -239,8 +254,10 @@ main(void)
 	mh_null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	mh_end_with_server();
 	worker = mh_worker_start();
+	if (mh_watchdog_start(&wd, MH_REQUEST_MAX_MS) != 0)
+		fprintf(stderr, "mailhooks: no watchdog thread\n");
 	while (!mh_stopping && !app.open_failed && FCGX_Accept_r(&fcgi) >= 0)
-		mh_fcgi_one(&app, &dr, worker, &fcgi);
+		mh_fcgi_one(&app, &dr, worker, &fcgi, &wd);
 	FCGX_Free(&fcgi, 1);
 	mh_worker_stop(worker, &app);
 out:

@@ -28,6 +28,9 @@ mh_read(struct mh_request *r, char *buf, int n)
 int
 mh_write(struct mh_request *r, const char *data, size_t len)
 {
+	/* A long answer (an export) is a request making progress. */
+	if (r->wd != NULL)
+		mh_watchdog_enter(r->wd);
 	if (r->fcgi != NULL)
 		return FCGX_PutStr(data, (int)len, r->fcgi->out) == (int)len ?
 		    0 : -1;

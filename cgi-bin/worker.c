@@ -65,6 +65,29 @@
  * minute ran out held) would otherwise wait for some process's next
  * request, which may be hours away. An idle walk is one short read. */
 #define MH_WORKER_IDLE_WALK_SECONDS 5
+/*
+ * How long the accept loop waits for a drain or a checkpoint to end, before
+ * a reopen or at the stop. A process killed while it held one of Berkeley
+ * DB's mutexes (not a lock: a region's mutex, which failchk cannot give
+ * back) leaves whoever waits for it blocked in the library for good: a
+ * checkpoint thread was, and its process never ended after Ctrl-C. Past
+ * this the process ends without the thread, for a fresh one; what it
+ * acknowledged waits in the inbox for the others, its claims dying with it.
+ */
+#define MH_WORKER_STUCK_SECONDS 10
+/* At the stop, less: what is left waits in the inbox, durable. */
+#define MH_WORKER_STOP_SECONDS 5
+
+/* A deadline secs from now, on the clock the condition variables use. */
+static struct timespec
+mh_worker_deadline(clockid_t clock, int secs)
+{
+	struct timespec t;
+
+	clock_gettime(clock, &t);
+	t.tv_sec += secs;
+	return t;
+}
 
 void
 mh_worker_broke(struct mh_worker *w)
@@ -227,19 +250,29 @@ mh_worker_run(void *arg)
 }
 
 /* Stops the threads that run: the drain thread after draining what was
- * acknowledged before, the checkpoint thread after the checkpoint in hand. */
-static void
+ * acknowledged before, the checkpoint thread after the checkpoint in hand;
+ * -1 (said) when one has not ended in MH_WORKER_STUCK_SECONDS. */
+static int
 mh_worker_join(struct mh_worker *w, int drain_started)
 {
+	struct timespec until = mh_worker_deadline(CLOCK_REALTIME,
+	    MH_WORKER_STOP_SECONDS);
+
 	pthread_mutex_lock(&w->lock);
 	w->stopping = 1;
 	pthread_cond_signal(&w->wake);
 	pthread_cond_signal(&w->checkpoint_wake);
 	pthread_mutex_unlock(&w->lock);
-	if (drain_started)
-		pthread_join(w->thread, NULL);
-	if (w->checkpointer_started)
-		pthread_join(w->checkpointer, NULL);
+	if ((drain_started && pthread_timedjoin_np(w->thread, NULL,
+	    &until) != 0) || (w->checkpointer_started &&
+	    pthread_timedjoin_np(w->checkpointer, NULL, &until) != 0)) {
+		fprintf(stderr, "mailhooks: a drain or checkpoint of this "
+		    "process has not returned from the storage in %d s (a "
+		    "killed process held one of its mutexes?); ending without "
+		    "it\n", MH_WORKER_STOP_SECONDS);
+		return -1;
+	}
+	return 0;
 }
 
 static void
@@ -285,7 +318,7 @@ mh_worker_start(void)
 	if (!started) {
 		fprintf(stderr, "mailhooks: no drain thread; draining after "
 		    "each answer instead\n");
-		mh_worker_join(w, 0);
+		(void)mh_worker_join(w, 0);
 		mh_worker_free(w);
 		return NULL;
 	}
@@ -340,6 +373,8 @@ mh_worker_leave(struct mh_worker *w, struct mh_app *app)
 void
 mh_worker_mend(struct mh_worker *w, struct mh_app *app, int broken)
 {
+	struct timespec until;
+
 	pthread_mutex_lock(&w->lock);
 	broken |= w->handle == MH_HANDLE_BROKEN ||
 	    w->handle == MH_HANDLE_BROKEN_AGAIN;
@@ -347,10 +382,22 @@ mh_worker_mend(struct mh_worker *w, struct mh_app *app, int broken)
 		pthread_mutex_unlock(&w->lock);
 		return;
 	}
-	/* Any -> HELD: once the drain or checkpoint in progress ends. */
+	/* Any -> HELD: once the drain or checkpoint in progress ends, unless
+	 * it is stuck in the library: then this process ends after the
+	 * request, for a fresh one. */
 	w->handle = MH_HANDLE_HELD;
+	until = mh_worker_deadline(CLOCK_REALTIME, MH_WORKER_STUCK_SECONDS);
 	while (w->state == MH_THREAD_DRAINING || w->checkpointing)
-		pthread_cond_wait(&w->idle, &w->lock);
+		if (pthread_cond_timedwait(&w->idle, &w->lock, &until) ==
+		    ETIMEDOUT) {
+			pthread_mutex_unlock(&w->lock);
+			fprintf(stderr, "mailhooks: a drain or checkpoint of "
+			    "this process has not returned from the storage "
+			    "in %d s; this process ends for a fresh one\n",
+			    MH_WORKER_STUCK_SECONDS);
+			app->open_failed = 1;
+			return;
+		}
 	w->store = NULL;
 	pthread_mutex_unlock(&w->lock);
 
@@ -369,7 +416,12 @@ mh_worker_stop(struct mh_worker *w, struct mh_app *app)
 {
 	if (w == NULL)
 		return;
-	mh_worker_join(w, 1);
+	if (mh_worker_join(w, 1) != 0) {
+		/* A thread is still in the library: neither the handle nor
+		 * the worker can be closed under it. The process ends. */
+		app->store = NULL;
+		return;
+	}
 	app->store = w->store;
 	mh_worker_free(w);
 }

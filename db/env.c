@@ -55,6 +55,18 @@ mh_errcall(const DB_ENV *env, const char *prefix, const char *msg)
 	    msg);
 }
 
+/* The open that runs recovery hears of each process still attached: their
+ * handles are void from now on (each reopens at its next use). */
+static void
+mh_env_event(DB_ENV *env, u_int32_t event, void *info)
+{
+	struct mh_store *st = env->app_private;
+
+	(void)info;
+	if (event == DB_EVENT_REG_ALIVE && st != NULL)
+		st->recovered_others = 1;
+}
+
 /* Informational messages (failchk reports what it cleaned up) go to the
  * log, never to standard output, which a CGI or a test may be reading. */
 static void
@@ -173,6 +185,8 @@ mh_env_open(struct mh_store *st, int guest)
 	if ((ret = db_env_create(&env, 0)) != 0)
 		return ret;
 	st->env = env;
+	env->app_private = st;
+	env->set_event_notify(env, mh_env_event);
 	env->set_errpfx(env, "mailhooks");
 	env->set_errcall(env, mh_errcall);
 	env->set_msgcall(env, mh_msgcall);
@@ -222,7 +236,21 @@ mh_store_open_handles(struct mh_store *st, int guest)
 	    (ret = mh_tables_open(st->env, st->db, guest ? 0 : DB_CREATE)) != 0)
 		return ret;
 	/* A guest acknowledges nothing: no receipt is taken. */
-	return guest ? 0 : mh_sequence_open(st);
+	if (guest)
+		return 0;
+	if ((ret = mh_sequence_open(st)) != 0)
+		return ret;
+	/* What the processes whose handles this recovery voided had
+	 * claimed is anyone's now, not in a minute: one of them idle would
+	 * reopen only at its next request. */
+	if (st->recovered_others) {
+		fprintf(stderr, "mailhooks: recovered the environment while "
+		    "other processes were attached: their inbox claims are "
+		    "released\n");
+		mh_inbox_release_all_claims(st);
+		st->recovered_others = 0;
+	}
+	return 0;
 }
 
 static enum mh_store_err

@@ -73,7 +73,7 @@ mh_claimed_by_other(const struct mh_store *st, const struct mh_claim *c,
 	int alive;
 
 	if (c->pid == 0 || c->pid == st->pid ||
-	    now - c->at > MH_LEASE_SECONDS)
+	    now - c->at > MH_CLAIM_SECONDS)
 		return 0;
 	for (size_t i = 0; i < seen->n; i++)
 		if (seen->pid[i] == c->pid)
@@ -86,6 +86,7 @@ mh_claimed_by_other(const struct mh_store *st, const struct mh_claim *c,
 	return alive;
 }
 
+/* Releases this process's claims, or (ctx non-NULL) everyone's. */
 static int
 mh_release_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
 {
@@ -95,14 +96,13 @@ mh_release_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
 	DBT key, data;
 	int ret;
 
-	(void)ctx;
 	if ((ret = inbox->cursor(inbox, txn, &cur, 0)) != 0)
 		return ret;
 	mh_claim_dbts(&key, kbuf, &data, vbuf);
 	while ((ret = cur->get(cur, &key, &data, DB_NEXT | DB_RMW)) == 0) {
 		struct mh_claim c = mh_claim_get(&data);
 
-		if (c.pid != st->pid)
+		if (c.pid == 0 || (ctx == NULL && c.pid != st->pid))
 			continue;
 		mh_be32_put(vbuf + 4, 0);
 		if ((ret = cur->put(cur, &key, &data, DB_CURRENT)) != 0)
@@ -117,6 +117,13 @@ mh_inbox_release_claims(struct mh_store *st)
 {
 	if (st->env != NULL && st->db[MH_DB_INBOX] != NULL)
 		mh_txn_once(st, 0, DB_TXN_WRITE_NOSYNC, mh_release_txn, NULL);
+}
+
+void
+mh_inbox_release_all_claims(struct mh_store *st)
+{
+	if (st->env != NULL && st->db[MH_DB_INBOX] != NULL)
+		mh_txn_run(st, 0, DB_TXN_WRITE_NOSYNC, mh_release_txn, st);
 }
 
 /*

@@ -104,6 +104,9 @@ struct mh_store {
 	DB_SEQUENCE *receipts;
 	int ack_fsync;		/* an acknowledgement waits for the disk */
 	uint32_t pid;		/* the process that opened it: claims name it */
+	/* Its open ran recovery while other processes were attached: their
+	 * handles are void, and so are the claims they made (env.c). */
+	int recovered_others;
 };
 
 /* --- txn.c: the one transaction runner and its retry policy. */
@@ -249,6 +252,13 @@ struct mh_alive_seen {
 	int alive[8];
 	size_t n;
 };
+/* A claim lasts while its process lives and for this long after its last
+ * sign of work (the claim, then each run stored): a live process whose
+ * drain is stuck (a thread blocked for good on a mutex that a killed
+ * process held) otherwise held its entries out of sight for a minute.
+ * Taken over early, an entry is stored once all the same (the runs' count
+ * done and the duplicate check). */
+#define MH_CLAIM_SECONDS 5
 /* 1 when another live process than this one is at the entry now. */
 int mh_claimed_by_other(const struct mh_store *st, const struct mh_claim *c,
     struct mh_alive_seen *seen);
@@ -256,6 +266,10 @@ int mh_claimed_by_other(const struct mh_store *st, const struct mh_claim *c,
  * was reopened after a failure), so that others take them at once rather
  * than after the claim runs out. Best effort. */
 void mh_inbox_release_claims(struct mh_store *st);
+/* Gives up every process's claims: after a recovery, which voids the
+ * handles of the processes that made them (one of them idle may not
+ * reopen its own for a long while). Best effort. */
+void mh_inbox_release_all_claims(struct mh_store *st);
 
 /* --- drain.c */
 /* Derives the events of one raw body kept under receipt and stores those
