@@ -106,6 +106,23 @@ mh_attempt_interrupted(struct json_object *mail, int64_t now_ms)
 	    json_object_new_boolean(1));
 }
 
+/* A 2xx whose body could not be read (why): taken, perhaps sent; failed
+ * as possibly sent, never sent again by itself. */
+static void
+mh_attempt_unreadable(struct json_object *mail, struct json_object *a,
+    const char *why)
+{
+	char text[400];
+
+	mh_json_set_str(a, "outcome", "possibly_sent");
+	snprintf(text, sizeof(text), "possibly sent: %s; it is not sent "
+	    "again by itself (look for its events, then retry it by hand)",
+	    why);
+	mh_mail_failed(mail, text);
+	json_object_object_add(mail, "possibly_sent",
+	    json_object_new_boolean(1));
+}
+
 /* Each result to the first recipient of its address not yet answered;
  * those left without one are "unanswered". */
 static void
@@ -216,6 +233,10 @@ mh_attempt_end(struct json_object *mail, const struct mh_send_config *cfg,
 	if (r->outcome == MH_OUT_RETRY) {
 		mh_attempt_again(mail, a, cfg, ans, r->error, now_ms, random,
 		    due_ms);
+		return;
+	}
+	if (r->outcome == MH_OUT_POSSIBLY_SENT) {
+		mh_attempt_unreadable(mail, a, r->error);
 		return;
 	}
 	mh_json_set_str(a, "outcome", r->outcome == MH_OUT_SENT ? "sent" :

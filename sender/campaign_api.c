@@ -2,8 +2,9 @@
  * The campaigns' external API, pure: POST {CAMPAIGN_API_URL}/send/{id}
  * with {"id", "phone" (a number), "text"}, and what an answer means. Only
  * HTTP 200 with {"code": 0, ...} is success; what may pass (timeouts,
- * connection errors, 5xx, 429, a 200 of another shape) is tried again,
- * and any other answer is final.
+ * connection errors, 5xx, 429, a 200 whose object has another code) is
+ * tried again; a 200 it cannot have meant (not JSON, cut off) is possibly
+ * sent, never sent again; any other answer is final.
  */
 #include <curl/curl.h>
 #include <stdio.h>
@@ -48,6 +49,25 @@ mh_capi_success(const struct mh_http_answer *a)
 	return ok;
 }
 
+/* Whether a 200's body is a JSON object with another code than 0: the
+ * API's own word that it did not take the message. */
+static int
+mh_capi_refusal(const struct mh_http_answer *a)
+{
+	struct json_object *o, *code;
+	int ok;
+
+	if (a->body == NULL || a->too_long ||
+	    (o = json_tokener_parse(a->body)) == NULL)
+		return 0;
+	ok = json_object_is_type(o, json_type_object) &&
+	    json_object_object_get_ex(o, "code", &code) &&
+	    json_object_is_type(code, json_type_int) &&
+	    json_object_get_int64(code) != 0;
+	json_object_put(o);
+	return ok;
+}
+
 /* The body's start, printable, for an error. */
 static void
 mh_capi_excerpt(const struct mh_http_answer *a, char *out, size_t len)
@@ -68,9 +88,11 @@ mh_capi_answer(const struct mh_http_answer *a, char *error, size_t len)
 
 	error[0] = '\0';
 	if (a->transport != CURLE_OK) {
-		snprintf(error, len, "%s", a->error[0] ? a->error :
+		snprintf(error, len, "%s%s", a->status == 200 ? "HTTP 200, "
+		    "then " : "", a->error[0] ? a->error :
 		    curl_easy_strerror((CURLcode)a->transport));
-		return MH_OUT_RETRY;
+		/* The API took it, then the answer broke off. */
+		return a->status == 200 ? MH_OUT_POSSIBLY_SENT : MH_OUT_RETRY;
 	}
 	if (a->status == 200) {
 		if (mh_capi_success(a))
@@ -78,7 +100,9 @@ mh_capi_answer(const struct mh_http_answer *a, char *error, size_t len)
 		mh_capi_excerpt(a, excerpt, sizeof(excerpt));
 		snprintf(error, len, "HTTP 200 without {\"code\": 0}: %s",
 		    excerpt[0] ? excerpt : "(empty)");
-		return MH_OUT_RETRY;
+		/* An answer it gave (another code) is its word that nothing
+		 * went out; one it could not have meant is not. */
+		return mh_capi_refusal(a) ? MH_OUT_RETRY : MH_OUT_POSSIBLY_SENT;
 	}
 	mh_capi_excerpt(a, excerpt, sizeof(excerpt));
 	snprintf(error, len, "HTTP %ld%s%s", a->status, excerpt[0] ? ": " : "",

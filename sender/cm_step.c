@@ -184,6 +184,13 @@ mh_cm_end(struct json_object *m, const struct mh_cm_answer *an,
 		mh_cm_again(m, a, an, now_ms, due_ms);
 		return;
 	}
+	if (an->outcome == MH_OUT_POSSIBLY_SENT) {
+		mh_json_set_str(a, "outcome", "possibly_sent");
+		mh_cm_final(m, "failed", an->error);
+		json_object_object_add(m, "possibly_sent",
+		    json_object_new_boolean(1));
+		return;
+	}
 	mh_json_set_str(a, "outcome", an->outcome == MH_OUT_SENT ? "sent" :
 	    "failed");
 	if (an->outcome != MH_OUT_SENT) {

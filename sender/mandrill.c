@@ -160,9 +160,15 @@ mh_mandrill_answer(const struct mh_http_answer *a, struct mh_send_result *out)
 
 	memset(out, 0, sizeof(*out));
 	out->outcome = MH_OUT_RETRY;
-	if (a->transport != 0) {
-		snprintf(out->error, sizeof(out->error), "%s%s", a->error,
-		    a->sent ? "" : " (nothing was sent)");
+	/* A 2xx means Mandrill took the mail, whatever came after it: a
+	 * body cut off, endless or too long is no reason to send again. */
+	if (a->status >= 200 && a->status < 300 && (a->transport != 0 ||
+	    a->too_long))
+		out->outcome = MH_OUT_POSSIBLY_SENT;
+	if (a->transport != 0 && !a->too_long) {
+		snprintf(out->error, sizeof(out->error), "%s%s%s",
+		    a->status >= 200 && a->status < 300 ? "HTTP 2xx, then " :
+		    "", a->error, a->sent ? "" : " (nothing was sent)");
 		return 0;
 	}
 	if (a->too_long) {
@@ -175,10 +181,12 @@ mh_mandrill_answer(const struct mh_http_answer *a, struct mh_send_result *out)
 	if (a->status >= 200 && a->status < 300 &&
 	    json_object_is_type(o, json_type_array))
 		ret = mh_answer_array(o, out);
-	else if (a->status >= 200 && a->status < 300)
+	else if (a->status >= 200 && a->status < 300) {
 		snprintf(out->error, sizeof(out->error), "HTTP %ld, but not the "
 		    "list of recipients: %s", a->status, o == NULL ?
 		    "not JSON" : "another JSON value");
+		out->outcome = MH_OUT_POSSIBLY_SENT;
+	}
 	else
 		mh_answer_error(a, o, out);
 	json_object_put(o);

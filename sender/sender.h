@@ -96,6 +96,9 @@ enum mh_send_outcome {
 	MH_OUT_RETRY,		/* try again later */
 	MH_OUT_FINAL,		/* failed for good */
 	MH_OUT_BAD_KEY,		/* failed for good, and the key is refused */
+	/* A 2xx whose body cannot be read (garbage, too long, cut off):
+	 * the far side took the request, so it is never sent again. */
+	MH_OUT_POSSIBLY_SENT,
 };
 /* One recipient's state as Mandrill answered it. */
 struct mh_rcpt_result {

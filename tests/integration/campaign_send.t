@@ -110,15 +110,25 @@ cmp_ok($first - $start, '<', 2, 'within a second or so of start_at');
 
 # --- Retries then success; a 4xx is final.
 client(tag => 'retry');
-$api->modes('status 503', 'garbage', 'wrong', 'ok');
+$api->modes('status 503', 'wrong', 'ok');
 my $c3 = campaign(filter => { tags => ['retry'] });
 ok(Stack::wait_for(10, sub { (stats($c3)->{counts}{sent} // 0) == 1 }),
-    '503, garbage, {"code":1}, then OK: sent');
+    '503, {"code":1}, then OK: sent');
 ($m) = messages($c3);
 is_deeply([ map { $_->{outcome} } @{ $m->{attempts} } ],
-    [qw(retry retry retry sent)], 'four attempts: three retried, one sent');
+    [qw(retry retry sent)], 'three attempts: two retried, one sent');
 like($m->{attempts}[1]{error}, qr/HTTP 200 without \{"code": 0\}/,
-    'garbage: a 200 that is not the success shape');
+    'the API\'s own refusal: a 200 that is not the success shape');
+# A 200 it cannot have meant: taken, perhaps sent, never sent again.
+client(tag => 'garbled');
+$api->modes('garbage', 'ok');
+my $cg = campaign(filter => { tags => ['garbled'] });
+ok(Stack::wait_for(10, sub { (stats($cg)->{counts}{failed} // 0) == 1 }),
+    'a 200 with garbage: failed');
+($m) = messages($cg);
+ok($m->{possibly_sent}, 'as possibly sent');
+is(scalar(requests_of($cg)), 1, 'the API got it once');
+$api->modes('ok');
 client(tag => 'final');
 $api->modes('status 400', 'ok');
 my $c4 = campaign(filter => { tags => ['final'] });
@@ -156,10 +166,12 @@ my $c7 = campaign(filter => { tags => ['breaker'] });
 ok(Stack::wait_for(10, sub { $s->log =~ /campaign=$c7 circuit=open/ }),
     'after 3 failures in a row: the circuit opens');
 my $opened = time;
-my $before = () = requests_of($c7);
 sleep 1.2;
-my $during = () = requests_of($c7);
-cmp_ok($during - $before, '<=', 0, 'while it is open the API is left alone');
+# Requests already on their way when it opened may arrive a little late
+# under load; none may start while it is open.
+my $during = grep { $_->{at} > $opened + 0.5 && $_->{at} < $opened + 1.2 }
+    requests_of($c7);
+cmp_ok($during, '<=', 0, 'while it is open the API is left alone');
 $api->modes('ok');
 ok(Stack::wait_for(15, sub { (stats($c7)->{counts}{sent} // 0) == 6 }),
     'a probe goes through: all sent');

@@ -73,6 +73,10 @@ sub serve {
 	} elsif ($verb eq 'status') {
 		FakeRemote::answer($c, $arg[0], '', defined $arg[1] ?
 		    ("Retry-After: $arg[1]") : ());
+	} elsif ($verb eq 'endless') {
+		FakeRemote::endless($c);
+	} elsif ($verb eq 'huge') {
+		FakeRemote::answer($c, 200, '[' . (' ' x (10 << 20)) . ']');
 	} elsif ($verb eq 'garbage') {
 		FakeRemote::answer($c, 200, '<html><body>Service temporarily down</body></html>');
 	} elsif ($verb eq 'truncated') { FakeRemote::answer($c, 200, '[{"email":"a@x.io","sta') }

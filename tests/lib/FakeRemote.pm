@@ -139,6 +139,17 @@ sub answer {
 	    . $body;
 }
 
+# A 200 whose body never ends: the headers, then a byte a second until the
+# client hangs up (or an hour passes).
+sub endless {
+	my ($c) = @_;
+	local $SIG{PIPE} = 'IGNORE';
+	print $c "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+	    . "Content-Length: 100000000\r\nConnection: close\r\n\r\n[" or return;
+	$c->autoflush(1);
+	for (1 .. 3600) { print $c ' ' or return; sleep 1 }
+}
+
 sub stop {
 	my ($self) = @_;
 	return unless $self->{pid} && $$ == $self->{owner};

@@ -48,11 +48,18 @@ main(void)
 	    enum mh_send_outcome want; const char *name; } answers[] = {
 		{ 0, 200, "[{\"email\":\"a@x.io\",\"status\":\"sent\",\"_id\":"
 		    "\"abc\"}]", MH_OUT_SENT, "the documented array" },
-		{ 0, 200, "<html>down</html>", MH_OUT_RETRY, "a 200 with HTML" },
-		{ 0, 200, "[{\"email\":\"a@x.io\",\"sta", MH_OUT_RETRY,
-		    "truncated JSON" },
+		/* A 200 means Mandrill took it: never sent again. */
+		{ 0, 200, "<html>down</html>", MH_OUT_POSSIBLY_SENT,
+		    "a 200 with HTML: possibly sent" },
+		{ 0, 200, "[{\"email\":\"a@x.io\",\"sta", MH_OUT_POSSIBLY_SENT,
+		    "truncated JSON: possibly sent" },
 		{ 0, 200, "[]", MH_OUT_RETRY, "an empty array" },
-		{ 0, 200, "{\"status\":\"sent\"}", MH_OUT_RETRY, "an object" },
+		{ 0, 200, "{\"status\":\"sent\"}", MH_OUT_POSSIBLY_SENT,
+		    "an object: possibly sent" },
+		{ CURLE_OPERATION_TIMEDOUT, 200, "[{\"email", MH_OUT_POSSIBLY_SENT,
+		    "a 200 whose body never ends: possibly sent" },
+		{ CURLE_OPERATION_TIMEDOUT, 503, "", MH_OUT_RETRY,
+		    "a 503 whose body never ends: again" },
 		{ 0, 200, "[{\"email\":\"a@x.io\",\"status\":\"lost\"}]",
 		    MH_OUT_RETRY, "a state that is none" },
 		{ 0, 500, "{\"status\":\"error\",\"name\":\"Invalid_Key\"}",
