@@ -48,7 +48,7 @@ HTTP_LIB = cgi-bin/request.c cgi-bin/respond.c cgi-bin/route.c \
            cgi-bin/ingest.c cgi-bin/hook_mandrill.c cgi-bin/hook_infobip.c \
            cgi-bin/api_test_event.c cgi-bin/page.c cgi-bin/api_events.c \
            cgi-bin/api_stats.c cgi-bin/api_messages.c cgi-bin/api_health.c \
-           cgi-bin/app.c cgi-bin/drain.c cgi-bin/worker.c \
+           cgi-bin/app.c cgi-bin/drain.c cgi-bin/worker.c cgi-bin/worker_start.c \
            cgi-bin/checkpointer.c cgi-bin/trace.c cgi-bin/api_metrics.c \
            cgi-bin/auth.c cgi-bin/throttle.c cgi-bin/api_session.c \
            cgi-bin/api_tokens.c cgi-bin/api_ws_ticket.c $(ACCOUNT_SRC) \
@@ -68,7 +68,7 @@ DB_HDRS  = db/store.h db/store-private.h db/store-index.h db/drain.h
 CORE_HDRS = cgi-bin/core.h cgi-bin/logvalue.h cgi-bin/access.h cgi-bin/records.h cgi-bin/counters.h db/store.h \
             db/store_accounts.h db/store_notifications.h db/store_outbox.h \
             db/store_campaigns.h db/store_events.h cgi-bin/accounts.h
-HDRS     = cgi-bin/mailhooks.h cgi-bin/worker.h $(CORE_HDRS) $(DB_HDRS)
+HDRS     = cgi-bin/mailhooks.h cgi-bin/worker.h cgi-bin/watchdog.h $(CORE_HDRS) $(DB_HDRS)
 
 BIN_FCGI   = cgi-bin/mailhooks.fcgi
 BIN_RELAY  = ws-relay/mailhooks-relay

@@ -384,18 +384,6 @@ void mh_worker_mend(struct mh_worker *w, struct mh_app *app, int broken);
  * the storage handle in app->store and frees w (NULL is allowed). */
 void mh_worker_stop(struct mh_worker *w, struct mh_app *app);
 
-/* --- watchdog.c: a request that never returns ends the process. */
-struct mh_watchdog {
-	_Atomic int64_t busy_since;	/* ms, monotonic; 0 between requests */
-	int64_t limit_ms;
-};
-/* Watches the accept loop from a thread of its own; -1 when it cannot
- * start. wd must outlive the process's loop. */
-int mh_watchdog_start(struct mh_watchdog *wd, int64_t limit_ms);
-/* A request begins, or ends. */
-void mh_watchdog_enter(struct mh_watchdog *wd);
-void mh_watchdog_leave(struct mh_watchdog *wd);
-
 /* --- app.c: the process's storage handle. */
 /* Opens app->store when it is not open (where the data lives may only be
  * be known from the first request), and sets how it commits; makes the

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "mailhooks.h"
+#include "watchdog.h"
 
 static volatile sig_atomic_t mh_stopping;
 /* Seconds a stop may take before SIGALRM (its default action) ends the

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "mailhooks.h"
+#include "watchdog.h"
 
 const char *
 mh_param(const struct mh_request *r, const char *name)

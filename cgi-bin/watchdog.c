@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "mailhooks.h"
+#include "watchdog.h"
 
 static int64_t
 mh_watchdog_now(void)

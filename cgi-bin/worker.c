@@ -65,30 +65,6 @@
  * minute ran out held) would otherwise wait for some process's next
  * request, which may be hours away. An idle walk is one short read. */
 #define MH_WORKER_IDLE_WALK_SECONDS 5
-/*
- * How long the accept loop waits for a drain or a checkpoint to end, before
- * a reopen or at the stop. A process killed while it held one of Berkeley
- * DB's mutexes (not a lock: a region's mutex, which failchk cannot give
- * back) leaves whoever waits for it blocked in the library for good: a
- * checkpoint thread was, and its process never ended after Ctrl-C. Past
- * this the process ends without the thread, for a fresh one; what it
- * acknowledged waits in the inbox for the others, its claims dying with it.
- */
-#define MH_WORKER_STUCK_SECONDS 10
-/* At the stop, less: what is left waits in the inbox, durable. */
-#define MH_WORKER_STOP_SECONDS 5
-
-/* A deadline secs from now, on the clock the condition variables use. */
-static struct timespec
-mh_worker_deadline(clockid_t clock, int secs)
-{
-	struct timespec t;
-
-	clock_gettime(clock, &t);
-	t.tv_sec += secs;
-	return t;
-}
-
 void
 mh_worker_broke(struct mh_worker *w)
 {
@@ -214,7 +190,7 @@ mh_worker_due(const struct mh_worker *w, enum mh_store_err err, int walk,
 	return 1;
 }
 
-static void *
+void *
 mh_worker_run(void *arg)
 {
 	struct mh_worker *w = arg;
@@ -247,82 +223,6 @@ mh_worker_run(void *arg)
 	}
 	pthread_mutex_unlock(&w->lock);
 	return NULL;
-}
-
-/* Stops the threads that run: the drain thread after draining what was
- * acknowledged before, the checkpoint thread after the checkpoint in hand;
- * -1 (said) when one has not ended in MH_WORKER_STUCK_SECONDS. */
-static int
-mh_worker_join(struct mh_worker *w, int drain_started)
-{
-	struct timespec until = mh_worker_deadline(CLOCK_REALTIME,
-	    MH_WORKER_STOP_SECONDS);
-
-	pthread_mutex_lock(&w->lock);
-	w->stopping = 1;
-	pthread_cond_signal(&w->wake);
-	pthread_cond_signal(&w->checkpoint_wake);
-	pthread_mutex_unlock(&w->lock);
-	if ((drain_started && pthread_timedjoin_np(w->thread, NULL,
-	    &until) != 0) || (w->checkpointer_started &&
-	    pthread_timedjoin_np(w->checkpointer, NULL, &until) != 0)) {
-		fprintf(stderr, "mailhooks: a drain or checkpoint of this "
-		    "process has not returned from the storage in %d s (a "
-		    "killed process held one of its mutexes?); ending without "
-		    "it\n", MH_WORKER_STOP_SECONDS);
-		return -1;
-	}
-	return 0;
-}
-
-static void
-mh_worker_free(struct mh_worker *w)
-{
-	mh_drainer_free(&w->dr);
-	pthread_cond_destroy(&w->checkpoint_wake);
-	pthread_cond_destroy(&w->idle);
-	pthread_cond_destroy(&w->wake);
-	pthread_mutex_destroy(&w->lock);
-	free(w);
-}
-
-struct mh_worker *
-mh_worker_start(void)
-{
-	struct mh_worker *w = mh_calloc(1, sizeof(*w));
-	pthread_condattr_t monotonic;
-	sigset_t all, old;
-	int started;
-
-	if (w == NULL)
-		return NULL;
-	w->dr.relay.fd = -1;
-	pthread_mutex_init(&w->lock, NULL);
-	/* The threads' deadlines are intervals: a clock set back must not
-	 * postpone them. */
-	pthread_condattr_init(&monotonic);
-	pthread_condattr_setclock(&monotonic, CLOCK_MONOTONIC);
-	pthread_cond_init(&w->wake, &monotonic);
-	pthread_cond_init(&w->checkpoint_wake, &monotonic);
-	pthread_condattr_destroy(&monotonic);
-	pthread_cond_init(&w->idle, NULL);
-	/* Signals are for the accept loop: SIGTERM must interrupt accept(). */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	/* Without its own thread, the drain checkpoints. */
-	w->checkpointer_started = pthread_create(&w->checkpointer, NULL,
-	    mh_worker_checkpoints, w) == 0;
-	w->dr.checkpoint_apart = w->checkpointer_started;
-	started = pthread_create(&w->thread, NULL, mh_worker_run, w) == 0;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (!started) {
-		fprintf(stderr, "mailhooks: no drain thread; draining after "
-		    "each answer instead\n");
-		(void)mh_worker_join(w, 0);
-		mh_worker_free(w);
-		return NULL;
-	}
-	return w;
 }
 
 int
@@ -409,19 +309,4 @@ mh_worker_mend(struct mh_worker *w, struct mh_app *app, int broken)
 	pthread_cond_signal(&w->wake);
 	pthread_cond_signal(&w->checkpoint_wake);
 	pthread_mutex_unlock(&w->lock);
-}
-
-void
-mh_worker_stop(struct mh_worker *w, struct mh_app *app)
-{
-	if (w == NULL)
-		return;
-	if (mh_worker_join(w, 1) != 0) {
-		/* A thread is still in the library: neither the handle nor
-		 * the worker can be closed under it. The process ends. */
-		app->store = NULL;
-		return;
-	}
-	app->store = w->store;
-	mh_worker_free(w);
 }

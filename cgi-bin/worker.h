@@ -52,6 +52,20 @@ struct mh_worker {
 	struct mh_drainer dr;	/* the drain's settings, relay, clock */
 };
 
+/*
+ * How long the accept loop waits for a drain or a checkpoint to end before
+ * a reopen. A process killed while it held one of Berkeley DB's mutexes
+ * (not a lock: a region's, which failchk cannot give back) leaves whoever
+ * waits for it blocked in the library for good: a checkpoint thread was,
+ * and its process never ended after Ctrl-C. Past this the process ends
+ * for a fresh one; what it acknowledged waits in the inbox for the
+ * others, its claims dying with it.
+ */
+#define MH_WORKER_STUCK_SECONDS 10
+/* A deadline secs from now, on clock. */
+struct timespec mh_worker_deadline(clockid_t clock, int secs);
+/* The drain thread's body (arg: the worker). */
+void *mh_worker_run(void *arg);
 /* A drain or checkpoint found the handle needs reopening. Called with
  * w->lock held. */
 void mh_worker_broke(struct mh_worker *w);

@@ -104,9 +104,7 @@ struct mh_store {
 	DB_SEQUENCE *receipts;
 	int ack_fsync;		/* an acknowledgement waits for the disk */
 	uint32_t pid;		/* the process that opened it: claims name it */
-	/* Its open ran recovery while other processes were attached: their
-	 * handles are void, and so are the claims they made (env.c). */
-	int recovered_others;
+	int recovered_others;	/* its open recovered under others (env.c) */
 };
 
 /* --- txn.c: the one transaction runner and its retry policy. */
@@ -227,13 +225,9 @@ int mh_entry_decode(const void *rec, size_t len, struct mh_entry *e);
 /* --- inbox.c: acknowledgement and claims. */
 
 /* An inbox entry's value: the attempts made at it, who made the last one
- * and when (pid 0: nobody yet), and how many of its events are stored
- * (a batch is stored a run of events a transaction: see chunk.c). */
+ * and when (pid 0: nobody yet), and how many of its events are stored. */
 struct mh_claim {
-	uint32_t attempts;
-	uint32_t pid;
-	uint32_t at;
-	uint32_t done;
+	uint32_t attempts, pid, at, done;
 };
 #define MH_CLAIM_SIZE 16
 /* The claim of an entry's value. */
@@ -252,12 +246,10 @@ struct mh_alive_seen {
 	int alive[8];
 	size_t n;
 };
-/* A claim lasts while its process lives and for this long after its last
- * sign of work (the claim, then each run stored): a live process whose
- * drain is stuck (a thread blocked for good on a mutex that a killed
- * process held) otherwise held its entries out of sight for a minute.
- * Taken over early, an entry is stored once all the same (the runs' count
- * done and the duplicate check). */
+/* A claim lasts while its process lives, and this long after its last
+ * sign of work (the claim, each run stored): a stuck drain held its
+ * entries out of sight for a minute. Taken over early, an entry is still
+ * stored once (the runs' count done, the duplicate check). */
 #define MH_CLAIM_SECONDS 5
 /* 1 when another live process than this one is at the entry now. */
 int mh_claimed_by_other(const struct mh_store *st, const struct mh_claim *c,
@@ -266,9 +258,8 @@ int mh_claimed_by_other(const struct mh_store *st, const struct mh_claim *c,
  * was reopened after a failure), so that others take them at once rather
  * than after the claim runs out. Best effort. */
 void mh_inbox_release_claims(struct mh_store *st);
-/* Gives up every process's claims: after a recovery, which voids the
- * handles of the processes that made them (one of them idle may not
- * reopen its own for a long while). Best effort. */
+/* Gives up every process's claims: after a recovery, which voided the
+ * handles that made them. Best effort. */
 void mh_inbox_release_all_claims(struct mh_store *st);
 
 /* --- drain.c */
