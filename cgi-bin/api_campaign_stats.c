@@ -122,12 +122,9 @@ mh_campaign_of(struct mh_app *app, struct mh_request *r, uint64_t *id)
 	struct json_object *c;
 	char *json = NULL;
 
-	if (mh_parse_uint(r->param, UINT64_MAX, &n) != 0 || n == 0) {
-		mh_respond_error(r, 404, "not_found", "no campaign %.64s",
-		    r->param);
+	if (mh_path_id(r, "campaign", id) != 0)
 		return NULL;
-	}
-	*id = n;
+	n = *id;
 	r->about = "campaign";
 	r->about_id = n;
 	if ((err = mh_store_record_get(app->store, MH_TABLE_CAMPAIGNS, n,

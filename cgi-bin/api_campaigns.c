@@ -178,15 +178,12 @@ mh_campaign_alter(struct mh_app *app, struct mh_request *r, uint64_t id)
 void
 mh_api_campaign(struct mh_app *app, struct mh_request *r)
 {
-	unsigned long long id;
+	uint64_t id;
 	enum mh_store_err err;
 	char *json = NULL;
 
-	if (mh_parse_uint(r->param, UINT64_MAX, &id) != 0 || id == 0) {
-		mh_respond_error(r, 404, "not_found", "no campaign %.64s",
-		    r->param);
+	if (mh_path_id(r, "campaign", &id) != 0)
 		return;
-	}
 	r->about = "campaign";
 	r->about_id = id;
 	if (strcmp(r->method, "PATCH") == 0 || strcmp(r->method, "DELETE") == 0)
@@ -195,7 +192,7 @@ mh_api_campaign(struct mh_app *app, struct mh_request *r)
 		return;
 	else if ((err = mh_store_record_get(app->store, MH_TABLE_CAMPAIGNS, id,
 	    &json)) == MH_STORE_NOTFOUND)
-		mh_respond_error(r, 404, "not_found", "no campaign %llu", id);
+		mh_respond_error(r, 404, "not_found", "no campaign %" PRIu64, id);
 	else if (err != MH_STORE_OK)
 		mh_respond_store_error(r, err);
 	else

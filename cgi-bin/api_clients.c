@@ -173,15 +173,12 @@ mh_client_alter(struct mh_app *app, struct mh_request *r, uint64_t id)
 void
 mh_api_client(struct mh_app *app, struct mh_request *r)
 {
-	unsigned long long id;
+	uint64_t id;
 	enum mh_store_err err;
 	char *json = NULL;
 
-	if (mh_parse_uint(r->param, UINT64_MAX, &id) != 0 || id == 0) {
-		mh_respond_error(r, 404, "not_found", "no client %.64s",
-		    r->param);
+	if (mh_path_id(r, "client", &id) != 0)
 		return;
-	}
 	r->about = "client";
 	r->about_id = id;
 	if (strcmp(r->method, "PATCH") == 0 || strcmp(r->method, "DELETE") == 0) {

@@ -12,18 +12,11 @@
 
 #include "mailhooks.h"
 
-/* The id in the path; answers 404 and returns -1 when it is not one. */
+/* The id in the path; answers 400 and returns -1 when it is not one. */
 static int
 mh_mail_id(struct mh_request *r, uint64_t *id)
 {
-	unsigned long long v;
-
-	if (mh_parse_uint(r->param, UINT64_MAX, &v) != 0 || v == 0) {
-		mh_respond_error(r, 404, "not_found", "no mail %.64s", r->param);
-		return -1;
-	}
-	*id = v;
-	return 0;
+	return mh_path_id(r, "mail", id);
 }
 
 /* A mail as the API shows it: the record, each recipient's timeline,

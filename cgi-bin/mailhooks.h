@@ -303,6 +303,11 @@ int mh_arg(struct mh_request *r, const char *name, char **out);
 /* Reads limit, before and after into q (limit's default in q); answers
  * 400 and returns -1 when one is malformed. */
 int mh_cursor_args(struct mh_request *r, struct mh_query *q);
+/* The record id in the route's {id} into *id: a whole number from 1,
+ * without a sign or leading zeros, at most 19 digits (/api/mail/01 was
+ * mail 1); answers 400 bad_parameter naming what and returns -1 when it
+ * is not one. */
+int mh_path_id(struct mh_request *r, const char *what, uint64_t *id);
 /* Ends the page being answered (its records' array: pg's text so far
  * ends inside it) with "more" and next_after or next_before, and answers
  * it; frees its text. */

@@ -206,6 +206,24 @@ mh_window_args(struct mh_request *r, struct mh_query *w)
 }
 
 int
+mh_path_id(struct mh_request *r, const char *what, uint64_t *id)
+{
+	const char *p = r->param != NULL ? r->param : "";
+	size_t n = strspn(p, "0123456789");
+	unsigned long long v;
+
+	if (n == 0 || n > 19 || p[n] != '\0' || p[0] == '0' ||
+	    mh_parse_uint(p, UINT64_MAX, &v) != 0) {
+		mh_respond_error(r, 400, "bad_parameter", "a %s's id is a whole "
+		    "number from 1, without a sign or leading zeros: %.64s",
+		    what, p);
+		return -1;
+	}
+	*id = v;
+	return 0;
+}
+
+int
 mh_json_body(struct mh_request *r, size_t max, struct json_object **out)
 {
 	char why[200];

@@ -93,6 +93,13 @@ is(add({ phone => '79001234567', timezone => 'UTC' })->{status}, 201,
     'its old phone is free again');
 is($s->send_json('PATCH', '/api/clients/99999', { tag => 'x' })->{status}, 404,
     'PATCH of an unknown id: 404');
+for my $bad ('01', '0', '+1', '12345678901234567890', 'x1') {
+	my ($st, $e) = $s->get_json("/api/clients/$bad");
+	is($st, 400, "GET /api/clients/$bad: 400, not a record");
+	is($e->{error}, 'bad_parameter', '... bad_parameter');
+}
+my ($cst) = $s->get_json('/api/campaigns/007');
+is($cst, 400, 'a campaign id with leading zeros: 400');
 is($s->send_json('PATCH', "/api/clients/$alice->{id}", { email => undef })
     ->{json}{email}, undef, 'email cleared with null');
 

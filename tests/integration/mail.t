@@ -237,6 +237,14 @@ $m = wait_status($id, 10, 'failed');
 is(scalar @{ $m->{attempts} }, 1, 'a ValidationError is final at once');
 like($m->{error} // '', qr/ValidationError/, 'and named');
 
+# An id is a whole number, written one way.
+for my $bad ('01', '12345678901234567890') {
+	my ($st, $e) = $s->get_json("/api/mail/$bad");
+	is($st, 400, "GET /api/mail/$bad: 400 bad_parameter");
+}
+my ($nst) = $s->get_json('/api/mail/99999999');
+is($nst, 404, 'an id of no mail: 404');
+
 # An upstream's words reach the log escaped: none can forge a line.
 $fake->modes('forge', 'ok');
 $id = mail({})->{json}{id};
