@@ -14,7 +14,6 @@
 #include "mailhooks.h"
 
 /* The longest address (RFC 5321's path less its brackets). */
-#define MH_RECIPIENT_MAX 254
 
 /* The first bytes of the SHA-256 of lower(email), in hex, into out. */
 static void
@@ -39,8 +38,7 @@ mh_api_recipient_erase(struct mh_app *app, struct mh_request *r)
 	enum mh_store_err err;
 	char digest[17], answer[320];
 
-	if (strlen(r->param) > MH_RECIPIENT_MAX ||
-	    strchr(r->param, '@') == NULL) {
+	if (!mh_recipient_ok(r->param)) {
 		mh_respond_error(r, 400, "bad_parameter", "the recipient must be "
 		    "an email address of at most %d bytes", MH_RECIPIENT_MAX);
 		return;

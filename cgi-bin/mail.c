@@ -82,6 +82,16 @@ mh_check_line(struct json_object *v, char *why, size_t whylen)
 }
 
 int
+mh_recipient_ok(const char *s)
+{
+	const char *at = strchr(s, '@');
+	size_t n = strlen(s);
+
+	return n >= 3 && n <= MH_RECIPIENT_MAX && at != NULL && at != s &&
+	    at[1] != '\0';
+}
+
+int
 mh_email_ok(const char *s)
 {
 	const char *at = strrchr(s, '@'), *p, *label;

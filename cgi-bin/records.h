@@ -41,6 +41,11 @@ extern const char *const mh_mail_statuses[];
 /* Whether s is an email address (a dot-atom at a domain of two labels or
  * more, at most 254 bytes). */
 int mh_email_ok(const char *s);
+/* Whether s can name a recipient whose data is erased: what a provider
+ * sent as an address (not always one mh_email_ok takes), so any text of
+ * 3 to MH_RECIPIENT_MAX bytes with an '@' between others. */
+#define MH_RECIPIENT_MAX 254
+int mh_recipient_ok(const char *s);
 /* Checks a mail a client sent (Mandrill's message: to, from_email,
  * subject, html or text, headers, tags, metadata, track_*, send_at);
  * *due_ms is when it is to go (now, or its send_at). -1 with why. */

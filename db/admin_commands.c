@@ -224,9 +224,16 @@ int
 cmd_erase(struct mh_cmd_ctx *c)
 {
 	struct mh_erased n;
-	enum mh_store_err err = mh_store_erase(c->st, c->argv[0],
-	    mh_notification_names, c->argv[0], &n);
+	enum mh_store_err err;
 
+	if (!mh_recipient_ok(c->argv[0])) {
+		fprintf(stderr, "mailhooks-db: erase: '%s' is not an email "
+		    "address (at most %d bytes, with an @)\n", c->argv[0],
+		    MH_RECIPIENT_MAX);
+		return 1;
+	}
+	err = mh_store_erase(c->st, c->argv[0], mh_notification_names,
+	    c->argv[0], &n);
 	if (err != MH_STORE_OK) {
 		fprintf(stderr, "mailhooks-db: erase: storage error %d\n",
 		    (int)err);

@@ -205,6 +205,10 @@ is($s->send_json('DELETE', '/api/recipients/not-an-address')->{status}, 400,
     'not an address: 400');
 
 # The admin tool erases the same way.
+for my $bad ('notanemail', '', '@', 'x@') {
+	my ($brc) = $s->admin('erase', $bad);
+	is($brc, 1, "mailhooks-db erase '$bad': exit 1, nothing erased");
+}
 ($rc, my $out) = $s->admin('erase', 'Noah.SmithB@example.com');
 is($rc, 0, 'mailhooks-db erase: exit 0');
 is(decode_json($out)->{erased}{events}, 20, 'printing what went');
