@@ -123,7 +123,7 @@ void
 mh_inbox_release_all_claims(struct mh_store *st)
 {
 	if (st->env != NULL && st->db[MH_DB_INBOX] != NULL)
-		mh_txn_run(st, 0, DB_TXN_WRITE_NOSYNC, mh_release_txn, st);
+		mh_txn_once(st, 0, DB_TXN_WRITE_NOSYNC, mh_release_txn, st);
 }
 
 /*
