@@ -98,10 +98,14 @@ mh_campaign_list(struct mh_app *app, struct mh_request *r)
 {
 	struct mh_query q = { .table = MH_TABLE_CAMPAIGNS,
 	    .limit = MH_API_LIMIT_DEFAULT };
+	static const struct mh_filter_spec spec[] = {
+		{ "channel", mh_campaign_channel_ok, "api or mail" },
+	};
 	struct mh_page pg = { .buf = { 0 } };
 	char *channel = NULL;
 
-	if (mh_cursor_args(r, &q) != 0 || mh_arg(r, "channel", &channel) != 0)
+	if (mh_filter_args(r, spec, 1, &channel) != 0 ||
+	    mh_cursor_args(r, &q) != 0)
 		goto out;
 	q.email = channel;
 	mh_page_query(r, app->store, "campaigns", &q, mh_campaign_row, &pg,

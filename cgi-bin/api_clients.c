@@ -88,21 +88,23 @@ mh_client_list(struct mh_app *app, struct mh_request *r)
 {
 	struct mh_query q = { .table = MH_TABLE_CLIENTS,
 	    .limit = MH_API_LIMIT_DEFAULT };
+	static const struct mh_filter_spec spec[] = {
+		{ "tag", NULL, NULL },
+		{ "operator_code", mh_client_operator_ok, "three digits" },
+		{ "phone", mh_client_phone_ok, "7 and ten digits (7XXXXXXXXXX)" },
+	};
 	struct mh_page pg = { .buf = { 0 } };
-	char *tag = NULL, *op = NULL, *phone = NULL;
+	char *f[3];
 
-	if (mh_cursor_args(r, &q) != 0 || mh_arg(r, "tag", &tag) != 0 ||
-	    mh_arg(r, "operator_code", &op) != 0 ||
-	    mh_arg(r, "phone", &phone) != 0)
+	if (mh_filter_args(r, spec, 3, f) != 0 || mh_cursor_args(r, &q) != 0)
 		goto out;
-	q.type = tag;
-	q.email = op;
-	q.message_id = phone;
+	q.type = f[0];
+	q.email = f[1];
+	q.message_id = f[2];
 	mh_page_query(r, app->store, "clients", &q, mh_page_emit, &pg, &pg);
 out:
-	free(tag);
-	free(op);
-	free(phone);
+	for (int i = 0; i < 3; i++)
+		free(f[i]);
 }
 
 void

@@ -127,25 +127,24 @@ mh_mail_list(struct mh_app *app, struct mh_request *r)
 {
 	struct mh_query q = { .table = MH_TABLE_MAIL,
 	    .limit = MH_API_LIMIT_DEFAULT };
+	static const struct mh_filter_spec spec[] = {
+		{ "status", mh_mail_status_ok,
+		    "queued, sending, sent, failed or cancelled" },
+		{ "to", mh_email_ok, "an email address" },
+		{ "tag", NULL, NULL },
+	};
 	struct mh_page pg = { .buf = { 0 } };
-	char *status = NULL, *to = NULL, *tag = NULL;
+	char *f[3];
 
-	if (mh_cursor_args(r, &q) != 0 || mh_arg(r, "status", &status) != 0 ||
-	    mh_arg(r, "to", &to) != 0 || mh_arg(r, "tag", &tag) != 0)
+	if (mh_filter_args(r, spec, 3, f) != 0 || mh_cursor_args(r, &q) != 0)
 		goto out;
-	if (status != NULL && mh_in_list(status, mh_mail_statuses) == NULL) {
-		mh_respond_error(r, 400, "bad_parameter", "status is queued, "
-		    "sending, sent, failed or cancelled");
-		goto out;
-	}
-	q.type = status;
-	q.email = to;
-	q.message_id = tag;
+	q.type = f[0];
+	q.email = f[1];
+	q.message_id = f[2];
 	mh_page_query(r, app->store, "mail", &q, mh_mail_row, &pg, &pg);
 out:
-	free(status);
-	free(to);
-	free(tag);
+	for (int i = 0; i < 3; i++)
+		free(f[i]);
 }
 
 void

@@ -159,6 +159,12 @@ mh_check_window(struct json_object *v, char *why, size_t whylen)
 	return 0;
 }
 
+int
+mh_campaign_channel_ok(const char *s)
+{
+	return mh_in_list(s, mh_channels) != NULL;
+}
+
 static int
 mh_check_channel(struct json_object *v, char *why, size_t whylen)
 {

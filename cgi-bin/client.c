@@ -49,6 +49,19 @@ mh_phone_text(struct json_object *v, char out[16])
 	    json_type_int) || json_object_get_string_len(v) == 11) ? 0 : -1;
 }
 
+int
+mh_client_phone_ok(const char *s)
+{
+	return strlen(s) == 11 && s[0] == '7' &&
+	    strspn(s, "0123456789") == 11;
+}
+
+int
+mh_client_operator_ok(const char *s)
+{
+	return strlen(s) == 3 && strspn(s, "0123456789") == 3;
+}
+
 static int
 mh_check_phone(struct json_object *v, char *why, size_t whylen)
 {
@@ -63,9 +76,7 @@ mh_check_phone(struct json_object *v, char *why, size_t whylen)
 static int
 mh_check_operator(struct json_object *v, char *why, size_t whylen)
 {
-	const char *s = json_object_get_string(v);
-
-	if (strlen(s) == 3 && strspn(s, "0123456789") == 3)
+	if (mh_client_operator_ok(json_object_get_string(v)))
 		return 0;
 	snprintf(why, whylen, "is three digits");
 	return -1;

@@ -82,6 +82,12 @@ mh_check_line(struct json_object *v, char *why, size_t whylen)
 }
 
 int
+mh_mail_status_ok(const char *s)
+{
+	return mh_in_list(s, mh_mail_statuses) != NULL;
+}
+
+int
 mh_recipient_ok(const char *s)
 {
 	const char *at = strchr(s, '@');

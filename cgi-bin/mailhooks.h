@@ -303,6 +303,19 @@ int mh_arg(struct mh_request *r, const char *name, char **out);
 /* Reads limit, before and after into q (limit's default in q); answers
  * 400 and returns -1 when one is malformed. */
 int mh_cursor_args(struct mh_request *r, struct mh_query *q);
+/* A list's filters, declared: each parameter's name, whether a value is
+ * one (NULL: any), and what it must be, for the 400 that says so. */
+struct mh_filter_spec {
+	const char *name;
+	int (*valid)(const char *value);
+	const char *must;
+};
+/* Reads the n filters of spec (NULL when absent) into out, the caller's
+ * to free; a parameter that is neither one of them nor the cursor's
+ * (limit, before, after), or a value that is not valid, is a 400
+ * bad_parameter that names it, and -1 (out freed). */
+int mh_filter_args(struct mh_request *r, const struct mh_filter_spec *spec,
+    size_t n, char **out);
 /* The record id in the route's {id} into *id: a whole number from 1,
  * without a sign or leading zeros, at most 19 digits (/api/mail/01 was
  * mail 1); answers 400 bad_parameter naming what and returns -1 when it

@@ -205,6 +205,65 @@ mh_window_args(struct mh_request *r, struct mh_query *w)
 	return 0;
 }
 
+/* Whether the query's parameters are all among spec's and the cursor's;
+ * answers 400 naming the first that is not. */
+static int
+mh_filter_names_known(struct mh_request *r,
+    const struct mh_filter_spec *spec, size_t n)
+{
+	static const char *const cursor[] = { "limit", "before", "after" };
+	const char *p = r->query;
+
+	while (p != NULL && *p != '\0') {
+		size_t len = strcspn(p, "=&"), i, known = 0;
+
+		for (i = 0; i < 3 && !known; i++)
+			known = strlen(cursor[i]) == len &&
+			    strncmp(p, cursor[i], len) == 0;
+		for (i = 0; i < n && !known; i++)
+			known = strlen(spec[i].name) == len &&
+			    strncmp(p, spec[i].name, len) == 0;
+		if (!known && len > 0) {
+			mh_respond_error(r, 400, "bad_parameter", "%.*s is not "
+			    "a parameter of this list", (int)(len > 40 ? 40 :
+			    len), p);
+			return -1;
+		}
+		p = strchr(p, '&');
+		p = p != NULL ? p + 1 : NULL;
+	}
+	return 0;
+}
+
+int
+mh_filter_args(struct mh_request *r, const struct mh_filter_spec *spec,
+    size_t n, char **out)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		out[i] = NULL;
+	if (mh_filter_names_known(r, spec, n) != 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (mh_arg(r, spec[i].name, &out[i]) != 0)
+			break;
+		if (out[i] != NULL && spec[i].valid != NULL &&
+		    !spec[i].valid(out[i])) {
+			mh_respond_error(r, 400, "bad_parameter", "%s must be "
+			    "%s", spec[i].name, spec[i].must);
+			break;
+		}
+	}
+	if (i == n)
+		return 0;
+	for (i = 0; i < n; i++) {
+		free(out[i]);
+		out[i] = NULL;
+	}
+	return -1;
+}
+
 int
 mh_path_id(struct mh_request *r, const char *what, uint64_t *id)
 {

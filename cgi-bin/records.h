@@ -46,6 +46,12 @@ int mh_email_ok(const char *s);
  * 3 to MH_RECIPIENT_MAX bytes with an '@' between others. */
 #define MH_RECIPIENT_MAX 254
 int mh_recipient_ok(const char *s);
+/* Whether s is a client's phone as stored (7 and ten digits), an operator
+ * code (three digits); a campaign's channel (api, mail); a mail's status. */
+int mh_client_phone_ok(const char *s);
+int mh_client_operator_ok(const char *s);
+int mh_campaign_channel_ok(const char *s);
+int mh_mail_status_ok(const char *s);
 /* Checks a mail a client sent (Mandrill's message: to, from_email,
  * subject, html or text, headers, tags, metadata, track_*, send_at);
  * *due_ms is when it is to go (now, or its send_at). -1 with why. */

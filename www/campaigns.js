@@ -52,7 +52,7 @@ window.mailhooksCampaigns = (function () {
   async function loadClients(reset) {
     const q = new URLSearchParams({ limit: PAGE });
     const digits = clientQuery.replace(/[\s+()-]/g, '');
-    if (/^\d{11}$/.test(digits)) q.set('phone', digits);
+    if (/^7\d{10}$/.test(digits)) q.set('phone', digits);
     else if (clientQuery) q.set('tag', clientQuery);
     if (!reset && clientsBefore !== null) q.set('before', clientsBefore);
     const page = await json('api/clients?' + q);

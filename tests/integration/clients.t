@@ -100,6 +100,21 @@ for my $bad ('01', '0', '+1', '12345678901234567890', 'x1') {
 }
 my ($cst) = $s->get_json('/api/campaigns/007');
 is($cst, 400, 'a campaign id with leading zeros: 400');
+# A list's filters are declared: a value none could match, or a parameter
+# the list does not take, is a 400 that names it (it was an empty 200).
+for my $case (['/api/clients?phone=abc', 'phone'],
+    ['/api/clients?operator_code=1', 'operator_code'],
+    ['/api/clients?colour=red', 'colour'],
+    ['/api/campaigns?channel=sms', 'channel'],
+    ['/api/campaigns?limit=5&sort=name', 'sort'],
+    ['/api/mail?to=notanemail', 'to'],
+    ['/api/mail?status=lost', 'status']) {
+	my ($st, $e) = $s->get_json($case->[0]);
+	is($st, 400, "$case->[0]: 400");
+	like($e->{detail} // '', qr/\Q$case->[1]\E/, '... naming it');
+}
+my ($okst) = $s->get_json('/api/clients?phone=79001234567&limit=5');
+is($okst, 200, 'a phone as stored, and the cursor: 200');
 is($s->send_json('PATCH', "/api/clients/$alice->{id}", { email => undef })
     ->{json}{email}, undef, 'email cleared with null');
 
