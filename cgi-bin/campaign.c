@@ -34,14 +34,23 @@ static const struct mh_field mh_campaign_fields[] = {
 
 static const char *const mh_channels[] = { "api", "mail", NULL };
 
+/* A campaign's times: from 1970 to the year 9999 (year 0 was taken, then
+ * answered as an end before the start). */
+#define MH_CAMPAIGN_TIME_MAX 253402300799LL	/* 9999-12-31T23:59:59Z */
+
 static int
 mh_check_time(struct json_object *v, char *why, size_t whylen)
 {
 	int64_t t;
 
-	if (mh_iso_time(json_object_get_string(v), &t) == 0)
+	if (mh_iso_time(json_object_get_string(v), &t) != 0) {
+		snprintf(why, whylen, "is not an ISO 8601 time with its "
+		    "offset: %.64s", json_object_get_string(v));
+		return -1;
+	}
+	if (t >= 0 && t <= MH_CAMPAIGN_TIME_MAX)
 		return 0;
-	snprintf(why, whylen, "is not an ISO 8601 time with its offset: %.64s",
+	snprintf(why, whylen, "is not between 1970 and the year 9999: %.64s",
 	    json_object_get_string(v));
 	return -1;
 }
@@ -51,8 +60,19 @@ mh_check_text(struct json_object *v, char *why, size_t whylen)
 {
 	size_t chars = 0;
 
-	for (const char *p = json_object_get_string(v); *p != '\0'; p++)
-		chars += ((unsigned char)*p & 0xc0) != 0x80;
+	for (const char *p = json_object_get_string(v); *p != '\0'; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		/* Lines and tabs, but no other control character (\x01 and
+		 * \x7f were sent to phones). */
+		if ((c < 0x20 && c != '\n' && c != '\r' && c != '\t') ||
+		    c == 0x7f) {
+			snprintf(why, whylen, "holds a control character "
+			    "(\\x%02x)", c);
+			return -1;
+		}
+		chars += (c & 0xc0) != 0x80;
+	}
 	if (chars >= 1 && chars <= MH_CAMPAIGN_TEXT_MAX)
 		return 0;
 	snprintf(why, whylen, "is 1 to %d characters", MH_CAMPAIGN_TEXT_MAX);
@@ -212,8 +232,12 @@ mh_campaign_record(struct json_object *c, int64_t now_ms,
 	char at[32];
 
 	if (mh_iso_time(mh_json_str(c, "start_at"), &start) != 0 ||
-	    mh_iso_time(mh_json_str(c, "end_at"), &end) != 0 || end <= start) {
-		snprintf(why, whylen, "end_at is after start_at");
+	    mh_iso_time(mh_json_str(c, "end_at"), &end) != 0) {
+		snprintf(why, whylen, "start_at and end_at are ISO 8601 times");
+		return -1;
+	}
+	if (end <= start) {
+		snprintf(why, whylen, "end_at must be after start_at");
 		return -1;
 	}
 	mh_iso_from_ms(now_ms, at);

@@ -101,6 +101,19 @@ mh_check_tag(struct json_object *v, char *why, size_t whylen)
 	return -1;
 }
 
+/* Files of the tz database's folder that are no IANA time zone's name: the
+ * system's own (localtime, posixrules), the placeholder Factory, and the
+ * copies with leap seconds or POSIX rules (right/, posix/). */
+static int
+mh_tz_not_a_name(const char *name)
+{
+	static const char *const files[] = { "localtime", "posixrules",
+	    "Factory", NULL };
+
+	return mh_in_list(name, files) != NULL ||
+	    strncmp(name, "right/", 6) == 0 || strncmp(name, "posix/", 6) == 0;
+}
+
 int
 mh_tz_known(const char *name)
 {
@@ -111,6 +124,7 @@ mh_tz_known(const char *name)
 	int ok;
 
 	if (len == 0 || len > MH_TZ_NAME_MAX || name[0] == '/' ||
+	    mh_tz_not_a_name(name) ||
 	    strstr(name, "..") != NULL || strspn(name, "ABCDEFGHIJKLMNOPQRSTU"
 	    "VWXYZabcdefghijklmnopqrstuvwxyz0123456789/_+-") != len)
 		return 0;

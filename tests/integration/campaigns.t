@@ -49,7 +49,10 @@ is($r->{json}{status}, 'finished', 'one past its end: finished');
 # --- Bad input: a clear 400, nothing made.
 for my $bad (
 	[ { end_at => iso($now + 60), text => 't' }, qr/start_at is required/, 'no start' ],
-	[ { start_at => iso($now + 60), end_at => iso($now), text => 't' }, qr/end_at is after start_at/, 'its end before its start' ],
+	[ { start_at => iso($now + 60), end_at => iso($now), text => 't' }, qr/end_at must be after start_at/, 'its end before its start' ],
+	[ { start_at => '0000-01-01T00:00:00Z', end_at => iso($now), text => 't' }, qr/start_at is not between 1970/, 'a start in the year 0' ],
+	[ { start_at => iso($now), end_at => iso($now + 60), text => "a\x01b" }, qr/text holds a control character/, 'text with \\x01' ],
+	[ { start_at => iso($now), end_at => iso($now + 60), text => "a\x7fb" }, qr/text holds a control character/, 'text with \\x7f' ],
 	[ { start_at => '2030-01-01 09:00', end_at => iso($now), text => 't' }, qr/start_at is not an ISO 8601/, 'a malformed time' ],
 	[ { start_at => '2030-01-01T09:00:00', end_at => '2030-01-02T09:00:00Z', text => 't' }, qr/offset/, 'a time without its offset' ],
 	[ { start_at => iso($now), end_at => iso($now + 60), text => '' }, qr/text is required/, 'no text' ],

@@ -44,6 +44,9 @@ for my $bad (
 	[ { phone => '7900123456x', timezone => 'UTC' }, qr/phone/, 'a letter' ],
 	[ { phone => '79001230000', timezone => 'Mars/Olympus' }, qr/timezone is not a time zone/, 'an unknown time zone' ],
 	[ { phone => '79001230000', timezone => '../../etc/passwd' }, qr/timezone/, 'a path for a time zone' ],
+	# Files of the tz folder that are no IANA name.
+	(map { [ { phone => '79001230000', timezone => $_ }, qr/timezone is not a time zone/, "$_: not a time zone's name" ] }
+	    qw(localtime posixrules Factory right/UTC posix/Europe/Moscow)),
 	[ { phone => '79001230000', timezone => 'UTC', operator_code => '12' }, qr/operator_code is three digits/, 'an operator code of two' ],
 	[ { phone => '79001230000', timezone => 'UTC', tag => 'x' x 65 }, qr/tag is at most 64/, 'a tag of 65' ],
 	[ { phone => '79001230000', timezone => 'UTC', email => 'nope' }, qr/email/, 'a malformed email' ],
