@@ -31,41 +31,25 @@ mh_capi_request(uint64_t id, const char *phone, const char *text)
 	return body;
 }
 
-/* Whether a 200's body is the success shape: an object with code 0. */
+/* The code of a 200's body, when it is the API's shape (an object with a
+ * whole-number code) into *code; -1 when it is not. */
 static int
-mh_capi_success(const struct mh_http_answer *a)
+mh_capi_code(const struct mh_http_answer *a, int64_t *code)
 {
-	struct json_object *o, *code;
-	int ok;
+	struct json_object *o, *c;
+	int ret = -1;
 
 	if (a->body == NULL || a->too_long ||
 	    (o = json_tokener_parse(a->body)) == NULL)
-		return 0;
-	ok = json_object_is_type(o, json_type_object) &&
-	    json_object_object_get_ex(o, "code", &code) &&
-	    json_object_is_type(code, json_type_int) &&
-	    json_object_get_int64(code) == 0;
+		return -1;
+	if (json_object_is_type(o, json_type_object) &&
+	    json_object_object_get_ex(o, "code", &c) &&
+	    json_object_is_type(c, json_type_int)) {
+		*code = json_object_get_int64(c);
+		ret = 0;
+	}
 	json_object_put(o);
-	return ok;
-}
-
-/* Whether a 200's body is a JSON object with another code than 0: the
- * API's own word that it did not take the message. */
-static int
-mh_capi_refusal(const struct mh_http_answer *a)
-{
-	struct json_object *o, *code;
-	int ok;
-
-	if (a->body == NULL || a->too_long ||
-	    (o = json_tokener_parse(a->body)) == NULL)
-		return 0;
-	ok = json_object_is_type(o, json_type_object) &&
-	    json_object_object_get_ex(o, "code", &code) &&
-	    json_object_is_type(code, json_type_int) &&
-	    json_object_get_int64(code) != 0;
-	json_object_put(o);
-	return ok;
+	return ret;
 }
 
 /* The body's start, printable, for an error. */
@@ -85,6 +69,7 @@ enum mh_send_outcome
 mh_capi_answer(const struct mh_http_answer *a, char *error, size_t len)
 {
 	char excerpt[96];
+	int64_t code;
 
 	error[0] = '\0';
 	if (a->transport != CURLE_OK) {
@@ -95,14 +80,16 @@ mh_capi_answer(const struct mh_http_answer *a, char *error, size_t len)
 		return a->status == 200 ? MH_OUT_POSSIBLY_SENT : MH_OUT_RETRY;
 	}
 	if (a->status == 200) {
-		if (mh_capi_success(a))
+		int shaped = mh_capi_code(a, &code) == 0;
+
+		if (shaped && code == 0)
 			return MH_OUT_SENT;
 		mh_capi_excerpt(a, excerpt, sizeof(excerpt));
 		snprintf(error, len, "HTTP 200 without {\"code\": 0}: %s",
 		    excerpt[0] ? excerpt : "(empty)");
 		/* An answer it gave (another code) is its word that nothing
 		 * went out; one it could not have meant is not. */
-		return mh_capi_refusal(a) ? MH_OUT_RETRY : MH_OUT_POSSIBLY_SENT;
+		return shaped ? MH_OUT_RETRY : MH_OUT_POSSIBLY_SENT;
 	}
 	mh_capi_excerpt(a, excerpt, sizeof(excerpt));
 	snprintf(error, len, "HTTP %ld%s%s", a->status, excerpt[0] ? ": " : "",
