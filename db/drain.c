@@ -192,6 +192,7 @@ mh_store_runs(struct mh_drain *d, mh_txn_fn fn, size_t *nstored)
 			    "half as much\n", (unsigned long long)d->receipt,
 			    d->run_end - d->done);
 			mh_drain_forget(d);
+			d->last = 0;	/* the run that failed is still to do */
 			continue;
 		}
 		if (ret != 0)
