@@ -68,7 +68,7 @@ DB_HDRS  = db/store.h db/store-private.h db/store-index.h db/drain.h
 CORE_HDRS = cgi-bin/core.h cgi-bin/logvalue.h cgi-bin/access.h cgi-bin/records.h cgi-bin/counters.h db/store.h \
             db/store_accounts.h db/store_notifications.h db/store_outbox.h \
             db/store_campaigns.h db/store_events.h cgi-bin/accounts.h
-HDRS     = cgi-bin/mailhooks.h cgi-bin/worker.h cgi-bin/watchdog.h $(CORE_HDRS) $(DB_HDRS)
+HDRS     = cgi-bin/mailhooks.h cgi-bin/page.h cgi-bin/worker.h cgi-bin/watchdog.h $(CORE_HDRS) $(DB_HDRS)
 
 BIN_FCGI   = cgi-bin/mailhooks.fcgi
 BIN_RELAY  = ws-relay/mailhooks-relay
