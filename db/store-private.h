@@ -36,6 +36,7 @@ enum mh_db {
 	MH_DB_RECEIPTS,		/* holds the receipt sequence */
 	MH_DB_USERS,		/* the accounts, by name */
 	MH_DB_SESSIONS,		/* signed-in sessions, by their id's hash */
+	MH_DB_SESSIONS_BY_USER,	/* user \0 created (be64) hash -> "" */
 	MH_DB_TOKENS,		/* API tokens, by their hash */
 	MH_DB_SIGNIN,		/* failed sign-ins, by user and address */
 	MH_DB_NOTIFICATIONS,	/* id (be64) -> notification record */

@@ -59,7 +59,10 @@ struct mh_session {
 				 * and made again is another */
 	int64_t created, seen;	/* Unix seconds: begun, last used */
 };
-/* Adds s, flushed. */
+/* A user's sessions at once, at most: a sign-in past them ends the oldest
+ * (one viewer signing in in a loop made 13 500 in three minutes). */
+#define MH_SESSIONS_PER_USER 20
+/* Adds s, flushed, ending its user's oldest past MH_SESSIONS_PER_USER. */
 enum mh_store_err mh_store_session_add(struct mh_store *st,
     const struct mh_session *s);
 /* The session of that key into *s; MH_STORE_NOTFOUND. */

@@ -31,6 +31,7 @@ const struct mh_db_def mh_dbs[MH_DB_COUNT] = {
 	[MH_DB_RECEIPTS] = { "receipts.db", -1, 0 },
 	[MH_DB_USERS] = { "users.db", -1, 0 },
 	[MH_DB_SESSIONS] = { "sessions.db", -1, 0 },
+	[MH_DB_SESSIONS_BY_USER] = { "sessions-by-user.db", -1, 0 },
 	[MH_DB_TOKENS] = { "tokens.db", -1, 0 },
 	[MH_DB_SIGNIN] = { "signin.db", -1, 0 },
 	[MH_DB_NOTIFICATIONS] = { "notifications.db", -1, 0 },

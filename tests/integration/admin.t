@@ -154,9 +154,9 @@ like(do { local (@ARGV, $/) = "$home/backup.err"; <> },
     qr{/nonexistent/a/db: No such file or directory}, 'saying why');
 # A folder that holds anything is left as it was.
 my $full = tempdir('mailhooks-full-XXXXXX', TMPDIR => 1, CLEANUP => 1);
-open my $fh, '>', "$full/users.db" or die;
-print $fh "someone's\n";
-close $fh;
+open my $other, '>', "$full/users.db" or die;
+print $other "someone's\n";
+close $other;
 chmod 0777, $full;
 is(system("$home/mailhooks-db -h $home backup $full 2>$home/backup.err") >> 8,
     1, 'a backup into a folder holding a file: exit 1');

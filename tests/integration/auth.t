@@ -225,6 +225,19 @@ $s->admin_with_password('carl-new-password', qw(user add carl));
 is($s->get('/api/events', Cookie => $carl)->{status}, 401,
     'deleted and made again: the old session is not the new user\'s');
 
+# --- A user's sessions are capped at 20: a sign-in past them ends the
+# oldest (one viewer made 13 500 in three minutes).
+# (Oldest by the second a session began: three, then twenty a second on.)
+my @many = map { $s->sign_in('carl', 'carl-new-password', keep => 0)->{cookie} }
+    1 .. 3;
+sleep 1.1;
+push @many, map { $s->sign_in('carl', 'carl-new-password', keep => 0)->{cookie} }
+    1 .. 20;
+my @live = map { $s->get('/api/events', Cookie => $_)->{status} } @many;
+is_deeply([@live[0 .. 2]], [401, 401, 401], 'the three oldest of 23 sessions ended');
+is(scalar(grep { $_ == 200 } @live[3 .. 22]), 20, 'the newest 20 live') or diag "@live";
+is($s->get('/api/events')->{status}, 200, 'another user\'s session is left alone');
+
 # --- The WebSocket: a good ticket once, from the site's own pages.
 my $ws = $s->ws_client(types => 'all', count => 1);
 ok($ws, 'a good ticket subscribes');
