@@ -35,6 +35,7 @@ struct mh_app {
 	int warned;		/* unset secrets logged */
 	int accounts_ready;	/* the first admin is made, or was there */
 	int reindexed;		/* events of older versions are indexed */
+	int64_t sessions_pruned;	/* when its sign-ins last walked them */
 	/* Opening storage failed: Berkeley DB lets a process try only once
 	 * (DB_REGISTER keeps the failed try's place), so the process ends
 	 * after this request and the web server starts a fresh one. */
