@@ -92,10 +92,18 @@ mh_take_entry(struct mh_drain *d, DB_TXN *txn, DBC *cur, const DBT *key)
 		return mh_set_aside(st, txn, d->receipt, d->claim.attempts, why);
 	}
 	d->found = 1;
+	/* This process's own, counted when it was put. */
+	d->counted_here = 1;
 	if (d->receipt == d->counted_receipt &&
 	    d->claim.attempts == d->counted_attempts)
 		return 0;
-	d->claim.attempts++;
+	/* An attempt is counted against an entry that may have killed its
+	 * process; a claim taken from a live process whose work stalled
+	 * (MH_CLAIM_SECONDS) is no such sign, and its attempt is still
+	 * counted. */
+	d->counted_here = d->claim.pid == 0 || d->claim.pid == st->pid ||
+	    !mh_process_alive((pid_t)d->claim.pid);
+	d->claim.attempts += (uint32_t)d->counted_here;
 	d->claim.pid = st->pid;
 	d->claim.at = (uint32_t)time(NULL);
 	return mh_claim_put(st, txn, d->receipt, &d->claim);
@@ -144,8 +152,8 @@ mh_drain_uncount_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
 	if ((ret = inbox->get(inbox, txn, &key, &data, DB_RMW)) != 0)
 		return ret == DB_NOTFOUND ? MH_TXN_DISCARD : ret;
 	c = mh_claim_get(&data);
-	if (c.pid != st->pid || c.attempts != d->counted_attempts ||
-	    c.attempts == 0)
+	if (!d->counted_here || c.pid != st->pid ||
+	    c.attempts != d->counted_attempts || c.attempts == 0)
 		return MH_TXN_DISCARD;
 	c.attempts--;
 	c.pid = 0;

@@ -27,6 +27,7 @@ struct mh_drain {
 	uint64_t receipt;
 	struct mh_claim claim;
 	int found;		/* an entry to derive */
+	int counted_here;	/* this claim counted an attempt */
 	int none;		/* nothing is left for this process */
 	uint64_t counted_receipt;
 	uint32_t counted_attempts;
