@@ -109,6 +109,23 @@ mh_handle(struct mh_app *app, struct mh_request *r)
 	mh_request_end(app, r);
 }
 
+/* Whether process pid is a web server (its command's name). */
+static int
+mh_is_server(pid_t pid)
+{
+	char path[64], comm[32] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	if (pid <= 1 || (f = fopen(path, "r")) == NULL)
+		return 0;
+	if (fgets(comm, sizeof(comm), f) == NULL)
+		comm[0] = '\0';
+	fclose(f);
+	return strncmp(comm, "lighttpd", 8) == 0 ||
+	    strncmp(comm, "apache2", 7) == 0 || strncmp(comm, "httpd", 5) == 0;
+}
+
 /*
  * Spawned by the web server (lighttpd's bin-path, mod_fcgid), the process
  * ends with it: SIGTERM when its parent goes. A Ctrl-C reaches every
@@ -117,23 +134,26 @@ mh_handle(struct mh_app *app, struct mh_request *r)
  * libfcgi's window between its last look at the stop flag and accept(),
  * which then waits for a connection that never comes (one was left after
  * make test, its web server long gone). Not under spawn-fcgi, whose
- * parent leaves at once.
+ * parent leaves at once: the web servers' configurations name themselves
+ * in MAILHOOKS_SPAWNED_BY.
  */
 static void
 mh_end_with_server(void)
 {
+	const char *by = getenv("MAILHOOKS_SPAWNED_BY");
 	pid_t parent = getppid();
-	char path[64], comm[32] = "";
-	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)parent);
-	if (parent <= 1 || (f = fopen(path, "r")) == NULL)
+	/* The server's configuration says it spawns this process: a parent
+	 * that is no server now means it went before this line (a process
+	 * started in the moment the server took to stop was left running
+	 * for good). */
+	if (by != NULL && *by != '\0') {
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (!mh_is_server(getppid()))
+			raise(SIGTERM);
 		return;
-	if (fgets(comm, sizeof(comm), f) == NULL)
-		comm[0] = '\0';
-	fclose(f);
-	if (strncmp(comm, "lighttpd", 8) != 0 &&
-	    strncmp(comm, "apache2", 7) != 0 && strncmp(comm, "httpd", 5) != 0)
+	}
+	if (!mh_is_server(parent))
 		return;
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (getppid() != parent)	/* it went before the line above */
