@@ -99,16 +99,10 @@ mh_sessions_cap(struct mh_store *st, DB_TXN *txn, const char *user)
 
 	if ((ret = db->cursor(db, txn, &cur, 0)) != 0)
 		return ret;
-	memset(&key, 0, sizeof(key));
-	memset(&data, 0, sizeof(data));
-	key.data = kbuf;
-	key.ulen = sizeof(kbuf);
-	key.flags = DB_DBT_USERMEM;
-	data.flags = DB_DBT_PARTIAL;
 	/* Past the user's last key: its name, then a byte above NUL. */
 	memcpy(kbuf, user, ulen);
 	kbuf[ulen] = 1;
-	key.size = (u_int32_t)ulen + 1;
+	mh_keys_only(&key, &data, kbuf, ulen + 1, sizeof(kbuf));
 	ret = cur->get(cur, &key, &data, DB_SET_RANGE);
 	ret = ret == 0 ? cur->get(cur, &key, &data, DB_PREV) :
 	    ret == DB_NOTFOUND ? cur->get(cur, &key, &data, DB_LAST) : ret;
