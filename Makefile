@@ -71,6 +71,9 @@ CORE_HDRS = cgi-bin/core.h cgi-bin/logvalue.h cgi-bin/access.h cgi-bin/records.h
 HDRS     = cgi-bin/mailhooks.h cgi-bin/page.h cgi-bin/worker.h cgi-bin/watchdog.h $(CORE_HDRS) $(DB_HDRS)
 
 BIN_FCGI   = cgi-bin/mailhooks.fcgi
+# The same program for Apache's webhooks: mod_fcgid keeps a pool of
+# processes per file, and the webhooks have a pool of their own.
+BIN_FCGI_HOOKS = cgi-bin/hooks/mailhooks.fcgi
 BIN_RELAY  = ws-relay/mailhooks-relay
 BIN_WS     = ws-relay/mailhooks-ws
 BIN_ADMIN  = db/mailhooks-db
@@ -92,7 +95,7 @@ UNIT_TESTS = tests/unit/form.t tests/unit/signature.t tests/unit/mandrill.t \
 DOCS_UI = www/docs/swagger-ui-bundle.js www/docs/swagger-ui.css
 CHART_UI = www/vendor/uPlot.iife.min.js www/vendor/uPlot.min.css
 
-all: $(BIN_FCGI) $(BIN_RELAY) $(BIN_WS) $(BIN_ADMIN) $(BIN_SENDER) $(DOCS_UI) \
+all: $(BIN_FCGI) $(BIN_FCGI_HOOKS) $(BIN_RELAY) $(BIN_WS) $(BIN_ADMIN) $(BIN_SENDER) $(DOCS_UI) \
      $(CHART_UI)
 vendor/node_modules: vendor/package.json vendor/package-lock.json
 	cd vendor && SCARF_ANALYTICS=false npm ci --ignore-scripts --no-audit \
@@ -109,6 +112,10 @@ $(CHART_UI): vendor/node_modules
 $(BIN_FCGI): $(HTTP_SRC) $(CORE_SRC) $(DB_SRC) $(HDRS)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -pthread -o $@ $(HTTP_SRC) $(CORE_SRC) \
 	    $(DB_SRC) $(LDLIBS_FCGI)
+
+$(BIN_FCGI_HOOKS): $(BIN_FCGI)
+	mkdir -p $(@D)
+	cp $(BIN_FCGI) $@
 
 # The admin tool links the storage layer and the core, not the HTTP side.
 ADMIN_SRC = db/admin.c db/admin_commands.c db/admin_restore.c \

@@ -92,10 +92,11 @@ apache)
 		then
 			SITE=$run/site
 			rm -rf "$SITE"
-			mkdir -p "$SITE/cgi-bin" "$SITE/ws-relay" "$SITE/apache" \
+			mkdir -p "$SITE/cgi-bin/hooks" "$SITE/ws-relay" "$SITE/apache" \
 			    "$SITE/sender"
 			cp -R "$ROOT/www" "$SITE/"
 			cp "$ROOT/cgi-bin/mailhooks.fcgi" "$SITE/cgi-bin/"
+			cp "$ROOT/cgi-bin/hooks/mailhooks.fcgi" "$SITE/cgi-bin/hooks/"
 			cp "$ROOT/ws-relay/mailhooks-relay" "$SITE/ws-relay/"
 			cp "$ROOT/sender/mailhooks-sender" "$SITE/sender/"
 			cp "$ROOT/apache/mailhooks.conf" "$SITE/apache/"
@@ -141,10 +142,11 @@ server_pid=
 relay_pid=
 sender_pid=
 fcgi_pid=
+fcgi_hooks_pid=
 stop() {
 	trap - INT TERM
 	echo "mailhooks: stopping"
-	for pid in $sender_pid $relay_pid $fcgi_pid $server_pid; do
+	for pid in $sender_pid $relay_pid $fcgi_pid $fcgi_hooks_pid $server_pid; do
 		kill -TERM "$pid" 2>/dev/null || true
 	done
 	wait || true
@@ -166,14 +168,25 @@ start_sender() {
 	sender_pid=$!
 }
 
-# The mod_proxy_fcgi variant: the program runs apart, on a UNIX socket.
-start_fcgi() {
-	[ "$SERVER" = apache ] && [ "${MAILHOOKS_APACHE_PROXY_FCGI:-}" = 1 ] ||
-	    return 0
-	rm -f "$run/mailhooks.fcgi.sock"
-	(run_as spawn-fcgi -n -s "$run/mailhooks.fcgi.sock" -M 0600 -- \
+# The mod_proxy_fcgi variant: the program runs apart, on UNIX sockets, one
+# process for the API and one of its own for the webhooks.
+proxy_fcgi() {
+	[ "$SERVER" = apache ] && [ "${MAILHOOKS_APACHE_PROXY_FCGI:-}" = 1 ]
+}
+spawn_fcgi() {
+	rm -f "$run/$1"
+	(run_as spawn-fcgi -n -s "$run/$1" -M 0600 -- \
 	    "$SITE/cgi-bin/mailhooks.fcgi") &
+}
+start_fcgi() {
+	proxy_fcgi || return 0
+	spawn_fcgi mailhooks.fcgi.sock
 	fcgi_pid=$!
+}
+start_fcgi_hooks() {
+	proxy_fcgi || return 0
+	spawn_fcgi mailhooks-hooks.fcgi.sock
+	fcgi_hooks_pid=$!
 }
 
 # The program makes the first admin at its first start; its password is
@@ -190,6 +203,7 @@ show_first_password() {
 }
 
 start_fcgi
+start_fcgi_hooks
 (run_as "$@") &
 server_pid=$!
 start_relay
@@ -223,5 +237,12 @@ while :; do
 		wait "$fcgi_pid" 2>/dev/null || true
 		echo "mailhooks: mailhooks.fcgi exited; starting it again" >&2
 		start_fcgi
+	fi
+	if [ -n "$fcgi_hooks_pid" ] && ! kill -0 "$fcgi_hooks_pid" 2>/dev/null
+	then
+		wait "$fcgi_hooks_pid" 2>/dev/null || true
+		echo "mailhooks: the webhooks' mailhooks.fcgi exited; starting" \
+		    "it again" >&2
+		start_fcgi_hooks
 	fi
 done

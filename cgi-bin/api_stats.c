@@ -4,6 +4,7 @@
  * in the event types' order.
  */
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -16,19 +17,87 @@ struct mh_tally {
 };
 
 static void
-mh_tally(void *ctx, const char *type)
+mh_tally_add(struct mh_tally *t, const char *type, uint64_t count)
 {
-	struct mh_tally *t = ctx;
 	int i;
 
-	if (type == NULL) {
-		memset(t, 0, sizeof(*t));
-		return;
-	}
-	t->total++;
+	t->total += count;
 	if ((i = mh_event_type_index(type, strlen(type))) >= 0 &&
 	    (size_t)i < sizeof(t->n) / sizeof(t->n[0]))
-		t->n[i]++;
+		t->n[i] += count;
+}
+
+/* mh_count_fn: one event of the window's edges. */
+static void
+mh_tally_event(void *ctx, const char *type)
+{
+	if (type == NULL)
+		memset(ctx, 0, sizeof(struct mh_tally));
+	else
+		mh_tally_add(ctx, type, 1);
+}
+
+/* mh_series_fn: the count of a type in one whole hour of the window. */
+static void
+mh_tally_hour(void *ctx, int64_t hour, const char *type, uint64_t count)
+{
+	(void)hour;
+	if (type == NULL)
+		memset(ctx, 0, sizeof(struct mh_tally));
+	else
+		mh_tally_add(ctx, type, count);
+}
+
+static int64_t
+mh_hour_floor(int64_t t)
+{
+	return t >= 0 ? t / 3600 : -((-t + 3599) / 3600);
+}
+
+/* Counts the events of q's window into *t. The whole hours inside it are
+ * read from the counts per hour (a key per hour and type, whatever the
+ * number of events: an all-time count of a large store is one walk of
+ * them, not of every event); only the part hours at its two ends are
+ * counted event by event. */
+static enum mh_store_err
+mh_stats_count(struct mh_store *st, const struct mh_query *q,
+    struct mh_tally *t)
+{
+	/* The whole hours: [first, end). */
+	int64_t first = q->has_since ? -mh_hour_floor(-q->since) :
+	    INT64_MIN / 7200;
+	int64_t end = q->has_until ? mh_hour_floor(q->until) : INT64_MAX / 7200;
+	struct mh_query edge = *q;
+	struct mh_tally part[3];
+	enum mh_store_err err;
+
+	memset(part, 0, sizeof(part));
+	if (first >= end)	/* within an hour or two: event by event */
+		return mh_store_count(st, q, mh_tally_event, t);
+	if ((err = mh_store_series(st, first, end, mh_tally_hour,
+	    &part[0])) != MH_STORE_OK)
+		return err;
+	if (q->has_since && q->since < first * 3600) {
+		edge.until = first * 3600;
+		edge.has_until = 1;
+		if ((err = mh_store_count(st, &edge, mh_tally_event,
+		    &part[1])) != MH_STORE_OK)
+			return err;
+	}
+	if (q->has_until && end * 3600 < q->until) {
+		edge = *q;
+		edge.since = end * 3600;
+		edge.has_since = 1;
+		if ((err = mh_store_count(st, &edge, mh_tally_event,
+		    &part[2])) != MH_STORE_OK)
+			return err;
+	}
+	for (size_t p = 0; p < 3; p++) {
+		t->total += part[p].total;
+		for (size_t i = 0; i < sizeof(t->n) / sizeof(t->n[0]); i++)
+			t->n[i] += part[p].n[i];
+	}
+	return MH_STORE_OK;
 }
 
 void
@@ -50,7 +119,7 @@ mh_api_stats(struct mh_app *app, struct mh_request *r)
 		mh_respond_store_error(r, MH_STORE_FAILED);
 		return;
 	}
-	if ((err = mh_store_count(app->store, &q, mh_tally, &t)) != MH_STORE_OK) {
+	if ((err = mh_stats_count(app->store, &q, &t)) != MH_STORE_OK) {
 		mh_respond_store_error(r, err);
 		return;
 	}

@@ -24,8 +24,11 @@ make_path($site, "$home/data");
 # What docs/deploy.md tells a user to copy.
 copy("$root/www/$_", "$site/$_") or die $_
     for qw(index.html signin.js bell.js outgoing.js app.js style.css favicon.svg);
-copy("$root/cgi-bin/mailhooks.fcgi", "$site/mailhooks.fcgi") or die;
-chmod 0755, "$site/mailhooks.fcgi";
+make_path("$site/hooks");
+for my $to ("$site/mailhooks.fcgi", "$site/hooks/mailhooks.fcgi") {
+	copy("$root/cgi-bin/mailhooks.fcgi", $to) or die;
+	chmod 0755, $to;
+}
 open my $in, '<', "$root/apache/htaccess" or die;
 open my $out, '>', "$site/.htaccess" or die;
 while (<$in>) {
@@ -93,6 +96,14 @@ $r = $s->post_mandrill([Stack::event(id => 'shared-1')], key => $key,
     path => '/hooks/webhooks/mandrill');
 is($r->{status}, 200, 'a signed webhook under the sub-path is accepted')
     or diag $r->{content};
+# Which file each pool of FastCGI processes runs.
+sub runs {
+	my ($file) = @_;
+	return grep { (readlink($_) // '') eq $file } glob '/proc/[0-9]*/exe';
+}
+ok(scalar(runs("$site/hooks/mailhooks.fcgi")),
+    'the webhooks run the copy in hooks/, a pool of their own');
+is(scalar(runs("$site/mailhooks.fcgi")), 0, 'not the API\'s program');
 is($s->post_mandrill([Stack::event(id => 'x')], key => 'wrong',
     path => '/hooks/webhooks/mandrill')->{status}, 403,
     'the key set with SetEnv is checked');
@@ -113,6 +124,7 @@ do {
 } while ((!$page || !@{ $page->{events} }) && time < $deadline && sleep 0.1);
 is($st, 200, 'the API under the sub-path');
 is($page->{events}[0]{message_id}, 'shared-1', 'holds the event');
+ok(scalar(runs("$site/mailhooks.fcgi")), 'the API runs the program itself');
 ok(-d "$home/data/db", 'the data lives where SetEnv MAILHOOKS_HOME says');
 
 $r = $s->post_infobip('{"notificationType":"OPENED","messageId":"ib-1"}',

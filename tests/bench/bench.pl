@@ -12,7 +12,7 @@
 # --smoke: the same runs, tiny and short (make test runs it so that the
 # bench cannot rot; it asserts nothing about speed).
 # --only: just these runs (null ingest batch e2e e2e_one e2e_light fanout
-# notify notify_e2e mail campaign export search),
+# notify notify_e2e mail campaign export search readers),
 # to measure one change quickly; the figures of the others are absent.
 use strict;
 use warnings;
@@ -101,8 +101,11 @@ sub null_server {
 	my $dir = $stack->home . "/$name";
 	mkdir $dir;
 	$conf =~ s/^server\.port\s*=.*$/server.port = $port/m or die;
-	$conf =~ s|"bin-path"\s*=>\s*"[^"]*"|"bin-path" => "$NULL"| or die;
-	$conf =~ s|"socket"\s*=>\s*"[^"]*"|"socket" => "$dir/null.sock"| or die;
+	# Every pool of the program's (the webhooks', the API's) is the null's.
+	my $n = 0;
+	$conf =~ s|"bin-path"\s*=>\s*"[^"]*"|"bin-path" => "$NULL"|g or die;
+	$conf =~ s|"socket"\s*=>\s*"[^"]*"|'"socket" => "' . "$dir/null" . $n++ . '.sock"'|ge
+	    or die;
 	open my $fh, '>', "$dir/lighttpd.conf" or die;
 	print $fh $conf;
 	close $fh;
@@ -460,7 +463,7 @@ if (wanted('export')) {
 # Search, ranges and series on a store of a million events over a year
 # (about 114 an hour), built by tests/bench/fill with the server's own
 # derive and storage (commits not flushed), then served by its own stack.
-if (wanted('search')) {
+if (wanted('search') || wanted('readers')) {
 	my $n = $smoke ? 20000 : 1000000;
 	my $home = File::Temp::tempdir('mailhooks-bench-XXXXXX', TMPDIR => 1,
 	    CLEANUP => 1);
@@ -469,9 +472,17 @@ if (wanted('search')) {
 	$fig{search_store_events} = $n;
 	$fig{fill_events_s} = $took > 0 ? $n / $took : undef;
 	my $big = Stack->new(server => 'lighttpd', home => $home,
-	    env => { MAILHOOKS_SENDER => 0 });
+	    env => { MAILHOOKS_SENDER => 0, MANDRILL_WEBHOOK_KEY => $KEY,
+	    MANDRILL_WEBHOOK_URL => $SIGN_URL, MAILHOOKS_FSYNC => 1 });
 	my ($rc, $token) = $big->admin(qw(token add benchsearch --scope events:read));
 	chomp $token;
+	readers($big, $token) if wanted('readers');
+	search($big, $token, $n) if wanted('search');
+	$big->stop;
+}
+
+sub search {
+	my ($big, $token, $n) = @_;
 	my $http = HTTP::Tiny->new(timeout => 120, keep_alive => 1);
 	my $ms = sub {
 		my ($path, $want) = @_;
@@ -525,7 +536,58 @@ if (wanted('search')) {
 	$fig{series_ms} = $p50->(@series);
 	$fig{scan_ms} = $p50->(@scan);
 	$fig{range_to_scan} = $fig{scan_ms} > 0 ? $fig{range_ms} / $fig{scan_ms} : undef;
-	$big->stop;
+}
+
+# Webhooks beside heavy readers, on the large store: the webhooks' answer
+# times at a steady rate, alone and then while four clients each repeat
+# a read that grows with the store (all-time counts, a report over every
+# message, a filter that walks every event, a full export). The webhooks
+# have processes of their own; the readers must not slow them.
+sub readers {
+	my ($big, $token) = @_;
+	my $addr = '127.0.0.1:' . $big->port;
+	my @args = ("-a $addr -k $KEY -u $SIGN_URL", '-s 1',
+	    '-r ' . ($smoke ? 50 : 100), '-d ' . ($smoke ? 1 : 10));
+	my @heavy = ('/api/stats?since=0', '/api/stats/by?field=tag',
+	    '/api/events?since=0&type=reject&limit=50', '/api/events.csv?q=ou');
+	# The first run only warms the processes up.
+	loadgen('readers', 'webhooks, warming up', @args, '-p warm',
+	    sub { tickets($big, 1) }, 'e2e');
+	my $alone = loadgen('readers', 'webhooks alone', @args, '-p alone',
+	    sub { tickets($big, 1) }, 'e2e');
+	my $stop = time + 3600;
+	my @kids = map {
+		my $path = $_;
+		my $pid = fork // die;
+		if ($pid == 0) {
+			my $h = HTTP::Tiny->new(timeout => 300);
+			my ($n, $bad) = (0, 0);
+			while (!-e $big->home . '/readers.stop' && time < $stop) {
+				my $r = $h->request('GET', $big->url($path), {
+				    headers => { Authorization => "Bearer $token" },
+				    data_callback => sub {} });
+				$n++;
+				$bad++ if $r->{status} != 200;
+			}
+			POSIX::_exit($bad || !$n ? 1 : 0);
+		}
+		$pid;
+	} @heavy;
+	sleep 1;	# the readers under way
+	my $beside = loadgen('readers', 'webhooks beside readers', @args,
+	    '-p beside', sub { tickets($big, 1) }, 'e2e');
+	open my $fh, '>', $big->home . '/readers.stop' or die;
+	close $fh;
+	for my $i (0 .. $#kids) {
+		waitpid($kids[$i], 0);
+		problem("readers: $heavy[$i]: a non-200 answer, or none") if $?;
+	}
+	$fig{hooks_alone_p50_ms} = $alone->{http_p50_ms};
+	$fig{hooks_alone_p99_ms} = $alone->{http_p99_ms};
+	$fig{hooks_readers_p50_ms} = $beside->{http_p50_ms};
+	$fig{hooks_readers_p99_ms} = $beside->{http_p99_ms};
+	$fig{hooks_readers_p99_ratio} = $alone->{http_p99_ms}
+	    ? $beside->{http_p99_ms} / $alone->{http_p99_ms} : undef;
 }
 
 # The database holds every acknowledged event, once, when the inbox has
@@ -619,6 +681,11 @@ my @rows = (
 	[ 'scan_ms', 'a window over MH_RANGE_MAX, walked, ms', '' ],
 	[ 'range_to_scan', 'range_ms / scan_ms', '' ],
 	[ 'by_ms', 'GET /api/stats/by?field=tag, every summary read, ms', '' ],
+	[ 'hooks_alone_p50_ms', 'a webhook answered, 100/s on that store (1 subscriber), p50 ms', '' ],
+	[ 'hooks_alone_p99_ms', 'a webhook answered, 100/s on that store (1 subscriber), p99 ms', '' ],
+	[ 'hooks_readers_p50_ms', 'the same beside 4 heavy readers, p50 ms', '' ],
+	[ 'hooks_readers_p99_ms', 'the same beside 4 heavy readers, p99 ms', '<= 50' ],
+	[ 'hooks_readers_p99_ratio', 'hooks_readers_p99_ms / hooks_alone_p99_ms', '' ],
 	[ 'ingest_api_answers_rps', 'signed webhooks/s after it, same store', '' ],
 	[ 'ingest_api_hangs_rps', 'the same while a campaign\'s API hangs', '' ],
 	[ 'ingest_api_hangs_to_answers', 'ingest_api_hangs_rps / ingest_api_answers_rps', '>= 0.9' ],

@@ -40,8 +40,17 @@ ok(!grep({ $_ != 200 && $_ != 503 } @codes), 'and those were 503s');
 is($json_503->{error}, 'storage_unavailable', 'with a JSON error')
     if $json_503;
 is_deeply([@codes[-6 .. -1]], [(200) x 6], 'then every webhook succeeds');
-my ($st, $h) = $s->get_json('/api/health');
-is($h->{status}, 'ok', 'healthy again');
+# The API has processes of its own, which the webhooks above did not reach:
+# each fails at most the request in flight too.
+my @health;
+for (0 .. $procs) {
+	my ($st, $h) = $s->get_json('/api/health');
+	push @health, $h->{status} // $st;
+	last if $health[-1] eq 'ok';
+}
+is($health[-1], 'ok', "healthy again (@health)");
+cmp_ok(scalar(grep { $_ ne 'ok' } @health), '<=', $procs,
+    'at most one answer not ok for each process');
 my %have = map { $_->{message_id} => 1 } $s->wait_events(scalar keys %acked);
 my @lost = grep { !$have{$_} } sort keys %acked;
 is(scalar @lost, 0, 'every acknowledged event is stored') or diag "@lost";

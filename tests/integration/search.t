@@ -90,6 +90,33 @@ is_deeply([ seqs_of("since=$since&until=" . ($since + 86400) . '&q=digest') ],
 ($st, $page) = $s->get_json("/api/stats?since=$since&until=$until");
 is($page->{total}, 6, '/api/stats counts the range from the index');
 
+# /api/stats reads whole hours from the counts per hour and the part hours
+# at a window's ends event by event: windows of every shape, against the
+# posted events.
+sub stats_want {
+	my ($from, $to) = @_;
+	my %c = (total => 0);
+	for (@ev) {
+		next if defined $from && $_->{ts} < $from;
+		next if defined $to && $_->{ts} >= $to;
+		$c{total}++;
+		$c{ $_->{event} }++;
+	}
+	return \%c;
+}
+for my $w ([ $T0, $T0 + 3 * 86400 ], [ $T0 + 1234, $T0 + 86400 + 4321 ],
+    [ $T0 + 601, $T0 + 3599 ], [ $T0 + 3000, $T0 + 4000 ],
+    [ $T0 + 3600 * 5, $T0 + 3600 * 7 ], [ $T0 - 86400, $T0 + 7 ],
+    [ $T0 + 59 * 600 + 1, undef ], [ 0, $T0 + 3601 ]) {
+	my ($from, $to) = @$w;
+	my $q = join '&', defined $from ? "since=$from" : (),
+	    defined $to ? "until=$to" : ();
+	my ($code, $got) = $s->get_json("/api/stats?$q");
+	my $w = stats_want($from, $to);
+	is_deeply({ total => $got->{total}, map { $_ => $got->{counts}{$_} }
+	    grep { $w->{$_} } @types }, $w, "/api/stats?$q: as posted");
+}
+
 # The series.
 my ($code, $ser) = $s->get_json("/api/stats/series?since=$T0&until=" . ($T0 + 86400 * 3)
     . '&bucket=hour');
@@ -196,6 +223,9 @@ unlike($s->get('/api/events.csv')->{content}, qr/smitha/i, 'nor in the export');
 for my $id (keys %their_msgs) {
 	is(($s->get_json("/api/messages/$id"))[0], 404, "its message $id: gone");
 }
+my $left = @ev - @mine;
+is(($s->get_json('/api/stats?since=0'))[1]{total}, $left,
+    'the all-time count has lost them too');
 my ($rc, $dump) = $s->admin('dump');
 unlike($dump, qr/smitha/i, 'nor in the admin tool\'s dump');
 $r = $s->send_json('DELETE', '/api/recipients/nobody@example.com');

@@ -229,6 +229,31 @@ sub pids_named {
 	return map { /^(\d+) / ? $1 : () } grep { /\Q$name\E/ } $self->processes;
 }
 
+# The FastCGI processes of the stack that answer the API, not the
+# webhooks: those listening on the API's socket (lighttpd, Apache's
+# mod_proxy_fcgi), or running the program's own file (mod_fcgid, whose
+# webhooks run its copy in cgi-bin/hooks/).
+sub api_pids {
+	my ($self) = @_;
+	my (%path, @api);
+	if (open my $fh, '<', '/proc/net/unix') {
+		while (<$fh>) {
+			my @f = split;
+			$path{ $f[6] } = $f[7] if @f >= 8;
+		}
+	}
+	for my $pid ($self->pids_named('mailhooks.fcgi')) {
+		my ($inode) = (readlink("/proc/$pid/fd/0") // '') =~ /^socket:\[(\d+)\]$/;
+		my $sock = defined $inode ? $path{$inode} // '' : '';
+		if ($sock =~ m{/run/(mailhooks|mailhooks-hooks)\.fcgi\.sock(?:-\d+)?$}) {
+			push @api, $pid if $1 eq 'mailhooks';
+		} elsif ((readlink("/proc/$pid/exe") // '') =~ m{/cgi-bin/mailhooks\.fcgi$}) {
+			push @api, $pid;
+		}
+	}
+	return @api;
+}
+
 # Stops run.sh with SIGTERM, or with $signal sent to the whole process
 # group, as a terminal's Ctrl-C does (INT). Returns run.sh's wait status.
 sub stop {
