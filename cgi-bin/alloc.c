@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "core.h"
 
@@ -56,4 +59,34 @@ char *
 mh_strdup(const char *s)
 {
 	return mh_strndup(s, strlen(s));
+}
+
+/*
+ * A long-lived process's resident size should follow what it holds. glibc
+ * maps an allocation of 128 KiB or more apart and unmaps it when freed,
+ * but after the first such free it raises that threshold, and the next
+ * large buffers (an answer, a run of events being stored) come from the
+ * heap, whose pages stay behind them: in the soak each FastCGI process's
+ * private memory crept up by steps of a few hundred KiB. A fixed
+ * threshold keeps them mapped apart.
+ */
+void
+mh_heap_setup(void)
+{
+#ifdef __GLIBC__
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+#endif
+}
+
+/*
+ * glibc keeps the pages of freed memory for reuse, each thread's arena
+ * its own. Called now and then (not per request: it walks every arena),
+ * this gives the whole free pages back.
+ */
+void
+mh_heap_trim(void)
+{
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
 }

@@ -48,6 +48,9 @@ mh_tally_hour(void *ctx, int64_t hour, const char *type, uint64_t count)
 		mh_tally_add(ctx, type, count);
 }
 
+/* The furthest time from 1970, either way, counted by the hour. */
+#define MH_STATS_TIME_MAX (INT64_MAX / 7200 * 3600)
+
 static int64_t
 mh_hour_floor(int64_t t)
 {
@@ -60,16 +63,24 @@ mh_hour_floor(int64_t t)
  * them, not of every event); only the part hours at its two ends are
  * counted event by event. */
 static enum mh_store_err
-mh_stats_count(struct mh_store *st, const struct mh_query *q,
+mh_stats_count(struct mh_store *st, const struct mh_query *asked,
     struct mh_tally *t)
 {
-	/* The whole hours: [first, end). */
-	int64_t first = q->has_since ? -mh_hour_floor(-q->since) :
-	    INT64_MIN / 7200;
-	int64_t end = q->has_until ? mh_hour_floor(q->until) : INT64_MAX / 7200;
-	struct mh_query edge = *q;
+	struct mh_query window = *asked, edge, *q = &window;
+	int64_t first, end;
 	struct mh_tally part[3];
 	enum mh_store_err err;
+
+	/* Times past the hours' range (billions of years) hold no event. */
+	if (q->since < -MH_STATS_TIME_MAX || q->since > MH_STATS_TIME_MAX)
+		q->since = q->since < 0 ? -MH_STATS_TIME_MAX : MH_STATS_TIME_MAX;
+	if (q->until < -MH_STATS_TIME_MAX || q->until > MH_STATS_TIME_MAX)
+		q->until = q->until < 0 ? -MH_STATS_TIME_MAX : MH_STATS_TIME_MAX;
+	/* The whole hours: [first, end). */
+	first = q->has_since ? -mh_hour_floor(-q->since) :
+	    -MH_STATS_TIME_MAX / 3600;
+	end = q->has_until ? mh_hour_floor(q->until) : MH_STATS_TIME_MAX / 3600;
+	edge = *q;
 
 	memset(part, 0, sizeof(part));
 	if (first >= end)	/* within an hour or two: event by event */

@@ -13,7 +13,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-
 #include <json-c/json_types.h>
 
 #include "access.h"
@@ -98,6 +97,8 @@ void *mh_calloc(size_t n, size_t size);
 void *mh_realloc(void *p, size_t n);
 char *mh_strndup(const char *s, size_t n);
 char *mh_strdup(const char *s);
+void mh_heap_setup(void);	/* at start: large buffers mapped apart */
+void mh_heap_trim(void);	/* now and then: freed pages back */
 
 /* --- buf.c: a growing text; failed once an allocation failed. */
 struct mh_buf {
@@ -396,5 +397,4 @@ void mh_notify_campaign(const char *home, uint64_t campaign, uint64_t message,
 void mh_notify_erased(const char *home, const char *email);
 /* 1 when the relay's socket accepts a connection. */
 int mh_relay_up(const char *home);
-
 #endif

@@ -260,6 +260,7 @@ main(void)
 	FCGX_Request fcgi;
 	int ret = 0;
 
+	mh_heap_setup();
 	if (mh_signals() != 0 || FCGX_Init() != 0) {
 		fprintf(stderr, "mailhooks: cannot set up\n");
 		return 1;
@@ -283,6 +284,7 @@ main(void)
 	mh_worker_stop(worker, &app);
 out:
 	mh_store_close(app.store);
+	mh_counters_close(app.counters);
 	mh_drainer_free(&dr);
 	mh_config_free(&cfg);
 	return ret;

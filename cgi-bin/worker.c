@@ -151,6 +151,8 @@ mh_worker_drain(struct mh_worker *w, int *walk)
 	pthread_mutex_unlock(&w->lock);
 
 	err = mh_drain(&w->dr, w->draining, ndraining, *walk);
+	if (*walk)
+		mh_heap_trim();	/* at most once a second */
 
 	pthread_mutex_lock(&w->lock);
 	w->state = MH_THREAD_IDLE;

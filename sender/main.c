@@ -204,6 +204,7 @@ main(int argc, char **argv)
 	    strcmp(argv[1], "--once") != 0))
 		return mh_usage();
 	once = strcmp(argv[1], "--once") == 0;
+	mh_heap_setup();
 	if (mh_settings(&cfg) != 0)
 		return 2;
 	if (once && (lock = mh_once_lock(cfg.home)) != 0) {

@@ -264,3 +264,12 @@ mh_cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 	}
 	return 0;
 }
+
+void
+mh_shard_trim(struct mh_shard *shard, double now)
+{
+	if (now - shard->trimmed < MH_TRIM_SECONDS)
+		return;
+	shard->trimmed = now;
+	mh_heap_trim();
+}

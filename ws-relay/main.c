@@ -168,6 +168,7 @@ main(void)
 	char path[4096];
 	int port, ping, threads, running = 1, ret = 1;
 
+	mh_heap_setup();
 	if (home == NULL || *home == '\0')
 		home = "./var";
 	if (mh_relay_settings(&relay, &port, &ping, &threads) != 0 ||

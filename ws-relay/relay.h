@@ -137,6 +137,7 @@ struct mh_shard {
 	struct ev_loop *loop;
 	ev_async stop;
 	ev_timer tick;
+	ev_tstamp trimmed;	/* when the heap was last trimmed */
 	ev_timer hold;		/* the next pass, when new events wait */
 	ev_tstamp pass_end, pass_took;	/* the last pass over the clients */
 	int wake_fd;		/* eventfd: the ring has new events */
@@ -256,6 +257,10 @@ void mh_sweep_laggards(struct mh_shard *shard, uint64_t head);
 /* Writes what waits for client c; -1 closes it. */
 int mh_client_write(struct mh_shard *shard, struct lws *wsi,
     struct mh_client *c);
+/* Every MH_TRIM_SECONDS, gives the pages the subscribers' buffers freed
+ * back to the system (mh_heap_trim); now: the loop's time. */
+#define MH_TRIM_SECONDS 10
+void mh_shard_trim(struct mh_shard *shard, double now);
 /* The subscribers' protocol callback. */
 int mh_cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     void *in, size_t len);

@@ -246,9 +246,9 @@ mh_on_tick(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct mh_shard *shard = w->data;
 
-	(void)loop;
 	(void)revents;
 	lws_cancel_service(shard->ctx);
+	mh_shard_trim(shard, ev_now(loop));
 }
 
 static int

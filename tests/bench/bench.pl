@@ -12,7 +12,7 @@
 # --smoke: the same runs, tiny and short (make test runs it so that the
 # bench cannot rot; it asserts nothing about speed).
 # --only: just these runs (null ingest batch e2e e2e_one e2e_light fanout
-# notify notify_e2e mail campaign export search readers),
+# notify notify_e2e mail campaign export search readers soak),
 # to measure one change quickly; the figures of the others are absent.
 use strict;
 use warnings;
@@ -621,6 +621,17 @@ problem("$s->{inbox_pending} inbox entries left") if $s->{inbox_pending};
 problem("$s->{set_aside} inbox entries set aside") if $s->{set_aside};
 $stack->stop;
 
+# The soak: the whole stack under a mixed load for ten minutes, its
+# processes' memory and descriptors after the warm-up and at the end, and
+# every answer not 2xx (tests/bench/soak.pl says what it runs).
+if (wanted('soak')) {
+	my $out = `perl $ROOT/tests/bench/soak.pl @{[ $smoke ? '--smoke' : '' ]}`;
+	my $r = eval { decode_json($out) } // { soak_problems => ['no figures'] };
+	problem("soak: $_") for @{ $r->{soak_problems} };
+	problem('soak: exit ' . ($? >> 8)) if $? && !@{ $r->{soak_problems} };
+	$fig{$_} = $r->{$_} for grep { /^soak_/ } keys %$r;
+}
+
 $fig{events_stored} = $s->{events};
 $fig{seconds} = time - $t_start;
 $fig{smoke} = $smoke ? JSON::PP::true : JSON::PP::false;
@@ -686,6 +697,11 @@ my @rows = (
 	[ 'hooks_readers_p50_ms', 'the same beside 4 heavy readers, p50 ms', '' ],
 	[ 'hooks_readers_p99_ms', 'the same beside 4 heavy readers, p99 ms', '<= 50' ],
 	[ 'hooks_readers_p99_ratio', 'hooks_readers_p99_ms / hooks_alone_p99_ms', '' ],
+	[ 'soak_webhooks', 'soak: webhooks acknowledged, each pushed to every subscriber', '' ],
+	[ 'soak_e2e_p99_ms', 'soak: POST -> frame, every subscriber, p99 ms', '' ],
+	[ 'soak_non2xx', 'soak: kinds of answer not 2xx', '0' ],
+	[ 'soak_anon_growth_max', 'soak: private memory, most a process grew after warm-up', '<= 0.10' ],
+	[ 'soak_fds_growth_max', 'soak: descriptors, most a process grew after warm-up', '<= 0.10' ],
 	[ 'ingest_api_answers_rps', 'signed webhooks/s after it, same store', '' ],
 	[ 'ingest_api_hangs_rps', 'the same while a campaign\'s API hangs', '' ],
 	[ 'ingest_api_hangs_to_answers', 'ingest_api_hangs_rps / ingest_api_answers_rps', '>= 0.9' ],

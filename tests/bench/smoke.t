@@ -15,7 +15,9 @@ my $status = $? >> 8;
 my @keys = qw(null_rps ingest_rps ingest_ratio batch1000_p50_ms
     batch1000_p99_ms e2e_p50_ms e2e_p99_ms fanout_clients
     fanout_all_delivered_ms relay_kb_per_conn notify_rps notify_e2e_p50_ms
-    notify_e2e_p99_ms notify_relay_kb_per_user);
+    notify_e2e_p99_ms notify_relay_kb_per_user hooks_alone_p99_ms
+    hooks_readers_p99_ms soak_webhooks soak_anon_growth_max
+    soak_fds_growth_max);
 print '1..', 5 + @keys, "\n";
 my $n = 0;
 sub ok { my ($c, $name) = @_; printf "%sok %d - %s\n", $c ? '' : 'not ', ++$n, $name; $c }
