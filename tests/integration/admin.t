@@ -65,7 +65,8 @@ my $backup = tempdir('mailhooks-backup-XXXXXX', TMPDIR => 1, CLEANUP => 1);
 rmdir $backup;
 my $began = time;
 ($rc) = tool('backup', $backup);
-is($rc, 0, 'backup while clients post');
+is($rc, 0, 'backup while clients post')
+    or diag(do { local (@ARGV, $/) = ("$home/admin.out.err"); <> });
 waitpid($pid, 0);
 open my $fh, '<', "$home/acked" or die;
 my @before = map { (split)[1] } grep { (split)[0] < $began } <$fh>;
