@@ -87,7 +87,7 @@ UNIT_TESTS = tests/unit/form.t tests/unit/signature.t tests/unit/mandrill.t \
              tests/unit/outbox.t tests/unit/mail.t \
              tests/unit/sender.t tests/unit/campaign_send.t \
              tests/unit/cmessages.t tests/unit/grams.t \
-             tests/unit/idempotency.t tests/unit/runs.t
+             tests/unit/idempotency.t tests/unit/runs.t tests/unit/watchdog.t
 
 # Swagger UI for /docs/ and uPlot for the page's chart, from npm
 # (vendor/package.json): copied beside their pages, never committed. No
@@ -163,7 +163,8 @@ tests/unit/%.t: tests/unit/%.c tests/unit/tap.h $(UNIT_LIB)
 
 # The request's test, and the route table's against the API's description,
 # reach the HTTP side too.
-tests/unit/request.t tests/unit/openapi.t: tests/unit/%.t: tests/unit/%.c \
+tests/unit/request.t tests/unit/openapi.t tests/unit/watchdog.t: \
+    tests/unit/%.t: tests/unit/%.c \
     tests/unit/tap.h $(call SAN_OBJ,$(HTTP_LIB)) $(UNIT_LIB)
 	$(CC) $(CFLAGS) $(SAN) $(PKG_CFLAGS) -pthread -o $@ $< \
 	    $(call SAN_OBJ,$(HTTP_LIB)) $(UNIT_LIB) $(LDLIBS_FCGI)

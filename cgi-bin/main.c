@@ -222,6 +222,15 @@ mh_cgi_main(struct mh_app *app, struct mh_drainer *dr)
 	mh_request_free(&r);
 }
 
+/* Tells the watchdog which environment the loop's handle is in. */
+static void
+mh_fcgi_joined(const struct mh_app *app, struct mh_watchdog *wd)
+{
+	if (app->store != NULL)
+		mh_watchdog_joined(wd, app->cfg->home,
+		    mh_store_joined(app->store));
+}
+
 /* One FastCGI request: answered, then the drain asked of the thread (or
  * done here without one). A broken handle found by the last drain is
  * mended before it can fail this request. */
@@ -236,10 +245,13 @@ mh_fcgi_one(struct mh_app *app, struct mh_drainer *dr, struct mh_worker *w,
 		mh_worker_enter(w, app);
 		mh_worker_mend(w, app, 0);
 	}
+	mh_fcgi_joined(app, wd);
 	mh_handle(app, &r);
+	mh_fcgi_joined(app, wd);
 	mh_fcgi_finish(fcgi);
 	if (w != NULL) {
 		mh_worker_mend(w, app, r.store_err == MH_STORE_RECOVER);
+		mh_fcgi_joined(app, wd);
 		if (mh_worker_kick(w, app, r.receipt) != 0)
 			mh_after(app, dr, r.receipt, 0);
 		mh_worker_leave(w, app);

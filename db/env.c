@@ -232,8 +232,10 @@ mh_store_open_handles(struct mh_store *st, int guest)
 {
 	int ret;
 
-	if ((ret = mh_env_open(st, guest)) != 0 ||
-	    (ret = mh_tables_open(st->env, st->db, guest ? 0 : DB_CREATE)) != 0)
+	if ((ret = mh_env_open(st, guest)) != 0)
+		return ret;
+	st->region = mh_store_region(st->home);
+	if ((ret = mh_tables_open(st->env, st->db, guest ? 0 : DB_CREATE)) != 0)
 		return ret;
 	/* A guest acknowledges nothing: no receipt is taken. */
 	if (guest)
@@ -327,6 +329,26 @@ mh_store_reopen(struct mh_store **st)
 		mh_inbox_release_claims(*st);
 	}
 	return err;
+}
+
+uint64_t
+mh_store_region(const char *home)
+{
+	char path[4200];
+	struct stat sb;
+
+	if (snprintf(path, sizeof(path), "%s/db/__db.001", home) >=
+	    (int)sizeof(path) || stat(path, &sb) != 0)
+		return 0;
+	/* The old file stays while anyone maps it, so a new one never gets
+	 * its inode number. */
+	return ((uint64_t)sb.st_dev << 40) ^ (uint64_t)sb.st_ino;
+}
+
+uint64_t
+mh_store_joined(const struct mh_store *st)
+{
+	return st != NULL ? st->region : 0;
 }
 
 /* Log written since the last checkpoint before the drain takes another. */

@@ -11,7 +11,6 @@
 #define MH_STORE_PRIVATE_H
 
 #include <sys/types.h>
-
 #include <db.h>
 
 #include "store.h"
@@ -92,8 +91,8 @@ extern const struct mh_sendq_def mh_sendqs[];
 
 /* Opens every database of the table in env (create: DB_CREATE, or 0 for
  * those that must exist) and associates the indexes (they live on open
- * handles only: every process must associate, or its writes would leave
- * them stale). */
+ * handles only: every process must associate, or its writes leave them
+ * stale). */
 int mh_tables_open(DB_ENV *env, DB *db[MH_DB_COUNT], u_int32_t create);
 /* Closes what is open, indexes before what they index. */
 void mh_tables_close(DB *db[MH_DB_COUNT]);
@@ -106,6 +105,7 @@ struct mh_store {
 	int ack_fsync;		/* an acknowledgement waits for the disk */
 	uint32_t pid;		/* the process that opened it: claims name it */
 	int recovered_others;	/* its open recovered under others (env.c) */
+	uint64_t region;	/* mh_store_region's answer at the open */
 };
 
 /* --- txn.c: the one transaction runner and its retry policy. */

@@ -207,6 +207,18 @@ void mh_store_set_fsync(struct mh_store *st, int fsync);
 enum mh_store_err mh_store_reopen(struct mh_store **st);
 
 /*
+ * Which making of the environment under home is there now (its main
+ * region file's identity; 0: none): a recovery makes the environment
+ * anew, and the handles of the processes attached before it are void.
+ * Those fail at their next call, but one blocked on a mutex that a killed
+ * process held never returns: mh_store_joined differing from this while a
+ * request lasts says so. A stat(2) only, safe from any thread at any
+ * time; st: the making this handle joined.
+ */
+uint64_t mh_store_region(const char *home);
+uint64_t mh_store_joined(const struct mh_store *st);
+
+/*
  * Writes what the cache holds changed to the database files, so that
  * recovery replays little and old log files can go: once enough log was
  * written since the last checkpoint of any process, or, with any, once
