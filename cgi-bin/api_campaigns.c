@@ -63,8 +63,8 @@ mh_campaign_respond(struct mh_request *r, int status, uint64_t id,
 	free(b.p);
 }
 
-static void
-mh_campaign_create(struct mh_app *app, struct mh_request *r)
+void
+mh_api_campaign_create(struct mh_app *app, struct mh_request *r)
 {
 	struct json_object *body = NULL;
 	struct mh_record rec;
@@ -93,8 +93,8 @@ mh_campaign_create(struct mh_app *app, struct mh_request *r)
 	json_object_put(body);
 }
 
-static void
-mh_campaign_list(struct mh_app *app, struct mh_request *r)
+void
+mh_api_campaigns(struct mh_app *app, struct mh_request *r)
 {
 	struct mh_query q = { .table = MH_TABLE_CAMPAIGNS,
 	    .limit = MH_API_LIMIT_DEFAULT };
@@ -114,22 +114,12 @@ out:
 	free(channel);
 }
 
-void
-mh_api_campaigns(struct mh_app *app, struct mh_request *r)
-{
-	if (strcmp(r->method, "POST") != 0) {
-		if (mh_campaigns_reader(r))
-			mh_campaign_list(app, r);
-	} else if (mh_campaigns_writer(r))
-		mh_campaign_create(app, r);
-}
-
 /* A PATCH's or DELETE's change to the stored campaign. */
 struct mh_campaign_op {
 	struct json_object *patch;	/* NULL: delete */
 	int64_t now;
 	char why[300];
-	int refused;
+	int refused;		/* 0, or an MH_PATCH_* refusal */
 };
 
 static int
@@ -140,20 +130,32 @@ mh_campaign_op_change(void *ctx, const char *field[3], const char *json,
 
 	(void)field;
 	op->refused = op->patch != NULL ? mh_campaign_patch(json, op->patch,
-	    op->now, out, op->why, sizeof(op->why)) != 0 :
-	    mh_campaign_delete(json, op->now, out) != 0;
+	    op->now, out, op->why, sizeof(op->why)) :
+	    mh_campaign_delete(json, op->now, out) != 0 ? MH_PATCH_INVALID : 0;
 	return op->refused ? MH_CHANGE_KEEP : MH_CHANGE_WRITE;
 }
 
+/* The campaign of the path: its id, noted on r; -1 answered. */
+static int
+mh_campaign_id(struct mh_request *r, uint64_t *id)
+{
+	if (mh_path_id(r, "campaign", id) != 0)
+		return -1;
+	r->about = "campaign";
+	r->about_id = *id;
+	return 0;
+}
+
+/* PATCH (del 0) or DELETE of the campaign of the path. */
 static void
-mh_campaign_alter(struct mh_app *app, struct mh_request *r, uint64_t id)
+mh_campaign_alter(struct mh_app *app, struct mh_request *r, int del)
 {
 	struct mh_campaign_op op = { .now = mh_now_ms() };
 	enum mh_store_err err;
 	char *json = NULL;
-	int del = strcmp(r->method, "DELETE") == 0;
+	uint64_t id;
 
-	if (!mh_campaigns_writer(r) || (!del && mh_json_body(r,
+	if (mh_campaign_id(r, &id) != 0 || (!del && mh_json_body(r,
 	    app->cfg->max_body, &op.patch) != 0))
 		return;
 	err = mh_store_record_change(app->store, MH_TABLE_CAMPAIGNS, id,
@@ -165,7 +167,7 @@ mh_campaign_alter(struct mh_app *app, struct mh_request *r, uint64_t id)
 	else if (op.refused && del)
 		mh_respond_error(r, 500, "corrupt_record", "campaign %" PRIu64
 		    " is unreadable", id);
-	else if (op.refused && strstr(op.why, "is deleted") != NULL)
+	else if (op.refused == MH_PATCH_GONE)
 		mh_respond_error(r, 409, "deleted", "campaign %" PRIu64 " is "
 		    "deleted: it changes no more", id);
 	else if (op.refused)
@@ -186,15 +188,9 @@ mh_api_campaign(struct mh_app *app, struct mh_request *r)
 	enum mh_store_err err;
 	char *json = NULL;
 
-	if (mh_path_id(r, "campaign", &id) != 0)
+	if (mh_campaign_id(r, &id) != 0)
 		return;
-	r->about = "campaign";
-	r->about_id = id;
-	if (strcmp(r->method, "PATCH") == 0 || strcmp(r->method, "DELETE") == 0)
-		mh_campaign_alter(app, r, id);
-	else if (!mh_campaigns_reader(r))
-		return;
-	else if ((err = mh_store_record_get(app->store, MH_TABLE_CAMPAIGNS, id,
+	if ((err = mh_store_record_get(app->store, MH_TABLE_CAMPAIGNS, id,
 	    &json)) == MH_STORE_NOTFOUND)
 		mh_respond_error(r, 404, "not_found", "no campaign %" PRIu64, id);
 	else if (err != MH_STORE_OK)
@@ -202,4 +198,16 @@ mh_api_campaign(struct mh_app *app, struct mh_request *r)
 	else
 		mh_campaign_respond(r, 200, id, json);
 	free(json);
+}
+
+void
+mh_api_campaign_patch(struct mh_app *app, struct mh_request *r)
+{
+	mh_campaign_alter(app, r, 0);
+}
+
+void
+mh_api_campaign_delete(struct mh_app *app, struct mh_request *r)
+{
+	mh_campaign_alter(app, r, 1);
 }

@@ -15,30 +15,6 @@
 
 #include "mailhooks.h"
 
-/* Whether r's asker may change clients and campaigns; else answers 403. */
-int
-mh_campaigns_writer(struct mh_request *r)
-{
-	if ((r->who.scopes & MH_SCOPE_CAMPAIGNS_WRITE) != 0)
-		return 1;
-	mh_respond_error(r, 403, "forbidden", "changing clients and campaigns "
-	    "needs the admin role or a token with campaigns:write");
-	return 0;
-}
-
-/* Whether r's asker may read clients and campaigns: events:read (every
- * signed-in user), or campaigns:write; else answers 403. */
-int
-mh_campaigns_reader(struct mh_request *r)
-{
-	if ((r->who.scopes & (MH_SCOPE_EVENTS_READ |
-	    MH_SCOPE_CAMPAIGNS_WRITE)) != 0)
-		return 1;
-	mh_respond_error(r, 403, "forbidden", "reading clients and campaigns "
-	    "needs events:read or campaigns:write");
-	return 0;
-}
-
 /* Answers a storage error of a change to a client. */
 static void
 mh_client_store_error(struct mh_request *r, enum mh_store_err err)
@@ -53,8 +29,8 @@ mh_client_store_error(struct mh_request *r, enum mh_store_err err)
 		mh_respond_store_error(r, err);
 }
 
-static void
-mh_client_create(struct mh_app *app, struct mh_request *r)
+void
+mh_api_client_create(struct mh_app *app, struct mh_request *r)
 {
 	struct json_object *body = NULL;
 	struct mh_record rec;
@@ -83,8 +59,8 @@ mh_client_create(struct mh_app *app, struct mh_request *r)
 	json_object_put(body);
 }
 
-static void
-mh_client_list(struct mh_app *app, struct mh_request *r)
+void
+mh_api_clients(struct mh_app *app, struct mh_request *r)
 {
 	struct mh_query q = { .table = MH_TABLE_CLIENTS,
 	    .limit = MH_API_LIMIT_DEFAULT };
@@ -105,16 +81,6 @@ mh_client_list(struct mh_app *app, struct mh_request *r)
 out:
 	for (int i = 0; i < 3; i++)
 		free(f[i]);
-}
-
-void
-mh_api_clients(struct mh_app *app, struct mh_request *r)
-{
-	if (strcmp(r->method, "POST") != 0) {
-		if (mh_campaigns_reader(r))
-			mh_client_list(app, r);
-	} else if (mh_campaigns_writer(r))
-		mh_client_create(app, r);
 }
 
 /* A PATCH's or DELETE's change to the stored client. */
@@ -143,16 +109,27 @@ mh_client_op_change(void *ctx, const char *field[3], const char *json,
 	return MH_CHANGE_WRITE;
 }
 
-/* PATCH or DELETE of client id. */
+/* The client of the path: its id, noted on r; -1 answered. */
+static int
+mh_client_of(struct mh_request *r, uint64_t *id)
+{
+	if (mh_path_id(r, "client", id) != 0)
+		return -1;
+	r->about = "client";
+	r->about_id = *id;
+	return 0;
+}
+
+/* PATCH (del 0) or DELETE of the client of the path. */
 static void
-mh_client_alter(struct mh_app *app, struct mh_request *r, uint64_t id)
+mh_client_alter(struct mh_app *app, struct mh_request *r, int del)
 {
 	struct mh_client_op op = { .now = mh_now_ms() };
 	enum mh_store_err err;
 	char *json = NULL;
-	int del = strcmp(r->method, "DELETE") == 0;
+	uint64_t id;
 
-	if (!mh_campaigns_writer(r) || (!del && mh_json_body(r,
+	if (mh_client_of(r, &id) != 0 || (!del && mh_json_body(r,
 	    app->cfg->max_body, &op.patch) != 0))
 		return;
 	err = mh_store_client_change(app->store, id, mh_client_op_change, &op,
@@ -173,21 +150,25 @@ mh_client_alter(struct mh_app *app, struct mh_request *r, uint64_t id)
 }
 
 void
+mh_api_client_patch(struct mh_app *app, struct mh_request *r)
+{
+	mh_client_alter(app, r, 0);
+}
+
+void
+mh_api_client_delete(struct mh_app *app, struct mh_request *r)
+{
+	mh_client_alter(app, r, 1);
+}
+
+void
 mh_api_client(struct mh_app *app, struct mh_request *r)
 {
 	uint64_t id;
 	enum mh_store_err err;
 	char *json = NULL;
 
-	if (mh_path_id(r, "client", &id) != 0)
-		return;
-	r->about = "client";
-	r->about_id = id;
-	if (strcmp(r->method, "PATCH") == 0 || strcmp(r->method, "DELETE") == 0) {
-		mh_client_alter(app, r, id);
-		return;
-	}
-	if (!mh_campaigns_reader(r))
+	if (mh_client_of(r, &id) != 0)
 		return;
 	if ((err = mh_store_record_get(app->store,
 	    MH_TABLE_CLIENTS, id, &json)) != MH_STORE_OK)

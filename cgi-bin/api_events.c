@@ -272,7 +272,7 @@ mh_api_export(struct mh_app *app, struct mh_request *r, int csv)
 			    "filename=\"events.%s\"", csv ? "csv" : "ndjson");
 			if (mh_respond_start(r, 200, csv ? "text/csv; "
 			    "charset=utf-8" : "application/x-ndjson") != 0 ||
-			    strcmp(r->method, "HEAD") == 0)
+			    r->verb == MH_HEAD)
 				goto out;
 			started = 1;
 		}

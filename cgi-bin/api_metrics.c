@@ -142,12 +142,17 @@ mh_metrics_campaigns(struct mh_buf *b, struct mh_store *st)
 	mh_buf_printf(b, "mailhooks_campaign_queue_due %" PRIu64 "\n", due);
 }
 
-/* One route's histogram of request durations. */
+/* One route's histogram of request durations (none counted yet: rc
+ * NULL). */
 static void
 mh_metrics_route(struct mh_buf *b, const char *route,
     const struct mh_route_counts *rc)
 {
+	static const struct mh_route_counts zero;
 	uint64_t below = 0;
+
+	if (rc == NULL)
+		rc = &zero;
 
 	for (int i = 0; i < MH_BUCKETS; i++) {
 		below += atomic_load(&rc->bucket[i]);
@@ -167,22 +172,31 @@ mh_metrics_route(struct mh_buf *b, const char *route,
 static void
 mh_metrics_shared(struct mh_buf *b, struct mh_counter_file *f)
 {
-	int n = 0;
+	const struct mh_provider_slot *ps;
+	const struct mh_route_slot *rs;
 
 	mh_metric_head(b, "mailhooks_webhook_requests_total", "counter",
 	    "POSTs to the webhooks, by provider and outcome.");
-	for (int p = 0; p < MH_PROVIDER_COUNT; p++)
+	for (int p = 0; p < MH_PROVIDER_COUNT; p++) {
+		ps = MH_PROVIDER_SLOT(f, mh_provider_names[p], 0);
 		for (int o = 0; o < MH_OUTCOME_COUNT; o++)
 			mh_buf_printf(b, "mailhooks_webhook_requests_total{"
 			    "provider=\"%s\",outcome=\"%s\"} %" PRIu64 "\n",
 			    mh_provider_names[p], mh_outcome_names[o],
-			    atomic_load(&f->webhook[p][o]));
+			    ps != NULL ? atomic_load(&ps->outcome[o]) : 0);
+	}
 	mh_metric_head(b, "mailhooks_request_duration_seconds", "histogram",
 	    "Time from a request's arrival to its answer, by route (\"none\": "
 	    "a path no route takes).");
-	for (; mh_routes[n].path != NULL && n < MH_ROUTES_MAX; n++)
-		mh_metrics_route(b, mh_routes[n].path, &f->route[n]);
-	mh_metrics_route(b, "none", &f->route[MH_ROUTES_MAX]);
+	/* Each path once (its rows are together), its counts by name. */
+	for (const struct mh_route *rt = mh_routes; rt->path != NULL; rt++) {
+		if (rt != mh_routes && strcmp(rt[-1].path, rt->path) == 0)
+			continue;
+		rs = MH_ROUTE_SLOT(f, rt->path, 0);
+		mh_metrics_route(b, rt->path, rs != NULL ? &rs->counts : NULL);
+	}
+	rs = MH_ROUTE_SLOT(f, "none", 0);
+	mh_metrics_route(b, "none", rs != NULL ? &rs->counts : NULL);
 	mh_metric_head(b, "mailhooks_ws_connections", "gauge",
 	    "WebSocket subscribers the relay holds now.");
 	mh_buf_printf(b, "mailhooks_ws_connections %" PRIu64 "\n",

@@ -141,14 +141,22 @@ mh_nt_change(struct mh_app *app, struct mh_request *r, int read)
 void
 mh_api_notification(struct mh_app *app, struct mh_request *r)
 {
+	mh_nt_list(app, r, r->param);
+}
+
+void
+mh_api_notification_mark(struct mh_app *app, struct mh_request *r)
+{
 	int read;
 
-	if (strcmp(r->method, "DELETE") == 0)
-		mh_nt_change(app, r, -1);
-	else if (strcmp(r->method, "PUT") != 0)
-		mh_nt_list(app, r, r->param);
-	else if ((read = mh_nt_read_arg(r)) >= 0)
+	if ((read = mh_nt_read_arg(r)) >= 0)
 		mh_nt_change(app, r, read);
+}
+
+void
+mh_api_notification_delete(struct mh_app *app, struct mh_request *r)
+{
+	mh_nt_change(app, r, -1);
 }
 
 /* Collects the ids of a page of unread notifications. */

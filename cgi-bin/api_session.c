@@ -117,8 +117,8 @@ mh_password_good(struct mh_app *app, struct mh_request *r, const char *user,
 	return mh_password_check(password, u->hash) && !u->disabled;
 }
 
-static void
-mh_sign_in(struct mh_app *app, struct mh_request *r)
+void
+mh_api_sign_in(struct mh_app *app, struct mh_request *r)
 {
 	const char *user, *password, *addr = mh_param(r, "REMOTE_ADDR");
 	struct json_object *body = NULL;
@@ -163,8 +163,8 @@ out:
 	json_object_put(body);
 }
 
-static void
-mh_sign_out(struct mh_app *app, struct mh_request *r)
+void
+mh_api_sign_out(struct mh_app *app, struct mh_request *r)
 {
 	const char *addr = mh_param(r, "REMOTE_ADDR");
 	enum mh_store_err err;
@@ -192,14 +192,6 @@ mh_sign_out(struct mh_app *app, struct mh_request *r)
 void
 mh_api_session(struct mh_app *app, struct mh_request *r)
 {
-	if (strcmp(r->method, "POST") == 0) {
-		mh_sign_in(app, r);
-		return;
-	}
-	if (strcmp(r->method, "DELETE") == 0) {
-		mh_sign_out(app, r);
-		return;
-	}
 	if (mh_identify(app, r) != 0)
 		return;
 	if (r->who.kind == MH_WHO_NOBODY) {

@@ -83,8 +83,8 @@ bad:
 	return -1;
 }
 
-static void
-mh_token_create(struct mh_app *app, struct mh_request *r)
+void
+mh_api_token_create(struct mh_app *app, struct mh_request *r)
 {
 	char token[MH_TOKEN_LEN + 1];
 	struct json_object *body = NULL, *o;
@@ -129,10 +129,6 @@ mh_api_tokens(struct mh_app *app, struct mh_request *r)
 	struct json_object *list, *o;
 	enum mh_store_err err;
 
-	if (strcmp(r->method, "POST") == 0) {
-		mh_token_create(app, r);
-		return;
-	}
 	list = json_object_new_array();
 	if ((err = mh_store_tokens(app->store, mh_token_listed, list)) !=
 	    MH_STORE_OK) {

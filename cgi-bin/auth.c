@@ -218,13 +218,6 @@ mh_same_site(struct mh_app *app, struct mh_request *r)
 	return 0;
 }
 
-/* Whether the method only reads. */
-static int
-mh_method_safe(const char *method)
-{
-	return strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
-}
-
 int
 mh_authorize(struct mh_app *app, struct mh_request *r, unsigned access)
 {
@@ -244,15 +237,16 @@ mh_authorize(struct mh_app *app, struct mh_request *r, unsigned access)
 		    "(Authorization: Bearer)");
 		return -1;
 	}
-	if (((access & MH_ADMIN) != 0 && !r->who.admin) ||
-	    (r->who.scopes & scopes) != scopes) {
+	if (((access & MH_ADMIN) != 0 && !r->who.admin) || ((access &
+	    MH_ANY_SCOPE) != 0 ? (r->who.scopes & scopes) == 0 :
+	    (r->who.scopes & scopes) != scopes)) {
 		mh_respond_error(r, 403, "forbidden", "%s %s may not do this: "
 		    "it needs %s", r->who.kind == MH_WHO_TOKEN ? "the token" :
 		    "the user", r->who.name, (access & MH_ADMIN) != 0 ?
 		    "the admin role" : "another scope");
 		return -1;
 	}
-	if (mh_method_safe(r->method))
+	if ((r->verb & (MH_GET | MH_HEAD)) != 0)
 		return 0;
 	/* A browser sends a cookie and the web server's credentials (basic
 	 * auth, a single sign-on's session) with whatever page asks: a change

@@ -321,7 +321,7 @@ mh_campaign_patch(const char *json, struct json_object *in, int64_t now_ms,
 	}
 	if (mh_json_get(c, "deleted_at") != NULL) {
 		snprintf(why, whylen, "the campaign is deleted");
-		ret = -1;
+		ret = MH_PATCH_GONE;
 	} else
 		ret = mh_campaign_finish(c, in, now_ms, out, why, whylen);
 	json_object_put(c);

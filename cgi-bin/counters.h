@@ -32,8 +32,12 @@ extern const char *const mh_provider_names[MH_PROVIDER_COUNT];
 /* The index of a provider's name in mh_provider_names, or -1. */
 int mh_provider_index(const char *name);
 /* Routes counted apart, at most; past them, and a path no route takes,
- * are counted in one more. */
-#define MH_ROUTES_MAX 63
+ * are counted as "none". Providers counted apart, and outcomes room is
+ * kept for. */
+#define MH_ROUTES_MAX 127
+#define MH_ROUTE_NAME_MAX 48
+#define MH_PROVIDERS_MAX 8
+#define MH_OUTCOMES_MAX 16
 /* The request durations' histogram: upper bounds, in seconds. */
 #define MH_BUCKETS 12
 extern const double mh_duration_bounds[MH_BUCKETS];
@@ -51,13 +55,30 @@ enum mh_attempt_count {
 	MH_ATTEMPT_COUNT
 };
 extern const char *const mh_attempt_names[MH_ATTEMPT_COUNT];
+/* A slot named by the first process to count under its name: free (0),
+ * being named (1), named (2). Names, not positions, key the counts, so a
+ * route or provider added later takes a free slot and the counts already
+ * there keep their labels. */
+struct mh_slot_name {
+	_Atomic uint32_t state;
+	char name[MH_ROUTE_NAME_MAX];
+};
+struct mh_route_slot {
+	struct mh_slot_name is;
+	struct mh_route_counts counts;
+};
+struct mh_provider_slot {
+	struct mh_slot_name is;
+	_Atomic uint64_t outcome[MH_OUTCOMES_MAX];	/* by enum mh_outcome */
+};
 /* The file's layout. Its counters only grow, but ws_connections. Fields
  * are added at its end: a file of an older version grows to take them,
- * zero. */
+ * zero. A file of layout 1 (routes and providers by position) is read
+ * into this one once, each count under its label. */
 struct mh_counter_file {
 	_Atomic uint64_t magic;
-	_Atomic uint64_t webhook[MH_PROVIDER_COUNT][MH_OUTCOME_COUNT];
-	struct mh_route_counts route[MH_ROUTES_MAX + 1];
+	struct mh_provider_slot webhook[MH_PROVIDERS_MAX];
+	struct mh_route_slot route[MH_ROUTES_MAX];
 	_Atomic uint64_t ws_connections;	/* the relay's subscribers now */
 	_Atomic uint64_t ws_frames;	/* event frames the relay wrote */
 	_Atomic uint64_t ws_refused;	/* handshakes it refused */
@@ -70,9 +91,19 @@ struct mh_counters *mh_counters_open(const char *home);
 void mh_counters_close(struct mh_counters *c);
 /* The mapped counters, or NULL for a NULL c. */
 struct mh_counter_file *mh_counters_file(struct mh_counters *c);
-/* Counts a request answered in seconds, by its route's index (-1: no
- * route), and for a POST to a webhook (provider >= 0) its outcome. */
-void mh_count_request(struct mh_counters *c, int route, int provider,
-    enum mh_outcome outcome, double seconds);
+/* Counts a request answered in seconds under its route's name (NULL: no
+ * route), and for a POST to a webhook (provider not NULL) its outcome. */
+void mh_count_request(struct mh_counters *c, const char *route,
+    const char *provider, enum mh_outcome outcome, double seconds);
+/* The slot named name among the n of slots, each size bytes (claimed
+ * for it when absent and claim), or NULL: absent, or every slot has
+ * another name, or the name is too long. */
+struct mh_slot_name *mh_slot_find(void *slots, size_t size, size_t n,
+    const char *name, int claim);
+#define MH_ROUTE_SLOT(f, name, claim) ((struct mh_route_slot *)mh_slot_find( \
+    (f)->route, sizeof((f)->route[0]), MH_ROUTES_MAX, (name), (claim)))
+#define MH_PROVIDER_SLOT(f, name, claim) ((struct mh_provider_slot *) \
+    mh_slot_find((f)->webhook, sizeof((f)->webhook[0]), MH_PROVIDERS_MAX, \
+    (name), (claim)))
 
 #endif

@@ -49,11 +49,14 @@ enum mh_who {
 	MH_WHO_TOKEN,		/* a program, with an API token */
 	MH_WHO_REMOTE,		/* a user the web server authenticated */
 };
-/* What a route needs (its access in the route table): nothing, or the
- * scopes (MH_SCOPE_* bits) and the admin role. */
+/* What a route needs (its access in the route table): nothing, any
+ * identity, the admin role, or scopes (MH_SCOPE_* bits): every one named,
+ * or with MH_ANY_SCOPE one of them. Whose records an identity may touch
+ * (a user's own notifications) is the handler's to say. */
 #define MH_PUBLIC 0u
 #define MH_ADMIN 0x100u
 #define MH_SIGNED_IN 0x200u	/* any identity */
+#define MH_ANY_SCOPE 0x400u
 /* The cookie a session's id is in. */
 #define MH_SESSION_COOKIE "mh_session"
 struct mh_identity {
@@ -81,6 +84,7 @@ struct mh_request {
 	char error[48];		/* and, for an error, its code and detail */
 	char detail[512];
 	const char *method;
+	unsigned verb;		/* the method's MH_* bit; 0: none of ours */
 	char *path;		/* percent-decoded, without the query */
 	char *raw_path;		/* as sent (NULL when a rewrite named it) */
 	const char *query;	/* raw, without '?', "" when none */
@@ -94,7 +98,7 @@ struct mh_request {
 	uint64_t about_id;	/* and its id */
 	enum mh_store_err store_err;	/* the storage error it met */
 	char id[65];		/* its id, in X-Request-Id and each log line */
-	int route;		/* its index in mh_routes, or -1 */
+	int route;		/* its row in mh_routes, or -1 */
 	double started;		/* when it came, in monotonic seconds */
 };
 
@@ -186,14 +190,17 @@ void mh_respond_nomem(struct mh_request *r);
 #define MH_PATCH 16u
 #define MH_DELETE 32u
 
+/* One (method, path) the program answers. A path's other methods are a
+ * 405; the dispatcher checks access before the handler runs. */
 struct mh_route {
+	unsigned method;	/* one MH_* bit; a GET's row answers HEAD */
 	const char *path;	/* "/api/messages/{id}": one last parameter */
-	unsigned methods;	/* MH_GET | MH_HEAD ...: others are a 405 */
+	unsigned access;	/* MH_PUBLIC, MH_SIGNED_IN, MH_ADMIN, scopes */
 	void (*handle)(struct mh_app *, struct mh_request *);
 	const char *provider;	/* a webhook's: its refusals are logged */
-	unsigned access;	/* MH_PUBLIC, or the scopes and role it needs */
 };
-/* Every route the program answers; path NULL ends it. */
+/* Every route the program answers, a path's rows together; path NULL
+ * ends it. */
 extern const struct mh_route mh_routes[];
 /* The methods' names, each with its bit; name NULL ends it. */
 extern const struct mh_method { const char *name; unsigned bit; }
@@ -222,6 +229,7 @@ void mh_log_refusal(struct mh_app *app, struct mh_request *r);
 
 /* --- the handlers (hook_mandrill.c, hook_infobip.c, api_*.c). */
 void mh_hook_mandrill(struct mh_app *app, struct mh_request *r);
+void mh_hook_mandrill_check(struct mh_app *app, struct mh_request *r);
 void mh_hook_infobip(struct mh_app *app, struct mh_request *r);
 void mh_api_test_event(struct mh_app *app, struct mh_request *r);
 void mh_api_events(struct mh_app *app, struct mh_request *r);
@@ -247,32 +255,38 @@ void mh_api_message(struct mh_app *app, struct mh_request *r);
 void mh_api_health(struct mh_app *app, struct mh_request *r);
 void mh_api_metrics(struct mh_app *app, struct mh_request *r);
 void mh_api_session(struct mh_app *app, struct mh_request *r);
+void mh_api_sign_in(struct mh_app *app, struct mh_request *r);
+void mh_api_sign_out(struct mh_app *app, struct mh_request *r);
 void mh_api_ws_ticket(struct mh_app *app, struct mh_request *r);
 void mh_api_ws_tickets(struct mh_app *app, struct mh_request *r);
 void mh_api_tokens(struct mh_app *app, struct mh_request *r);
+void mh_api_token_create(struct mh_app *app, struct mh_request *r);
 void mh_api_token(struct mh_app *app, struct mh_request *r);
 void mh_api_notifications(struct mh_app *app, struct mh_request *r);
+void mh_api_notification_create(struct mh_app *app, struct mh_request *r);
 void mh_api_notification(struct mh_app *app, struct mh_request *r);
+void mh_api_notification_mark(struct mh_app *app, struct mh_request *r);
+void mh_api_notification_delete(struct mh_app *app, struct mh_request *r);
 void mh_api_notifications_read(struct mh_app *app, struct mh_request *r);
 void mh_api_mail(struct mh_app *app, struct mh_request *r);
+void mh_api_mail_send(struct mh_app *app, struct mh_request *r);
 void mh_api_mail_one(struct mh_app *app, struct mh_request *r);
 void mh_api_mail_cancel(struct mh_app *app, struct mh_request *r);
 void mh_api_clients(struct mh_app *app, struct mh_request *r);
+void mh_api_client_create(struct mh_app *app, struct mh_request *r);
 void mh_api_client(struct mh_app *app, struct mh_request *r);
+void mh_api_client_patch(struct mh_app *app, struct mh_request *r);
+void mh_api_client_delete(struct mh_app *app, struct mh_request *r);
 void mh_api_campaigns(struct mh_app *app, struct mh_request *r);
+void mh_api_campaign_create(struct mh_app *app, struct mh_request *r);
 void mh_api_campaign(struct mh_app *app, struct mh_request *r);
+void mh_api_campaign_patch(struct mh_app *app, struct mh_request *r);
+void mh_api_campaign_delete(struct mh_app *app, struct mh_request *r);
 /* api_campaign_stats.c */
 void mh_api_campaigns_stats(struct mh_app *app, struct mh_request *r);
 void mh_api_campaign_stats(struct mh_app *app, struct mh_request *r);
 void mh_api_campaign_messages(struct mh_app *app, struct mh_request *r);
 void mh_api_campaign_audience(struct mh_app *app, struct mh_request *r);
-
-/* --- api_clients.c: who may touch clients and campaigns. */
-/* 1 when r's asker may read them (events:read, campaigns:write); else 0,
- * answered 403. */
-int mh_campaigns_reader(struct mh_request *r);
-/* 1 when r's asker may change them (campaigns:write); else 0, answered. */
-int mh_campaigns_writer(struct mh_request *r);
 
 /* --- api_notifications.c: what the notification routes share. */
 /* Whether r's asker may see and change anyone's notifications: an admin,

@@ -117,8 +117,15 @@ int mh_client_patch(const char *json, struct json_object *in, int64_t now_ms,
  * UTC, into *out (mh_record_free): 0, or -1 with why. */
 int mh_campaign_make(struct json_object *in, int64_t now_ms,
     struct mh_record *out, char *why, size_t whylen);
+/* Why a change to a stored record was refused. */
+enum mh_patch_err {
+	MH_PATCH_OK = 0,
+	MH_PATCH_INVALID = -1,	/* the change, or the record, does not do */
+	MH_PATCH_GONE = -2,	/* the record is deleted: it changes no more */
+};
 /* The record of the stored campaign json with the fields of in laid over
- * it, checked whole again; a deleted one is not changed. 0, or -1. */
+ * it, checked whole again; a deleted one is not changed. An mh_patch_err,
+ * why said for either refusal. */
 int mh_campaign_patch(const char *json, struct json_object *in,
     int64_t now_ms, struct mh_record *out, char *why, size_t whylen);
 /* The record of the stored campaign json, deleted (kept, marked so, with

@@ -69,7 +69,7 @@ mh_respond_body(struct mh_request *r, int status, const char *ctype,
     const char *body, size_t len)
 {
 	if (mh_respond_head(r, status, ctype) == 0 &&
-	    strcmp(r->method, "HEAD") != 0)
+	    r->verb != MH_HEAD)
 		mh_write(r, body, len);
 }
 
@@ -77,7 +77,7 @@ void
 mh_respond_json(struct mh_request *r, int status, const char *json)
 {
 	if (mh_respond_head(r, status, "application/json") == 0 &&
-	    strcmp(r->method, "HEAD") != 0) {
+	    r->verb != MH_HEAD) {
 		mh_write(r, json, strlen(json));
 		mh_write(r, "\n", 1);
 	}

@@ -9,86 +9,97 @@
 
 #include "mailhooks.h"
 
-#define MH_READ (MH_GET | MH_HEAD)
+/* Who may read and change clients and campaigns, send mail and read it. */
+#define MH_EV MH_SCOPE_EVENTS_READ
+#define MH_CAMPAIGN_READ (MH_ANY_SCOPE | MH_EV | MH_SCOPE_CAMPAIGNS_WRITE)
+#define MH_CAMPAIGN_WRITE MH_SCOPE_CAMPAIGNS_WRITE
+#define MH_MAIL_READ (MH_ANY_SCOPE | MH_EV | MH_SCOPE_MAIL_SEND)
 
 /* HEAD is answered wherever GET is (RFC 9110 9.3.2). www/openapi.json
- * describes each of these; tests/unit/openapi.c holds them equal. */
+ * describes each of these; tests/unit/openapi.c holds them equal, access
+ * included. MH_SIGNED_IN: the handler says whose records the asker may
+ * touch (a user's own notifications, tickets for their own channel). */
 const struct mh_route mh_routes[] = {
-	{ "/webhooks/mandrill", MH_READ | MH_POST, mh_hook_mandrill,
-	    "mandrill", MH_PUBLIC },
-	{ "/webhooks/infobip", MH_POST, mh_hook_infobip, "infobip",
-	    MH_PUBLIC },
-	{ "/email", MH_POST, mh_hook_infobip, "infobip", MH_PUBLIC },
-	{ "/api/test-event", MH_POST, mh_api_test_event, NULL, MH_ADMIN },
-	{ "/api/events", MH_READ, mh_api_events, NULL, MH_SCOPE_EVENTS_READ },
-	{ "/api/events.csv", MH_READ, mh_api_events_csv, NULL,
-	    MH_SCOPE_EVENTS_READ },
-	{ "/api/events.ndjson", MH_READ, mh_api_events_ndjson, NULL,
-	    MH_SCOPE_EVENTS_READ },
-	{ "/api/email-callbacks", MH_READ, mh_api_callbacks, NULL,
-	    MH_SCOPE_EVENTS_READ },
-	{ "/api/stats", MH_READ, mh_api_stats, NULL, MH_SCOPE_EVENTS_READ },
-	{ "/api/stats/series", MH_READ, mh_api_stats_series, NULL,
-	    MH_SCOPE_EVENTS_READ },
-	{ "/api/stats/by", MH_READ, mh_api_stats_by, NULL,
-	    MH_SCOPE_EVENTS_READ },
-	{ "/api/stats/links", MH_READ, mh_api_stats_links, NULL,
-	    MH_SCOPE_EVENTS_READ },
-	{ "/api/recipients/{email}", MH_DELETE, mh_api_recipient_erase, NULL,
-	    MH_ADMIN },
-	{ "/api/refused", MH_READ, mh_api_refused, NULL, MH_ADMIN },
-	{ "/api/raw/{receipt}/reprocess", MH_POST, mh_api_raw_reprocess, NULL,
-	    MH_ADMIN },
-	{ "/api/raw/{receipt}", MH_READ, mh_api_raw, NULL, MH_ADMIN },
+	/* Mandrill checks the URL answers before it issues a key. */
+	{ MH_GET, "/webhooks/mandrill", MH_PUBLIC, mh_hook_mandrill_check,
+	    "mandrill" },
+	{ MH_POST, "/webhooks/mandrill", MH_PUBLIC, mh_hook_mandrill,
+	    "mandrill" },
+	{ MH_POST, "/webhooks/infobip", MH_PUBLIC, mh_hook_infobip, "infobip" },
+	{ MH_POST, "/email", MH_PUBLIC, mh_hook_infobip, "infobip" },
+	{ MH_POST, "/api/test-event", MH_ADMIN, mh_api_test_event, NULL },
+	{ MH_GET, "/api/events", MH_EV, mh_api_events, NULL },
+	{ MH_GET, "/api/events.csv", MH_EV, mh_api_events_csv, NULL },
+	{ MH_GET, "/api/events.ndjson", MH_EV, mh_api_events_ndjson, NULL },
+	{ MH_GET, "/api/email-callbacks", MH_EV, mh_api_callbacks, NULL },
+	{ MH_GET, "/api/stats", MH_EV, mh_api_stats, NULL },
+	{ MH_GET, "/api/stats/series", MH_EV, mh_api_stats_series, NULL },
+	{ MH_GET, "/api/stats/by", MH_EV, mh_api_stats_by, NULL },
+	{ MH_GET, "/api/stats/links", MH_EV, mh_api_stats_links, NULL },
+	{ MH_DELETE, "/api/recipients/{email}", MH_ADMIN,
+	    mh_api_recipient_erase, NULL },
+	{ MH_GET, "/api/refused", MH_ADMIN, mh_api_refused, NULL },
+	{ MH_POST, "/api/raw/{receipt}/reprocess", MH_ADMIN,
+	    mh_api_raw_reprocess, NULL },
+	{ MH_GET, "/api/raw/{receipt}", MH_ADMIN, mh_api_raw, NULL },
 	/* Public: it tells the anonymous only whether it is up. */
-	{ "/api/health", MH_READ, mh_api_health, NULL, MH_PUBLIC },
-	{ "/api/messages/{id}", MH_READ, mh_api_message, NULL,
-	    MH_SCOPE_EVENTS_READ },
-	{ "/metrics", MH_READ, mh_api_metrics, NULL, MH_SCOPE_METRICS_READ },
-	/* Signing in is public; the handler says who may do the rest. */
-	{ "/api/session", MH_READ | MH_POST | MH_DELETE, mh_api_session, NULL,
-	    MH_PUBLIC },
-	{ "/api/ws-ticket", MH_READ, mh_api_ws_ticket, NULL,
-	    MH_SCOPE_EVENTS_READ },
-	/* The events' need events:read, a user's notifications:write: the
-	 * handler says. */
-	{ "/api/ws-tickets", MH_POST, mh_api_ws_tickets, NULL, MH_SIGNED_IN },
-	{ "/api/tokens", MH_READ | MH_POST, mh_api_tokens, NULL, MH_ADMIN },
-	{ "/api/tokens/{name}", MH_DELETE, mh_api_token, NULL, MH_ADMIN },
-	/* Whose notifications each asker may see and change, the handlers
-	 * say (api_notifications.c). */
-	{ "/api/notifications", MH_READ | MH_POST, mh_api_notifications, NULL,
-	    MH_SIGNED_IN },
-	{ "/api/notifications/{key}/read-all", MH_POST, mh_api_notifications_read,
-	    NULL, MH_SIGNED_IN },
-	{ "/api/notifications/{key}", MH_READ | MH_PUT | MH_DELETE,
-	    mh_api_notification, NULL, MH_SIGNED_IN },
-	/* Sending needs mail:send, reading events:read or mail:send: the
-	 * handlers say (api_mail.c). */
-	{ "/api/mail", MH_READ | MH_POST, mh_api_mail, NULL, MH_SIGNED_IN },
-	{ "/api/mail/{id}/cancel", MH_POST, mh_api_mail_cancel, NULL,
-	    MH_SCOPE_MAIL_SEND },
-	{ "/api/mail/{id}", MH_READ, mh_api_mail_one, NULL, MH_SIGNED_IN },
-	/* Changes need campaigns:write, reading events:read: the handlers
-	 * say (api_clients.c). */
-	{ "/api/clients", MH_READ | MH_POST, mh_api_clients, NULL,
-	    MH_SIGNED_IN },
-	{ "/api/clients/{id}", MH_READ | MH_PATCH | MH_DELETE, mh_api_client,
-	    NULL, MH_SIGNED_IN },
-	{ "/api/campaigns", MH_READ | MH_POST, mh_api_campaigns, NULL,
-	    MH_SIGNED_IN },
+	{ MH_GET, "/api/health", MH_PUBLIC, mh_api_health, NULL },
+	{ MH_GET, "/api/messages/{id}", MH_EV, mh_api_message, NULL },
+	{ MH_GET, "/metrics", MH_SCOPE_METRICS_READ, mh_api_metrics, NULL },
+	/* Who is signed in (a 401 says nobody), signing in, signing out (a
+	 * session's own). */
+	{ MH_GET, "/api/session", MH_PUBLIC, mh_api_session, NULL },
+	{ MH_POST, "/api/session", MH_PUBLIC, mh_api_sign_in, NULL },
+	{ MH_DELETE, "/api/session", MH_PUBLIC, mh_api_sign_out, NULL },
+	{ MH_GET, "/api/ws-ticket", MH_EV, mh_api_ws_ticket, NULL },
+	{ MH_POST, "/api/ws-tickets", MH_SIGNED_IN, mh_api_ws_tickets, NULL },
+	{ MH_GET, "/api/tokens", MH_ADMIN, mh_api_tokens, NULL },
+	{ MH_POST, "/api/tokens", MH_ADMIN, mh_api_token_create, NULL },
+	{ MH_DELETE, "/api/tokens/{name}", MH_ADMIN, mh_api_token, NULL },
+	{ MH_GET, "/api/notifications", MH_SIGNED_IN, mh_api_notifications,
+	    NULL },
+	{ MH_POST, "/api/notifications", MH_SCOPE_NOTIFICATIONS_WRITE,
+	    mh_api_notification_create, NULL },
+	{ MH_POST, "/api/notifications/{key}/read-all", MH_SIGNED_IN,
+	    mh_api_notifications_read, NULL },
+	{ MH_GET, "/api/notifications/{key}", MH_SIGNED_IN,
+	    mh_api_notification, NULL },
+	{ MH_PUT, "/api/notifications/{key}", MH_SIGNED_IN,
+	    mh_api_notification_mark, NULL },
+	{ MH_DELETE, "/api/notifications/{key}", MH_SIGNED_IN,
+	    mh_api_notification_delete, NULL },
+	{ MH_GET, "/api/mail", MH_MAIL_READ, mh_api_mail, NULL },
+	{ MH_POST, "/api/mail", MH_SCOPE_MAIL_SEND, mh_api_mail_send, NULL },
+	{ MH_POST, "/api/mail/{id}/cancel", MH_SCOPE_MAIL_SEND,
+	    mh_api_mail_cancel, NULL },
+	{ MH_GET, "/api/mail/{id}", MH_MAIL_READ, mh_api_mail_one, NULL },
+	{ MH_GET, "/api/clients", MH_CAMPAIGN_READ, mh_api_clients, NULL },
+	{ MH_POST, "/api/clients", MH_CAMPAIGN_WRITE, mh_api_client_create,
+	    NULL },
+	{ MH_GET, "/api/clients/{id}", MH_CAMPAIGN_READ, mh_api_client, NULL },
+	{ MH_PATCH, "/api/clients/{id}", MH_CAMPAIGN_WRITE,
+	    mh_api_client_patch, NULL },
+	{ MH_DELETE, "/api/clients/{id}", MH_CAMPAIGN_WRITE,
+	    mh_api_client_delete, NULL },
+	{ MH_GET, "/api/campaigns", MH_CAMPAIGN_READ, mh_api_campaigns, NULL },
+	{ MH_POST, "/api/campaigns", MH_CAMPAIGN_WRITE, mh_api_campaign_create,
+	    NULL },
 	/* Before {id}: "stats" is no campaign's id. */
-	{ "/api/campaigns/stats", MH_READ, mh_api_campaigns_stats, NULL,
-	    MH_SIGNED_IN },
-	{ "/api/campaigns/audience", MH_POST, mh_api_campaign_audience, NULL,
-	    MH_SIGNED_IN },
-	{ "/api/campaigns/{id}/stats", MH_READ, mh_api_campaign_stats, NULL,
-	    MH_SIGNED_IN },
-	{ "/api/campaigns/{id}/messages", MH_READ, mh_api_campaign_messages,
-	    NULL, MH_SIGNED_IN },
-	{ "/api/campaigns/{id}", MH_READ | MH_PATCH | MH_DELETE,
-	    mh_api_campaign, NULL, MH_SIGNED_IN },
-	{ NULL, 0, NULL, NULL, 0 },
+	{ MH_GET, "/api/campaigns/stats", MH_CAMPAIGN_READ,
+	    mh_api_campaigns_stats, NULL },
+	{ MH_POST, "/api/campaigns/audience", MH_CAMPAIGN_READ,
+	    mh_api_campaign_audience, NULL },
+	{ MH_GET, "/api/campaigns/{id}/stats", MH_CAMPAIGN_READ,
+	    mh_api_campaign_stats, NULL },
+	{ MH_GET, "/api/campaigns/{id}/messages", MH_CAMPAIGN_READ,
+	    mh_api_campaign_messages, NULL },
+	{ MH_GET, "/api/campaigns/{id}", MH_CAMPAIGN_READ, mh_api_campaign,
+	    NULL },
+	{ MH_PATCH, "/api/campaigns/{id}", MH_CAMPAIGN_WRITE,
+	    mh_api_campaign_patch, NULL },
+	{ MH_DELETE, "/api/campaigns/{id}", MH_CAMPAIGN_WRITE,
+	    mh_api_campaign_delete, NULL },
+	{ 0, NULL, 0, NULL, NULL },
 };
 
 const struct mh_method mh_methods[] = {
@@ -178,30 +189,70 @@ mh_route_match(const char *pattern, struct mh_request *r)
 	return match;
 }
 
+/* Whether a row of this method answers the request's. */
+static int
+mh_route_takes(const struct mh_route *rt, unsigned verb)
+{
+	return rt->method == verb || (verb == MH_HEAD && rt->method == MH_GET);
+}
+
+/*
+ * Finds the request's row: the first of its path whose method it is. 0
+ * with *row set; 405 with *row the path's first row and *methods what its
+ * rows take; 404 with no row; -1 when out of memory.
+ */
+static int
+mh_route_find(struct mh_request *r, const struct mh_route **row,
+    unsigned *methods)
+{
+	const char *last = NULL;
+	int match = 0;
+
+	*row = NULL;
+	*methods = 0;
+	for (const struct mh_route *rt = mh_routes; rt->path != NULL; rt++) {
+		/* A path's rows are together: matched once. */
+		if (last == NULL || strcmp(last, rt->path) != 0) {
+			last = rt->path;
+			if ((match = mh_route_match(rt->path, r)) < 0)
+				return -1;
+		}
+		if (!match)
+			continue;
+		if (*row == NULL || strcmp((*row)->path, rt->path) != 0)
+			*row = rt;
+		*methods |= rt->method | (rt->method == MH_GET ? MH_HEAD : 0);
+		if (mh_route_takes(rt, r->verb)) {
+			*row = rt;
+			return 0;
+		}
+	}
+	return *row != NULL ? 405 : 404;
+}
+
 static void
 mh_route(struct mh_app *app, struct mh_request *r)
 {
-	unsigned method = mh_method_bit(r->method);
 	const struct mh_route *rt;
-	int match = 0;
+	unsigned methods;
+	int found = mh_route_find(r, &rt, &methods);
 
-	for (rt = mh_routes; rt->path != NULL; rt++)
-		if ((match = mh_route_match(rt->path, r)) != 0)
-			break;
-	if (match < 0)
+	if (found < 0) {
 		mh_respond_nomem(r);
-	else if (rt->path == NULL)
+		return;
+	}
+	if (found == 404) {
 		mh_respond_error(r, 404, "not_found", "no route for %.200s",
 		    r->path);
-	else {
-		/* A webhook's refusals are logged, a wrong method's too. */
-		r->provider = rt->provider;
-		r->route = (int)(rt - mh_routes);
-		if ((rt->methods & method) == 0)
-			mh_respond_not_allowed(r, rt->methods);
-		else if (mh_authorize(app, r, rt->access) == 0)
-			rt->handle(app, r);
+		return;
 	}
+	/* A webhook's refusals are logged, a wrong method's too. */
+	r->provider = rt->provider;
+	r->route = (int)(rt - mh_routes);
+	if (found == 405)
+		mh_respond_not_allowed(r, methods);
+	else if (mh_authorize(app, r, rt->access) == 0)
+		rt->handle(app, r);
 }
 
 /* The route an .htaccess rewrite names, relative to where mailhooks is
@@ -227,6 +278,7 @@ mh_serve(struct mh_app *app, struct mh_request *r)
 	r->method = mh_param(r, "REQUEST_METHOD");
 	if (r->method == NULL)
 		r->method = "GET";
+	r->verb = mh_method_bit(r->method);
 	uri = mh_param(r, "REQUEST_URI");
 	if (uri == NULL)
 		uri = mh_param(r, "SCRIPT_NAME");

@@ -131,12 +131,13 @@ void
 mh_request_end(struct mh_app *app, struct mh_request *r)
 {
 	double took = mh_seconds() - r->started;
-	int webhook = r->provider != NULL && strcmp(r->method, "POST") == 0;
+	int webhook = r->provider != NULL && r->verb == MH_POST;
 	char receipt[64] = "", message[160] = "", error[64] = "", method[64];
 
 	mh_app_counters(app);
-	mh_count_request(app->counters, r->route,
-	    webhook ? mh_provider_index(r->provider) : -1, mh_outcome(r), took);
+	mh_count_request(app->counters, r->route >= 0 ?
+	    mh_routes[r->route].path : NULL, webhook ? r->provider : NULL,
+	    mh_outcome(r), took);
 	if (r->receipt != 0)
 		snprintf(receipt, sizeof(receipt), " receipt=%llu",
 		    (unsigned long long)r->receipt);
