@@ -197,9 +197,11 @@ mh_route_takes(const struct mh_route *rt, unsigned verb)
 }
 
 /*
- * Finds the request's row: the first of its path whose method it is. 0
- * with *row set; 405 with *row the path's first row and *methods what its
- * rows take; 404 with no row; -1 when out of memory.
+ * Finds the request's row: of the first path that matches (the table's
+ * order decides: "/api/campaigns/stats" before "/api/campaigns/{id}"),
+ * the row of its method. 0 with *row set; 405 with *row the path's first
+ * row and *methods what its rows take; 404 with no row; -1 when out of
+ * memory.
  */
 static int
 mh_route_find(struct mh_request *r, const struct mh_route **row,
@@ -213,13 +215,15 @@ mh_route_find(struct mh_request *r, const struct mh_route **row,
 	for (const struct mh_route *rt = mh_routes; rt->path != NULL; rt++) {
 		/* A path's rows are together: matched once. */
 		if (last == NULL || strcmp(last, rt->path) != 0) {
+			if (*row != NULL)
+				break;	/* the path that matched has no more */
 			last = rt->path;
 			if ((match = mh_route_match(rt->path, r)) < 0)
 				return -1;
 		}
 		if (!match)
 			continue;
-		if (*row == NULL || strcmp((*row)->path, rt->path) != 0)
+		if (*row == NULL)
 			*row = rt;
 		*methods |= rt->method | (rt->method == MH_GET ? MH_HEAD : 0);
 		if (mh_route_takes(rt, r->verb)) {

@@ -78,6 +78,14 @@ test_routes(void)
 	ok(starts(a, "Status: 405") &&
 	    strstr(a, "\r\nAllow: GET, HEAD, POST\r\n"), "and an unknown "
 	    "method's");
+	a = SERVE("REQUEST_METHOD=PATCH", "REQUEST_URI=/api/campaigns/stats");
+	ok(starts(a, "Status: 405") && strstr(a, "\r\nAllow: GET, HEAD\r\n"),
+	    "the first path that matches decides: PATCH /api/campaigns/stats "
+	    "is a 405, not a PATCH of campaign \"stats\"");
+	a = SERVE("REQUEST_METHOD=OPTIONS", "REQUEST_URI=/api/clients/7");
+	ok(starts(a, "Status: 405") &&
+	    strstr(a, "\r\nAllow: GET, HEAD, PATCH, DELETE\r\n"),
+	    "Allow names every row of the path");
 	ok(starts(SERVE("REQUEST_URI=/api/messages/"), "Status: 404"),
 	    "a parameter is not empty");
 	ok(starts(SERVE("REQUEST_URI=/api/messages/a/b"), "Status: 404"),
