@@ -35,6 +35,7 @@ CORE_SRC = cgi-bin/alloc.c cgi-bin/buf.c cgi-bin/config.c cgi-bin/form.c \
            cgi-bin/signature.c cgi-bin/json.c cgi-bin/json_check.c \
            cgi-bin/shape.c cgi-bin/event_types.c cgi-bin/isotime.c \
            cgi-bin/mandrill.c cgi-bin/infobip.c cgi-bin/infobip_normal.c \
+           cgi-bin/providers.c \
            cgi-bin/pyrepr.c cgi-bin/derive.c cgi-bin/summary.c \
            cgi-bin/notify.c cgi-bin/number.c cgi-bin/identity.c \
            cgi-bin/counters.c cgi-bin/password.c cgi-bin/secrets.c \
@@ -65,7 +66,7 @@ RELAY_SRC = ws-relay/main.c ws-relay/shard.c ws-relay/clients.c \
             cgi-bin/secrets.c cgi-bin/ticket.c cgi-bin/credentials.c \
             ws-relay/tickets.c ws-relay/users.c ws-relay/frame.c
 DB_HDRS  = db/store.h db/store-private.h db/store-index.h db/drain.h
-CORE_HDRS = cgi-bin/core.h cgi-bin/logvalue.h cgi-bin/access.h cgi-bin/records.h cgi-bin/counters.h db/store.h \
+CORE_HDRS = cgi-bin/core.h cgi-bin/providers.h cgi-bin/logvalue.h cgi-bin/access.h cgi-bin/records.h cgi-bin/counters.h db/store.h \
             db/store_accounts.h db/store_notifications.h db/store_outbox.h \
             db/store_campaigns.h db/store_events.h cgi-bin/accounts.h
 HDRS     = cgi-bin/mailhooks.h cgi-bin/page.h cgi-bin/worker.h cgi-bin/watchdog.h $(CORE_HDRS) $(DB_HDRS)

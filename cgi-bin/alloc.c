@@ -68,13 +68,17 @@ mh_strdup(const char *s)
  * large buffers (an answer, a run of events being stored) come from the
  * heap, whose pages stay behind them: in the soak each FastCGI process's
  * private memory crept up by steps of a few hundred KiB. A fixed
- * threshold keeps them mapped apart.
+ * threshold keeps them mapped apart. And the heap grows and shrinks by
+ * what it needs, not by 128 KiB more (glibc's padding, a tenth of a
+ * FastCGI process's private memory: each step showed as growth).
  */
 void
 mh_heap_setup(void)
 {
 #ifdef __GLIBC__
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+	mallopt(M_TOP_PAD, 16 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 64 * 1024);
 #endif
 }
 

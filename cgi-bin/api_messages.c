@@ -10,9 +10,7 @@
 #include <json-c/json.h>
 
 #include "mailhooks.h"
-
-/* Providers whose messages /api/messages/{id} looks through. */
-static const char *const mh_providers[] = { "mandrill", "infobip", NULL };
+#include "providers.h"
 
 /* A message's events, to be told in the order they happened. */
 struct mh_timeline {
@@ -118,8 +116,9 @@ mh_api_message(struct mh_app *app, struct mh_request *r)
 		mh_respond_store_error(r, MH_STORE_FAILED);
 		return;
 	}
-	for (size_t i = 0; mh_providers[i] != NULL; i++) {
-		err = mh_store_message(app->store, mh_providers[i], id, &summary);
+	for (size_t i = 0; mh_providers[i].name != NULL; i++) {
+		err = mh_store_message(app->store, mh_providers[i].name, id,
+		    &summary);
 		if (err != MH_STORE_NOTFOUND)
 			break;
 	}

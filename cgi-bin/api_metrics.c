@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "mailhooks.h"
+#include "providers.h"
 
 /* A metric's HELP and TYPE lines. */
 static void
@@ -25,8 +26,8 @@ mh_metric_head(struct mh_buf *b, const char *name, const char *type,
 
 /* The events stored by provider and type, and the duplicates. */
 struct mh_event_tallies {
-	uint64_t events[MH_PROVIDER_COUNT][32];
-	uint64_t duplicates[MH_PROVIDER_COUNT];
+	uint64_t events[MH_PROVIDERS_MAX][32];
+	uint64_t duplicates[MH_PROVIDERS_MAX];
 };
 
 static int
@@ -36,7 +37,7 @@ mh_tally_take(void *ctx, const struct mh_store_tally *t)
 	int p = mh_provider_index(t->provider);
 	int ty = mh_event_type_index(t->type, strlen(t->type));
 
-	if (p < 0)
+	if (p < 0 || p >= MH_PROVIDERS_MAX)
 		return 0;
 	if (strcmp(t->kind, "events") == 0 && ty >= 0 && ty < 32)
 		et->events[p][ty] = t->count;
@@ -65,17 +66,17 @@ mh_metrics_store(struct mh_buf *b, struct mh_store *st)
 		return 0;
 	mh_metric_head(b, "mailhooks_events_total", "counter",
 	    "Events stored, by provider and type.");
-	for (int p = 0; p < MH_PROVIDER_COUNT; p++)
+	for (int p = 0; mh_providers[p].name != NULL && p < MH_PROVIDERS_MAX; p++)
 		for (int t = 0; mh_event_types[t].name != NULL && t < 32; t++)
 			mh_buf_printf(b, "mailhooks_events_total{provider=\"%s\","
-			    "type=\"%s\"} %" PRIu64 "\n", mh_provider_names[p],
+			    "type=\"%s\"} %" PRIu64 "\n", mh_providers[p].name,
 			    mh_event_types[t].name, et.events[p][t]);
 	mh_metric_head(b, "mailhooks_duplicates_total", "counter",
 	    "Events dropped as already stored (a provider's retry), by "
 	    "provider.");
-	for (int p = 0; p < MH_PROVIDER_COUNT; p++)
+	for (int p = 0; mh_providers[p].name != NULL && p < MH_PROVIDERS_MAX; p++)
 		mh_buf_printf(b, "mailhooks_duplicates_total{provider=\"%s\"} %"
-		    PRIu64 "\n", mh_provider_names[p], et.duplicates[p]);
+		    PRIu64 "\n", mh_providers[p].name, et.duplicates[p]);
 	mh_metric_head(b, "mailhooks_last_seq", "gauge",
 	    "The seq of the newest stored event.");
 	mh_buf_printf(b, "mailhooks_last_seq %" PRIu64 "\n", stats.last_seq);
@@ -177,12 +178,12 @@ mh_metrics_shared(struct mh_buf *b, struct mh_counter_file *f)
 
 	mh_metric_head(b, "mailhooks_webhook_requests_total", "counter",
 	    "POSTs to the webhooks, by provider and outcome.");
-	for (int p = 0; p < MH_PROVIDER_COUNT; p++) {
-		ps = MH_PROVIDER_SLOT(f, mh_provider_names[p], 0);
+	for (int p = 0; mh_providers[p].name != NULL && p < MH_PROVIDERS_MAX; p++) {
+		ps = MH_PROVIDER_SLOT(f, mh_providers[p].name, 0);
 		for (int o = 0; o < MH_OUTCOME_COUNT; o++)
 			mh_buf_printf(b, "mailhooks_webhook_requests_total{"
 			    "provider=\"%s\",outcome=\"%s\"} %" PRIu64 "\n",
-			    mh_provider_names[p], mh_outcome_names[o],
+			    mh_providers[p].name, mh_outcome_names[o],
 			    ps != NULL ? atomic_load(&ps->outcome[o]) : 0);
 	}
 	mh_metric_head(b, "mailhooks_request_duration_seconds", "histogram",

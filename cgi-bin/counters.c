@@ -52,22 +52,9 @@ const char *const mh_attempt_names[MH_ATTEMPT_COUNT] = {
 	[MH_ATTEMPT_INTERRUPTED] = "interrupted",
 };
 
-const char *const mh_provider_names[MH_PROVIDER_COUNT] = {
-	"mandrill", "infobip",
-};
-
 const double mh_duration_bounds[MH_BUCKETS] = {
 	0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10,
 };
-
-int
-mh_provider_index(const char *name)
-{
-	for (int i = 0; name != NULL && i < MH_PROVIDER_COUNT; i++)
-		if (strcmp(name, mh_provider_names[i]) == 0)
-			return i;
-	return -1;
-}
 
 /*
  * Layout 1 kept routes and providers by their position in the tables of

@@ -27,10 +27,6 @@ enum mh_outcome {
 	MH_OUTCOME_COUNT
 };
 extern const char *const mh_outcome_names[MH_OUTCOME_COUNT];
-#define MH_PROVIDER_COUNT 2
-extern const char *const mh_provider_names[MH_PROVIDER_COUNT];
-/* The index of a provider's name in mh_provider_names, or -1. */
-int mh_provider_index(const char *name);
 /* Routes counted apart, at most; past them, and a path no route takes,
  * are counted as "none". Providers counted apart, and outcomes room is
  * kept for. */

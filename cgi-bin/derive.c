@@ -12,59 +12,8 @@
 #include <json-c/json.h>
 
 #include "core.h"
+#include "providers.h"
 #include "../db/store.h"
-
-/* The items of a Mandrill body: the mandrill_events array. */
-static int
-mh_mandrill_items(const struct mh_entry *e, struct json_object **items,
-    char *why, size_t whylen)
-{
-	struct mh_form form = { 0 };
-	const struct mh_form_field *field;
-	enum mh_form_err ferr;
-	int ret = -1;
-
-	if ((ferr = mh_form_parse(e->body, e->body_len, &form)) != MH_FORM_OK)
-		snprintf(why, whylen, "form: %s", mh_form_strerror(ferr));
-	else if ((field = mh_form_get(&form, "mandrill_events")) == NULL)
-		snprintf(why, whylen, "mandrill_events missing");
-	else
-		ret = mh_mandrill_parse(field->value, field->value_len, items,
-		    why, whylen);
-	mh_form_free(&form);
-	return ret;
-}
-
-/* The items of an Infobip body: its reports or tracking event. */
-static int
-mh_infobip_items(const struct mh_entry *e, struct json_object **items,
-    char *why, size_t whylen)
-{
-	return mh_infobip_parse(e->body, e->body_len, items, why, whylen);
-}
-
-/* How each provider's raw bodies become events: the items a body holds,
- * and the normalisation of one item. */
-static const struct mh_provider {
-	const char *name;
-	int (*items)(const struct mh_entry *, struct json_object **, char *,
-	    size_t);
-	int (*normalise)(struct json_object *, const char *, uint64_t,
-	    struct mh_normal *);
-} mh_providers[] = {
-	{ "mandrill", mh_mandrill_items, mh_mandrill_normalise },
-	{ "infobip", mh_infobip_items, mh_infobip_normalise },
-};
-
-static const struct mh_provider *
-mh_provider(const char *name)
-{
-	for (size_t i = 0; i < sizeof(mh_providers) / sizeof(mh_providers[0]);
-	    i++)
-		if (strcmp(name, mh_providers[i].name) == 0)
-			return &mh_providers[i];
-	return NULL;
-}
 
 /* A copy of o[key] when it is a string, "" otherwise; NULL out of memory. */
 static char *
@@ -197,7 +146,7 @@ static int
 mh_derive(const struct mh_deriver *d, const struct mh_entry *e,
     struct mh_event **events, size_t *count, char *why, size_t whylen)
 {
-	const struct mh_provider *p = mh_provider(e->meta.provider);
+	const struct mh_provider *p = mh_provider_find(e->meta.provider);
 	struct json_object *items = NULL;
 	struct mh_normal n;
 	char received_at[32];
@@ -211,7 +160,7 @@ mh_derive(const struct mh_deriver *d, const struct mh_entry *e,
 		    e->meta.provider);
 		return -1;
 	}
-	if (p->items(e, &items, why, whylen) != 0)
+	if (p->items(e->body, e->body_len, &items, why, whylen) != 0)
 		return -1;
 	mh_iso_from_ms(e->meta.received_ms, received_at);
 	total = json_object_array_length(items);

@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 
 #include "mailhooks.h"
+#include "providers.h"
 
 #define MH_FORM_TYPE "application/x-www-form-urlencoded"
 
@@ -84,10 +85,10 @@ static void
 mh_mandrill_post(struct mh_app *app, struct mh_request *r)
 {
 	struct mh_form form = { 0 };
-	const struct mh_form_field *field;
 	struct json_object *events = NULL;
 	enum mh_form_err ferr;
 	char detail[256];
+	int bad;
 
 	if (!mh_media_type_is(mh_param(r, "CONTENT_TYPE"), MH_FORM_TYPE)) {
 		mh_respond_error(r, 415, "unsupported_media_type",
@@ -107,13 +108,13 @@ mh_mandrill_post(struct mh_app *app, struct mh_request *r)
 	}
 	if (mh_check_signature(app, r, &form) != 0)
 		goto out;
-	if ((field = mh_form_get(&form, "mandrill_events")) == NULL) {
+	if ((bad = mh_mandrill_form_events(&form, &events, detail,
+	    sizeof(detail))) == -1) {
 		mh_respond_error(r, 400, "bad_form",
 		    "the form field mandrill_events is missing");
 		goto out;
 	}
-	if (mh_mandrill_parse(field->value, field->value_len, &events, detail,
-	    sizeof(detail)) != 0) {
+	if (bad != 0) {
 		mh_respond_error(r, 400, "bad_events", "%s", detail);
 		goto out;
 	}

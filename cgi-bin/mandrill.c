@@ -15,6 +15,7 @@
 #include <json-c/json.h>
 
 #include "core.h"
+#include "providers.h"
 
 enum mh_shape {
 	MH_SHAPE_MESSAGE,
@@ -261,4 +262,35 @@ mh_mandrill_normalise(struct json_object *ev, const char *received_at,
 		return -1;
 	out->event = mh_md_event(&m, received_at, receipt);
 	return 0;
+}
+
+int
+mh_mandrill_form_events(const struct mh_form *form,
+    struct json_object **events, char *why, size_t whylen)
+{
+	const struct mh_form_field *field;
+
+	*events = NULL;
+	if ((field = mh_form_get(form, "mandrill_events")) == NULL)
+		return -1;
+	return mh_mandrill_parse(field->value, field->value_len, events, why,
+	    whylen) == 0 ? 0 : -2;
+}
+
+int
+mh_mandrill_items(const char *body, size_t len, struct json_object **items,
+    char *why, size_t whylen)
+{
+	struct mh_form form = { 0 };
+	enum mh_form_err ferr;
+	int ret = -1;
+
+	*items = NULL;
+	if ((ferr = mh_form_parse(body, len, &form)) != MH_FORM_OK)
+		snprintf(why, whylen, "form: %s", mh_form_strerror(ferr));
+	else if ((ret = mh_mandrill_form_events(&form, items, why,
+	    whylen)) == -1)
+		snprintf(why, whylen, "mandrill_events missing");
+	mh_form_free(&form);
+	return ret == 0 ? 0 : -1;
 }
