@@ -70,7 +70,7 @@ mh_api_campaign_create(struct mh_app *app, struct mh_request *r)
 	struct mh_record rec;
 	enum mh_store_err err;
 	char why[300], *text = NULL;
-	unsigned long long id = 0;
+	struct mh_added added = { &rec, 0 };
 
 	memset(&rec, 0, sizeof(rec));
 	if (mh_json_body(r, app->cfg->max_body, &body) != 0)
@@ -78,15 +78,13 @@ mh_api_campaign_create(struct mh_app *app, struct mh_request *r)
 	if (mh_campaign_make(body, mh_now_ms(), &rec, why, sizeof(why)) != 0)
 		mh_respond_error(r, 400, "bad_campaign", "%s", why);
 	else if ((err = mh_store_record_add(app->store, MH_TABLE_CAMPAIGNS,
-	    "campaign", &rec, mh_record_answer, &rec, &text)) != MH_STORE_OK)
+	    "campaign", &rec, mh_record_answer, &added, &text)) != MH_STORE_OK)
 		mh_respond_store_error(r, err);
 	else {
-		if (sscanf(text, "{\"id\":%llu", &id) == 1) {
-			r->about = "campaign";
-			r->about_id = id;
-		}
-		mh_log(r, "campaign=%llu created", id);
-		mh_campaign_respond(r, 201, id, text);
+		r->about = "campaign";
+		r->about_id = added.id;
+		mh_log(r, "campaign=%" PRIu64 " created", added.id);
+		mh_campaign_respond(r, 201, added.id, text);
 	}
 	mh_record_free(&rec);
 	free(text);

@@ -36,7 +36,7 @@ mh_api_client_create(struct mh_app *app, struct mh_request *r)
 	struct mh_record rec;
 	enum mh_store_err err;
 	char why[300], *text = NULL;
-	unsigned long long id;
+	struct mh_added added = { &rec, 0 };
 
 	memset(&rec, 0, sizeof(rec));
 	if (mh_json_body(r, app->cfg->max_body, &body) != 0)
@@ -44,14 +44,12 @@ mh_api_client_create(struct mh_app *app, struct mh_request *r)
 	if (mh_client_make(body, mh_now_ms(), &rec, why, sizeof(why)) != 0)
 		mh_respond_error(r, 400, "bad_client", "%s", why);
 	else if ((err = mh_store_client_add(app->store, &rec, mh_record_answer,
-	    &rec, &text)) != MH_STORE_OK)
+	    &added, &text)) != MH_STORE_OK)
 		mh_client_store_error(r, err);
 	else {
-		if (sscanf(text, "{\"id\":%llu", &id) == 1) {
-			r->about = "client";
-			r->about_id = id;
-		}
-		mh_log(r, "client=%llu created", id);
+		r->about = "client";
+		r->about_id = added.id;
+		mh_log(r, "client=%" PRIu64 " created", added.id);
 		mh_respond_json(r, 201, text);
 	}
 	mh_record_free(&rec);

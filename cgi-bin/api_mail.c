@@ -15,14 +15,22 @@
 
 #include "mailhooks.h"
 
+/* A mail being added: its record's JSON, and the id it got. */
+struct mh_mail_added {
+	const char *json;
+	uint64_t id;
+};
+
 /* The answer of a POST: the id, the status and the recipients. */
 static char *
 mh_mail_answer(void *ctx, uint64_t first, size_t n)
 {
-	struct json_object *mail = json_tokener_parse(ctx), *o;
+	struct mh_mail_added *added = ctx;
+	struct json_object *mail = json_tokener_parse(added->json), *o;
 	char *text;
 
 	(void)n;
+	added->id = first;
 	if (mail == NULL)
 		return NULL;
 	o = json_object_new_object();
@@ -50,7 +58,7 @@ mh_api_mail_send(struct mh_app *app, struct mh_request *r)
 	enum mh_store_err err;
 	int64_t now = mh_now_ms(), due;
 	int has_idem;
-	unsigned long long id;
+	struct mh_mail_added added = { NULL, 0 };
 
 	if (mh_json_body(r, app->cfg->max_body, &body) != 0 ||
 	    (has_idem = mh_idem_arg(r, "mail", &idem, keybuf,
@@ -64,13 +72,13 @@ mh_api_mail_send(struct mh_app *app, struct mh_request *r)
 		mh_respond_nomem(r);
 		goto out;
 	}
+	added.json = rec.json;
 	err = mh_store_mail_add(app->store, &rec, due, has_idem ? &idem : NULL,
-	    mh_mail_answer, rec.json, &text, &res);
-	if (err == MH_STORE_OK && res == MH_IDEM_NEW &&
-	    sscanf(text, "{\"id\":%llu", &id) == 1) {
+	    mh_mail_answer, &added, &text, &res);
+	if (err == MH_STORE_OK && res == MH_IDEM_NEW) {
 		r->about = "mail";
-		r->about_id = id;
-		mh_notify_mail(app->cfg->home, id, "queued");
+		r->about_id = added.id;
+		mh_notify_mail(app->cfg->home, added.id, "queued");
 	}
 	mh_idem_respond(r, err, res, 202, text);
 out:

@@ -197,8 +197,8 @@ int64_t mh_json_int(struct json_object *o, const char *key);
  * Caller frees; NULL out of memory. */
 char *mh_json_scalar(struct json_object *v);
 /* An mh_answer_fn (db/store.h) of one record added (ctx, a struct
- * mh_record): its JSON text led by its id. Caller frees; NULL out of
- * memory. */
+ * mh_added): its text led by its id, which it notes; caller frees. */
+struct mh_added { const struct mh_record *rec; uint64_t id; };
 char *mh_record_answer(void *ctx, uint64_t first, size_t n);
 /* Sets o[key] to the string s, or to null when s is NULL. */
 void mh_json_set_str(struct json_object *o, const char *key, const char *s);

@@ -93,7 +93,7 @@ mh_mail_notice(const struct mh_deriver *d, struct json_object *ev,
 {
 	const char *type = mh_json_str(ev, "type"), *email, *subject, *id;
 	struct json_object *user = mh_json_get(mh_json_get(ev, "metadata"),
-	    "user_id"), *in, *data;
+	    MH_META_USER), *in, *data;
 	int open, index, ret;
 	char title[512], why[128];
 

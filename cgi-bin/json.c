@@ -156,11 +156,13 @@ mh_json_scalar(struct json_object *v)
 char *
 mh_record_answer(void *ctx, uint64_t first, size_t n)
 {
-	const struct mh_record *rec = ctx;
+	struct mh_added *added = ctx;
+	const struct mh_record *rec = added->rec;
 	size_t len = strlen(rec->json) + 32;
 	char *text = mh_malloc(len);
 
 	(void)n;
+	added->id = first;
 	if (text != NULL)
 		snprintf(text, len, "{\"id\":%" PRIu64 "%s%s", first,
 		    strcmp(rec->json, "{}") == 0 ? "" : ",", rec->json + 1);

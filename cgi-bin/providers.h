@@ -33,6 +33,12 @@ const struct mh_provider *mh_provider_find(const char *name);
 /* Its index in mh_providers, or -1. */
 int mh_provider_index(const char *name);
 
+/* The metadata a mail sent through Mandrill carries and its events bring
+ * back: the mail's id (sender/mandrill.c writes it), and the user who
+ * hears of its opens (derive.c reads it). */
+#define MH_META_MAIL "mailhooks_mail"
+#define MH_META_USER "user_id"
+
 /* --- mandrill.c: a Mandrill body's events. */
 /* The mandrill_events field of a decoded form, parsed and checked (as
  * mh_mandrill_parse): 0 with *events; -1 when the form has no such

@@ -61,7 +61,7 @@ cmd_notify(struct mh_cmd_ctx *c)
 		return 2;
 	}
 	err = mh_store_notifications_add(c->st, &rec, 1, NULL, mh_record_answer,
-	    &rec, &text, &res);
+	    &(struct mh_added){ &rec, 0 }, &text, &res);
 	if (err == MH_STORE_OK && text != NULL) {
 		printf("%s\n", text);
 		if (mh_store_unread(c->st, rec.field[0], &unread) == MH_STORE_OK &&

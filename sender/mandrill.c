@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 
 #include "sender.h"
+#include "../cgi-bin/providers.h"
 
 char *
 mh_mandrill_request(struct json_object *mail, uint64_t id, const char *key)
@@ -35,12 +36,12 @@ mh_mandrill_request(struct json_object *mail, uint64_t id, const char *key)
 	/* The mail's id joins the events Mandrill sends back to it even
 	 * without the _ids; the user who sent it hears of opens. */
 	snprintf(idtext, sizeof(idtext), "%" PRIu64, id);
-	mh_json_set_str(meta, "mailhooks_mail", idtext);
+	mh_json_set_str(meta, MH_META_MAIL, idtext);
 	sender = mh_json_get(mail, "sender");
 	kind = mh_json_str(sender, "kind");
 	if (kind != NULL && strcmp(kind, "user") == 0 &&
-	    mh_json_get(meta, "user_id") == NULL)
-		mh_json_copy(meta, "user_id", sender, "name", 0);
+	    mh_json_get(meta, MH_META_USER) == NULL)
+		mh_json_copy(meta, MH_META_USER, sender, "name", 0);
 	json_object_object_add(msg, "metadata", meta);
 	req = json_object_new_object();
 	mh_json_set_str(req, "key", key);

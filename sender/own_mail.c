@@ -73,8 +73,8 @@ mh_own_mail(struct mh_store *st, const struct mh_send_config *cfg,
 		snprintf(why, whylen, "out of memory");
 		goto out;
 	}
-	err = mh_store_mail_add(st, &rec, due, &idem, mh_record_answer, &rec,
-	    &answer, &res);
+	err = mh_store_mail_add(st, &rec, due, &idem, mh_record_answer,
+	    &(struct mh_added){ &rec, 0 }, &answer, &res);
 	if (err != MH_STORE_OK || answer == NULL ||
 	    sscanf(answer, "{\"id\":%llu", &id) != 1) {
 		snprintf(why, whylen, "storage error %d", (int)err);

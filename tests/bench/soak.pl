@@ -169,19 +169,33 @@ child('mail', sub { steady($o{mail_rate}, sub {
 	    subject => "Your receipt $i", text => "Receipt $i",
 	    to => [ { email => "buyer$i\@example.net" } ] });
 }) });
+my @pages = ('/api/events?limit=50', '/api/stats',
+    '/api/stats/series?bucket=hour', '/api/stats/by?field=tag',
+    '/api/events?q=soak&limit=50', '/api/notifications?limit=50',
+    '/api/mail?limit=50', "/api/campaigns/$cid/stats",
+    '/api/events?type=open&limit=50', '/api/health');
 child('viewer', sub {
 	my $n = 0;
-	my @pages = ('/api/events?limit=50', '/api/stats',
-	    '/api/stats/series?bucket=hour', '/api/stats/by?field=tag',
-	    '/api/events?q=soak&limit=50', '/api/notifications?limit=50',
-	    '/api/mail?limit=50', "/api/campaigns/$cid/stats",
-	    '/api/events?type=open&limit=50', '/api/health');
 	while (time < $end) {
 		call('viewer', 'GET', $pages[$n++ % @pages]);
 		sleep 0.2;
 	}
 	return $n;
 });
+# The web server hands a request to its first idle process, so one
+# viewer reaches the API's other processes only now and then, and each
+# met a page's largest answer for the first time after the warm-up (a
+# step of 150 KiB, then flat). Near the warm-up's end, four viewers at
+# once, each through the pages a few times, so that every process has
+# served each before the growth is judged.
+for my $k (1 .. 4) {
+	child("warm$k", sub {
+		sleep 0.2 while time < $start + $o{warm} * 0.8;
+		my $n = 0;
+		call('viewer', 'GET', $_), $n++ for (@pages) x ($smoke ? 1 : 5);
+		return $n;
+	});
+}
 
 # Memory and descriptors of every process of the stack.
 sub sample {

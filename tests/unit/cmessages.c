@@ -177,7 +177,8 @@ main(void)
 	free(json);
 	ok(mh_store_clients_version(st, &v0) == MH_STORE_OK && v0 == 0,
 	    "no client changed yet: version 0");
-	ok(mh_store_client_add(st, &client, mh_record_answer, &client, &text) ==
+	ok(mh_store_client_add(st, &client, mh_record_answer,
+	    &(struct mh_added){ &client, 0 }, &text) ==
 	    MH_STORE_OK && mh_store_clients_version(st, &v1) == MH_STORE_OK &&
 	    v1 == v0 + 1, "a client added: the clients' version moves");
 	free(text);
