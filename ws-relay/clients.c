@@ -268,7 +268,9 @@ mh_cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 void
 mh_shard_trim(struct mh_shard *shard, double now)
 {
-	if (now - shard->trimmed < MH_TRIM_SECONDS)
+	/* malloc_trim walks every thread's arena: one thread does it. */
+	if (shard != shard->relay->shard[0] ||
+	    now - shard->trimmed < MH_TRIM_SECONDS)
 		return;
 	shard->trimmed = now;
 	mh_heap_trim();

@@ -257,8 +257,9 @@ void mh_sweep_laggards(struct mh_shard *shard, uint64_t head);
 /* Writes what waits for client c; -1 closes it. */
 int mh_client_write(struct mh_shard *shard, struct lws *wsi,
     struct mh_client *c);
-/* Every MH_TRIM_SECONDS, gives the pages the subscribers' buffers freed
- * back to the system (mh_heap_trim); now: the loop's time. */
+/* Every MH_TRIM_SECONDS, on the first thread, gives the pages every
+ * thread's buffers freed back to the system (mh_heap_trim); now: the
+ * loop's time. */
 #define MH_TRIM_SECONDS 10
 void mh_shard_trim(struct mh_shard *shard, double now);
 /* The subscribers' protocol callback. */
