@@ -51,6 +51,14 @@ mh_tally_hour(void *ctx, int64_t hour, const char *type, uint64_t count)
 /* The furthest time from 1970, either way, counted by the hour. */
 #define MH_STATS_TIME_MAX (INT64_MAX / 7200 * 3600)
 
+/* A time past the hours' range (billions of years, no event) at its end. */
+static int64_t
+mh_stats_clamp(int64_t t)
+{
+	return t < -MH_STATS_TIME_MAX ? -MH_STATS_TIME_MAX :
+	    t > MH_STATS_TIME_MAX ? MH_STATS_TIME_MAX : t;
+}
+
 static int64_t
 mh_hour_floor(int64_t t)
 {
@@ -71,11 +79,8 @@ mh_stats_count(struct mh_store *st, const struct mh_query *asked,
 	struct mh_tally part[3];
 	enum mh_store_err err;
 
-	/* Times past the hours' range (billions of years) hold no event. */
-	if (q->since < -MH_STATS_TIME_MAX || q->since > MH_STATS_TIME_MAX)
-		q->since = q->since < 0 ? -MH_STATS_TIME_MAX : MH_STATS_TIME_MAX;
-	if (q->until < -MH_STATS_TIME_MAX || q->until > MH_STATS_TIME_MAX)
-		q->until = q->until < 0 ? -MH_STATS_TIME_MAX : MH_STATS_TIME_MAX;
+	q->since = mh_stats_clamp(q->since);
+	q->until = mh_stats_clamp(q->until);
 	/* The whole hours: [first, end). */
 	first = q->has_since ? -mh_hour_floor(-q->since) :
 	    -MH_STATS_TIME_MAX / 3600;
