@@ -268,10 +268,18 @@ mh_cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 void
 mh_shard_trim(struct mh_shard *shard, double now)
 {
+	int clients = atomic_load(&shard->relay->clients);
+
 	/* malloc_trim walks every thread's arena: one thread does it. */
-	if (shard != shard->relay->shard[0] ||
-	    now - shard->trimmed < MH_TRIM_SECONDS)
+	if (shard != shard->relay->shard[0])
 		return;
+	if (clients >= shard->trim_clients) {
+		shard->trim_clients = clients;
+		return;
+	}
+	if (now - shard->trimmed < MH_TRIM_SECONDS)
+		return;		/* some left: trimmed at a later tick */
+	shard->trim_clients = clients;
 	shard->trimmed = now;
 	mh_heap_trim();
 }

@@ -138,6 +138,7 @@ struct mh_shard {
 	ev_async stop;
 	ev_timer tick;
 	ev_tstamp trimmed;	/* when the heap was last trimmed */
+	int trim_clients;	/* the relay's subscribers at the last tick */
 	ev_timer hold;		/* the next pass, when new events wait */
 	ev_tstamp pass_end, pass_took;	/* the last pass over the clients */
 	int wake_fd;		/* eventfd: the ring has new events */
@@ -257,10 +258,12 @@ void mh_sweep_laggards(struct mh_shard *shard, uint64_t head);
 /* Writes what waits for client c; -1 closes it. */
 int mh_client_write(struct mh_shard *shard, struct lws *wsi,
     struct mh_client *c);
-/* Every MH_TRIM_SECONDS, on the first thread, gives the pages every
- * thread's buffers freed back to the system (mh_heap_trim); now: the
- * loop's time. */
-#define MH_TRIM_SECONDS 10
+/* On the first thread, once subscribers have left (their buffers are
+ * what the relay frees), at most every MH_TRIM_SECONDS, gives the pages
+ * every thread freed back to the system (mh_heap_trim): not at a time of
+ * its own, which made a measure of memory per new subscriber come out
+ * below zero. now: the loop's time. */
+#define MH_TRIM_SECONDS 1
 void mh_shard_trim(struct mh_shard *shard, double now);
 /* The subscribers' protocol callback. */
 int mh_cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user,
