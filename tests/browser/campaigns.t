@@ -67,6 +67,10 @@ async function main(t) {
     t.ok(true, 'an unknown time zone: the server\'s words shown');
     for (let i = 0; i < 5; i++)
       await addClient(page, '7900123456' + i, i < 4 ? 'vip' : 'std', ['Europe/Moscow', 'Asia/Vladivostok'][i % 2]);
+    // The list is fetched again after each add: its last answer may come
+    // after the note.
+    await page.waitForFunction(() => document.querySelectorAll('#cl-body tr').length >= 5,
+      null, { timeout: 15000 }).catch(() => {});
     t.is(await page.locator('#cl-body tr').count(), 5, 'five clients listed');
 
     await page.fill('#cl-q', '79001234564');
