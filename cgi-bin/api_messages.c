@@ -10,7 +10,7 @@
 #include <json-c/json.h>
 
 #include "mailhooks.h"
-#include "providers.h"
+#include "core/providers.h"
 
 /* A message's events, to be told in the order they happened. */
 struct mh_timeline {

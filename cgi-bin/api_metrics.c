@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "mailhooks.h"
-#include "providers.h"
+#include "core/providers.h"
 
 /* A metric's HELP and TYPE lines. */
 static void

@@ -10,7 +10,7 @@
 #include <json-c/json.h>
 
 #include "mailhooks.h"
-#include "accounts.h"
+#include "core/accounts.h"
 
 #define MH_TOKEN_BODY_MAX 4096
 
@@ -88,6 +88,7 @@ mh_api_token_create(struct mh_app *app, struct mh_request *r)
 {
 	char token[MH_TOKEN_LEN + 1];
 	struct json_object *body = NULL, *o;
+	struct mh_token t;
 	const char *name;
 	enum mh_store_err err;
 	unsigned scopes;
@@ -102,7 +103,10 @@ mh_api_token_create(struct mh_app *app, struct mh_request *r)
 		    "to 64 letters, digits and ._@-");
 		goto out;
 	}
-	if ((err = mh_token_issue(app->store, name, scopes, token)) != 0) {
+	err = mh_token_new(name, scopes, token, &t) != 0 ? MH_STORE_FAILED :
+	    mh_store_token_add(app->store, &t);
+	if (err != MH_STORE_OK) {
+		explicit_bzero(token, sizeof(token));
 		if (err == MH_STORE_EXISTS)
 			mh_respond_error(r, 409, "exists", "a token named %s "
 			    "exists: revoke it first, or choose another name",

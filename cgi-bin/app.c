@@ -6,34 +6,6 @@
 #include <stdlib.h>
 
 #include "mailhooks.h"
-#include "accounts.h"
-
-/* A site with no user gets its first admin: with MAILHOOKS_ADMIN_PASSWORD
- * when set, else with a password written to a file of the data directory
- * (the log says where, never the password). Tried until it is done. */
-static void
-mh_app_first_admin(struct mh_app *app, const struct mh_request *r)
-{
-	const char *pw = getenv("MAILHOOKS_ADMIN_PASSWORD");
-	int made;
-
-	if (app->accounts_ready || app->store == NULL)
-		return;
-	if ((pw == NULL || *pw == '\0') && r != NULL)
-		pw = mh_param(r, "MAILHOOKS_ADMIN_PASSWORD");
-	made = mh_first_admin(app->store, app->cfg->home, pw);
-	app->accounts_ready = made >= 0;
-	if (made == MH_FIRST_ADMIN_FILE)
-		mh_log(r, "no user yet: made the user admin; its password is "
-		    "in %s/%s (sign in, then change it or delete the file)",
-		    app->cfg->home, MH_ADMIN_PASSWORD_FILE);
-	else if (made == MH_FIRST_ADMIN_GIVEN)
-		mh_log(r, "no user yet: made the user admin, with "
-		    "MAILHOOKS_ADMIN_PASSWORD");
-	else if (made < 0)
-		mh_log(r, "no user yet, and the first admin cannot be made "
-		    "(is MAILHOOKS_ADMIN_PASSWORD 8 to 1024 bytes?)");
-}
 
 /* Events stored by a version without their time and search indexes get
  * them, once (later calls cost a read). */

@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "mailhooks.h"
-#include "accounts.h"
+#include "core/accounts.h"
 
 /* A session's last use is written down at most this often. */
 #define MH_SEEN_EVERY 60

@@ -10,7 +10,7 @@
 #include <json-c/json.h>
 
 #include "mailhooks.h"
-#include "providers.h"
+#include "core/providers.h"
 
 #define MH_FORM_TYPE "application/x-www-form-urlencoded"
 

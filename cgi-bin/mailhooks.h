@@ -12,10 +12,10 @@
 
 #include <fcgiapp.h>
 
-#include "core.h"
-#include "counters.h"
-#include "logvalue.h"
-#include "../db/store.h"
+#include "core/core.h"
+#include "core/counters.h"
+#include "core/logvalue.h"
+#include "db/store.h"
 
 #define MH_API_LIMIT_DEFAULT 50
 #define MH_API_LIMIT_MAX 500
@@ -118,6 +118,10 @@ enum mh_body_err mh_request_body(struct mh_request *r, size_t max);
  * frees. */
 char *mh_request_url(const struct mh_request *r);
 void mh_request_free(struct mh_request *r);
+
+/* --- first_admin.c: a site with no user gets its admin (tried at each
+ * storage open until it is done; the log says how). */
+void mh_app_first_admin(struct mh_app *app, const struct mh_request *r);
 
 /* --- trace.c: request ids, the log, and the count of each request. */
 /* Gives r its id and notes when it came. */

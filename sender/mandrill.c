@@ -13,7 +13,7 @@
 #include <json-c/json.h>
 
 #include "sender.h"
-#include "../cgi-bin/providers.h"
+#include "core/providers.h"
 
 char *
 mh_mandrill_request(struct json_object *mail, uint64_t id, const char *key)

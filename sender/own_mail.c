@@ -14,7 +14,7 @@
 #include <json-c/json.h>
 
 #include "sender.h"
-#include "../cgi-bin/access.h"
+#include "core/access.h"
 
 /* Subjects are kept to one line of this many bytes at most. */
 #define MH_SUBJECT_MAX 78

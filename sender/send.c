@@ -18,7 +18,7 @@
 #include <json-c/json.h>
 
 #include "sender.h"
-#include "../cgi-bin/counters.h"
+#include "core/counters.h"
 
 /* How often the sender's note is written (the health calls a sender not
  * heard of for 150 s gone: cron's runs come a minute apart). */

@@ -11,9 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../cgi-bin/core.h"
-#include "../cgi-bin/logvalue.h"
-#include "../db/store.h"
+#include "core/core.h"
+#include "core/logvalue.h"
+#include "db/store.h"
 
 /* --- main.c: the settings (environment). */
 struct mh_send_config {

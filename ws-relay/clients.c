@@ -8,8 +8,8 @@
 #include <sys/socket.h>
 
 #include "relay.h"
-#include "../cgi-bin/core.h"
-#include "../cgi-bin/counters.h"
+#include "core/core.h"
+#include "core/counters.h"
 
 /*
  * A client that stops reading never becomes writable again, so the write

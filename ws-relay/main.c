@@ -22,8 +22,8 @@
 #include <unistd.h>
 
 #include "relay.h"
-#include "../cgi-bin/core.h"
-#include "../cgi-bin/counters.h"
+#include "core/core.h"
+#include "core/counters.h"
 
 /* Subscribers at once, by default. Each costs the web server in front a
  * connection and two descriptors: lighttpd/mailhooks.conf.in keeps room

@@ -28,7 +28,7 @@
 #include <ev.h>
 #include <libwebsockets.h>
 
-#include "../cgi-bin/core.h"
+#include "core/core.h"
 
 /* Events kept for clients that are behind; a power of two. */
 #define MH_RING 4096

@@ -1,7 +1,7 @@
 /*
  * The ring of recent events the threads share (the first thread writes,
  * all read, under the lock), and the subscriptions: a bit per event type,
- * its place in the one table of types (cgi-bin/event_types.c).
+ * its place in the one table of types (core/event_types.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +9,7 @@
 #include <json-c/json.h>
 
 #include "relay.h"
-#include "../cgi-bin/core.h"
+#include "core/core.h"
 
 /* The kinds of frame beside events, each a subscription of its own:
  * "mail", the outbox's changes of state; "campaign", its messages';

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "relay.h"
-#include "../cgi-bin/counters.h"
+#include "core/counters.h"
 
 static unsigned
 mh_user_hash(const char *user)

@@ -13,8 +13,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "../../cgi-bin/core.h"
-#include "../../db/store.h"
+#include "core/core.h"
+#include "db/store.h"
 
 #define BODY_EVENTS 1000
 

@@ -24,7 +24,7 @@ async function main(t) {
     const fs = require('fs');
     const pw = stack.home + '/vera.pw';
     fs.writeFileSync(pw, 'vera-password\n', { mode: 0o644 });
-    const tool = require('path').resolve(__dirname, '../../db/mailhooks-db');
+    const tool = require('path').resolve(__dirname, '../../tools/mailhooks-db');
     execFileSync(tool, ['-h', stack.home, 'user', 'add', 'vera', '--password-file', pw], { stdio: 'ignore' });
     t.is((await notify(stack, { user_id: 'vera', title: 'Before you came', identifier: 'OLD' })).status, 201,
       'a notification waiting for vera');

@@ -93,7 +93,7 @@ async function main(t) {
     const { execFileSync } = require('child_process');
     const fs = require('fs');
     fs.writeFileSync(stack.home + '/vic.pw', 'vic-password\n');
-    execFileSync(require('path').resolve(__dirname, '../../db/mailhooks-db'),
+    execFileSync(require('path').resolve(__dirname, '../../tools/mailhooks-db'),
       ['-h', stack.home, 'user', 'add', 'vic', '--password-file', stack.home + '/vic.pw'], { stdio: 'ignore' });
     const viewer = await (await browser.newContext()).newPage();
     viewer.on('pageerror', (e) => errors.push(String(e)));

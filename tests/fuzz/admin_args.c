@@ -2,7 +2,7 @@
  * bytes. What parses names a command of the table, its arguments within
  * the command's bounds. */
 #define main mh_admin_main
-#include "../../db/admin.c"
+#include "tools/admin.c"
 #undef main
 
 #include <stdint.h>

@@ -4,7 +4,7 @@
  * record made and read back as the sender reads it, a client matched
  * against its filter) and as a client (checked and made). */
 #include "fuzz.h"
-#include "../../sender/sender.h"
+#include "sender/sender.h"
 
 /* The input as a campaign: one that is checked is kept, and its record
  * reads back as a plan. */

@@ -12,7 +12,7 @@
 
 #include <json-c/json.h>
 
-#include "../../cgi-bin/core.h"
+#include "core/core.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -3,7 +3,7 @@
  * Mandrill's answer to messages/send (read, under each status a remote
  * may give). */
 #include "fuzz.h"
-#include "../../sender/sender.h"
+#include "sender/sender.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -1,10 +1,10 @@
 /* The relay's handshake parameter (?types=), the proxy's X-Forwarded-For
  * it takes a subscriber's address from, and the datagrams it reads into
  * its rings (the events', the users'). */
-#include "../../ws-relay/ring.c"
-#include "../../ws-relay/peers.c"
-#include "../../ws-relay/users.c"
-#include "../../ws-relay/frame.c"
+#include "ws-relay/ring.c"
+#include "ws-relay/peers.c"
+#include "ws-relay/users.c"
+#include "ws-relay/frame.c"
 
 #include <stdint.h>
 

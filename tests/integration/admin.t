@@ -1,5 +1,5 @@
 #!/usr/bin/env perl
-# db/mailhooks-db against a live stack: stats, dump, verify, a hot backup
+# tools/mailhooks-db against a live stack: stats, dump, verify, a hot backup
 # taken under load that restores to a working environment holding every
 # event acknowledged before it began, drain, reprocess and the set-aside
 # list, and its errors.

@@ -158,7 +158,7 @@ sub inbox_put {
 # mailhooks-db on this process's data: its exit code and output.
 sub admin {
 	my ($self, @args) = @_;
-	my $out = `$Stack::ROOT/db/mailhooks-db -h $self->{home} @args 2>/dev/null`;
+	my $out = `$Stack::ROOT/tools/mailhooks-db -h $self->{home} @args 2>/dev/null`;
 	return ($? >> 8, $out);
 }
 

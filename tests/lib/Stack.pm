@@ -170,7 +170,7 @@ sub as_stack_user {
 	    '--', @cmd);
 }
 
-# Runs db/mailhooks-db on the stack's data as the stack's user (from a copy
+# Runs tools/mailhooks-db on the stack's data as the stack's user (from a copy
 # in its home, which that user can reach wherever the checkout is);
 # returns (exit status, standard output).
 sub admin {
@@ -178,7 +178,7 @@ sub admin {
 	my $tool = "$self->{home}/mailhooks-db";
 	unless (-x $tool) {
 		require File::Copy;
-		File::Copy::copy("$ROOT/db/mailhooks-db", $tool) or die $!;
+		File::Copy::copy("$ROOT/tools/mailhooks-db", $tool) or die $!;
 		chmod 0755, $tool;
 	}
 	my $out = "$self->{home}/admin.out";
@@ -509,7 +509,7 @@ sub ws_client {
 	if ($pid == 0) {
 		open STDOUT, '>', "$out.out" or die;
 		open STDERR, '>', "$out.err" or die;
-		exec "$ROOT/ws-relay/mailhooks-ws", '-n', $n, '-t', $t,
+		exec "$ROOT/tools/mailhooks-ws", '-n', $n, '-t', $t,
 		    ($o{origin} ? ('-o', $o{origin}) : ()),
 		    "ws://127.0.0.1:$self->{port}" . ($o{path} // '/ws')
 		    . "?types=$types" . (length $ticket ? "&ticket=$ticket" : '')

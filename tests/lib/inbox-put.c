@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "../../db/store-private.h"
+#include "db/store-private.h"
 
 int
 main(int argc, char **argv)

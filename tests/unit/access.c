@@ -1,11 +1,11 @@
 /* What a request carries to say who sends it, and the WebSocket tickets
- * (cgi-bin/credentials.c, ticket.c, secrets.c): pure functions, each fed
+ * (core/credentials.c, ticket.c, secrets.c): pure functions, each fed
  * what a client may send. */
 #include <stdio.h>
 #include <string.h>
 
 #include "tap.h"
-#include "../../cgi-bin/core.h"
+#include "core/core.h"
 
 static void
 test_b64url(void)

@@ -3,7 +3,7 @@
  * the circuit breaker and the rate (breaker.c), the external API's
  * request and answers (campaign_api.c), what becomes of a message taken
  * and of its attempt (cm_step.c), and a client matching a campaign
- * (cgi-bin/campaign_plan.c). */
+ * (core/campaign_plan.c). */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -12,7 +12,7 @@
 #include <json-c/json.h>
 
 #include "tap.h"
-#include "../../sender/sender.h"
+#include "sender/sender.h"
 
 /* Unix seconds of a UTC time. */
 static int64_t

@@ -15,8 +15,8 @@
 #include <json-c/json.h>
 
 #include "tap.h"
-#include "../../cgi-bin/core.h"
-#include "../../db/store-private.h"
+#include "core/core.h"
+#include "db/store-private.h"
 
 /* Makes the messages of campaign to clients; how many were new. */
 static size_t

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "tap.h"
-#include "../../cgi-bin/core.h"
+#include "core/core.h"
 
 static const char *const names[] = { "MAILHOOKS_HOME", "MANDRILL_WEBHOOK_KEY",
 	"MANDRILL_WEBHOOK_URL", "INFOBIP_WEBHOOK_TOKEN", "MAILHOOKS_MAX_BODY",

@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "../../cgi-bin/core.h"
-#include "../../cgi-bin/counters.h"
+#include "core/core.h"
+#include "core/counters.h"
 
 /* Layout 1, as the previous version laid it out. */
 struct v1_file {

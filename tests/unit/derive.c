@@ -7,8 +7,8 @@
 #include <json-c/json.h>
 
 #include "tap.h"
-#include "../../cgi-bin/core.h"
-#include "../../db/store-private.h"
+#include "core/core.h"
+#include "db/store-private.h"
 
 #define MANDRILL_BODY "mandrill_events=%5B%7B%22event%22%3A%22open%22%2C" \
 	"%22ts%22%3A1700000000%2C%22msg%22%3A%7B%22_id%22%3A%22m1%22%2C" \

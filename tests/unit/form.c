@@ -2,7 +2,7 @@
 #include <stdlib.h>
 
 #include "tap.h"
-#include "../../cgi-bin/core.h"
+#include "core/core.h"
 
 static enum mh_form_err
 parse(const char *body, struct mh_form *f)

@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "../../cgi-bin/core.h"
-#include "../../db/store-private.h"
+#include "core/core.h"
+#include "db/store-private.h"
 
 #define SPAN 5000	/* seqs 1 .. SPAN: five blocks */
 

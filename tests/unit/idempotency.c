@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "../../cgi-bin/core.h"
-#include "../../db/store-private.h"
+#include "core/core.h"
+#include "db/store-private.h"
 
 static char *
 answer(void *ctx, uint64_t first, size_t n)

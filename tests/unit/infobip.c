@@ -8,7 +8,7 @@
 #include <json-c/json.h>
 
 #include "tap.h"
-#include "../../cgi-bin/core.h"
+#include "core/core.h"
 
 #define FIXTURES "tests/fixtures/infobip/"
 

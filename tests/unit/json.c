@@ -5,7 +5,7 @@
 #include <json-c/json.h>
 
 #include "tap.h"
-#include "../../cgi-bin/core.h"
+#include "core/core.h"
 
 /* Parses text; 1 when it is accepted. why gets the reason otherwise. */
 static int

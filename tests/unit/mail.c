@@ -6,8 +6,8 @@
 #include <json-c/json.h>
 
 #include "tap.h"
-#include "../../cgi-bin/core.h"
-#include "../../db/store.h"
+#include "core/core.h"
+#include "db/store.h"
 
 #define NOW 1800000000000LL	/* 2027-01-15 */
 

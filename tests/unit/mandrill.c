@@ -4,7 +4,7 @@
 #include <json-c/json.h>
 
 #include "tap.h"
-#include "../../cgi-bin/core.h"
+#include "core/core.h"
 
 #define MSG(id) "\"msg\":{\"_id\":\"" id "\",\"email\":\"a@x.io\"," \
 	"\"subject\":\"Hi\",\"tags\":[\"t\"],\"metadata\":{\"k\":1}}"

@@ -5,8 +5,8 @@
 #include <json-c/json.h>
 
 #include "tap.h"
-#include "../../cgi-bin/core.h"
-#include "../../db/store.h"
+#include "core/core.h"
+#include "db/store.h"
 
 /* Whether text, one notification, is refused; why into why. */
 static int

@@ -11,7 +11,7 @@
 #include <json-c/json.h>
 
 #include "tap.h"
-#include "../../cgi-bin/mailhooks.h"
+#include "cgi-bin/mailhooks.h"
 
 static const char *const spec_methods[] = {
 	"get", "head", "post", "put", "patch", "delete", "options", "trace",

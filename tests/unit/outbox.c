@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "../../cgi-bin/core.h"
-#include "../../db/store.h"
+#include "core/core.h"
+#include "db/store.h"
 
 static char *
 answer(void *ctx, uint64_t first, size_t n)

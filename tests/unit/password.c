@@ -3,8 +3,8 @@
 #include <string.h>
 
 #include "tap.h"
-#include "../../cgi-bin/core.h"
-#include "../../db/store.h"
+#include "core/core.h"
+#include "db/store.h"
 
 int
 main(void)

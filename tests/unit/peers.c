@@ -2,7 +2,7 @@
  * to build it alone): the address the proxy wrote last in
  * X-Forwarded-For, and the count each address holds. */
 #include "tap.h"
-#include "../../ws-relay/peers.c"
+#include "ws-relay/peers.c"
 
 static const struct {
 	const char *header, *want;	/* want NULL: refused */

@@ -4,7 +4,7 @@
 #include <json-c/json.h>
 
 #include "tap.h"
-#include "../../cgi-bin/core.h"
+#include "core/core.h"
 
 static const char *
 as_json(const char *py)

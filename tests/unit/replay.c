@@ -2,7 +2,7 @@
  * including its file): a ticket serves one handshake, is forgotten once
  * it expired, and no more are remembered than the relay may hold. */
 #include "tap.h"
-#include "../../ws-relay/tickets.c"
+#include "ws-relay/tickets.c"
 
 int
 main(void)

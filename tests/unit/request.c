@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "../../cgi-bin/mailhooks.h"
+#include "cgi-bin/mailhooks.h"
 
 static struct mh_config cfg = { .home = "/nonexistent", .max_body = 8 };
 static struct mh_app app = { .cfg = &cfg };

@@ -1,4 +1,4 @@
-/* mailhooks-db restore's file copy (db/admin_restore.c, included to reach
+/* mailhooks-db restore's file copy (tools/admin_restore.c, included to reach
  * its static function): a copy is whole, never replaces a file, and a
  * failed write or flush closes both files (a flush that failed once left
  * the destination open). */
@@ -9,7 +9,7 @@
 #include <sys/wait.h>
 
 #include "tap.h"
-#include "../../db/admin_restore.c"
+#include "tools/admin_restore.c"
 
 /* How many descriptors this process holds. */
 static int

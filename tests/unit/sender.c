@@ -7,7 +7,7 @@
 #include <json-c/json.h>
 
 #include "tap.h"
-#include "../../sender/sender.h"
+#include "sender/sender.h"
 
 static const struct mh_send_config cfg = { .max_attempts = 3,
 	.retry_ms = 30000, .retry_max_ms = 1800000 };

@@ -4,7 +4,7 @@
 #include <json-c/json.h>
 
 #include "tap.h"
-#include "../../cgi-bin/core.h"
+#include "core/core.h"
 
 enum { SHAPE_A, SHAPE_B };
 

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 
 #include "tap.h"
-#include "../../cgi-bin/core.h"
+#include "core/core.h"
 
 #define FIXTURE "tests/fixtures/mandrill/click_with_signature.form-value.txt"
 #define KEY "ntynTMaFpM_octE5R1DKAw"

@@ -10,8 +10,8 @@
 #include <json-c/json.h>
 
 #include "tap.h"
-#include "../../cgi-bin/core.h"
-#include "../../db/store.h"
+#include "core/core.h"
+#include "db/store.h"
 
 /* A test deriver: the body is lines of "message_id type ts email"; the
  * line "die" adds an event whose fold kills the process, which happens

@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 #include "tap.h"
-#include "../../cgi-bin/mailhooks.h"
-#include "../../cgi-bin/watchdog.h"
+#include "cgi-bin/mailhooks.h"
+#include "cgi-bin/watchdog.h"
 
 enum { BUSY, IDLE };
 

@@ -11,7 +11,7 @@
 #include <json-c/json.h>
 
 #include "admin.h"
-#include "../cgi-bin/core.h"
+#include "core/core.h"
 
 /* The notification's JSON of the arguments; NULL, said, when one is not
  * an option. */

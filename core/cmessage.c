@@ -11,7 +11,7 @@
 #include <json-c/json.h>
 
 #include "core.h"
-#include "../db/store.h"
+#include "db/store.h"
 
 const char *const mh_cmessage_statuses[] = { "pending", "sending", "sent",
 	"retrying", "failed", "expired", "deferred", "cancelled", NULL };

@@ -13,7 +13,7 @@
 #include <json-c/json.h>
 
 #include "core.h"
-#include "../db/store.h"
+#include "db/store.h"
 
 #define MH_CLIENT_TAG_MAX 64
 #define MH_TZ_NAME_MAX 64

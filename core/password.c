@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "core.h"
-#include "../db/store.h"
+#include "db/store.h"
 
 int
 mh_user_name_ok(const char *name)

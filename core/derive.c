@@ -13,7 +13,7 @@
 
 #include "core.h"
 #include "providers.h"
-#include "../db/store.h"
+#include "db/store.h"
 
 /* A copy of o[key] when it is a string, "" otherwise; NULL out of memory. */
 static char *

@@ -12,7 +12,7 @@
 #include <json-c/json.h>
 
 #include "core.h"
-#include "../db/store.h"
+#include "db/store.h"
 
 /* The fields a notification may have, their JSON types, whether it must,
  * and at most how long (characters for text, bytes of JSON for data). */

@@ -10,7 +10,7 @@
 
 #include <stdint.h>
 
-#include "store.h"
+#include "db/store.h"
 
 /* What a command is given: the data directory, its arguments, and the
  * storage opened (NULL for a command that opens none); and how its output

@@ -12,7 +12,7 @@
 #include <json-c/json.h>
 
 #include "core.h"
-#include "../db/store.h"
+#include "db/store.h"
 
 /* Deep enough for any provider's payload, shallow enough for the stack. */
 #define MH_JSON_MAX_DEPTH 32

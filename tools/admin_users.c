@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 #include "admin.h"
-#include "../cgi-bin/core.h"
-#include "../cgi-bin/accounts.h"
+#include "core/core.h"
+#include "core/accounts.h"
 
 /* One line of f into buf, without its newline; -1 when none or too long. */
 static int

@@ -11,7 +11,7 @@
 #include <json-c/json.h>
 
 #include "core.h"
-#include "../db/store.h"
+#include "db/store.h"
 
 #define MH_MAIL_TEXT_MAX 998	/* a header line (RFC 5322 2.1.1) */
 #define MH_MAIL_TAG_MAX 50	/* Mandrill's */

@@ -13,7 +13,7 @@
 
 #include <json-c/json.h>
 
-#include "../cgi-bin/core.h"
+#include "core/core.h"
 #include "admin.h"
 
 /* Whether a signal asks the tool to stop (they are held while it runs:

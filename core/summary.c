@@ -10,7 +10,7 @@
 #include <json-c/json.h>
 
 #include "core.h"
-#include "../db/store.h"
+#include "db/store.h"
 
 static void
 mh_set_int(struct json_object *o, const char *key, int64_t v)

@@ -11,7 +11,7 @@
 #include <json-c/json.h>
 
 #include "core.h"
-#include "../db/store.h"
+#include "db/store.h"
 
 #define MH_CAMPAIGN_TEXT_MAX 4096
 #define MH_FILTER_ITEMS_MAX 1000

@@ -12,7 +12,7 @@
 #include <json-c/json.h>
 
 #include "admin.h"
-#include "../cgi-bin/core.h"
+#include "core/core.h"
 
 static int
 mh_mail_usage(void)

@@ -14,7 +14,7 @@
 #include <json-c/json.h>
 
 #include "core.h"
-#include "../db/store.h"
+#include "db/store.h"
 
 const char *const mh_mail_statuses[] = { "queued", "sending", "sent",
 	"failed", "cancelled", NULL };

@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "admin.h"
-#include "../cgi-bin/core.h"
-#include "../cgi-bin/accounts.h"
+#include "core/core.h"
+#include "core/accounts.h"
 
 static int
 mh_token_print(void *ctx, const struct mh_token *t)
@@ -40,6 +40,7 @@ mh_token_add(struct mh_cmd_ctx *c)
 {
 	char token[MH_TOKEN_LEN + 1];
 	const char *name = c->argc > 1 ? c->argv[1] : NULL;
+	struct mh_token t;
 	enum mh_store_err err;
 	unsigned scopes;
 
@@ -52,7 +53,10 @@ mh_token_add(struct mh_cmd_ctx *c)
 		    "metrics:read, comma separated\n", stderr);
 		return 2;
 	}
-	if ((err = mh_token_issue(c->st, name, scopes, token)) != MH_STORE_OK) {
+	err = mh_token_new(name, scopes, token, &t) != 0 ? MH_STORE_FAILED :
+	    mh_store_token_add(c->st, &t);
+	if (err != MH_STORE_OK) {
+		explicit_bzero(token, sizeof(token));
 		if (err == MH_STORE_EXISTS)
 			fprintf(stderr, "mailhooks-db: a token named %s "
 			    "exists\n", name);
