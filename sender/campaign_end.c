@@ -17,9 +17,10 @@
 #include "campaigns.h"
 
 void
-mh_campaigns_done(struct mh_campaigns *c, uint64_t id,
+mh_campaigns_done(void *campaigns, uint64_t id,
     const struct mh_http_answer *a)
 {
+	struct mh_campaigns *c = campaigns;
 	char error[300];
 	enum mh_send_outcome o = mh_capi_answer(a, error, sizeof(error));
 

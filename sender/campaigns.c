@@ -1,6 +1,5 @@
 /*
- * Sending campaigns' messages: starts the campaigns due (schedule.c),
- * takes the due messages with a lease (db/lease.c) as the rate allows,
+ * The job "campaign sends" (jobs.c runs it): takes the due messages with a lease (db/lease.c) as the rate allows,
  * decides each (cm_step.c) from its campaign, its client, the client's
  * window (tzwin.c) and the campaign's circuit (breaker.c), writes what was
  * decided (the attempts begun) in one transaction, and only then posts
@@ -21,19 +20,14 @@
 #include "sender.h"
 #include "campaigns.h"
 
-/* How often the campaigns are looked at, to start one within a second. */
-#define MH_SCHEDULE_MS 500
-
 struct mh_campaigns *
 mh_campaigns_new(const struct mh_send_config *cfg, struct mh_store **store,
     struct mh_http *http, struct mh_tzwin *tz)
 {
 	struct mh_campaigns *c = mh_calloc(1, sizeof(*c));
 
-	if (c == NULL || (c->sched = mh_schedule_new()) == NULL) {
-		free(c);
+	if (c == NULL)
 		return NULL;
-	}
 	c->cfg = cfg;
 	c->store = store;
 	c->http = http;
@@ -50,9 +44,6 @@ mh_campaigns_new(const struct mh_send_config *cfg, struct mh_store **store,
 void
 mh_campaigns_free(struct mh_campaigns *c)
 {
-	if (c == NULL)
-		return;
-	mh_schedule_free(c->sched);
 	free(c);
 }
 
@@ -225,9 +216,9 @@ mh_cm_post(struct mh_campaigns *c, struct mh_cm_taken *t)
 	}
 	mh_say("campaign=%" PRIu64 " message=%" PRIu64 " client=%" PRIu64
 	    " request=POST /send/%" PRIu64, t->campaign, t->id, t->client, t->id);
-	if (t->request == NULL || mh_http_post(c->http, t->id |
-	    MH_HTTP_CAMPAIGN, url, c->cfg->campaign_auth, t->request,
-	    strlen(t->request)) != 0)
+	if (t->request == NULL || mh_http_post(c->http, t->id, url,
+	    c->cfg->campaign_auth, t->request, strlen(t->request),
+	    mh_campaigns_done, c) != 0)
 		mh_campaigns_done(c, t->id, &(struct mh_http_answer){
 		    .transport = CURLE_ABORTED_BY_CALLBACK, .retry_after_s = -1 });
 }
@@ -284,13 +275,6 @@ mh_campaigns_take(struct mh_campaigns *c, size_t room, int64_t now_ms)
 	uint64_t ids[MH_SEND_BATCH];
 	size_t n = 0, allow;
 
-	if (now_ms - c->scheduled_ms >= MH_SCHEDULE_MS) {
-		if (mh_schedule_run(c->sched, *c->store, now_ms) != MH_STORE_OK)
-			mh_say("campaigns not looked at: storage error; again "
-			    "in a moment");
-		mh_report_maybe(*c->store, c->cfg, now_ms, c->report_day);
-		c->scheduled_ms = now_ms;
-	}
 	if (room > MH_SEND_BATCH - c->nflight)
 		room = MH_SEND_BATCH - c->nflight;
 	if (room == 0)
@@ -310,12 +294,9 @@ mh_campaigns_take(struct mh_campaigns *c, size_t room, int64_t now_ms)
 }
 
 int64_t
-mh_campaigns_wake_ms(const struct mh_campaigns *c, int64_t now_ms)
+mh_campaigns_wake_ms(const struct mh_campaigns *c)
 {
-	int64_t sched = c->scheduled_ms + MH_SCHEDULE_MS - now_ms;
 	int64_t rate = mh_rate_wait_ms(&c->rate);
 
-	if (sched < 0)
-		sched = 0;
-	return rate > 0 && rate < sched ? rate : sched;
+	return rate > 0 ? rate : INT64_MAX;
 }

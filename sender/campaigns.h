@@ -42,11 +42,8 @@ struct mh_campaigns {
 	struct mh_store **store;
 	struct mh_http *http;
 	struct mh_tzwin *tz;
-	struct mh_schedule *sched;
 	struct mh_breakers breakers;
 	struct mh_rate rate;
-	int64_t scheduled_ms;
-	char report_day[16];	/* the last day reported */
 	unsigned seed;
 	struct mh_cm_flight flight[MH_SEND_BATCH];
 	size_t nflight;

@@ -16,6 +16,8 @@
 
 struct mh_xfer {
 	uint64_t id;
+	mh_http_done done;		/* told of its end, with ctx */
+	void *ctx;
 	CURL *easy;
 	struct curl_slist *headers;
 	char *body;			/* what is posted */
@@ -174,13 +176,16 @@ mh_xfer_setup(struct mh_http *h, struct mh_xfer *x, const char *url,
 
 int
 mh_http_post(struct mh_http *h, uint64_t id, const char *url,
-    const char *auth, const char *body, size_t len)
+    const char *auth, const char *body, size_t len, mh_http_done done,
+    void *ctx)
 {
 	struct mh_xfer *x = mh_calloc(1, sizeof(*x));
 
 	if (x == NULL)
 		return -1;
 	x->id = id;
+	x->done = done;
+	x->ctx = ctx;
 	x->a.retry_after_s = -1;
 	x->started = mh_now_ms();
 	if ((x->body = mh_strndup(body, len)) == NULL ||
@@ -202,10 +207,9 @@ mh_http_running(const struct mh_http *h)
 	return h->running;
 }
 
-/* Hands x's answer to done and forgets x. */
+/* Hands x's answer to its caller and forgets x. */
 static void
-mh_xfer_end(struct mh_http *h, struct mh_xfer *x, CURLcode code,
-    mh_http_done done, void *ctx)
+mh_xfer_end(struct mh_http *h, struct mh_xfer *x, CURLcode code)
 {
 	struct mh_xfer **pp;
 	curl_off_t up = 0;
@@ -225,12 +229,12 @@ mh_xfer_end(struct mh_http *h, struct mh_xfer *x, CURLcode code,
 		    x->errbuf : curl_easy_strerror(code));
 	x->a.ms = mh_now_ms() - x->started;
 	curl_multi_remove_handle(h->multi, x->easy);
-	done(ctx, x->id, &x->a);
+	x->done(x->ctx, x->id, &x->a);
 	mh_xfer_free(x);
 }
 
 void
-mh_http_run(struct mh_http *h, long wait_ms, mh_http_done done, void *ctx)
+mh_http_run(struct mh_http *h, long wait_ms)
 {
 	CURLMsg *msg;
 	int still, left;
@@ -248,15 +252,15 @@ mh_http_run(struct mh_http *h, long wait_ms, mh_http_done done, void *ctx)
 			continue;
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &x);
 		if (x != NULL)
-			mh_xfer_end(h, x, msg->data.result, done, ctx);
+			mh_xfer_end(h, x, msg->data.result);
 	}
 }
 
 void
-mh_http_abort(struct mh_http *h, mh_http_done done, void *ctx)
+mh_http_abort(struct mh_http *h)
 {
 	while (h->xfers != NULL)
-		mh_xfer_end(h, h->xfers, CURLE_ABORTED_BY_CALLBACK, done, ctx);
+		mh_xfer_end(h, h->xfers, CURLE_ABORTED_BY_CALLBACK);
 }
 
 void

@@ -1,9 +1,11 @@
 /*
- * mailhooks-sender: hands the outbox's due mail to Mandrill. It takes
- * what is due with a lease (db/lease.c), writes each attempt before its
- * request goes out (attempt.c), posts messages/send with libcurl's multi
- * interface (http.c, mandrill.c), and writes what came back, telling the
- * relay (send.c). main.c runs it as a daemon or once, from cron.
+ * mailhooks-sender: hands the outbox's due mail to Mandrill and the
+ * campaigns' messages to their API. Its loop runs a list of jobs, each
+ * with its period (jobs.c). A job takes what is due with a lease
+ * (db/lease.c), writes each attempt before its request goes out
+ * (attempt.c), posts with libcurl's multi interface (http.c), and writes
+ * what came back, telling the relay (send.c, campaigns.c). main.c runs it
+ * as a daemon or once, from cron.
  */
 #ifndef MH_SENDER_H
 #define MH_SENDER_H
@@ -42,10 +44,8 @@ struct mh_send_config {
 #define MH_SEND_BATCH 64
 #define MH_MANDRILL_API_URL "https://mandrillapp.com/api/1.0"
 #define MH_CAMPAIGN_API_URL "https://probe.fbrq.cloud/v1"
-/* A request id's bit for a campaign's message (else it is a mail's). */
-#define MH_HTTP_CAMPAIGN (UINT64_C(1) << 63)
 
-/* --- send.c: the log (stderr), each line led by the program's name. */
+/* --- log.c: the log (stderr), each line led by the program's name. */
 void mh_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* --- http.c: requests in flight, with libcurl's multi interface. */
@@ -64,24 +64,25 @@ struct mh_http_answer {
 };
 #define MH_HTTP_BODY_MAX (1024 * 1024)
 struct mh_http;
-/* Called as each request ends, with its id and answer (freed after). */
+/* Called as a request ends, with the context and id it was posted with
+ * and its answer (freed after). */
 typedef void (*mh_http_done)(void *ctx, uint64_t id,
     const struct mh_http_answer *a);
 /* NULL (logged) when libcurl cannot start. */
 struct mh_http *mh_http_new(const struct mh_send_config *cfg);
 /* Posts body (JSON, the caller's; copied) to url for id, with the header
- * line auth ("Authorization: ...", or NULL): 0, or -1. */
+ * line auth ("Authorization: ...", or NULL); done(ctx, id, ...) is told
+ * of its end. 0, or -1 (done is not called). */
 int mh_http_post(struct mh_http *h, uint64_t id, const char *url,
-    const char *auth, const char *body, size_t len);
+    const char *auth, const char *body, size_t len, mh_http_done done,
+    void *ctx);
 /* Requests in flight. */
 size_t mh_http_running(const struct mh_http *h);
-/* Moves the requests on for at most wait_ms, calling done for each that
- * ends. */
-void mh_http_run(struct mh_http *h, long wait_ms, mh_http_done done,
-    void *ctx);
-/* Ends every request still in flight: done is called for each with
- * transport CURLE_ABORTED_BY_CALLBACK. */
-void mh_http_abort(struct mh_http *h, mh_http_done done, void *ctx);
+/* Moves the requests on for at most wait_ms, telling each that ends. */
+void mh_http_run(struct mh_http *h, long wait_ms);
+/* Ends every request still in flight, each told with transport
+ * CURLE_ABORTED_BY_CALLBACK. */
+void mh_http_abort(struct mh_http *h);
 void mh_http_free(struct mh_http *h);
 
 /* --- mandrill.c: Mandrill's messages/send, pure. */
@@ -180,14 +181,16 @@ enum mh_store_err mh_record_end(struct mh_store *st,
     const struct mh_send_config *cfg, struct mh_ended *e, size_t n,
     unsigned *seed);
 
-/* --- send.c: the sender's work on the outbox. */
+/* --- jobs.c: the sender's jobs, each with its period, run by one loop:
+ * the note, the outbox's mail, campaign scheduling, campaign sends, the
+ * daily report. */
 struct mh_sender;
-/* NULL (logged) when it cannot start. */
+/* NULL (said) when it cannot start. */
 struct mh_sender *mh_sender_new(const struct mh_send_config *cfg);
-/* One turn: with take, takes what is due (while not paused, and as
- * much as there is room for), sends it, and moves the requests on for at
- * most wait_ms (sleeps that long when none is in flight). The count of
- * mails taken, or -1 when storage failed for good. */
+/* One turn: runs each job that is due (with take, those that begin work
+ * too), then moves the requests on for at most wait_ms, or until a job is
+ * due again (sleeps that long when none is in flight and none began
+ * work). The work the jobs began, or -1 when storage failed for good. */
 int mh_sender_turn(struct mh_sender *s, long wait_ms, int take);
 /* Requests in flight. */
 size_t mh_sender_running(const struct mh_sender *s);
@@ -195,6 +198,26 @@ size_t mh_sender_running(const struct mh_sender *s);
  * of the leases. */
 void mh_sender_stop(struct mh_sender *s);
 void mh_sender_free(struct mh_sender *s);
+
+/* --- send.c: the jobs on the outbox's mail. */
+struct mh_mailer;
+struct mh_counters;
+/* NULL when out of memory; store is the sender's (reopened here after a
+ * failure that asks for it), http its requests, counters /metrics' (or
+ * NULL). */
+struct mh_mailer *mh_mailer_new(const struct mh_send_config *cfg,
+    struct mh_store **store, struct mh_http *http,
+    struct mh_counters *counters);
+/* The job "note": writes the sender's note (the health reads it), and
+ * reads from it whether sending is paused for this key. */
+void mh_mail_note(struct mh_mailer *s, int64_t now_ms);
+/* The job "mail": takes what is due (room at most, none while paused),
+ * writes the attempts and posts them. The count taken, or -1 when
+ * storage failed for good. */
+int mh_mail_take(struct mh_mailer *s, size_t room, int64_t now_ms);
+/* Writes the attempts that ended, in one transaction, and says each. */
+void mh_mail_finish(struct mh_mailer *s);
+void mh_mailer_free(struct mh_mailer *s);
 
 /* --- campaign_api.c: the campaigns' external API, pure. */
 /* The body of POST {url}/send/{id}: {"id", "phone" (a number), "text"}.
@@ -313,7 +336,7 @@ void mh_tzwin_stop(struct mh_tzwin *z);
 int mh_own_mail(struct mh_store *st, const struct mh_send_config *cfg,
     const char *key, const char *to, const char *subject, const char *text,
     uint64_t *mail_id, char *why, size_t whylen);
-/* The daily report, when its hour has come and done_day (the last day it
+/* The job "daily report": made when its hour has come and done_day (the last day it
  * was made, "YYYY-MM-DD"; set) is not today. */
 void mh_report_maybe(struct mh_store *st, const struct mh_send_config *cfg,
     int64_t now_ms, char done_day[16]);
@@ -321,9 +344,9 @@ void mh_report_maybe(struct mh_store *st, const struct mh_send_config *cfg,
 /* --- schedule.c: starting campaigns. */
 struct mh_schedule;
 struct mh_schedule *mh_schedule_new(void);
-/* Makes the messages of each running campaign's clients (made once),
- * when it starts, changes, or the clients change; lets go of those that
- * stopped running. */
+/* The job "campaign scheduling": makes the messages of each running
+ * campaign's clients (made once), when it starts, changes, or the
+ * clients change; lets go of those that stopped running. */
 enum mh_store_err mh_schedule_run(struct mh_schedule *sc,
     struct mh_store *st, int64_t now_ms);
 void mh_schedule_free(struct mh_schedule *sc);
@@ -334,15 +357,15 @@ struct mh_campaigns;
  * it), http its requests. */
 struct mh_campaigns *mh_campaigns_new(const struct mh_send_config *cfg,
     struct mh_store **store, struct mh_http *http, struct mh_tzwin *tz);
-/* Starts campaigns when due, takes due messages (room at most, as the
+/* The job "campaign sends": takes due messages (room at most, as the
  * rate allows) and posts them: how many were taken, or 1 when the rate
  * held back some that are due. */
 size_t mh_campaigns_take(struct mh_campaigns *c, size_t room, int64_t now_ms);
-/* How long until it has something to do (a start to look for, the rate
- * allowing one more). */
-int64_t mh_campaigns_wake_ms(const struct mh_campaigns *c, int64_t now_ms);
-/* A request of a message (id, without MH_HTTP_CAMPAIGN) ended. */
-void mh_campaigns_done(struct mh_campaigns *c, uint64_t id,
+/* How long until the rate allows one more, INT64_MAX when it does. */
+int64_t mh_campaigns_wake_ms(const struct mh_campaigns *c);
+/* A message's request ended (an mh_http_done: campaigns is the
+ * struct mh_campaigns). */
+void mh_campaigns_done(void *campaigns, uint64_t id,
     const struct mh_http_answer *a);
 /* A message's attempt ended with outcome (error: why, unless sent), and
  * for the mail channel its mail's id. */
