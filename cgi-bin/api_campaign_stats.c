@@ -189,9 +189,9 @@ mh_api_campaign_messages(struct mh_app *app, struct mh_request *r)
 	snprintf(state, sizeof(state), "%" PRIu64 "/%s", id,
 	    status != NULL ? status : "");
 	if (status != NULL)
-		q.type = state;
+		q.where.cmessage.campaign_status = state;
 	else
-		q.email = key;
+		q.where.cmessage.campaign = key;
 	mh_page_query(r, app->store, "messages", &q, mh_page_emit, &pg, &pg);
 out:
 	free(status);

@@ -105,7 +105,7 @@ mh_api_campaigns(struct mh_app *app, struct mh_request *r)
 	if (mh_filter_args(r, spec, 1, &channel) != 0 ||
 	    mh_cursor_args(r, &q) != 0)
 		goto out;
-	q.email = channel;
+	q.where.campaign.channel = channel;
 	mh_page_query(r, app->store, "campaigns", &q, mh_campaign_row, &pg,
 	    &pg);
 out:
@@ -121,12 +121,12 @@ struct mh_campaign_op {
 };
 
 static int
-mh_campaign_op_change(void *ctx, const char *field[3], const char *json,
-    struct mh_record *out)
+mh_campaign_op_change(void *ctx, const union mh_fields_ref *f,
+    const char *json, struct mh_record *out)
 {
 	struct mh_campaign_op *op = ctx;
 
-	(void)field;
+	(void)f;
 	op->refused = op->patch != NULL ? mh_campaign_patch(json, op->patch,
 	    op->now, out, op->why, sizeof(op->why)) :
 	    mh_campaign_delete(json, op->now, out) != 0 ? MH_PATCH_INVALID : 0;

@@ -72,9 +72,9 @@ mh_api_clients(struct mh_app *app, struct mh_request *r)
 
 	if (mh_filter_args(r, spec, 3, f) != 0 || mh_cursor_args(r, &q) != 0)
 		goto out;
-	q.type = f[0];
-	q.email = f[1];
-	q.message_id = f[2];
+	q.where.client.tag = f[0];
+	q.where.client.operator_code = f[1];
+	q.where.client.phone = f[2];
 	mh_page_query(r, app->store, "clients", &q, mh_page_emit, &pg, &pg);
 out:
 	for (int i = 0; i < 3; i++)
@@ -90,12 +90,12 @@ struct mh_client_op {
 };
 
 static int
-mh_client_op_change(void *ctx, const char *field[3], const char *json,
-    struct mh_record *out)
+mh_client_op_change(void *ctx, const union mh_fields_ref *f,
+    const char *json, struct mh_record *out)
 {
 	struct mh_client_op *op = ctx;
 
-	(void)field;
+	(void)f;
 	op->refused = 0;
 	if (op->patch == NULL)
 		return MH_CHANGE_DELETE;

@@ -88,9 +88,15 @@ mh_list_args(struct mh_request *r, const struct mh_list_spec *spec,
 	if (spec->timed && (mh_window_args(r, q) != 0 ||
 	    mh_search_arg(r, &f[3]) != 0))
 		return -1;
-	q->type = f[0];
-	q->email = f[1];
-	q->message_id = f[2];
+	if (spec->table == MH_TABLE_EVENTS) {
+		q->where.event.type = f[0];
+		q->where.event.email = f[1];
+		q->where.event.message_id = f[2];
+	} else {
+		q->where.callback.status = f[0];
+		q->where.callback.email = f[1];
+		q->where.callback.external_id = f[2];
+	}
 	q->text = f[3];
 	return 0;
 }

@@ -48,7 +48,7 @@ void
 mh_api_mail_send(struct mh_app *app, struct mh_request *r)
 {
 	struct json_object *body = NULL;
-	struct mh_record rec = { { NULL, NULL, NULL }, NULL };
+	struct mh_record rec = { .json = NULL };
 	struct mh_mail_sender who = { r->who.kind == MH_WHO_TOKEN ? "token" :
 	    "user", r->who.name };
 	struct mh_idem idem;
@@ -138,9 +138,9 @@ mh_mail_list(struct mh_app *app, struct mh_request *r)
 
 	if (mh_filter_args(r, spec, 3, f) != 0 || mh_cursor_args(r, &q) != 0)
 		goto out;
-	q.type = f[0];
-	q.email = f[1];
-	q.message_id = f[2];
+	q.where.mail.status = f[0];
+	q.where.mail.recipients = f[1];
+	q.where.mail.tags = f[2];
 	mh_page_query(r, app->store, "mail", &q, mh_mail_row, &pg, &pg);
 out:
 	for (int i = 0; i < 3; i++)

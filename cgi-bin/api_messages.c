@@ -102,7 +102,7 @@ void
 mh_api_message(struct mh_app *app, struct mh_request *r)
 {
 	const char *id = r->param;
-	struct mh_query q = { .message_id = id, .has_after = 1,
+	struct mh_query q = { .where.event.message_id = id, .has_after = 1,
 	    .limit = MH_API_LIMIT_MAX };
 	struct mh_timeline tl = { 0 };
 	struct mh_page pg = { 0 };

@@ -27,20 +27,20 @@ struct mh_nt_mark {
 };
 
 static int
-mh_nt_mark_fn(void *ctx, const char *field[3], const char *json,
+mh_nt_mark_fn(void *ctx, const union mh_fields_ref *f, const char *json,
     struct mh_record *out)
 {
 	struct mh_nt_mark *m = ctx;
 
 	m->allowed = mh_notifications_anyone(m->r) ||
 	    (m->r->who.kind != MH_WHO_TOKEN &&
-	    strcmp(field[0], m->r->who.name) == 0);
+	    strcmp(f->notification.user, m->r->who.name) == 0);
 	if (!m->allowed)
 		return MH_CHANGE_KEEP;
 	if (m->read < 0)
 		return MH_CHANGE_DELETE;
 	/* Out of memory or not ours: written as it was (json NULL fails). */
-	mh_notification_mark(field, json, m->read, m->now, out);
+	mh_notification_mark(f, json, m->read, m->now, out);
 	return MH_CHANGE_WRITE;
 }
 
@@ -175,7 +175,8 @@ void
 mh_api_notifications_read(struct mh_app *app, struct mh_request *r)
 {
 	struct mh_query q = { .table = MH_TABLE_NOTIFICATIONS,
-	    .message_id = r->param, .limit = MH_API_LIMIT_MAX };
+	    .where.notification.unread_user = r->param,
+	    .limit = MH_API_LIMIT_MAX };
 	struct mh_nt_mark m = { r, 1, mh_now_ms(), 0 };
 	uint64_t ids[MH_API_LIMIT_MAX], *end, marked = 0, unread = 0;
 	struct mh_nt_changed c;

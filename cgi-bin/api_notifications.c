@@ -39,8 +39,9 @@ mh_nt_signal_new(struct mh_app *app, const struct mh_record *recs, size_t n,
 	uint64_t unread = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		if ((i == 0 || strcmp(recs[i].field[0], recs[i - 1].field[0]) !=
-		    0) && mh_store_unread(app->store, recs[i].field[0],
+		if ((i == 0 || strcmp(recs[i].notification.user,
+		    recs[i - 1].notification.user) != 0) &&
+		    mh_store_unread(app->store, recs[i].notification.user,
 		    &unread) != MH_STORE_OK)
 			break;
 		b.len = 0;
@@ -223,11 +224,11 @@ mh_nt_list(struct mh_app *app, struct mh_request *r, const char *user)
 		    "notifications here");
 		goto out;
 	}
-	q.email = ident;
+	q.where.notification.identifier = ident;
 	if (unread != NULL && user != NULL)
-		q.message_id = user;	/* the unread index */
+		q.where.notification.unread_user = user;
 	else {
-		q.type = user;
+		q.where.notification.user = user;
 		if (unread != NULL)
 			q.keep = mh_nt_unread_keep;
 	}

@@ -243,13 +243,12 @@ mh_campaign_record(struct json_object *c, int64_t now_ms,
 	mh_iso_from_ms(now_ms, at);
 	mh_json_set_str(c, "updated_at", at);
 	memset(out, 0, sizeof(*out));
-	out->field[0] = mh_strdup(mh_json_get(c, "deleted_at") != NULL ?
-	    "deleted" : "");
-	out->field[1] = mh_strdup(mh_json_str(c, "channel"));
-	out->field[2] = mh_strdup("");
+	out->campaign.deleted = mh_strdup(mh_json_get(c, "deleted_at") !=
+	    NULL ? "deleted" : "");
+	out->campaign.channel = mh_strdup(mh_json_str(c, "channel"));
 	out->json = mh_strdup(mh_json_text(c));
-	if (out->field[0] == NULL || out->field[1] == NULL ||
-	    out->field[2] == NULL || out->json == NULL) {
+	if (out->campaign.deleted == NULL || out->campaign.channel == NULL ||
+	    out->json == NULL) {
 		mh_record_free(out);
 		snprintf(why, whylen, "out of memory");
 		return -1;

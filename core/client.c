@@ -173,12 +173,12 @@ static int
 mh_client_record(struct json_object *c, struct mh_record *out)
 {
 	memset(out, 0, sizeof(*out));
-	out->field[0] = mh_strdup(mh_json_str(c, "tag"));
-	out->field[1] = mh_strdup(mh_json_str(c, "operator_code"));
-	out->field[2] = mh_strdup(mh_json_str(c, "phone"));
+	out->client.tag = mh_strdup(mh_json_str(c, "tag"));
+	out->client.operator_code = mh_strdup(mh_json_str(c, "operator_code"));
+	out->client.phone = mh_strdup(mh_json_str(c, "phone"));
 	out->json = mh_strdup(mh_json_text(c));
-	if (out->field[0] == NULL || out->field[1] == NULL ||
-	    out->field[2] == NULL || out->json == NULL) {
+	if (out->client.tag == NULL || out->client.operator_code == NULL ||
+	    out->client.phone == NULL || out->json == NULL) {
 		mh_record_free(out);
 		return -1;
 	}

@@ -22,19 +22,22 @@ mh_cmessage_record(struct json_object *m, struct mh_record *out)
 	uint64_t campaign = (uint64_t)mh_json_int(m, "campaign_id");
 	uint64_t client = (uint64_t)mh_json_int(m, "client_id");
 	const char *status = mh_json_str(m, "status");
-	char buf[3][64];
+	char by_status[64], by_campaign[32], by_client[32];
 
 	memset(out, 0, sizeof(*out));
 	if (status == NULL || campaign == 0)
 		return -1;
-	snprintf(buf[0], sizeof(buf[0]), "%" PRIu64 "/%.30s", campaign, status);
-	snprintf(buf[1], sizeof(buf[1]), "%" PRIu64, campaign);
-	snprintf(buf[2], sizeof(buf[2]), "%" PRIu64, client);
-	for (int i = 0; i < 3; i++)
-		out->field[i] = mh_strdup(buf[i]);
+	snprintf(by_status, sizeof(by_status), "%" PRIu64 "/%.30s", campaign,
+	    status);
+	snprintf(by_campaign, sizeof(by_campaign), "%" PRIu64, campaign);
+	snprintf(by_client, sizeof(by_client), "%" PRIu64, client);
+	out->cmessage.campaign_status = mh_strdup(by_status);
+	out->cmessage.campaign = mh_strdup(by_campaign);
+	out->cmessage.client = mh_strdup(by_client);
 	out->json = mh_strdup(mh_json_text(m));
-	if (out->field[0] == NULL || out->field[1] == NULL ||
-	    out->field[2] == NULL || out->json == NULL) {
+	if (out->cmessage.campaign_status == NULL ||
+	    out->cmessage.campaign == NULL || out->cmessage.client == NULL ||
+	    out->json == NULL) {
 		mh_record_free(out);
 		return -1;
 	}

@@ -24,33 +24,40 @@ mh_field(struct json_object *o, const char *key)
 	return mh_strdup(s != NULL ? s : "");
 }
 
-/* Lays out one JSON object as a record with the given index fields. */
+/* The record of a normalised event: its JSON, by type, address and
+ * message. */
 static int
-mh_record_from(struct json_object *o, const char *const keys[3],
-    struct mh_record *r)
+mh_event_record(struct json_object *o, struct mh_record *r)
 {
-	for (int i = 0; i < 3; i++)
-		if ((r->field[i] = mh_field(o, keys[i])) == NULL)
-			return -1;
-	return (r->json = mh_strdup(mh_json_text(o))) == NULL ? -1 : 0;
+	return (r->event.type = mh_field(o, "type")) == NULL ||
+	    (r->event.email = mh_field(o, "email")) == NULL ||
+	    (r->event.message_id = mh_field(o, "message_id")) == NULL ||
+	    (r->json = mh_strdup(mh_json_text(o))) == NULL ? -1 : 0;
+}
+
+/* The record of a provider's own record of it (an email_callback): by
+ * status, address and the provider's id. */
+static int
+mh_callback_record(struct json_object *o, struct mh_record *r)
+{
+	return (r->callback.status = mh_field(o, "status")) == NULL ||
+	    (r->callback.email = mh_field(o, "email")) == NULL ||
+	    (r->callback.external_id = mh_field(o, "external_id")) == NULL ||
+	    (r->json = mh_strdup(mh_json_text(o))) == NULL ? -1 : 0;
 }
 
 int
 mh_event_from_normal(struct mh_normal *n, struct mh_event *out)
 {
-	static const char *const event_keys[3] = { "type", "email",
-	    "message_id" };
-	static const char *const entity_keys[3] = { "status", "email",
-	    "external_id" };
 	int ret = -1;
 
 	memset(out, 0, sizeof(*out));
 	out->identity = n->identity;
 	n->identity = NULL;
 	if (out->identity == NULL ||
-	    mh_record_from(n->event, event_keys, &out->event) != 0 ||
+	    mh_event_record(n->event, &out->rec) != 0 ||
 	    (n->entity != NULL &&
-	    mh_record_from(n->entity, entity_keys, &out->entity) != 0) ||
+	    mh_callback_record(n->entity, &out->entity) != 0) ||
 	    (out->provider = mh_field(n->event, "provider")) == NULL ||
 	    (out->subject = mh_field(n->event, "subject")) == NULL)
 		goto out;
@@ -169,7 +176,7 @@ mh_derive(const struct mh_deriver *d, const struct mh_entry *e,
 		goto out;
 	}
 	for (; *count < total; (*count)++) {
-		struct mh_record notice = { { NULL, NULL, NULL }, NULL };
+		struct mh_record notice = { .json = NULL };
 
 		if (p->normalise(json_object_array_get_idx(items, *count),
 		    received_at, e->receipt, &n) != 0 ||

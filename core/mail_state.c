@@ -58,13 +58,14 @@ mh_mail_record(struct json_object *mail, struct mh_record *out)
 	const char *status = mh_json_str(mail, "status");
 
 	memset(out, 0, sizeof(*out));
-	out->field[0] = mh_strdup(status != NULL ? status : "");
-	out->field[1] = mh_joined(mh_json_get(mail, "recipients"), "email");
-	out->field[2] = mh_joined(mh_json_get(mh_json_get(mail, "message"),
+	out->mail.status = mh_strdup(status != NULL ? status : "");
+	out->mail.recipients = mh_joined(mh_json_get(mail, "recipients"),
+	    "email");
+	out->mail.tags = mh_joined(mh_json_get(mh_json_get(mail, "message"),
 	    "tags"), NULL);
 	out->json = mh_strdup(mh_json_text(mail));
-	if (out->field[0] == NULL || out->field[1] == NULL ||
-	    out->field[2] == NULL || out->json == NULL) {
+	if (out->mail.status == NULL || out->mail.recipients == NULL ||
+	    out->mail.tags == NULL || out->json == NULL) {
 		mh_record_free(out);
 		return -1;
 	}

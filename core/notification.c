@@ -184,12 +184,13 @@ mh_notification_make(struct json_object *in, int64_t now_ms,
 	mh_json_set_str(o, "created_at", at);
 	mh_json_set_str(o, "read_at", NULL);
 	out->json = mh_strdup(mh_json_text(o));
-	out->field[0] = mh_strdup(user);
-	out->field[1] = mh_strdup(ident);
-	out->field[2] = mh_strdup(user);
+	out->notification.user = mh_strdup(user);
+	out->notification.identifier = mh_strdup(ident);
+	out->notification.unread_user = mh_strdup(user);
 	json_object_put(o);
-	if (out->json == NULL || out->field[0] == NULL ||
-	    out->field[1] == NULL || out->field[2] == NULL) {
+	if (out->json == NULL || out->notification.user == NULL ||
+	    out->notification.identifier == NULL ||
+	    out->notification.unread_user == NULL) {
 		mh_record_free(out);
 		snprintf(why, whylen, "out of memory");
 		return -1;
@@ -198,8 +199,8 @@ mh_notification_make(struct json_object *in, int64_t now_ms,
 }
 
 int
-mh_notification_mark(const char *field[3], const char *json, int read,
-    int64_t now_ms, struct mh_record *out)
+mh_notification_mark(const union mh_fields_ref *f, const char *json,
+    int read, int64_t now_ms, struct mh_record *out)
 {
 	struct json_object *o = json_tokener_parse(json);
 	char at[32];
@@ -214,12 +215,14 @@ mh_notification_mark(const char *field[3], const char *json, int read,
 	} else if (!read)
 		mh_json_set_str(o, "read_at", NULL);
 	out->json = mh_strdup(mh_json_text(o));
-	out->field[0] = mh_strdup(field[0]);
-	out->field[1] = mh_strdup(field[1]);
-	out->field[2] = mh_strdup(read ? "" : field[0]);
+	out->notification.user = mh_strdup(f->notification.user);
+	out->notification.identifier = mh_strdup(f->notification.identifier);
+	out->notification.unread_user = mh_strdup(read ? "" :
+	    f->notification.user);
 	json_object_put(o);
-	if (out->json == NULL || out->field[0] == NULL ||
-	    out->field[1] == NULL || out->field[2] == NULL) {
+	if (out->json == NULL || out->notification.user == NULL ||
+	    out->notification.identifier == NULL ||
+	    out->notification.unread_user == NULL) {
 		mh_record_free(out);
 		return -1;
 	}

@@ -12,6 +12,7 @@
 
 struct json_object;
 struct mh_record;
+union mh_fields_ref;
 struct mh_lease;
 struct mh_queued_next;
 
@@ -27,8 +28,8 @@ int mh_notification_make(struct json_object *in, int64_t now_ms,
     struct mh_record *out, char *why, size_t whylen);
 /* The record of a stored notification (fields, JSON) marked read at
  * now_ms, or unread, into *out; -1 when it is not one, or out of memory. */
-int mh_notification_mark(const char *field[3], const char *json, int read,
-    int64_t now_ms, struct mh_record *out);
+int mh_notification_mark(const union mh_fields_ref *f, const char *json,
+    int read, int64_t now_ms, struct mh_record *out);
 /* Whether a stored notification's JSON is about the address ctx (a
  * const char *, any case): the one an event made names its recipient in
  * data.email. For mh_store_erase. */

@@ -24,7 +24,7 @@ mh_summary_new(const struct mh_event *ev, uint64_t seq)
 {
 	struct json_object *sum = json_object_new_object();
 
-	mh_json_set_str(sum, "message_id", ev->event.field[2]);
+	mh_json_set_str(sum, "message_id", ev->rec.event.message_id);
 	mh_json_set_str(sum, "provider", ev->provider);
 	mh_json_set_str(sum, "email", "");
 	mh_json_set_str(sum, "subject", "");
@@ -47,8 +47,8 @@ mh_summary_new(const struct mh_event *ev, uint64_t seq)
 static void
 mh_summary_details(struct json_object *sum, const struct mh_event *ev)
 {
-	struct json_object *e = json_tokener_parse(ev->event.json), *urls;
-	const char *type = ev->event.field[0], *url;
+	struct json_object *e = json_tokener_parse(ev->rec.json), *urls;
+	const char *type = ev->rec.event.type, *url;
 	int i = mh_event_type_index(type, strlen(type));
 
 	if (i >= 0)
@@ -79,7 +79,7 @@ int
 mh_summary_fold(void *ctx, const struct mh_event *ev, uint64_t seq,
     const char *summary, char **folded)
 {
-	const char *type = ev->event.field[0], *email = ev->event.field[1];
+	const char *type = ev->rec.event.type, *email = ev->rec.event.email;
 	unsigned flags = mh_event_type_flags(type);
 	struct json_object *sum = NULL;
 

@@ -52,8 +52,8 @@ mh_cm_make_one(struct mh_store *st, DB_TXN *txn, struct mh_cm_make *m,
 	if (ret != 0 ||
 	    (ret = mh_counter(st->db[MH_DB_META], txn, "campaign_message", 1,
 	    0, &before)) != 0 ||
-	    (ret = mh_indexed_put(st->db[MH_DB_CMESSAGES], txn, &m->recs[i],
-	    "id", before + 1, NULL)) != 0)
+	    (ret = mh_indexed_put(st, txn, MH_TABLE_CMESSAGES, &m->recs[i],
+	    MH_PUT_NUMBERED, before + 1, NULL)) != 0)
 		return ret;
 	m->made[i] = before + 1;
 	return mh_lease_put(st, MH_SENDQ_CAMPAIGN, txn, before + 1,

@@ -75,11 +75,11 @@ mh_client_add_work(struct mh_store *st, DB_TXN *txn, void *ctx, uint64_t id)
 	struct mh_client_add *a = ctx;
 	int ret;
 
-	if ((ret = mh_phone_put(st, txn, a->rec->field[2], id)) != 0 ||
+	if ((ret = mh_phone_put(st, txn, a->rec->client.phone, id)) != 0 ||
 	    (ret = mh_clients_touch(st, txn)) != 0)
 		return ret;
-	return mh_indexed_put(st->db[MH_DB_CLIENTS], txn, a->rec, "id", id,
-	    NULL);
+	return mh_indexed_put(st, txn, MH_TABLE_CLIENTS, a->rec,
+	    MH_PUT_NUMBERED, id, NULL);
 }
 
 enum mh_store_err
@@ -89,7 +89,7 @@ mh_store_client_add(struct mh_store *st, const struct mh_record *rec,
 	struct mh_client_add a = { rec };
 	enum mh_idem_result res;
 
-	if (rec->field[2] == NULL || rec->field[2][0] == '\0')
+	if (rec->client.phone == NULL || rec->client.phone[0] == '\0')
 		return MH_STORE_FAILED;
 	return mh_idem_add(st, "client", 1, mh_client_add_work, &a, NULL,
 	    answer, ctx, text, &res);
@@ -108,14 +108,15 @@ static int
 mh_client_apply(struct mh_store *st, DB_TXN *txn, struct mh_client_change *c,
     const DBT *data)
 {
-	struct mh_record next = { { NULL, NULL, NULL }, NULL };
-	const char *field[3], *json;
+	struct mh_record next = { .json = NULL };
+	union mh_fields_ref f;
+	const char *json;
 	int ret = 0, what;
 
-	if (mh_indexed_parse(data, field, &json) != 0)
+	if (mh_indexed_parse(data, &f, &json) != 0)
 		return 0;	/* not one of ours: as good as none */
 	c->found = 1;
-	what = c->change(c->ctx, field, json, &next);
+	what = c->change(c->ctx, &f, json, &next);
 	if (what != MH_CHANGE_KEEP && (ret = mh_clients_touch(st, txn)) != 0)
 		goto out;
 	if (what == MH_CHANGE_KEEP)
@@ -125,18 +126,19 @@ mh_client_apply(struct mh_store *st, DB_TXN *txn, struct mh_client_change *c,
 		DBT key;
 
 		mh_key64(&key, k, c->id);
-		if ((ret = mh_phone_put(st, txn, field[2], 0)) == 0)
+		if ((ret = mh_phone_put(st, txn, f.client.phone, 0)) == 0)
 			ret = st->db[MH_DB_CLIENTS]->del(st->db[MH_DB_CLIENTS],
 			    txn, &key, 0);
-	} else if (next.json == NULL || next.field[2] == NULL)
+	} else if (next.json == NULL || next.client.phone == NULL)
 		ret = ENOMEM;
 	else {
-		if (strcmp(next.field[2], field[2]) != 0 &&
-		    ((ret = mh_phone_put(st, txn, field[2], 0)) != 0 ||
-		    (ret = mh_phone_put(st, txn, next.field[2], c->id)) != 0))
+		if (strcmp(next.client.phone, f.client.phone) != 0 &&
+		    ((ret = mh_phone_put(st, txn, f.client.phone, 0)) != 0 ||
+		    (ret = mh_phone_put(st, txn, next.client.phone, c->id)) !=
+		    0))
 			goto out;
-		ret = mh_indexed_put(st->db[MH_DB_CLIENTS], txn, &next, NULL,
-		    c->id, &c->json);
+		ret = mh_indexed_put(st, txn, MH_TABLE_CLIENTS, &next,
+		    MH_PUT_WHOLE, c->id, &c->json);
 	}
 out:
 	mh_record_free(&next);

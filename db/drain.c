@@ -145,7 +145,7 @@ mh_store_derived(struct mh_drain *d, DB_TXN *txn, size_t from, size_t to)
 		/* An event not stored (json NULL) was a duplicate. */
 		if ((ret = mh_tally_note(&d->batch.tallies, json != NULL ?
 		    "events" : "duplicates", ev->provider, json != NULL ?
-		    ev->event.field[0] : NULL)) != 0)
+		    ev->rec.event.type : NULL)) != 0)
 			return ret;
 	}
 	if (seq != first && (ret = mh_counter(meta, txn, MH_LAST_SEQ,

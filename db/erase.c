@@ -52,7 +52,8 @@ mh_event_remove(struct mh_store *st, DB_TXN *txn, uint64_t seq, int erase,
 	DB *events = st->db[MH_DB_EVENTS], *cbs = st->db[MH_DB_CALLBACKS];
 	struct mh_event_keys k;
 	unsigned char kb[8];
-	const char *field[3], *json;
+	union mh_fields_ref f;
+	const char *json;
 	DBT key, data;
 	int ret, gone = 0;
 
@@ -62,19 +63,19 @@ mh_event_remove(struct mh_store *st, DB_TXN *txn, uint64_t seq, int erase,
 	data.flags = DB_DBT_MALLOC;
 	if ((ret = events->get(events, txn, &key, &data, DB_RMW)) != 0)
 		return ret == DB_NOTFOUND ? 0 : ret;
-	if (mh_indexed_parse(&data, field, &json) != 0) {
-		field[0] = field[1] = field[2] = "";
-	}
-	if ((ret = mh_event_index_del(st, txn, seq, &k, field[1],
-	    field[0])) != 0 || (ret = events->del(events, txn, &key, 0)) != 0)
+	if (mh_indexed_parse(&data, &f, &json) != 0)
+		f.event.type = f.event.email = f.event.message_id = "";
+	if ((ret = mh_event_index_del(st, txn, seq, &k, f.event.email,
+	    f.event.type)) != 0 ||
+	    (ret = events->del(events, txn, &key, 0)) != 0)
 		goto out;
 	n->events++;
 	if ((ret = cbs->del(cbs, txn, &key, 0)) == 0)
 		n->callbacks++;
 	else if (ret != DB_NOTFOUND)
 		goto out;
-	if ((ret = mh_message_del(st, txn, k.provider, field[2], !erase,
-	    &gone)) != 0)
+	if ((ret = mh_message_del(st, txn, k.provider, f.event.message_id,
+	    !erase, &gone)) != 0)
 		goto out;
 	n->summaries += (uint64_t)gone;
 	if (erase && k.receipt != 0 &&

@@ -211,8 +211,8 @@ mh_event_keys_of(struct mh_event_keys *k, const struct mh_event *ev,
 	k->receipt = receipt;
 	snprintf(k->provider, sizeof(k->provider), "%s",
 	    ev->provider != NULL ? ev->provider : "");
-	mh_lower_copy(k->email, ev->event.field[1] != NULL ?
-	    ev->event.field[1] : "", MH_SEARCH_TEXT_MAX - 1);
+	mh_lower_copy(k->email, ev->rec.event.email != NULL ?
+	    ev->rec.event.email : "", MH_SEARCH_TEXT_MAX - 1);
 	mh_lower_copy(k->subject, ev->subject != NULL ? ev->subject : "",
 	    MH_SEARCH_TEXT_MAX - 1);
 }

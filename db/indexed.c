@@ -1,10 +1,11 @@
 /*
  * The records of the indexed tables (events, email callbacks,
  * notifications...): written, split, and matched against a query's
- * filters on their header fields. Their layout: "f0\0lower(f1)\0f2\0"
- * followed by the JSON text with the record's number put first,
- * NUL-terminated. The three leading fields feed the secondary indexes
- * (tables.c) and let a query filter without reading the JSON.
+ * filters on their header fields. Their layout: "f0\0f1\0f2\0" (a field
+ * the table declares folded, lower-cased) followed by the JSON text with
+ * the record's number put first, NUL-terminated. The leading fields feed
+ * the secondary indexes (tables.c) and let a query filter without reading
+ * the JSON.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -38,34 +39,43 @@ mh_record_text(const struct mh_record *r, const char *id_key, uint64_t n)
 	return text;
 }
 
-int
-mh_indexed_put(DB *db, DB_TXN *txn, const struct mh_record *r,
-    const char *id_key, uint64_t n, char **text)
+/* Copies v (len bytes, its NUL included) to out, lower-cased when the
+ * field is folded. */
+static void
+mh_field_copy(char *out, const char *v, size_t len, unsigned flags)
 {
+	memcpy(out, v, len);
+	if (flags & MH_FIELD_FOLDED)
+		for (size_t k = 0; k < len; k++)
+			out[k] = (char)tolower((unsigned char)out[k]);
+}
+
+int
+mh_indexed_put(struct mh_store *st, DB_TXN *txn, enum mh_table t,
+    const struct mh_record *r, int numbered, uint64_t n, char **text)
+{
+	const struct mh_table_def *def = &mh_tables[t];
+	DB *db = st->db[def->records];
 	unsigned char nkey[8];
-	const char *f[3];
-	size_t len[3], lj, off = 0;
+	const char *f[MH_FIELDS];
+	size_t len[MH_FIELDS], lj, off = 0, all = 0;
 	char *json, *rec;
 	DBT key, data;
 	int ret;
 
-	if ((json = mh_record_text(r, id_key, n)) == NULL)
+	if ((json = mh_record_text(r, numbered ? def->key : NULL, n)) == NULL)
 		return ENOMEM;
 	lj = strlen(json) + 1;
-	for (int i = 0; i < 3; i++) {
-		f[i] = r->field[i] != NULL ? r->field[i] : "";
-		len[i] = strlen(f[i]) + 1;
+	for (int i = 0; i < MH_FIELDS; i++) {
+		f[i] = r->at[i] != NULL ? r->at[i] : "";
+		all += len[i] = strlen(f[i]) + 1;
 	}
-	if ((rec = malloc(len[0] + len[1] + len[2] + lj)) == NULL) {
+	if ((rec = malloc(all + lj)) == NULL) {
 		free(json);
 		return ENOMEM;
 	}
-	for (int i = 0; i < 3; i++) {
-		memcpy(rec + off, f[i], len[i]);
-		if (i == 1)	/* the email, indexed without case */
-			for (size_t k = 0; k < len[i]; k++)
-				rec[off + k] = (char)tolower(
-				    (unsigned char)rec[off + k]);
+	for (int i = 0; i < MH_FIELDS; i++) {
+		mh_field_copy(rec + off, f[i], len[i], def->field[i].flags);
 		off += len[i];
 	}
 	memcpy(rec + off, json, lj);
@@ -83,15 +93,15 @@ mh_indexed_put(DB *db, DB_TXN *txn, const struct mh_record *r,
 }
 
 int
-mh_indexed_parse(const DBT *d, const char *field[3], const char **json)
+mh_indexed_parse(const DBT *d, union mh_fields_ref *f, const char **json)
 {
 	const char *p = d->data, *end;
 	size_t n = d->size;
 
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < MH_FIELDS; i++) {
 		if ((end = memchr(p, '\0', n)) == NULL)
 			return -1;
-		field[i] = p;
+		f->at[i] = p;
 		n -= (size_t)(end - p) + 1;
 		p = end + 1;
 	}
@@ -120,14 +130,46 @@ mh_field_has(const char *field, const char *v)
 }
 
 int
-mh_query_match(const struct mh_query *q, const char *field[3],
-    const char *email_lower, const char *json)
+mh_filters_of(const struct mh_query *q, union mh_fields *out,
+    union mh_fields_ref *view)
 {
-	if (q->type != NULL && !mh_field_has(field[0], q->type))
-		return 0;
-	if (email_lower != NULL && !mh_field_has(field[1], email_lower))
-		return 0;
-	if (q->message_id != NULL && !mh_field_has(field[2], q->message_id))
-		return 0;
+	const struct mh_table_def *def = &mh_tables[q->table];
+
+	memset(out, 0, sizeof(*out));
+	memset(view, 0, sizeof(*view));
+	for (int i = 0; i < MH_FIELDS; i++) {
+		const char *v = q->where.at[i];
+
+		if (v == NULL)
+			continue;
+		if ((out->at[i] = malloc(strlen(v) + 1)) == NULL) {
+			mh_filters_free(out);
+			return -1;
+		}
+		mh_field_copy(out->at[i], v, strlen(v) + 1,
+		    def->field[i].flags);
+		view->at[i] = out->at[i];
+	}
+	return 0;
+}
+
+void
+mh_filters_free(union mh_fields *f)
+{
+	for (int i = 0; i < MH_FIELDS; i++) {
+		free(f->at[i]);
+		f->at[i] = NULL;
+	}
+}
+
+int
+mh_query_match(const struct mh_query *q,
+    const union mh_fields_ref *filters, const union mh_fields_ref *f,
+    const char *json)
+{
+	for (int i = 0; i < MH_FIELDS; i++)
+		if (filters->at[i] != NULL &&
+		    !mh_field_has(f->at[i], filters->at[i]))
+			return 0;
 	return q->keep == NULL || q->keep(q->keep_ctx, json);
 }

@@ -33,7 +33,7 @@ mh_message_fold(struct mh_store *st, DB_TXN *txn, const struct mh_event *ev,
     const struct mh_deriver *d, uint64_t seq)
 {
 	DB *db = st->db[MH_DB_MESSAGES];
-	const char *msgid = ev->event.field[2];
+	const char *msgid = ev->rec.event.message_id;
 	char *folded = NULL;
 	DBT key, data;
 	int ret;

@@ -47,7 +47,8 @@ mh_unread(struct mh_store *st, DB_TXN *txn, const char *user, int64_t delta,
 static int
 mh_is_unread(const struct mh_record *r)
 {
-	return r->field[2] != NULL && r->field[2][0] != '\0';
+	return r->notification.unread_user != NULL &&
+	    r->notification.unread_user[0] != '\0';
 }
 
 int
@@ -58,9 +59,10 @@ mh_notice_put(struct mh_store *st, DB_TXN *txn, const struct mh_record *r,
 	int ret;
 
 	if ((ret = mh_counter(st->db[MH_DB_META], txn, "notification", 1, DB_RMW,
-	    &before)) != 0 || (ret = mh_indexed_put(st->db[MH_DB_NOTIFICATIONS],
-	    txn, r, "id", before + 1, &nt->json)) != 0 ||
-	    (ret = mh_unread(st, txn, r->field[0], mh_is_unread(r),
+	    &before)) != 0 || (ret = mh_indexed_put(st, txn,
+	    MH_TABLE_NOTIFICATIONS, r, MH_PUT_NUMBERED, before + 1,
+	    &nt->json)) != 0 ||
+	    (ret = mh_unread(st, txn, r->notification.user, mh_is_unread(r),
 	    &nt->unread)) != 0)
 		return ret;
 	nt->id = before + 1;
@@ -77,14 +79,13 @@ static int
 mh_nt_add_work(struct mh_store *st, DB_TXN *txn, void *ctx, uint64_t first)
 {
 	struct mh_nt_add *a = ctx;
-	DB *db = st->db[MH_DB_NOTIFICATIONS];
 	int ret;
 
 	for (size_t i = 0; i < a->n; i++)
-		if ((ret = mh_indexed_put(db, txn, &a->recs[i], "id",
-		    first + i, NULL)) != 0 || (mh_is_unread(&a->recs[i]) &&
-		    (ret = mh_unread(st, txn, a->recs[i].field[0], 1,
-		    NULL)) != 0))
+		if ((ret = mh_indexed_put(st, txn, MH_TABLE_NOTIFICATIONS,
+		    &a->recs[i], MH_PUT_NUMBERED, first + i, NULL)) != 0 ||
+		    (mh_is_unread(&a->recs[i]) && (ret = mh_unread(st, txn,
+		    a->recs[i].notification.user, 1, NULL)) != 0))
 			return ret;
 	return 0;
 }
@@ -114,9 +115,10 @@ static int
 mh_nt_change_one(struct mh_store *st, DB_TXN *txn, struct mh_nt_change *c)
 {
 	DB *db = st->db[MH_DB_NOTIFICATIONS];
-	struct mh_record next = { { NULL, NULL, NULL }, NULL };
+	struct mh_record next = { .json = NULL };
 	unsigned char k[8];
-	const char *field[3], *json;
+	union mh_fields_ref f;
+	const char *json;
 	DBT key, data;
 	int ret, what, was, now;
 
@@ -125,22 +127,23 @@ mh_nt_change_one(struct mh_store *st, DB_TXN *txn, struct mh_nt_change *c)
 	data.flags = DB_DBT_MALLOC;
 	if ((ret = db->get(db, txn, &key, &data, DB_RMW)) != 0)
 		return ret == DB_NOTFOUND ? 0 : ret;
-	if (mh_indexed_parse(&data, field, &json) != 0) {
+	if (mh_indexed_parse(&data, &f, &json) != 0) {
 		free(data.data);
 		return 0;	/* not one of ours: as good as none */
 	}
 	c->found = 1;
 	free(c->user);
-	c->user = strdup(field[0]);
-	was = field[2][0] != '\0';
-	what = c->change(c->ctx, field, json, &next);
+	c->user = strdup(f.notification.user);
+	was = f.notification.unread_user[0] != '\0';
+	what = c->change(c->ctx, &f, json, &next);
 	if (c->user == NULL)
 		ret = ENOMEM;
 	else if (what == MH_CHANGE_DELETE)
 		ret = db->del(db, txn, &key, 0);
 	else if (what == MH_CHANGE_WRITE)
-		ret = next.json == NULL ? ENOMEM : mh_indexed_put(db, txn, &next,
-		    NULL, c->id, &c->json);
+		ret = next.json == NULL ? ENOMEM : mh_indexed_put(st, txn,
+		    MH_TABLE_NOTIFICATIONS, &next, MH_PUT_WHOLE, c->id,
+		    &c->json);
 	else if ((c->json = strdup(json)) == NULL)
 		ret = ENOMEM;
 	/* The count follows: what was unread and is no more, or again. */
@@ -156,11 +159,11 @@ mh_nt_change_one(struct mh_store *st, DB_TXN *txn, struct mh_nt_change *c)
 }
 
 static int
-mh_nt_delete_it(void *ctx, const char *field[3], const char *json,
+mh_nt_delete_it(void *ctx, const union mh_fields_ref *f, const char *json,
     struct mh_record *out)
 {
 	(void)ctx;
-	(void)field;
+	(void)f;
 	(void)json;
 	(void)out;
 	return MH_CHANGE_DELETE;
@@ -196,7 +199,8 @@ mh_nt_erase_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
 	struct mh_nt_erase *e = ctx;
 	DB *db = st->db[MH_DB_NOTIFICATIONS];
 	uint64_t ids[MH_NT_ERASE_LOOK], next = e->from;
-	const char *field[3], *json;
+	union mh_fields_ref f;
+	const char *json;
 	unsigned char kb[8];
 	size_t n = 0, looked = 0;
 	DBC *cur = NULL;
@@ -219,7 +223,7 @@ mh_nt_erase_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
 			break;
 		}
 		next = mh_be64_get(kb) + 1;
-		if (mh_indexed_parse(&data, field, &json) == 0 &&
+		if (mh_indexed_parse(&data, &f, &json) == 0 &&
 		    e->names(e->ctx, json))
 			ids[n++] = next - 1;
 	}

@@ -24,8 +24,8 @@ mh_mail_add_work(struct mh_store *st, DB_TXN *txn, void *ctx, uint64_t id)
 	struct mh_mail_add *a = ctx;
 	int ret;
 
-	if ((ret = mh_indexed_put(st->db[MH_DB_MAIL], txn, a->rec, "id", id,
-	    NULL)) != 0)
+	if ((ret = mh_indexed_put(st, txn, MH_TABLE_MAIL, a->rec,
+	    MH_PUT_NUMBERED, id, NULL)) != 0)
 		return ret;
 	return a->due_ms < 0 ? 0 : mh_lease_put(st, MH_SENDQ_MAIL, txn,
 	    id, &(struct mh_lease){ a->due_ms, 0, 0 });

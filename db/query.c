@@ -20,48 +20,22 @@ struct mh_cursor_plan {
 	int newest_first;
 };
 
-/* Each indexed table: its primary database, and the indexes on its three
- * header fields. */
-static const struct {
-	int primary, by[3];
-} mh_tables[] = {
-	[MH_TABLE_EVENTS] = { MH_DB_EVENTS,
-	    { MH_DB_BY_TYPE, MH_DB_BY_EMAIL, MH_DB_BY_MESSAGE } },
-	[MH_TABLE_CALLBACKS] = { MH_DB_CALLBACKS,
-	    { MH_DB_CB_BY_STATUS, MH_DB_CB_BY_EMAIL, MH_DB_CB_BY_EXTERNAL } },
-	[MH_TABLE_NOTIFICATIONS] = { MH_DB_NOTIFICATIONS,
-	    { MH_DB_NT_BY_USER, MH_DB_NT_BY_IDENTIFIER, MH_DB_NT_UNREAD } },
-	[MH_TABLE_MAIL] = { MH_DB_MAIL,
-	    { MH_DB_MAIL_BY_STATUS, MH_DB_MAIL_BY_TO, MH_DB_MAIL_BY_TAG } },
-	[MH_TABLE_CLIENTS] = { MH_DB_CLIENTS, { MH_DB_CLIENTS_BY_TAG,
-	    MH_DB_CLIENTS_BY_OPERATOR, MH_DB_CLIENTS_BY_PHONE } },
-	/* Its third field is not indexed: a filter on it reads the table. */
-	[MH_TABLE_CAMPAIGNS] = { MH_DB_CAMPAIGNS, { MH_DB_CAMPAIGNS_BY_STATE,
-	    MH_DB_CAMPAIGNS_BY_CHANNEL, -1 } },
-	[MH_TABLE_CMESSAGES] = { MH_DB_CMESSAGES, { MH_DB_CM_BY_STATE,
-	    MH_DB_CM_BY_CAMPAIGN, MH_DB_CM_BY_CLIENT } },
-};
-
-int
-mh_table_primary(enum mh_table t)
-{
-	return mh_tables[t].primary;
-}
-
+/* Reads the index of the last filter given that has one (a table
+ * declares its most selective field last), else the table itself. */
 static void
 mh_plan(struct mh_store *st, const struct mh_query *q,
-    const char *email_lower, struct mh_cursor_plan *p)
+    const union mh_fields_ref *filters, struct mh_cursor_plan *p)
 {
-	const char *prefix[3] = { q->type, email_lower, q->message_id };
+	const struct mh_table_def *def = &mh_tables[q->table];
 
 	memset(p, 0, sizeof(*p));
-	p->db = st->db[mh_tables[q->table].primary];
-	for (int i = 2; i >= 0; i--)
-		if (prefix[i] != NULL && mh_tables[q->table].by[i] >= 0) {
-			p->db = st->db[mh_tables[q->table].by[i]];
+	p->db = st->db[def->records];
+	for (int i = MH_FIELDS - 1; i >= 0; i--)
+		if (filters->at[i] != NULL && def->field[i].index >= 0) {
+			p->db = st->db[def->field[i].index];
 			p->indexed = 1;
-			p->prefix = prefix[i];
-			p->plen = strlen(prefix[i]) + 1;
+			p->prefix = filters->at[i];
+			p->plen = strlen(filters->at[i]) + 1;
 			break;
 		}
 	p->newest_first = !q->has_after;
@@ -103,20 +77,21 @@ mh_cursor_first(DBC *cur, const struct mh_cursor_plan *p, DBT *key,
  */
 static int
 mh_query_pass(struct mh_store *st, DB_TXN *txn, const struct mh_query *q,
-    const char *email_lower, mh_visit_fn visit, void *vctx)
+    const union mh_fields_ref *filters, mh_visit_fn visit, void *vctx)
 {
+	union mh_fields_ref f;
 	struct mh_cursor_plan p;
 	unsigned char *kbuf;
 	DBC *cur = NULL;
 	DBT key, pkey, data;
-	const char *field[3], *json;
+	const char *json;
 	int ret, cret, ok;
 
-	mh_plan(st, q, email_lower, &p);
+	mh_plan(st, q, filters, &p);
 	/* An address or a message id is more selective than text or time. */
-	if (mh_search_wanted(q) && email_lower == NULL &&
-	    q->message_id == NULL && (ret = mh_search_pass(st, txn, q,
-	    p.start, visit, vctx)) != MH_SEARCH_SCAN)
+	if (mh_search_wanted(q) && filters->event.email == NULL &&
+	    filters->event.message_id == NULL && (ret = mh_search_pass(st,
+	    txn, q, p.start, visit, vctx)) != MH_SEARCH_SCAN)
 		return ret;
 	if ((kbuf = malloc(p.plen + 8)) == NULL)
 		return ENOMEM;
@@ -139,17 +114,17 @@ mh_query_pass(struct mh_store *st, DB_TXN *txn, const struct mh_query *q,
 		if (p.prefix != NULL && (key.size != p.plen + 8 ||
 		    memcmp(k, p.prefix, p.plen) != 0))
 			break;
-		if (mh_indexed_parse(&data, field, &json) != 0 ||
-		    !mh_query_match(q, field, email_lower, json))
+		if (mh_indexed_parse(&data, &f, &json) != 0 ||
+		    !mh_query_match(q, filters, &f, json))
 			continue;
 		if (mh_search_wanted(q) && ((ret = mh_search_match(st, txn, q,
-		    mh_be64_get(k + p.plen), field[1], &ok)) != 0 || !ok)) {
+		    mh_be64_get(k + p.plen), f.event.email, &ok)) != 0 ||
+		    !ok)) {
 			if (ret != 0)
 				break;
 			continue;
 		}
-		if ((ret = visit(vctx, mh_be64_get(k + p.plen), field,
-		    json)) != 0)
+		if ((ret = visit(vctx, mh_be64_get(k + p.plen), &f, json)) != 0)
 			break;
 	}
 	if (ret == DB_NOTFOUND || ret == 1)
@@ -172,7 +147,7 @@ struct mh_hit {
  * telling that another page exists. */
 struct mh_collect {
 	const struct mh_query *q;
-	const char *email_lower;
+	union mh_fields_ref filters;
 	struct mh_hit *v;
 	size_t n;
 };
@@ -186,11 +161,12 @@ mh_collect_clear(struct mh_collect *c)
 }
 
 static int
-mh_collect_hit(void *ctx, uint64_t seq, const char *field[3], const char *json)
+mh_collect_hit(void *ctx, uint64_t seq, const union mh_fields_ref *f,
+    const char *json)
 {
 	struct mh_collect *c = ctx;
 
-	(void)field;
+	(void)f;
 	if ((c->v[c->n].json = strdup(json)) == NULL)
 		return ENOMEM;
 	c->v[c->n++].seq = seq;
@@ -203,7 +179,7 @@ mh_collect_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
 	struct mh_collect *c = ctx;
 
 	mh_collect_clear(c);	/* a retry collects afresh */
-	return mh_query_pass(st, txn, c->q, c->email_lower, mh_collect_hit, c);
+	return mh_query_pass(st, txn, c->q, &c->filters, mh_collect_hit, c);
 }
 
 enum mh_store_err
@@ -211,18 +187,13 @@ mh_store_query(struct mh_store *st, const struct mh_query *q, mh_emit_fn emit,
     void *ctx, int *more)
 {
 	struct mh_collect c = { .q = q };
-	char *email_lower = NULL;
+	union mh_fields filters;
 	int ret = ENOMEM;
 	size_t n;
 
 	*more = 0;
-	if (q->email != NULL) {
-		if ((email_lower = strdup(q->email)) == NULL)
-			return MH_STORE_NOMEM;
-		for (char *s = email_lower; *s != '\0'; s++)
-			*s = (char)tolower((unsigned char)*s);
-	}
-	c.email_lower = email_lower;
+	if (mh_filters_of(q, &filters, &c.filters) != 0)
+		return MH_STORE_NOMEM;
 	if ((c.v = calloc((size_t)q->limit + 1, sizeof(*c.v))) != NULL)
 		ret = mh_txn_run(st, DB_READ_COMMITTED, 0, mh_collect_txn, &c);
 	if (ret == 0) {
@@ -237,7 +208,7 @@ mh_store_query(struct mh_store *st, const struct mh_query *q, mh_emit_fn emit,
 	}
 	mh_collect_clear(&c);
 	free(c.v);
-	free(email_lower);
+	mh_filters_free(&filters);
 	return mh_store_error(ret);
 }
 
@@ -277,18 +248,20 @@ mh_store_query_all(struct mh_store *st, const struct mh_query *q,
 
 struct mh_counting {
 	const struct mh_query *q;
+	union mh_fields_ref filters;
 	mh_count_fn count;
 	void *ctx;
 };
 
 static int
-mh_count_hit(void *ctx, uint64_t seq, const char *field[3], const char *json)
+mh_count_hit(void *ctx, uint64_t seq, const union mh_fields_ref *f,
+    const char *json)
 {
 	struct mh_counting *c = ctx;
 
 	(void)seq;
 	(void)json;
-	c->count(c->ctx, field[0]);
+	c->count(c->ctx, f->at[0]);
 	return 0;
 }
 
@@ -298,15 +271,20 @@ mh_count_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
 	struct mh_counting *c = ctx;
 
 	c->count(c->ctx, NULL);	/* a retried pass counts from nothing */
-	return mh_query_pass(st, txn, c->q, NULL, mh_count_hit, c);
+	return mh_query_pass(st, txn, c->q, &c->filters, mh_count_hit, c);
 }
 
 enum mh_store_err
 mh_store_count(struct mh_store *st, const struct mh_query *q,
     mh_count_fn count, void *ctx)
 {
-	struct mh_counting c = { q, count, ctx };
+	struct mh_counting c = { .q = q, .count = count, .ctx = ctx };
+	union mh_fields filters;
+	int ret;
 
-	return mh_store_error(mh_txn_run(st, DB_READ_COMMITTED, 0,
-	    mh_count_txn, &c));
+	if (mh_filters_of(q, &filters, &c.filters) != 0)
+		return MH_STORE_NOMEM;
+	ret = mh_txn_run(st, DB_READ_COMMITTED, 0, mh_count_txn, &c);
+	mh_filters_free(&filters);
+	return mh_store_error(ret);
 }

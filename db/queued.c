@@ -19,7 +19,7 @@ mh_queued_read(struct mh_store *st, enum mh_sendq q, DB_TXN *txn, uint64_t id,
     DBT *data, const char **json, u_int32_t flags)
 {
 	DB *db = st->db[mh_sendqs[q].records];
-	const char *field[3];
+	union mh_fields_ref f;
 	unsigned char k[8];
 	DBT key;
 	int ret;
@@ -29,7 +29,7 @@ mh_queued_read(struct mh_store *st, enum mh_sendq q, DB_TXN *txn, uint64_t id,
 	data->flags = DB_DBT_MALLOC;
 	if ((ret = db->get(db, txn, &key, data, flags)) != 0)
 		return ret;
-	if (mh_indexed_parse(data, field, json) != 0) {
+	if (mh_indexed_parse(data, &f, json) != 0) {
 		free(data->data);
 		data->data = NULL;
 		return DB_NOTFOUND;
@@ -116,9 +116,8 @@ mh_queued_change_one(struct mh_store *st, DB_TXN *txn,
 	    &next)) != 0)
 		goto out;
 	if (next.rec.json != NULL)
-		ret = mh_indexed_put(st->db[mh_sendqs[c->q].records], txn,
-		    &next.rec, NULL,
-		    id, &c->json[i]);
+		ret = mh_indexed_put(st, txn, mh_sendqs[c->q].table,
+		    &next.rec, MH_PUT_WHOLE, id, &c->json[i]);
 	else if ((c->json[i] = strdup(json)) == NULL)
 		ret = ENOMEM;
 	if (ret == 0)

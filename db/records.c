@@ -20,8 +20,8 @@ mh_record_add_work(struct mh_store *st, DB_TXN *txn, void *ctx, uint64_t id)
 {
 	struct mh_record_add *a = ctx;
 
-	return mh_indexed_put(st->db[mh_table_primary(a->table)], txn, a->rec,
-	    "id", id, NULL);
+	return mh_indexed_put(st, txn, a->table, a->rec, MH_PUT_NUMBERED, id,
+	    NULL);
 }
 
 enum mh_store_err
@@ -51,9 +51,10 @@ static int
 mh_record_op_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
 {
 	struct mh_record_op *o = ctx;
-	DB *db = st->db[mh_table_primary(o->table)];
-	struct mh_record next = { { NULL, NULL, NULL }, NULL };
-	const char *field[3], *json;
+	DB *db = st->db[mh_tables[o->table].records];
+	struct mh_record next = { .json = NULL };
+	union mh_fields_ref f;
+	const char *json;
 	unsigned char k[8];
 	DBT key, data;
 	int ret, what = MH_CHANGE_KEEP;
@@ -66,18 +67,18 @@ mh_record_op_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
 	data.flags = DB_DBT_MALLOC;
 	if ((ret = db->get(db, txn, &key, &data, o->change ? DB_RMW : 0)) != 0)
 		return ret == DB_NOTFOUND ? MH_TXN_DISCARD : ret;
-	if (mh_indexed_parse(&data, field, &json) != 0) {
+	if (mh_indexed_parse(&data, &f, &json) != 0) {
 		free(data.data);
 		return MH_TXN_DISCARD;	/* not one of ours: as good as none */
 	}
 	o->found = 1;
 	if (o->change != NULL)
-		what = o->change(o->ctx, field, json, &next);
+		what = o->change(o->ctx, &f, json, &next);
 	if (what == MH_CHANGE_DELETE)
 		ret = db->del(db, txn, &key, 0);
 	else if (what == MH_CHANGE_WRITE)
-		ret = next.json == NULL ? ENOMEM : mh_indexed_put(db, txn, &next,
-		    NULL, o->id, &o->json);
+		ret = next.json == NULL ? ENOMEM : mh_indexed_put(st, txn,
+		    o->table, &next, MH_PUT_WHOLE, o->id, &o->json);
 	else if ((o->json = strdup(json)) == NULL)
 		ret = ENOMEM;
 	mh_record_free(&next);

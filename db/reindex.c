@@ -29,24 +29,25 @@ mh_reindex_one(struct mh_store *st, DB_TXN *txn, struct mh_reindex *r,
 {
 	struct mh_event ev;
 	struct mh_event_keys k;
-	const char *field[3], *json;
+	union mh_fields_ref f;
+	const char *json;
 	int ret;
 
 	if ((ret = mh_event_keys_get(st, txn, seq, &k, 0)) != DB_NOTFOUND)
 		return ret == EINVAL ? 0 : ret;
-	if (mh_indexed_parse(data, field, &json) != 0)
+	if (mh_indexed_parse(data, &f, &json) != 0)
 		return 0;
 	memset(&ev, 0, sizeof(ev));
 	if (r->describe(r->ctx, json, &ev) != 0) {
 		mh_event_clear(&ev);
 		return ENOMEM;
 	}
-	ev.event.field[1] = (char *)field[1];
+	ev.rec.event.email = (char *)f.event.email;
 	mh_event_keys_of(&k, &ev, ev.receipt);
-	ev.event.field[1] = NULL;
+	ev.rec.event.email = NULL;
 	mh_event_clear(&ev);
 	r->made++;
-	return mh_event_index_put(st, txn, seq, &k, field[0], NULL);
+	return mh_event_index_put(st, txn, seq, &k, f.event.type, NULL);
 }
 
 static int

@@ -81,7 +81,8 @@ mh_search_visit(struct mh_store *st, DB_TXN *txn, const struct mh_query *q,
 {
 	DB *events = st->db[MH_DB_EVENTS];
 	unsigned char kbuf[8];
-	const char *field[3], *json;
+	union mh_fields_ref f;
+	const char *json;
 	DBT key, data;
 	int ret, ok = 0;
 
@@ -90,10 +91,13 @@ mh_search_visit(struct mh_store *st, DB_TXN *txn, const struct mh_query *q,
 	data.flags = DB_DBT_MALLOC;
 	if ((ret = events->get(events, txn, &key, &data, 0)) != 0)
 		return ret == DB_NOTFOUND ? 0 : ret;
-	if (mh_indexed_parse(&data, field, &json) == 0 &&
-	    mh_query_match(q, field, NULL, json) &&
-	    (ret = mh_search_match(st, txn, q, seq, field[1], &ok)) == 0 && ok)
-		ret = visit(vctx, seq, field, json);
+	/* Searched only without an address or a message id: the filters
+	 * left are none folded, and as the query gives them. */
+	if (mh_indexed_parse(&data, &f, &json) == 0 &&
+	    mh_query_match(q, &q->where, &f, json) &&
+	    (ret = mh_search_match(st, txn, q, seq, f.event.email, &ok)) ==
+	    0 && ok)
+		ret = visit(vctx, seq, &f, json);
 	free(data.data);
 	return ret;
 }

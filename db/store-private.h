@@ -83,10 +83,32 @@ struct mh_db_def {
 #define MH_INDEX_DUE 3
 
 extern const struct mh_db_def mh_dbs[MH_DB_COUNT];
-/* Each send queue's databases: the records, the queue, its due index. */
+/* Each send queue: its records' table and database, the queue, its due
+ * index. */
 struct mh_sendq_def {
+	enum mh_table table;
 	int records, queue, due;
 };
+
+/* Each indexed table, declared once: its name, its records' database and
+ * the name their number has in the stored JSON, and its header fields
+ * (union mh_fields' names), each with the database indexing it. The
+ * writer, the query's plan and its filters read it. */
+#define MH_FIELD_FOLDED 1	/* stored and matched lower-cased */
+struct mh_field_def {
+	const char *name;
+	int index;		/* the database indexing it; -1: none (a
+				 * filter on it reads the table) */
+	unsigned flags;
+};
+struct mh_table_def {
+	const char *name;
+	int records;
+	const char *key;
+	struct mh_field_def field[MH_FIELDS];
+};
+extern const struct mh_table_def mh_tables[];
+extern const size_t mh_table_count;
 extern const struct mh_sendq_def mh_sendqs[];
 
 /* Opens every database of the table in env (create: DB_CREATE, or 0 for
@@ -318,21 +340,28 @@ int mh_message_del(struct mh_store *st, DB_TXN *txn, const char *provider,
 /* Writes r under n to db, inside txn, its JSON led by {"id_key":n (or as
  * it is, id_key NULL); *text gets the stored JSON text when not NULL
  * (caller frees). */
-int mh_indexed_put(DB *db, DB_TXN *txn, const struct mh_record *r,
-    const char *id_key, uint64_t n, char **text);
-/* Splits a stored record into its three header fields and JSON text,
- * pointing into d; -1 when it is not one. */
-int mh_indexed_parse(const DBT *d, const char *field[3], const char **json);
-/* The primary database of an indexed table (query.c's table of them). */
-int mh_table_primary(enum mh_table t);
+int mh_indexed_put(struct mh_store *st, DB_TXN *txn, enum mh_table t,
+    const struct mh_record *r, int numbered, uint64_t n, char **text);
+#define MH_PUT_WHOLE 0		/* r->json holds its number already */
+#define MH_PUT_NUMBERED 1	/* n put first under the table's key */
+/* Splits a stored record into its header fields and JSON text, pointing
+ * into d; -1 when it is not one. */
+int mh_indexed_parse(const DBT *d, union mh_fields_ref *f, const char **json);
 /* What a pass does with each matching record: 0 goes on, 1 stops, any
  * other value is an error that ends the pass. */
-typedef int (*mh_visit_fn)(void *ctx, uint64_t seq, const char *field[3],
+typedef int (*mh_visit_fn)(void *ctx, uint64_t seq,
+    const union mh_fields_ref *f, const char *json);
+/* A query's filters as stored (the folded fields lower-cased): into
+ * *own, its strings malloc'd (mh_filters_free), and *view, pointing into
+ * it. -1 out of memory. */
+int mh_filters_of(const struct mh_query *q, union mh_fields *own,
+    union mh_fields_ref *view);
+void mh_filters_free(union mh_fields *f);
+/* Does a record pass the filters (as stored) on its header fields, and
+ * the application's own? */
+int mh_query_match(const struct mh_query *q,
+    const union mh_fields_ref *filters, const union mh_fields_ref *f,
     const char *json);
-/* Does a record pass the filters of q on its header fields, and the
- * application's own? */
-int mh_query_match(const struct mh_query *q, const char *field[3],
-    const char *email_lower, const char *json);
 
 /* --- idempotency.c, inside the transaction doing the work. */
 /* Looks idem's key up in db: *res says whether it is new, done before

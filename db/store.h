@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 enum mh_store_err {
 	MH_STORE_OK = 0,
@@ -50,17 +51,37 @@ struct mh_entry {
 	size_t body_len;
 };
 
-/* --- records of the indexed tables (events.c) */
+/* --- records of the indexed tables (indexed.c; tables.c's mh_tables
+ * declares each table) */
 
-/* A record of an indexed table: the three fields its indexes are on
- * (events: type, email, message_id; email callbacks: status, email,
- * external_id), and the text of a JSON object, stored with the record's
- * number put first ({"seq":N,... or {"id":N,...). The email is indexed
- * lower-cased. */
+/* The header fields of an indexed table's record, each feeding one of
+ * its indexes, named as its table names them: a client's phone is
+ * rec.client.phone, an event's address rec.event.email. The storage's
+ * own code reads them as a row (at[], as many as the table declares); the
+ * application only by name. */
+#define MH_FIELDS 3
+#define MH_FIELD_NAMES(T)						\
+	T *at[MH_FIELDS];						\
+	struct { T *type, *email, *message_id; } event;			\
+	struct { T *status, *email, *external_id; } callback;		\
+	struct { T *user, *identifier, *unread_user; } notification;	\
+	struct { T *status, *recipients, *tags; } mail;			\
+	struct { T *tag, *operator_code, *phone; } client;		\
+	struct { T *deleted, *channel; } campaign;			\
+	struct { T *campaign_status, *campaign, *client; } cmessage
+
+/* A record to store: its header fields (each malloc'd, or NULL for ""),
+ * and the text of a JSON object, stored with the record's number put
+ * first ({"seq":N,... or {"id":N,...). */
 struct mh_record {
-	char *field[3];
+	union { MH_FIELD_NAMES(char); };
 	char *json;
 };
+/* Fields the caller owns, each malloc'd or NULL. */
+union mh_fields { MH_FIELD_NAMES(char); };
+/* A record's fields as read (pointing into storage's buffer, valid during
+ * the call), or a query's filters (NULL: any). */
+union mh_fields_ref { MH_FIELD_NAMES(const char); };
 /* Between the values of a header field that holds several (a mail's
  * recipients, its tags): each value is indexed, and matches a filter. */
 #define MH_VALUE_SEP '\x1f'
@@ -71,10 +92,11 @@ struct mh_record {
  * check; and what its message's summary folds in. Every pointer is owned
  * by the event (mh_event_clear frees them). */
 struct mh_event {
-	struct mh_record event;
+	struct mh_record rec;
 	struct mh_record entity;
 	char *identity;		/* NUL-terminated */
-	char *provider;		/* with event.field[2], its message's key */
+	char *provider;		/* with rec.event.message_id, its message's
+				 * key */
 	char *subject;
 	int64_t ts;		/* when it happened, Unix seconds */
 	uint64_t receipt;	/* mh_describe_fn's only: its raw body */
@@ -86,12 +108,12 @@ struct mh_event {
 static inline void
 mh_event_clear(struct mh_event *ev)
 {
-	for (int i = 0; i < 3; i++) {
-		free(ev->event.field[i]);
-		free(ev->entity.field[i]);
-		free(ev->notice.field[i]);
+	for (int i = 0; i < MH_FIELDS; i++) {
+		free(ev->rec.at[i]);
+		free(ev->entity.at[i]);
+		free(ev->notice.at[i]);
 	}
-	free(ev->event.json);
+	free(ev->rec.json);
 	free(ev->entity.json);
 	free(ev->notice.json);
 	free(ev->identity);
@@ -150,19 +172,13 @@ enum mh_table {
 	MH_TABLE_CMESSAGES,	/* campaigns' messages, by id */
 };
 
-/* A page of a table. The three filters name each table's indexed fields:
- * for events type, email and message_id; for callbacks status, email and
- * external_id; for notifications user_id, identifier (without case) and
- * user_id again, of the unread only; for mail status, a recipient
- * (without case) and a tag; for clients tag, operator code and phone;
- * for campaigns "deleted" (or "") and channel; for campaigns' messages
- * campaign "/" status, campaign and client. keep, when set, is asked of each record the
+/* A page of a table, filtered on its header fields (where, named as the
+ * table names them: where.client.phone; the query reads the index of the
+ * most selective one given). keep, when set, is asked of each record the
  * filters pass (its JSON text): the application's own conditions. */
 struct mh_query {
 	enum mh_table table;
-	const char *type;
-	const char *email;
-	const char *message_id;
+	union mh_fields_ref where;
 	uint64_t before;	/* 0: none */
 	uint64_t after;		/* used when has_after */
 	int has_after;
@@ -178,7 +194,7 @@ struct mh_query {
 	int has_since, has_until;
 };
 
-/* Called by mh_store_count with each matching record's first indexed field
+/* Called by mh_store_count with each matching record's first header field
  * (an event's type); with NULL to start counting again from nothing. */
 typedef void (*mh_count_fn)(void *ctx, const char *type);
 

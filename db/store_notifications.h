@@ -50,7 +50,7 @@ enum mh_store_err mh_store_notifications_add(struct mh_store *st,
 /* Shown a record (its fields, and its JSON text with its id), says what
  * to do; for MH_CHANGE_WRITE fills *out, malloc'd (the storage frees it),
  * the JSON text whole (its id too). */
-typedef int (*mh_change_fn)(void *ctx, const char *field[3],
+typedef int (*mh_change_fn)(void *ctx, const union mh_fields_ref *f,
     const char *json, struct mh_record *out);
 /* After a change: the record as it is (NULL once deleted), whose it is,
  * and that user's unread count; the strings are the caller's to free. */
@@ -70,10 +70,10 @@ enum mh_store_err mh_store_unread(struct mh_store *st, const char *user,
 static inline void
 mh_record_free(struct mh_record *r)
 {
-	for (int i = 0; i < 3; i++)
-		free(r->field[i]);
+	for (int i = 0; i < MH_FIELDS; i++)
+		free(r->at[i]);
 	free(r->json);
-	r->field[0] = r->field[1] = r->field[2] = r->json = NULL;
+	memset(r, 0, sizeof(*r));
 }
 
 #endif

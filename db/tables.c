@@ -78,10 +78,46 @@ const struct mh_db_def mh_dbs[MH_DB_COUNT] = {
 };
 
 const struct mh_sendq_def mh_sendqs[] = {
-	[MH_SENDQ_MAIL] = { MH_DB_MAIL, MH_DB_OUTBOX, MH_DB_OUTBOX_DUE },
-	[MH_SENDQ_CAMPAIGN] = { MH_DB_CMESSAGES, MH_DB_CQUEUE,
-	    MH_DB_CQUEUE_DUE },
+	[MH_SENDQ_MAIL] = { MH_TABLE_MAIL, MH_DB_MAIL, MH_DB_OUTBOX,
+	    MH_DB_OUTBOX_DUE },
+	[MH_SENDQ_CAMPAIGN] = { MH_TABLE_CMESSAGES, MH_DB_CMESSAGES,
+	    MH_DB_CQUEUE, MH_DB_CQUEUE_DUE },
 };
+
+/* The indexed tables. A field's index here is the one mh_dbs says indexes
+ * that field of that table (tests/unit/tables.c holds the two equal). */
+const struct mh_table_def mh_tables[] = {
+	[MH_TABLE_EVENTS] = { "events", MH_DB_EVENTS, "seq", {
+	    { "type", MH_DB_BY_TYPE, 0 },
+	    { "email", MH_DB_BY_EMAIL, MH_FIELD_FOLDED },
+	    { "message_id", MH_DB_BY_MESSAGE, 0 } } },
+	[MH_TABLE_CALLBACKS] = { "callbacks", MH_DB_CALLBACKS, "id", {
+	    { "status", MH_DB_CB_BY_STATUS, 0 },
+	    { "email", MH_DB_CB_BY_EMAIL, MH_FIELD_FOLDED },
+	    { "external_id", MH_DB_CB_BY_EXTERNAL, 0 } } },
+	[MH_TABLE_NOTIFICATIONS] = { "notifications", MH_DB_NOTIFICATIONS,
+	    "id", {
+	    { "user", MH_DB_NT_BY_USER, 0 },
+	    { "identifier", MH_DB_NT_BY_IDENTIFIER, MH_FIELD_FOLDED },
+	    { "unread_user", MH_DB_NT_UNREAD, 0 } } },
+	[MH_TABLE_MAIL] = { "mail", MH_DB_MAIL, "id", {
+	    { "status", MH_DB_MAIL_BY_STATUS, 0 },
+	    { "recipients", MH_DB_MAIL_BY_TO, MH_FIELD_FOLDED },
+	    { "tags", MH_DB_MAIL_BY_TAG, 0 } } },
+	[MH_TABLE_CLIENTS] = { "clients", MH_DB_CLIENTS, "id", {
+	    { "tag", MH_DB_CLIENTS_BY_TAG, 0 },
+	    { "operator_code", MH_DB_CLIENTS_BY_OPERATOR, 0 },
+	    { "phone", MH_DB_CLIENTS_BY_PHONE, 0 } } },
+	[MH_TABLE_CAMPAIGNS] = { "campaigns", MH_DB_CAMPAIGNS, "id", {
+	    { "deleted", MH_DB_CAMPAIGNS_BY_STATE, 0 },
+	    { "channel", MH_DB_CAMPAIGNS_BY_CHANNEL, 0 },
+	    { NULL, -1, 0 } } },
+	[MH_TABLE_CMESSAGES] = { "campaign-messages", MH_DB_CMESSAGES, "id", {
+	    { "campaign_status", MH_DB_CM_BY_STATE, 0 },
+	    { "campaign", MH_DB_CM_BY_CAMPAIGN, 0 },
+	    { "client", MH_DB_CM_BY_CLIENT, 0 } } },
+};
+const size_t mh_table_count = sizeof(mh_tables) / sizeof(mh_tables[0]);
 
 /*
  * Index callbacks: a record starts with three NUL-terminated fields (see

@@ -196,7 +196,7 @@ mh_cm_due_now(struct mh_store *st, uint64_t campaign, int64_t now_ms)
 	char key[24];
 
 	snprintf(key, sizeof(key), "%" PRIu64, campaign);
-	q.email = key;
+	q.where.cmessage.campaign = key;
 	/* Best effort: what a failure leaves waits for its turn. */
 	mh_store_query_all(st, &q, mh_cm_waiting_one, &w);
 	for (size_t i = 0; i < w.n; i += MH_SEND_BATCH)

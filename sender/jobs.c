@@ -178,6 +178,7 @@ int
 mh_sender_turn(struct mh_sender *s, long wait_ms, int take)
 {
 	int64_t now_ms = mh_now_ms();
+	size_t running;
 	int begun = 0, n;
 
 	for (size_t i = 0; i < MH_JOBS; i++) {
@@ -195,14 +196,23 @@ mh_sender_turn(struct mh_sender *s, long wait_ms, int take)
 		begun += n;
 		now_ms = mh_now_ms();
 	}
-	wait_ms = mh_sender_wait_ms(s, now_ms, wait_ms, take);
-	if (mh_http_running(s->http) > 0) {
-		mh_http_run(s->http, wait_ms);
+	if ((running = mh_http_running(s->http)) > 0) {
+		mh_http_run(s->http, mh_sender_wait_ms(s, now_ms, wait_ms,
+		    take));
 		mh_sender_finish(s);
-	} else if (begun == 0 && wait_ms > 0)
+		/* What ended made room: more may be due. */
+		begun += (int)(running - mh_http_running(s->http));
+	}
+	return begun;
+}
+
+void
+mh_sender_idle(const struct mh_sender *s, long wait_ms)
+{
+	wait_ms = mh_sender_wait_ms(s, mh_now_ms(), wait_ms, 1);
+	if (wait_ms > 0)
 		nanosleep(&(struct timespec){ wait_ms / 1000,
 		    (wait_ms % 1000) * 1000000L }, NULL);
-	return begun;
 }
 
 size_t

@@ -197,7 +197,7 @@ main(int argc, char **argv)
 {
 	struct mh_send_config cfg;
 	struct mh_sender *s;
-	int once, lock = 0, taken = 0, rc = 0;
+	int once, lock = 0, taken, rc = 0;
 	int64_t until;
 
 	if (argc != 2 || (strcmp(argv[1], "--daemon") != 0 &&
@@ -230,14 +230,16 @@ main(int argc, char **argv)
 
 		if (!take && mh_sender_running(s) == 0)
 			break;
-		if ((taken = mh_sender_turn(s, once && taken == 0 ? 0 :
-		    MH_TURN_MS, take)) < 0) {
+		if ((taken = mh_sender_turn(s, MH_TURN_MS, take)) < 0) {
 			rc = 1;
 			break;
 		}
-		/* Once: done when nothing is in flight nor was due. */
-		if (once && take && taken == 0 && mh_sender_running(s) == 0)
+		if (taken > 0 || mh_sender_running(s) > 0)
+			continue;
+		/* Nothing was due nor is in flight: once, that is the end. */
+		if (once)
 			break;
+		mh_sender_idle(s, MH_TURN_MS);
 	}
 	mh_wind_down(s);
 	mh_sender_free(s);

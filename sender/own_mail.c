@@ -42,7 +42,7 @@ mh_own_mail(struct mh_store *st, const struct mh_send_config *cfg,
 {
 	struct json_object *in = json_object_new_object(), *rcpt;
 	struct mh_mail_sender who = { "sender", "mailhooks-sender" };
-	struct mh_record rec = { { NULL, NULL, NULL }, NULL };
+	struct mh_record rec = { .json = NULL };
 	struct mh_idem idem = { key, strlen(key), { 0 }, time(NULL), 86400 * 7 };
 	enum mh_idem_result res;
 	enum mh_store_err err;

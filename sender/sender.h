@@ -188,10 +188,14 @@ struct mh_sender;
 /* NULL (said) when it cannot start. */
 struct mh_sender *mh_sender_new(const struct mh_send_config *cfg);
 /* One turn: runs each job that is due (with take, those that begin work
- * too), then moves the requests on for at most wait_ms, or until a job is
- * due again (sleeps that long when none is in flight and none began
- * work). The work the jobs began, or -1 when storage failed for good. */
+ * too), then moves the requests in flight on for at most wait_ms, or
+ * until a job is due again. The work the jobs began and the requests that
+ * ended (0: the turn found nothing to do), or -1 when storage failed for
+ * good. */
 int mh_sender_turn(struct mh_sender *s, long wait_ms, int take);
+/* Sleeps until a job is due again, wait_ms at most: after a turn that
+ * found nothing to do, with nothing in flight. */
+void mh_sender_idle(const struct mh_sender *s, long wait_ms);
 /* Requests in flight. */
 size_t mh_sender_running(const struct mh_sender *s);
 /* Ends what is in flight (each attempt written as it ended) and lets go

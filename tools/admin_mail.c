@@ -62,7 +62,7 @@ mh_mail_list(struct mh_cmd_ctx *c)
 
 	if (c->argc == 3 && strcmp(c->argv[1], "--status") == 0 &&
 	    mh_in_list(c->argv[2], mh_mail_statuses) != NULL)
-		q.type = c->argv[2];
+		q.where.mail.status = c->argv[2];
 	else if (c->argc != 1)
 		return mh_mail_usage();
 	while (more)

@@ -64,7 +64,8 @@ cmd_notify(struct mh_cmd_ctx *c)
 	    &(struct mh_added){ &rec, 0 }, &text, &res);
 	if (err == MH_STORE_OK && text != NULL) {
 		printf("%s\n", text);
-		if (mh_store_unread(c->st, rec.field[0], &unread) == MH_STORE_OK &&
+		if (mh_store_unread(c->st, rec.notification.user,
+		    &unread) == MH_STORE_OK &&
 		    snprintf(frame, sizeof(frame), "{\"kind\":\"notification\","
 		    "\"unread\":%" PRIu64 ",%s", unread, text + 1) <
 		    (int)sizeof(frame))

@@ -130,8 +130,8 @@ main(void)
 	struct mh_store *st;
 	struct counted c;
 	uint64_t ids[16], queued, due, v0, v1;
-	struct mh_record client = { { (char *)"vip", (char *)"900",
-	    (char *)"79001234567" }, (char *)"{\"tag\":\"vip\"}" };
+	struct mh_record client = { .client = { (char *)"vip", (char *)"900",
+	    (char *)"79001234567" }, .json = (char *)"{\"tag\":\"vip\"}" };
 	char *text = NULL, *json = NULL;
 	size_t n;
 

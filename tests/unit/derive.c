@@ -78,19 +78,19 @@ test_mandrill(void)
 
 	ok(derive("mandrill", MANDRILL_BODY, &ev, &n, why) == 0 && n == 2,
 	    "a Mandrill entry: 2 events");
-	is_str(ev[0].event.field[0], "open", "type indexed");
-	is_str(ev[0].event.field[1], "Alice@X.io", "email as sent (the store "
+	is_str(ev[0].rec.event.type, "open", "type indexed");
+	is_str(ev[0].rec.event.email, "Alice@X.io", "email as sent (the store "
 	    "lower-cases its index)");
-	is_str(ev[0].event.field[2], "m1", "message id indexed");
+	is_str(ev[0].rec.event.message_id, "m1", "message id indexed");
 	is_str(ev[0].provider, "mandrill", "provider");
 	is_str(ev[0].subject, "Hi", "subject");
 	ok(ev[0].ts == 1700000000, "ts");
 	ok(ev[0].entity.json == NULL, "no provider's record of its own");
-	ok(strstr(ev[0].event.json, "\"received_at\":\"2026-01-01T00:00:00.123Z\"")
-	    && strstr(ev[0].event.json, "\"receipt\":\"42\""),
+	ok(strstr(ev[0].rec.json, "\"received_at\":\"2026-01-01T00:00:00.123Z\"")
+	    && strstr(ev[0].rec.json, "\"receipt\":\"42\""),
 	    "received_at from the entry's time, and its receipt: %s",
-	    ev[0].event.json);
-	ok(ev[0].event.json[0] == '{' && strstr(ev[0].event.json, "\"seq\"") ==
+	    ev[0].rec.json);
+	ok(ev[0].rec.json[0] == '{' && strstr(ev[0].rec.json, "\"seq\"") ==
 	    NULL, "an object's text, without seq (the store puts it)");
 	ok(strcmp(ev[0].identity, ev[1].identity) != 0, "distinct identities");
 
@@ -126,10 +126,10 @@ test_infobip(void)
 	    "\"b@x.io\",\"status\":{\"groupName\":\"DELIVERED\"},\"doneAt\":"
 	    "\"2026-11-22T10:00:00.000+0000\"}]}", &ev, &n, why) == 0 && n == 1,
 	    "an Infobip entry: 1 event");
-	is_str(ev[0].event.field[0], "delivered", "its type");
-	is_str(ev[0].entity.field[0], "DELIVERED", "the email_callback's status");
-	is_str(ev[0].entity.field[1], "b@x.io", "its email");
-	is_str(ev[0].entity.field[2], "ib-1", "its external id");
+	is_str(ev[0].rec.event.type, "delivered", "its type");
+	is_str(ev[0].entity.callback.status, "DELIVERED", "the email_callback's status");
+	is_str(ev[0].entity.callback.email, "b@x.io", "its email");
+	is_str(ev[0].entity.callback.external_id, "ib-1", "its external id");
 	ok(ev[0].entity.json != NULL && strstr(ev[0].entity.json,
 	    "\"qj_contact_id\":null"), "the email_callback's text");
 	ok(ev[0].ts == 1795341600, "ts from doneAt");

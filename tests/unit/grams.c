@@ -224,10 +224,10 @@ put_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
 		event_text(i, email, subject);
 		snprintf(ident, sizeof(ident), "id-%d", i);
 		snprintf(json, sizeof(json), "{}");
-		ev.event.field[0] = (char *)"open";
-		ev.event.field[1] = email;
-		ev.event.field[2] = (char *)"";
-		ev.event.json = json;
+		ev.rec.event.type = (char *)"open";
+		ev.rec.event.email = email;
+		ev.rec.event.message_id = (char *)"";
+		ev.rec.json = json;
 		ev.identity = ident;
 		ev.provider = (char *)"t";
 		ev.subject = subject;
@@ -315,10 +315,11 @@ struct pass_count {
 };
 
 static int
-count_visit(void *ctx, uint64_t seq, const char *field[3], const char *json)
+count_visit(void *ctx, uint64_t seq, const union mh_fields_ref *f,
+    const char *json)
 {
 	(void)seq;
-	(void)field;
+	(void)f;
 	(void)json;
 	((struct pass_count *)ctx)->n++;
 	return 0;

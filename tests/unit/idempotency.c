@@ -30,8 +30,8 @@ answer(void *ctx, uint64_t first, size_t n)
 static enum mh_idem_result
 add_keyed(struct mh_store *st, int i, int64_t when, char **text)
 {
-	struct mh_record r = { { (char *)"queued", (char *)"a@x.io",
-	    (char *)"" }, (char *)"{\"subject\":\"s\"}" };
+	struct mh_record r = { .mail = { (char *)"queued", (char *)"a@x.io",
+	    (char *)"" }, .json = (char *)"{\"subject\":\"s\"}" };
 	struct mh_idem idem = { NULL, 0, { 0 }, when, MH_IDEM_TTL };
 	enum mh_idem_result res = MH_IDEM_CONFLICT;
 	char key[32];

@@ -119,9 +119,10 @@ main(void)
 	ok(mh_mail_check(in, NOW, &due, why, sizeof(why)) == 0 &&
 	    due == 1800057600000LL, "send_at is when it is due");
 	ok(mh_mail_make(in, &who, NOW, due, &rec) == 0, "made into a record");
-	is_str(rec.field[0], "queued", "its status field");
-	is_str(rec.field[1], "A@X.io\x1f" "b@y.io", "its recipients, apart");
-	is_str(rec.field[2], "welcome\x1f" "june", "its tags, apart");
+	is_str(rec.mail.status, "queued", "its status field");
+	is_str(rec.mail.recipients, "A@X.io\x1f" "b@y.io",
+	    "its recipients, apart");
+	is_str(rec.mail.tags, "welcome\x1f" "june", "its tags, apart");
 	m = json_tokener_parse(rec.json);
 	is_str(mh_json_str(mh_json_get(m, "sender"), "name"), "alice",
 	    "who asked is its sender");
@@ -140,7 +141,7 @@ main(void)
 	ok(mh_mail_retry(m, NOW + 5, why, sizeof(why)) == 0 &&
 	    strcmp(mh_json_str(m, "status"), "queued") == 0 &&
 	    mh_json_get(m, "cancelled_at") == NULL, "retried: queued again");
-	ok(mh_mail_record(m, &rec) == 0 && strcmp(rec.field[0], "queued") == 0,
+	ok(mh_mail_record(m, &rec) == 0 && strcmp(rec.mail.status, "queued") == 0,
 	    "its record follows");
 	mh_record_free(&rec);
 	json_object_put(m);

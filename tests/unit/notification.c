@@ -48,7 +48,7 @@ main(void)
 	};
 	struct json_object *o;
 	struct mh_record rec, read;
-	const char *f[3];
+	union mh_fields_ref f;
 	char why[200], title[600];
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -68,22 +68,23 @@ main(void)
 	    "\"user_id\":123,\"link\":\"/?message=m1\",\"data\":{\"a\":1}}");
 	ok(mh_notification_make(o, 1700000000000, &rec, why, sizeof(why)) == 0,
 	    "a good one is made");
-	is_str(rec.field[0], "123", "its user, a number as text");
-	is_str(rec.field[1], "MESSAGE", "its identifier");
-	is_str(rec.field[2], "123", "unread: in the unread index");
+	is_str(rec.notification.user, "123", "its user, a number as text");
+	is_str(rec.notification.identifier, "MESSAGE", "its identifier");
+	is_str(rec.notification.unread_user, "123",
+	    "unread: in the unread index");
 	ok(strstr(rec.json, "\"read_at\":null") != NULL &&
 	    strstr(rec.json, "\"created_at\":\"2023-11-14T22:13:20.000Z\"") !=
 	    NULL, "unread, made then: %s", rec.json);
-	f[0] = rec.field[0];
-	f[1] = rec.field[1];
-	f[2] = rec.field[2];
-	ok(mh_notification_mark(f, rec.json, 1, 1700000001000, &read) == 0 &&
-	    strcmp(read.field[2], "") == 0 && strstr(read.json,
+	f.notification.user = rec.notification.user;
+	f.notification.identifier = rec.notification.identifier;
+	f.notification.unread_user = rec.notification.unread_user;
+	ok(mh_notification_mark(&f, rec.json, 1, 1700000001000, &read) == 0 &&
+	    strcmp(read.notification.unread_user, "") == 0 && strstr(read.json,
 	    "\"read_at\":\"2023-11-14T22:13:21.000Z\"") != NULL,
 	    "marked read: out of the unread index, read_at set");
 	mh_record_free(&read);
-	ok(mh_notification_mark(f, rec.json, 0, 0, &read) == 0 &&
-	    strcmp(read.field[2], "123") == 0 &&
+	ok(mh_notification_mark(&f, rec.json, 0, 0, &read) == 0 &&
+	    strcmp(read.notification.unread_user, "123") == 0 &&
 	    strstr(read.json, "\"read_at\":null") != NULL, "and unread again");
 	mh_record_free(&read);
 	mh_record_free(&rec);

@@ -28,8 +28,8 @@ static uint64_t
 add(struct mh_store *st, const char *status, const char *to,
     const char *tags, int64_t due)
 {
-	struct mh_record r = { { (char *)status, (char *)to, (char *)tags },
-	    (char *)"{\"subject\":\"s\"}" };
+	struct mh_record r = { .mail = { (char *)status, (char *)to,
+	    (char *)tags }, .json = (char *)"{\"subject\":\"s\"}" };
 	enum mh_idem_result res;
 	char *text = NULL;
 	unsigned long long id = 0;
@@ -59,8 +59,8 @@ static uint64_t
 find(struct mh_store *st, const char *status, const char *to, const char *tag,
     uint64_t *last)
 {
-	struct mh_query q = { .table = MH_TABLE_MAIL, .type = status,
-	    .email = to, .message_id = tag, .limit = 50 };
+	struct mh_query q = { .table = MH_TABLE_MAIL,
+	    .where.mail = { status, to, tag }, .limit = 50 };
 	uint64_t c[2] = { 0, 0 };
 	int more;
 
@@ -89,9 +89,9 @@ change(void *ctx, size_t i, const char *json, const struct mh_lease *lease,
 	(void)i;
 	(void)json;
 	p->saw_lease = lease != NULL;
-	next->rec.field[0] = strdup("sent");
-	next->rec.field[1] = strdup("a@x.io");
-	next->rec.field[2] = strdup("");
+	next->rec.mail.status = strdup("sent");
+	next->rec.mail.recipients = strdup("a@x.io");
+	next->rec.mail.tags = strdup("");
 	next->rec.json = strdup("{\"id\":1,\"subject\":\"changed\"}");
 	next->queue = p->queue;
 	next->due_ms = p->due;

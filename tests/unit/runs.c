@@ -27,7 +27,7 @@ static int
 fold(void *ctx, const struct mh_event *ev, uint64_t seq, const char *summary,
     char **folded)
 {
-	if (die_at != NULL && strcmp(ev->event.field[2], die_at) == 0)
+	if (die_at != NULL && strcmp(ev->rec.event.message_id, die_at) == 0)
 		_exit(3);
 	return mh_summary_fold(ctx, ev, seq, summary, folded);
 }

@@ -10,6 +10,11 @@
 #include <json-c/json.h>
 
 #include "tap.h"
+
+/* A query's filters on the events' header fields. */
+#define TYPE(v) .where.event.type = (v)
+#define EMAIL(v) .where.event.email = (v)
+#define MSG(v) .where.event.message_id = (v)
 #include "core/core.h"
 #include "db/store.h"
 
@@ -20,7 +25,7 @@ static int
 fold(void *ctx, const struct mh_event *ev, uint64_t seq, const char *summary,
     char **folded)
 {
-	if (strcmp(ev->event.field[2], "die") == 0)
+	if (strcmp(ev->rec.event.message_id, "die") == 0)
 		_exit(3);
 	return mh_summary_fold(ctx, ev, seq, summary, folded);
 }
@@ -253,22 +258,22 @@ main(void)
 	    &more) == 0 && !more, "after the last: nothing");
 	ok(query(st, (struct mh_query){ .before = 100 }, &s, &more) == 4,
 	    "before beyond the end: everything");
-	ok(query(st, (struct mh_query){ .type = "send" }, &s, &more) == 2 &&
+	ok(query(st, (struct mh_query){ TYPE("send") }, &s, &more) == 2 &&
 	    s.seq[0] == 3 && s.seq[1] == 1, "type index");
-	ok(query(st, (struct mh_query){ .email = "ALICE@x.io" }, &s, &more) ==
+	ok(query(st, (struct mh_query){ EMAIL("ALICE@x.io") }, &s, &more) ==
 	    2 && s.seq[0] == 2, "email index, case-insensitive");
-	ok(query(st, (struct mh_query){ .message_id = "m2", .type = "click" }, &s,
+	ok(query(st, (struct mh_query){ MSG("m2"), TYPE("click") }, &s,
 	    &more) == 1 && s.seq[0] == 4, "message index with type filter");
-	ok(query(st, (struct mh_query){ .message_id = "m2", .has_after = 1,
+	ok(query(st, (struct mh_query){ MSG("m2"), .has_after = 1,
 	    .after = 3 }, &s, &more) == 1 && s.seq[0] == 4,
 	    "message index after a seq");
-	ok(query(st, (struct mh_query){ .type = "send", .before = 3 }, &s,
+	ok(query(st, (struct mh_query){ TYPE("send"), .before = 3 }, &s,
 	    &more) == 1 && s.seq[0] == 1, "type index before a seq");
-	ok(query(st, (struct mh_query){ .type = "open", .email = "bob@x.io" },
+	ok(query(st, (struct mh_query){ TYPE("open"), EMAIL("bob@x.io") },
 	    &s, &more) == 0, "filters combine");
-	ok(query(st, (struct mh_query){ .message_id = "m" }, &s, &more) == 0,
+	ok(query(st, (struct mh_query){ MSG("m") }, &s, &more) == 0,
 	    "a message id prefix matches nothing");
-	query(st, (struct mh_query){ .message_id = "m1", .type = "open" }, &s,
+	query(st, (struct mh_query){ MSG("m1"), TYPE("open") }, &s,
 	    &more);
 	ok(strncmp(s.last, "{\"seq\":2,", 9) == 0, "stored JSON leads with seq: %s",
 	    s.last);
@@ -280,7 +285,7 @@ main(void)
 	    &more) == 2 && s.seq[0] == 3 && s.seq[1] == 1,
 	    "until is exclusive: ts 100 and 101");
 	ok(query(st, (struct mh_query){ WINDOW(.has_since = 1, .since = 101,
-	    .has_until = 1, .until = 300), .type = "open" }, &s, &more) == 1 &&
+	    .has_until = 1, .until = 300), TYPE("open") }, &s, &more) == 1 &&
 	    s.seq[0] == 2, "a window with an index");
 	{
 		struct tally t = { 0, 0, 0 };
@@ -320,7 +325,7 @@ main(void)
 	mh_store_stats(st, &stats);
 	ok(stats.last_seq == 5 && stats.inbox_pending == 1,
 	    "nothing of the half-done batch is stored; the entry waits");
-	ok(query(st, (struct mh_query){ .message_id = "m4" }, &s, &more) == 0,
+	ok(query(st, (struct mh_query){ MSG("m4") }, &s, &more) == 0,
 	    "no event of the dead batch in the index");
 	is_str(tallies(st), "duplicates/t/=2 events/t/click=1 events/t/open=2 "
 	    "events/t/send=2 ", "nor in the tallies");
@@ -343,7 +348,7 @@ main(void)
 	}
 	mh_store_stats(st, &stats);
 	ok(stats.last_seq == 5, "still nothing of a batch that died half-way");
-	ok(query(st, (struct mh_query){ .message_id = "m5" }, &s, &more) == 0,
+	ok(query(st, (struct mh_query){ MSG("m5") }, &s, &more) == 0,
 	    "not even its first event");
 	mh_store_close(st);
 	drain_in_child(home);	/* the m4 and m5 entries both kill it */
@@ -375,9 +380,9 @@ main(void)
 	}
 	mh_store_drain(st, NULL, 0, 1, &derive_plain, &n);
 	ok(n == 60, "60 more events");
-	ok(query(st, (struct mh_query){ .type = "open", .limit = 500 }, &s,
+	ok(query(st, (struct mh_query){ TYPE("open"), .limit = 500 }, &s,
 	    &more) == 62, "all opens through the type index");
-	ok(query(st, (struct mh_query){ .email = "e1@x.io", .limit = 500 }, &s,
+	ok(query(st, (struct mh_query){ EMAIL("e1@x.io"), .limit = 500 }, &s,
 	    &more) == 20, "email index over many pages");
 	/* The refusal log keeps the newest MH_REFUSED_MAX, oldest first. */
 	{
