@@ -6,45 +6,32 @@
  * same transaction: a user's count is one short range of keys.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "store-private.h"
 
-#define MH_SESSION_HEAD 28
-#define MH_SESSION_SEEN 20	/* where seen is */
-#define MH_SESSION_REC (MH_SESSION_HEAD + MH_USER_NAME_MAX + 1)
-
-static size_t
-mh_session_encode(const struct mh_session *s, unsigned char *buf)
-{
-	size_t n = strnlen(s->user, MH_USER_NAME_MAX);
-
-	mh_be32_put(buf, s->generation);
-	mh_be64_put(buf + 4, (uint64_t)s->user_created);
-	mh_be64_put(buf + 12, (uint64_t)s->created);
-	mh_be64_put(buf + MH_SESSION_SEEN, (uint64_t)s->seen);
-	memcpy(buf + MH_SESSION_HEAD, s->user, n);
-	buf[MH_SESSION_HEAD + n] = '\0';
-	return MH_SESSION_HEAD + n + 1;
-}
+/* A session's record: the user's generation and creation, its own
+ * creation and last use, then the user's name. */
+static const struct mh_slot mh_session_slots[] = {
+	{ MH_SLOT_U32, offsetof(struct mh_session, generation), 0 },
+	{ MH_SLOT_I64, offsetof(struct mh_session, user_created), 0 },
+	{ MH_SLOT_I64, offsetof(struct mh_session, created), 0 },
+	{ MH_SLOT_I64, offsetof(struct mh_session, seen), 0 },
+	{ MH_SLOT_TEXT, offsetof(struct mh_session, user),
+	    sizeof(((struct mh_session *)0)->user) },
+};
+#define MH_SESSION_SEEN_SLOT 3
+static const struct mh_layout mh_session_layout = { mh_session_slots,
+    sizeof(mh_session_slots) / sizeof(mh_session_slots[0]), 1 };
+/* A record is never larger than its struct. */
+#define MH_SESSION_REC sizeof(struct mh_session)
 
 /* -1 when the record is not a session's. */
 static int
 mh_session_decode(const unsigned char *buf, size_t len, struct mh_session *s)
 {
-	size_t n;
-
-	if (len <= MH_SESSION_HEAD + 1 || len > MH_SESSION_REC ||
-	    buf[len - 1] != '\0' ||
-	    (n = strlen((const char *)buf + MH_SESSION_HEAD)) !=
-	    len - MH_SESSION_HEAD - 1)
-		return -1;
-	s->generation = mh_be32_get(buf);
-	s->user_created = (int64_t)mh_be64_get(buf + 4);
-	s->created = (int64_t)mh_be64_get(buf + 12);
-	s->seen = (int64_t)mh_be64_get(buf + MH_SESSION_SEEN);
-	memcpy(s->user, buf + MH_SESSION_HEAD, n + 1);
-	return 0;
+	return mh_layout_decode(&mh_session_layout, buf, len, s);
 }
 
 /* The by-user key of s into k; its length. */
@@ -136,7 +123,8 @@ mh_session_add_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
 	key.data = (void *)s->key;
 	key.size = MH_KEY_HASH_LEN;
 	data.data = buf;
-	data.size = (u_int32_t)mh_session_encode(s, buf);
+	data.size = (u_int32_t)mh_layout_encode(&mh_session_layout, s,
+	    buf);
 	if ((ret = st->db[MH_DB_SESSIONS]->put(st->db[MH_DB_SESSIONS], txn,
 	    &key, &data, DB_NOOVERWRITE)) != 0)
 		return ret;
@@ -180,7 +168,8 @@ mh_store_session_seen(struct mh_store *st,
     const unsigned char key[MH_KEY_HASH_LEN], int64_t now)
 {
 	return mh_keyed_set64(st, MH_DB_SESSIONS, key, MH_KEY_HASH_LEN,
-	    MH_SESSION_REC, MH_SESSION_SEEN, (uint64_t)now);
+	    MH_SESSION_REC, mh_layout_offset(&mh_session_layout,
+	    MH_SESSION_SEEN_SLOT), (uint64_t)now);
 }
 
 static int

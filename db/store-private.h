@@ -363,6 +363,38 @@ int mh_query_match(const struct mh_query *q,
     const union mh_fields_ref *filters, const union mh_fields_ref *f,
     const char *json);
 
+/* --- layout.c: a small record's binary layout, declared as a table of
+ * its fields: big-endian numbers in order, then at most one
+ * NUL-terminated text, last. */
+enum mh_slot_kind {
+	MH_SLOT_BYTE,		/* an int from 0 to max, in one byte */
+	MH_SLOT_FLAG,		/* an int, stored as 0 or 1 */
+	MH_SLOT_U32,		/* a uint32_t (or unsigned) */
+	MH_SLOT_I64,		/* an int64_t */
+	MH_SLOT_TEXT,		/* a char[max], its NUL included */
+};
+struct mh_slot {
+	enum mh_slot_kind kind;
+	size_t at;		/* offsetof the field in the record's struct */
+	size_t max;		/* a byte's largest value; a text's size */
+};
+struct mh_layout {
+	const struct mh_slot *slot;
+	size_t n;
+	int text_required;	/* an empty text is no record */
+};
+/* Where slot is stored; and the largest record. */
+size_t mh_layout_offset(const struct mh_layout *l, size_t slot);
+size_t mh_layout_size(const struct mh_layout *l);
+/* The record rec (the layout's struct) into buf, of mh_layout_size bytes
+ * at least; its length. */
+size_t mh_layout_encode(const struct mh_layout *l, const void *rec,
+    unsigned char *buf);
+/* The stored record (len bytes) into rec's fields (the others are left
+ * as they are); -1 when it is not one of the layout's. */
+int mh_layout_decode(const struct mh_layout *l, const unsigned char *buf,
+    size_t len, void *rec);
+
 /* --- idempotency.c, inside the transaction doing the work. */
 /* Looks idem's key up in db: *res says whether it is new, done before
  * (*answer: the first answer, caller frees) or used for another body. */

@@ -3,43 +3,33 @@
  * created (8), last used (8), then the token's name and its NUL. A name
  * is unique; tokens are few, so that is checked by walking them.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "store-private.h"
 
-#define MH_TOKEN_HEAD 20
-#define MH_TOKEN_USED 12	/* where last used is */
-#define MH_TOKEN_REC (MH_TOKEN_HEAD + MH_USER_NAME_MAX + 1)
-
-static size_t
-mh_token_encode(const struct mh_token *t, unsigned char *buf)
-{
-	size_t n = strnlen(t->name, MH_USER_NAME_MAX);
-
-	mh_be32_put(buf, t->scopes);
-	mh_be64_put(buf + 4, (uint64_t)t->created);
-	mh_be64_put(buf + MH_TOKEN_USED, (uint64_t)t->last_used);
-	memcpy(buf + MH_TOKEN_HEAD, t->name, n);
-	buf[MH_TOKEN_HEAD + n] = '\0';
-	return MH_TOKEN_HEAD + n + 1;
-}
+/* A token's record: its scopes, creation and last use, then its name. */
+static const struct mh_slot mh_token_slots[] = {
+	{ MH_SLOT_U32, offsetof(struct mh_token, scopes), 0 },
+	{ MH_SLOT_I64, offsetof(struct mh_token, created), 0 },
+	{ MH_SLOT_I64, offsetof(struct mh_token, last_used), 0 },
+	{ MH_SLOT_TEXT, offsetof(struct mh_token, name),
+	    sizeof(((struct mh_token *)0)->name) },
+};
+#define MH_TOKEN_USED_SLOT 2
+static const struct mh_layout mh_token_layout = { mh_token_slots,
+    sizeof(mh_token_slots) / sizeof(mh_token_slots[0]), 1 };
+_Static_assert(sizeof(unsigned) == sizeof(uint32_t), "scopes fit 32 bits");
+/* A record is never larger than its struct. */
+#define MH_TOKEN_REC sizeof(struct mh_token)
 
 static int
 mh_token_decode(const DBT *key, const DBT *data, struct mh_token *t)
 {
-	const unsigned char *p = data->data;
-	size_t len = data->size;
-
-	if (key->size != MH_KEY_HASH_LEN || len <= MH_TOKEN_HEAD + 1 ||
-	    len > MH_TOKEN_REC || p[len - 1] != '\0' ||
-	    strlen((const char *)p + MH_TOKEN_HEAD) != len - MH_TOKEN_HEAD - 1)
+	if (key->size != MH_KEY_HASH_LEN)
 		return -1;
 	memcpy(t->hash, key->data, MH_KEY_HASH_LEN);
-	t->scopes = mh_be32_get(p);
-	t->created = (int64_t)mh_be64_get(p + 4);
-	t->last_used = (int64_t)mh_be64_get(p + MH_TOKEN_USED);
-	memcpy(t->name, p + MH_TOKEN_HEAD, len - MH_TOKEN_HEAD);
-	return 0;
+	return mh_layout_decode(&mh_token_layout, data->data, data->size, t);
 }
 
 /* A walk looking for the token of a name. */
@@ -82,7 +72,8 @@ mh_token_add_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
 	key.data = (void *)op->token->hash;
 	key.size = MH_KEY_HASH_LEN;
 	data.data = buf;
-	data.size = (u_int32_t)mh_token_encode(op->token, buf);
+	data.size = (u_int32_t)mh_layout_encode(&mh_token_layout, op->token,
+	    buf);
 	ret = db->put(db, txn, &key, &data, DB_NOOVERWRITE);
 	op->find.has = ret == DB_KEYEXIST;
 	return op->find.has ? MH_TXN_DISCARD : ret;
@@ -127,7 +118,8 @@ mh_store_token_used(struct mh_store *st,
     const unsigned char hash[MH_KEY_HASH_LEN], int64_t now)
 {
 	return mh_keyed_set64(st, MH_DB_TOKENS, hash, MH_KEY_HASH_LEN,
-	    MH_TOKEN_REC, MH_TOKEN_USED, (uint64_t)now);
+	    MH_TOKEN_REC, mh_layout_offset(&mh_token_layout, MH_TOKEN_USED_SLOT),
+	    (uint64_t)now);
 }
 
 static int

@@ -6,13 +6,25 @@
  * the generation it began under.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "store-private.h"
 
-/* role (1), disabled (1), created (8), generation (4), then the hash and
- * its NUL. */
-#define MH_USER_HEAD 14
+/* A user's record: role, disabled, created, generation, then the hash. */
+static const struct mh_slot mh_user_slots[] = {
+	{ MH_SLOT_BYTE, offsetof(struct mh_user, role), MH_ROLE_ADMIN },
+	{ MH_SLOT_FLAG, offsetof(struct mh_user, disabled), 0 },
+	{ MH_SLOT_I64, offsetof(struct mh_user, created), 0 },
+	{ MH_SLOT_U32, offsetof(struct mh_user, generation), 0 },
+	{ MH_SLOT_TEXT, offsetof(struct mh_user, hash),
+	    sizeof(((struct mh_user *)0)->hash) },
+};
+static const struct mh_layout mh_user_layout = { mh_user_slots,
+    sizeof(mh_user_slots) / sizeof(mh_user_slots[0]), 0 };
+_Static_assert(sizeof(enum mh_role) == sizeof(int), "a role is an int");
+/* A record is never larger than its struct. */
+#define MH_USER_REC sizeof(struct mh_user)
 
 static void
 mh_user_key(DBT *key, const char *name)
@@ -22,43 +34,16 @@ mh_user_key(DBT *key, const char *name)
 	key->size = (u_int32_t)strlen(name);
 }
 
-/* The record of u into buf (at least MH_USER_HEAD + MH_PASSWORD_HASH_MAX
- * + 1 bytes); its length. */
-static size_t
-mh_user_encode(const struct mh_user *u, unsigned char *buf)
-{
-	size_t hlen = strnlen(u->hash, MH_PASSWORD_HASH_MAX);
-
-	buf[0] = (unsigned char)u->role;
-	buf[1] = (unsigned char)(u->disabled != 0);
-	mh_be64_put(buf + 2, (uint64_t)u->created);
-	mh_be32_put(buf + 10, u->generation);
-	memcpy(buf + MH_USER_HEAD, u->hash, hlen);
-	buf[MH_USER_HEAD + hlen] = '\0';
-	return MH_USER_HEAD + hlen + 1;
-}
-
 /* The user of name and record; EINVAL when the record is not one. */
 static int
 mh_user_decode(const DBT *key, const DBT *data, struct mh_user *u)
 {
-	const unsigned char *p = data->data;
-	size_t hlen;
-
-	if (key->size == 0 || key->size > MH_USER_NAME_MAX ||
-	    data->size <= MH_USER_HEAD || p[0] > MH_ROLE_ADMIN ||
-	    (hlen = data->size - MH_USER_HEAD - 1) > MH_PASSWORD_HASH_MAX ||
-	    p[data->size - 1] != '\0' ||
-	    memchr(p + MH_USER_HEAD, '\0', hlen) != NULL)
+	if (key->size == 0 || key->size > MH_USER_NAME_MAX)
 		return EINVAL;
 	memset(u, 0, sizeof(*u));
 	memcpy(u->name, key->data, key->size);
-	u->role = (enum mh_role)p[0];
-	u->disabled = p[1];
-	u->created = (int64_t)mh_be64_get(p + 2);
-	u->generation = mh_be32_get(p + 10);
-	memcpy(u->hash, p + MH_USER_HEAD, hlen + 1);
-	return 0;
+	return mh_layout_decode(&mh_user_layout, data->data, data->size, u) ==
+	    0 ? 0 : EINVAL;
 }
 
 struct mh_user_op {
@@ -71,13 +56,13 @@ struct mh_user_op {
 static int
 mh_user_put(DB *db, DB_TXN *txn, const struct mh_user *u, u_int32_t flags)
 {
-	unsigned char buf[MH_USER_HEAD + MH_PASSWORD_HASH_MAX + 1];
+	unsigned char buf[MH_USER_REC];
 	DBT key, data;
 
 	mh_user_key(&key, u->name);
 	memset(&data, 0, sizeof(data));
 	data.data = buf;
-	data.size = (u_int32_t)mh_user_encode(u, buf);
+	data.size = (u_int32_t)mh_layout_encode(&mh_user_layout, u, buf);
 	return db->put(db, txn, &key, &data, flags);
 }
 
@@ -98,7 +83,7 @@ static int
 mh_user_read(struct mh_store *st, DB_TXN *txn, struct mh_user_op *op,
     u_int32_t flags)
 {
-	unsigned char buf[MH_USER_HEAD + MH_PASSWORD_HASH_MAX + 1];
+	unsigned char buf[MH_USER_REC];
 	DB *db = st->db[MH_DB_USERS];
 	DBT key, data;
 	int ret;

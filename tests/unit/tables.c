@@ -1,14 +1,123 @@
 /*
- * The indexed tables' descriptors (db/tables.c's mh_tables) against the
- * databases' table (mh_dbs): each declared field's index is the database
- * that indexes that field of that table, every such database is declared
- * by its table, and the send queues name their records' table.
+ * The tables' declarations. The indexed tables' descriptors (db/tables.c's
+ * mh_tables) against the databases' table (mh_dbs): each declared field's
+ * index is the database that indexes that field of that table, every such
+ * database is declared by its table, and the send queues name their
+ * records' table. And the accounts' layouts (db/layout.c): the bytes a
+ * user, a session and a token are stored as are those the hand-made
+ * codecs before them wrote, so that stored accounts read the same.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tap.h"
 #include "db/store-private.h"
+
+/* The stored record of key in database dbi, into buf; its length, or 0. */
+static size_t
+raw_get(struct mh_store *st, int dbi, const void *key, size_t klen,
+    unsigned char *buf, size_t cap)
+{
+	DBT k, d;
+
+	memset(&k, 0, sizeof(k));
+	memset(&d, 0, sizeof(d));
+	k.data = (void *)key;
+	k.size = (u_int32_t)klen;
+	d.data = buf;
+	d.ulen = (u_int32_t)cap;
+	d.flags = DB_DBT_USERMEM;
+	return st->db[dbi]->get(st->db[dbi], NULL, &k, &d, 0) == 0 ? d.size : 0;
+}
+
+static void
+raw_put(struct mh_store *st, int dbi, const void *key, size_t klen,
+    const void *rec, size_t len)
+{
+	DBT k, d;
+
+	memset(&k, 0, sizeof(k));
+	memset(&d, 0, sizeof(d));
+	k.data = (void *)key;
+	k.size = (u_int32_t)klen;
+	d.data = (void *)rec;
+	d.size = (u_int32_t)len;
+	st->db[dbi]->put(st->db[dbi], NULL, &k, &d, 0);
+}
+
+static void
+layouts(void)
+{
+	char home[] = "/tmp/mh-tables-XXXXXX", cmd[64];
+	struct mh_user u = { .name = "vera", .role = MH_ROLE_ADMIN,
+	    .disabled = 1, .created = 0x0102030405060708, .generation =
+	    0x0a0b0c0d, .hash = "$y$j9T$x" }, got;
+	struct mh_session s = { .key = { 1 }, .user = "vera",
+	    .generation = 7, .user_created = 9, .created = 100, .seen = 200 },
+	    sgot;
+	struct mh_token t = { .hash = { 2 }, .name = "grafana", .scopes = 5,
+	    .created = 300, .last_used = 0 }, tgot;
+	/* As the hand-made codecs wrote them: numbers big-endian in the
+	 * struct's order, then the text and its NUL. */
+	static const unsigned char user_rec[] = { 1, 1, 1, 2, 3, 4, 5, 6, 7, 8,
+	    0x0a, 0x0b, 0x0c, 0x0d, '$', 'y', '$', 'j', '9', 'T', '$', 'x', 0 };
+	static const unsigned char session_rec[] = { 0, 0, 0, 7,
+	    0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 100,
+	    0, 0, 0, 0, 0, 0, 0, 200, 'v', 'e', 'r', 'a', 0 };
+	static const unsigned char token_rec[] = { 0, 0, 0, 5,
+	    0, 0, 0, 0, 0, 0, 1, 44, 0, 0, 0, 0, 0, 0, 0, 0,
+	    'g', 'r', 'a', 'f', 'a', 'n', 'a', 0 };
+	static const unsigned char bad_role[] = { 9, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	    0, 0, 0, 0, 'h', 0 };
+	unsigned char buf[256];
+	struct mh_store *st;
+	size_t n;
+
+	if (mkdtemp(home) == NULL || mh_store_open(home, &st) != MH_STORE_OK) {
+		ok(0, "a store to write accounts into");
+		return;
+	}
+	ok(mh_store_user_add(st, &u, 0) == MH_STORE_OK &&
+	    (n = raw_get(st, MH_DB_USERS, "vera", 4, buf, sizeof(buf))) ==
+	    sizeof(user_rec) && memcmp(buf, user_rec, n) == 0,
+	    "a user is stored as before: role, disabled, created, generation, "
+	    "hash");
+	ok(mh_store_session_add(st, &s) == MH_STORE_OK &&
+	    (n = raw_get(st, MH_DB_SESSIONS, s.key, MH_KEY_HASH_LEN, buf,
+	    sizeof(buf))) == sizeof(session_rec) &&
+	    memcmp(buf, session_rec, n) == 0, "a session is stored as before");
+	ok(mh_store_session_seen(st, s.key, 0x1234) == MH_STORE_OK &&
+	    mh_store_session_get(st, s.key, &sgot) == MH_STORE_OK &&
+	    sgot.seen == 0x1234 && sgot.created == 100 &&
+	    strcmp(sgot.user, "vera") == 0,
+	    "its last use is written in its place");
+	ok(mh_store_token_add(st, &t) == MH_STORE_OK &&
+	    (n = raw_get(st, MH_DB_TOKENS, t.hash, MH_KEY_HASH_LEN, buf,
+	    sizeof(buf))) == sizeof(token_rec) &&
+	    memcmp(buf, token_rec, n) == 0, "a token is stored as before");
+	ok(mh_store_token_used(st, t.hash, 77) == MH_STORE_OK &&
+	    mh_store_token_get(st, t.hash, &tgot) == MH_STORE_OK &&
+	    tgot.last_used == 77 && tgot.scopes == 5 &&
+	    strcmp(tgot.name, "grafana") == 0, "its last use too");
+	raw_put(st, MH_DB_USERS, "old", 3, user_rec, sizeof(user_rec));
+	ok(mh_store_user_get(st, "old", &got) == MH_STORE_OK &&
+	    got.role == MH_ROLE_ADMIN && got.disabled == 1 &&
+	    got.created == 0x0102030405060708 && got.generation ==
+	    0x0a0b0c0d && strcmp(got.hash, "$y$j9T$x") == 0,
+	    "a user stored by the codec before is read whole");
+	raw_put(st, MH_DB_USERS, "bad", 3, bad_role, sizeof(bad_role));
+	ok(mh_store_user_get(st, "bad", &got) != MH_STORE_OK,
+	    "a record with no role of ours is no user");
+	raw_put(st, MH_DB_USERS, "cut", 3, user_rec, sizeof(user_rec) - 1);
+	ok(mh_store_user_get(st, "cut", &got) != MH_STORE_OK,
+	    "nor is one whose hash lost its NUL");
+	mh_store_close(st);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", home);
+	if (system(cmd) != 0)
+		printf("# could not remove %s\n", home);
+}
 
 int
 main(void)
@@ -47,5 +156,6 @@ main(void)
 	ok(strcmp(mh_tables[MH_TABLE_EVENTS].key, "seq") == 0 &&
 	    strcmp(mh_tables[MH_TABLE_MAIL].key, "id") == 0,
 	    "events are numbered by seq, the rest by id");
+	layouts();
 	return done_testing();
 }
