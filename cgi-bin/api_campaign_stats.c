@@ -117,28 +117,13 @@ mh_api_campaigns_stats(struct mh_app *app, struct mh_request *r)
 static struct json_object *
 mh_campaign_of(struct mh_app *app, struct mh_request *r, uint64_t *id)
 {
-	unsigned long long n;
-	enum mh_store_err err;
-	struct json_object *c;
-	char *json = NULL;
+	struct json_object *c = NULL;
+	char *json;
 
-	if (mh_path_id(r, "campaign", id) != 0)
-		return NULL;
-	n = *id;
-	r->about = "campaign";
-	r->about_id = n;
-	if ((err = mh_store_record_get(app->store, MH_TABLE_CAMPAIGNS, n,
-	    &json)) != MH_STORE_OK) {
-		if (err == MH_STORE_NOTFOUND)
-			mh_respond_error(r, 404, "not_found", "no campaign %llu",
-			    n);
-		else
-			mh_respond_store_error(r, err);
-		return NULL;
-	}
-	if ((c = json_tokener_parse(json)) == NULL)
-		mh_respond_error(r, 500, "corrupt_record", "campaign %llu is "
-		    "unreadable", n);
+	if (mh_path_record(app, r, MH_TABLE_CAMPAIGNS, "campaign", id,
+	    &json) == 0 && (c = json_tokener_parse(json)) == NULL)
+		mh_respond_error(r, 500, "corrupt_record", "campaign %" PRIu64
+		    " is unreadable", *id);
 	free(json);
 	return c;
 }

@@ -63,32 +63,23 @@ mh_campaign_respond(struct mh_request *r, int status, uint64_t id,
 	free(b.p);
 }
 
+static enum mh_store_err
+mh_campaign_add(struct mh_store *st, const struct mh_record *rec,
+    mh_answer_fn answer, void *ctx, char **text)
+{
+	return mh_store_record_add(st, MH_TABLE_CAMPAIGNS, "campaign", rec,
+	    answer, ctx, text);
+}
+
+static const struct mh_resource mh_campaigns = {
+	"campaign", "bad_campaign", mh_campaign_make, mh_campaign_add,
+	mh_campaign_respond, mh_respond_store_error,
+};
+
 void
 mh_api_campaign_create(struct mh_app *app, struct mh_request *r)
 {
-	struct json_object *body = NULL;
-	struct mh_record rec;
-	enum mh_store_err err;
-	char why[300], *text = NULL;
-	struct mh_added added = { &rec, 0 };
-
-	memset(&rec, 0, sizeof(rec));
-	if (mh_json_body(r, app->cfg->max_body, &body) != 0)
-		return;
-	if (mh_campaign_make(body, mh_now_ms(), &rec, why, sizeof(why)) != 0)
-		mh_respond_error(r, 400, "bad_campaign", "%s", why);
-	else if ((err = mh_store_record_add(app->store, MH_TABLE_CAMPAIGNS,
-	    "campaign", &rec, mh_record_answer, &added, &text)) != MH_STORE_OK)
-		mh_respond_store_error(r, err);
-	else {
-		r->about = "campaign";
-		r->about_id = added.id;
-		mh_log(r, "campaign=%" PRIu64 " created", added.id);
-		mh_campaign_respond(r, 201, added.id, text);
-	}
-	mh_record_free(&rec);
-	free(text);
-	json_object_put(body);
+	mh_resource_create(app, r, &mh_campaigns);
 }
 
 void
@@ -133,17 +124,6 @@ mh_campaign_op_change(void *ctx, const union mh_fields_ref *f,
 	return op->refused ? MH_CHANGE_KEEP : MH_CHANGE_WRITE;
 }
 
-/* The campaign of the path: its id, noted on r; -1 answered. */
-static int
-mh_campaign_id(struct mh_request *r, uint64_t *id)
-{
-	if (mh_path_id(r, "campaign", id) != 0)
-		return -1;
-	r->about = "campaign";
-	r->about_id = *id;
-	return 0;
-}
-
 /* PATCH (del 0) or DELETE of the campaign of the path. */
 static void
 mh_campaign_alter(struct mh_app *app, struct mh_request *r, int del)
@@ -153,15 +133,13 @@ mh_campaign_alter(struct mh_app *app, struct mh_request *r, int del)
 	char *json = NULL;
 	uint64_t id;
 
-	if (mh_campaign_id(r, &id) != 0 || (!del && mh_json_body(r,
+	if (mh_path_id(r, "campaign", &id) != 0 || (!del && mh_json_body(r,
 	    app->cfg->max_body, &op.patch) != 0))
 		return;
 	err = mh_store_record_change(app->store, MH_TABLE_CAMPAIGNS, id,
 	    mh_campaign_op_change, &op, &json);
-	if (err == MH_STORE_NOTFOUND)
-		mh_respond_error(r, 404, "not_found", "no campaign %" PRIu64, id);
-	else if (err != MH_STORE_OK)
-		mh_respond_store_error(r, err);
+	if (err != MH_STORE_OK)
+		mh_record_error(r, err, "campaign", id);
 	else if (op.refused && del)
 		mh_respond_error(r, 500, "corrupt_record", "campaign %" PRIu64
 		    " is unreadable", id);
@@ -183,17 +161,10 @@ void
 mh_api_campaign(struct mh_app *app, struct mh_request *r)
 {
 	uint64_t id;
-	enum mh_store_err err;
-	char *json = NULL;
+	char *json;
 
-	if (mh_campaign_id(r, &id) != 0)
-		return;
-	if ((err = mh_store_record_get(app->store, MH_TABLE_CAMPAIGNS, id,
-	    &json)) == MH_STORE_NOTFOUND)
-		mh_respond_error(r, 404, "not_found", "no campaign %" PRIu64, id);
-	else if (err != MH_STORE_OK)
-		mh_respond_store_error(r, err);
-	else
+	if (mh_path_record(app, r, MH_TABLE_CAMPAIGNS, "campaign", &id,
+	    &json) == 0)
 		mh_campaign_respond(r, 200, id, json);
 	free(json);
 }

@@ -22,39 +22,27 @@ mh_client_store_error(struct mh_request *r, enum mh_store_err err)
 	if (err == MH_STORE_EXISTS)
 		mh_respond_error(r, 409, "exists", "another client has this "
 		    "phone");
-	else if (err == MH_STORE_NOTFOUND)
-		mh_respond_error(r, 404, "not_found", "no client %.64s",
-		    r->param != NULL ? r->param : "");
 	else
-		mh_respond_store_error(r, err);
+		mh_record_error(r, err, "client", r->about_id);
 }
+
+static void
+mh_client_respond(struct mh_request *r, int status, uint64_t id,
+    const char *json)
+{
+	(void)id;
+	mh_respond_json(r, status, json);
+}
+
+static const struct mh_resource mh_clients = {
+	"client", "bad_client", mh_client_make, mh_store_client_add,
+	mh_client_respond, mh_client_store_error,
+};
 
 void
 mh_api_client_create(struct mh_app *app, struct mh_request *r)
 {
-	struct json_object *body = NULL;
-	struct mh_record rec;
-	enum mh_store_err err;
-	char why[300], *text = NULL;
-	struct mh_added added = { &rec, 0 };
-
-	memset(&rec, 0, sizeof(rec));
-	if (mh_json_body(r, app->cfg->max_body, &body) != 0)
-		return;
-	if (mh_client_make(body, mh_now_ms(), &rec, why, sizeof(why)) != 0)
-		mh_respond_error(r, 400, "bad_client", "%s", why);
-	else if ((err = mh_store_client_add(app->store, &rec, mh_record_answer,
-	    &added, &text)) != MH_STORE_OK)
-		mh_client_store_error(r, err);
-	else {
-		r->about = "client";
-		r->about_id = added.id;
-		mh_log(r, "client=%" PRIu64 " created", added.id);
-		mh_respond_json(r, 201, text);
-	}
-	mh_record_free(&rec);
-	free(text);
-	json_object_put(body);
+	mh_resource_create(app, r, &mh_clients);
 }
 
 void
@@ -107,17 +95,6 @@ mh_client_op_change(void *ctx, const union mh_fields_ref *f,
 	return MH_CHANGE_WRITE;
 }
 
-/* The client of the path: its id, noted on r; -1 answered. */
-static int
-mh_client_of(struct mh_request *r, uint64_t *id)
-{
-	if (mh_path_id(r, "client", id) != 0)
-		return -1;
-	r->about = "client";
-	r->about_id = *id;
-	return 0;
-}
-
 /* PATCH (del 0) or DELETE of the client of the path. */
 static void
 mh_client_alter(struct mh_app *app, struct mh_request *r, int del)
@@ -127,7 +104,7 @@ mh_client_alter(struct mh_app *app, struct mh_request *r, int del)
 	char *json = NULL;
 	uint64_t id;
 
-	if (mh_client_of(r, &id) != 0 || (!del && mh_json_body(r,
+	if (mh_path_id(r, "client", &id) != 0 || (!del && mh_json_body(r,
 	    app->cfg->max_body, &op.patch) != 0))
 		return;
 	err = mh_store_client_change(app->store, id, mh_client_op_change, &op,
@@ -163,15 +140,10 @@ void
 mh_api_client(struct mh_app *app, struct mh_request *r)
 {
 	uint64_t id;
-	enum mh_store_err err;
-	char *json = NULL;
+	char *json;
 
-	if (mh_client_of(r, &id) != 0)
-		return;
-	if ((err = mh_store_record_get(app->store,
-	    MH_TABLE_CLIENTS, id, &json)) != MH_STORE_OK)
-		mh_client_store_error(r, err);
-	else
+	if (mh_path_record(app, r, MH_TABLE_CLIENTS, "client", &id, &json) ==
+	    0)
 		mh_respond_json(r, 200, json);
 	free(json);
 }

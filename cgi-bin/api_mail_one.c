@@ -12,13 +12,6 @@
 
 #include "mailhooks.h"
 
-/* The id in the path; answers 400 and returns -1 when it is not one. */
-static int
-mh_mail_id(struct mh_request *r, uint64_t *id)
-{
-	return mh_path_id(r, "mail", id);
-}
-
 /* A mail as the API shows it: the record, each recipient's timeline,
  * and its place in the outbox (null when out of it). */
 static void
@@ -65,16 +58,12 @@ mh_api_mail_one(struct mh_app *app, struct mh_request *r)
 	uint64_t id;
 	int queued;
 
-	if (mh_mail_id(r, &id) != 0)
+	if (mh_path_id(r, "mail", &id) != 0)
 		return;
-	r->about = "mail";
-	r->about_id = id;
 	err = mh_store_queued_get(app->store, MH_SENDQ_MAIL,
 	    id, &json, &lease, &queued);
-	if (err == MH_STORE_NOTFOUND)
-		mh_respond_error(r, 404, "not_found", "no mail %" PRIu64, id);
-	else if (err != MH_STORE_OK)
-		mh_respond_store_error(r, err);
+	if (err != MH_STORE_OK)
+		mh_record_error(r, err, "mail", id);
 	else
 		mh_mail_respond(r, 200, json, &lease, queued);
 	free(json);
@@ -88,17 +77,13 @@ mh_api_mail_cancel(struct mh_app *app, struct mh_request *r)
 	char *json = NULL;
 	uint64_t id;
 
-	if (mh_mail_id(r, &id) != 0)
+	if (mh_path_id(r, "mail", &id) != 0)
 		return;
-	r->about = "mail";
-	r->about_id = id;
 	err = mh_store_queued_change(app->store, MH_SENDQ_MAIL,
 	    &id, 1, mh_mail_op_change, &c,
 	    &json);
-	if (err == MH_STORE_NOTFOUND)
-		mh_respond_error(r, 404, "not_found", "no mail %" PRIu64, id);
-	else if (err != MH_STORE_OK)
-		mh_respond_store_error(r, err);
+	if (err != MH_STORE_OK)
+		mh_record_error(r, err, "mail", id);
 	else if (c.refused)
 		mh_respond_error(r, 409, "not_cancellable", "%s", c.why);
 	else {

@@ -279,7 +279,36 @@ mh_path_id(struct mh_request *r, const char *what, uint64_t *id)
 		return -1;
 	}
 	*id = v;
+	r->about = what;
+	r->about_id = *id;
 	return 0;
+}
+
+void
+mh_record_error(struct mh_request *r, enum mh_store_err err,
+    const char *what, uint64_t id)
+{
+	if (err == MH_STORE_NOTFOUND)
+		mh_respond_error(r, 404, "not_found", "no %s %" PRIu64, what,
+		    id);
+	else
+		mh_respond_store_error(r, err);
+}
+
+int
+mh_path_record(struct mh_app *app, struct mh_request *r, enum mh_table t,
+    const char *what, uint64_t *id, char **json)
+{
+	enum mh_store_err err;
+
+	*json = NULL;
+	if (mh_path_id(r, what, id) != 0)
+		return -1;
+	if ((err = mh_store_record_get(app->store, t, *id, json)) ==
+	    MH_STORE_OK)
+		return 0;
+	mh_record_error(r, err, what, *id);
+	return -1;
 }
 
 int

@@ -39,9 +39,40 @@ int mh_filter_args(struct mh_request *r, const struct mh_filter_spec *spec,
     size_t n, char **out);
 /* The record id in the route's {id} into *id: a whole number from 1,
  * without a sign or leading zeros, at most 19 digits (/api/mail/01 was
- * mail 1); answers 400 bad_parameter naming what and returns -1 when it
- * is not one. */
+ * mail 1), noted on r as what the request is about (its log line names
+ * it); answers 400 bad_parameter naming what and returns -1 when it is
+ * not one. */
 int mh_path_id(struct mh_request *r, const char *what, uint64_t *id);
+/* Answers err of the storage about the record what id: 404 not_found
+ * for MH_STORE_NOTFOUND, else as mh_respond_store_error. */
+void mh_record_error(struct mh_request *r, enum mh_store_err err,
+    const char *what, uint64_t id);
+/* The record of table t whose id is the route's {id}: 0 with *json (the
+ * caller frees), else answered (400, 404, a storage error) and -1. */
+int mh_path_record(struct mh_app *app, struct mh_request *r,
+    enum mh_table t, const char *what, uint64_t *id, char **json);
+
+/* --- resource.c: a record resource of the API, declared once. */
+struct mh_resource {
+	const char *what;	/* "client": the log's and the errors' name */
+	const char *refused;	/* the error code of a body refused */
+	/* The record of a POST's body, made at now_ms; -1 with why. */
+	int (*make)(struct json_object *in, int64_t now_ms,
+	    struct mh_record *out, char *why, size_t whylen);
+	/* Stores it, its text as stored into *text. */
+	enum mh_store_err (*add)(struct mh_store *st,
+	    const struct mh_record *rec, mh_answer_fn answer, void *ctx,
+	    char **text);
+	/* Answers the record as stored, with status. */
+	void (*respond)(struct mh_request *r, int status, uint64_t id,
+	    const char *json);
+	/* Answers a storage error of a change to one. */
+	void (*store_error)(struct mh_request *r, enum mh_store_err err);
+};
+/* POST: makes the record of the body, stores it and answers 201 with it;
+ * a body refused is a 400 of res->refused. */
+void mh_resource_create(struct mh_app *app, struct mh_request *r,
+    const struct mh_resource *res);
 /* Ends the page being answered (its records' array: pg's text so far
  * ends inside it) with "more" and next_after or next_before, and answers
  * it; frees its text. */

@@ -104,6 +104,17 @@ mh_counter_key(DB *db, DB_TXN *txn, const void *name, size_t len,
 	return db->put(db, txn, &key, &data, 0);
 }
 
+/* A cursor on db in txn, and its key and data cleared, to be grown as
+ * records are read (the caller frees what they hold). */
+static int
+mh_walk_cursor(DB *db, DB_TXN *txn, DBC **cur, DBT *key, DBT *data)
+{
+	memset(key, 0, sizeof(*key));
+	memset(data, 0, sizeof(*data));
+	key->flags = data->flags = DB_DBT_REALLOC;
+	return db->cursor(db, txn, cur, 0);
+}
+
 int
 mh_db_walk(DB *db, DB_TXN *txn, const void *from, size_t fromlen,
     mh_walk_fn fn, void *ctx)
@@ -112,11 +123,8 @@ mh_db_walk(DB *db, DB_TXN *txn, const void *from, size_t fromlen,
 	DBT key, data;
 	int ret;
 
-	if ((ret = db->cursor(db, txn, &cur, 0)) != 0)
+	if ((ret = mh_walk_cursor(db, txn, &cur, &key, &data)) != 0)
 		return ret;
-	memset(&key, 0, sizeof(key));
-	memset(&data, 0, sizeof(data));
-	key.flags = data.flags = DB_DBT_REALLOC;
 	if (from != NULL) {
 		if ((key.data = malloc(fromlen ? fromlen : 1)) == NULL) {
 			cur->close(cur);
@@ -129,6 +137,29 @@ mh_db_walk(DB *db, DB_TXN *txn, const void *from, size_t fromlen,
 	    DB_FIRST); ret == 0; ret = cur->get(cur, &key, &data, DB_NEXT))
 		if (fn(ctx, &key, &data) != 0)
 			break;
+	cur->close(cur);
+	free(key.data);
+	free(data.data);
+	return ret == DB_NOTFOUND ? 0 : ret;
+}
+
+int
+mh_db_rewrite(DB *db, DB_TXN *txn, mh_rewrite_fn fn, void *ctx)
+{
+	DBC *cur = NULL;
+	DBT key, data;
+	int ret, what;
+
+	if ((ret = mh_walk_cursor(db, txn, &cur, &key, &data)) != 0)
+		return ret;
+	while ((ret = cur->get(cur, &key, &data, DB_NEXT | DB_RMW)) == 0) {
+		if ((what = fn(ctx, &key, &data)) == MH_WALK_WRITE)
+			ret = cur->put(cur, &key, &data, DB_CURRENT);
+		else if (what != 0)
+			break;
+		if (ret != 0)
+			break;
+	}
 	cur->close(cur);
 	free(key.data);
 	free(data.data);

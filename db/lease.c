@@ -179,35 +179,27 @@ mh_store_queue_take(struct mh_store *st, enum mh_sendq q, int64_t now_ms,
 	return mh_store_error(ret);
 }
 
+/* A lease of this process's (ctx: its pid) is let go: held by none. */
+static int
+mh_release_one(void *ctx, const DBT *key, DBT *data)
+{
+	struct mh_lease l;
+
+	(void)key;
+	mh_lease_decode(data, &l);
+	if (l.pid != *(const uint32_t *)ctx || data->size != MH_LEASE_SIZE)
+		return 0;
+	mh_be32_put((unsigned char *)data->data + 8, 0);
+	return MH_WALK_WRITE;
+}
+
 static int
 mh_release_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
 {
-	unsigned char kbuf[8], vbuf[MH_LEASE_SIZE];
-	DB *db = st->db[mh_sendqs[*(const enum mh_sendq *)ctx].queue];
-	struct mh_lease l;
-	DBC *cur = NULL;
-	DBT key, data;
-	int ret;
+	const enum mh_sendq *q = ctx;
 
-	if ((ret = db->cursor(db, txn, &cur, 0)) != 0)
-		return ret;
-	memset(&key, 0, sizeof(key));
-	memset(&data, 0, sizeof(data));
-	key.data = kbuf;
-	key.ulen = sizeof(kbuf);
-	data.data = vbuf;
-	data.ulen = sizeof(vbuf);
-	key.flags = data.flags = DB_DBT_USERMEM;
-	while ((ret = cur->get(cur, &key, &data, DB_NEXT | DB_RMW)) == 0) {
-		mh_lease_decode(&data, &l);
-		if (l.pid != st->pid || data.size != MH_LEASE_SIZE)
-			continue;
-		mh_be32_put(vbuf + 8, 0);
-		if ((ret = cur->put(cur, &key, &data, DB_CURRENT)) != 0)
-			break;
-	}
-	cur->close(cur);
-	return ret == DB_NOTFOUND ? 0 : ret;
+	return mh_db_rewrite(st->db[mh_sendqs[*q].queue], txn, mh_release_one,
+	    &st->pid);
 }
 
 void

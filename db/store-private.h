@@ -200,6 +200,13 @@ typedef int (*mh_walk_fn)(void *ctx, const DBT *key, const DBT *data);
  * (fromlen bytes; the whole table when from is NULL). */
 int mh_db_walk(DB *db, DB_TXN *txn, const void *from, size_t fromlen,
     mh_walk_fn fn, void *ctx);
+/* Walks db from its first record, each read for update: fn may change
+ * data in place (its size kept) and return MH_WALK_WRITE to have it
+ * written back, 0 to go on, or another value to stop. 0, or a Berkeley
+ * DB code. */
+typedef int (*mh_rewrite_fn)(void *ctx, const DBT *key, DBT *data);
+#define MH_WALK_WRITE 2
+int mh_db_rewrite(DB *db, DB_TXN *txn, mh_rewrite_fn fn, void *ctx);
 /* qsort's comparison of two uint64_t. */
 int mh_u64_cmp(const void *a, const void *b);
 /* The number of keys in db, as its statistics count them. */
