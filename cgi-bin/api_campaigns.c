@@ -67,8 +67,8 @@ static enum mh_store_err
 mh_campaign_add(struct mh_store *st, const struct mh_record *rec,
     mh_answer_fn answer, void *ctx, char **text)
 {
-	return mh_store_record_add(st, MH_TABLE_CAMPAIGNS, "campaign", rec,
-	    answer, ctx, text);
+	return mh_store_record_add(st, MH_TABLE_CAMPAIGNS, rec, answer, ctx,
+	    text);
 }
 
 static const struct mh_resource mh_campaigns = {

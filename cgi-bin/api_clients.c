@@ -34,8 +34,16 @@ mh_client_respond(struct mh_request *r, int status, uint64_t id,
 	mh_respond_json(r, status, json);
 }
 
+static enum mh_store_err
+mh_client_add(struct mh_store *st, const struct mh_record *rec,
+    mh_answer_fn answer, void *ctx, char **text)
+{
+	return mh_store_record_add(st, MH_TABLE_CLIENTS, rec, answer, ctx,
+	    text);
+}
+
 static const struct mh_resource mh_clients = {
-	"client", "bad_client", mh_client_make, mh_store_client_add,
+	"client", "bad_client", mh_client_make, mh_client_add,
 	mh_client_respond, mh_client_store_error,
 };
 
@@ -107,8 +115,8 @@ mh_client_alter(struct mh_app *app, struct mh_request *r, int del)
 	if (mh_path_id(r, "client", &id) != 0 || (!del && mh_json_body(r,
 	    app->cfg->max_body, &op.patch) != 0))
 		return;
-	err = mh_store_client_change(app->store, id, mh_client_op_change, &op,
-	    &json);
+	err = mh_store_record_change(app->store, MH_TABLE_CLIENTS, id,
+	    mh_client_op_change, &op, &json);
 	if (err != MH_STORE_OK)
 		mh_client_store_error(r, err);
 	else if (op.refused)

@@ -42,18 +42,18 @@ mh_cm_make_one(struct mh_store *st, DB_TXN *txn, struct mh_cm_make *m,
 	key.size = sizeof(kbuf);
 	data.data = vbuf;
 	data.size = sizeof(vbuf);
-	if ((ret = mh_counter(st->db[MH_DB_META], txn, "campaign_message", 0,
-	    DB_RMW, &before)) != 0)
+	if ((ret = mh_counter(st->db[MH_DB_META], txn,
+	    mh_tables[MH_TABLE_CMESSAGES].counter, 0, DB_RMW, &before)) != 0)
 		return ret;
 	mh_be64_put(vbuf, before + 1);
 	ret = pairs->put(pairs, txn, &key, &data, DB_NOOVERWRITE);
 	if (ret == DB_KEYEXIST)
 		return 0;	/* made before: never a second message */
 	if (ret != 0 ||
-	    (ret = mh_counter(st->db[MH_DB_META], txn, "campaign_message", 1,
-	    0, &before)) != 0 ||
+	    (ret = mh_counter(st->db[MH_DB_META], txn,
+	    mh_tables[MH_TABLE_CMESSAGES].counter, 1, 0, &before)) != 0 ||
 	    (ret = mh_indexed_put(st, txn, MH_TABLE_CMESSAGES, &m->recs[i],
-	    MH_PUT_NUMBERED, before + 1, NULL)) != 0)
+	    NULL, before + 1, NULL)) != 0)
 		return ret;
 	m->made[i] = before + 1;
 	return mh_lease_put(st, MH_SENDQ_CAMPAIGN, txn, before + 1,

@@ -39,8 +39,8 @@ mh_events_put(struct mh_store *st, DB_TXN *txn, const struct mh_event *ev,
 		return 0;
 	if (ret != 0)
 		return ret;
-	if ((ret = mh_indexed_put(st, txn, MH_TABLE_EVENTS, &ev->rec,
-	    MH_PUT_NUMBERED, next, json)) != 0)
+	if ((ret = mh_indexed_put(st, txn, MH_TABLE_EVENTS, &ev->rec, NULL,
+	    next, json)) != 0)
 		goto err;
 	mh_event_keys_of(&k, ev, receipt);
 	if ((ret = mh_event_index_put(st, txn, next, &k,
@@ -48,8 +48,7 @@ mh_events_put(struct mh_store *st, DB_TXN *txn, const struct mh_event *ev,
 		goto err;
 	/* A provider's own record of the event shares its seq as its id. */
 	if (ev->entity.json != NULL && (ret = mh_indexed_put(st,
-	    txn, MH_TABLE_CALLBACKS, &ev->entity, MH_PUT_NUMBERED, next,
-	    NULL)) != 0)
+	    txn, MH_TABLE_CALLBACKS, &ev->entity, NULL, next, NULL)) != 0)
 		goto err;
 	if ((ret = mh_message_fold(st, txn, ev, d, next)) != 0)
 		goto err;

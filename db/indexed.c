@@ -50,32 +50,90 @@ mh_field_copy(char *out, const char *v, size_t len, unsigned flags)
 			out[k] = (char)tolower((unsigned char)out[k]);
 }
 
+/* Claims value for record id in the unique map dbi (DB_KEYEXIST when it
+ * is another's), or gives it back (id 0). */
+static int
+mh_unique_put(struct mh_store *st, DB_TXN *txn, int dbi, const char *value,
+    uint64_t id)
+{
+	DB *db = st->db[dbi];
+	unsigned char v[8];
+	DBT key, data;
+	int ret;
+
+	memset(&key, 0, sizeof(key));
+	key.data = (void *)value;
+	key.size = (u_int32_t)strlen(value);
+	if (id == 0) {
+		ret = db->del(db, txn, &key, 0);
+		return ret == DB_NOTFOUND ? 0 : ret;
+	}
+	mh_key64(&data, v, id);
+	return db->put(db, txn, &key, &data, DB_NOOVERWRITE);
+}
+
+/* Moves record n's unique values from was (NULL: a new record) to now
+ * (NULL: deleted), and counts the write when the table asks. */
+static int
+mh_indexed_moved(struct mh_store *st, DB_TXN *txn, const struct mh_table_def
+    *def, const union mh_fields_ref *was, const union mh_fields_ref *now,
+    uint64_t n)
+{
+	uint64_t before;
+	int ret = 0;
+
+	for (int i = 0; i < MH_FIELDS && ret == 0; i++) {
+		const char *from = was != NULL ? was->at[i] : NULL;
+		const char *to = now != NULL ? now->at[i] : NULL;
+
+		if (def->field[i].unique < 0)
+			continue;
+		if (now != NULL && (to == NULL || *to == '\0'))
+			return EINVAL;
+		if (from != NULL && to != NULL && strcmp(from, to) == 0)
+			continue;
+		if (from != NULL)
+			ret = mh_unique_put(st, txn, def->field[i].unique, from, 0);
+		if (ret == 0 && to != NULL)
+			ret = mh_unique_put(st, txn, def->field[i].unique, to, n);
+	}
+	if (ret == 0 && def->changes != NULL)
+		ret = mh_counter(st->db[MH_DB_META], txn, def->changes, 1, 0,
+		    &before);
+	return ret;
+}
+
 int
 mh_indexed_put(struct mh_store *st, DB_TXN *txn, enum mh_table t,
-    const struct mh_record *r, int numbered, uint64_t n, char **text)
+    const struct mh_record *r, const union mh_fields_ref *was, uint64_t n,
+    char **text)
 {
 	const struct mh_table_def *def = &mh_tables[t];
 	DB *db = st->db[def->records];
+	union mh_fields_ref now;
 	unsigned char nkey[8];
-	const char *f[MH_FIELDS];
 	size_t len[MH_FIELDS], lj, off = 0, all = 0;
 	char *json, *rec;
 	DBT key, data;
 	int ret;
 
-	if ((json = mh_record_text(r, numbered ? def->key : NULL, n)) == NULL)
+	for (int i = 0; i < MH_FIELDS; i++) {
+		now.at[i] = r->at[i] != NULL ? r->at[i] : "";
+		all += len[i] = strlen(now.at[i]) + 1;
+	}
+	if ((ret = mh_indexed_moved(st, txn, def, was, &now, n)) != 0)
+		return ret;
+	if ((json = mh_record_text(r, was == NULL ? def->key : NULL, n)) ==
+	    NULL)
 		return ENOMEM;
 	lj = strlen(json) + 1;
-	for (int i = 0; i < MH_FIELDS; i++) {
-		f[i] = r->at[i] != NULL ? r->at[i] : "";
-		all += len[i] = strlen(f[i]) + 1;
-	}
 	if ((rec = malloc(all + lj)) == NULL) {
 		free(json);
 		return ENOMEM;
 	}
 	for (int i = 0; i < MH_FIELDS; i++) {
-		mh_field_copy(rec + off, f[i], len[i], def->field[i].flags);
+		mh_field_copy(rec + off, now.at[i], len[i],
+		    def->field[i].flags);
 		off += len[i];
 	}
 	memcpy(rec + off, json, lj);
@@ -90,6 +148,21 @@ mh_indexed_put(struct mh_store *st, DB_TXN *txn, enum mh_table t,
 	else
 		free(json);
 	return ret;
+}
+
+int
+mh_indexed_del(struct mh_store *st, DB_TXN *txn, enum mh_table t,
+    uint64_t n, const union mh_fields_ref *was)
+{
+	const struct mh_table_def *def = &mh_tables[t];
+	unsigned char nkey[8];
+	DBT key;
+	int ret;
+
+	if ((ret = mh_indexed_moved(st, txn, def, was, NULL, n)) != 0)
+		return ret;
+	mh_key64(&key, nkey, n);
+	return st->db[def->records]->del(st->db[def->records], txn, &key, 0);
 }
 
 int

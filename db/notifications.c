@@ -58,10 +58,10 @@ mh_notice_put(struct mh_store *st, DB_TXN *txn, const struct mh_record *r,
 	uint64_t before;
 	int ret;
 
-	if ((ret = mh_counter(st->db[MH_DB_META], txn, "notification", 1, DB_RMW,
+	if ((ret = mh_counter(st->db[MH_DB_META], txn,
+	    mh_tables[MH_TABLE_NOTIFICATIONS].counter, 1, DB_RMW,
 	    &before)) != 0 || (ret = mh_indexed_put(st, txn,
-	    MH_TABLE_NOTIFICATIONS, r, MH_PUT_NUMBERED, before + 1,
-	    &nt->json)) != 0 ||
+	    MH_TABLE_NOTIFICATIONS, r, NULL, before + 1, &nt->json)) != 0 ||
 	    (ret = mh_unread(st, txn, r->notification.user, mh_is_unread(r),
 	    &nt->unread)) != 0)
 		return ret;
@@ -83,7 +83,7 @@ mh_nt_add_work(struct mh_store *st, DB_TXN *txn, void *ctx, uint64_t first)
 
 	for (size_t i = 0; i < a->n; i++)
 		if ((ret = mh_indexed_put(st, txn, MH_TABLE_NOTIFICATIONS,
-		    &a->recs[i], MH_PUT_NUMBERED, first + i, NULL)) != 0 ||
+		    &a->recs[i], NULL, first + i, NULL)) != 0 ||
 		    (mh_is_unread(&a->recs[i]) && (ret = mh_unread(st, txn,
 		    a->recs[i].notification.user, 1, NULL)) != 0))
 			return ret;
@@ -97,7 +97,8 @@ mh_store_notifications_add(struct mh_store *st, const struct mh_record *recs,
 {
 	struct mh_nt_add a = { recs, n };
 
-	return mh_idem_add(st, "notification", n, mh_nt_add_work, &a, idem,
+	return mh_idem_add(st, mh_tables[MH_TABLE_NOTIFICATIONS].counter, n,
+	    mh_nt_add_work, &a, idem,
 	    answer, ctx, text, res);
 }
 
@@ -139,11 +140,10 @@ mh_nt_change_one(struct mh_store *st, DB_TXN *txn, struct mh_nt_change *c)
 	if (c->user == NULL)
 		ret = ENOMEM;
 	else if (what == MH_CHANGE_DELETE)
-		ret = db->del(db, txn, &key, 0);
+		ret = mh_indexed_del(st, txn, MH_TABLE_NOTIFICATIONS, c->id, &f);
 	else if (what == MH_CHANGE_WRITE)
 		ret = next.json == NULL ? ENOMEM : mh_indexed_put(st, txn,
-		    MH_TABLE_NOTIFICATIONS, &next, MH_PUT_WHOLE, c->id,
-		    &c->json);
+		    MH_TABLE_NOTIFICATIONS, &next, &f, c->id, &c->json);
 	else if ((c->json = strdup(json)) == NULL)
 		ret = ENOMEM;
 	/* The count follows: what was unread and is no more, or again. */

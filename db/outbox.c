@@ -24,8 +24,8 @@ mh_mail_add_work(struct mh_store *st, DB_TXN *txn, void *ctx, uint64_t id)
 	struct mh_mail_add *a = ctx;
 	int ret;
 
-	if ((ret = mh_indexed_put(st, txn, MH_TABLE_MAIL, a->rec,
-	    MH_PUT_NUMBERED, id, NULL)) != 0)
+	if ((ret = mh_indexed_put(st, txn, MH_TABLE_MAIL, a->rec, NULL, id,
+	    NULL)) != 0)
 		return ret;
 	return a->due_ms < 0 ? 0 : mh_lease_put(st, MH_SENDQ_MAIL, txn,
 	    id, &(struct mh_lease){ a->due_ms, 0, 0 });
@@ -38,7 +38,8 @@ mh_store_mail_add(struct mh_store *st, const struct mh_record *rec,
 {
 	struct mh_mail_add a = { rec, due_ms };
 
-	return mh_idem_add(st, "mail", 1, mh_mail_add_work, &a, idem, answer,
+	return mh_idem_add(st, mh_tables[MH_TABLE_MAIL].counter, 1,
+	    mh_mail_add_work, &a, idem, answer,
 	    ctx, text, res);
 }
 

@@ -16,10 +16,9 @@
  * one of ours. */
 static int
 mh_queued_read(struct mh_store *st, enum mh_sendq q, DB_TXN *txn, uint64_t id,
-    DBT *data, const char **json, u_int32_t flags)
+    DBT *data, union mh_fields_ref *f, const char **json, u_int32_t flags)
 {
 	DB *db = st->db[mh_sendqs[q].records];
-	union mh_fields_ref f;
 	unsigned char k[8];
 	DBT key;
 	int ret;
@@ -29,7 +28,7 @@ mh_queued_read(struct mh_store *st, enum mh_sendq q, DB_TXN *txn, uint64_t id,
 	data->flags = DB_DBT_MALLOC;
 	if ((ret = db->get(db, txn, &key, data, flags)) != 0)
 		return ret;
-	if (mh_indexed_parse(data, &f, json) != 0) {
+	if (mh_indexed_parse(data, f, json) != 0) {
 		free(data->data);
 		data->data = NULL;
 		return DB_NOTFOUND;
@@ -99,12 +98,13 @@ mh_queued_change_one(struct mh_store *st, DB_TXN *txn,
 	uint64_t id = c->ids[i];
 	struct mh_queued_next next;
 	struct mh_lease lease;
+	union mh_fields_ref f;
 	const char *json;
 	DBT data;
 	int ret, queued;
 
 	memset(&next, 0, sizeof(next));
-	if ((ret = mh_queued_read(st, c->q, txn, id, &data, &json,
+	if ((ret = mh_queued_read(st, c->q, txn, id, &data, &f, &json,
 	    DB_RMW)) != 0)
 		return ret == DB_NOTFOUND ? 0 : ret;
 	c->found++;
@@ -117,7 +117,7 @@ mh_queued_change_one(struct mh_store *st, DB_TXN *txn,
 		goto out;
 	if (next.rec.json != NULL)
 		ret = mh_indexed_put(st, txn, mh_sendqs[c->q].table,
-		    &next.rec, MH_PUT_WHOLE, id, &c->json[i]);
+		    &next.rec, &f, id, &c->json[i]);
 	else if ((c->json[i] = strdup(json)) == NULL)
 		ret = ENOMEM;
 	if (ret == 0)
@@ -193,13 +193,15 @@ static int
 mh_queued_get_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
 {
 	struct mh_queued_get *g = ctx;
+	union mh_fields_ref f;
 	const char *json;
 	DBT data;
 	int ret;
 
 	free(g->json);
 	g->json = NULL;
-	if ((ret = mh_queued_read(st, g->q, txn, g->id, &data, &json, 0)) != 0)
+	if ((ret = mh_queued_read(st, g->q, txn, g->id, &data, &f, &json,
+	    0)) != 0)
 		return ret;
 	g->json = strdup(json);
 	free(data.data);

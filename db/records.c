@@ -1,8 +1,9 @@
 /*
  * One record of an indexed table by its id (indexed.c's layout), for the
- * tables that keep nothing beside their records and indexes (campaigns):
- * added under the next id of a counter, read, or changed or deleted as
- * the application says, each in one transaction.
+ * tables that keep nothing beside what their descriptor declares
+ * (campaigns, clients): added under the next id of its counter, read, or
+ * changed or deleted as the application says, each in one transaction;
+ * its indexes, unique values and changes counter follow (indexed.c).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -20,20 +21,42 @@ mh_record_add_work(struct mh_store *st, DB_TXN *txn, void *ctx, uint64_t id)
 {
 	struct mh_record_add *a = ctx;
 
-	return mh_indexed_put(st, txn, a->table, a->rec, MH_PUT_NUMBERED, id,
-	    NULL);
+	return mh_indexed_put(st, txn, a->table, a->rec, NULL, id, NULL);
 }
 
 enum mh_store_err
 mh_store_record_add(struct mh_store *st, enum mh_table table,
-    const char *counter, const struct mh_record *rec, mh_answer_fn answer,
-    void *ctx, char **text)
+    const struct mh_record *rec, mh_answer_fn answer, void *ctx,
+    char **text)
 {
 	struct mh_record_add a = { table, rec };
 	enum mh_idem_result res;
 
-	return mh_idem_add(st, counter, 1, mh_record_add_work, &a, NULL, answer,
-	    ctx, text, &res);
+	return mh_idem_add(st, mh_tables[table].counter, 1, mh_record_add_work,
+	    &a, NULL, answer, ctx, text, &res);
+}
+
+static int
+mh_record_changes_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
+{
+	const void **a = ctx;
+	const enum mh_table *t = a[0];
+
+	return mh_counter(st->db[MH_DB_META], txn, mh_tables[*t].changes, 0,
+	    0, (uint64_t *)a[1]);
+}
+
+enum mh_store_err
+mh_store_record_changes(struct mh_store *st, enum mh_table table,
+    uint64_t *changes)
+{
+	const void *a[2] = { &table, changes };
+
+	*changes = 0;
+	if (mh_tables[table].changes == NULL)
+		return MH_STORE_OK;
+	return mh_store_error(mh_txn_run(st, DB_READ_COMMITTED, 0,
+	    mh_record_changes_txn, a));
 }
 
 struct mh_record_op {
@@ -75,10 +98,10 @@ mh_record_op_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
 	if (o->change != NULL)
 		what = o->change(o->ctx, &f, json, &next);
 	if (what == MH_CHANGE_DELETE)
-		ret = db->del(db, txn, &key, 0);
+		ret = mh_indexed_del(st, txn, o->table, o->id, &f);
 	else if (what == MH_CHANGE_WRITE)
 		ret = next.json == NULL ? ENOMEM : mh_indexed_put(st, txn,
-		    o->table, &next, MH_PUT_WHOLE, o->id, &o->json);
+		    o->table, &next, &f, o->id, &o->json);
 	else if ((o->json = strdup(json)) == NULL)
 		ret = ENOMEM;
 	mh_record_free(&next);

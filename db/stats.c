@@ -19,10 +19,11 @@ mh_stats_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
 	memset(s, 0, sizeof(*s));
 	if ((ret = mh_counter(st->db[MH_DB_META], txn, MH_LAST_SEQ, 0, 0,
 	    &s->last_seq)) != 0 ||
-	    (ret = mh_counter(st->db[MH_DB_META], txn, "notification", 0, 0,
+	    (ret = mh_counter(st->db[MH_DB_META], txn,
+	    mh_tables[MH_TABLE_NOTIFICATIONS].counter, 0, 0,
 	    &s->notifications_made)) != 0 ||
-	    (ret = mh_counter(st->db[MH_DB_META], txn, "mail", 0, 0,
-	    &s->mail_made)) != 0 ||
+	    (ret = mh_counter(st->db[MH_DB_META], txn,
+	    mh_tables[MH_TABLE_MAIL].counter, 0, 0, &s->mail_made)) != 0 ||
 	    (ret = mh_db_count(st->db[MH_DB_INBOX], txn,
 	    &s->inbox_pending)) != 0)
 		return ret;

@@ -90,21 +90,28 @@ struct mh_sendq_def {
 	int records, queue, due;
 };
 
-/* Each indexed table, declared once: its name, its records' database and
- * the name their number has in the stored JSON, and its header fields
- * (union mh_fields' names), each with the database indexing it. The
- * writer, the query's plan and its filters read it. */
+/* Each indexed table, declared once: its name, its records' database,
+ * the name their number has in the stored JSON and the counter in meta.db
+ * it comes from, the counter each write to it moves (NULL: none), and its
+ * header fields (union mh_fields' names), each with the database indexing
+ * it and, for a field one record at most may hold a value of, the map
+ * from value to record that keeps it so. The writer (mh_indexed_put,
+ * mh_indexed_del), the query's plan and its filters read it. */
 #define MH_FIELD_FOLDED 1	/* stored and matched lower-cased */
 struct mh_field_def {
 	const char *name;
 	int index;		/* the database indexing it; -1: none (a
 				 * filter on it reads the table) */
 	unsigned flags;
+	int unique;		/* value -> id, one record a value (the field
+				 * may not be empty); -1: none */
 };
 struct mh_table_def {
 	const char *name;
 	int records;
 	const char *key;
+	const char *counter;
+	const char *changes;
 	struct mh_field_def field[MH_FIELDS];
 };
 extern const struct mh_table_def mh_tables[];
@@ -344,13 +351,19 @@ int mh_message_del(struct mh_store *st, DB_TXN *txn, const char *provider,
     const char *message_id, int when_empty, int *deleted);
 
 /* --- indexed.c, query.c: records of the indexed tables. */
-/* Writes r under n to db, inside txn, its JSON led by {"id_key":n (or as
- * it is, id_key NULL); *text gets the stored JSON text when not NULL
- * (caller frees). */
+/* Writes r as record n of table t, inside txn. was NULL: a new record,
+ * its JSON led by {"key":n, its unique values claimed (DB_KEYEXIST when
+ * one is another's, EINVAL when one is empty); else the record as changed
+ * from the one whose fields were *was, its JSON whole, its unique values
+ * moved as they changed. A write moves the table's changes counter.
+ * *text gets the stored JSON text when not NULL (caller frees). */
 int mh_indexed_put(struct mh_store *st, DB_TXN *txn, enum mh_table t,
-    const struct mh_record *r, int numbered, uint64_t n, char **text);
-#define MH_PUT_WHOLE 0		/* r->json holds its number already */
-#define MH_PUT_NUMBERED 1	/* n put first under the table's key */
+    const struct mh_record *r, const union mh_fields_ref *was, uint64_t n,
+    char **text);
+/* Deletes record n of table t, whose fields were *was (its unique values
+ * given back). */
+int mh_indexed_del(struct mh_store *st, DB_TXN *txn, enum mh_table t,
+    uint64_t n, const union mh_fields_ref *was);
 /* Splits a stored record into its header fields and JSON text, pointing
  * into d; -1 when it is not one. */
 int mh_indexed_parse(const DBT *d, union mh_fields_ref *f, const char **json);

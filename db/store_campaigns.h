@@ -10,39 +10,29 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* --- clients.c */
-/* Stores rec as the next client, in one flushed transaction; *text is
- * answer's text for its id (caller frees). MH_STORE_EXISTS when another
- * client has its phone (field 2). */
-enum mh_store_err mh_store_client_add(struct mh_store *st,
-    const struct mh_record *rec, mh_answer_fn answer, void *ctx,
-    char **text);
-/* Changes the client of that id as change says (MH_CHANGE_KEEP, _WRITE,
- * _DELETE; its record's fields and JSON shown), in one flushed
- * transaction; *json, when not NULL, gets the record after (NULL once
- * deleted; caller frees). MH_STORE_NOTFOUND when there is none,
- * MH_STORE_EXISTS when the phone it is changed to is another's. */
-enum mh_store_err mh_store_client_change(struct mh_store *st, uint64_t id,
-    mh_change_fn change, void *ctx, char **json);
-
-/* A number that moves with each change to the clients (added, changed,
- * deleted): 0 before any. */
-enum mh_store_err mh_store_clients_version(struct mh_store *st,
-    uint64_t *version);
-
-/* --- records.c: one record of an indexed table (campaigns: "deleted" or
- * "", channel; the clients are read so too). */
-/* Stores rec under the next id of the counter named counter (meta.db),
- * in one flushed transaction; *text is answer's text for it (caller
- * frees). */
+/* --- records.c: one record of an indexed table (campaigns, clients),
+ * its indexes, unique values and changes counter as its descriptor
+ * declares them. */
+/* Stores rec under the next id of its table's counter, in one flushed
+ * transaction; *text is answer's text for it (caller frees).
+ * MH_STORE_EXISTS when a value of a unique field (a client's phone) is
+ * another's. */
 enum mh_store_err mh_store_record_add(struct mh_store *st,
-    enum mh_table table, const char *counter, const struct mh_record *rec,
-    mh_answer_fn answer, void *ctx, char **text);
+    enum mh_table table, const struct mh_record *rec, mh_answer_fn answer,
+    void *ctx, char **text);
+/* A number that moves with each change to the table's records (added,
+ * changed, deleted) when the table counts them (the clients: a running
+ * campaign selects them again): 0 before any, and for the others. */
+enum mh_store_err mh_store_record_changes(struct mh_store *st,
+    enum mh_table table, uint64_t *changes);
 /* The record of that id: *json (caller frees); MH_STORE_NOTFOUND. */
 enum mh_store_err mh_store_record_get(struct mh_store *st,
     enum mh_table table, uint64_t id, char **json);
-/* Changes or deletes it as change says, in one flushed transaction;
- * *json, when not NULL, gets it after (NULL once deleted). */
+/* Changes or deletes it as change says (MH_CHANGE_KEEP, _WRITE, _DELETE;
+ * its fields and JSON shown), in one flushed transaction; *json, when not
+ * NULL, gets it after (NULL once deleted; caller frees).
+ * MH_STORE_NOTFOUND when there is none, MH_STORE_EXISTS when a unique
+ * value it is changed to is another's. */
 enum mh_store_err mh_store_record_change(struct mh_store *st,
     enum mh_table table, uint64_t id, mh_change_fn change, void *ctx,
     char **json);

@@ -87,35 +87,47 @@ const struct mh_sendq_def mh_sendqs[] = {
 /* The indexed tables. A field's index here is the one mh_dbs says indexes
  * that field of that table (tests/unit/tables.c holds the two equal). */
 const struct mh_table_def mh_tables[] = {
-	[MH_TABLE_EVENTS] = { "events", MH_DB_EVENTS, "seq", {
-	    { "type", MH_DB_BY_TYPE, 0 },
-	    { "email", MH_DB_BY_EMAIL, MH_FIELD_FOLDED },
-	    { "message_id", MH_DB_BY_MESSAGE, 0 } } },
-	[MH_TABLE_CALLBACKS] = { "callbacks", MH_DB_CALLBACKS, "id", {
-	    { "status", MH_DB_CB_BY_STATUS, 0 },
-	    { "email", MH_DB_CB_BY_EMAIL, MH_FIELD_FOLDED },
-	    { "external_id", MH_DB_CB_BY_EXTERNAL, 0 } } },
-	[MH_TABLE_NOTIFICATIONS] = { "notifications", MH_DB_NOTIFICATIONS,
-	    "id", {
-	    { "user", MH_DB_NT_BY_USER, 0 },
-	    { "identifier", MH_DB_NT_BY_IDENTIFIER, MH_FIELD_FOLDED },
-	    { "unread_user", MH_DB_NT_UNREAD, 0 } } },
-	[MH_TABLE_MAIL] = { "mail", MH_DB_MAIL, "id", {
-	    { "status", MH_DB_MAIL_BY_STATUS, 0 },
-	    { "recipients", MH_DB_MAIL_BY_TO, MH_FIELD_FOLDED },
-	    { "tags", MH_DB_MAIL_BY_TAG, 0 } } },
-	[MH_TABLE_CLIENTS] = { "clients", MH_DB_CLIENTS, "id", {
-	    { "tag", MH_DB_CLIENTS_BY_TAG, 0 },
-	    { "operator_code", MH_DB_CLIENTS_BY_OPERATOR, 0 },
-	    { "phone", MH_DB_CLIENTS_BY_PHONE, 0 } } },
-	[MH_TABLE_CAMPAIGNS] = { "campaigns", MH_DB_CAMPAIGNS, "id", {
-	    { "deleted", MH_DB_CAMPAIGNS_BY_STATE, 0 },
-	    { "channel", MH_DB_CAMPAIGNS_BY_CHANNEL, 0 },
-	    { NULL, -1, 0 } } },
-	[MH_TABLE_CMESSAGES] = { "campaign-messages", MH_DB_CMESSAGES, "id", {
-	    { "campaign_status", MH_DB_CM_BY_STATE, 0 },
-	    { "campaign", MH_DB_CM_BY_CAMPAIGN, 0 },
-	    { "client", MH_DB_CM_BY_CLIENT, 0 } } },
+	[MH_TABLE_EVENTS] = { .name = "events", .records = MH_DB_EVENTS,
+	    .key = "seq", .field = {
+	    { "type", MH_DB_BY_TYPE, 0, -1 },
+	    { "email", MH_DB_BY_EMAIL, MH_FIELD_FOLDED, -1 },
+	    { "message_id", MH_DB_BY_MESSAGE, 0, -1 } } },
+	/* Numbered by the event they came with. */
+	[MH_TABLE_CALLBACKS] = { .name = "callbacks",
+	    .records = MH_DB_CALLBACKS, .key = "id", .field = {
+	    { "status", MH_DB_CB_BY_STATUS, 0, -1 },
+	    { "email", MH_DB_CB_BY_EMAIL, MH_FIELD_FOLDED, -1 },
+	    { "external_id", MH_DB_CB_BY_EXTERNAL, 0, -1 } } },
+	[MH_TABLE_NOTIFICATIONS] = { .name = "notifications",
+	    .records = MH_DB_NOTIFICATIONS, .key = "id",
+	    .counter = "notification", .field = {
+	    { "user", MH_DB_NT_BY_USER, 0, -1 },
+	    { "identifier", MH_DB_NT_BY_IDENTIFIER, MH_FIELD_FOLDED, -1 },
+	    { "unread_user", MH_DB_NT_UNREAD, 0, -1 } } },
+	[MH_TABLE_MAIL] = { .name = "mail", .records = MH_DB_MAIL,
+	    .key = "id", .counter = "mail", .field = {
+	    { "status", MH_DB_MAIL_BY_STATUS, 0, -1 },
+	    { "recipients", MH_DB_MAIL_BY_TO, MH_FIELD_FOLDED, -1 },
+	    { "tags", MH_DB_MAIL_BY_TAG, 0, -1 } } },
+	/* A running campaign selects its clients again when they change. */
+	[MH_TABLE_CLIENTS] = { .name = "clients", .records = MH_DB_CLIENTS,
+	    .key = "id", .counter = "client", .changes = "clients_changed",
+	    .field = {
+	    { "tag", MH_DB_CLIENTS_BY_TAG, 0, -1 },
+	    { "operator_code", MH_DB_CLIENTS_BY_OPERATOR, 0, -1 },
+	    { "phone", MH_DB_CLIENTS_BY_PHONE, 0, MH_DB_CLIENT_PHONES } } },
+	[MH_TABLE_CAMPAIGNS] = { .name = "campaigns",
+	    .records = MH_DB_CAMPAIGNS, .key = "id", .counter = "campaign",
+	    .field = {
+	    { "deleted", MH_DB_CAMPAIGNS_BY_STATE, 0, -1 },
+	    { "channel", MH_DB_CAMPAIGNS_BY_CHANNEL, 0, -1 },
+	    { NULL, -1, 0, -1 } } },
+	[MH_TABLE_CMESSAGES] = { .name = "campaign-messages",
+	    .records = MH_DB_CMESSAGES, .key = "id",
+	    .counter = "campaign_message", .field = {
+	    { "campaign_status", MH_DB_CM_BY_STATE, 0, -1 },
+	    { "campaign", MH_DB_CM_BY_CAMPAIGN, 0, -1 },
+	    { "client", MH_DB_CM_BY_CLIENT, 0, -1 } } },
 };
 const size_t mh_table_count = sizeof(mh_tables) / sizeof(mh_tables[0]);
 

@@ -210,7 +210,8 @@ mh_schedule_run(struct mh_schedule *sc, struct mh_store *st, int64_t now_ms)
 	struct mh_query q = { .table = MH_TABLE_CAMPAIGNS, .limit = 100 };
 	enum mh_store_err err;
 
-	if ((err = mh_store_clients_version(st, &ps.clients)) != MH_STORE_OK)
+	if ((err = mh_store_record_changes(st, MH_TABLE_CLIENTS,
+	    &ps.clients)) != MH_STORE_OK)
 		return err;
 	err = mh_store_query_all(st, &q, mh_sched_one, &ps);
 	if (ps.err != MH_STORE_OK)

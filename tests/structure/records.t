@@ -47,7 +47,7 @@ while ($store =~ /struct \{ T \*([^}]*)\} (\w+)/g) {
 	$union{$table} = [map { s/^\s*\*?//r } split /,/, $names =~ s/;\s*$//r];
 }
 my %declared;
-while ($tables =~ /\[MH_TABLE_\w+\] = \{ "([\w-]+)",\s+\w+,\s+"\w+",\s+\{(.*?)\} \} \}/sg) {
+while ($tables =~ /\[MH_TABLE_\w+\] = \{ \.name = "([\w-]+)",.*?\.field = \{(.*?)\} \} \}/sg) {
 	my ($name, $body) = ($1, $2);
 	$declared{$name} = [ $body =~ /\{ "(\w+)"/g ];
 }

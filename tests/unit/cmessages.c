@@ -175,12 +175,13 @@ main(void)
 	    MH_STORE_OK && strstr(json, "\"status\":\"sent\"") != NULL &&
 	    strncmp(json, "{\"id\":1,", 8) == 0, "one read back, led by its id");
 	free(json);
-	ok(mh_store_clients_version(st, &v0) == MH_STORE_OK && v0 == 0,
-	    "no client changed yet: version 0");
-	ok(mh_store_client_add(st, &client, mh_record_answer,
-	    &(struct mh_added){ &client, 0 }, &text) ==
-	    MH_STORE_OK && mh_store_clients_version(st, &v1) == MH_STORE_OK &&
-	    v1 == v0 + 1, "a client added: the clients' version moves");
+	ok(mh_store_record_changes(st, MH_TABLE_CLIENTS, &v0) ==
+	    MH_STORE_OK && v0 == 0, "no client changed yet: version 0");
+	ok(mh_store_record_add(st, MH_TABLE_CLIENTS, &client,
+	    mh_record_answer, &(struct mh_added){ &client, 0 }, &text) ==
+	    MH_STORE_OK && mh_store_record_changes(st, MH_TABLE_CLIENTS,
+	    &v1) == MH_STORE_OK && v1 == v0 + 1,
+	    "a client added: the clients' version moves");
 	free(text);
 	mh_store_close(st);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", home);

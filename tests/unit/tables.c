@@ -7,12 +7,14 @@
  * user, a session and a token are stored as are those the hand-made
  * codecs before them wrote, so that stored accounts read the same.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "tap.h"
+#include "core/core.h"
 #include "db/store-private.h"
 
 /* The stored record of key in database dbi, into buf; its length, or 0. */
@@ -119,6 +121,91 @@ layouts(void)
 		printf("# could not remove %s\n", home);
 }
 
+/* A change that gives a client the phone ctx. */
+static int
+to_phone(void *ctx, const union mh_fields_ref *f, const char *json,
+    struct mh_record *out)
+{
+	out->client.tag = strdup(f->client.tag);
+	out->client.operator_code = strdup(f->client.operator_code);
+	out->client.phone = strdup(ctx);
+	out->json = strdup(json);
+	return MH_CHANGE_WRITE;
+}
+
+static int
+delete_it(void *ctx, const union mh_fields_ref *f, const char *json,
+    struct mh_record *out)
+{
+	(void)ctx;
+	(void)f;
+	(void)json;
+	(void)out;
+	return MH_CHANGE_DELETE;
+}
+
+/* Adds a client: what the storage said. */
+static enum mh_store_err
+add_client(struct mh_store *st, const struct mh_record *rec)
+{
+	char *text = NULL;
+	enum mh_store_err err = mh_store_record_add(st, MH_TABLE_CLIENTS, rec,
+	    mh_record_answer, &(struct mh_added){ rec, 0 }, &text);
+
+	free(text);
+	return err;
+}
+
+/* A unique field, as the clients' descriptor declares the phone: one
+ * record a value, moved with a change, given back with a delete. */
+static void
+unique(void)
+{
+	char home[] = "/tmp/mh-unique-XXXXXX", cmd[64];
+	struct mh_record a = { .client = { (char *)"t", (char *)"900",
+	    (char *)"79000000001" }, .json = (char *)"{}" };
+	struct mh_record b = { .client = { (char *)"t", (char *)"900",
+	    (char *)"79000000002" }, .json = (char *)"{}" };
+	struct mh_store *st;
+	uint64_t changes = 0;
+
+#define ADD(rec) add_client(st, (rec))
+	if (mkdtemp(home) == NULL || mh_store_open(home, &st) != MH_STORE_OK) {
+		ok(0, "a store for the clients");
+		return;
+	}
+	ok(ADD(&a) == MH_STORE_OK && ADD(&b) == MH_STORE_OK,
+	    "two clients of two phones");
+	ok(ADD(&a) == MH_STORE_EXISTS, "a third with the first's phone: "
+	    "exists");
+	ok(mh_store_record_change(st, MH_TABLE_CLIENTS, 2, to_phone,
+	    (void *)"79000000001", NULL) == MH_STORE_EXISTS,
+	    "the second changed to the first's phone: exists");
+	ok(mh_store_record_change(st, MH_TABLE_CLIENTS, 1, to_phone,
+	    (void *)"79000000003", NULL) == MH_STORE_OK && ADD(&a) ==
+	    MH_STORE_OK, "the first moved to another: its phone is free");
+	ok(mh_store_record_change(st, MH_TABLE_CLIENTS, 2, delete_it, NULL,
+	    NULL) == MH_STORE_OK && ADD(&b) == MH_STORE_OK,
+	    "the second deleted: its phone is free");
+	if (mh_store_record_changes(st, MH_TABLE_CLIENTS, &changes) !=
+	    MH_STORE_OK)
+		changes = 0;
+	ok(changes == 6, "each write moved the changes counter: %" PRIu64
+	    " (4 added, 1 changed, 1 deleted)", changes);
+	for (size_t t = 0; t < mh_table_count; t++)
+		for (int i = 0; i < MH_FIELDS; i++)
+			if (mh_tables[t].field[i].unique >= 0)
+				ok(!(mh_tables[t].field[i].flags &
+				    MH_FIELD_FOLDED), "%s.%s: a unique field "
+				    "is kept as given, not folded",
+				    mh_tables[t].name, mh_tables[t].field[i].name);
+	mh_store_close(st);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", home);
+	if (system(cmd) != 0)
+		printf("# could not remove %s\n", home);
+#undef ADD
+}
+
 int
 main(void)
 {
@@ -157,5 +244,6 @@ main(void)
 	    strcmp(mh_tables[MH_TABLE_MAIL].key, "id") == 0,
 	    "events are numbered by seq, the rest by id");
 	layouts();
+	unique();
 	return done_testing();
 }
