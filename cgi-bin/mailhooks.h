@@ -196,10 +196,19 @@ void mh_respond_nomem(struct mh_request *r);
 
 /* One (method, path) the program answers. A path's other methods are a
  * 405; the dispatcher checks access before the handler runs. */
+/* What body a route takes (www/openapi.json's requestBody: the test of
+ * the description holds the two equal). */
+enum mh_body {
+	MH_NO_BODY,
+	MH_JSON_BODY,		/* application/json, required */
+	MH_JSON_BODY_OPTIONAL,	/* application/json, or none */
+	MH_FORM_BODY,		/* application/x-www-form-urlencoded */
+};
 struct mh_route {
 	unsigned method;	/* one MH_* bit; a GET's row answers HEAD */
 	const char *path;	/* "/api/messages/{id}": one last parameter */
 	unsigned access;	/* MH_PUBLIC, MH_SIGNED_IN, MH_ADMIN, scopes */
+	enum mh_body body;
 	void (*handle)(struct mh_app *, struct mh_request *);
 	const char *provider;	/* a webhook's: its refusals are logged */
 };

@@ -193,6 +193,50 @@ access_differences(const struct mh_route *routes, struct json_object *paths,
 	return n;
 }
 
+/* The body a described operation takes, as the route table says it. */
+static enum mh_body
+described_body(struct json_object *op)
+{
+	struct json_object *rb, *content, *req;
+	int required;
+
+	if (!json_object_object_get_ex(op, "requestBody", &rb))
+		return MH_NO_BODY;
+	required = json_object_object_get_ex(rb, "required", &req) &&
+	    json_object_get_boolean(req);
+	if (!json_object_object_get_ex(rb, "content", &content))
+		return (enum mh_body)-1;
+	if (json_object_object_get_ex(content, "application/json", NULL))
+		return required ? MH_JSON_BODY : MH_JSON_BODY_OPTIONAL;
+	if (json_object_object_get_ex(content,
+	    "application/x-www-form-urlencoded", NULL))
+		return MH_FORM_BODY;
+	return (enum mh_body)-1;
+}
+
+/* Routes whose description takes another body than the row says, each
+ * said when loud. */
+static int
+body_differences(const struct mh_route *routes, struct json_object *paths,
+    int loud)
+{
+	int n = 0;
+
+	for (const struct mh_route *rt = routes; rt->path != NULL; rt++) {
+		struct json_object *op;
+		const char *m = method_name(rt->method);
+
+		if ((op = described(paths, rt->path, m)) == NULL ||
+		    described_body(op) == rt->body)
+			continue;
+		n++;
+		if (loud)
+			printf("# %s %s: its request body is not the row's\n",
+			    m, rt->path);
+	}
+	return n;
+}
+
 static struct json_object *
 load(const char *file)
 {
@@ -233,17 +277,27 @@ main(void)
 		n++;
 	memcpy(more, mh_routes, n * sizeof(more[0]));
 	more[n] = (struct mh_route){ MH_GET, "/api/undescribed", MH_PUBLIC,
-	    mh_routes[0].handle, NULL };
-	more[n + 1] = (struct mh_route){ 0, NULL, 0, NULL, NULL };
+	    MH_NO_BODY, mh_routes[0].handle, NULL };
+	more[n + 1] = (struct mh_route){ 0, NULL, 0, MH_NO_BODY, NULL, NULL };
 	ok(differences(more, paths, 0) == 1,
 	    "self-check: a route added without its description is found");
 	memcpy(fewer, mh_routes + 1, n * sizeof(fewer[0]));
 	ok(differences(fewer, paths, 0) > 0,
 	    "self-check: a described route gone from the table is found");
 	more[n] = (struct mh_route){ MH_HEAD, "/api/events", MH_PUBLIC,
-	    mh_routes[0].handle, NULL };
+	    MH_NO_BODY, mh_routes[0].handle, NULL };
 	ok(differences(more, paths, 0) == 1,
 	    "self-check: HEAD apart from GET is found");
+
+	/* What each takes: the table's body is the description's. */
+	ok(body_differences(mh_routes, paths, 1) == 0,
+	    "each route's description takes the body its row says");
+	memcpy(more, mh_routes, (n + 1) * sizeof(more[0]));
+	for (i = 0; i < n && strcmp(more[i].path, "/api/clients") != 0; i++)
+		;
+	more[i].body = more[i].body == MH_NO_BODY ? MH_JSON_BODY : MH_NO_BODY;
+	ok(body_differences(more, paths, 0) == 1,
+	    "self-check: a row whose body is not described is found");
 
 	/* Who may call what: the table's access is the description's. */
 	ok(access_differences(mh_routes, paths, 1) == 0,
