@@ -1,6 +1,7 @@
 /*
- * What the webhooks share (hook_mandrill.c, hook_infobip.c): the content
- * type and body checks, the acknowledgement once the raw body is committed
+ * The webhooks: one handler for every provider, running the checks its
+ * row declares (core/providers.h: the call's type and token, then its
+ * body and signature), the acknowledgement once the raw body is committed
  * to the inbox, and the log of what was refused. Deriving events happens
  * after the answer (drain.c). A refused request enters nothing.
  */
@@ -13,31 +14,7 @@
 #include <json-c/json.h>
 
 #include "mailhooks.h"
-
-int
-mh_media_type_is(const char *ctype, const char *type)
-{
-	size_t n = strlen(type);
-
-	if (ctype == NULL)
-		return 0;
-	while (*ctype == ' ')
-		ctype++;
-	if (strncasecmp(ctype, type, n) != 0)
-		return 0;
-	ctype += n;
-	while (*ctype == ' ')
-		ctype++;
-	return *ctype == '\0' || *ctype == ';';
-}
-
-const char *
-mh_content_type(const struct mh_request *r)
-{
-	const char *ct = mh_param(r, "CONTENT_TYPE");
-
-	return ct && *ct ? ct : "(none)";
-}
+#include "core/providers.h"
 
 int
 mh_ingest_body(struct mh_app *app, struct mh_request *r)
@@ -154,4 +131,74 @@ mh_log_refusal(struct mh_app *app, struct mh_request *r)
 		mh_log(r, "could not log a refused request");
 	free(text);
 	json_object_put(o);
+}
+
+/* Each verdict's answer: its status and error code. */
+static const struct {
+	int status;
+	const char *error;
+} mh_hook_answers[] = {
+	[MH_HOOK_MEDIA_TYPE] = { 415, "unsupported_media_type" },
+	[MH_HOOK_NO_TOKEN] = { 401, "unauthorized" },
+	[MH_HOOK_BAD_SIGNATURE] = { 403, "bad_signature" },
+	[MH_HOOK_BAD_FORM] = { 400, "bad_form" },
+	[MH_HOOK_BAD_EVENTS] = { 400, "bad_events" },
+	[MH_HOOK_BAD_CALLBACK] = { 400, "bad_callback" },
+};
+
+/* Answers a call the provider refused. */
+static void
+mh_hook_refuse(struct mh_request *r, enum mh_hook_verdict v, const char *why)
+{
+	if (v == MH_HOOK_NOMEM) {
+		mh_respond_nomem(r);
+		return;
+	}
+	if (v == MH_HOOK_NO_TOKEN)
+		r->auth_challenge = "Basic realm=\"mailhooks\"";
+	mh_respond_error(r, mh_hook_answers[v].status, mh_hook_answers[v].error,
+	    "%s", why);
+}
+
+void
+mh_hook(struct mh_app *app, struct mh_request *r)
+{
+	const struct mh_provider *p = mh_provider_find(r->provider);
+	struct mh_hook_call c = { .cfg = app->cfg,
+	    .content_type = mh_param(r, "CONTENT_TYPE"),
+	    .request_uri = mh_param(r, "REQUEST_URI"), .query = r->query,
+	    .authorization = mh_param(r, "HTTP_AUTHORIZATION"),
+	    .signature = mh_param(r, "HTTP_X_MANDRILL_SIGNATURE") };
+	enum mh_hook_verdict v;
+	char why[300] = "";
+	size_t items = 0;
+
+	if (p == NULL) {
+		mh_respond_error(r, 404, "not_found", "no such webhook");
+		return;
+	}
+	if ((v = p->accept(&c, why, sizeof(why))) != MH_HOOK_OK) {
+		mh_hook_refuse(r, v, why);
+		return;
+	}
+	if (mh_ingest_body(app, r) != 0)
+		return;
+	c.body = r->body;
+	c.len = r->body_len;
+	if ((c.own_url = mh_request_url(r)) == NULL)
+		v = MH_HOOK_NOMEM;
+	else
+		v = p->check(&c, &items, why, sizeof(why));
+	free((char *)c.own_url);
+	if (v != MH_HOOK_OK)
+		mh_hook_refuse(r, v, why);
+	else
+		mh_ingest_commit(app, r, p->name, items);
+}
+
+void
+mh_hook_alive(struct mh_app *app, struct mh_request *r)
+{
+	(void)app;
+	mh_respond_json(r, 200, "{\"status\":\"ok\"}");
 }

@@ -1,7 +1,7 @@
 /*
  * mailhooks.fcgi: the HTTP side. A request comes in (request.c), is
- * routed by the one route table (route.c) to a handler (hook_*.c for the
- * webhooks, api_*.c for the API), answered (respond.c); then the process
+ * routed by the one route table (route.c) to a handler (ingest.c's for
+ * every webhook, api_*.c for the API), answered (respond.c); then the process
  * drains the inbox (drain.c), in its drain thread (worker.c).
  */
 #ifndef MAILHOOKS_H
@@ -222,10 +222,6 @@ extern const struct mh_method { const char *name; unsigned bit; }
 void mh_serve(struct mh_app *app, struct mh_request *r);
 
 /* --- ingest.c: what the webhooks share. */
-/* Is the Content-Type's media type (before any parameter) this one? */
-int mh_media_type_is(const char *ctype, const char *type);
-/* The request's Content-Type, or "(none)". */
-const char *mh_content_type(const struct mh_request *r);
 /* Reads the body against the configured limit; answers and returns -1
  * when it cannot. */
 int mh_ingest_body(struct mh_app *app, struct mh_request *r);
@@ -240,10 +236,14 @@ int mh_body(struct mh_request *r, size_t max);
 /* Records a refused webhook request in the refusal log. */
 void mh_log_refusal(struct mh_app *app, struct mh_request *r);
 
-/* --- the handlers (hook_mandrill.c, hook_infobip.c, api_*.c). */
-void mh_hook_mandrill(struct mh_app *app, struct mh_request *r);
-void mh_hook_mandrill_check(struct mh_app *app, struct mh_request *r);
-void mh_hook_infobip(struct mh_app *app, struct mh_request *r);
+/* A provider's webhook (its route's row names the provider): the call
+ * checked as its provider row says, then its body acknowledged. */
+void mh_hook(struct mh_app *app, struct mh_request *r);
+/* A webhook's URL answers a GET: Mandrill checks it before it issues a
+ * key. */
+void mh_hook_alive(struct mh_app *app, struct mh_request *r);
+
+/* --- the handlers (api_*.c). */
 void mh_api_test_event(struct mh_app *app, struct mh_request *r);
 void mh_api_events(struct mh_app *app, struct mh_request *r);
 void mh_api_callbacks(struct mh_app *app, struct mh_request *r);

@@ -150,6 +150,8 @@ char *mh_query_get(const char *query, const char *name, int *bad);
 #define MH_QUERY_MALFORMED 1
 #define MH_QUERY_REPEATED 2
 
+/* Is the Content-Type's media type (before any parameter) this one? */
+int mh_media_type_is(const char *ctype, const char *type);
 /* --- signature.c: X-Mandrill-Signature and shared secrets. */
 /* Writes base64(HMAC-SHA1(key, url + each key and value)) to out, which
  * holds at least 29 bytes. Returns 0, or -1 when out of memory. */
@@ -299,7 +301,7 @@ struct mh_normal {
 int mh_mandrill_normalise(struct json_object *event, const char *received_at,
     uint64_t receipt, struct mh_normal *out);
 
-/* --- infobip.c, infobip_normal.c: Infobip callbacks, pure. */
+/* --- infobip.c: Infobip callbacks, pure. */
 /* Parses a callback body of any of its three shapes and checks every
  * report or tracking event. On success *items is an array of them (caller
  * puts it); on failure -1 with the problem, and the index in a batch, in

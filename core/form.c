@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core.h"
 
@@ -200,4 +201,21 @@ mh_query_get(const char *query, const char *name, int *bad)
 		return NULL;
 	}
 	return val;
+}
+
+int
+mh_media_type_is(const char *ctype, const char *type)
+{
+	size_t n = strlen(type);
+
+	if (ctype == NULL)
+		return 0;
+	while (*ctype == ' ')
+		ctype++;
+	if (strncasecmp(ctype, type, n) != 0)
+		return 0;
+	ctype += n;
+	while (*ctype == ' ')
+		ctype++;
+	return *ctype == '\0' || *ctype == ';';
 }

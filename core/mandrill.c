@@ -1,6 +1,8 @@
 /*
- * Mandrill (Mailchimp Transactional) webhook events: shape checks declared
- * as tables, and normalisation onto the shared event model. Pure: no I/O.
+ * Mandrill (Mailchimp Transactional), as a provider (providers.h): its
+ * webhook's checks (a form, X-Mandrill-Signature over the URL signed),
+ * its events' shape checks declared as tables, and their normalisation
+ * onto the shared event model. Pure: no I/O.
  *
  * Three shapes arrive in one mandrill_events array:
  *  - message events: {"event": "open", "ts": N, "msg": {"_id": ...}, ...}
@@ -293,4 +295,109 @@ mh_mandrill_items(const char *body, size_t len, struct json_object **items,
 		snprintf(why, whylen, "mandrill_events missing");
 	mh_form_free(&form);
 	return ret == 0 ? 0 : -1;
+}
+
+#define MH_FORM_TYPE "application/x-www-form-urlencoded"
+
+/*
+ * The URL Mandrill signed the webhook for: MANDRILL_WEBHOOK_URL, else
+ * MAILHOOKS_PUBLIC_URL's with the request's path and query, else the
+ * URL the call reached us at. The caller frees it; NULL when out of
+ * memory.
+ */
+static char *
+mh_mandrill_signed_url(const struct mh_hook_call *c)
+{
+	const char *uri = c->request_uri, *base = c->cfg->public_url;
+	size_t blen, n;
+	char *url;
+
+	if (c->cfg->mandrill_url != NULL)
+		return mh_strdup(c->cfg->mandrill_url);
+	if (base == NULL)
+		return c->own_url != NULL ? mh_strdup(c->own_url) : NULL;
+	if (uri == NULL || *uri != '/')
+		uri = "/";
+	/* The URL's path is where the site is mounted: a proxy may pass it
+	 * on (the request names it already) or take it off. */
+	blen = strlen(base);
+	while (blen > 0 && base[blen - 1] == '/')
+		blen--;
+	n = mh_url_origin_len(base);
+	if (blen > n && strncmp(uri, base + n, blen - n) == 0 &&
+	    (uri[blen - n] == '/' || uri[blen - n] == '?' ||
+	    uri[blen - n] == '\0'))
+		blen = n;
+	if ((url = mh_malloc(blen + strlen(uri) + 1)) == NULL)
+		return NULL;
+	memcpy(url, base, blen);
+	strcpy(url + blen, uri);
+	return url;
+}
+
+enum mh_hook_verdict
+mh_mandrill_accept(const struct mh_hook_call *c, char *why, size_t whylen)
+{
+	if (mh_media_type_is(c->content_type, MH_FORM_TYPE))
+		return MH_HOOK_OK;
+	snprintf(why, whylen, "Content-Type must be " MH_FORM_TYPE ", not "
+	    "%.64s", c->content_type != NULL && *c->content_type != '\0' ?
+	    c->content_type : "(none)");
+	return MH_HOOK_MEDIA_TYPE;
+}
+
+/* X-Mandrill-Signature, when keys are configured: the HMAC-SHA1 of the
+ * URL signed and the form under one of them. */
+static enum mh_hook_verdict
+mh_mandrill_signed(const struct mh_hook_call *c, const struct mh_form *form,
+    char *why, size_t whylen)
+{
+	char *url;
+	int ok;
+
+	if (c->cfg->mandrill_keys == NULL)
+		return MH_HOOK_OK;
+	if (c->signature == NULL || *c->signature == '\0') {
+		snprintf(why, whylen, "X-Mandrill-Signature is missing");
+		return MH_HOOK_BAD_SIGNATURE;
+	}
+	if ((url = mh_mandrill_signed_url(c)) == NULL)
+		return MH_HOOK_NOMEM;
+	if (!(ok = mh_signature_verify(c->cfg->mandrill_keys, url, form,
+	    c->signature)))
+		snprintf(why, whylen, "X-Mandrill-Signature does not match the "
+		    "request signed for %s with any configured key", url);
+	free(url);
+	return ok ? MH_HOOK_OK : MH_HOOK_BAD_SIGNATURE;
+}
+
+enum mh_hook_verdict
+mh_mandrill_check(const struct mh_hook_call *c, size_t *items, char *why,
+    size_t whylen)
+{
+	struct mh_form form = { 0 };
+	struct json_object *events = NULL;
+	enum mh_hook_verdict v;
+	enum mh_form_err ferr;
+	int bad;
+
+	if ((ferr = mh_form_parse(c->body, c->len, &form)) != MH_FORM_OK) {
+		snprintf(why, whylen, "%s", mh_form_strerror(ferr));
+		return ferr == MH_FORM_NOMEM ? MH_HOOK_NOMEM : MH_HOOK_BAD_FORM;
+	}
+	if ((v = mh_mandrill_signed(c, &form, why, whylen)) != MH_HOOK_OK)
+		goto out;
+	if ((bad = mh_mandrill_form_events(&form, &events, why, whylen)) ==
+	    -1) {
+		snprintf(why, whylen, "the form field mandrill_events is "
+		    "missing");
+		v = MH_HOOK_BAD_FORM;
+	} else if (bad != 0)
+		v = MH_HOOK_BAD_EVENTS;
+	else
+		*items = json_object_array_length(events);
+out:
+	json_object_put(events);
+	mh_form_free(&form);
+	return v;
 }

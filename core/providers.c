@@ -1,8 +1,10 @@
 /*
- * The one table of providers (providers.h): each row's name, and how its
- * bodies become events. The drain and reprocess read bodies through it
- * (derive.c), /api/messages/{id} looks through each provider's messages,
- * and /metrics labels each provider's counts with its name.
+ * The one table of providers (providers.h): each row's name, how a call
+ * of its webhook is checked, and how its bodies become events. The
+ * webhook handler runs its checks (cgi-bin/ingest.c), the drain and
+ * reprocess read bodies through it (derive.c), /api/messages/{id} looks
+ * through each provider's messages, and /metrics labels each provider's
+ * counts with its name.
  */
 #include <string.h>
 
@@ -10,9 +12,11 @@
 #include "providers.h"
 
 const struct mh_provider mh_providers[] = {
-	{ "mandrill", mh_mandrill_items, mh_mandrill_normalise },
-	{ "infobip", mh_infobip_parse, mh_infobip_normalise },
-	{ NULL, NULL, NULL },
+	{ "mandrill", mh_mandrill_accept, mh_mandrill_check,
+	    mh_mandrill_items, mh_mandrill_normalise },
+	{ "infobip", mh_infobip_accept, mh_infobip_check, mh_infobip_parse,
+	    mh_infobip_normalise },
+	{ NULL, NULL, NULL, NULL, NULL },
 };
 
 int
