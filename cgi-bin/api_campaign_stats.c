@@ -122,7 +122,7 @@ mh_campaign_of(struct mh_app *app, struct mh_request *r, uint64_t *id)
 
 	if (mh_path_record(app, r, MH_TABLE_CAMPAIGNS, "campaign", id,
 	    &json) == 0 && (c = json_tokener_parse(json)) == NULL)
-		mh_respond_error(r, 500, "corrupt_record", "campaign %" PRIu64
+		mh_respond_error(r, MH_ERR_CORRUPT_RECORD, "campaign %" PRIu64
 		    " is unreadable", *id);
 	free(json);
 	return c;
@@ -165,7 +165,7 @@ mh_api_campaign_messages(struct mh_app *app, struct mh_request *r)
 		goto out;
 	if (status != NULL && mh_in_list(status, mh_cmessage_statuses) ==
 	    NULL) {
-		mh_respond_error(r, 400, "bad_parameter", "status is pending, "
+		mh_respond_error(r, MH_ERR_BAD_PARAMETER, "status is pending, "
 		    "sending, sent, retrying, failed, expired, deferred or "
 		    "cancelled");
 		goto out;
@@ -220,7 +220,8 @@ mh_api_campaign_audience(struct mh_app *app, struct mh_request *r)
 	json_object_object_foreach(body, key, val) {
 		(void)val;
 		if (strcmp(key, "filter") != 0 && strcmp(key, "channel") != 0) {
-			mh_respond_error(r, 400, "bad_campaign", "%.64s is not a "
+			mh_respond_error(r, MH_ERR_BAD_CAMPAIGN,
+			    "%.64s is not a "
 			    "field of an audience: filter and channel", key);
 			goto out;
 		}
@@ -228,14 +229,15 @@ mh_api_campaign_audience(struct mh_app *app, struct mh_request *r)
 	if ((f = mh_json_get(body, "filter")) != NULL &&
 	    (!json_object_is_type(f, json_type_object) ||
 	    mh_check_filter(f, why, sizeof(why)) != 0)) {
-		mh_respond_error(r, 400, "bad_campaign", "filter %s",
+		mh_respond_error(r, MH_ERR_BAD_CAMPAIGN, "filter %s",
 		    json_object_is_type(f, json_type_object) ? why :
 		    "is an object");
 		goto out;
 	}
 	if (channel != NULL && strcmp(channel, "api") != 0 &&
 	    strcmp(channel, "mail") != 0) {
-		mh_respond_error(r, 400, "bad_campaign", "channel is api or mail");
+		mh_respond_error(r, MH_ERR_BAD_CAMPAIGN,
+		    "channel is api or mail");
 		goto out;
 	}
 	a.filter = f;

@@ -72,7 +72,7 @@ mh_campaign_add(struct mh_store *st, const struct mh_record *rec,
 }
 
 static const struct mh_resource mh_campaigns = {
-	"campaign", "bad_campaign", mh_campaign_make, mh_campaign_add,
+	"campaign", MH_ERR_BAD_CAMPAIGN, mh_campaign_make, mh_campaign_add,
 	mh_campaign_respond, mh_respond_store_error,
 };
 
@@ -141,13 +141,13 @@ mh_campaign_alter(struct mh_app *app, struct mh_request *r, int del)
 	if (err != MH_STORE_OK)
 		mh_record_error(r, err, "campaign", id);
 	else if (op.refused && del)
-		mh_respond_error(r, 500, "corrupt_record", "campaign %" PRIu64
+		mh_respond_error(r, MH_ERR_CORRUPT_RECORD, "campaign %" PRIu64
 		    " is unreadable", id);
 	else if (op.refused == MH_PATCH_GONE)
-		mh_respond_error(r, 409, "deleted", "campaign %" PRIu64 " is "
+		mh_respond_error(r, MH_ERR_DELETED, "campaign %" PRIu64 " is "
 		    "deleted: it changes no more", id);
 	else if (op.refused)
-		mh_respond_error(r, 400, "bad_campaign", "%s", op.why);
+		mh_respond_error(r, MH_ERR_BAD_CAMPAIGN, "%s", op.why);
 	else {
 		mh_log(r, "campaign=%" PRIu64 " %s", id, del ? "deleted" :
 		    "changed");

@@ -20,7 +20,7 @@ static void
 mh_client_store_error(struct mh_request *r, enum mh_store_err err)
 {
 	if (err == MH_STORE_EXISTS)
-		mh_respond_error(r, 409, "exists", "another client has this "
+		mh_respond_error(r, MH_ERR_EXISTS, "another client has this "
 		    "phone");
 	else
 		mh_record_error(r, err, "client", r->about_id);
@@ -43,7 +43,7 @@ mh_client_add(struct mh_store *st, const struct mh_record *rec,
 }
 
 static const struct mh_resource mh_clients = {
-	"client", "bad_client", mh_client_make, mh_client_add,
+	"client", MH_ERR_BAD_CLIENT, mh_client_make, mh_client_add,
 	mh_client_respond, mh_client_store_error,
 };
 
@@ -120,7 +120,7 @@ mh_client_alter(struct mh_app *app, struct mh_request *r, int del)
 	if (err != MH_STORE_OK)
 		mh_client_store_error(r, err);
 	else if (op.refused)
-		mh_respond_error(r, 400, "bad_client", "%s", op.why);
+		mh_respond_error(r, MH_ERR_BAD_CLIENT, "%s", op.why);
 	else if (del) {
 		mh_log(r, "client=%" PRIu64 " deleted", id);
 		mh_respond_json(r, 200, "{\"deleted\":true}");

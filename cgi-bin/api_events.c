@@ -64,7 +64,7 @@ mh_search_arg(struct mh_request *r, char **text)
 		chars += (*p & 0xC0) != 0x80;	/* UTF-8 lead bytes */
 	if (chars >= MH_Q_MIN && chars <= MH_Q_MAX)
 		return 0;
-	mh_respond_error(r, 400, "bad_parameter", "q must be %d to %d "
+	mh_respond_error(r, MH_ERR_BAD_PARAMETER, "q must be %d to %d "
 	    "characters, not %zu", MH_Q_MIN, MH_Q_MAX, chars);
 	return -1;
 }
@@ -81,7 +81,8 @@ mh_list_args(struct mh_request *r, const struct mh_list_spec *spec,
 	if (mh_cursor_args(r, q) != 0)
 		return -1;
 	if (f[0] != NULL && !spec->valid0(f[0])) {
-		mh_respond_error(r, 400, "bad_parameter", "unknown %s \"%.40s\"",
+		mh_respond_error(r, MH_ERR_BAD_PARAMETER,
+		    "unknown %s \"%.40s\"",
 		    spec->param[0], f[0]);
 		return -1;
 	}

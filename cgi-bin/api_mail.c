@@ -65,7 +65,7 @@ mh_api_mail_send(struct mh_app *app, struct mh_request *r)
 	    sizeof(keybuf))) < 0)
 		goto out;
 	if (mh_mail_check(body, now, &due, why, sizeof(why)) != 0) {
-		mh_respond_error(r, 400, "bad_mail", "%s", why);
+		mh_respond_error(r, MH_ERR_BAD_MAIL, "%s", why);
 		goto out;
 	}
 	if (mh_mail_make(body, &who, now, due, &rec) != 0) {

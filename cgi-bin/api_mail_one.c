@@ -22,7 +22,8 @@ mh_mail_respond(struct mh_request *r, int status, const char *json,
 	char at[32], link[300];
 
 	if (mail == NULL) {
-		mh_respond_error(r, 500, "corrupt_record", "mail %.64s", r->param);
+		mh_respond_error(r, MH_ERR_CORRUPT_RECORD,
+		    "mail %.64s", r->param);
 		return;
 	}
 	rcpts = mh_json_get(mail, "recipients");
@@ -85,7 +86,7 @@ mh_api_mail_cancel(struct mh_app *app, struct mh_request *r)
 	if (err != MH_STORE_OK)
 		mh_record_error(r, err, "mail", id);
 	else if (c.refused)
-		mh_respond_error(r, 409, "not_cancellable", "%s", c.why);
+		mh_respond_error(r, MH_ERR_NOT_CANCELLABLE, "%s", c.why);
 	else {
 		mh_log(r, "mail=%" PRIu64 " cancelled by %s", id, r->who.name);
 		mh_notify_mail(app->cfg->home, id, "cancelled");

@@ -112,6 +112,9 @@ mh_api_message(struct mh_app *app, struct mh_request *r)
 	size_t slen;
 	int more;
 
+	/* A message's id names it in the log. */
+	r->param_logged = "message";
+
 	if (app->store == NULL) {
 		mh_respond_store_error(r, MH_STORE_FAILED);
 		return;
@@ -129,8 +132,8 @@ mh_api_message(struct mh_app *app, struct mh_request *r)
 	    (summary = mh_sent_summary(app, id, mail)) != NULL)
 		err = MH_STORE_OK;
 	if (err == MH_STORE_NOTFOUND) {
-		mh_respond_error(r, 404, "not_found", "no message with id %.128s",
-		    id);
+		mh_respond_error(r, MH_ERR_NOT_FOUND,
+		    "no message with id %.128s", id);
 		return;
 	}
 	if (err != MH_STORE_OK) {
@@ -152,7 +155,7 @@ mh_api_message(struct mh_app *app, struct mh_request *r)
 	while (slen > 0 && summary[slen - 1] != '}')
 		slen--;
 	if (slen == 0) {
-		mh_respond_error(r, 500, "corrupt_record", "message summary");
+		mh_respond_error(r, MH_ERR_CORRUPT_RECORD, "message summary");
 		goto out;
 	}
 	mh_buf_add(&pg.buf, summary, slen - 1);

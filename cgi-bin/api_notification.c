@@ -70,7 +70,7 @@ mh_nt_read_arg(struct mh_request *r)
 	if (json_object_object_length(body) > 1 || (v != NULL &&
 	    !json_object_is_type(v, json_type_boolean)) ||
 	    (v == NULL && json_object_object_length(body) == 1)) {
-		mh_respond_error(r, 400, "bad_request", "the body is "
+		mh_respond_error(r, MH_ERR_BAD_REQUEST, "the body is "
 		    "{\"read\": true} or {\"read\": false}");
 		read = -1;
 	} else if (v != NULL)
@@ -119,7 +119,7 @@ mh_nt_change(struct mh_app *app, struct mh_request *r, int read)
 	if ((got = err == MH_STORE_OK) && !m.allowed)
 		err = MH_STORE_NOTFOUND;
 	if (err == MH_STORE_NOTFOUND)
-		mh_respond_error(r, 404, "not_found", "no notification %.32s "
+		mh_respond_error(r, MH_ERR_NOT_FOUND, "no notification %.32s "
 		    "here", r->param);
 	else if (err != MH_STORE_OK)
 		mh_respond_store_error(r, err);
@@ -186,7 +186,7 @@ mh_api_notifications_read(struct mh_app *app, struct mh_request *r)
 
 	if (!mh_notifications_anyone(r) && (r->who.kind == MH_WHO_TOKEN ||
 	    strcmp(r->param, r->who.name) != 0)) {
-		mh_respond_error(r, 404, "not_found", "no such user's "
+		mh_respond_error(r, MH_ERR_NOT_FOUND, "no such user's "
 		    "notifications here");
 		return;
 	}

@@ -88,7 +88,7 @@ mh_nt_records(struct mh_request *r, struct json_object *body,
 	    !json_object_is_type(list, json_type_array) ||
 	    (count = json_object_array_length(list)) == 0 ||
 	    count > MH_NT_BATCH_MAX)) {
-		mh_respond_error(r, 400, "bad_request", "notifications is a "
+		mh_respond_error(r, MH_ERR_BAD_REQUEST, "notifications is a "
 		    "list of 1 to %d notifications, alone in the body",
 		    MH_NT_BATCH_MAX);
 		return -1;
@@ -102,10 +102,10 @@ mh_nt_records(struct mh_request *r, struct json_object *body,
 		    json_object_array_get_idx(list, *n) : body, now,
 		    &(*recs)[*n], why, sizeof(why)) != 0) {
 			if (list != NULL)
-				mh_respond_error(r, 400, "bad_notification",
+				mh_respond_error(r, MH_ERR_BAD_NOTIFICATION,
 				    "notifications[%zu]: %s", *n, why);
 			else
-				mh_respond_error(r, 400, "bad_notification",
+				mh_respond_error(r, MH_ERR_BAD_NOTIFICATION,
 				    "%s", why);
 			mh_nt_records_free(*recs, *n);
 			*recs = NULL;
@@ -206,12 +206,12 @@ mh_nt_list(struct mh_app *app, struct mh_request *r, const char *user)
 	    (user == NULL && mh_arg(r, "user_id", &uarg) != 0))
 		goto out;
 	if (unread != NULL && strcmp(unread, "1") != 0) {
-		mh_respond_error(r, 400, "bad_parameter", "unread is 1");
+		mh_respond_error(r, MH_ERR_BAD_PARAMETER, "unread is 1");
 		goto out;
 	}
 	/* A token is nobody's user: it reads them all, or none. */
 	if (r->who.kind == MH_WHO_TOKEN && !mh_notifications_anyone(r)) {
-		mh_respond_error(r, 403, "forbidden", "reading notifications "
+		mh_respond_error(r, MH_ERR_FORBIDDEN, "reading notifications "
 		    "needs a user's session, or a token with "
 		    "notifications:write");
 		goto out;
@@ -220,7 +220,7 @@ mh_nt_list(struct mh_app *app, struct mh_request *r, const char *user)
 		user = r->who.name;	/* a user lists their own */
 	if (user != NULL && !mh_notifications_anyone(r) &&
 	    strcmp(user, r->who.name) != 0) {
-		mh_respond_error(r, 404, "not_found", "no such user's "
+		mh_respond_error(r, MH_ERR_NOT_FOUND, "no such user's "
 		    "notifications here");
 		goto out;
 	}

@@ -24,7 +24,7 @@ mh_receipt_arg(struct mh_request *r, uint64_t *receipt)
 		*receipt = v;
 		return 0;
 	}
-	mh_respond_error(r, 404, "not_found", "no raw request is kept under "
+	mh_respond_error(r, MH_ERR_NOT_FOUND, "no raw request is kept under "
 	    "\"%.40s\"", r->param);
 	return -1;
 }
@@ -36,7 +36,7 @@ mh_raw_found(struct mh_request *r, enum mh_store_err err, uint64_t receipt)
 	if (err == MH_STORE_OK)
 		return 0;
 	if (err == MH_STORE_NOTFOUND)
-		mh_respond_error(r, 404, "not_found", "no raw request is kept "
+		mh_respond_error(r, MH_ERR_NOT_FOUND, "no raw request is kept "
 		    "under %" PRIu64 " (never, or past the raw bodies' "
 		    "retention)", receipt);
 	else

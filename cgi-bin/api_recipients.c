@@ -39,7 +39,8 @@ mh_api_recipient_erase(struct mh_app *app, struct mh_request *r)
 	char digest[17], answer[320];
 
 	if (!mh_recipient_ok(r->param)) {
-		mh_respond_error(r, 400, "bad_parameter", "the recipient must be "
+		mh_respond_error(r, MH_ERR_BAD_PARAMETER,
+		    "the recipient must be "
 		    "an email address of at most %d bytes", MH_RECIPIENT_MAX);
 		return;
 	}

@@ -232,7 +232,7 @@ mh_api_stats_by(struct mh_app *app, struct mh_request *r)
 		return;
 	if (field == NULL || (strcmp(field, "tag") != 0 &&
 	    strcmp(field, "template") != 0)) {
-		mh_respond_error(r, 400, "bad_parameter", "field must be tag "
+		mh_respond_error(r, MH_ERR_BAD_PARAMETER, "field must be tag "
 		    "or template%s%.40s%s", field ? ", not \"" : "",
 		    field ? field : "", field ? "\"" : "");
 		free(field);
@@ -257,7 +257,7 @@ mh_api_stats_links(struct mh_app *app, struct mh_request *r)
 	    mh_arg(r, "template", &tpl) != 0)
 		goto out;
 	if ((id == NULL) == (tpl == NULL)) {
-		mh_respond_error(r, 400, "bad_parameter", "give message_id or "
+		mh_respond_error(r, MH_ERR_BAD_PARAMETER, "give message_id or "
 		    "template, one of them");
 		goto out;
 	}

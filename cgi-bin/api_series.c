@@ -61,7 +61,7 @@ mh_series_args(struct mh_request *r, struct mh_series *s, const char **name)
 	*name = bucket == NULL || strcmp(bucket, "day") == 0 ? "day" :
 	    strcmp(bucket, "hour") == 0 ? "hour" : NULL;
 	if (*name == NULL) {
-		mh_respond_error(r, 400, "bad_parameter", "bucket must be hour "
+		mh_respond_error(r, MH_ERR_BAD_PARAMETER, "bucket must be hour "
 		    "or day, not \"%.20s\"", bucket);
 		goto out;
 	}
@@ -75,7 +75,7 @@ mh_series_args(struct mh_request *r, struct mh_series *s, const char **name)
 	if (until <= s->since)
 		until = s->since + s->step;
 	if ((until - s->since) / s->step > max) {
-		mh_respond_error(r, 400, "bad_parameter", "a series by %s "
+		mh_respond_error(r, MH_ERR_BAD_PARAMETER, "a series by %s "
 		    "covers at most %" PRId64 " days", *name, max * s->step /
 		    86400);
 		goto out;

@@ -68,7 +68,7 @@ mh_session_begin(struct mh_app *app, struct mh_request *r,
 
 	memset(&s, 0, sizeof(s));
 	if (mh_secret_new("", id, sizeof(id)) != 0) {
-		mh_respond_error(r, 503, "unavailable", "no random bytes");
+		mh_respond_error(r, MH_ERR_UNAVAILABLE, "no random bytes");
 		return;
 	}
 	mh_sha256(id, strlen(id), s.key);
@@ -141,7 +141,7 @@ mh_api_sign_in(struct mh_app *app, struct mh_request *r)
 	    MH_PASSWORD_MAX)) == NULL)
 		goto out;
 	if (!mh_user_name_ok(user)) {
-		mh_respond_error(r, 400, "bad_request", "a user name is 1 to "
+		mh_respond_error(r, MH_ERR_BAD_REQUEST, "a user name is 1 to "
 		    "64 letters, digits and ._@-");
 		goto out;
 	}
@@ -153,7 +153,7 @@ mh_api_sign_in(struct mh_app *app, struct mh_request *r)
 		mh_throttle_failed(app, r, user);
 		mh_log(r, "sign-in failed user=%s addr=%s", user,
 		    addr ? addr : "-");
-		mh_respond_error(r, 401, "unauthorized",
+		mh_respond_error(r, MH_ERR_UNAUTHORIZED,
 		    "the user name or the password is wrong");
 		goto out;
 	}
@@ -173,7 +173,7 @@ mh_api_sign_out(struct mh_app *app, struct mh_request *r)
 		return;
 	if (r->who.kind != MH_WHO_SESSION) {
 		mh_session_cookie(app, r, "", 0);
-		mh_respond_error(r, 401, "unauthorized", "no session to end "
+		mh_respond_error(r, MH_ERR_UNAUTHORIZED, "no session to end "
 		    "(sign-out ends a session begun with POST /api/session)");
 		return;
 	}
@@ -195,7 +195,7 @@ mh_api_session(struct mh_app *app, struct mh_request *r)
 	if (mh_identify(app, r) != 0)
 		return;
 	if (r->who.kind == MH_WHO_NOBODY) {
-		mh_respond_error(r, 401, "unauthorized", "nobody is signed in");
+		mh_respond_error(r, MH_ERR_UNAUTHORIZED, "nobody is signed in");
 		return;
 	}
 	mh_answer_who(r, 200, &r->who);

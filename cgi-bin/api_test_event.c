@@ -25,12 +25,12 @@ mh_api_test_event(struct mh_app *app, struct mh_request *r)
 	size_t n, i;
 
 	if (!app->cfg->test_events) {
-		mh_respond_error(r, 404, "not_found", "test events are off "
+		mh_respond_error(r, MH_ERR_NOT_FOUND, "test events are off "
 		    "(MAILHOOKS_TEST_EVENTS=1 turns them on)");
 		goto out;
 	}
 	if (!mh_media_type_is(mh_param(r, "CONTENT_TYPE"), "application/json")) {
-		mh_respond_error(r, 415, "unsupported_media_type",
+		mh_respond_error(r, MH_ERR_UNSUPPORTED_MEDIA_TYPE,
 		    "Content-Type must be application/json");
 		goto out;
 	}

@@ -77,7 +77,7 @@ mh_scopes_arg(struct mh_request *r, struct json_object *v, unsigned *bits)
 	}
 	return 0;
 bad:
-	mh_respond_error(r, 400, "bad_request", "scopes must be a list of "
+	mh_respond_error(r, MH_ERR_BAD_REQUEST, "scopes must be a list of "
 	    "events:read, notifications:write, mail:send, campaigns:write "
 	    "and metrics:read");
 	return -1;
@@ -99,7 +99,7 @@ mh_api_token_create(struct mh_app *app, struct mh_request *r)
 	    mh_scopes_arg(r, mh_json_get(body, "scopes"), &scopes) != 0)
 		goto out;
 	if (!mh_user_name_ok(name)) {
-		mh_respond_error(r, 400, "bad_request", "a token's name is 1 "
+		mh_respond_error(r, MH_ERR_BAD_REQUEST, "a token's name is 1 "
 		    "to 64 letters, digits and ._@-");
 		goto out;
 	}
@@ -108,7 +108,7 @@ mh_api_token_create(struct mh_app *app, struct mh_request *r)
 	if (err != MH_STORE_OK) {
 		explicit_bzero(token, sizeof(token));
 		if (err == MH_STORE_EXISTS)
-			mh_respond_error(r, 409, "exists", "a token named %s "
+			mh_respond_error(r, MH_ERR_EXISTS, "a token named %s "
 			    "exists: revoke it first, or choose another name",
 			    name);
 		else
@@ -153,7 +153,7 @@ mh_api_token(struct mh_app *app, struct mh_request *r)
 	char answer[160];
 
 	if (err == MH_STORE_NOTFOUND) {
-		mh_respond_error(r, 404, "not_found", "no token is named "
+		mh_respond_error(r, MH_ERR_NOT_FOUND, "no token is named "
 		    "%.64s", r->param);
 		return;
 	}

@@ -87,7 +87,7 @@ mh_answer_tickets(struct mh_app *app, struct mh_request *r, size_t count,
 	struct json_object *o = json_object_new_object();
 
 	if (mh_tickets_add(app, r, o, count, many, user) != 0)
-		mh_respond_error(r, 503, "unavailable", "tickets cannot be "
+		mh_respond_error(r, MH_ERR_UNAVAILABLE, "tickets cannot be "
 		    "signed now (see the server's log)");
 	else
 		mh_respond_json(r, many ? 201 : 200, mh_json_text(o));
@@ -125,17 +125,17 @@ mh_api_ws_tickets(struct mh_app *app, struct mh_request *r)
 	n = count == NULL ? 1 : json_object_is_type(count, json_type_int) ?
 	    json_object_get_int64(count) : 0;
 	if (n < 1 || n > MH_TICKETS_MAX)
-		mh_respond_error(r, 400, "bad_request", "count must be a whole "
+		mh_respond_error(r, MH_ERR_BAD_REQUEST, "count must be a whole "
 		    "number from 1 to %d", MH_TICKETS_MAX);
 	else if (user != NULL && mh_ticket_user(user, name) != 0)
-		mh_respond_error(r, 400, "bad_request", "user_id is a whole "
+		mh_respond_error(r, MH_ERR_BAD_REQUEST, "user_id is a whole "
 		    "number or a string of 1 to %d bytes, without a comma or a "
 		    "control character", MH_NT_USER_MAX);
 	else if (user != NULL && !mh_notifications_anyone(r))
-		mh_respond_error(r, 403, "forbidden", "a ticket for a user's "
+		mh_respond_error(r, MH_ERR_FORBIDDEN, "a ticket for a user's "
 		    "channel needs the admin role or notifications:write");
 	else if (user == NULL && (r->who.scopes & MH_SCOPE_EVENTS_READ) == 0)
-		mh_respond_error(r, 403, "forbidden", "a ticket for the events "
+		mh_respond_error(r, MH_ERR_FORBIDDEN, "a ticket for the events "
 		    "needs events:read");
 	else
 		mh_answer_tickets(app, r, (size_t)n, 1, user != NULL ? name :

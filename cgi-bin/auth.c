@@ -140,7 +140,7 @@ mh_identify(struct mh_app *app, struct mh_request *r)
 		if ((ret = mh_token_identify(app, r, bearer)) > 0) {
 			r->auth_challenge = "Bearer realm=\"mailhooks\", "
 			    "error=\"invalid_token\"";
-			mh_respond_error(r, 401, "unauthorized", "the bearer "
+			mh_respond_error(r, MH_ERR_UNAUTHORIZED, "the bearer "
 			    "token is not one this site issued, or it was "
 			    "revoked");
 			return -1;
@@ -212,7 +212,7 @@ mh_same_site(struct mh_app *app, struct mh_request *r)
 	    mh_origin_allowed(mh_param(r, "HTTP_ORIGIN"),
 	    mh_param(r, "HTTP_REFERER"), own, app->cfg->allowed_origins))
 		return 1;
-	mh_respond_error(r, 403, "forbidden", "a request that changes "
+	mh_respond_error(r, MH_ERR_FORBIDDEN, "a request that changes "
 	    "something must come from a page of this site (its Origin "
 	    "or Referer); add other sites to MAILHOOKS_ALLOWED_ORIGINS");
 	return 0;
@@ -232,7 +232,7 @@ mh_authorize(struct mh_app *app, struct mh_request *r, unsigned access)
 		return -1;
 	if (r->who.kind == MH_WHO_NOBODY) {
 		r->auth_challenge = "Bearer realm=\"mailhooks\"";
-		mh_respond_error(r, 401, "unauthorized", "sign in first "
+		mh_respond_error(r, MH_ERR_UNAUTHORIZED, "sign in first "
 		    "(POST /api/session), or send an API token "
 		    "(Authorization: Bearer)");
 		return -1;
@@ -240,7 +240,7 @@ mh_authorize(struct mh_app *app, struct mh_request *r, unsigned access)
 	if (((access & MH_ADMIN) != 0 && !r->who.admin) || ((access &
 	    MH_ANY_SCOPE) != 0 ? (r->who.scopes & scopes) == 0 :
 	    (r->who.scopes & scopes) != scopes)) {
-		mh_respond_error(r, 403, "forbidden", "%s %s may not do this: "
+		mh_respond_error(r, MH_ERR_FORBIDDEN, "%s %s may not do this: "
 		    "it needs %s", r->who.kind == MH_WHO_TOKEN ? "the token" :
 		    "the user", r->who.name, (access & MH_ADMIN) != 0 ?
 		    "the admin role" : "another scope");
@@ -260,7 +260,7 @@ mh_authorize(struct mh_app *app, struct mh_request *r, unsigned access)
 	if (!mh_media_type_is(ct, "application/json") && ((ct != NULL &&
 	    *ct != '\0') || (cl != NULL && *cl != '\0' &&
 	    strcmp(cl, "0") != 0))) {
-		mh_respond_error(r, 415, "unsupported_media_type", "a change "
+		mh_respond_error(r, MH_ERR_UNSUPPORTED_MEDIA_TYPE, "a change "
 		    "takes a JSON body (Content-Type: application/json) or "
 		    "none");
 		return -1;

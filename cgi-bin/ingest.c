@@ -29,11 +29,11 @@ mh_body(struct mh_request *r, size_t max)
 	case MH_BODY_OK:
 		return 0;
 	case MH_BODY_TOO_LARGE:
-		mh_respond_error(r, 413, "body_too_large",
+		mh_respond_error(r, MH_ERR_BODY_TOO_LARGE,
 		    "the body is over the limit of %zu bytes", max);
 		break;
 	case MH_BODY_SHORT:
-		mh_respond_error(r, 400, "bad_body",
+		mh_respond_error(r, MH_ERR_BAD_BODY,
 		    "the body is shorter than its Content-Length");
 		break;
 	case MH_BODY_NOMEM:
@@ -133,31 +133,26 @@ mh_log_refusal(struct mh_app *app, struct mh_request *r)
 	json_object_put(o);
 }
 
-/* Each verdict's answer: its status and error code. */
-static const struct {
-	int status;
-	const char *error;
-} mh_hook_answers[] = {
-	[MH_HOOK_MEDIA_TYPE] = { 415, "unsupported_media_type" },
-	[MH_HOOK_NO_TOKEN] = { 401, "unauthorized" },
-	[MH_HOOK_BAD_SIGNATURE] = { 403, "bad_signature" },
-	[MH_HOOK_BAD_FORM] = { 400, "bad_form" },
-	[MH_HOOK_BAD_EVENTS] = { 400, "bad_events" },
-	[MH_HOOK_BAD_CALLBACK] = { 400, "bad_callback" },
+/* Each verdict's answer. */
+static const enum mh_error mh_hook_answers[] = {
+	[MH_HOOK_MEDIA_TYPE] = MH_ERR_UNSUPPORTED_MEDIA_TYPE,
+	[MH_HOOK_NO_TOKEN] = MH_ERR_UNAUTHORIZED,
+	[MH_HOOK_BAD_SIGNATURE] = MH_ERR_BAD_SIGNATURE,
+	[MH_HOOK_BAD_FORM] = MH_ERR_BAD_FORM,
+	[MH_HOOK_BAD_EVENTS] = MH_ERR_BAD_EVENTS,
+	[MH_HOOK_BAD_CALLBACK] = MH_ERR_BAD_CALLBACK,
+	[MH_HOOK_NOMEM] = MH_ERR_OUT_OF_MEMORY,
 };
 
 /* Answers a call the provider refused. */
 static void
 mh_hook_refuse(struct mh_request *r, enum mh_hook_verdict v, const char *why)
 {
-	if (v == MH_HOOK_NOMEM) {
-		mh_respond_nomem(r);
-		return;
-	}
+	if (v == MH_HOOK_NOMEM)
+		why = "try again";
 	if (v == MH_HOOK_NO_TOKEN)
 		r->auth_challenge = "Basic realm=\"mailhooks\"";
-	mh_respond_error(r, mh_hook_answers[v].status, mh_hook_answers[v].error,
-	    "%s", why);
+	mh_respond_error(r, mh_hook_answers[v], "%s", why);
 }
 
 void
@@ -174,7 +169,7 @@ mh_hook(struct mh_app *app, struct mh_request *r)
 	size_t items = 0;
 
 	if (p == NULL) {
-		mh_respond_error(r, 404, "not_found", "no such webhook");
+		mh_respond_error(r, MH_ERR_NOT_FOUND, "no such webhook");
 		return;
 	}
 	if ((v = p->accept(&c, why, sizeof(why))) != MH_HOOK_OK) {

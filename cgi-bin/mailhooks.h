@@ -83,12 +83,15 @@ struct mh_request {
 	int status;		/* the status answered */
 	char error[48];		/* and, for an error, its code and detail */
 	char detail[512];
+	enum mh_outcome outcome;	/* and what it says of a webhook's */
 	const char *method;
 	unsigned verb;		/* the method's MH_* bit; 0: none of ours */
 	char *path;		/* percent-decoded, without the query */
 	char *raw_path;		/* as sent (NULL when a rewrite named it) */
 	const char *query;	/* raw, without '?', "" when none */
 	char *param;		/* the route's {parameter}, decoded */
+	const char *param_logged;	/* set by a handler whose parameter is
+					 * an id the log keeps: its name */
 	char *body;		/* NUL-terminated */
 	size_t body_len;
 	uint64_t receipt;	/* the inbox entry it put, or 0 */
@@ -174,9 +177,50 @@ void mh_respond_json(struct mh_request *r, int status, const char *json);
 int mh_respond_start(struct mh_request *r, int status, const char *ctype);
 void mh_respond_body(struct mh_request *r, int status, const char *ctype,
     const char *body, size_t len);
-/* Answers {"error": code, "detail": printf(fmt, ...)}. */
-void mh_respond_error(struct mh_request *r, int status, const char *code,
-    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* The errors the program answers, each with its status, its "error" code
+ * and what it says of a webhook's outcome (/metrics): one table,
+ * mh_errors (respond.c). */
+enum mh_error {
+	MH_ERR_BAD_BODY,
+	MH_ERR_BAD_CALLBACK,
+	MH_ERR_BAD_CAMPAIGN,
+	MH_ERR_BAD_CLIENT,
+	MH_ERR_BAD_EVENTS,
+	MH_ERR_BAD_FORM,
+	MH_ERR_BAD_MAIL,
+	MH_ERR_BAD_NOTIFICATION,
+	MH_ERR_BAD_PARAMETER,
+	MH_ERR_BAD_PATH,
+	MH_ERR_BAD_REQUEST,
+	MH_ERR_UNAUTHORIZED,
+	MH_ERR_BAD_SIGNATURE,
+	MH_ERR_FORBIDDEN,
+	MH_ERR_NOT_FOUND,
+	MH_ERR_METHOD_NOT_ALLOWED,
+	MH_ERR_DELETED,
+	MH_ERR_EXISTS,
+	MH_ERR_NOT_CANCELLABLE,
+	MH_ERR_BODY_TOO_LARGE,
+	MH_ERR_UNSUPPORTED_MEDIA_TYPE,
+	MH_ERR_IDEMPOTENCY_KEY_REUSED,
+	MH_ERR_TOO_MANY_ATTEMPTS,
+	MH_ERR_CORRUPT_RECORD,
+	MH_ERR_MISCONFIGURED,
+	MH_ERR_OUT_OF_MEMORY,
+	MH_ERR_STORAGE_UNAVAILABLE,
+	MH_ERR_UNAVAILABLE,
+	MH_ERR_COUNT
+};
+struct mh_error_def {
+	int status;
+	const char *code;
+	enum mh_outcome outcome;
+};
+extern const struct mh_error_def mh_errors[MH_ERR_COUNT];
+/* Answers {"error": its code, "detail": printf(fmt, ...)} with its
+ * status. */
+void mh_respond_error(struct mh_request *r, enum mh_error err,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Answers 503 for a storage error, noting it in r->store_err. */
 void mh_respond_store_error(struct mh_request *r, enum mh_store_err err);
 /* Adds a header line (printf(fmt, ...), without its CRLF) to the answer

@@ -95,7 +95,7 @@ mh_handle(struct mh_app *app, struct mh_request *r)
 	mh_request_begin(r);
 	if (mh_config_read(app->cfg, r->envp) != 0) {
 		r->method = "GET";
-		mh_respond_error(r, 500, "misconfigured",
+		mh_respond_error(r, MH_ERR_MISCONFIGURED,
 		    "the server's mailhooks settings are invalid (see its log)");
 		mh_request_end(app, r);
 		return;

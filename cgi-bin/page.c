@@ -47,7 +47,7 @@ mh_arg(struct mh_request *r, const char *name, char **out)
 
 	*out = mh_query_get(r->query, name, &bad);
 	if (bad || (*out != NULL && **out == '\0')) {
-		mh_respond_error(r, 400, "bad_parameter", "%s is %s", name,
+		mh_respond_error(r, MH_ERR_BAD_PARAMETER, "%s is %s", name,
 		    bad == MH_QUERY_REPEATED ? "given more than once" :
 		    bad ? "badly percent-encoded" : "empty");
 		free(*out);
@@ -78,7 +78,7 @@ mh_cursor_check(struct mh_request *r, struct mh_query *q, const char *limit,
 	if (limit != NULL) {
 		if (mh_parse_u64(limit, &v) != 0 || v < 1 ||
 		    v > MH_API_LIMIT_MAX) {
-			mh_respond_error(r, 400, "bad_parameter",
+			mh_respond_error(r, MH_ERR_BAD_PARAMETER,
 			    "limit must be a whole number from 1 to %d",
 			    MH_API_LIMIT_MAX);
 			return -1;
@@ -86,18 +86,18 @@ mh_cursor_check(struct mh_request *r, struct mh_query *q, const char *limit,
 		q->limit = (unsigned)v;
 	}
 	if (before != NULL && after != NULL) {
-		mh_respond_error(r, 400, "bad_parameter",
+		mh_respond_error(r, MH_ERR_BAD_PARAMETER,
 		    "before and after cannot be used together");
 		return -1;
 	}
 	if (before != NULL && (mh_parse_u64(before, &q->before) != 0 ||
 	    q->before == 0)) {
-		mh_respond_error(r, 400, "bad_parameter",
+		mh_respond_error(r, MH_ERR_BAD_PARAMETER,
 		    "before must be a positive seq");
 		return -1;
 	}
 	if (after != NULL && mh_parse_u64(after, &q->after) != 0) {
-		mh_respond_error(r, 400, "bad_parameter",
+		mh_respond_error(r, MH_ERR_BAD_PARAMETER,
 		    "after must be a seq (0 or more)");
 		return -1;
 	}
@@ -183,7 +183,7 @@ mh_window_end(struct mh_request *r, const char *name, int64_t *t, int *has)
 		return -1;
 	*has = v != NULL;
 	if (v != NULL && mh_parse_time(v, t) != 0)
-		mh_respond_error(r, 400, "bad_parameter", "%s must be Unix "
+		mh_respond_error(r, MH_ERR_BAD_PARAMETER, "%s must be Unix "
 		    "seconds or an ISO 8601 time", name);
 	else
 		ret = 0;
@@ -198,7 +198,7 @@ mh_window_args(struct mh_request *r, struct mh_query *w)
 	    mh_window_end(r, "until", &w->until, &w->has_until) != 0)
 		return -1;
 	if (w->has_since && w->has_until && w->until <= w->since) {
-		mh_respond_error(r, 400, "bad_parameter",
+		mh_respond_error(r, MH_ERR_BAD_PARAMETER,
 		    "until must be later than since");
 		return -1;
 	}
@@ -224,7 +224,7 @@ mh_filter_names_known(struct mh_request *r,
 			known = strlen(spec[i].name) == len &&
 			    strncmp(p, spec[i].name, len) == 0;
 		if (!known && len > 0) {
-			mh_respond_error(r, 400, "bad_parameter", "%.*s is not "
+			mh_respond_error(r, MH_ERR_BAD_PARAMETER, "%.*s is not "
 			    "a parameter of this list", (int)(len > 40 ? 40 :
 			    len), p);
 			return -1;
@@ -250,7 +250,7 @@ mh_filter_args(struct mh_request *r, const struct mh_filter_spec *spec,
 			break;
 		if (out[i] != NULL && spec[i].valid != NULL &&
 		    !spec[i].valid(out[i])) {
-			mh_respond_error(r, 400, "bad_parameter", "%s must be "
+			mh_respond_error(r, MH_ERR_BAD_PARAMETER, "%s must be "
 			    "%s", spec[i].name, spec[i].must);
 			break;
 		}
@@ -273,7 +273,8 @@ mh_path_id(struct mh_request *r, const char *what, uint64_t *id)
 
 	if (n == 0 || n > 19 || p[n] != '\0' || p[0] == '0' ||
 	    mh_parse_uint(p, UINT64_MAX, &v) != 0) {
-		mh_respond_error(r, 400, "bad_parameter", "a %s's id is a whole "
+		mh_respond_error(r, MH_ERR_BAD_PARAMETER,
+		    "a %s's id is a whole "
 		    "number from 1, without a sign or leading zeros: %.64s",
 		    what, p);
 		return -1;
@@ -289,7 +290,7 @@ mh_record_error(struct mh_request *r, enum mh_store_err err,
     const char *what, uint64_t id)
 {
 	if (err == MH_STORE_NOTFOUND)
-		mh_respond_error(r, 404, "not_found", "no %s %" PRIu64, what,
+		mh_respond_error(r, MH_ERR_NOT_FOUND, "no %s %" PRIu64, what,
 		    id);
 	else
 		mh_respond_store_error(r, err);
@@ -318,7 +319,7 @@ mh_json_body(struct mh_request *r, size_t max, struct json_object **out)
 
 	*out = NULL;
 	if (!mh_media_type_is(mh_param(r, "CONTENT_TYPE"), "application/json")) {
-		mh_respond_error(r, 415, "unsupported_media_type",
+		mh_respond_error(r, MH_ERR_UNSUPPORTED_MEDIA_TYPE,
 		    "Content-Type must be application/json");
 		return -1;
 	}
@@ -326,7 +327,7 @@ mh_json_body(struct mh_request *r, size_t max, struct json_object **out)
 		return -1;
 	*out = mh_json_parse(r->body, r->body_len, why, sizeof(why));
 	if (*out == NULL || !json_object_is_type(*out, json_type_object)) {
-		mh_respond_error(r, 400, "bad_body", "the body must be a JSON "
+		mh_respond_error(r, MH_ERR_BAD_BODY, "the body must be a JSON "
 		    "object%s%s", *out == NULL ? ": " : "",
 		    *out == NULL ? why : "");
 		json_object_put(*out);
@@ -345,7 +346,7 @@ mh_json_field(struct mh_request *r, struct json_object *o, const char *key,
 	if (v == NULL || *v == '\0' || strlen(v) > max ||
 	    strlen(v) != (size_t)json_object_get_string_len(mh_json_get(o,
 	    key))) {
-		mh_respond_error(r, 400, "bad_request", "%s must be a string "
+		mh_respond_error(r, MH_ERR_BAD_REQUEST, "%s must be a string "
 		    "of 1 to %zu bytes", key, max);
 		return NULL;
 	}
@@ -364,7 +365,8 @@ mh_idem_arg(struct mh_request *r, const char *kind, struct mh_idem *idem,
 	if (*key == '\0' || strlen(key) > MH_IDEM_KEY_MAX ||
 	    strspn(key, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 	    "0123456789-_.:") != strlen(key)) {
-		mh_respond_error(r, 400, "bad_request", "Idempotency-Key is 1 to "
+		mh_respond_error(r, MH_ERR_BAD_REQUEST,
+		    "Idempotency-Key is 1 to "
 		    "%d of letters, digits and -_.:", MH_IDEM_KEY_MAX);
 		return -1;
 	}
@@ -385,7 +387,7 @@ mh_idem_respond(struct mh_request *r, enum mh_store_err err,
 	if (err != MH_STORE_OK)
 		mh_respond_store_error(r, err);
 	else if (res == MH_IDEM_CONFLICT)
-		mh_respond_error(r, 422, "idempotency_key_reused", "this "
+		mh_respond_error(r, MH_ERR_IDEMPOTENCY_KEY_REUSED, "this "
 		    "Idempotency-Key was used for another body");
 	else {
 		if (res == MH_IDEM_REPLAY)

@@ -55,7 +55,7 @@ int mh_path_record(struct mh_app *app, struct mh_request *r,
 /* --- resource.c: a record resource of the API, declared once. */
 struct mh_resource {
 	const char *what;	/* "client": the log's and the errors' name */
-	const char *refused;	/* the error code of a body refused */
+	enum mh_error refused;	/* the error of a body refused */
 	/* The record of a POST's body, made at now_ms; -1 with why. */
 	int (*make)(struct json_object *in, int64_t now_ms,
 	    struct mh_record *out, char *why, size_t whylen);

@@ -25,7 +25,7 @@ mh_resource_create(struct mh_app *app, struct mh_request *r,
 	if (mh_json_body(r, app->cfg->max_body, &body) != 0)
 		return;
 	if (res->make(body, mh_now_ms(), &rec, why, sizeof(why)) != 0)
-		mh_respond_error(r, 400, res->refused, "%s", why);
+		mh_respond_error(r, res->refused, "%s", why);
 	else if ((err = res->add(app->store, &rec, mh_record_answer, &added,
 	    &text)) != MH_STORE_OK)
 		res->store_error(r, err);

@@ -83,10 +83,55 @@ mh_respond_json(struct mh_request *r, int status, const char *json)
 	}
 }
 
+/* A bad request's outcome is BAD_INPUT only for what a webhook's body can
+ * be refused for; the API's refusals are OTHER. */
+const struct mh_error_def mh_errors[MH_ERR_COUNT] = {
+	[MH_ERR_BAD_BODY] = { 400, "bad_body", MH_OUTCOME_BAD_INPUT },
+	[MH_ERR_BAD_CALLBACK] = { 400, "bad_callback", MH_OUTCOME_BAD_INPUT },
+	[MH_ERR_BAD_CAMPAIGN] = { 400, "bad_campaign", MH_OUTCOME_OTHER },
+	[MH_ERR_BAD_CLIENT] = { 400, "bad_client", MH_OUTCOME_OTHER },
+	[MH_ERR_BAD_EVENTS] = { 400, "bad_events", MH_OUTCOME_BAD_INPUT },
+	[MH_ERR_BAD_FORM] = { 400, "bad_form", MH_OUTCOME_BAD_INPUT },
+	[MH_ERR_BAD_MAIL] = { 400, "bad_mail", MH_OUTCOME_OTHER },
+	[MH_ERR_BAD_NOTIFICATION] = { 400, "bad_notification",
+	    MH_OUTCOME_OTHER },
+	[MH_ERR_BAD_PARAMETER] = { 400, "bad_parameter", MH_OUTCOME_OTHER },
+	[MH_ERR_BAD_PATH] = { 400, "bad_path", MH_OUTCOME_BAD_INPUT },
+	[MH_ERR_BAD_REQUEST] = { 400, "bad_request", MH_OUTCOME_OTHER },
+	[MH_ERR_UNAUTHORIZED] = { 401, "unauthorized",
+	    MH_OUTCOME_UNAUTHORIZED },
+	[MH_ERR_BAD_SIGNATURE] = { 403, "bad_signature",
+	    MH_OUTCOME_BAD_SIGNATURE },
+	[MH_ERR_FORBIDDEN] = { 403, "forbidden", MH_OUTCOME_OTHER },
+	[MH_ERR_NOT_FOUND] = { 404, "not_found", MH_OUTCOME_OTHER },
+	[MH_ERR_METHOD_NOT_ALLOWED] = { 405, "method_not_allowed",
+	    MH_OUTCOME_NOT_ALLOWED },
+	[MH_ERR_DELETED] = { 409, "deleted", MH_OUTCOME_OTHER },
+	[MH_ERR_EXISTS] = { 409, "exists", MH_OUTCOME_OTHER },
+	[MH_ERR_NOT_CANCELLABLE] = { 409, "not_cancellable", MH_OUTCOME_OTHER },
+	[MH_ERR_BODY_TOO_LARGE] = { 413, "body_too_large",
+	    MH_OUTCOME_TOO_LARGE },
+	[MH_ERR_UNSUPPORTED_MEDIA_TYPE] = { 415, "unsupported_media_type",
+	    MH_OUTCOME_UNSUPPORTED },
+	[MH_ERR_IDEMPOTENCY_KEY_REUSED] = { 422, "idempotency_key_reused",
+	    MH_OUTCOME_OTHER },
+	[MH_ERR_TOO_MANY_ATTEMPTS] = { 429, "too_many_attempts",
+	    MH_OUTCOME_OTHER },
+	[MH_ERR_CORRUPT_RECORD] = { 500, "corrupt_record", MH_OUTCOME_OTHER },
+	[MH_ERR_MISCONFIGURED] = { 500, "misconfigured", MH_OUTCOME_OTHER },
+	[MH_ERR_OUT_OF_MEMORY] = { 503, "out_of_memory",
+	    MH_OUTCOME_UNAVAILABLE },
+	[MH_ERR_STORAGE_UNAVAILABLE] = { 503, "storage_unavailable",
+	    MH_OUTCOME_UNAVAILABLE },
+	[MH_ERR_UNAVAILABLE] = { 503, "unavailable", MH_OUTCOME_OTHER },
+};
+
 void
-mh_respond_error(struct mh_request *r, int status, const char *code,
-    const char *fmt, ...)
+mh_respond_error(struct mh_request *r, enum mh_error err, const char *fmt,
+    ...)
 {
+	int status = mh_errors[err].status;
+	const char *code = mh_errors[err].code;
 	struct json_object *o = json_object_new_object();
 	char detail[512];
 	va_list ap;
@@ -95,6 +140,7 @@ mh_respond_error(struct mh_request *r, int status, const char *code,
 	vsnprintf(detail, sizeof(detail), fmt, ap);
 	va_end(ap);
 	snprintf(r->error, sizeof(r->error), "%s", code);
+	r->outcome = mh_errors[err].outcome;
 	snprintf(r->detail, sizeof(r->detail), "%s", detail);
 	json_object_object_add(o, "error", json_object_new_string(code));
 	json_object_object_add(o, "detail", json_object_new_string(detail));
@@ -106,7 +152,7 @@ void
 mh_respond_store_error(struct mh_request *r, enum mh_store_err err)
 {
 	r->store_err = err;
-	mh_respond_error(r, 503, "storage_unavailable",
+	mh_respond_error(r, MH_ERR_STORAGE_UNAVAILABLE,
 	    "storage cannot take the request now (%s); retry later",
 	    err == MH_STORE_RECOVER ? "recovering" :
 	    err == MH_STORE_NOMEM ? "out of memory" : "busy or failed");
@@ -132,5 +178,5 @@ mh_respond_header(struct mh_request *r, const char *fmt, ...)
 void
 mh_respond_nomem(struct mh_request *r)
 {
-	mh_respond_error(r, 503, "out_of_memory", "try again");
+	mh_respond_error(r, MH_ERR_OUT_OF_MEMORY, "try again");
 }

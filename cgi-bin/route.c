@@ -151,7 +151,7 @@ mh_respond_not_allowed(struct mh_request *r, unsigned methods)
 			used += (size_t)snprintf(r->allow + used,
 			    sizeof(r->allow) - used, "%s%s", used ? ", " : "",
 			    m->name);
-	mh_respond_error(r, 405, "method_not_allowed",
+	mh_respond_error(r, MH_ERR_METHOD_NOT_ALLOWED,
 	    "%.16s is not allowed here: use %s", r->method, r->allow);
 }
 
@@ -266,7 +266,7 @@ mh_route(struct mh_app *app, struct mh_request *r)
 		return;
 	}
 	if (found == 404) {
-		mh_respond_error(r, 404, "not_found", "no route for %.200s",
+		mh_respond_error(r, MH_ERR_NOT_FOUND, "no route for %.200s",
 		    r->path);
 		return;
 	}
@@ -329,7 +329,7 @@ mh_serve(struct mh_app *app, struct mh_request *r)
 		n = (long)strlen(r->path);
 	}
 	if (n < 0 || (size_t)n != strlen(r->path))
-		mh_respond_error(r, 400, "bad_path",
+		mh_respond_error(r, MH_ERR_BAD_PATH,
 		    "the path has a malformed percent-escape or a NUL byte");
 	else
 		mh_route(app, r);

@@ -65,7 +65,7 @@ mh_throttle_check(struct mh_app *app, struct mh_request *r, const char *user)
 		return 0;
 	left = (left + 999) / 1000;	/* whole seconds, rounded up */
 	mh_respond_header(r, "Retry-After: %lld", (long long)left);
-	mh_respond_error(r, 429, "too_many_attempts", "too many failed "
+	mh_respond_error(r, MH_ERR_TOO_MANY_ATTEMPTS, "too many failed "
 	    "sign-ins for this user or from this address: try again in %lld "
 	    "s", (long long)left);
 	return -1;

@@ -16,25 +16,6 @@
 
 #include "mailhooks.h"
 
-/* What an error code says of a webhook POST's outcome. */
-static const struct {
-	const char *code;
-	enum mh_outcome outcome;
-} mh_outcome_of[] = {
-	{ "bad_signature", MH_OUTCOME_BAD_SIGNATURE },
-	{ "unauthorized", MH_OUTCOME_UNAUTHORIZED },
-	{ "bad_form", MH_OUTCOME_BAD_INPUT },
-	{ "bad_events", MH_OUTCOME_BAD_INPUT },
-	{ "bad_callback", MH_OUTCOME_BAD_INPUT },
-	{ "bad_body", MH_OUTCOME_BAD_INPUT },
-	{ "bad_path", MH_OUTCOME_BAD_INPUT },
-	{ "body_too_large", MH_OUTCOME_TOO_LARGE },
-	{ "unsupported_media_type", MH_OUTCOME_UNSUPPORTED },
-	{ "method_not_allowed", MH_OUTCOME_NOT_ALLOWED },
-	{ "storage_unavailable", MH_OUTCOME_UNAVAILABLE },
-	{ "out_of_memory", MH_OUTCOME_UNAVAILABLE },
-};
-
 static double
 mh_seconds(void)
 {
@@ -100,17 +81,14 @@ mh_log(const struct mh_request *r, const char *fmt, ...)
 		return;
 }
 
-/* The outcome of a POST to a webhook, by its status and error code. */
+/* The outcome of a POST to a webhook: accepted, or as its error says
+ * (mh_errors). */
 static enum mh_outcome
 mh_outcome(const struct mh_request *r)
 {
 	if (r->status >= 200 && r->status < 300)
 		return MH_OUTCOME_ACCEPTED;
-	for (size_t i = 0; i < sizeof(mh_outcome_of) / sizeof(mh_outcome_of[0]);
-	    i++)
-		if (strcmp(r->error, mh_outcome_of[i].code) == 0)
-			return mh_outcome_of[i].outcome;
-	return MH_OUTCOME_OTHER;
+	return r->error[0] != '\0' ? r->outcome : MH_OUTCOME_OTHER;
 }
 
 struct mh_counters *
@@ -147,14 +125,14 @@ mh_request_end(struct mh_app *app, struct mh_request *r)
 	else if (r->about != NULL)
 		snprintf(receipt, sizeof(receipt), " %s=%llu", r->about,
 		    (unsigned long long)r->about_id);
-	/* A message's id names it; a token's name or a user's id is not
-	 * one of the ids the log keeps. */
-	if (r->param != NULL && r->route >= 0 &&
-	    strcmp(mh_routes[r->route].path, "/api/messages/{id}") == 0) {
+	/* A message's id names it, as its handler says; a token's name or
+	 * a user's id is not one of the ids the log keeps. */
+	if (r->param != NULL && r->param_logged != NULL) {
 		char v[128];
 
 		mh_log_value(v, sizeof(v), r->param);
-		snprintf(message, sizeof(message), " message=%s", v);
+		snprintf(message, sizeof(message), " %s=%s", r->param_logged,
+		    v);
 	}
 	if (r->error[0] != '\0')
 		snprintf(error, sizeof(error), " error=%s", r->error);
