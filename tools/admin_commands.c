@@ -52,10 +52,14 @@ cmd_stats(struct mh_cmd_ctx *c)
 {
 	struct mh_store_stats s;
 	struct mh_store_sizes z;
+	enum mh_store_err err;
 
-	if (mh_store_stats(c->st, &s) != MH_STORE_OK ||
-	    mh_store_sizes(c->st, &z) != MH_STORE_OK)
+	if ((err = mh_store_stats(c->st, &s)) != MH_STORE_OK ||
+	    (err = mh_store_sizes(c->st, &z)) != MH_STORE_OK) {
+		fprintf(stderr, "mailhooks-db: the storage is busy or failed "
+		    "(%d); try again\n", (int)err);
 		return 1;
+	}
 	printf("{\"last_seq\":%" PRIu64 ",\"events\":%" PRIu64 ",\"messages\":%"
 	    PRIu64 ",\"email_callbacks\":%" PRIu64 ",\"raw_bodies\":%" PRIu64
 	    ",\"raw_bytes\":%" PRIu64

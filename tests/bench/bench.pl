@@ -146,8 +146,10 @@ sub stats {
 	while (1) {
 		my ($rc, $out) = $stack->admin('stats');
 		my $s = eval { decode_json($out) };
-		die "mailhooks-db stats failed" unless $rc == 0 && $s;
-		return $s if $s->{inbox_pending} == 0 || time > $deadline;
+		# Busy while the drain writes a full batch's events: asked again.
+		die "mailhooks-db stats failed" unless ($rc == 0 && $s) ||
+		    time < $deadline;
+		return $s if $s && ($s->{inbox_pending} == 0 || time > $deadline);
 		sleep 0.1;
 	}
 }
