@@ -74,13 +74,11 @@ enum mh_db {
 
 struct mh_db_def {
 	const char *file;
-	/* For a secondary index: the table it indexes and the record's
-	 * header field it is on (MH_INDEX_DUE: a lease's due time); -1 for
-	 * a primary. */
+	/* For a secondary index: the database it indexes (which field, the
+	 * table's descriptor says, or a send queue's due times); -1 for a
+	 * primary. Closed before what it indexes. */
 	int indexes;
-	int field;
 };
-#define MH_INDEX_DUE 3
 
 extern const struct mh_db_def mh_dbs[MH_DB_COUNT];
 /* Each send queue: its records' table and database, the queue, its due

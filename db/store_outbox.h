@@ -40,6 +40,7 @@ enum mh_store_err mh_store_mail_of(struct mh_store *st, const char *remote,
 enum mh_sendq {
 	MH_SENDQ_MAIL,		/* mail (MH_TABLE_MAIL) in the outbox */
 	MH_SENDQ_CAMPAIGN,	/* campaign messages (MH_TABLE_CMESSAGES) */
+	MH_SENDQ_COUNT
 };
 
 /* --- queued.c: a queued record and its place, changed together. */

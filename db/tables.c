@@ -1,7 +1,9 @@
 /*
  * The databases of the environment, once: their files, and which of them
- * are secondary indexes of which, on which header field. Opening, closing,
- * verifying and counting all read this table.
+ * are secondary indexes of which (opening, closing, verifying and
+ * counting read this table); each indexed table's descriptor, which says
+ * which database indexes which of its fields (opening associates them,
+ * and the writer and the queries read it); and the send queues.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -12,69 +14,64 @@
 #define MH_FILE_MODE 0640
 
 const struct mh_db_def mh_dbs[MH_DB_COUNT] = {
-	[MH_DB_EVENTS] = { "events.db", -1, 0 },
-	[MH_DB_BY_TYPE] = { "events-by-type.db", MH_DB_EVENTS, 0 },
-	[MH_DB_BY_EMAIL] = { "events-by-email.db", MH_DB_EVENTS, 1 },
-	[MH_DB_BY_MESSAGE] = { "events-by-message.db", MH_DB_EVENTS, 2 },
-	[MH_DB_CALLBACKS] = { "callbacks.db", -1, 0 },
-	[MH_DB_CB_BY_STATUS] = { "callbacks-by-status.db", MH_DB_CALLBACKS, 0 },
-	[MH_DB_CB_BY_EMAIL] = { "callbacks-by-email.db", MH_DB_CALLBACKS, 1 },
+	[MH_DB_EVENTS] = { "events.db", -1 },
+	[MH_DB_BY_TYPE] = { "events-by-type.db", MH_DB_EVENTS },
+	[MH_DB_BY_EMAIL] = { "events-by-email.db", MH_DB_EVENTS },
+	[MH_DB_BY_MESSAGE] = { "events-by-message.db", MH_DB_EVENTS },
+	[MH_DB_CALLBACKS] = { "callbacks.db", -1 },
+	[MH_DB_CB_BY_STATUS] = { "callbacks-by-status.db", MH_DB_CALLBACKS },
+	[MH_DB_CB_BY_EMAIL] = { "callbacks-by-email.db", MH_DB_CALLBACKS },
 	[MH_DB_CB_BY_EXTERNAL] = { "callbacks-by-external-id.db",
-	    MH_DB_CALLBACKS, 2 },
-	[MH_DB_DEDUPE] = { "dedupe.db", -1, 0 },
-	[MH_DB_MESSAGES] = { "messages.db", -1, 0 },
-	[MH_DB_META] = { "meta.db", -1, 0 },
-	[MH_DB_INBOX] = { "inbox.db", -1, 0 },
-	[MH_DB_RAW] = { "raw.db", -1, 0 },
-	[MH_DB_SET_ASIDE] = { "set-aside.db", -1, 0 },
-	[MH_DB_REFUSED] = { "refused.db", -1, 0 },
-	[MH_DB_RECEIPTS] = { "receipts.db", -1, 0 },
-	[MH_DB_USERS] = { "users.db", -1, 0 },
-	[MH_DB_SESSIONS] = { "sessions.db", -1, 0 },
-	[MH_DB_SESSIONS_BY_USER] = { "sessions-by-user.db", -1, 0 },
-	[MH_DB_TOKENS] = { "tokens.db", -1, 0 },
-	[MH_DB_SIGNIN] = { "signin.db", -1, 0 },
-	[MH_DB_NOTIFICATIONS] = { "notifications.db", -1, 0 },
-	[MH_DB_NT_BY_USER] = { "notifications-by-user.db", MH_DB_NOTIFICATIONS,
-	    0 },
+	    MH_DB_CALLBACKS },
+	[MH_DB_DEDUPE] = { "dedupe.db", -1 },
+	[MH_DB_MESSAGES] = { "messages.db", -1 },
+	[MH_DB_META] = { "meta.db", -1 },
+	[MH_DB_INBOX] = { "inbox.db", -1 },
+	[MH_DB_RAW] = { "raw.db", -1 },
+	[MH_DB_SET_ASIDE] = { "set-aside.db", -1 },
+	[MH_DB_REFUSED] = { "refused.db", -1 },
+	[MH_DB_RECEIPTS] = { "receipts.db", -1 },
+	[MH_DB_USERS] = { "users.db", -1 },
+	[MH_DB_SESSIONS] = { "sessions.db", -1 },
+	[MH_DB_SESSIONS_BY_USER] = { "sessions-by-user.db", -1 },
+	[MH_DB_TOKENS] = { "tokens.db", -1 },
+	[MH_DB_SIGNIN] = { "signin.db", -1 },
+	[MH_DB_NOTIFICATIONS] = { "notifications.db", -1 },
+	[MH_DB_NT_BY_USER] = { "notifications-by-user.db", MH_DB_NOTIFICATIONS },
 	[MH_DB_NT_BY_IDENTIFIER] = { "notifications-by-identifier.db",
-	    MH_DB_NOTIFICATIONS, 1 },
-	[MH_DB_NT_UNREAD] = { "notifications-unread.db", MH_DB_NOTIFICATIONS,
-	    2 },
-	[MH_DB_IDEMPOTENCY] = { "idempotency.db", -1, 0 },
-	[MH_DB_MAIL] = { "mail.db", -1, 0 },
-	[MH_DB_MAIL_BY_STATUS] = { "mail-by-status.db", MH_DB_MAIL, 0 },
-	[MH_DB_MAIL_BY_TO] = { "mail-by-to.db", MH_DB_MAIL, 1 },
-	[MH_DB_MAIL_BY_TAG] = { "mail-by-tag.db", MH_DB_MAIL, 2 },
-	[MH_DB_MAIL_BY_REMOTE] = { "mail-by-remote-id.db", -1, 0 },
-	[MH_DB_OUTBOX] = { "outbox.db", -1, 0 },
-	[MH_DB_OUTBOX_DUE] = { "outbox-due.db", MH_DB_OUTBOX, MH_INDEX_DUE },
-	[MH_DB_CLIENTS] = { "clients.db", -1, 0 },
-	[MH_DB_CLIENTS_BY_TAG] = { "clients-by-tag.db", MH_DB_CLIENTS, 0 },
-	[MH_DB_CLIENTS_BY_OPERATOR] = { "clients-by-operator.db", MH_DB_CLIENTS,
-	    1 },
-	[MH_DB_CLIENTS_BY_PHONE] = { "clients-by-phone.db", MH_DB_CLIENTS, 2 },
-	[MH_DB_CLIENT_PHONES] = { "client-phones.db", -1, 0 },
-	[MH_DB_CAMPAIGNS] = { "campaigns.db", -1, 0 },
-	[MH_DB_CAMPAIGNS_BY_STATE] = { "campaigns-by-state.db", MH_DB_CAMPAIGNS,
-	    0 },
+	    MH_DB_NOTIFICATIONS },
+	[MH_DB_NT_UNREAD] = { "notifications-unread.db", MH_DB_NOTIFICATIONS },
+	[MH_DB_IDEMPOTENCY] = { "idempotency.db", -1 },
+	[MH_DB_MAIL] = { "mail.db", -1 },
+	[MH_DB_MAIL_BY_STATUS] = { "mail-by-status.db", MH_DB_MAIL },
+	[MH_DB_MAIL_BY_TO] = { "mail-by-to.db", MH_DB_MAIL },
+	[MH_DB_MAIL_BY_TAG] = { "mail-by-tag.db", MH_DB_MAIL },
+	[MH_DB_MAIL_BY_REMOTE] = { "mail-by-remote-id.db", -1 },
+	[MH_DB_OUTBOX] = { "outbox.db", -1 },
+	[MH_DB_OUTBOX_DUE] = { "outbox-due.db", MH_DB_OUTBOX },
+	[MH_DB_CLIENTS] = { "clients.db", -1 },
+	[MH_DB_CLIENTS_BY_TAG] = { "clients-by-tag.db", MH_DB_CLIENTS },
+	[MH_DB_CLIENTS_BY_OPERATOR] = { "clients-by-operator.db", MH_DB_CLIENTS },
+	[MH_DB_CLIENTS_BY_PHONE] = { "clients-by-phone.db", MH_DB_CLIENTS },
+	[MH_DB_CLIENT_PHONES] = { "client-phones.db", -1 },
+	[MH_DB_CAMPAIGNS] = { "campaigns.db", -1 },
+	[MH_DB_CAMPAIGNS_BY_STATE] = { "campaigns-by-state.db", MH_DB_CAMPAIGNS },
 	[MH_DB_CAMPAIGNS_BY_CHANNEL] = { "campaigns-by-channel.db",
-	    MH_DB_CAMPAIGNS, 1 },
-	[MH_DB_CMESSAGES] = { "campaign-messages.db", -1, 0 },
+	    MH_DB_CAMPAIGNS },
+	[MH_DB_CMESSAGES] = { "campaign-messages.db", -1 },
 	[MH_DB_CM_BY_STATE] = { "campaign-messages-by-state.db",
-	    MH_DB_CMESSAGES, 0 },
+	    MH_DB_CMESSAGES },
 	[MH_DB_CM_BY_CAMPAIGN] = { "campaign-messages-by-campaign.db",
-	    MH_DB_CMESSAGES, 1 },
+	    MH_DB_CMESSAGES },
 	[MH_DB_CM_BY_CLIENT] = { "campaign-messages-by-client.db",
-	    MH_DB_CMESSAGES, 2 },
-	[MH_DB_CM_MADE] = { "campaign-messages-made.db", -1, 0 },
-	[MH_DB_CQUEUE] = { "campaign-queue.db", -1, 0 },
-	[MH_DB_CQUEUE_DUE] = { "campaign-queue-due.db", MH_DB_CQUEUE,
-	    MH_INDEX_DUE },
-	[MH_DB_EV_KEYS] = { "events-keys.db", -1, 0 },
-	[MH_DB_EV_BY_TIME] = { "events-by-time.db", -1, 0 },
-	[MH_DB_EV_BY_GRAM] = { "events-by-gram.db", -1, 0 },
-	[MH_DB_EV_PER_HOUR] = { "events-per-hour.db", -1, 0 },
+	    MH_DB_CMESSAGES },
+	[MH_DB_CM_MADE] = { "campaign-messages-made.db", -1 },
+	[MH_DB_CQUEUE] = { "campaign-queue.db", -1 },
+	[MH_DB_CQUEUE_DUE] = { "campaign-queue-due.db", MH_DB_CQUEUE },
+	[MH_DB_EV_KEYS] = { "events-keys.db", -1 },
+	[MH_DB_EV_BY_TIME] = { "events-by-time.db", -1 },
+	[MH_DB_EV_BY_GRAM] = { "events-by-gram.db", -1 },
+	[MH_DB_EV_PER_HOUR] = { "events-per-hour.db", -1 },
 };
 
 const struct mh_sendq_def mh_sendqs[] = {
@@ -267,8 +264,9 @@ mh_index_field2(DB *db, const DBT *pkey, const DBT *pdata, DBT *skey)
 	return mh_index_field(pkey, pdata, skey, 2);
 }
 
-static int (*const mh_index_of[4])(DB *, const DBT *, const DBT *, DBT *) = {
-	mh_index_field0, mh_index_field1, mh_index_field2, mh_index_due,
+static int (*const mh_index_of[MH_FIELDS])(DB *, const DBT *, const DBT *,
+    DBT *) = {
+	mh_index_field0, mh_index_field1, mh_index_field2,
 };
 
 static int
@@ -290,6 +288,15 @@ mh_db_open(DB_ENV *env, DB **out, const char *file, u_int32_t create)
 	return 0;
 }
 
+/* Associates index with primary through the key callback. */
+static int
+mh_associate(DB *primary, DB *index,
+    int (*key)(DB *, const DBT *, const DBT *, DBT *), u_int32_t create)
+{
+	return primary->associate(primary, NULL, index, key,
+	    create | DB_AUTO_COMMIT);
+}
+
 int
 mh_tables_open(DB_ENV *env, DB *db[MH_DB_COUNT], u_int32_t create)
 {
@@ -298,17 +305,19 @@ mh_tables_open(DB_ENV *env, DB *db[MH_DB_COUNT], u_int32_t create)
 	for (int i = 0; i < MH_DB_COUNT; i++)
 		if ((ret = mh_db_open(env, &db[i], mh_dbs[i].file, create)) != 0)
 			return ret;
-	for (int i = 0; i < MH_DB_COUNT; i++) {
-		const struct mh_db_def *def = &mh_dbs[i];
-		DB *primary;
-
-		if (def->indexes < 0)
-			continue;
-		primary = db[def->indexes];
-		if ((ret = primary->associate(primary, NULL, db[i],
-		    mh_index_of[def->field], create | DB_AUTO_COMMIT)) != 0)
+	/* Each indexed table's fields, as its descriptor declares them. */
+	for (size_t t = 0; t < mh_table_count; t++)
+		for (int f = 0; f < MH_FIELDS; f++)
+			if (mh_tables[t].field[f].index >= 0 &&
+			    (ret = mh_associate(db[mh_tables[t].records],
+			    db[mh_tables[t].field[f].index], mh_index_of[f],
+			    create)) != 0)
+				return ret;
+	/* Each send queue's due times. */
+	for (int q = 0; q < MH_SENDQ_COUNT; q++)
+		if ((ret = mh_associate(db[mh_sendqs[q].queue],
+		    db[mh_sendqs[q].due], mh_index_due, create)) != 0)
 			return ret;
-	}
 	return 0;
 }
 

@@ -1,10 +1,9 @@
 /*
  * The sender's jobs on the outbox (jobs.c runs them): take what is due,
- * write the attempt
- * (the mail "sending", the attempt without an outcome) and only then post
- * it; write what came back and tell the relay. An Invalid_Key pauses all
- * sending until the key changes: said in the sender's note (the health
- * reads it) and the log.
+ * write the attempt (the mail "sending", the attempt without an outcome)
+ * and only then post it; write what came back and tell the relay. An
+ * Invalid_Key pauses all sending until the key changes: said in the
+ * sender's note (the health reads it) and the log.
  */
 #include <errno.h>
 #include <inttypes.h>

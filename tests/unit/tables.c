@@ -1,9 +1,9 @@
 /*
  * The tables' declarations. The indexed tables' descriptors (db/tables.c's
  * mh_tables) against the databases' table (mh_dbs): each declared field's
- * index is the database that indexes that field of that table, every such
- * database is declared by its table, and the send queues name their
- * records' table. And the accounts' layouts (db/layout.c): the bytes a
+ * index is a secondary of that table's records, every secondary is a
+ * declared field's index or a send queue's due times, and the send queues
+ * name their records' table. And the accounts' layouts (db/layout.c): the bytes a
  * user, a session and a token are stored as are those the hand-made
  * codecs before them wrote, so that stored accounts read the same.
  */
@@ -225,16 +225,20 @@ main(void)
 				continue;
 			declared++;
 			ok(def->field[i].name != NULL &&
-			    mh_dbs[ix].indexes == def->records &&
-			    mh_dbs[ix].field == i, "%s.%s is indexed by %s",
+			    mh_dbs[ix].indexes == def->records,
+			    "%s.%s is indexed by %s, a secondary of its records",
 			    def->name, def->field[i].name, mh_dbs[ix].file);
 		}
 	}
 	for (int d = 0; d < MH_DB_COUNT; d++)
-		if (mh_dbs[d].indexes >= 0 && mh_dbs[d].field < MH_FIELDS)
-			indexes++;
-	ok(declared == indexes, "every index of a header field is declared "
-	    "by its table (%d declared, %d in mh_dbs)", declared, indexes);
+		indexes += mh_dbs[d].indexes >= 0;
+	ok(declared + MH_SENDQ_COUNT == indexes, "every secondary database is "
+	    "a declared field's index or a send queue's due times (%d + %d "
+	    "declared, %d in mh_dbs)", declared, MH_SENDQ_COUNT, indexes);
+	for (int q = 0; q < MH_SENDQ_COUNT; q++)
+		ok(mh_dbs[mh_sendqs[q].due].indexes == mh_sendqs[q].queue,
+		    "the send queue %s's due times index it",
+		    mh_dbs[mh_sendqs[q].queue].file);
 	ok(mh_tables[mh_sendqs[MH_SENDQ_MAIL].table].records ==
 	    mh_sendqs[MH_SENDQ_MAIL].records &&
 	    mh_tables[mh_sendqs[MH_SENDQ_CAMPAIGN].table].records ==
