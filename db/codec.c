@@ -104,55 +104,33 @@ mh_counter_key(DB *db, DB_TXN *txn, const void *name, size_t len,
 	return db->put(db, txn, &key, &data, 0);
 }
 
-/* A cursor on db in txn, and its key and data cleared, to be grown as
- * records are read (the caller frees what they hold). */
+/* The walk both make: from (or from the first record), each record read
+ * (for update with DB_RMW in flags) and handed to fn, which says what to
+ * do (mh_rewrite_fn). */
 static int
-mh_walk_cursor(DB *db, DB_TXN *txn, DBC **cur, DBT *key, DBT *data)
-{
-	memset(key, 0, sizeof(*key));
-	memset(data, 0, sizeof(*data));
-	key->flags = data->flags = DB_DBT_REALLOC;
-	return db->cursor(db, txn, cur, 0);
-}
-
-int
-mh_db_walk(DB *db, DB_TXN *txn, const void *from, size_t fromlen,
-    mh_walk_fn fn, void *ctx)
-{
-	DBC *cur = NULL;
-	DBT key, data;
-	int ret;
-
-	if ((ret = mh_walk_cursor(db, txn, &cur, &key, &data)) != 0)
-		return ret;
-	if (from != NULL) {
-		if ((key.data = malloc(fromlen ? fromlen : 1)) == NULL) {
-			cur->close(cur);
-			return ENOMEM;
-		}
-		memcpy(key.data, from, fromlen);
-		key.size = (u_int32_t)fromlen;
-	}
-	for (ret = cur->get(cur, &key, &data, from != NULL ? DB_SET_RANGE :
-	    DB_FIRST); ret == 0; ret = cur->get(cur, &key, &data, DB_NEXT))
-		if (fn(ctx, &key, &data) != 0)
-			break;
-	cur->close(cur);
-	free(key.data);
-	free(data.data);
-	return ret == DB_NOTFOUND ? 0 : ret;
-}
-
-int
-mh_db_rewrite(DB *db, DB_TXN *txn, mh_rewrite_fn fn, void *ctx)
+mh_walk(DB *db, DB_TXN *txn, const void *from, size_t fromlen,
+    u_int32_t flags, mh_rewrite_fn fn, void *ctx)
 {
 	DBC *cur = NULL;
 	DBT key, data;
 	int ret, what;
 
-	if ((ret = mh_walk_cursor(db, txn, &cur, &key, &data)) != 0)
+	memset(&key, 0, sizeof(key));
+	memset(&data, 0, sizeof(data));
+	key.flags = data.flags = DB_DBT_REALLOC;
+	if (from != NULL) {
+		if ((key.data = malloc(fromlen ? fromlen : 1)) == NULL)
+			return ENOMEM;
+		memcpy(key.data, from, fromlen);
+		key.size = (u_int32_t)fromlen;
+	}
+	if ((ret = db->cursor(db, txn, &cur, 0)) != 0) {
+		free(key.data);
 		return ret;
-	while ((ret = cur->get(cur, &key, &data, DB_NEXT | DB_RMW)) == 0) {
+	}
+	for (ret = cur->get(cur, &key, &data, (from != NULL ? DB_SET_RANGE :
+	    DB_FIRST) | flags); ret == 0;
+	    ret = cur->get(cur, &key, &data, DB_NEXT | flags)) {
 		if ((what = fn(ctx, &key, &data)) == MH_WALK_WRITE)
 			ret = cur->put(cur, &key, &data, DB_CURRENT);
 		else if (what != 0)
@@ -164,6 +142,35 @@ mh_db_rewrite(DB *db, DB_TXN *txn, mh_rewrite_fn fn, void *ctx)
 	free(key.data);
 	free(data.data);
 	return ret == DB_NOTFOUND ? 0 : ret;
+}
+
+struct mh_walk_read {
+	mh_walk_fn fn;
+	void *ctx;
+};
+
+/* A read-only walk's step: anything but 0 stops it. */
+static int
+mh_walk_read_one(void *ctx, const DBT *key, DBT *data)
+{
+	const struct mh_walk_read *w = ctx;
+
+	return w->fn(w->ctx, key, data) != 0;
+}
+
+int
+mh_db_walk(DB *db, DB_TXN *txn, const void *from, size_t fromlen,
+    mh_walk_fn fn, void *ctx)
+{
+	struct mh_walk_read w = { fn, ctx };
+
+	return mh_walk(db, txn, from, fromlen, 0, mh_walk_read_one, &w);
+}
+
+int
+mh_db_rewrite(DB *db, DB_TXN *txn, mh_rewrite_fn fn, void *ctx)
+{
+	return mh_walk(db, txn, NULL, 0, DB_RMW, fn, ctx);
 }
 
 int
