@@ -143,6 +143,8 @@ mh_campaign_alter(struct mh_app *app, struct mh_request *r, int del)
 	else if (op.refused && del)
 		mh_respond_error(r, MH_ERR_CORRUPT_RECORD, "campaign %" PRIu64
 		    " is unreadable", id);
+	else if (op.refused == MH_PATCH_ENDED)
+		mh_respond_error(r, MH_ERR_ALREADY_ENDED, "%s", op.why);
 	else if (op.refused == MH_PATCH_GONE)
 		mh_respond_error(r, MH_ERR_DELETED, "campaign %" PRIu64 " is "
 		    "deleted: it changes no more", id);

@@ -56,7 +56,8 @@ int mh_path_record(struct mh_app *app, struct mh_request *r,
 struct mh_resource {
 	const char *what;	/* "client": the log's and the errors' name */
 	enum mh_error refused;	/* the error of a body refused */
-	/* The record of a POST's body, made at now_ms; -1 with why. */
+	/* The record of a POST's body, made at now_ms: an mh_patch_err,
+	 * why said for a refusal (MH_PATCH_ENDED: a 422 already_ended). */
 	int (*make)(struct json_object *in, int64_t now_ms,
 	    struct mh_record *out, char *why, size_t whylen);
 	/* Stores it, its text as stored into *text. */

@@ -113,6 +113,7 @@ const struct mh_error_def mh_errors[MH_ERR_COUNT] = {
 	    MH_OUTCOME_TOO_LARGE },
 	[MH_ERR_UNSUPPORTED_MEDIA_TYPE] = { 415, "unsupported_media_type",
 	    MH_OUTCOME_UNSUPPORTED },
+	[MH_ERR_ALREADY_ENDED] = { 422, "already_ended", MH_OUTCOME_OTHER },
 	[MH_ERR_IDEMPOTENCY_KEY_REUSED] = { 422, "idempotency_key_reused",
 	    MH_OUTCOME_OTHER },
 	[MH_ERR_TOO_MANY_ATTEMPTS] = { 429, "too_many_attempts",

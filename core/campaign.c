@@ -256,12 +256,14 @@ mh_campaign_record(struct json_object *c, int64_t now_ms,
 	return 0;
 }
 
-/* Lays the fields of in over c, then makes its record. */
+/* Lays the fields of in over c, then makes its record: an
+ * mh_patch_err. */
 static int
 mh_campaign_finish(struct json_object *c, struct json_object *in,
     int64_t now_ms, struct mh_record *out, char *why, size_t whylen)
 {
 	struct json_object *f;
+	int64_t end;
 
 	mh_campaign_time(c, in, "start_at");
 	mh_campaign_time(c, in, "end_at");
@@ -281,7 +283,18 @@ mh_campaign_finish(struct json_object *c, struct json_object *in,
 		mh_json_copy(nf, "tags", f, "tags", 0);
 		json_object_object_add(c, "filter", nf);
 	}
-	return mh_campaign_record(c, now_ms, out, why, whylen);
+	if (mh_campaign_record(c, now_ms, out, why, whylen) != 0)
+		return MH_PATCH_INVALID;
+	/* Checked whole: its times are good. A campaign that would send
+	 * nothing is refused, not kept as finished. */
+	mh_iso_time(mh_json_str(c, "end_at"), &end);
+	if (end * 1000 <= now_ms) {
+		snprintf(why, whylen, "end_at %s has passed: the campaign "
+		    "would send nothing", mh_json_str(c, "end_at"));
+		mh_record_free(out);
+		return MH_PATCH_ENDED;
+	}
+	return MH_PATCH_OK;
 }
 
 int

@@ -112,10 +112,11 @@ int mh_client_patch(const char *json, struct json_object *in, int64_t now_ms,
 
 /* --- campaign.c: a campaign, checked and kept. */
 /* Checks a campaign a client sent (start_at, end_at: ISO 8601 with an
- * offset, the end after the start; text, 1 to 4096 characters; filter
- * {operator_codes, tags}; window {from, to} "HH:MM"; channel api|mail)
- * and makes its record (fields: "deleted" or "", channel), its times in
- * UTC, into *out (mh_record_free): 0, or -1 with why. */
+ * offset, the end after the start and after now; text, 1 to 4096
+ * characters; filter {operator_codes, tags}; window {from, to} "HH:MM";
+ * channel api|mail) and makes its record (fields: "deleted" or "",
+ * channel), its times in UTC, into *out (mh_record_free): 0, or an
+ * mh_patch_err (MH_PATCH_ENDED: its end has passed) with why. */
 int mh_campaign_make(struct json_object *in, int64_t now_ms,
     struct mh_record *out, char *why, size_t whylen);
 /* Why a change to a stored record was refused. */
@@ -123,6 +124,7 @@ enum mh_patch_err {
 	MH_PATCH_OK = 0,
 	MH_PATCH_INVALID = -1,	/* the change, or the record, does not do */
 	MH_PATCH_GONE = -2,	/* the record is deleted: it changes no more */
+	MH_PATCH_ENDED = -3,	/* its end has passed: it would do nothing */
 };
 /* The record of the stored campaign json with the fields of in laid over
  * it, checked whole again; a deleted one is not changed. An mh_patch_err,

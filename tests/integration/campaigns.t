@@ -44,7 +44,19 @@ is_deeply($r->{json}{filter}, { operator_codes => [], tags => [] },
 my $running = $r->{json};
 $r = make({ start_at => iso($now - 7200), end_at => iso($now - 3600),
     text => 'past' });
-is($r->{json}{status}, 'finished', 'one past its end: finished');
+is($r->{status}, 422, 'one whose end has passed: 422');
+is($r->{json}{error}, 'already_ended', '... already_ended');
+like($r->{json}{detail} // '', qr/has passed: the campaign would send nothing/,
+    '... saying why');
+$r = make({ start_at => iso($now - 60), end_at => iso($now + 2),
+    text => 'soon past' });
+is($r->{status}, 201, 'one ending in two seconds is made');
+my $soon = $r->{json};
+sleep 3;
+is(($s->get_json("/api/campaigns/$soon->{id}"))[1]{status}, 'finished',
+    'once its end has passed: finished');
+is($s->send_json('PATCH', "/api/campaigns/$soon->{id}", { text => 'x' })
+    ->{status}, 422, 'a finished one changes no more: 422 already_ended');
 
 # --- Bad input: a clear 400, nothing made.
 for my $bad (
@@ -73,6 +85,10 @@ for my $bad (
 my ($st, $page) = $s->get_json('/api/campaigns');
 is(scalar @{ $page->{campaigns} }, 3, 'nothing more was made');
 is($page->{campaigns}[0]{status}, 'finished', 'listed newest first, with their status');
+$r = $s->send_json('PATCH', "/api/campaigns/$soon->{id}",
+    { end_at => iso(time + 3600) });
+is($r->{status}, 200, 'a finished one changes by moving its end to come');
+is($r->{json}{status}, 'running', '... and it runs again');
 ($st, $page) = $s->get_json('/api/campaigns?channel=mail');
 is_deeply([ map { $_->{id} } @{ $page->{campaigns} } ], [ $running->{id} ],
     'by channel');
