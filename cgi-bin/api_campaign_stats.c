@@ -147,18 +147,47 @@ mh_api_campaign_stats(struct mh_app *app, struct mh_request *r)
 	json_object_put(c);
 }
 
+/* A page of a campaign's messages: each with its client's phone now
+ * (null once the client is deleted), whom the page says it went to. */
+struct mh_cm_rows {
+	struct mh_page pg;
+	struct mh_store *st;
+};
+
+static int
+mh_cmessage_row(void *ctx, uint64_t id, const char *json, size_t len)
+{
+	struct mh_cm_rows *w = ctx;
+	struct json_object *m = json_tokener_parse(json), *client = NULL;
+	char *cjson = NULL;
+	const char *text;
+	int ret;
+
+	if (m == NULL)	/* unreadable: as the store has it */
+		return mh_page_emit(&w->pg, id, json, len);
+	if (mh_store_record_get(w->st, MH_TABLE_CLIENTS,
+	    (uint64_t)mh_json_int(m, "client_id"), &cjson) == MH_STORE_OK)
+		client = json_tokener_parse(cjson);
+	mh_json_set_str(m, "phone", mh_json_str(client, "phone"));
+	text = mh_json_text(m);
+	ret = mh_page_emit(&w->pg, id, text, strlen(text));
+	json_object_put(client);
+	json_object_put(m);
+	free(cjson);
+	return ret;
+}
+
 void
 mh_api_campaign_messages(struct mh_app *app, struct mh_request *r)
 {
 	struct mh_query q = { .table = MH_TABLE_CMESSAGES,
 	    .limit = MH_API_LIMIT_DEFAULT };
-	struct mh_page pg = { .buf = { 0 } };
+	struct mh_cm_rows rows = { .pg = { .buf = { 0 } }, .st = app->store };
 	struct json_object *c;
 	char *status = NULL, key[24], state[64];
 	uint64_t id;
 
-	if ((c = mh_campaign_of(app, r, &id)) ==
-	    NULL)
+	if ((c = mh_campaign_of(app, r, &id)) == NULL)
 		return;
 	json_object_put(c);
 	if (mh_cursor_args(r, &q) != 0 || mh_arg(r, "status", &status) != 0)
@@ -177,7 +206,8 @@ mh_api_campaign_messages(struct mh_app *app, struct mh_request *r)
 		q.where.cmessage.campaign_status = state;
 	else
 		q.where.cmessage.campaign = key;
-	mh_page_query(r, app->store, "messages", &q, mh_page_emit, &pg, &pg);
+	mh_page_query(r, app->store, "messages", &q, mh_cmessage_row, &rows,
+	    &rows.pg);
 out:
 	free(status);
 }

@@ -296,7 +296,9 @@ window.mailhooksCampaigns = (function () {
   function messageItem(m) {
     const li = el('li');
     li.dataset.message = m.id;
-    li.append(el('strong', '', 'Message ' + m.id), ' to client ' + m.client_id + ' ', pill(m.status));
+    // Whom it went to: the client's phone, or its number once deleted.
+    const to = m.phone ? m.phone : 'client ' + m.client_id + ' (deleted)';
+    li.append(el('strong', '', 'Message ' + m.id), ' to ' + to + ' ', pill(m.status));
     if (m.next_attempt_at) li.append(' ', el('span', 'hint', 'next ' + new Date(m.next_attempt_at).toLocaleString() +
       (m.waiting ? ' (' + m.waiting + ')' : '')));
     if (m.error && m.status !== 'retrying') li.append(el('span', 'detail', m.error));

@@ -120,6 +120,9 @@ async function main(t) {
     await waitFor(async () => (await page.locator('#campaign-messages li .detail:has-text("HTTP 200")').count()) === 4, 15000);
     t.is(await page.locator('#campaign-messages li .detail:has-text("HTTP 200")').count(), 4,
       'its messages, each with its attempt');
+    const to = (await page.locator('#campaign-messages li').allTextContents()).join(' ');
+    t.ok(['79001234560', '79001234561', '79001234562'].every((p) => to.includes('to ' + p)),
+      'each message says the phone it went to, not a client\'s id: ' + to.slice(0, 120));
     await page.selectOption('#campaign-status', 'pending');
     await page.waitForSelector('#campaign-messages li.empty', { timeout: 15000 });
     t.ok(true, 'filtered by status: none pending');
