@@ -1,8 +1,9 @@
 /*
  * A small record's binary layout, declared as a table of its fields
- * (struct mh_layout): big-endian numbers in the table's order, then one
- * NUL-terminated text. The accounts' records (users, sessions, tokens)
- * are each one table here, encoded and checked by the same two functions.
+ * (struct mh_layout): big-endian numbers and fixed bytes in the table's
+ * order, then at most one NUL-terminated text. The accounts' records
+ * (users, sessions, tokens) and the sender's note are each one table
+ * here, encoded and checked by the same two functions.
  */
 #include <string.h>
 
@@ -20,6 +21,7 @@ mh_slot_size(const struct mh_slot *s)
 		return 4;
 	case MH_SLOT_I64:
 		return 8;
+	case MH_SLOT_BYTES:
 	case MH_SLOT_TEXT:
 		return s->max;
 	}
@@ -65,6 +67,9 @@ mh_layout_encode(const struct mh_layout *l, const void *rec,
 			break;
 		case MH_SLOT_I64:
 			mh_be64_put(buf + at, (uint64_t)*(const int64_t *)f);
+			break;
+		case MH_SLOT_BYTES:
+			memcpy(buf + at, f, s->max);
 			break;
 		case MH_SLOT_TEXT:
 			n = strnlen(f, s->max - 1);
@@ -114,6 +119,9 @@ mh_layout_decode(const struct mh_layout *l, const unsigned char *buf,
 			break;
 		case MH_SLOT_I64:
 			*(int64_t *)f = (int64_t)mh_be64_get(buf + at);
+			break;
+		case MH_SLOT_BYTES:
+			memcpy(f, buf + at, s->max);
 			break;
 		case MH_SLOT_TEXT:
 			break;

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <time.h>
 
@@ -58,29 +59,34 @@ mh_store_mail_of(struct mh_store *st, const char *remote, uint64_t *id)
 	return err;
 }
 
-/* The sender's note in meta.db: seen (8), pid (4), key state (4), the
- * refused key's hash (8), since (8). */
+/* The sender's note in meta.db: seen, pid, key state, the refused key's
+ * hash, since. */
 #define MH_SENDER_NOTE "sender"
-#define MH_SENDER_NOTE_SIZE 32
+static const struct mh_slot mh_note_slots[] = {
+	{ MH_SLOT_I64, offsetof(struct mh_sender_note, seen_ms), 0 },
+	{ MH_SLOT_U32, offsetof(struct mh_sender_note, pid), 0 },
+	{ MH_SLOT_U32, offsetof(struct mh_sender_note, key_state), 0 },
+	{ MH_SLOT_BYTES, offsetof(struct mh_sender_note, key_hash),
+	    sizeof(((struct mh_sender_note *)0)->key_hash) },
+	{ MH_SLOT_I64, offsetof(struct mh_sender_note, since_ms), 0 },
+};
+static const struct mh_layout mh_note_layout = { mh_note_slots,
+    sizeof(mh_note_slots) / sizeof(mh_note_slots[0]), 0 };
 
 enum mh_store_err
 mh_store_sender_note_put(struct mh_store *st, const struct mh_sender_note *n)
 {
-	unsigned char v[MH_SENDER_NOTE_SIZE];
+	unsigned char v[sizeof(struct mh_sender_note)];
+	size_t len = mh_layout_encode(&mh_note_layout, n, v);
 
-	mh_be64_put(v, (uint64_t)n->seen_ms);
-	mh_be32_put(v + 8, n->pid);
-	mh_be32_put(v + 12, n->key_state);
-	memcpy(v + 16, n->key_hash, 8);
-	mh_be64_put(v + 24, (uint64_t)n->since_ms);
 	return mh_keyed_put(st, MH_DB_META, MH_SENDER_NOTE,
-	    strlen(MH_SENDER_NOTE), v, sizeof(v), 0);
+	    strlen(MH_SENDER_NOTE), v, len, 0);
 }
 
 enum mh_store_err
 mh_store_sender_note_get(struct mh_store *st, struct mh_sender_note *n)
 {
-	unsigned char v[MH_SENDER_NOTE_SIZE];
+	unsigned char v[sizeof(struct mh_sender_note)];
 	size_t len;
 	enum mh_store_err err = mh_keyed_get(st, MH_DB_META, MH_SENDER_NOTE,
 	    strlen(MH_SENDER_NOTE), v, sizeof(v), &len);
@@ -88,12 +94,6 @@ mh_store_sender_note_get(struct mh_store *st, struct mh_sender_note *n)
 	memset(n, 0, sizeof(*n));
 	if (err != MH_STORE_OK)
 		return err;
-	if (len != sizeof(v))
-		return MH_STORE_NOTFOUND;
-	n->seen_ms = (int64_t)mh_be64_get(v);
-	n->pid = mh_be32_get(v + 8);
-	n->key_state = mh_be32_get(v + 12);
-	memcpy(n->key_hash, v + 16, 8);
-	n->since_ms = (int64_t)mh_be64_get(v + 24);
-	return MH_STORE_OK;
+	return mh_layout_decode(&mh_note_layout, v, len, n) == 0 ?
+	    MH_STORE_OK : MH_STORE_NOTFOUND;
 }

@@ -389,6 +389,7 @@ enum mh_slot_kind {
 	MH_SLOT_FLAG,		/* an int, stored as 0 or 1 */
 	MH_SLOT_U32,		/* a uint32_t (or unsigned) */
 	MH_SLOT_I64,		/* an int64_t */
+	MH_SLOT_BYTES,		/* an unsigned char[max], as it is */
 	MH_SLOT_TEXT,		/* a char[max], its NUL included */
 };
 struct mh_slot {

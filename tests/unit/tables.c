@@ -3,9 +3,10 @@
  * mh_tables) against the databases' table (mh_dbs): each declared field's
  * index is a secondary of that table's records, every secondary is a
  * declared field's index or a send queue's due times, and the send queues
- * name their records' table. And the accounts' layouts (db/layout.c): the bytes a
- * user, a session and a token are stored as are those the hand-made
- * codecs before them wrote, so that stored accounts read the same.
+ * name their records' table. And the layouts (db/layout.c): the bytes a
+ * user, a session, a token and the sender's note are stored as are those
+ * the hand-made codecs before them wrote, so that what is stored reads
+ * the same.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -103,6 +104,27 @@ layouts(void)
 	    mh_store_token_get(st, t.hash, &tgot) == MH_STORE_OK &&
 	    tgot.last_used == 77 && tgot.scopes == 5 &&
 	    strcmp(tgot.name, "grafana") == 0, "its last use too");
+	{
+		struct mh_sender_note note = { .seen_ms = 0x0102030405060708,
+		    .pid = 77, .key_state = 2, .key_hash = { 1, 2, 3, 4, 5, 6,
+		    7, 8 }, .since_ms = 300 }, back;
+		/* As outbox.c's hand-made codec wrote it: seen, pid, key
+		 * state, the key's hash, since. */
+		static const unsigned char note_rec[] = { 1, 2, 3, 4, 5, 6, 7,
+		    8, 0, 0, 0, 77, 0, 0, 0, 2, 1, 2, 3, 4, 5, 6, 7, 8,
+		    0, 0, 0, 0, 0, 0, 1, 44 };
+
+		ok(mh_store_sender_note_put(st, &note) == MH_STORE_OK &&
+		    (n = raw_get(st, MH_DB_META, "sender", 6, buf,
+		    sizeof(buf))) == sizeof(note_rec) &&
+		    memcmp(buf, note_rec, n) == 0 &&
+		    mh_store_sender_note_get(st, &back) == MH_STORE_OK &&
+		    memcmp(&back, &note, sizeof(note)) == 0,
+		    "the sender's note is stored as before, and read back whole");
+		raw_put(st, MH_DB_META, "sender", 6, note_rec, 31);
+		ok(mh_store_sender_note_get(st, &back) == MH_STORE_NOTFOUND,
+		    "a note cut short is none");
+	}
 	raw_put(st, MH_DB_USERS, "old", 3, user_rec, sizeof(user_rec));
 	ok(mh_store_user_get(st, "old", &got) == MH_STORE_OK &&
 	    got.role == MH_ROLE_ADMIN && got.disabled == 1 &&
