@@ -63,16 +63,8 @@ mh_campaign_respond(struct mh_request *r, int status, uint64_t id,
 	free(b.p);
 }
 
-static enum mh_store_err
-mh_campaign_add(struct mh_store *st, const struct mh_record *rec,
-    mh_answer_fn answer, void *ctx, char **text)
-{
-	return mh_store_record_add(st, MH_TABLE_CAMPAIGNS, rec, answer, ctx,
-	    text);
-}
-
 static const struct mh_resource mh_campaigns = {
-	"campaign", MH_ERR_BAD_CAMPAIGN, mh_campaign_make, mh_campaign_add,
+	"campaign", MH_TABLE_CAMPAIGNS, MH_ERR_BAD_CAMPAIGN, mh_campaign_make,
 	mh_campaign_respond, mh_respond_store_error,
 };
 

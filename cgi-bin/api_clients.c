@@ -34,16 +34,8 @@ mh_client_respond(struct mh_request *r, int status, uint64_t id,
 	mh_respond_json(r, status, json);
 }
 
-static enum mh_store_err
-mh_client_add(struct mh_store *st, const struct mh_record *rec,
-    mh_answer_fn answer, void *ctx, char **text)
-{
-	return mh_store_record_add(st, MH_TABLE_CLIENTS, rec, answer, ctx,
-	    text);
-}
-
 static const struct mh_resource mh_clients = {
-	"client", MH_ERR_BAD_CLIENT, mh_client_make, mh_client_add,
+	"client", MH_TABLE_CLIENTS, MH_ERR_BAD_CLIENT, mh_client_make,
 	mh_client_respond, mh_client_store_error,
 };
 

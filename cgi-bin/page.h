@@ -55,15 +55,12 @@ int mh_path_record(struct mh_app *app, struct mh_request *r,
 /* --- resource.c: a record resource of the API, declared once. */
 struct mh_resource {
 	const char *what;	/* "client": the log's and the errors' name */
+	enum mh_table table;	/* where its records are stored */
 	enum mh_error refused;	/* the error of a body refused */
 	/* The record of a POST's body, made at now_ms: an mh_patch_err,
 	 * why said for a refusal (MH_PATCH_ENDED: a 422 already_ended). */
 	int (*make)(struct json_object *in, int64_t now_ms,
 	    struct mh_record *out, char *why, size_t whylen);
-	/* Stores it, its text as stored into *text. */
-	enum mh_store_err (*add)(struct mh_store *st,
-	    const struct mh_record *rec, mh_answer_fn answer, void *ctx,
-	    char **text);
 	/* Answers the record as stored, with status. */
 	void (*respond)(struct mh_request *r, int status, uint64_t id,
 	    const char *json);

@@ -29,8 +29,8 @@ mh_resource_create(struct mh_app *app, struct mh_request *r,
 	    MH_PATCH_OK)
 		mh_respond_error(r, made == MH_PATCH_ENDED ?
 		    MH_ERR_ALREADY_ENDED : res->refused, "%s", why);
-	else if ((err = res->add(app->store, &rec, mh_record_answer, &added,
-	    &text)) != MH_STORE_OK)
+	else if ((err = mh_store_record_add(app->store, res->table, &rec,
+	    mh_record_answer, &added, &text)) != MH_STORE_OK)
 		res->store_error(r, err);
 	else {
 		r->about = res->what;

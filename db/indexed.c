@@ -213,8 +213,10 @@ mh_filters_of(const struct mh_query *q, union mh_fields *out,
 	for (int i = 0; i < MH_FIELDS; i++) {
 		const char *v = q->where.at[i];
 
-		if (v == NULL)
+		if (v == NULL || !(def->field[i].flags & MH_FIELD_FOLDED)) {
+			view->at[i] = v;	/* as given: stored so */
 			continue;
+		}
 		if ((out->at[i] = malloc(strlen(v) + 1)) == NULL) {
 			mh_filters_free(out);
 			return -1;

@@ -369,9 +369,9 @@ int mh_indexed_parse(const DBT *d, union mh_fields_ref *f, const char **json);
  * other value is an error that ends the pass. */
 typedef int (*mh_visit_fn)(void *ctx, uint64_t seq,
     const union mh_fields_ref *f, const char *json);
-/* A query's filters as stored (the folded fields lower-cased): into
- * *own, its strings malloc'd (mh_filters_free), and *view, pointing into
- * it. -1 out of memory. */
+/* A query's filters as stored into *view: the folded fields lower-cased
+ * copies in *own (malloc'd: mh_filters_free), the others the query's
+ * own. -1 out of memory. */
 int mh_filters_of(const struct mh_query *q, union mh_fields *own,
     union mh_fields_ref *view);
 void mh_filters_free(union mh_fields *f);

@@ -162,12 +162,12 @@ mh_sender_wait_ms(const struct mh_sender *s, int64_t now_ms, long wait_ms,
 	for (size_t i = 0; i < MH_JOBS; i++) {
 		const struct mh_job *j = &mh_jobs[i];
 		int64_t due = j->every_ms > 0 ?
-		    s->ran_ms[i] + j->every_ms - now_ms : INT64_MAX;
+		    s->ran_ms[i] + j->every_ms - now_ms : INT64_MAX, wake;
 
 		if (j->begins_work && !take)
 			continue;
-		if (j->wake_ms != NULL && j->wake_ms(s) < due)
-			due = j->wake_ms(s);
+		if (j->wake_ms != NULL && (wake = j->wake_ms(s)) < due)
+			due = wake;
 		if (due < wait_ms)
 			wait_ms = due < 0 ? 0 : (long)due;
 	}
