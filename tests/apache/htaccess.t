@@ -76,6 +76,8 @@ if ($pid == 0) {
 	die "exec: $!";
 }
 END {
+	# The test's exit status stands: umount and waitpid set $?.
+	local $?;
 	if ($pid) {
 		kill 'TERM', -$pid;
 		waitpid($pid, 0);
