@@ -8,9 +8,14 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
            -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS_CORE  = $(shell pkg-config --libs json-c libcrypto 2>/dev/null) -ldb -lcrypt
+LDLIBS_CORE  = $(shell pkg-config --libs json-c libcrypto 2>/dev/null) -ldb -lcrypt \
+               -lphonenumber -lstdc++
 LDLIBS_FCGI  = -lfcgi $(LDLIBS_CORE)
 LDLIBS_RELAY = $(shell pkg-config --libs libwebsockets json-c libcrypto 2>/dev/null)
+# The one C++ file (core/phone.cc: libphonenumber behind a C interface).
+CXX     ?= g++
+CXXFLAGS ?= -O2 -g
+CXXFLAGS += -std=c++17 -Wall -Wextra -Werror -I.
 SAN     = -fsanitize=address,undefined,float-cast-overflow \
           -fno-sanitize-recover=all -fno-omit-frame-pointer
 
@@ -29,7 +34,8 @@ export SERVER PORT MAILHOOKS_HOME
 LAYERS = core db cgi-bin ws-relay sender tools
 MAINS  = cgi-bin/main.c ws-relay/main.c sender/main.c tools/admin.c \
          tools/ws_client.c
-layer_src = $(filter-out $(MAINS),$(wildcard $(1)/*.c))
+layer_src = $(filter-out $(MAINS),$(wildcard $(1)/*.c $(1)/*.cc))
+layer_obj = $(patsubst %,build/$(1)/%.o,$(basename $(call layer_src,$(2))))
 HDRS = $(wildcard $(LAYERS:%=%/*.h))
 CFLAGS += -I.
 
@@ -44,8 +50,14 @@ build/obj/%.o: %.c $(HDRS)
 build/san/%.o: %.c $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SAN) $(PKG_CFLAGS) -pthread -c -o $@ $<
+build/obj/%.o: %.cc $(HDRS)
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) -pthread -c -o $@ $<
+build/san/%.o: %.cc $(HDRS)
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) $(SAN) -pthread -c -o $@ $<
 define layer_archive
-build/$(1)/$(2).a: $$(patsubst %.c,build/$(1)/%.o,$$(call layer_src,$(2)))
+build/$(1)/$(2).a: $$(call layer_obj,$(1),$(2))
 	rm -f $$@ && $$(AR) rcs $$@ $$^
 endef
 $(foreach b,obj san fuzz,$(foreach l,$(LAYERS),\
@@ -142,6 +154,11 @@ FUZZ_CFLAGS  = $(FUZZ_FLAGS) -fsanitize=fuzzer
 build/fuzz/%.o: %.c $(HDRS)
 	@mkdir -p $(@D)
 	clang $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+build/fuzz/%.o: %.cc $(HDRS)
+	@mkdir -p $(@D)
+	clang++ $(CXXFLAGS) -g -O1 -fsanitize=address,undefined \
+	    -fno-sanitize=vptr -fno-sanitize-recover=all \
+	    -fsanitize=fuzzer-no-link -c -o $@ $<
 FUZZ_LIBS = $(call lib,fuzz,sender tools core db)
 
 tests/fuzz/%.fuzz: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZ_LIBS)
@@ -167,7 +184,7 @@ fuzz: deps
 	done
 
 # Debian packages the build, make run and the tests need.
-DEB_PKGS = pkg-config libfcgi-dev libjson-c-dev libdb-dev libwebsockets-dev \
+DEB_PKGS = pkg-config g++ libphonenumber-dev libfcgi-dev libjson-c-dev libdb-dev libwebsockets-dev \
            libwebsockets-evlib-ev libev-dev \
            libssl-dev lighttpd apache2 apache2-utils libapache2-mod-fcgid spawn-fcgi \
            db5.3-util chromium perl clang libclang-rt-14-dev \

@@ -52,8 +52,9 @@ mh_api_clients(struct mh_app *app, struct mh_request *r)
 	    .limit = MH_API_LIMIT_DEFAULT };
 	static const struct mh_filter_spec spec[] = {
 		{ "tag", NULL, NULL },
-		{ "operator_code", mh_client_operator_ok, "three digits" },
-		{ "phone", mh_client_phone_ok, "7 and ten digits (7XXXXXXXXXX)" },
+		{ "operator_code", mh_client_operator_ok, "one to eight digits" },
+		{ "phone", mh_client_phone_ok, "a number's E.164 digits, without "
+		    "its + (79001234567)" },
 	};
 	struct mh_page pg = { .buf = { 0 } };
 	char *f[3];
@@ -72,7 +73,7 @@ out:
 /* A PATCH's or DELETE's change to the stored client. */
 struct mh_client_op {
 	struct json_object *patch;	/* NULL: delete */
-	int64_t now;
+	struct mh_making mk;
 	char why[300];
 	int refused;
 };
@@ -87,7 +88,7 @@ mh_client_op_change(void *ctx, const union mh_fields_ref *f,
 	op->refused = 0;
 	if (op->patch == NULL)
 		return MH_CHANGE_DELETE;
-	if (mh_client_patch(json, op->patch, op->now, out, op->why,
+	if (mh_client_patch(json, op->patch, &op->mk, out, op->why,
 	    sizeof(op->why)) != 0) {
 		op->refused = 1;
 		return MH_CHANGE_KEEP;
@@ -99,7 +100,8 @@ mh_client_op_change(void *ctx, const union mh_fields_ref *f,
 static void
 mh_client_alter(struct mh_app *app, struct mh_request *r, int del)
 {
-	struct mh_client_op op = { .now = mh_now_ms() };
+	struct mh_client_op op = { .mk = { mh_now_ms(),
+	    app->cfg->default_region } };
 	enum mh_store_err err;
 	char *json = NULL;
 	uint64_t id;

@@ -86,6 +86,19 @@ mh_warn_settings(struct mh_app *app, const struct mh_request *r)
 		    "they reach the disk");
 }
 
+/* Whether the region of MAILHOOKS_DEFAULT_REGION is one libphonenumber
+ * knows: -1, said on stderr, when it is not. */
+static int
+mh_region_known(const struct mh_config *cfg)
+{
+	if (cfg->default_region[0] == '\0' ||
+	    mh_phone_region_ok(cfg->default_region))
+		return 0;
+	fprintf(stderr, "mailhooks: MAILHOOKS_DEFAULT_REGION=%s is no region "
+	    "libphonenumber knows\n", cfg->default_region);
+	return -1;
+}
+
 /* Answers one request: its configuration, storage opened on first use
  * (where the data lives may only be known from the request), the route;
  * a refused webhook is logged. */
@@ -93,7 +106,8 @@ static void
 mh_handle(struct mh_app *app, struct mh_request *r)
 {
 	mh_request_begin(r);
-	if (mh_config_read(app->cfg, r->envp) != 0) {
+	if (mh_config_read(app->cfg, r->envp) != 0 ||
+	    mh_region_known(app->cfg) != 0) {
 		r->method = "GET";
 		mh_respond_error(r, MH_ERR_MISCONFIGURED,
 		    "the server's mailhooks settings are invalid (see its log)");

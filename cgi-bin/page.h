@@ -57,9 +57,9 @@ struct mh_resource {
 	const char *what;	/* "client": the log's and the errors' name */
 	enum mh_table table;	/* where its records are stored */
 	enum mh_error refused;	/* the error of a body refused */
-	/* The record of a POST's body, made at now_ms: an mh_patch_err,
-	 * why said for a refusal (MH_PATCH_ENDED: a 422 already_ended). */
-	int (*make)(struct json_object *in, int64_t now_ms,
+	/* The record of a POST's body: an mh_patch_err, why said for a
+	 * refusal (MH_PATCH_ENDED: a 422 already_ended). */
+	int (*make)(struct json_object *in, const struct mh_making *mk,
 	    struct mh_record *out, char *why, size_t whylen);
 	/* Answers the record as stored, with status. */
 	void (*respond)(struct mh_request *r, int status, uint64_t id,

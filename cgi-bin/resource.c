@@ -20,12 +20,13 @@ mh_resource_create(struct mh_app *app, struct mh_request *r,
 	enum mh_store_err err;
 	char why[300], *text = NULL;
 	struct mh_added added = { &rec, 0 };
+	struct mh_making mk = { mh_now_ms(), app->cfg->default_region };
 	int made;
 
 	memset(&rec, 0, sizeof(rec));
 	if (mh_json_body(r, app->cfg->max_body, &body) != 0)
 		return;
-	if ((made = res->make(body, mh_now_ms(), &rec, why, sizeof(why))) !=
+	if ((made = res->make(body, &mk, &rec, why, sizeof(why))) !=
 	    MH_PATCH_OK)
 		mh_respond_error(r, made == MH_PATCH_ENDED ?
 		    MH_ERR_ALREADY_ENDED : res->refused, "%s", why);

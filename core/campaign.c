@@ -104,25 +104,6 @@ mh_check_list(struct json_object *list, const char *name,
 	return 0;
 }
 
-static int
-mh_operator_ok(const char *s)
-{
-	return strlen(s) == 3 && strspn(s, "0123456789") == 3;
-}
-
-static int
-mh_tag_ok(const char *s)
-{
-	size_t chars = 0;
-
-	for (; *s != '\0'; s++) {
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return 0;
-		chars += ((unsigned char)*s & 0xc0) != 0x80;
-	}
-	return chars <= 64;
-}
-
 int
 mh_check_filter(struct json_object *v, char *why, size_t whylen)
 {
@@ -130,11 +111,11 @@ mh_check_filter(struct json_object *v, char *why, size_t whylen)
 
 	json_object_object_foreach(v, key, val) {
 		if (strcmp(key, "operator_codes") == 0) {
-			if (mh_check_list(val, key, mh_operator_ok,
-			    "three digits", inner, sizeof(inner)) != 0)
+			if (mh_check_list(val, key, mh_client_operator_ok,
+			    "one to eight digits", inner, sizeof(inner)) != 0)
 				goto bad;
 		} else if (strcmp(key, "tags") == 0) {
-			if (mh_check_list(val, key, mh_tag_ok, "a tag of at most "
+			if (mh_check_list(val, key, mh_client_tag_ok, "a tag of at most "
 			    "64 characters", inner, sizeof(inner)) != 0)
 				goto bad;
 		} else {
@@ -298,9 +279,10 @@ mh_campaign_finish(struct json_object *c, struct json_object *in,
 }
 
 int
-mh_campaign_make(struct json_object *in, int64_t now_ms,
+mh_campaign_make(struct json_object *in, const struct mh_making *mk,
     struct mh_record *out, char *why, size_t whylen)
 {
+	int64_t now_ms = mk->now_ms;
 	struct json_object *c;
 	char at[32];
 	int ret;

@@ -53,18 +53,26 @@ mh_campaign_plan_free(struct mh_campaign_plan *p)
 static int
 mh_list_allows(struct json_object *list, const char *v)
 {
-	size_t n = list != NULL && json_object_is_type(list, json_type_array) ?
-	    json_object_array_length(list) : 0;
+	return list == NULL || !json_object_is_type(list, json_type_array) ||
+	    json_object_array_length(list) == 0 || mh_json_list_has(list, v);
+}
 
-	if (n == 0)
+/* Whether the list of tags (absent or empty: anything) holds one of the
+ * client's (its tags, or its tag when stored before it had tags). */
+static int
+mh_tags_allow(struct json_object *list, struct json_object *client)
+{
+	struct json_object *tags = mh_json_get(client, "tags");
+
+	if (tags == NULL || !json_object_is_type(tags, json_type_array))
+		return mh_list_allows(list, mh_json_str(client, "tag"));
+	if (list == NULL || !json_object_is_type(list, json_type_array) ||
+	    json_object_array_length(list) == 0)
 		return 1;
-	for (size_t i = 0; v != NULL && i < n; i++) {
-		const char *s = json_object_get_string(
-		    json_object_array_get_idx(list, i));
-
-		if (s != NULL && strcmp(s, v) == 0)
+	for (size_t i = 0; i < json_object_array_length(tags); i++)
+		if (mh_json_list_has(list, json_object_get_string(
+		    json_object_array_get_idx(tags, i))))
 			return 1;
-	}
 	return 0;
 }
 
@@ -74,12 +82,13 @@ mh_filter_matches(struct json_object *filter, int mail,
 {
 	if (client == NULL)
 		return 0;
+	if (mh_client_opted_out(client))
+		return 0;
 	if (mail && mh_json_str(client, "email") == NULL)
 		return 0;	/* the mail channel reaches only those with one */
 	return mh_list_allows(mh_json_get(filter, "operator_codes"),
 	    mh_json_str(client, "operator_code")) &&
-	    mh_list_allows(mh_json_get(filter, "tags"),
-	    mh_json_str(client, "tag"));
+	    mh_tags_allow(mh_json_get(filter, "tags"), client);
 }
 
 int

@@ -3,6 +3,7 @@
  * none can be set for the program (an .htaccess may only SetEnv, which
  * reaches it with each request), from the request's parameters.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdint.h>
@@ -72,6 +73,28 @@ mh_setting_number(char **envp, const char *name, unsigned long long dflt,
 	return 0;
 }
 
+/* The region phones written nationally are read in: two letters (ru is
+ * RU), or none. Whether libphonenumber knows it is the program's to ask
+ * (the relay, which reads no phone, does not link it). */
+static int
+mh_config_region(struct mh_config *cfg, const char *v)
+{
+	cfg->default_region[0] = '\0';
+	if (v == NULL || *v == '\0')
+		return 0;
+	if (strlen(v) == 2 && isalpha((unsigned char)v[0]) &&
+	    isalpha((unsigned char)v[1])) {
+		cfg->default_region[0] = (char)toupper((unsigned char)v[0]);
+		cfg->default_region[1] = (char)toupper((unsigned char)v[1]);
+		cfg->default_region[2] = '\0';
+		return 0;
+	}
+	fprintf(stderr, "mailhooks: MAILHOOKS_DEFAULT_REGION=%s: a country's "
+	    "two letters (ISO 3166: RU, US, GB), or unset\n", v);
+	cfg->default_region[0] = '\0';
+	return -1;
+}
+
 /* Reads the configuration for a request; the strings are owned by cfg,
  * since drains run after the request's parameters are gone. */
 int
@@ -117,6 +140,9 @@ mh_config_read(struct mh_config *cfg, char **envp)
 		return -1;
 	}
 	cfg->session_idle = (int64_t)idle;
+	if (mh_config_region(cfg, mh_setting(envp, "MAILHOOKS_DEFAULT_REGION"))
+	    != 0)
+		return -1;
 	if (mh_config_retention(cfg, envp) != 0 ||
 	    mh_setting_number(envp, "MAILHOOKS_MAX_BODY", MH_MAX_BODY_DEFAULT,
 	    1, SIZE_MAX, &max_body) != 0)

@@ -16,6 +16,7 @@
 #include <json-c/json_types.h>
 
 #include "access.h"
+#include "phone.h"
 #include "records.h"
 
 struct mh_entry;
@@ -53,6 +54,9 @@ struct mh_config {
 	char *allowed_origins;	/* MAILHOOKS_ALLOWED_ORIGINS, or NULL */
 	char *public_url;	/* MAILHOOKS_PUBLIC_URL (a valid one), or NULL */
 	unsigned notify_types;	/* MAILHOOKS_NOTIFY_ON, as type bits */
+	/* MAILHOOKS_DEFAULT_REGION (RU, US): where a phone written
+	 * nationally is read; "": a phone needs its country code. */
+	char default_region[3];
 };
 
 /* A session ends after this long without a request (the default of
@@ -206,6 +210,13 @@ char *mh_record_answer(void *ctx, uint64_t first, size_t n);
 void mh_json_set_str(struct json_object *o, const char *key, const char *s);
 /* Sets to[to_key] to from[key] when from has it, not null; else leaves
  * to alone (with or_null: sets null). */
+/* The values of one key of each object of list, MH_VALUE_SEP apart (of
+ * each string of list when key is NULL): a record's field of several
+ * values. Malloc'd; NULL out of memory. */
+char *mh_json_joined(struct json_object *list, const char *key);
+/* Whether list (a JSON array; NULL or another type: none) holds the
+ * string s. */
+int mh_json_list_has(struct json_object *list, const char *s);
 void mh_json_copy(struct json_object *to, const char *to_key,
     struct json_object *from, const char *key, int or_null);
 

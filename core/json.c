@@ -168,3 +168,50 @@ mh_record_answer(void *ctx, uint64_t first, size_t n)
 		    strcmp(rec->json, "{}") == 0 ? "" : ",", rec->json + 1);
 	return text;
 }
+
+char *
+mh_json_joined(struct json_object *list, const char *key)
+{
+	size_t n = list != NULL ? json_object_array_length(list) : 0, len = 1;
+	char *s, *p;
+
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *v = json_object_array_get_idx(list, i);
+		const char *t = key != NULL ? mh_json_str(v, key) :
+		    json_object_get_string(v);
+
+		len += (t != NULL ? strlen(t) : 0) + 1;
+	}
+	if ((s = p = mh_malloc(len)) == NULL)
+		return NULL;
+	*p = '\0';
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *v = json_object_array_get_idx(list, i);
+		const char *t = key != NULL ? mh_json_str(v, key) :
+		    json_object_get_string(v);
+		size_t tl = t != NULL ? strlen(t) : 0;
+
+		if (p != s)
+			*p++ = MH_VALUE_SEP;
+		memcpy(p, t != NULL ? t : "", tl);
+		p += tl;
+	}
+	*p = '\0';
+	return s;
+}
+
+int
+mh_json_list_has(struct json_object *list, const char *s)
+{
+	size_t n = list != NULL && json_object_is_type(list, json_type_array) ?
+	    json_object_array_length(list) : 0;
+
+	for (size_t i = 0; s != NULL && i < n; i++) {
+		const char *v = json_object_get_string(
+		    json_object_array_get_idx(list, i));
+
+		if (v != NULL && strcmp(v, s) == 0)
+			return 1;
+	}
+	return 0;
+}

@@ -19,39 +19,6 @@
 const char *const mh_mail_statuses[] = { "queued", "sending", "sent",
 	"failed", "cancelled", NULL };
 
-/* The values of one key of each object of list, MH_VALUE_SEP apart (of
- * each string of list when key is NULL); caller frees. */
-static char *
-mh_joined(struct json_object *list, const char *key)
-{
-	size_t n = list != NULL ? json_object_array_length(list) : 0, len = 1;
-	char *s, *p;
-
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *v = json_object_array_get_idx(list, i);
-		const char *t = key != NULL ? mh_json_str(v, key) :
-		    json_object_get_string(v);
-
-		len += (t != NULL ? strlen(t) : 0) + 1;
-	}
-	if ((s = p = mh_malloc(len)) == NULL)
-		return NULL;
-	*p = '\0';
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *v = json_object_array_get_idx(list, i);
-		const char *t = key != NULL ? mh_json_str(v, key) :
-		    json_object_get_string(v);
-		size_t tl = t != NULL ? strlen(t) : 0;
-
-		if (p != s)
-			*p++ = MH_VALUE_SEP;
-		memcpy(p, t != NULL ? t : "", tl);
-		p += tl;
-	}
-	*p = '\0';
-	return s;
-}
-
 int
 mh_mail_record(struct json_object *mail, struct mh_record *out)
 {
@@ -59,9 +26,9 @@ mh_mail_record(struct json_object *mail, struct mh_record *out)
 
 	memset(out, 0, sizeof(*out));
 	out->mail.status = mh_strdup(status != NULL ? status : "");
-	out->mail.recipients = mh_joined(mh_json_get(mail, "recipients"),
+	out->mail.recipients = mh_json_joined(mh_json_get(mail, "recipients"),
 	    "email");
-	out->mail.tags = mh_joined(mh_json_get(mh_json_get(mail, "message"),
+	out->mail.tags = mh_json_joined(mh_json_get(mh_json_get(mail, "message"),
 	    "tags"), NULL);
 	out->json = mh_strdup(mh_json_text(mail));
 	if (out->mail.status == NULL || out->mail.recipients == NULL ||

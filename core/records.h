@@ -47,10 +47,16 @@ int mh_email_ok(const char *s);
  * 3 to MH_RECIPIENT_MAX bytes with an '@' between others. */
 #define MH_RECIPIENT_MAX 254
 int mh_recipient_ok(const char *s);
-/* Whether s is a client's phone as stored (7 and ten digits), an operator
- * code (three digits); a campaign's channel (api, mail); a mail's status. */
+/* Whether s is a client's phone as stored (E.164's digits, without its
+ * '+'), an operator code (one to MH_OPERATOR_MAX digits), a tag (at most
+ * MH_CLIENT_TAG_MAX characters, none a control character); a campaign's
+ * channel (api, mail); a mail's status. */
+#define MH_OPERATOR_MAX 8
+#define MH_CLIENT_TAG_MAX 64
+#define MH_CLIENT_TAGS_MAX 32
 int mh_client_phone_ok(const char *s);
 int mh_client_operator_ok(const char *s);
+int mh_client_tag_ok(const char *s);
 int mh_campaign_channel_ok(const char *s);
 int mh_mail_status_ok(const char *s);
 /* Checks a mail a client sent (Mandrill's message: to, from_email,
@@ -99,16 +105,30 @@ int mh_fields_check(struct json_object *o, const struct mh_field *fields,
 /* Whether name is a time zone of the system's tz database ($TZDIR, else
  * /usr/share/zoneinfo): an IANA name such as Europe/Moscow. */
 int mh_tz_known(const char *name);
-/* Checks a client a client sent (phone 7XXXXXXXXXX, a string or a number;
- * operator_code, three digits, else the phone's 2nd to 4th; tag, at most
- * 64 characters; timezone; email) and makes its record (fields: tag,
- * operator code, phone) into *out (mh_record_free): 0, or -1 with why. */
-int mh_client_make(struct json_object *in, int64_t now_ms,
+/* What making or changing a record reads besides its body: the time,
+ * and the region a phone written nationally is read in
+ * (MAILHOOKS_DEFAULT_REGION; NULL: a phone needs its country code). */
+struct mh_making {
+	int64_t now_ms;
+	const char *region;
+};
+/* Checks a client a client sent and makes its record into *out
+ * (mh_record_free): phone, as people write it (read by mh_phone_parse;
+ * kept as E.164's digits, with its region and phone_type); operator_code,
+ * else the phone's national destination code; tags (up to
+ * MH_CLIENT_TAGS_MAX), or tag, the seed's one (tag is always the first);
+ * timezone; email; opted_out. Its fields: the tags, the operator code,
+ * the phone. 0, or -1 with why. */
+int mh_client_make(struct json_object *in, const struct mh_making *mk,
     struct mh_record *out, char *why, size_t whylen);
 /* The record of the stored client json with the fields of in laid over
  * it (each checked as above; none required). 0, or -1 with why. */
-int mh_client_patch(const char *json, struct json_object *in, int64_t now_ms,
-    struct mh_record *out, char *why, size_t whylen);
+int mh_client_patch(const char *json, struct json_object *in,
+    const struct mh_making *mk, struct mh_record *out, char *why,
+    size_t whylen);
+/* Whether a client's object says it opted out: then it is in no
+ * audience and gets no message. */
+int mh_client_opted_out(struct json_object *client);
 
 /* --- campaign.c: a campaign, checked and kept. */
 /* Checks a campaign a client sent (start_at, end_at: ISO 8601 with an
@@ -117,7 +137,7 @@ int mh_client_patch(const char *json, struct json_object *in, int64_t now_ms,
  * channel api|mail) and makes its record (fields: "deleted" or "",
  * channel), its times in UTC, into *out (mh_record_free): 0, or an
  * mh_patch_err (MH_PATCH_ENDED: its end has passed) with why. */
-int mh_campaign_make(struct json_object *in, int64_t now_ms,
+int mh_campaign_make(struct json_object *in, const struct mh_making *mk,
     struct mh_record *out, char *why, size_t whylen);
 /* Why a change to a stored record was refused. */
 enum mh_patch_err {
@@ -160,8 +180,9 @@ struct mh_campaign_plan {
  * mh_campaign_plan_free. */
 int mh_campaign_plan_read(const char *json, struct mh_campaign_plan *p);
 void mh_campaign_plan_free(struct mh_campaign_plan *p);
-/* Whether the client (its object; NULL: none) matches every non-empty
- * list of filter and, for the mail channel, has an email. */
+/* Whether the client (its object; NULL: none) has not opted out, matches
+ * every non-empty list of filter (tags: one of its tags) and, for the
+ * mail channel, has an email. */
 int mh_filter_matches(struct json_object *filter, int mail,
     struct json_object *client);
 /* Whether the client (its object; NULL: none) is one the campaign sends

@@ -1,7 +1,7 @@
 /*
  * What becomes of a campaign's message the sender took, pure: sent now,
  * or expired (its campaign's end passed), cancelled (the campaign or the
- * client deleted, the client no longer matching), deferred to its
+ * client deleted or opted out, the client no longer matching), deferred to its
  * client's window, held while the campaign's circuit is open, failed as
  * possibly sent (its last request was cut short), or left alone (done);
  * and the end of its attempt with what came back.
@@ -52,7 +52,8 @@ mh_cm_decide(struct json_object *m, const struct mh_cm_case *c,
 	else if (c->client == NULL)
 		mh_cm_is(d, MH_CM_CANCEL, 0, "the client was deleted");
 	else if (!mh_campaign_matches(p, c->client))
-		mh_cm_is(d, MH_CM_CANCEL, 0, p->mail && mh_json_str(c->client,
+		mh_cm_is(d, MH_CM_CANCEL, 0, mh_client_opted_out(c->client) ?
+		    "the client opted out" : p->mail && mh_json_str(c->client,
 		    "email") == NULL ? "the client has no email" : "the client no "
 		    "longer matches the campaign's filter");
 	else if (c->window_next_s != 0) {

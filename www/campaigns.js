@@ -37,8 +37,10 @@ window.mailhooksCampaigns = (function () {
   function clientRow(c) {
     const tr = el('tr');
     tr.dataset.client = c.id;
-    tr.append(el('td', 'num', c.phone), el('td', '', c.tag), el('td', '', c.operator_code),
-      el('td', '', c.timezone), el('td', '', c.email || ''));
+    const phone = el('td', 'num', '+' + c.phone);
+    if (c.opted_out) phone.append(' ', el('span', 'mail-status s-cancelled', 'opted out'));
+    tr.append(phone, el('td', '', (c.tags || (c.tag ? [c.tag] : [])).join(', ')),
+      el('td', '', c.operator_code), el('td', '', c.timezone), el('td', '', c.email || ''));
     const act = el('td', 'actions');
     if (canWrite) {
       act.append(button('Edit', { editClient: c.id }, 'Edit client ' + c.phone), ' ',
@@ -51,8 +53,8 @@ window.mailhooksCampaigns = (function () {
 
   async function loadClients(reset) {
     const q = new URLSearchParams({ limit: PAGE });
-    const digits = clientQuery.replace(/[\s+()-]/g, '');
-    if (/^7\d{10}$/.test(digits)) q.set('phone', digits);
+    const digits = clientQuery.replace(/[\s+().-]/g, '');
+    if (/^[1-9]\d{5,14}$/.test(digits)) q.set('phone', digits);
     else if (clientQuery) q.set('tag', clientQuery);
     if (!reset && clientsBefore !== null) q.set('before', clientsBefore);
     const page = await json('api/clients?' + q);
@@ -70,8 +72,9 @@ window.mailhooksCampaigns = (function () {
     $('cl-error').textContent = '';
     $('cl-note').textContent = '';
     if (c) {
-      $('cl-phone').value = c.phone;
-      $('cl-tag').value = c.tag || '';
+      $('cl-phone').value = '+' + c.phone;
+      $('cl-tag').value = (c.tags || (c.tag ? [c.tag] : [])).join(', ');
+      $('cl-optout').checked = !!c.opted_out;
       $('cl-tz').value = c.timezone;
       $('cl-email').value = c.email || '';
       $('cl-op').value = c.operator_code;
@@ -86,11 +89,12 @@ window.mailhooksCampaigns = (function () {
   async function saveClient(e) {
     e.preventDefault();
     $('cl-error').textContent = '';
-    const body = { phone: $('cl-phone').value.trim(), tag: $('cl-tag').value, timezone: $('cl-tz').value.trim() };
+    const body = { phone: $('cl-phone').value.trim(), tags: list($('cl-tag').value),
+      timezone: $('cl-tz').value.trim(), opted_out: $('cl-optout').checked };
     if ($('cl-email').value.trim()) body.email = $('cl-email').value.trim();
     else if (editingClient !== null) body.email = null;
     if ($('cl-op').value.trim()) body.operator_code = $('cl-op').value.trim();
-    if (!/^7\d{10}$/.test(body.phone)) return fail('cl', 'The phone is 7 and ten digits, like 79001234567.', 'cl-phone');
+    if (!body.phone) return fail('cl', 'Give the client\u2019s phone, like +7 900 555 12 34.', 'cl-phone');
     if (!body.timezone) return fail('cl', 'Give the client\u2019s time zone, like Europe/Moscow.', 'cl-tz');
     try {
       const c = editingClient === null
@@ -105,7 +109,7 @@ window.mailhooksCampaigns = (function () {
       await loadClients(true);
       audienceSoon();
     } catch (err) {
-      fail('cl', 'Not saved: ' + err.message, 'cl-phone');
+      fail('cl', 'Not saved: the ' + err.message, fieldOf(err.message, CLIENT_FIELDS, 'cl-phone'));
     }
   }
 
@@ -119,6 +123,15 @@ window.mailhooksCampaigns = (function () {
     } catch (err) {
       window.alert('Not deleted: ' + err.message);
     }
+  }
+
+  // The form's input of the field a server's refusal names first
+  // ("phone is too short ...", "tags[1] is not a tag").
+  const CLIENT_FIELDS = { phone: 'cl-phone', tag: 'cl-tag', tags: 'cl-tag', timezone: 'cl-tz',
+    email: 'cl-email', operator_code: 'cl-op' };
+  function fieldOf(detail, fields, dflt) {
+    const m = /^([a-z_]+)/.exec(detail || '');
+    return m && fields[m[1]] ? fields[m[1]] : dflt;
   }
 
   function fail(form, text, field) {

@@ -14,10 +14,12 @@ campaign(struct json_object *o)
 	struct json_object *client = json_tokener_parse("{\"tag\":\"vip\","
 	    "\"operator_code\":\"900\",\"email\":\"a@x.io\"}");
 	struct mh_campaign_plan p;
+	static const struct mh_making mk = { 1800000000000LL, NULL };
+	static const struct mh_making mk_ru = { 1800000000000LL, "RU" };
 	struct mh_record rec;
 	char why[512];
 
-	if (mh_campaign_make(o, 1800000000000LL, &rec, why, sizeof(why)) == 0) {
+	if (mh_campaign_make(o, &mk, &rec, why, sizeof(why)) == 0) {
 		if (mh_campaign_plan_read(rec.json, &p) != 0 ||
 		    p.end_ms <= p.start_ms)
 			abort();	/* a campaign kept is one to send */
@@ -29,7 +31,14 @@ campaign(struct json_object *o)
 	    json_object_is_type(mh_json_get(o, "filter"), json_type_object) &&
 	    mh_check_filter(mh_json_get(o, "filter"), why, sizeof(why)) == 0)
 		(void)mh_filter_matches(mh_json_get(o, "filter"), 0, client);
-	if (mh_client_make(o, 1800000000000LL, &rec, why, sizeof(why)) == 0)
+	if (mh_client_make(o, &mk, &rec, why, sizeof(why)) == 0) {
+		/* A phone kept is E.164's digits; the region changes only how
+		 * a national one is read. */
+		if (!mh_client_phone_ok(rec.client.phone))
+			abort();
+		mh_record_free(&rec);
+	}
+	if (mh_client_make(o, &mk_ru, &rec, why, sizeof(why)) == 0)
 		mh_record_free(&rec);
 	json_object_put(client);
 }

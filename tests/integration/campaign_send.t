@@ -5,7 +5,8 @@
 # service defines it; retries (5xx, garbage, connection refused) then
 # success, a 4xx final; the end passing with messages waiting (expired,
 # nothing sent after); the circuit breaker pausing a campaign and probing;
-# a deleted campaign and a deleted client sent no more; windows in three
+# a deleted campaign and a deleted client sent no more; a filter's tags
+# matching any of a client's; an opted-out client sent nothing; windows in three
 # time zones; the statistics exact against what the fake accepted; the
 # sender SIGKILLed mid-campaign sending nothing twice; and each campaign,
 # message and client greppable in the log, the token never.
@@ -192,6 +193,29 @@ ok(Stack::wait_for(10, sub { (stats($c8)->{counts}{cancelled} // 0) == 2 }),
     'the campaign deleted: its waiting messages cancelled');
 is(scalar(requests_of($c8)), 0, 'none sent');
 is(stats($c8)->{status}, 'deleted', 'its statistics kept, marked deleted');
+
+# --- Several tags: a filter's tags match a client with any of its own.
+# Opted out: a client is in no audience, and one opting out while its
+# message waits for a retry gets nothing more.
+client(tags => ['vip', 'beta']);
+client(tags => ['beta'], opted_out => JSON::PP::true);
+my $c_tags = campaign(filter => { tags => ['beta', 'zzz'] });
+ok(Stack::wait_for(10, sub { (stats($c_tags)->{counts}{sent} // 0) == 1 }),
+    "a client with one of the filter's tags: sent to");
+is(stats($c_tags)->{messages}, 1, 'the opted-out client: no message');
+my $leaving = client(tag => 'leaving');
+$api->modes('status 503 3');
+my $c_optout = campaign(filter => { tags => ['leaving'] });
+ok(Stack::wait_for(10, sub { scalar(requests_of($c_optout)) >= 1 }),
+    'a message whose first attempt is told to wait 3 s');
+is($s->send_json('PATCH', "/api/clients/$leaving",
+    { opted_out => JSON::PP::true })->{json}{opted_out}, JSON::PP::true,
+    'its client opts out');
+$api->modes('ok');
+ok(Stack::wait_for(10, sub { (stats($c_optout)->{counts}{cancelled} // 0) == 1 }),
+    'at its retry: cancelled');
+is((messages($c_optout))[0]{error}, 'the client opted out', '... saying why');
+is(scalar(requests_of($c_optout)), 1, 'nothing more sent');
 
 # --- Windows in three time zones (the sender's answer against Perl's).
 sub local_next {

@@ -39,15 +39,26 @@ is($r->{json}{error}, 'exists', 'exists');
 
 # --- Bad input: a clear 400, nothing stored.
 for my $bad (
-	[ { phone => '89001234567', timezone => 'UTC' }, qr/phone is 7 and ten/, 'a phone not starting with 7' ],
-	[ { phone => '7900123456', timezone => 'UTC' }, qr/phone/, 'ten digits' ],
-	[ { phone => '7900123456x', timezone => 'UTC' }, qr/phone/, 'a letter' ],
+	# No MAILHOOKS_DEFAULT_REGION here: a national number needs its
+	# country code.
+	[ { phone => '8 (900) 555-12-34', timezone => 'UTC' }, qr/phone has no country code: write it with one/, 'a national number, no region set' ],
+	[ { phone => '7900123456', timezone => 'UTC' }, qr/phone is too short for a number of \+7/, 'ten digits' ],
+	[ { phone => '+7 900 123 45 678 901 234 5', timezone => 'UTC' }, qr/phone is too long/, 'too long' ],
+	[ { phone => '7900123456x', timezone => 'UTC' }, qr/phone holds 'x'/, 'a letter' ],
+	[ { phone => '+999 123 4567', timezone => 'UTC' }, qr/phone has no country code libphonenumber knows \(\+999 123 4567\)/, 'an unknown country code' ],
+	[ { phone => '+1 212 055 0100', timezone => 'UTC' }, qr/phone is no number in use in US \(\+1\)/, 'an area code that is none' ],
+	[ { phone => -79001234567, timezone => 'UTC' }, qr/phone is a positive number/, 'a negative number' ],
+	[ { phone => '', timezone => 'UTC' }, qr/phone is required/, 'an empty phone' ],
 	[ { phone => '79001230000', timezone => 'Mars/Olympus' }, qr/timezone is not a time zone/, 'an unknown time zone' ],
 	[ { phone => '79001230000', timezone => '../../etc/passwd' }, qr/timezone/, 'a path for a time zone' ],
 	# Files of the tz folder that are no IANA name.
 	(map { [ { phone => '79001230000', timezone => $_ }, qr/timezone is not a time zone/, "$_: not a time zone's name" ] }
 	    qw(localtime posixrules Factory right/UTC posix/Europe/Moscow)),
-	[ { phone => '79001230000', timezone => 'UTC', operator_code => '12' }, qr/operator_code is three digits/, 'an operator code of two' ],
+	[ { phone => '79001230000', timezone => 'UTC', operator_code => '123456789' }, qr/operator_code is one to 8 digits/, 'an operator code of nine' ],
+	[ { phone => '79001230000', timezone => 'UTC', tags => ['a', ''] }, qr/tags\[1\] is not a tag/, 'an empty tag' ],
+	[ { phone => '79001230000', timezone => 'UTC', tags => [ map { "t$_" } 1 .. 33 ] }, qr/tags holds at most 32 tags/, '33 tags' ],
+	[ { phone => '79001230000', timezone => 'UTC', tags => ['a', 'b'], tag => 'b' }, qr/tag is the first of tags/, 'tag not the first of tags' ],
+	[ { phone => '79001230000', timezone => 'UTC', opted_out => 'yes' }, qr/opted_out is of another type/, 'opted_out not a boolean' ],
 	[ { phone => '79001230000', timezone => 'UTC', tag => 'x' x 65 }, qr/tag is at most 64/, 'a tag of 65' ],
 	[ { phone => '79001230000', timezone => 'UTC', email => 'nope' }, qr/email/, 'a malformed email' ],
 	[ { phone => '79001230000' }, qr/timezone is required/, 'no time zone' ],
@@ -106,7 +117,8 @@ is($cst, 400, 'a campaign id with leading zeros: 400');
 # A list's filters are declared: a value none could match, or a parameter
 # the list does not take, is a 400 that names it (it was an empty 200).
 for my $case (['/api/clients?phone=abc', 'phone'],
-    ['/api/clients?operator_code=1', 'operator_code'],
+    ['/api/clients?operator_code=123456789', 'operator_code'],
+    ['/api/clients?phone=%2B79001234567', 'phone'],
     ['/api/clients?colour=red', 'colour'],
     ['/api/campaigns?channel=sms', 'channel'],
     ['/api/campaigns?limit=5&sort=name', 'sort'],

@@ -62,7 +62,7 @@ sub forbidden {
 # name with a folder is from the top (the build passes -I.).
 my (%includes, @unresolved);
 for my $layer (@layers) {
-	for my $src (glob("$layer/*.[ch]")) {
+	for my $src (glob("$layer/*.[ch] $layer/*.cc")) {
 		open my $fh, '<', $src or die "$src: $!";
 		while (<$fh>) {
 			my ($name) = /^\s*#\s*include\s+"([^"]+)"/ or next;
@@ -90,7 +90,8 @@ for my $layer (@layers) {
 	for (`nm -A $ar 2>/dev/null`) {
 		my ($member, $kind, $sym) =
 		    /^[^:]+:([^:]+):\s*\S*\s+([A-Za-z])\s+(\S+)$/ or next;
-		my $src = "$layer/" . ($member =~ s/\.o$/.c/r);
+		my $src = "$layer/" . ($member =~ s/\.o$//r);
+		$src .= -f "$src.cc" ? '.cc' : '.c';
 		if ($kind eq 'U') {
 			push @{$needs{$src}}, $sym;
 		} elsif ($kind =~ /[TDBR]/) {
@@ -170,7 +171,7 @@ for my $layer (qw(db sender)) {
 # Sizes: files, and functions (from a line opening a definition at the
 # left margin to its closing brace there).
 my (@long_files, @long_functions);
-for my $src (map { glob("$_/*.[ch]") } @layers) {
+for my $src (map { glob("$_/*.[ch] $_/*.cc") } @layers) {
 	open my $fh, '<', $src or die "$src: $!";
 	my @lines = <$fh>;
 	push @long_files, "$src: " . scalar(@lines) if @lines > 600;
