@@ -22,7 +22,7 @@ mh_health_sender(struct mh_app *app, struct mh_buf *b)
 	uint64_t queued = 0, due = 0;
 	int64_t now = mh_now_ms();
 	enum mh_store_err err = mh_store_sender_note_get(app->store, &n);
-	const char *state;
+	const char *state, *token;
 	char seen_at[32] = "", since_at[32] = "", seen[40] = "null",
 	    since[40] = "null", detail[200] = "";
 
@@ -42,21 +42,27 @@ mh_health_sender(struct mh_app *app, struct mh_buf *b)
 		state = "not_running";
 		snprintf(detail, sizeof(detail), "no sender since %s: mail "
 		    "stays queued until one runs", seen_at);
-	} else if (n.key_state == MH_SENDER_KEY_INVALID) {
+	} else if ((n.key_state & MH_SENDER_KEY_MASK) ==
+	    MH_SENDER_KEY_INVALID) {
 		state = "paused";
 		snprintf(detail, sizeof(detail), "Mandrill refused "
 		    "MANDRILL_API_KEY (Invalid_Key) at %s: sending is paused "
 		    "until the key changes", since_at);
-	} else if (n.key_state == MH_SENDER_KEY_UNSET) {
+	} else if ((n.key_state & MH_SENDER_KEY_MASK) == MH_SENDER_KEY_UNSET) {
 		state = "no_key";
 		snprintf(detail, sizeof(detail), "MANDRILL_API_KEY is not set "
 		    "for the sender: mail stays queued");
 	} else
 		state = "running";
+	/* Whether the campaigns' API has its token: unknown (null) with no
+	 * sender running. */
+	token = err != MH_STORE_OK || now - n.seen_ms > MH_SENDER_GONE_MS ?
+	    "null" : n.key_state & MH_SENDER_NO_CAMPAIGN_TOKEN ? "false" :
+	    "true";
 	mh_buf_printf(b, ",\"sender\":{\"state\":\"%s\",\"detail\":\"%s\","
 	    "\"seen_at\":%s,\"since\":%s,\"outbox_queued\":%" PRIu64
-	    ",\"outbox_due\":%" PRIu64 "}", state, detail, seen, since, queued,
-	    due);
+	    ",\"outbox_due\":%" PRIu64 ",\"campaign_api_token\":%s}", state,
+	    detail, seen, since, queued, due, token);
 }
 
 void

@@ -335,6 +335,9 @@ void mh_api_client_create(struct mh_app *app, struct mh_request *r);
 void mh_api_client(struct mh_app *app, struct mh_request *r);
 void mh_api_client_patch(struct mh_app *app, struct mh_request *r);
 void mh_api_client_delete(struct mh_app *app, struct mh_request *r);
+/* api_unsubscribe.c: a campaign mail's unsubscribe link. */
+void mh_api_unsubscribe_page(struct mh_app *app, struct mh_request *r);
+void mh_api_unsubscribe(struct mh_app *app, struct mh_request *r);
 void mh_api_campaigns(struct mh_app *app, struct mh_request *r);
 void mh_api_campaign_create(struct mh_app *app, struct mh_request *r);
 void mh_api_campaign(struct mh_app *app, struct mh_request *r);

@@ -100,6 +100,11 @@ const struct mh_route mh_routes[] = {
 	    mh_api_client_patch, NULL },
 	{ MH_DELETE, "/api/clients/{id}", MH_CAMPAIGN_WRITE, MH_NO_BODY,
 	    mh_api_client_delete, NULL },
+	/* Public: a campaign mail's List-Unsubscribe link, signed. */
+	{ MH_GET, "/api/unsubscribe/{token}", MH_PUBLIC, MH_NO_BODY,
+	    mh_api_unsubscribe_page, NULL },
+	{ MH_POST, "/api/unsubscribe/{token}", MH_PUBLIC, MH_FORM_BODY,
+	    mh_api_unsubscribe, NULL },
 	{ MH_GET, "/api/campaigns", MH_CAMPAIGN_READ, MH_NO_BODY,
 	    mh_api_campaigns, NULL },
 	{ MH_POST, "/api/campaigns", MH_CAMPAIGN_WRITE, MH_JSON_BODY,

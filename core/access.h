@@ -34,9 +34,33 @@ void mh_sha256(const void *data, size_t n, unsigned char out[MH_HASH_LEN]);
 int mh_secret_new(const char *prefix, char *out, size_t outlen);
 /* Whether text has the shape of a secret of that prefix. */
 int mh_secret_shaped(const char *text, const char *prefix);
-/* The key tickets are signed with, in home/ticket.key (mode 0600), made
- * at its first use; 0, or -1 (errno) when it cannot be read or made. */
+/* The key in the file home/name (mode 0600), made at its first use by
+ * whichever process comes first; 0, or -1 (errno) when it cannot be read
+ * or made. */
+int mh_key_file(const char *home, const char *name,
+    unsigned char key[MH_SECRET_BYTES]);
+/* The key tickets are signed with: home/ticket.key. */
 int mh_ticket_key(const char *home, unsigned char key[MH_SECRET_BYTES]);
+
+/* --- unsubscribe.c: a campaign mail's link to opt its client out. */
+/* The key its links are signed with: home/unsubscribe.key (not the
+ * tickets': the relay holds that one). */
+#define MH_UNSUB_KEY_FILE "unsubscribe.key"
+/* A link's token: CLIENT "." CAMPAIGN "." base64url(HMAC-SHA256(key,
+ * "unsubscribe\nCLIENT\nCAMPAIGN")), at most this long with its NUL. */
+#define MH_UNSUB_TOKEN_MAX 96
+/* The token for client and campaign into out; 0, or -1. */
+int mh_unsub_token(const unsigned char key[MH_SECRET_BYTES], uint64_t client,
+    uint64_t campaign, char out[MH_UNSUB_TOKEN_MAX]);
+/* Checks a token's signature (in constant time) and reads its client and
+ * campaign: 0, or -1 when it is malformed, forged or altered. */
+int mh_unsub_read(const unsigned char key[MH_SECRET_BYTES], const char *token,
+    uint64_t *client, uint64_t *campaign);
+/* The value of a mail's List-Unsubscribe header (RFC 2369) into out: the
+ * link under site (MAILHOOKS_PUBLIC_URL; NULL: none), and a mailto: at
+ * mail_from (NULL: none). 0, or -1 when there is neither or no room. */
+int mh_list_unsubscribe(const char *site, const char *token,
+    const char *mail_from, char *out, size_t outlen);
 
 /* --- ticket.c: one WebSocket handshake's permission. */
 struct mh_ticket {

@@ -14,12 +14,16 @@
 #include "db/store.h"
 
 #define MH_CAMPAIGN_TEXT_MAX 4096
+#define MH_CAMPAIGN_SUBJECT_MAX 200		/* characters */
+#define MH_CAMPAIGN_HTML_MAX (256 * 1024)	/* bytes */
 #define MH_FILTER_ITEMS_MAX 1000
 
 static int mh_check_time(struct json_object *, char *, size_t);
 static int mh_check_text(struct json_object *, char *, size_t);
 static int mh_check_window(struct json_object *, char *, size_t);
 static int mh_check_channel(struct json_object *, char *, size_t);
+static int mh_check_subject(struct json_object *, char *, size_t);
+static int mh_check_html(struct json_object *, char *, size_t);
 
 static const struct mh_field mh_campaign_fields[] = {
 	{ "start_at", T_STR, 1, mh_check_time },
@@ -28,6 +32,8 @@ static const struct mh_field mh_campaign_fields[] = {
 	{ "filter", T_OBJ, 0, mh_check_filter },
 	{ "window", T_OBJ | T_NULL, 0, mh_check_window },
 	{ "channel", T_STR, 0, mh_check_channel },
+	{ "subject", T_STR | T_NULL, 0, mh_check_subject },
+	{ "html", T_STR | T_NULL, 0, mh_check_html },
 };
 #define MH_CAMPAIGN_NFIELDS (sizeof(mh_campaign_fields) / \
     sizeof(mh_campaign_fields[0]))
@@ -175,6 +181,56 @@ mh_check_channel(struct json_object *v, char *why, size_t whylen)
 	return -1;
 }
 
+static int
+mh_check_subject(struct json_object *v, char *why, size_t whylen)
+{
+	size_t chars = 0;
+
+	for (const char *p = json_object_get_string(v); *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			snprintf(why, whylen, "is one line, without control "
+			    "characters");
+			return -1;
+		}
+		chars += ((unsigned char)*p & 0xc0) != 0x80;
+	}
+	if (chars >= 1 && chars <= MH_CAMPAIGN_SUBJECT_MAX)
+		return 0;
+	snprintf(why, whylen, "is 1 to %d characters", MH_CAMPAIGN_SUBJECT_MAX);
+	return -1;
+}
+
+static int
+mh_check_html(struct json_object *v, char *why, size_t whylen)
+{
+	size_t len = (size_t)json_object_get_string_len(v);
+
+	if (len >= 1 && len <= MH_CAMPAIGN_HTML_MAX)
+		return 0;
+	snprintf(why, whylen, "is 1 byte to %d KiB", MH_CAMPAIGN_HTML_MAX / 1024);
+	return -1;
+}
+
+/* Whether c's subject and HTML go with its channel: the mail channel
+ * needs a subject; the API's sends neither. -1 with why. */
+static int
+mh_campaign_channel_fits(struct json_object *c, char *why, size_t whylen)
+{
+	int mail = strcmp(mh_json_str(c, "channel"), "mail") == 0;
+
+	if (mail && mh_json_str(c, "subject") == NULL) {
+		snprintf(why, whylen, "subject is required on the mail channel");
+		return -1;
+	}
+	if (!mail && (mh_json_str(c, "subject") != NULL ||
+	    mh_json_str(c, "html") != NULL)) {
+		snprintf(why, whylen, "subject and html are the mail channel's: "
+		    "the API sends the text alone");
+		return -1;
+	}
+	return 0;
+}
+
 /* Checks the fields of in (with all, the required ones there). */
 static int
 mh_campaign_check_fields(struct json_object *in, int all, char *why,
@@ -252,6 +308,10 @@ mh_campaign_finish(struct json_object *c, struct json_object *in,
 	mh_json_copy(c, "channel", in, "channel", 0);
 	if (json_object_object_get_ex(in, "window", NULL))
 		mh_json_copy(c, "window", in, "window", 1);
+	if (json_object_object_get_ex(in, "subject", NULL))
+		mh_json_copy(c, "subject", in, "subject", 1);
+	if (json_object_object_get_ex(in, "html", NULL))
+		mh_json_copy(c, "html", in, "html", 1);
 	/* A filter given is the whole filter: a list it leaves out is empty
 	 * (anything). */
 	if ((f = mh_json_get(in, "filter")) != NULL) {
@@ -264,7 +324,8 @@ mh_campaign_finish(struct json_object *c, struct json_object *in,
 		mh_json_copy(nf, "tags", f, "tags", 0);
 		json_object_object_add(c, "filter", nf);
 	}
-	if (mh_campaign_record(c, now_ms, out, why, whylen) != 0)
+	if (mh_campaign_channel_fits(c, why, whylen) != 0 ||
+	    mh_campaign_record(c, now_ms, out, why, whylen) != 0)
 		return MH_PATCH_INVALID;
 	/* Checked whole: its times are good. A campaign that would send
 	 * nothing is refused, not kept as finished. */
@@ -291,7 +352,8 @@ mh_campaign_make(struct json_object *in, const struct mh_making *mk,
 	if (mh_campaign_check_fields(in, 1, why, whylen) != 0)
 		return -1;
 	c = json_tokener_parse("{\"filter\":{\"operator_codes\":[],\"tags\":[]},"
-	    "\"window\":null,\"channel\":\"api\",\"deleted_at\":null}");
+	    "\"window\":null,\"channel\":\"api\",\"subject\":null,"
+	    "\"html\":null,\"deleted_at\":null}");
 	mh_iso_from_ms(now_ms, at);
 	mh_json_set_str(c, "created_at", at);
 	ret = mh_campaign_finish(c, in, now_ms, out, why, whylen);

@@ -32,6 +32,8 @@ mh_campaign_plan_read(const char *json, struct mh_campaign_plan *p)
 	p->mail = mh_json_str(p->obj, "channel") != NULL &&
 	    strcmp(mh_json_str(p->obj, "channel"), "mail") == 0;
 	p->text = mh_json_str(p->obj, "text");
+	p->subject = mh_json_str(p->obj, "subject");
+	p->html = mh_json_str(p->obj, "html");
 	p->updated = mh_json_str(p->obj, "updated_at");
 	if ((w = mh_json_get(p->obj, "window")) != NULL) {
 		p->from_min = mh_clock(mh_json_str(w, "from"));
@@ -40,6 +42,47 @@ mh_campaign_plan_read(const char *json, struct mh_campaign_plan *p)
 		    p->from_min != p->to_min;
 	}
 	return 0;
+}
+
+/* Subjects made of a text's first line are cut to this many bytes. */
+#define MH_SUBJECT_LINE_MAX 78
+
+/* The first line of text, cut on a character's boundary, into out. */
+static void
+mh_first_line(const char *text, char *out, size_t cap)
+{
+	size_t n = strcspn(text, "\r\n");
+
+	if (n > MH_SUBJECT_LINE_MAX)
+		n = MH_SUBJECT_LINE_MAX;
+	if (n >= cap)
+		n = cap - 1;
+	while (n > 0 && ((unsigned char)text[n] & 0xc0) == 0x80)
+		n--;		/* not inside a UTF-8 sequence */
+	memcpy(out, text, n);
+	out[n] = '\0';
+}
+
+struct json_object *
+mh_campaign_mail(const struct mh_campaign_plan *p, const char *to,
+    const char *list_unsubscribe)
+{
+	char line[MH_SUBJECT_LINE_MAX + 1];
+	struct json_object *m, *h;
+
+	mh_first_line(p->text, line, sizeof(line));
+	m = mh_mail_to_one(to, p->subject != NULL ? p->subject : line[0] ?
+	    line : "(no subject)", p->text);
+	if (p->html != NULL)
+		mh_json_set_str(m, "html", p->html);
+	if (list_unsubscribe != NULL) {
+		h = json_object_new_object();
+		mh_json_set_str(h, "List-Unsubscribe", list_unsubscribe);
+		mh_json_set_str(h, "List-Unsubscribe-Post",
+		    "List-Unsubscribe=One-Click");
+		json_object_object_add(m, "headers", h);
+	}
+	return m;
 }
 
 void

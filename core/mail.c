@@ -300,3 +300,18 @@ mh_mail_check(struct json_object *in, int64_t now_ms, int64_t *due_ms,
 	}
 	return mh_send_at(in, now_ms, due_ms, why, whylen);
 }
+
+struct json_object *
+mh_mail_to_one(const char *to, const char *subject, const char *text)
+{
+	struct json_object *m = json_object_new_object(), *list, *rcpt;
+
+	rcpt = json_object_new_object();
+	mh_json_set_str(rcpt, "email", to);
+	list = json_object_new_array();
+	json_object_array_add(list, rcpt);
+	json_object_object_add(m, "to", list);
+	mh_json_set_str(m, "subject", subject);
+	mh_json_set_str(m, "text", text);
+	return m;
+}

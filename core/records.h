@@ -69,6 +69,10 @@ struct mh_mail_sender {
 	const char *kind;
 	const char *name;
 };
+/* A message to one address, its subject and text, as mh_mail_check reads
+ * it but for its from_email (the caller's): a new object. */
+struct json_object *mh_mail_to_one(const char *to, const char *subject,
+    const char *text);
 /* The outbox record of a checked mail, queued (malloc'd: mh_record_free);
  * -1 out of memory. */
 int mh_mail_make(struct json_object *in, const struct mh_mail_sender *who,
@@ -173,9 +177,18 @@ struct mh_campaign_plan {
 	int windowed;		/* sent only from from_min to to_min, local */
 	int from_min, to_min;	/* minutes of the day; may cross midnight */
 	const char *text;	/* the campaign's, in obj */
+	const char *subject;	/* the mail channel's, in obj; NULL: none */
+	const char *html;	/* the mail channel's HTML, in obj, or NULL */
 	const char *updated;	/* updated_at: moves with each change */
 	struct json_object *obj;	/* the campaign (owned) */
 };
+/* The mail of a campaign on the mail channel to the address to: its
+ * subject (a campaign made before it had one: its text's first line), its
+ * text, its HTML, and with list_unsubscribe (NULL: none) the headers
+ * List-Unsubscribe and List-Unsubscribe-Post (RFC 8058's one-click). A
+ * new object, as mh_mail_to_one. */
+struct json_object *mh_campaign_mail(const struct mh_campaign_plan *p,
+    const char *to, const char *list_unsubscribe);
 /* Reads a stored campaign: 0, or -1 when it is not one. Free with
  * mh_campaign_plan_free. */
 int mh_campaign_plan_read(const char *json, struct mh_campaign_plan *p);

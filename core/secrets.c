@@ -165,11 +165,12 @@ mh_key_create(const char *path, unsigned char key[MH_SECRET_BYTES])
 }
 
 int
-mh_ticket_key(const char *home, unsigned char key[MH_SECRET_BYTES])
+mh_key_file(const char *home, const char *name,
+    unsigned char key[MH_SECRET_BYTES])
 {
 	char path[4096];
 
-	if ((size_t)snprintf(path, sizeof(path), "%s/ticket.key", home) >=
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", home, name) >=
 	    sizeof(path))
 		return -1;
 	if (mh_key_read(path, key) == 0)
@@ -177,4 +178,10 @@ mh_ticket_key(const char *home, unsigned char key[MH_SECRET_BYTES])
 	if (errno != ENOENT)
 		return -1;
 	return mh_key_create(path, key);
+}
+
+int
+mh_ticket_key(const char *home, unsigned char key[MH_SECRET_BYTES])
+{
+	return mh_key_file(home, "ticket.key", key);
 }

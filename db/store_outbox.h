@@ -92,10 +92,14 @@ enum mh_store_err mh_store_queue_count(struct mh_store *st, enum mh_sendq q,
 #define MH_SENDER_KEY_UNSET 0	/* no API key: nothing is sent */
 #define MH_SENDER_KEY_SET 1
 #define MH_SENDER_KEY_INVALID 2	/* the provider refused it: paused */
+/* key_state's low byte is the Mandrill key's state; its flags above say
+ * more in the same stored bytes (a sender that knew none wrote 0s). */
+#define MH_SENDER_KEY_MASK 0xffu
+#define MH_SENDER_NO_CAMPAIGN_TOKEN 0x100u	/* CAMPAIGN_API_TOKEN unset */
 struct mh_sender_note {
 	int64_t seen_ms;	/* when it last said so */
 	uint32_t pid;
-	uint32_t key_state;
+	uint32_t key_state;	/* MH_SENDER_KEY_*, and the flags */
 	unsigned char key_hash[8];	/* of the key refused, to see it change */
 	int64_t since_ms;	/* when the key was refused */
 };

@@ -67,6 +67,34 @@ mh_plan_of(struct mh_store *st, struct mh_campaign_plan *plans, size_t *n,
 	return &plans[(*n)++];
 }
 
+/* The mail of message t of campaign p to t->mail_to, as JSON text
+ * (malloc'd), with its List-Unsubscribe when the site or the sender's
+ * address can take one: NULL out of memory. */
+static char *
+mh_cm_mail_request(struct mh_campaigns *c, const struct mh_campaign_plan *p,
+    const struct mh_cm_taken *t)
+{
+	char token[MH_UNSUB_TOKEN_MAX], lu[2048], *text;
+	struct json_object *m;
+	int ok;
+
+	if (!c->unsub_key_read)
+		c->unsub_key_read = mh_key_file(c->cfg->home, MH_UNSUB_KEY_FILE,
+		    c->unsub_key) == 0;
+	ok = c->unsub_key_read && mh_unsub_token(c->unsub_key, t->client,
+	    t->campaign, token) == 0 && mh_list_unsubscribe(c->cfg->public_url,
+	    token, c->cfg->mail_from, lu, sizeof(lu)) == 0;
+	if (!ok)
+		mh_say("campaign=%" PRIu64 " message=%" PRIu64 " goes without "
+		    "List-Unsubscribe: %s", t->campaign, t->id,
+		    !c->unsub_key_read ? "the unsubscribe key cannot be read or "
+		    "made" : "set MAILHOOKS_PUBLIC_URL (or MAILHOOKS_MAIL_FROM)");
+	m = mh_campaign_mail(p, t->mail_to, ok ? lu : NULL);
+	text = mh_strdup(mh_json_text(m));
+	json_object_put(m);
+	return text;
+}
+
 /* Decides what becomes of the message taken (t), read with its client. */
 static void
 mh_cm_prepare(struct mh_campaigns *c, struct mh_cm_taken *t,
@@ -99,7 +127,7 @@ mh_cm_prepare(struct mh_campaigns *c, struct mh_cm_taken *t,
 		t->end_ms = p->end_ms;
 		if (p->mail) {
 			t->mail_to = mh_strdup(mh_json_str(client, "email"));
-			t->request = mh_strdup(p->text);
+			t->request = mh_cm_mail_request(c, p, t);
 		} else
 			t->request = mh_capi_request(t->id, mh_json_str(client,
 			    "phone"), p->text);
@@ -179,17 +207,19 @@ static void
 mh_cm_mail(struct mh_campaigns *c, struct mh_cm_taken *t)
 {
 	struct mh_http_answer a = { .retry_after_s = -1 };
+	struct json_object *msg;
 	char key[48], why[300];
 	uint64_t mail_id = 0;
 	int64_t started = mh_now_ms();
 	int ret;
 
 	snprintf(key, sizeof(key), "campaign-message:%" PRIu64, t->id);
-	ret = t->request == NULL || t->mail_to == NULL ? -1 : mh_own_mail(
-	    *c->store, c->cfg, key, t->mail_to, t->request, t->request,
+	msg = t->request != NULL ? json_tokener_parse(t->request) : NULL;
+	ret = msg == NULL ? -1 : mh_own_mail(*c->store, c->cfg, key, msg,
 	    &mail_id, why, sizeof(why));
-	if (t->request == NULL || t->mail_to == NULL)
+	if (msg == NULL)
 		snprintf(why, sizeof(why), "out of memory");
+	json_object_put(msg);
 	a.ms = mh_now_ms() - started;
 	mh_campaigns_ended(c, t->id, &a, ret == 0 ? MH_OUT_SENT : MH_OUT_FINAL,
 	    ret == 0 ? "" : why, mail_id);

@@ -49,6 +49,10 @@ struct mh_campaigns {
 	size_t nflight;
 	struct mh_cm_ended ended[MH_SEND_BATCH];
 	size_t nended;
+	/* The key of the mail channel's unsubscribe links, read at its first
+	 * use (home/unsubscribe.key, shared with the FastCGI program). */
+	unsigned char unsub_key[MH_SECRET_BYTES];
+	int unsub_key_read;
 };
 
 #endif

@@ -88,6 +88,7 @@ mh_campaign_settings(struct mh_send_config *cfg)
 	const char *token = getenv("CAMPAIGN_API_TOKEN");
 	const char *to = getenv("MAILHOOKS_DAILY_REPORT_TO");
 	const char *from = getenv("MAILHOOKS_MAIL_FROM");
+	const char *site = getenv("MAILHOOKS_PUBLIC_URL");
 	size_t len;
 
 	if ((cfg->campaign_url = mh_url_setting("CAMPAIGN_API_URL",
@@ -115,6 +116,13 @@ mh_campaign_settings(struct mh_send_config *cfg)
 	cfg->report_to = to != NULL && *to != '\0' ? to : NULL;
 	cfg->mail_from = from != NULL && *from != '\0' ? from : NULL;
 	cfg->report_hour = (unsigned)hour;
+	if (site != NULL && *site != '\0' && !mh_public_url_valid(site)) {
+		fprintf(stderr, "mailhooks-sender: MAILHOOKS_PUBLIC_URL=%s is not "
+		    "a site's URL (http:// or https://, a host, perhaps a port "
+		    "and a path)\n", site);
+		return -1;
+	}
+	cfg->public_url = site != NULL && *site != '\0' ? site : NULL;
 	return 0;
 }
 

@@ -70,6 +70,7 @@ mh_report_maybe(struct mh_store *st, const struct mh_send_config *cfg,
 	struct mh_query q = { .table = MH_TABLE_CAMPAIGNS, .limit = 100 };
 	time_t now = (time_t)(now_ms / 1000);
 	char day[16], key[48], subject[96], why[300], at[32];
+	struct json_object *msg = NULL;
 	uint64_t mail_id;
 	struct tm tm;
 
@@ -92,12 +93,13 @@ mh_report_maybe(struct mh_store *st, const struct mh_send_config *cfg,
 	    "(%zu)", day, r.campaigns);
 	if (r.text.failed)
 		mh_say("the daily report of %s not made: out of memory", day);
-	else if (mh_own_mail(st, cfg, key, cfg->report_to, subject, r.text.p,
-	    &mail_id, why, sizeof(why)) != 0)
+	else if ((msg = mh_mail_to_one(cfg->report_to, subject, r.text.p)),
+	    mh_own_mail(st, cfg, key, msg, &mail_id, why, sizeof(why)) != 0)
 		mh_say("the daily report of %s not sent: %s", day, why);
 	else
 		mh_say("the daily report of %s (%zu campaigns) is mail=%" PRIu64,
 		    day, r.campaigns, mail_id);
+	json_object_put(msg);
 	snprintf(done_day, 16, "%s", day);
 	free(r.text.p);
 }

@@ -92,13 +92,16 @@ mh_mail_note_write(struct mh_mailer *s, int64_t now_ms, int bad_key)
 	int same_key = had && memcmp(n.key_hash, s->key_hash, 8) == 0;
 
 	s->paused = bad_key || (s->cfg->api_key != NULL && same_key &&
-	    n.key_state == MH_SENDER_KEY_INVALID);
-	if (!had || !same_key || n.key_state != MH_SENDER_KEY_INVALID)
+	    (n.key_state & MH_SENDER_KEY_MASK) == MH_SENDER_KEY_INVALID);
+	if (!had || !same_key ||
+	    (n.key_state & MH_SENDER_KEY_MASK) != MH_SENDER_KEY_INVALID)
 		n.since_ms = now_ms;
 	n.seen_ms = now_ms;
 	n.pid = (uint32_t)getpid();
 	n.key_state = s->cfg->api_key == NULL ? MH_SENDER_KEY_UNSET :
 	    s->paused ? MH_SENDER_KEY_INVALID : MH_SENDER_KEY_SET;
+	if (s->cfg->campaign_auth == NULL)
+		n.key_state |= MH_SENDER_NO_CAMPAIGN_TOKEN;
 	memcpy(n.key_hash, s->key_hash, 8);
 	mh_store_sender_note_put(*s->store, &n);
 }

@@ -36,6 +36,8 @@ struct mh_send_config {
 	int64_t breaker_pause_ms;	/* CAMPAIGN_BREAKER_PAUSE_MS */
 	const char *mail_from;	/* MAILHOOKS_MAIL_FROM: of mailhooks' own
 				 * mail (the mail channel, the report) */
+	const char *public_url;	/* MAILHOOKS_PUBLIC_URL: the site campaign
+				 * mail's unsubscribe links point at, or NULL */
 	const char *report_to;	/* MAILHOOKS_DAILY_REPORT_TO, or NULL */
 	unsigned report_hour;	/* MAILHOOKS_DAILY_REPORT_HOUR, UTC */
 };
@@ -334,12 +336,12 @@ int64_t mh_tzwin_next(struct mh_tzwin *z, const char *zone, int64_t now_s,
 void mh_tzwin_stop(struct mh_tzwin *z);
 
 /* --- own_mail.c, report.c: mailhooks' own mail, through the outbox. */
-/* Adds a mail of text from MAILHOOKS_MAIL_FROM to to (its subject the
- * first line of subject), made once under the idempotency key key:
- * *mail_id, or -1 with why. */
+/* Adds the mail in (a Mandrill message but for its from_email, which is
+ * MAILHOOKS_MAIL_FROM: to, subject, text, html, headers; borrowed), made
+ * once under the idempotency key key: *mail_id, or -1 with why. */
 int mh_own_mail(struct mh_store *st, const struct mh_send_config *cfg,
-    const char *key, const char *to, const char *subject, const char *text,
-    uint64_t *mail_id, char *why, size_t whylen);
+    const char *key, struct json_object *in, uint64_t *mail_id, char *why,
+    size_t whylen);
 /* The job "daily report": made when its hour has come and done_day (the last day it
  * was made, "YYYY-MM-DD"; set) is not today. */
 void mh_report_maybe(struct mh_store *st, const struct mh_send_config *cfg,

@@ -69,8 +69,7 @@ window.mailhooksCampaigns = (function () {
   function editClient(c) {
     editingClient = c ? c.id : null;
     $('cl-form').reset();
-    $('cl-error').textContent = '';
-    $('cl-note').textContent = '';
+    clearErrors('cl');
     if (c) {
       $('cl-phone').value = '+' + c.phone;
       $('cl-tag').value = (c.tags || (c.tag ? [c.tag] : [])).join(', ');
@@ -88,7 +87,7 @@ window.mailhooksCampaigns = (function () {
 
   async function saveClient(e) {
     e.preventDefault();
-    $('cl-error').textContent = '';
+    clearErrors('cl');
     const body = { phone: $('cl-phone').value.trim(), tags: list($('cl-tag').value),
       timezone: $('cl-tz').value.trim(), opted_out: $('cl-optout').checked };
     if ($('cl-email').value.trim()) body.email = $('cl-email').value.trim();
@@ -109,7 +108,7 @@ window.mailhooksCampaigns = (function () {
       await loadClients(true);
       audienceSoon();
     } catch (err) {
-      fail('cl', 'Not saved: the ' + err.message, fieldOf(err.message, CLIENT_FIELDS, 'cl-phone'));
+      fail('cl', 'Not saved: ' + plain(err.message, CLIENT_WORDS), fieldOf(err.message, CLIENT_FIELDS, 'cl-phone'));
     }
   }
 
@@ -129,14 +128,59 @@ window.mailhooksCampaigns = (function () {
   // ("phone is too short ...", "tags[1] is not a tag").
   const CLIENT_FIELDS = { phone: 'cl-phone', tag: 'cl-tag', tags: 'cl-tag', timezone: 'cl-tz',
     email: 'cl-email', operator_code: 'cl-op' };
+  const CLIENT_WORDS = { phone: 'the phone', operator_code: 'the operator code', tags: 'the tags',
+    tag: 'the tag', timezone: 'the time zone', email: 'the email', opted_out: 'opted out' };
+  const CAMPAIGN_FIELDS = { start_at: 'cp-start', end_at: 'cp-end', text: 'cp-text', 'filter operator_codes': 'cp-ops',
+    'filter tags': 'cp-tags', filter: 'cp-ops', window: 'cp-from', channel: 'cp-channel', subject: 'cp-subject', html: 'cp-html' };
+  const CAMPAIGN_WORDS = { start_at: 'the start', end_at: 'the end', text: 'the text', operator_codes: 'the operator codes',
+    tags: 'the tags', filter: 'the filter', window: 'the window', channel: 'the channel', subject: 'the subject', html: 'the HTML' };
   function fieldOf(detail, fields, dflt) {
-    const m = /^([a-z_]+)/.exec(detail || '');
-    return m && fields[m[1]] ? fields[m[1]] : dflt;
+    const m = /^([a-z_]+(?: [a-z_]+)?)/.exec(detail || '');
+    if (!m) return dflt;
+    return fields[m[1]] || fields[m[1].split(' ')[0]] || dflt;
+  }
+  // The server's words with its field names said as the form says them.
+  function plain(detail, words) {
+    const s = String(detail || '').replace(/\b[a-z]+(?:_[a-z]+)*\b/g, (w) => words[w] || w);
+    return s.charAt(0).toUpperCase() + s.slice(1) + (/[.!?]$/.test(s) ? '' : '.');
   }
 
+  // Says what is wrong next to the field, marks it and moves to it; the
+  // form's earlier message goes.
   function fail(form, text, field) {
-    $(form + '-error').textContent = text;
+    clearErrors(form);
+    const p = $(form + '-error');
+    p.textContent = text;
+    $(field).insertAdjacentElement('afterend', p);
+    $(field).setAttribute('aria-invalid', 'true');
+    $(field).setAttribute('aria-describedby', form + '-error');
     $(field).focus();
+  }
+  function clearErrors(form) {
+    $(form + '-error').textContent = '';
+    if ($(form + '-note')) $(form + '-note').textContent = '';
+    for (const f of $(form + '-form').querySelectorAll('[aria-invalid]')) {
+      f.removeAttribute('aria-invalid');
+      f.removeAttribute('aria-describedby');
+    }
+  }
+  function channelFields() {
+    const mail = $('cp-channel').value === 'mail';
+    $('cp-mail-fields').hidden = !mail;
+    $('cp-html-field').hidden = !mail;
+  }
+
+  // --- whether campaigns go out: as Outgoing mail says of the Mandrill key.
+  async function health() {
+    let say = '';
+    try {
+      const h = await json('api/health');
+      const s = h.sender || {};
+      if (s.state === 'not_running') say = 'No sender is running: campaigns send nothing. Start mailhooks-sender --daemon, or run mailhooks-sender --once from cron.';
+      else if (s.campaign_api_token === false) say = 'CAMPAIGN_API_TOKEN is not set for the sender: campaigns on the external API wait (mail campaigns go). Set it and restart the sender.';
+    } catch (e) { /* the lists say what they can */ }
+    $('campaign-sender-state').textContent = say;
+    $('campaign-sender-state').hidden = !say;
   }
 
   // --- campaigns.
@@ -205,6 +249,9 @@ window.mailhooksCampaigns = (function () {
       filter: { operator_codes: list($('cp-ops').value), tags: list($('cp-tags').value) },
       channel: $('cp-channel').value,
     };
+    const mail = body.channel === 'mail';
+    body.subject = mail && $('cp-subject').value.trim() ? $('cp-subject').value.trim() : null;
+    body.html = mail && $('cp-html').value.trim() ? $('cp-html').value : null;
     body.window = $('cp-from').value && $('cp-to').value ? { from: $('cp-from').value, to: $('cp-to').value } : null;
     return body;
   }
@@ -230,7 +277,7 @@ window.mailhooksCampaigns = (function () {
   function editCampaign(c) {
     editingCampaign = c ? c.id : null;
     $('cp-form').reset();
-    $('cp-error').textContent = '';
+    clearErrors('cp');
     if (c) {
       $('cp-start').value = toLocal(c.start_at);
       $('cp-end').value = toLocal(c.end_at);
@@ -240,7 +287,10 @@ window.mailhooksCampaigns = (function () {
       $('cp-from').value = c.window ? c.window.from : '';
       $('cp-to').value = c.window ? c.window.to : '';
       $('cp-channel').value = c.channel;
+      $('cp-subject').value = c.subject || '';
+      $('cp-html').value = c.html || '';
     }
+    channelFields();
     $('cp-box-title').textContent = c ? 'Edit campaign #' + c.id : 'New campaign';
     $('cp-save').textContent = c ? 'Save campaign' : 'Create campaign';
     $('cp-cancel').hidden = !c;
@@ -251,10 +301,11 @@ window.mailhooksCampaigns = (function () {
 
   async function saveCampaign(e) {
     e.preventDefault();
-    $('cp-error').textContent = '';
+    clearErrors('cp');
     const body = campaignBody();
     if (!body.start_at) return fail('cp', 'Say when the campaign starts.', 'cp-start');
     if (!body.end_at) return fail('cp', 'Say when it ends.', 'cp-end');
+    if (body.channel === 'mail' && !body.subject) return fail('cp', 'Give the mail a subject.', 'cp-subject');
     if (!body.text) return fail('cp', 'Write its text.', 'cp-text');
     if (!!$('cp-from').value !== !!$('cp-to').value) return fail('cp', 'A window has a start and an end.', 'cp-from');
     try {
@@ -270,7 +321,7 @@ window.mailhooksCampaigns = (function () {
       await loadCampaigns(true);
       location.hash = '#campaigns:' + c.id;
     } catch (err) {
-      fail('cp', 'Not saved: ' + err.message, 'cp-text');
+      fail('cp', 'Not saved: ' + plain(err.message, CAMPAIGN_WORDS), fieldOf(err.message, CAMPAIGN_FIELDS, 'cp-text'));
     }
   }
 
@@ -377,6 +428,7 @@ window.mailhooksCampaigns = (function () {
     prefix: '#campaigns', view: 'campaigns-view', link: 'view-campaigns',
     enter(id) {
       if (!running) return;
+      health();
       loadClients(true).catch(() => {});
       loadCampaigns(true).catch(() => {});
       if (id) openCampaign(id);
@@ -407,6 +459,7 @@ window.mailhooksCampaigns = (function () {
     $('cp-form').addEventListener('submit', saveCampaign);
     $('cp-form').addEventListener('input', (e) => {
       if (['cp-ops', 'cp-tags', 'cp-channel'].includes(e.target.id)) audienceSoon();
+      if (e.target.id === 'cp-channel') channelFields();
     });
     $('cp-box').addEventListener('toggle', () => { if ($('cp-box').open) audience(); });
     $('cp-cancel').addEventListener('click', () => editCampaign(null));

@@ -74,6 +74,7 @@ async function main(t) {
     await page.waitForFunction(() => document.querySelectorAll('#cl-body tr').length >= 5,
       null, { timeout: 15000 }).catch(() => {});
     t.is(await page.locator('#cl-body tr').count(), 5, 'five clients listed');
+    t.ok(await page.isHidden('#campaign-sender-state'), 'its sender has the campaigns\' token: no banner');
 
     await page.fill('#cl-q', '79001234564');
     await page.press('#cl-q', 'Enter');
@@ -103,6 +104,29 @@ async function main(t) {
     await page.fill('#cp-tags', 'vip, gold');
     await page.waitForSelector('#cp-audience[data-clients="4"]', { timeout: 15000 });
     t.ok(true, 'vip or gold: 4');
+
+    // The mail channel shows its subject and HTML; what is wrong is said
+    // in words next to its field, which is focused; old messages go.
+    t.ok(await page.isHidden('#cp-subject'), 'the API channel: no subject field');
+    await page.selectOption('#cp-channel', 'mail');
+    t.ok(await page.isVisible('#cp-subject') && await page.isVisible('#cp-html'),
+      'the mail channel: its subject and HTML fields');
+    await page.fill('#cp-start', local(-120000));
+    await page.fill('#cp-end', local(3600000));
+    await page.fill('#cp-text', 'Our sale starts today');
+    await page.click('#cp-save');
+    await page.waitForSelector('#cp-error:has-text("subject")', { timeout: 15000 });
+    t.is(await page.evaluate(() => document.activeElement.id), 'cp-subject', 'no subject: said, its field focused');
+    t.is(await page.evaluate(() => document.getElementById('cp-subject').nextElementSibling.id), 'cp-error',
+      '... the words next to it');
+    await page.selectOption('#cp-channel', 'api');
+    await page.fill('#cp-end', local(-60000));
+    await page.click('#cp-save');
+    await page.waitForSelector('#cp-error:has-text("has passed")', { timeout: 15000 });
+    t.is(await page.evaluate(() => document.activeElement.id), 'cp-end', 'an end passed (the server\'s 422): its field focused');
+    const said = await page.textContent('#cp-error');
+    t.ok(/^Not saved: The end /.test(said) && !said.includes('end_at'), 'in words, not field names: ' + said);
+    t.is(await page.locator('[aria-invalid="true"]').count(), 1, 'only that field marked');
     await page.fill('#cp-start', local(-60000));
     await page.fill('#cp-end', local(3600000));
     await page.fill('#cp-text', 'Our sale starts today');

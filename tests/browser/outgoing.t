@@ -84,6 +84,14 @@ async function main(t) {
     await page.waitForSelector('#mail-body tr .s-failed', { timeout: 15000 });
     t.ok(true, 'the mail\'s row says failed');
 
+    // Its sender has no CAMPAIGN_API_TOKEN: the Campaigns view says so.
+    await page.goto(stack.url('/#campaigns'));
+    await page.waitForSelector('#campaign-sender-state:visible', { timeout: 15000 });
+    t.ok((await page.textContent('#campaign-sender-state')).includes('CAMPAIGN_API_TOKEN is not set'),
+      'the Campaigns view: a banner says CAMPAIGN_API_TOKEN is not set');
+    await page.goto(stack.url('/#outgoing'));
+    await page.waitForSelector('#outgoing-view:visible', { timeout: 15000 });
+
     // A phone: the view fits.
     await page.setViewportSize({ width: 390, height: 844 });
     t.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1),

@@ -15,6 +15,7 @@ use FakeMandrill;
 use File::Copy qw(copy);
 use POSIX qw(strftime);
 use JSON::PP;
+use HTTP::Tiny;
 use Test::More;
 use Time::HiRes qw(sleep time);
 
@@ -85,10 +86,24 @@ for my $email ('ann@example.com', 'bob@example.com', undef) {
 	    tag => 'mail', timezone => 'Europe/Moscow',
 	    defined $email ? (email => $email) : () });
 }
+my $r = $s->post_json('/api/campaigns', { start_at => iso(time - 1),
+    end_at => iso(time + 600), text => 'now', channel => 'mail' });
+is($r->{status}, 400, 'the mail channel without a subject: 400');
+like($r->{json}{detail}, qr/subject is required on the mail channel/,
+    '... saying so');
+$r = $s->post_json('/api/campaigns', { start_at => iso(time - 1),
+    end_at => iso(time + 600), text => 'now', subject => 'Hi' });
+like($r->{json}{detail}, qr/subject and html are the mail channel's/,
+    'a subject on the API channel: 400, saying why');
+my $html = '<p>Read <b>all</b> about it</p>';
 my $c2 = $s->post_json('/api/campaigns', { start_at => iso(time - 1),
-    end_at => iso(time + 600), text => "Our news\nRead all about it",
+    end_at => iso(time + 600), text => "Read all about it\nin our news",
+    subject => 'Our news', html => $html,
     channel => 'mail', filter => { tags => ['mail'] } })->{json}{id};
-($rc, $out) = run_sender({ %env, %report }, '--once');
+my $site = $s->url('/app');	# a site under a path
+$site =~ s{/app$}{/};
+($rc, $out) = run_sender({ %env, %report, MAILHOOKS_PUBLIC_URL => $site },
+    '--once');
 is($rc, 0, 'a second run exits 0');
 like($out, qr/the daily report of .* is mail=\d+/, 'the daily report made')
     or diag $out;
@@ -98,9 +113,57 @@ is(stats($c2)->{counts}{sent}, 2, 'each sent through the outbox');
 my @mail = grep { $_->{message}{subject} eq 'Our news' } $mandrill->requests;
 is_deeply([ sort map { $_->{message}{to}[0]{email} } @mail ],
     [ 'ann@example.com', 'bob@example.com' ],
-    'Mandrill got a mail for each, its subject the first line');
+    'Mandrill got a mail for each, with its subject');
 is($mail[0]{message}{from_email}, 'campaigns@example.com',
     'from MAILHOOKS_MAIL_FROM');
+is($mail[0]{message}{html}, $html, 'its HTML');
+is($mail[0]{message}{text}, "Read all about it\nin our news", 'its text');
+
+# --- Unsubscribing: the links the mail carries (RFC 2369, RFC 8058).
+my ($ann) = grep { $_->{message}{to}[0]{email} eq 'ann@example.com' } @mail;
+my $h = $ann->{message}{headers} // {};
+is($h->{'List-Unsubscribe-Post'}, 'List-Unsubscribe=One-Click',
+    'List-Unsubscribe-Post: one-click');
+my ($link, $mailto) = ($h->{'List-Unsubscribe'} // '') =~
+    m{^<(http://[^>]+/api/unsubscribe/([^>]+))>, <mailto:campaigns\@example\.com\?subject=unsubscribe%20\2>$};
+ok($link, "List-Unsubscribe: the site's signed link and a mailto: "
+    . ($h->{'List-Unsubscribe'} // ''));
+my ($token) = ($link // '') =~ m{/unsubscribe/(.+)$};
+my ($client_id) = ($token // '') =~ /^(\d+)\./;
+my (undef, $before) = $s->get_json("/api/clients/$client_id");
+is($before->{email}, 'ann@example.com', 'the token names its client');
+my $anon = HTTP::Tiny->new(max_redirect => 0);
+my $g = $anon->get($s->url("/api/unsubscribe/$token"));
+is($g->{status}, 200, 'GET the link, signed in as no one: 200');
+like($g->{content}, qr/<form method=post>.*List-Unsubscribe.*One-Click/s,
+    '... a page with a one-click button');
+is(($s->get_json("/api/clients/$client_id"))[1]{opted_out}, JSON::PP::false,
+    '... which changes nothing by itself');
+my $form = { headers => { 'Content-Type' => 'application/x-www-form-urlencoded' },
+    content => 'List-Unsubscribe=One-Click' };
+my $forged = $token =~ s/^(\d+)\./($1 + 1) . '.'/er;
+is($anon->post($s->url("/api/unsubscribe/$forged"), $form)->{status}, 404,
+    'a link naming another client: 404');
+my $cut = substr($token, 0, -1) . (substr($token, -1) eq 'A' ? 'B' : 'A');
+is($anon->post($s->url("/api/unsubscribe/$cut"), $form)->{status}, 404,
+    'a link with its signature altered: 404');
+is($anon->get($s->url("/api/unsubscribe/$cut"))->{status}, 404,
+    '... its page too');
+is($anon->post($s->url("/api/unsubscribe/$token"), { %$form,
+    content => 'List-Unsubscribe=Yes' })->{status}, 400,
+    'a body that is not the one-click form: 400');
+is(($s->get_json("/api/clients/$client_id"))[1]{opted_out}, JSON::PP::false,
+    'none of those changed anything');
+my $p = $anon->post($s->url("/api/unsubscribe/$token"), $form);
+is($p->{status}, 200, 'POST List-Unsubscribe=One-Click, signed in as no '
+    . 'one: 200');
+like($p->{content}, qr/You are unsubscribed/, '... saying so');
+is(($s->get_json("/api/clients/$client_id"))[1]{opted_out}, JSON::PP::true,
+    'the client opted out');
+is($anon->post($s->url("/api/unsubscribe/$token"), $form)->{status}, 200,
+    'again: 200, nothing more');
+like($s->log, qr/client=$client_id opted out/, 'logged with client=ID');
+unlike($s->log, qr/\Q$token\E/, 'the token never in the log');
 my (undef, $msgs) = $s->get_json("/api/campaigns/$c2/messages");
 ok($msgs->{messages}[0]{mail_id}, 'a message names its mail');
 my (undef, $m) = $s->get_json("/api/mail/$msgs->{messages}[0]{mail_id}");

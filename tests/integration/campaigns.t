@@ -37,7 +37,7 @@ is($later->{text}, 'Скидка 10 %', 'its text as sent');
 is_deeply($later->{window}, { from => '21:00', to => '09:00' },
     'a window across midnight');
 $r = make({ start_at => iso($now - 60), end_at => iso($now + 3600),
-    text => 'now', channel => 'mail' });
+    text => 'now', channel => 'mail', subject => 'Now' });
 is($r->{json}{status}, 'running', 'one between its start and its end: running');
 is_deeply($r->{json}{filter}, { operator_codes => [], tags => [] },
     'no filter: everyone');
