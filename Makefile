@@ -142,7 +142,7 @@ tests/unit/replay.t: tests/unit/replay.c tests/unit/tap.h ws-relay/tickets.c \
 # scratch folder, findings to tests/fuzz/findings); make test runs each
 # kept corpus once (tests/fuzz/corpus.t), so a crash found once stays fixed.
 FUZZ_TARGETS = form signature json mandrill infobip pyrepr query \
-               admin_args relay_types credentials mail campaign
+               admin_args relay_types credentials mail campaign import
 FUZZ_BINS    = $(FUZZ_TARGETS:%=tests/fuzz/%.fuzz)
 FUZZ_SECONDS ?= 300
 FUZZ_FLAGS   = -std=c11 -D_GNU_SOURCE -I. -Wall -Wextra -Werror -g -O1 \

@@ -144,55 +144,25 @@ mh_api_callbacks(struct mh_app *app, struct mh_request *r)
 	mh_api_list(app, r, &mh_callbacks_spec);
 }
 
-/*
- * The export: every event the filters of /api/events keep (the cursors
- * left out), oldest first, read a page at a time and written as it is
- * read, so that a million rows take the memory of one page. A failure
- * after the first byte can no longer change the status: the file then
- * ends short, without its last line's newline.
- */
-#define MH_EXPORT_PAGE 1000
-
 /* The CSV's columns: its header, and each event's values. */
 static const char *const mh_csv_cols[] = { "seq", "received_at", "time",
 	"provider", "type", "email", "subject", "message_id", "url", "tags",
 	"city", "country", NULL };
 
-/* One CSV field (RFC 4180): quoted when it holds a comma, a quote or a
- * line break; a value a spreadsheet would run as a formula (=, +, -, @
- * first) is led by a quote mark, so that it reads as text. */
-static void
-mh_csv_field(struct mh_buf *b, const char *v, int first)
-{
-	if (!first)
-		mh_buf_str(b, ",");
-	if (v == NULL)
-		return;
-	if (v[0] != '\0' && strchr("=+-@\t\r", v[0]) != NULL) {
-		mh_buf_str(b, "\"'");
-	} else if (strpbrk(v, ",\"\r\n") != NULL) {
-		mh_buf_str(b, "\"");
-	} else {
-		mh_buf_str(b, v);
-		return;
-	}
-	for (const char *p = v; *p != '\0'; p++) {
-		if (*p == '"')
-			mh_buf_str(b, "\"");	/* a quote doubled */
-		mh_buf_add(b, p, 1);
-	}
-	mh_buf_str(b, "\"");
-}
-
 /* An event's row. */
-static void
-mh_csv_row(struct mh_buf *b, uint64_t seq, struct json_object *ev)
+static int
+mh_csv_row(struct mh_buf *b, uint64_t seq, const char *json, size_t len)
 {
-	struct json_object *loc = mh_json_get(ev, "location"), *tags;
+	struct json_object *ev = json_tokener_parse(json), *loc, *tags;
 	char num[24], at[32];
 	struct mh_buf list = { 0 };
-	int64_t ts = mh_json_int(ev, "ts");
+	int64_t ts;
 
+	(void)len;
+	if (ev == NULL)
+		return 0;	/* not one of ours: left out */
+	loc = mh_json_get(ev, "location");
+	ts = mh_json_int(ev, "ts");
 	snprintf(num, sizeof(num), "%" PRIu64, seq);
 	mh_csv_field(b, num, 1);
 	mh_csv_field(b, mh_json_str(ev, "received_at"), 0);
@@ -219,82 +189,26 @@ mh_csv_row(struct mh_buf *b, uint64_t seq, struct json_object *ev)
 	mh_csv_field(b, mh_json_str(loc, "city"), 0);
 	mh_csv_field(b, mh_json_str(loc, "country"), 0);
 	mh_buf_str(b, "\r\n");
+	json_object_put(ev);
+	return 0;
 }
 
-struct mh_export {
-	int csv;
-	struct mh_buf buf;	/* the page being written */
-	uint64_t last;
-	size_t rows;
-};
+static const struct mh_export_spec mh_events_csv = { "events", "csv",
+	"text/csv; charset=utf-8", mh_csv_cols, mh_csv_row };
+static const struct mh_export_spec mh_events_ndjson = { "events", "ndjson",
+	"application/x-ndjson", NULL, mh_export_ndjson_row };
 
-static int
-mh_export_one(void *ctx, uint64_t seq, const char *json, size_t len)
-{
-	struct mh_export *x = ctx;
-	struct json_object *ev;
-	char stand_in[64];
-
-	x->last = seq;
-	x->rows++;
-	if (!x->csv) {
-		json = mh_json_stored(json, &len, seq, stand_in);
-		mh_buf_add(&x->buf, json, len);
-		mh_buf_str(&x->buf, "\n");
-	} else if ((ev = json_tokener_parse(json)) != NULL) {
-		mh_csv_row(&x->buf, seq, ev);
-		json_object_put(ev);
-	}
-	return x->buf.failed ? -1 : 0;
-}
-
+/* Every event the filters of /api/events keep (the cursors left out),
+ * oldest first. */
 static void
-mh_api_export(struct mh_app *app, struct mh_request *r, int csv)
+mh_api_export(struct mh_app *app, struct mh_request *r,
+    const struct mh_export_spec *spec)
 {
 	char *f[4] = { 0 };
 	struct mh_query q = { .table = MH_TABLE_EVENTS };
-	struct mh_export x = { .csv = csv };
-	enum mh_store_err err = MH_STORE_OK;
-	int more = 1, started = 0;
 
-	if (mh_list_args(r, &mh_events_spec, f, &q) != 0)
-		goto out;
-	if (app->store == NULL) {
-		mh_respond_store_error(r, MH_STORE_FAILED);
-		goto out;
-	}
-	q.has_after = 1;	/* oldest first, from the first */
-	q.limit = MH_EXPORT_PAGE;
-	for (int i = 0; csv && mh_csv_cols[i] != NULL; i++)
-		mh_csv_field(&x.buf, mh_csv_cols[i], i == 0);
-	if (csv)
-		mh_buf_str(&x.buf, "\r\n");
-	while (more && err == MH_STORE_OK && !x.buf.failed) {
-		q.after = x.last;
-		err = mh_store_query(app->store, &q, mh_export_one, &x, &more);
-		if (err != MH_STORE_OK || x.buf.failed)
-			break;
-		if (!started) {
-			mh_respond_header(r, "Content-Disposition: attachment; "
-			    "filename=\"events.%s\"", csv ? "csv" : "ndjson");
-			if (mh_respond_start(r, 200, csv ? "text/csv; "
-			    "charset=utf-8" : "application/x-ndjson") != 0 ||
-			    r->verb == MH_HEAD)
-				goto out;
-			started = 1;
-		}
-		if (x.buf.len > 0 && mh_write(r, x.buf.p, x.buf.len) != 0)
-			goto out;	/* the client is gone */
-		x.buf.len = 0;
-	}
-	if (!started)
-		mh_respond_store_error(r, err != MH_STORE_OK ? err :
-		    MH_STORE_NOMEM);
-	else if (err != MH_STORE_OK || x.buf.failed)
-		mh_log(r, "export cut short after %zu events: %s", x.rows,
-		    err != MH_STORE_OK ? "storage error" : "out of memory");
-out:
-	free(x.buf.p);
+	if (mh_list_args(r, &mh_events_spec, f, &q) == 0)
+		mh_export(app, r, &q, spec);
 	for (int i = 0; i < 4; i++)
 		free(f[i]);
 }
@@ -302,11 +216,11 @@ out:
 void
 mh_api_events_csv(struct mh_app *app, struct mh_request *r)
 {
-	mh_api_export(app, r, 1);
+	mh_api_export(app, r, &mh_events_csv);
 }
 
 void
 mh_api_events_ndjson(struct mh_app *app, struct mh_request *r)
 {
-	mh_api_export(app, r, 0);
+	mh_api_export(app, r, &mh_events_ndjson);
 }

@@ -90,6 +90,17 @@ mh_token_identify(struct mh_app *app, struct mh_request *r,
 	return 0;
 }
 
+/* Whether ct is a type the request's route takes besides JSON: an
+ * import's CSV or NDJSON. */
+static int
+mh_import_type(const struct mh_request *r, const char *ct)
+{
+	return r->route >= 0 && mh_routes[r->route].body == MH_IMPORT_BODY &&
+	    (mh_media_type_is(ct, "text/csv") ||
+	    mh_media_type_is(ct, "application/x-ndjson") ||
+	    mh_media_type_is(ct, "application/ndjson"));
+}
+
 /* The user the web server authenticated, made a viewer on first sight
  * when the settings say so. -1 on a storage error. */
 static int
@@ -256,13 +267,17 @@ mh_authorize(struct mh_app *app, struct mh_request *r, unsigned access)
 	/* Another site's form can post x-www-form-urlencoded, multipart or
 	 * text/plain (an empty form too) without asking first, never
 	 * application/json: a change comes with a JSON body or with none,
-	 * and no other type named. */
-	if (!mh_media_type_is(ct, "application/json") && ((ct != NULL &&
+	 * and no other type named, but an import's CSV or NDJSON (neither a
+	 * form's type: a browser asks first, and is refused). */
+	if (!mh_media_type_is(ct, "application/json") && !mh_import_type(r,
+	    ct) && ((ct != NULL &&
 	    *ct != '\0') || (cl != NULL && *cl != '\0' &&
 	    strcmp(cl, "0") != 0))) {
 		mh_respond_error(r, MH_ERR_UNSUPPORTED_MEDIA_TYPE, "a change "
 		    "takes a JSON body (Content-Type: application/json) or "
-		    "none");
+		    "none%s", r->route >= 0 && mh_routes[r->route].body ==
+		    MH_IMPORT_BODY ? ", an import text/csv or "
+		    "application/x-ndjson" : "");
 		return -1;
 	}
 	return 0;

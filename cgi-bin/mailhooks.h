@@ -248,6 +248,7 @@ enum mh_body {
 	MH_JSON_BODY,		/* application/json, required */
 	MH_JSON_BODY_OPTIONAL,	/* application/json, or none */
 	MH_FORM_BODY,		/* application/x-www-form-urlencoded */
+	MH_IMPORT_BODY,		/* text/csv or application/x-ndjson */
 };
 struct mh_route {
 	unsigned method;	/* one MH_* bit; a GET's row answers HEAD */
@@ -335,6 +336,9 @@ void mh_api_client_create(struct mh_app *app, struct mh_request *r);
 void mh_api_client(struct mh_app *app, struct mh_request *r);
 void mh_api_client_patch(struct mh_app *app, struct mh_request *r);
 void mh_api_client_delete(struct mh_app *app, struct mh_request *r);
+/* api_clients_io.c: the clients in bulk. */
+void mh_api_clients_import(struct mh_app *app, struct mh_request *r);
+void mh_api_clients_csv(struct mh_app *app, struct mh_request *r);
 /* api_unsubscribe.c: a campaign mail's unsubscribe link. */
 void mh_api_unsubscribe_page(struct mh_app *app, struct mh_request *r);
 void mh_api_unsubscribe(struct mh_app *app, struct mh_request *r);

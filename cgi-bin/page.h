@@ -111,4 +111,20 @@ void mh_idem_respond(struct mh_request *r, enum mh_store_err err,
  * window is empty. */
 int mh_window_args(struct mh_request *r, struct mh_query *q);
 
+/* --- export.c: a table's records as a file. */
+struct mh_export_spec {
+	const char *name, *ext;	/* the file's: events, csv */
+	const char *ctype;
+	const char *const *header;	/* the CSV's header row, or NULL */
+	/* Writes record id's row into b: 0, or -1 to stop. */
+	int (*row)(struct mh_buf *b, uint64_t id, const char *json, size_t len);
+};
+/* A row of NDJSON: the record as stored. */
+int mh_export_ndjson_row(struct mh_buf *b, uint64_t id, const char *json,
+    size_t len);
+/* Answers every record q keeps (its cursors set here: from the first,
+ * oldest first) as spec writes them, a page at a time. */
+void mh_export(struct mh_app *app, struct mh_request *r, struct mh_query *q,
+    const struct mh_export_spec *spec);
+
 #endif

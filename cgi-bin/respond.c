@@ -140,6 +140,7 @@ mh_respond_error(struct mh_request *r, enum mh_error err, const char *fmt,
 	va_start(ap, fmt);
 	vsnprintf(detail, sizeof(detail), fmt, ap);
 	va_end(ap);
+	mh_utf8_scrub(detail);	/* it may quote what the client sent */
 	snprintf(r->error, sizeof(r->error), "%s", code);
 	r->outcome = mh_errors[err].outcome;
 	snprintf(r->detail, sizeof(r->detail), "%s", detail);

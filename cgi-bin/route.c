@@ -94,6 +94,11 @@ const struct mh_route mh_routes[] = {
 	    mh_api_clients, NULL },
 	{ MH_POST, "/api/clients", MH_CAMPAIGN_WRITE, MH_JSON_BODY,
 	    mh_api_client_create, NULL },
+	/* Before {id}: "import" is no client's id. */
+	{ MH_POST, "/api/clients/import", MH_CAMPAIGN_WRITE, MH_IMPORT_BODY,
+	    mh_api_clients_import, NULL },
+	{ MH_GET, "/api/clients.csv", MH_CAMPAIGN_READ, MH_NO_BODY,
+	    mh_api_clients_csv, NULL },
 	{ MH_GET, "/api/clients/{id}", MH_CAMPAIGN_READ, MH_NO_BODY,
 	    mh_api_client, NULL },
 	{ MH_PATCH, "/api/clients/{id}", MH_CAMPAIGN_WRITE, MH_JSON_BODY,

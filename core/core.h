@@ -115,6 +115,28 @@ void mh_buf_str(struct mh_buf *b, const char *s);
 void mh_buf_printf(struct mh_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* --- csv.c: CSV both ways (RFC 4180), pure. */
+/* One field of a row into b, a comma before it unless first: quoted when
+ * it holds a comma, a quote or a line break; a value a spreadsheet would
+ * run as a formula (=, +, -, @ first) led by a quote mark, so that it
+ * reads as text. NULL: empty. */
+void mh_csv_field(struct mh_buf *b, const char *v, int first);
+#define MH_CSV_FIELDS_MAX 32
+/* A record read: its fields (NUL-ended, in buf, which the caller frees
+ * once done with every record) and how many lines it took. */
+struct mh_csv_record {
+	struct mh_buf buf;
+	const char *cell[MH_CSV_FIELDS_MAX];
+	size_t n;
+	size_t lines;
+};
+/* Reads the record at *p (text up to end; a line ends in LF or CRLF;
+ * quoted fields may hold commas, "" and line breaks) into rec, moving *p
+ * past it: 1, 0 at the end, or -1 with why when it is malformed (*p then
+ * past its line, rec->lines counted). */
+int mh_csv_next(const char **p, const char *end, struct mh_csv_record *rec,
+    char *why, size_t whylen);
+
 /* --- form.c: application/x-www-form-urlencoded, pure. */
 struct mh_form_field {
 	char *key;
@@ -179,6 +201,10 @@ int mh_json_check(const char *text, size_t len, int max_depth, char *why,
     size_t whylen);
 /* 1 when text is UTF-8 (shortest forms, no surrogates), else 0. */
 int mh_utf8_valid(const char *text, size_t len);
+/* Makes text UTF-8 in place: each byte that begins no valid sequence (a
+ * stray byte, a sequence cut short by a "%.40s") becomes '?'. For words
+ * that quote what a client sent. */
+void mh_utf8_scrub(char *text);
 
 /* --- json.c: strict parsing, compact printing, and small accessors. */
 /* Parses exactly one JSON value from text, validating UTF-8, with a

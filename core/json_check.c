@@ -309,20 +309,44 @@ mh_json_check(const char *text, size_t len, int max_depth, char *why,
 	return 0;
 }
 
-int
-mh_utf8_valid(const char *text, size_t len)
+/* Walks len bytes of text as UTF-8: 1 when all of it is; with scrub,
+ * each byte that begins no valid sequence becomes '?' and the walk goes
+ * on (text is then the caller's to change). */
+static int
+mh_utf8_walk(const char *text, size_t len, int scrub)
 {
 	struct mh_jc c = { (const unsigned char *)text,
 	    (const unsigned char *)text + len, (const unsigned char *)text, 0, 0,
 	    NULL, 0 };
 	char why[8];
+	int valid = 1;
 
 	c.why = why;
 	c.whylen = sizeof(why);
-	while (c.p < c.end)
+	while (c.p < c.end) {
+		const unsigned char *at = c.p;
+
 		if (*c.p < 0x80)
 			c.p++;
-		else if (mh_jc_utf8(&c) != 0)
-			return 0;
-	return 1;
+		else if (mh_jc_utf8(&c) != 0) {
+			valid = 0;
+			if (!scrub)
+				break;
+			((char *)text)[at - (const unsigned char *)text] = '?';
+			c.p = at + 1;
+		}
+	}
+	return valid;
+}
+
+int
+mh_utf8_valid(const char *text, size_t len)
+{
+	return mh_utf8_walk(text, len, 0);
+}
+
+void
+mh_utf8_scrub(char *text)
+{
+	mh_utf8_walk(text, strlen(text), 1);
 }

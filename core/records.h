@@ -134,6 +134,27 @@ int mh_client_patch(const char *json, struct json_object *in,
  * audience and gets no message. */
 int mh_client_opted_out(struct json_object *client);
 
+/* --- client_import.c: an import's lines as clients, pure. */
+struct mh_csv_record;
+/* The columns of an import's CSV: each one's client field ("phone",
+ * "tags", "timezone", "email", "operator_code", "opted_out"), or NULL for
+ * a column of /api/clients.csv passed over (id, region, ...). */
+struct mh_import_header {
+	const char *field[32];	/* MH_CSV_FIELDS_MAX */
+	size_t n;
+};
+/* Reads the header row: -1 with why when a column is none of those, or
+ * phone or timezone is missing. */
+int mh_import_header(const struct mh_csv_record *rec,
+    struct mh_import_header *h, char *why, size_t whylen);
+/* A row as the object POST /api/clients takes (tags ';' apart, an empty
+ * cell not given), or NULL with why. */
+struct json_object *mh_import_csv_client(const struct mh_import_header *h,
+    const struct mh_csv_record *rec, char *why, size_t whylen);
+/* An NDJSON line (len bytes) as that object, or NULL with why. */
+struct json_object *mh_import_ndjson_client(const char *line, size_t len,
+    char *why, size_t whylen);
+
 /* --- campaign.c: a campaign, checked and kept. */
 /* Checks a campaign a client sent (start_at, end_at: ISO 8601 with an
  * offset, the end after the start and after now; text, 1 to 4096

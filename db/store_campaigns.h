@@ -28,6 +28,26 @@ enum mh_store_err mh_store_record_changes(struct mh_store *st,
 /* The record of that id: *json (caller frees); MH_STORE_NOTFOUND. */
 enum mh_store_err mh_store_record_get(struct mh_store *st,
     enum mh_table table, uint64_t id, char **json);
+/* --- upsert.c: a batch added, or laid over what it meets. */
+/* What became of each record of a batch. */
+enum mh_upsert_outcome {
+	MH_UPSERT_ADDED,
+	MH_UPSERT_UPDATED,	/* laid over the record holding its unique value */
+	MH_UPSERT_REFUSED,	/* the merge kept the stored one as it was */
+};
+/* Record i of a batch laid over the stored record (its fields and JSON
+ * shown): MH_CHANGE_WRITE with *out made, or MH_CHANGE_KEEP. Called
+ * again when the transaction is. */
+typedef int (*mh_merge_fn)(void *ctx, size_t i, const union mh_fields_ref *f,
+    const char *json, struct mh_record *out);
+/* The n records in one flushed transaction: each added, or, when another
+ * holds the value of the table's unique field (a client's phone), merged
+ * into that one; outcome[i] says which. A table without a unique field
+ * and a counter is MH_STORE_FAILED. */
+enum mh_store_err mh_store_record_upsert(struct mh_store *st,
+    enum mh_table table, const struct mh_record *recs, size_t n,
+    mh_merge_fn merge, void *ctx, enum mh_upsert_outcome *outcome);
+
 /* Changes or deletes it as change says (MH_CHANGE_KEEP, _WRITE, _DELETE;
  * its fields and JSON shown), in one flushed transaction; *json, when not
  * NULL, gets it after (NULL once deleted; caller frees).

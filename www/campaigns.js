@@ -112,6 +112,54 @@ window.mailhooksCampaigns = (function () {
     }
   }
 
+  // An import: the file sent with its upload's progress shown, then what
+  // became of its lines, the refused ones by line number.
+  function importClients(e) {
+    e.preventDefault();
+    const file = $('cl-file').files[0];
+    const errs = $('cl-import-errors');
+    errs.textContent = '';
+    errs.hidden = true;
+    if (!file) {
+      $('cl-import-note').textContent = 'Choose a file first.';
+      $('cl-file').focus();
+      return;
+    }
+    const ndjson = /\.(nd)?jsonl?$/i.test(file.name) || /ndjson/.test(file.type);
+    const xhr = new XMLHttpRequest();
+    const bar = $('cl-import-progress');
+    bar.hidden = false;
+    bar.value = 0;
+    $('cl-import').disabled = true;
+    $('cl-import-note').textContent = 'Sending ' + file.name + '\u2026';
+    xhr.upload.onprogress = (ev) => {
+      if (ev.lengthComputable) bar.value = Math.round(100 * ev.loaded / ev.total);
+      if (ev.loaded === ev.total) $('cl-import-note').textContent = 'Importing ' + file.name + '\u2026';
+    };
+    xhr.onloadend = () => {
+      $('cl-import').disabled = false;
+      bar.value = 100;
+      let body = null;
+      try { body = JSON.parse(xhr.responseText); } catch (err) { /* said below */ }
+      if (xhr.status === 401) window.mailhooksSession.ended('Your session ended: sign in again.');
+      if (xhr.status !== 200 || !body || typeof body.added !== 'number') {
+        $('cl-import-note').textContent = 'Not imported: ' + (body && body.detail ? body.detail : 'HTTP ' + xhr.status) + '.';
+        return;
+      }
+      $('cl-import-note').textContent = body.added + ' added, ' + body.updated + ' updated' +
+        (body.failed ? ', ' + body.failed + (body.failed === 1 ? ' line' : ' lines') + ' refused:' : '.');
+      for (const er of body.errors) errs.append(el('li', '', 'Line ' + er.line + ': ' + er.detail));
+      if (body.failed > body.errors.length) errs.append(el('li', '', 'and ' + (body.failed - body.errors.length) + ' more.'));
+      errs.hidden = body.errors.length === 0;
+      loadClients(true).catch(() => {});
+      audienceSoon();
+    };
+    xhr.open('POST', 'api/clients/import');
+    xhr.setRequestHeader('Content-Type', ndjson ? 'application/x-ndjson' : 'text/csv');
+    xhr.setRequestHeader('Accept', 'application/json');
+    xhr.send(file);
+  }
+
   async function deleteClient(id) {
     const tr = document.querySelector('tr[data-client="' + id + '"]');
     if (!window.confirm('Delete client ' + (tr ? tr._client.phone : id) + '? Campaigns send to it no more.')) return;
@@ -454,6 +502,7 @@ window.mailhooksCampaigns = (function () {
       loadClients(true).catch(() => {});
     });
     $('cl-form').addEventListener('submit', saveClient);
+    $('cl-import-form').addEventListener('submit', importClients);
     $('cl-cancel').addEventListener('click', () => editClient(null));
     $('cl-older').addEventListener('click', () => loadClients(false).catch(() => {}));
     $('cp-form').addEventListener('submit', saveCampaign);
@@ -487,7 +536,7 @@ window.mailhooksCampaigns = (function () {
       running = true;
       // Admins may change campaigns; readers see them.
       canWrite = who.role === 'admin';
-      $('cl-box').hidden = $('cp-box').hidden = !canWrite;
+      $('cl-box').hidden = $('cp-box').hidden = $('cl-import-box').hidden = !canWrite;
       wire();
       timer = setInterval(poll, POLL_MS);
     },

@@ -96,6 +96,24 @@ async function main(t) {
     await page.click('#cl-body tr:has-text("79001234563") button[data-delete-client]');
     t.ok(await waitFor(async () => (await page.locator('#cl-body tr').count()) === 4, 15000), 'one deleted');
 
+    // An import: its upload's progress, then its counts and refused lines.
+    const csvPath = require('path').join(stack.home, 'clients.csv');
+    require('fs').writeFileSync(csvPath, 'phone,tags,timezone,email,operator_code\n' +
+      '+1 212 555 0100,imp;ny,America/New_York,,\n+7 900 1,imp,Europe/Moscow,,\n' +
+      '+44 20 7946 0958,imp,Europe/London,,\n');
+    await page.click('#cl-import-box summary');
+    await page.setInputFiles('#cl-file', csvPath);
+    await page.click('#cl-import');
+    await page.waitForSelector('#cl-import-note:has-text("2 added")', { timeout: 15000 });
+    t.is(await page.getAttribute('#cl-import-progress', 'value'), '100', 'the import: its progress bar full');
+    t.ok((await page.textContent('#cl-import-note')).includes('1 line refused'), '... 2 added, 1 line refused');
+    t.ok((await page.textContent('#cl-import-errors')).includes('Line 3: phone is too short'),
+      '... the refused line by its number, and why');
+    await page.waitForFunction(() => document.querySelectorAll('#cl-body tr').length === 6, null, { timeout: 15000 });
+    t.ok((await page.textContent('#cl-body')).includes('+12125550100'), 'the imported clients listed');
+    const exported = await page.evaluate(async () => (await fetch('api/clients.csv')).text());
+    t.is(exported.trim().split(/\r\n/).length, 7, 'Download all (CSV): the header and 6 clients');
+
     // A campaign: the filter says how many it reaches before saving.
     await page.click('#cp-box-title');
     await page.fill('#cp-tags', 'vip');
@@ -183,8 +201,11 @@ async function main(t) {
     await page.keyboard.press('Tab');
     await page.keyboard.press('Tab');
     await page.keyboard.press('Tab');
+    t.is(await page.evaluate(() => document.activeElement.id), 'cl-export',
+      'the keyboard goes from the search to the download');
+    await page.keyboard.press('Tab');
     t.is(await page.evaluate(() => document.activeElement.id), 'cl-box-title',
-      'the keyboard goes from the search to the client form');
+      '... then to the client form');
     t.ok(errors.length === 0, 'no uncaught script error', errors.join('\n'));
   } finally {
     if (browser) await browser.close();

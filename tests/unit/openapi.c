@@ -211,6 +211,9 @@ described_body(struct json_object *op)
 	if (json_object_object_get_ex(content,
 	    "application/x-www-form-urlencoded", NULL))
 		return MH_FORM_BODY;
+	if (json_object_object_get_ex(content, "text/csv", NULL) &&
+	    json_object_object_get_ex(content, "application/x-ndjson", NULL))
+		return MH_IMPORT_BODY;
 	return (enum mh_body)-1;
 }
 
