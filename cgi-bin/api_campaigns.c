@@ -16,10 +16,12 @@
 
 #include "mailhooks.h"
 
-/* A stored campaign's text with its status now into b; -1 when it is
- * unreadable (then as /api/events shows one). */
+/* A stored campaign's text with its status now into b (with app, its
+ * warnings too); -1 when it is unreadable (then as /api/events shows
+ * one). */
 static int
-mh_campaign_text(struct mh_buf *b, uint64_t id, const char *json)
+mh_campaign_text(struct mh_app *app, struct mh_buf *b, uint64_t id,
+    const char *json)
 {
 	struct json_object *c = json_tokener_parse(json);
 	char stand_in[64];
@@ -31,6 +33,9 @@ mh_campaign_text(struct mh_buf *b, uint64_t id, const char *json)
 		return -1;
 	}
 	mh_json_set_str(c, "status", mh_campaign_status(c, mh_now_ms()));
+	if (app != NULL)
+		json_object_object_add(c, "warnings", mh_campaign_warnings(app,
+		    json, mh_now_ms()));
 	mh_buf_str(b, mh_json_text(c));
 	json_object_put(c);
 	return 0;
@@ -44,18 +49,18 @@ mh_campaign_row(void *ctx, uint64_t id, const char *json, size_t len)
 	(void)len;
 	if (pg->count++ > 0)
 		mh_buf_str(&pg->buf, ",");
-	mh_campaign_text(&pg->buf, id, json);
+	mh_campaign_text(NULL, &pg->buf, id, json);
 	pg->last = id;
 	return pg->buf.failed ? -1 : 0;
 }
 
 static void
-mh_campaign_respond(struct mh_request *r, int status, uint64_t id,
-    const char *json)
+mh_campaign_respond(struct mh_app *app, struct mh_request *r, int status,
+    uint64_t id, const char *json)
 {
 	struct mh_buf b = { 0 };
 
-	mh_campaign_text(&b, id, json);
+	mh_campaign_text(app, &b, id, json);
 	if (b.failed || b.p == NULL)
 		mh_respond_nomem(r);
 	else
@@ -145,7 +150,7 @@ mh_campaign_alter(struct mh_app *app, struct mh_request *r, int del)
 	else {
 		mh_log(r, "campaign=%" PRIu64 " %s", id, del ? "deleted" :
 		    "changed");
-		mh_campaign_respond(r, 200, id, json);
+		mh_campaign_respond(app, r, 200, id, json);
 	}
 	free(json);
 	json_object_put(op.patch);
@@ -159,7 +164,7 @@ mh_api_campaign(struct mh_app *app, struct mh_request *r)
 
 	if (mh_path_record(app, r, MH_TABLE_CAMPAIGNS, "campaign", &id,
 	    &json) == 0)
-		mh_campaign_respond(r, 200, id, json);
+		mh_campaign_respond(app, r, 200, id, json);
 	free(json);
 }
 

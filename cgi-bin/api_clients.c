@@ -27,9 +27,10 @@ mh_client_store_error(struct mh_request *r, enum mh_store_err err)
 }
 
 static void
-mh_client_respond(struct mh_request *r, int status, uint64_t id,
-    const char *json)
+mh_client_respond(struct mh_app *app, struct mh_request *r, int status,
+    uint64_t id, const char *json)
 {
+	(void)app;
 	(void)id;
 	mh_respond_json(r, status, json);
 }

@@ -336,6 +336,11 @@ void mh_api_client_create(struct mh_app *app, struct mh_request *r);
 void mh_api_client(struct mh_app *app, struct mh_request *r);
 void mh_api_client_patch(struct mh_app *app, struct mh_request *r);
 void mh_api_client_delete(struct mh_app *app, struct mh_request *r);
+/* campaign_warnings.c: a window that never opens for some clients. */
+/* The warnings of the stored campaign json at now_ms, a new JSON array
+ * (empty when there is none, or it cannot tell). */
+struct json_object *mh_campaign_warnings(struct mh_app *app,
+    const char *json, int64_t now_ms);
 /* api_clients_io.c: the clients in bulk. */
 void mh_api_clients_import(struct mh_app *app, struct mh_request *r);
 void mh_api_clients_csv(struct mh_app *app, struct mh_request *r);

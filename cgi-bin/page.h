@@ -62,8 +62,8 @@ struct mh_resource {
 	int (*make)(struct json_object *in, const struct mh_making *mk,
 	    struct mh_record *out, char *why, size_t whylen);
 	/* Answers the record as stored, with status. */
-	void (*respond)(struct mh_request *r, int status, uint64_t id,
-	    const char *json);
+	void (*respond)(struct mh_app *app, struct mh_request *r, int status,
+	    uint64_t id, const char *json);
 	/* Answers a storage error of a change to one. */
 	void (*store_error)(struct mh_request *r, enum mh_store_err err);
 };

@@ -37,7 +37,7 @@ mh_resource_create(struct mh_app *app, struct mh_request *r,
 		r->about = res->what;
 		r->about_id = added.id;
 		mh_log(r, "%s=%" PRIu64 " created", res->what, added.id);
-		res->respond(r, 201, added.id, text);
+		res->respond(app, r, 201, added.id, text);
 	}
 	mh_record_free(&rec);
 	free(text);

@@ -189,6 +189,18 @@ int mh_clock(const char *s);
  * 0, or -1 with why (what follows "filter "). */
 int mh_check_filter(struct json_object *v, char *why, size_t whylen);
 
+/* --- window.c: a daily window in a zone's local time. Each sets TZ to
+ * zone in this process: only where no other thread runs. */
+/* 0 when now_s is inside the window from_min..to_min of the zone's local
+ * day (it may cross midnight), else the window's next opening (Unix s);
+ * -1 when unknown. */
+int64_t mh_window_next(const char *zone, int64_t now_s, int from_min,
+    int to_min);
+/* Whether the window opens between from_s and until_s: 1, 0, or -1 when
+ * unknown. */
+int mh_window_opens(const char *zone, int64_t from_s, int64_t until_s,
+    int from_min, int to_min);
+
 /* --- campaign_plan.c: what sending reads of a campaign, pure. */
 struct mh_campaign_plan {
 	uint64_t id;

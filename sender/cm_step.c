@@ -60,8 +60,10 @@ mh_cm_decide(struct json_object *m, const struct mh_cm_case *c,
 		open_ms = c->window_next_s > 0 ? c->window_next_s * 1000 :
 		    c->now_ms + 60000;	/* the zone unread: a minute on */
 		mh_cm_is(d, MH_CM_DEFER, open_ms < p->end_ms ? open_ms :
-		    p->end_ms, c->window_next_s > 0 ? "outside the client's "
-		    "window" : "the client's time zone could not be read");
+		    p->end_ms, c->window_next_s <= 0 ? "the client's time zone "
+		    "could not be read" : open_ms < p->end_ms ? "outside the "
+		    "client's window" : "outside the client's window, which "
+		    "does not open before the campaign's end: it will expire");
 	} else if (c->hold_until_ms > c->now_ms)
 		mh_cm_is(d, MH_CM_HOLD, c->hold_until_ms < p->end_ms ?
 		    c->hold_until_ms : p->end_ms, "the campaign's circuit is "

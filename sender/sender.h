@@ -319,13 +319,8 @@ void mh_rate_spend(struct mh_rate *r, size_t n);
 /* How long until one more may go: 0 when one may now. */
 int64_t mh_rate_wait_ms(const struct mh_rate *r);
 
-/* --- tzwin.c: windows in a client's time zone. */
-/* With TZ set to zone in this process (so only where no other thread
- * runs): 0 when now_s is inside the window from_min..to_min of the
- * zone's local day (it may cross midnight), else the window's next
- * opening (Unix s); -1 when unknown. */
-int64_t mh_window_next(const char *zone, int64_t now_s, int from_min,
-    int to_min);
+/* --- tzwin.c: windows in a client's time zone (core/window.c), asked of
+ * a helper process. */
 struct mh_tzwin;
 /* Forks the helper that answers mh_window_next; call before any thread
  * starts. NULL (said) when it cannot. */

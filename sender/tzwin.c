@@ -18,41 +18,6 @@
 
 #include "sender.h"
 
-int64_t
-mh_window_next(const char *zone, int64_t now_s, int from_min, int to_min)
-{
-	char tz[256];
-	struct tm tm;
-	time_t t = (time_t)now_s, open;
-	int m, inside;
-
-	snprintf(tz, sizeof(tz), ":%s", zone);
-	if (setenv("TZ", tz, 1) != 0)
-		return -1;
-	tzset();
-	if (localtime_r(&t, &tm) == NULL)
-		return -1;
-	m = tm.tm_hour * 60 + tm.tm_min;
-	inside = from_min < to_min ? m >= from_min && m < to_min :
-	    m >= from_min || m < to_min;
-	if (inside)
-		return 0;
-	/* The next opening: today's when it is still to come, else
-	 * tomorrow's; mktime moves one in a DST gap to just after it. */
-	for (int day = m < from_min ? 0 : 1; day < 3; day++) {
-		struct tm o = tm;
-
-		o.tm_mday += day;
-		o.tm_hour = from_min / 60;
-		o.tm_min = from_min % 60;
-		o.tm_sec = 0;
-		o.tm_isdst = -1;
-		if ((open = mktime(&o)) != (time_t)-1 && open > t)
-			return (int64_t)open;
-	}
-	return -1;
-}
-
 /* The helper's loop: "zone now from to\n" in, the answer out. */
 static void
 mh_tzwin_serve(int in, int out)

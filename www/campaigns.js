@@ -16,7 +16,7 @@ window.mailhooksCampaigns = (function () {
   let running = false, canWrite = false, timer = null, openId = null;
   let clientsBefore = null, clientQuery = '', campaignsBefore = null;
   let editingClient = null, editingCampaign = null, audienceTimer = null, refreshTimer = null;
-  let messagesBefore = null;
+  let messagesBefore = null, openEnd = null;
 
   const { json, el, pill, when } = window.mailhooksUI;
 
@@ -405,12 +405,27 @@ window.mailhooksCampaigns = (function () {
     return el('span', 'detail', bits.join(' \u00b7 '));
   }
 
+  // A campaign's warnings (a window that never opens for some clients).
+  function showWarnings(ul, warnings) {
+    ul.textContent = '';
+    for (const w of warnings || []) {
+      const li = el('li', 'banner', 'Warning: ' + w.detail + '.');
+      if (w.timezones && w.timezones.length) li.append(' (' + w.timezones.slice(0, 5).join(', ') +
+        (w.timezones.length > 5 ? ', \u2026' : '') + ')');
+      ul.append(li);
+    }
+    ul.hidden = !ul.children.length;
+  }
+
   function messageItem(m) {
     const li = el('li');
     li.dataset.message = m.id;
     // Whom it went to: the client's phone, or its number once deleted.
     const to = m.phone ? m.phone : 'client ' + m.client_id + ' (deleted)';
     li.append(el('strong', '', 'Message ' + m.id), ' to ' + to + ' ', pill(m.status));
+    // Deferred to its campaign's end: its window opens no more before it.
+    if (m.status === 'deferred' && m.next_attempt_at && openEnd && new Date(m.next_attempt_at) >= openEnd)
+      li.append(' ', el('span', 'mail-status s-expired', 'will expire'));
     if (m.next_attempt_at) li.append(' ', el('span', 'hint', 'next ' + new Date(m.next_attempt_at).toLocaleString() +
       (m.waiting ? ' (' + m.waiting + ')' : '')));
     if (m.error && m.status !== 'retrying') li.append(el('span', 'detail', m.error));
@@ -440,12 +455,14 @@ window.mailhooksCampaigns = (function () {
       return;
     }
     openId = c.id;
+    openEnd = new Date(c.end_at);
     $('campaign-title').textContent = 'Campaign #' + c.id;
     $('campaign-meta').textContent = '';
     $('campaign-meta').append(pill(c.status), ' ', when(c.start_at), ' \u2013 ', when(c.end_at),
       ' \u00b7 ' + (c.channel === 'mail' ? 'by mail' : 'by the external API') +
       (c.window ? ' \u00b7 ' + c.window.from + '\u2013' + c.window.to + ' client time' : ''));
     $('campaign-text').textContent = c.text;
+    showWarnings($('campaign-warnings'), c.warnings);
     counts(s);
     await loadMessages(true).catch(() => {});
     if (!$('campaign').open) $('campaign').showModal();

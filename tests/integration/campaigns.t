@@ -134,4 +134,39 @@ ok(scalar(grep { / changed/ } @lines) >= 2, '... its changes');
 my $word = encode_utf8('Скидка');
 unlike($s->log, qr/\Q$word\E/, 'never its text');
 
+# --- A window that never opens before the end for some clients: said at
+# save and when read, not in lists; their message deferred says it will
+# expire.
+$s->post_json('/api/clients', { phone => '+81 90-1234-5678', timezone => 'Asia/Tokyo', tag => 'win' });
+$s->post_json('/api/clients', { phone => '+44 7912 000001', timezone => 'UTC', tag => 'win' });
+my $h = (gmtime(time + 3600))[2];
+$r = make({ start_at => iso(time - 60), end_at => iso(time + 7200), text => 'w',
+    filter => { tags => ['win'] },
+    window => { from => sprintf('%02d:00', $h), to => sprintf('%02d:30', $h) } });
+is($r->{status}, 201, 'a campaign of two hours, its window an hour on in UTC');
+my $w = $r->{json}{warnings};
+is(scalar @$w, 1, 'one warning at save');
+is_deeply([ $w->[0]{code}, $w->[0]{clients}, $w->[0]{timezones} ],
+    [ 'window_never_opens', 1, ['Asia/Tokyo'] ],
+    "the window never opens for Tokyo's client (UTC+9): 1 client")
+    or diag(encode_json($w));
+like($w->[0]{detail}, qr/never opens before the end for 1 client .*will expire/,
+    '... said in words');
+my $wid = $r->{json}{id};
+my (undef, $one) = $s->get_json("/api/campaigns/$wid");
+is_deeply($one->{warnings}, $w, 'the same when read');
+my (undef, $all) = $s->get_json('/api/campaigns?limit=1');
+ok(!exists $all->{campaigns}[0]{warnings}, 'not in lists');
+$r = patch("/api/campaigns/$wid", { end_at => iso(time + 30 * 3600) });
+is_deeply($r->{json}{warnings}, [], 'its end a day later: no warning');
+patch("/api/campaigns/$wid", { end_at => iso(time + 7200) });
+my $m;
+ok(Stack::wait_for(15, sub {
+	my (undef, $p) = $s->get_json("/api/campaigns/$wid/messages");
+	($m) = grep { ($_->{waiting} // '') =~ /will expire/ } @{ $p->{messages} };
+	$m;
+}), "the Tokyo client's message deferred: it will expire");
+is($m->{next_attempt_at}, ($s->get_json("/api/campaigns/$wid"))[1]{end_at},
+    '... at the end');
+
 done_testing;
