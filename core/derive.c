@@ -148,6 +148,40 @@ mh_mail_notice(const struct mh_deriver *d, struct json_object *ev,
 	return ret;
 }
 
+/* Joins a Mandrill event to the mail mailhooks sent as its message (by
+ * Mandrill's _id): the metadata given at send time (its user_id above
+ * all) fills what the webhook left out, so that a webhook without it
+ * still notifies the user the mail names. */
+static void
+mh_join_sent(const struct mh_entry *e, const char *provider,
+    struct json_object *ev)
+{
+	const char *id = mh_json_str(ev, "message_id");
+	struct json_object *mail, *meta, *have;
+	char *json;
+
+	if (e->sent_as == NULL || strcmp(provider, "mandrill") != 0 ||
+	    id == NULL || *id == '\0' ||
+	    (json = e->sent_as(e->sent_ctx, id)) == NULL)
+		return;
+	mail = json_tokener_parse(json);
+	free(json);
+	meta = mh_json_get(mh_json_get(mail, "message"), "metadata");
+	if (meta != NULL && json_object_is_type(meta, json_type_object)) {
+		have = mh_json_get(ev, "metadata");
+		if (have == NULL || !json_object_is_type(have,
+		    json_type_object)) {
+			have = json_object_new_object();
+			json_object_object_add(ev, "metadata", have);
+		}
+		json_object_object_foreach(meta, k, v)
+			if (!json_object_object_get_ex(have, k, NULL))
+				json_object_object_add(have, k,
+				    json_object_get(v));
+	}
+	json_object_put(mail);
+}
+
 /* The deriver's derive: every item of the entry normalised. */
 static int
 mh_derive(const struct mh_deriver *d, const struct mh_entry *e,
@@ -180,6 +214,7 @@ mh_derive(const struct mh_deriver *d, const struct mh_entry *e,
 
 		if (p->normalise(json_object_array_get_idx(items, *count),
 		    received_at, e->receipt, &n) != 0 ||
+		    (mh_join_sent(e, p->name, n.event), 0) ||
 		    mh_mail_notice(d, n.event, e->meta.received_ms,
 		    &notice) != 0 ||
 		    mh_event_from_normal(&n, &(*events)[*count]) != 0) {

@@ -68,6 +68,23 @@ mh_drain_announce(struct mh_drain *d, size_t *nstored)
 	mh_drain_forget(d);
 }
 
+/* An entry's sent_as: the outgoing mail a provider's message id was sent
+ * as (ctx, the store), read outside the drain's transaction: the sender
+ * keeps the id before the provider's webhooks about it come. */
+static char *
+mh_drain_sent_as(void *ctx, const char *message_id)
+{
+	struct mh_store *st = ctx;
+	uint64_t id;
+	char *json = NULL;
+
+	if (message_id == NULL || *message_id == '\0' ||
+	    mh_store_mail_of(st, message_id, &id) != MH_STORE_OK ||
+	    mh_store_record_get(st, MH_TABLE_MAIL, id, &json) != MH_STORE_OK)
+		return NULL;
+	return json;
+}
+
 /*
  * Derives the events of the raw body of receipt into d (d->underivable and
  * d->why when it cannot be). Read with no transaction: a raw body never
@@ -99,8 +116,9 @@ mh_derive_raw(struct mh_drain *d, uint64_t receipt)
 	if (mh_entry_decode(data.data, data.size, &e) != 0) {
 		snprintf(d->why, sizeof(d->why), "raw entry corrupt");
 		d->underivable = 1;
-	} else if (d->d->derive(d->d, &e, &d->events, &d->nevents,
-	    d->why, sizeof(d->why)) != 0) {
+	} else if ((e.sent_as = mh_drain_sent_as, e.sent_ctx = d->st,
+	    d->d->derive(d->d, &e, &d->events, &d->nevents,
+	    d->why, sizeof(d->why))) != 0) {
 		mh_events_free(d->events, d->nevents);
 		d->events = NULL;
 		d->nevents = 0;

@@ -105,6 +105,8 @@ mh_entry_decode(const void *rec, size_t len, struct mh_entry *e)
 	size_t plen, alen;
 
 	memset(&e->meta, 0, sizeof(e->meta));
+	e->sent_as = NULL;
+	e->sent_ctx = NULL;
 	if (len > 0 && p[0] == '{')
 		return mh_entry_decode_legacy(rec, len, e);
 	if (len < MH_ENTRY_FIXED || p[0] != MH_ENTRY_V1 ||

@@ -49,6 +49,12 @@ struct mh_entry {
 	struct mh_entry_meta meta;
 	const char *body;
 	size_t body_len;
+	/* The JSON of the outgoing mail a provider's message id was sent as
+	 * (the outbox's record, malloc'd), or NULL: so that an event that
+	 * came without the mail's metadata is joined to it. Set by the drain
+	 * (ctx, sent_ctx); NULL where nothing can be asked. */
+	char *(*sent_as)(void *ctx, const char *message_id);
+	void *sent_ctx;
 };
 
 /* --- records of the indexed tables (indexed.c; tables.c's mh_tables

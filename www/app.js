@@ -645,6 +645,8 @@
         return;
       }
       show(ev, true);
+      // An open mail's dialog follows its recipients' events.
+      window.mailhooksOutgoing.event(ev);
     };
     ws.onclose = () => {
       if (state.ws !== ws || !state.signedIn) return;

@@ -85,16 +85,21 @@ window.mailhooksOutgoing = (function () {
 
   // --- a mail's page.
 
+  // A recipient's events, in one line under it (again when one comes).
   async function timeline(li, id) {
+    let p;
     try {
       const m = await json('api/messages/' + encodeURIComponent(id));
       const evs = m.timeline || [];
-      const p = el('span', 'detail', evs.length ? evs.map((e) => e.type).join(' \u2192 ') : 'no event yet');
+      p = el('span', 'detail', evs.length ? evs.map((e) => e.type).join(' \u2192 ') : 'no event yet');
       p.dataset.events = evs.length;
-      li.append(p);
     } catch (e) {
-      li.append(el('span', 'detail', 'no event yet'));
+      p = el('span', 'detail', 'no event yet');
     }
+    const old = li.querySelector('.detail[data-timeline]');
+    p.dataset.timeline = id;
+    if (old) old.replaceWith(p);
+    else li.append(p);
   }
 
   function recipient(r) {
@@ -108,6 +113,7 @@ window.mailhooksOutgoing = (function () {
       b.type = 'button';
       b.dataset.message = r._id;
       b.title = 'Show this message\u2019s timeline';
+      li.dataset.remote = r._id;
       li.append(el('br'), b);
       timeline(li, r._id);
     }
@@ -143,6 +149,15 @@ window.mailhooksOutgoing = (function () {
     $('mail-cancel').hidden = !(m.status === 'queued' && window.mailhooksOutgoing.canSend);
     $('mail-recipients').textContent = '';
     for (const r of m.recipients) $('mail-recipients').append(recipient(r));
+    $('mail-text').textContent = m.message.text || '';
+    $('mail-text').hidden = !m.message.text;
+    // The HTML as sent, in a frame with no scripts, no forms and no
+    // reach into this page; the page's own policy keeps images out.
+    if ($('mail-html').dataset.mail !== String(m.id)) {
+      $('mail-html').srcdoc = m.message.html || '';
+      $('mail-html').dataset.mail = m.id;
+    }
+    $('mail-html').hidden = !m.message.html;
     $('mail-attempts').textContent = '';
     for (const a of m.attempts) $('mail-attempts').append(attempt(a));
     if (!m.attempts.length) $('mail-attempts').append(el('li', 'empty', 'none yet'));
@@ -256,6 +271,13 @@ window.mailhooksOutgoing = (function () {
     },
     // A mail's change of state, from the relay: its row (and its page,
     // when open) shows it.
+    // An event from the relay: the open mail's recipient it is about
+    // shows it.
+    event(ev) {
+      if (!running || openId === null || !$('mail').open || !ev || !ev.message_id) return;
+      for (const li of $('mail-recipients').children)
+        if (li.dataset.remote === ev.message_id) timeline(li, ev.message_id);
+    },
     async changed(f) {
       if (!running || typeof f.id !== 'number') return;
       if ($('outgoing-view').hidden && openId !== f.id) return;

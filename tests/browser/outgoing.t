@@ -70,6 +70,16 @@ async function main(t) {
     t.is(await page.locator('#mail-recipients li').count(), 2, 'its two recipients');
     await page.waitForSelector('#mail-recipients li:first-child .detail:has-text("open")', { timeout: 15000 });
     t.ok(true, 'the first one shows the open that came back');
+    // Live: the second recipient's click, posted while the dialog is open.
+    t.ok((await page.textContent('#mail-recipients li:nth-child(2)')).includes('no event yet'),
+      'the second: no event yet');
+    const remote2 = (await (await stack.api('/api/mail/1')).json()).recipients[1]._id;
+    t.is((await stack.postMandrill([Object.assign(event({ id: remote2, type: 'click', email: 'bob@example.com' }),
+      { url: 'https://shop.example.com/a' })])).status, 200, 'Mandrill posts a click for the second');
+    await page.waitForSelector('#mail-recipients li:nth-child(2) .detail:has-text("click")', { timeout: 15000 });
+    t.ok(true, 'its click shows as it arrives, the dialog left open');
+    t.is(await page.textContent('#mail-text'), 'Hello', 'the mail\'s text');
+    t.ok(await page.isHidden('#mail-html'), 'no HTML: no frame');
     t.ok((await page.textContent('#mail-attempts')).includes('HTTP 200'), 'the attempt, with its HTTP status');
     t.ok(await page.isHidden('#mail-cancel'), 'a sent mail offers no cancel');
     await page.click('#mail-close');
@@ -83,6 +93,21 @@ async function main(t) {
     t.ok((await page.textContent('#sender-state')).includes('Invalid_Key'), 'a banner says sending is paused, and why');
     await page.waitForSelector('#mail-body tr .s-failed', { timeout: 15000 });
     t.ok(true, 'the mail\'s row says failed');
+
+    // A mail with HTML: shown in a frame that runs nothing.
+    const made = await (await stack.api('/api/mail', { method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ from_email: 'shop@example.com', to: [{ email: 'dan@example.com' }],
+        subject: 'With HTML', text: 'Plain words',
+        html: '<p id="para">Rich <b>words</b></p><script>parent.document.title = "owned"</script>' }) })).json();
+    await page.goto(stack.url('/#outgoing:' + made.id));
+    await page.waitForSelector('#mail[open] #mail-html:visible', { timeout: 15000 });
+    t.is(await page.getAttribute('#mail-html', 'sandbox'), '', 'the HTML in a sandboxed frame');
+    const frame = page.frameLocator('#mail-html');
+    t.is(await frame.locator('#para').textContent(), 'Rich words', '... showing the mail\'s HTML');
+    t.ok(!(await page.title()).includes('owned'), '... whose script never ran');
+    t.is(await page.textContent('#mail-text'), 'Plain words', 'and its text');
+    await page.click('#mail-close');
 
     // Its sender has no CAMPAIGN_API_TOKEN: the Campaigns view says so.
     await page.goto(stack.url('/#campaigns'));

@@ -179,6 +179,38 @@ ok($told, 'and its sender is notified');
 like($told->{title} // '', qr/alice\@example\.com opened "From the admin"/,
     'in words');
 
+# --- The closed loop without an echo: Mandrill's webhooks carry the
+# metadata only when the account is set to; an open without any is
+# joined to the mail by its _id, and the user_id given at send time (a
+# token's mail names whom it is for) is notified.
+$r = mail({ subject => 'For carol', metadata => { user_id => 'carol', order => '9' } },
+    Authorization => $app, Cookie => '', Origin => '');
+my $carols = wait_status($r->{json}{id}, 10, 'sent');
+my $bare = Stack::event(id => $carols->{recipients}[0]{_id}, ts => int time);
+delete $bare->{msg}{metadata};
+$bare->{msg}{subject} = 'For carol';
+is($s->post_mandrill([$bare], key => 'hook-key')->{status}, 200,
+    'an open without metadata comes back');
+my $told_carol;
+$deadline = time + 10;
+while (time < $deadline && !$told_carol) {
+	my ($nst, $np) = $s->get_json('/api/notifications/carol?identifier=EMAIL_OPENED');
+	($told_carol) = grep { ($_->{data}{message_id} // '') eq
+	    $carols->{recipients}[0]{_id} } @{ $np->{notifications} // [] };
+	sleep 0.1;
+}
+ok($told_carol, 'joined to its mail by _id: the user_id given at send time is notified');
+my ($est, $evs) = $s->get_json('/api/events?message_id=' . $carols->{recipients}[0]{_id});
+ok(!exists $bare->{msg}{metadata}, 'the webhook had none');
+is($evs->{events}[0]{metadata}{order}, '9', "the event carries the mail's metadata");
+my $other = Stack::event(id => 'f' x 32, ts => int time);
+delete $other->{msg}{metadata};
+$s->post_mandrill([$other], key => 'hook-key');
+ok(Stack::wait_for(10, sub {
+	($est, $evs) = $s->get_json('/api/events?message_id=' . ('f' x 32));
+	@{ $evs->{events} // [] } }), 'an open of mail sent elsewhere: stored');
+ok(!exists $evs->{events}[0]{metadata}, '... nothing joined to it');
+
 # --- Some recipients rejected.
 $fake->modes('reject bob@example.com');
 $id = mail({ to => [ { email => 'alice@example.com' },
