@@ -31,6 +31,7 @@ static void
 usage(FILE *out)
 {
 	fputs("usage: mailhooks-db [-h HOME] COMMAND [ARGS]\n"
+	    "       mailhooks-db --help (-h names HOME: it is not help)\n"
 	    "\n"
 	    "HOME is the data directory (default: $MAILHOOKS_HOME, else ./var).\n"
 	    "\n", out);
@@ -107,6 +108,15 @@ static const struct mh_command mh_commands[] = {
 	    "  mail show ID   one mail: recipients, attempts, as JSON\n"
 	    "  mail retry ID  queue a failed or cancelled mail again, now\n"
 	    "  mail cancel ID take a queued mail out of the outbox\n", cmd_mail },
+	{ "client", 1, 3, 1,
+	    "  client list [--tag TAG]\n"
+	    "                 the campaigns' clients, oldest first, as JSON lines\n"
+	    "  client show ID one client, as JSON\n", cmd_client },
+	{ "campaign", 1, 2, 1,
+	    "  campaign list  the campaigns with their status, as JSON lines\n"
+	    "  campaign show ID\n"
+	    "                 one, with its messages counted by status\n",
+	    cmd_campaign },
 	{ NULL, 0, 0, 0, NULL, NULL },
 };
 
@@ -211,10 +221,13 @@ main(int argc, char **argv)
 	sigset_t hold, old;
 	int ret;
 
-	if (argc > 1 && strcmp(argv[1], "--help") == 0) {
-		usage(stdout);
-		return 0;
-	}
+	/* --help anywhere (mailhooks-db -h var mail --help) is asked for;
+	 * -h is the data directory's. */
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0) {
+			usage(stdout);
+			return 0;
+		}
 	if ((ret = parse_args(argc, argv, &c, &cmd)) != 0)
 		return ret;
 	if (become_owner(c.home) != 0)

@@ -2,8 +2,9 @@
  * mailhooks-db's parts: the table of commands and its start (admin.c),
  * the commands that read and mend the environment (admin_commands.c),
  * restoring a backup (admin_restore.c), the accounts (admin_users.c),
- * the API tokens (admin_tokens.c), a notification (admin_notify.c) and
- * the outbox (admin_mail.c).
+ * the API tokens (admin_tokens.c), a notification (admin_notify.c), the
+ * outbox (admin_mail.c), and the clients and campaigns
+ * (admin_campaigns.c).
  */
 #ifndef MH_ADMIN_H
 #define MH_ADMIN_H
@@ -41,5 +42,7 @@ int cmd_user(struct mh_cmd_ctx *c);
 int cmd_token(struct mh_cmd_ctx *c);
 int cmd_notify(struct mh_cmd_ctx *c);
 int cmd_mail(struct mh_cmd_ctx *c);
+int cmd_client(struct mh_cmd_ctx *c);
+int cmd_campaign(struct mh_cmd_ctx *c);
 
 #endif

@@ -196,5 +196,34 @@ like(do { local (@ARGV, $/) = "$home/admin.out.err"; <> }, qr/unknown command/,
 ($rc) = tool('dump', 'x');
 is($rc, 2, 'a bad argument: exit 2');
 is(system("$home/mailhooks-db --help >/dev/null"), 0, '--help');
+my $help = `$home/mailhooks-db -h $home mail --help`;
+is($? >> 8, 0, '--help after -h HOME and a command: exit 0');
+like($help, qr/-h names HOME: it is not help/, '... the usage, saying -h is HOME');
+like($help, qr/client list \[--tag TAG\].*campaign show ID/s, '... with client and campaign');
+
+# Clients and campaigns from the shell.
+my $cl = $s->post_json('/api/clients', { phone => '+1 212 555 0100', timezone => 'UTC', tags => ['vip'] })->{json};
+$s->post_json('/api/clients', { phone => '+7 900 555 12 34', timezone => 'UTC', tag => 'other' });
+my $cp = $s->post_json('/api/campaigns', { start_at => '2030-01-01T00:00:00Z',
+    end_at => '2030-01-02T00:00:00Z', text => 'Hi', filter => { tags => ['vip'] } })->{json};
+my ($crc, $cout) = tool('client', 'list');
+is($crc, 0, 'client list: exit 0');
+my @cls = map { decode_json($_) } split /\n/, $cout;
+is(scalar @cls, 2, '... a line a client');
+is($cls[0]{phone}, '12125550100', '... oldest first');
+($crc, $cout) = tool('client', 'list', '--tag', 'vip');
+is(scalar(split /\n/, $cout), 1, 'client list --tag vip: one');
+($crc, $cout) = tool('client', 'show', $cl->{id});
+is(decode_json($cout)->{region}, 'US', 'client show ID: the client');
+($crc) = tool('client', 'show', 999);
+is($crc, 1, 'client show of no client: exit 1');
+($crc, $cout) = tool('campaign', 'list');
+is(decode_json((split /\n/, $cout)[0])->{status}, 'scheduled', 'campaign list: with the status');
+($crc, $cout) = tool('campaign', 'show', $cp->{id});
+my $shown = decode_json($cout);
+is_deeply([ $shown->{id}, $shown->{status}, ref $shown->{messages} ], [ $cp->{id}, 'scheduled', 'HASH' ],
+    'campaign show ID: the campaign, its status and its messages counted');
+($crc) = tool('campaign', 'show', 'x');
+is($crc, 2, 'campaign show x: a usage error');
 
 done_testing;
