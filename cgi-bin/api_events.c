@@ -45,28 +45,45 @@ static const struct mh_list_spec mh_callbacks_spec = {
 	"external_id" }, mh_is_infobip_status, 0,
 };
 
-/* The search's bounds, in characters. */
-#define MH_Q_MIN 2
-#define MH_Q_MAX 200
-
-/* Reads q, part of an address or a subject, into *text; answers 400 and
- * returns -1 when it is too short or too long. */
+/* Reads the order (seq, the default: newest stored first; time: newest
+ * event time first, its cursor before_time with before) into q; answers
+ * 400 and returns -1. */
 static int
-mh_search_arg(struct mh_request *r, char **text)
+mh_order_args(struct mh_request *r, struct mh_query *q)
 {
-	size_t chars = 0;
+	char *order = NULL, *bt = NULL;
+	unsigned long long v = 0;
+	int ret = -1;
 
-	if (mh_arg(r, "q", text) != 0)
-		return -1;
-	if (*text == NULL)
-		return 0;
-	for (const unsigned char *p = (unsigned char *)*text; *p != '\0'; p++)
-		chars += (*p & 0xC0) != 0x80;	/* UTF-8 lead bytes */
-	if (chars >= MH_Q_MIN && chars <= MH_Q_MAX)
-		return 0;
-	mh_respond_error(r, MH_ERR_BAD_PARAMETER, "q must be %d to %d "
-	    "characters, not %zu", MH_Q_MIN, MH_Q_MAX, chars);
-	return -1;
+	if (mh_arg(r, "order", &order) != 0 || mh_arg(r, "before_time",
+	    &bt) != 0)
+		goto out;
+	if (order != NULL && strcmp(order, "time") != 0 &&
+	    strcmp(order, "seq") != 0)
+		mh_respond_error(r, MH_ERR_BAD_PARAMETER, "order is seq or time, "
+		    "not \"%.20s\"", order);
+	else if ((q->by_time = order != NULL && strcmp(order, "time") == 0) &&
+	    q->has_after)
+		mh_respond_error(r, MH_ERR_BAD_PARAMETER, "order=time pages "
+		    "with before_time and before, not after");
+	else if (bt != NULL && (!q->by_time || q->before == 0))
+		mh_respond_error(r, MH_ERR_BAD_PARAMETER, "before_time goes with "
+		    "order=time and before (the last page's next_before_time "
+		    "and next_before)");
+	else if (bt != NULL && mh_parse_uint(bt + (*bt == '-'), INT64_MAX,
+	    &v) != 0)
+		mh_respond_error(r, MH_ERR_BAD_PARAMETER, "before_time is Unix "
+		    "seconds");
+	else {
+		q->has_before_ts = bt != NULL;
+		q->before_ts = bt != NULL && *bt == '-' ? -(int64_t)v :
+		    (int64_t)v;
+		ret = 0;
+	}
+out:
+	free(order);
+	free(bt);
+	return ret;
 }
 
 /* Reads the filters into f (f[3]: the search) and q; answers 400 and
@@ -87,7 +104,7 @@ mh_list_args(struct mh_request *r, const struct mh_list_spec *spec,
 		return -1;
 	}
 	if (spec->timed && (mh_window_args(r, q) != 0 ||
-	    mh_search_arg(r, &f[3]) != 0))
+	    mh_search_arg(r, &f[3]) != 0 || mh_order_args(r, q) != 0))
 		return -1;
 	if (spec->table == MH_TABLE_EVENTS) {
 		q->where.event.type = f[0];
@@ -120,6 +137,7 @@ mh_api_list(struct mh_app *app, struct mh_request *r,
 		goto out;
 	}
 	mh_buf_printf(&pg.buf, "{\"%s\":[", spec->name);
+	pg.timed = q.by_time;
 	err = mh_store_query(app->store, &q, mh_page_emit, &pg, &more);
 	if (err != MH_STORE_OK) {
 		mh_respond_store_error(r, err);
@@ -207,8 +225,10 @@ mh_api_export(struct mh_app *app, struct mh_request *r,
 	char *f[4] = { 0 };
 	struct mh_query q = { .table = MH_TABLE_EVENTS };
 
-	if (mh_list_args(r, &mh_events_spec, f, &q) == 0)
+	if (mh_list_args(r, &mh_events_spec, f, &q) == 0) {
+		q.by_time = 0;	/* a file is in the order stored */
 		mh_export(app, r, &q, spec);
+	}
 	for (int i = 0; i < 4; i++)
 		free(f[i]);
 }

@@ -7,6 +7,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <json-c/json.h>
 
@@ -45,6 +46,8 @@ struct mh_report {
 	struct json_object *rows;	/* value -> its counts */
 	const char *message_id, *template;	/* links: the one asked of */
 	struct json_object *links;	/* url -> clicks */
+	int type;		/* by: a type the message had (-1: any) */
+	char *q;		/* by: in its address or subject, or NULL */
 };
 
 static void
@@ -71,6 +74,19 @@ mh_report_count(struct mh_report *rp, const char *value, int64_t seen)
 		    mh_json_int(row, keys[i]) + had[i]));
 }
 
+/* Whether hay holds needle, ASCII letters in either case (as the
+ * events' search, q, reads them). */
+static int
+mh_has_words(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (; hay != NULL && *hay != '\0'; hay++)
+		if (strncasecmp(hay, needle, n) == 0)
+			return 1;
+	return 0;
+}
+
 /* Adds a summary to the report by tag or template. */
 static void
 mh_report_by(struct mh_report *rp, struct json_object *sum)
@@ -82,6 +98,12 @@ mh_report_by(struct mh_report *rp, struct json_object *sum)
 	    1LL << mh_event_type_index("inbound", 7);
 
 	if (seen & not_sent)
+		return;
+	/* The page's filters: the type among the message's, the search in
+	 * its address or subject. */
+	if ((rp->type >= 0 && !(seen & 1LL << rp->type)) || (rp->q != NULL &&
+	    !mh_has_words(mh_json_str(sum, "email"), rp->q) &&
+	    !mh_has_words(mh_json_str(sum, "subject"), rp->q)))
 		return;
 	if (strcmp(rp->field, "template") == 0) {
 		if (tpl != NULL && *tpl != '\0')
@@ -221,6 +243,15 @@ mh_report_answer(struct mh_app *app, struct mh_request *r,
 	json_object_put(rp->links);
 }
 
+/* The page's filters a report follows: type, and q (2 to 200 characters,
+ * as /api/events takes it); answers 400 and returns -1. */
+static int
+mh_report_filters(struct mh_request *r, struct mh_report *rp)
+{
+	return mh_type_arg(r, &rp->type) != 0 || mh_search_arg(r, &rp->q) != 0 ?
+	    -1 : 0;
+}
+
 void
 mh_api_stats_by(struct mh_app *app, struct mh_request *r)
 {
@@ -240,10 +271,13 @@ mh_api_stats_by(struct mh_app *app, struct mh_request *r)
 	}
 	rp.field = strcmp(field, "tag") == 0 ? "tag" : "template";
 	free(field);
+	if (mh_report_filters(r, &rp) != 0)
+		return;
 	answer = json_object_new_object();
 	mh_json_set_str(answer, "field", rp.field);
 	mh_report_answer(app, r, &rp, answer);
 	json_object_put(answer);
+	free(rp.q);
 }
 
 void

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <json-c/json.h>
+
 #include "mailhooks.h"
 
 /* The longest window of each bucket, in its buckets. */
@@ -22,6 +24,8 @@ struct mh_series {
 	int64_t since, step;	/* the first bucket's start, its length */
 	size_t n;		/* buckets */
 	uint64_t *count;	/* [type * n + bucket] */
+	int type;		/* the type asked (-1: each) */
+	char *q;		/* the search asked, or NULL */
 };
 
 static void
@@ -37,7 +41,8 @@ mh_series_add(void *ctx, int64_t hour, const char *type, uint64_t count)
 	}
 	i = mh_event_type_index(type, strlen(type));
 	b = (hour * 3600 - s->since) / s->step;
-	if (i >= 0 && i < MH_SERIES_TYPES && b >= 0 && (size_t)b < s->n)
+	if (i >= 0 && i < MH_SERIES_TYPES && b >= 0 && (size_t)b < s->n &&
+	    (s->type < 0 || s->type == i))
 		s->count[(size_t)i * s->n + (size_t)b] += count;
 }
 
@@ -45,6 +50,32 @@ static int64_t
 mh_floor_to(int64_t t, int64_t step)
 {
 	return t >= 0 ? t - t % step : t - (step + t % step) % step;
+}
+
+/* Reads the page's filters a series follows (type; q, 2 to 200
+ * characters) into s; answers 400 and returns -1. */
+static int
+mh_series_filters(struct mh_request *r, struct mh_series *s)
+{
+	return mh_type_arg(r, &s->type) != 0 || mh_search_arg(r, &s->q) != 0 ?
+	    -1 : 0;
+}
+
+/* Counts an event the search found in its bucket (ctx, the series). */
+static int
+mh_series_event(void *ctx, uint64_t seq, const char *json, size_t len)
+{
+	struct mh_series *s = ctx;
+	struct json_object *ev = json_tokener_parse(json);
+	const char *type = mh_json_str(ev, "type");
+
+	(void)seq;
+	(void)len;
+	if (type != NULL)
+		mh_series_add(s, mh_floor_to(mh_json_int(ev, "ts"), 3600) / 3600,
+		    type, 1);
+	json_object_put(ev);
+	return 0;
 }
 
 /* Reads the window and the bucket into s; answers 400 and returns -1. */
@@ -56,7 +87,8 @@ mh_series_args(struct mh_request *r, struct mh_series *s, const char **name)
 	int64_t until, max;
 	int ret = -1;
 
-	if (mh_window_args(r, &w) != 0 || mh_arg(r, "bucket", &bucket) != 0)
+	if (mh_window_args(r, &w) != 0 || mh_arg(r, "bucket", &bucket) != 0 ||
+	    mh_series_filters(r, s) != 0)
 		goto out;
 	*name = bucket == NULL || strcmp(bucket, "day") == 0 ? "day" :
 	    strcmp(bucket, "hour") == 0 ? "hour" : NULL;
@@ -118,19 +150,30 @@ mh_api_stats_series(struct mh_app *app, struct mh_request *r)
 	const char *bucket;
 	enum mh_store_err err;
 
-	if (mh_series_args(r, &s, &bucket) != 0)
-		return;
-	if (app->store == NULL) {
-		mh_respond_store_error(r, MH_STORE_FAILED);
+	if (mh_series_args(r, &s, &bucket) != 0) {
+		free(s.q);
 		return;
 	}
-	if ((s.count = mh_malloc(MH_SERIES_TYPES * s.n *
-	    sizeof(*s.count))) == NULL) {
-		mh_respond_store_error(r, MH_STORE_NOMEM);
+	if (app->store == NULL || (s.count = mh_malloc(MH_SERIES_TYPES *
+	    s.n * sizeof(*s.count))) == NULL) {
+		mh_respond_store_error(r, app->store == NULL ? MH_STORE_FAILED :
+		    MH_STORE_NOMEM);
+		free(s.q);
 		return;
 	}
-	err = mh_store_series(app->store, s.since / 3600,
-	    (s.since + (int64_t)s.n * s.step) / 3600, mh_series_add, &s);
+	memset(s.count, 0, MH_SERIES_TYPES * s.n * sizeof(*s.count));
+	if (s.q != NULL) {
+		/* The search has no counts kept: its events are walked. */
+		struct mh_query q = { .table = MH_TABLE_EVENTS, .limit = 1000,
+		    .text = s.q, .since = s.since, .has_since = 1,
+		    .until = s.since + (int64_t)s.n * s.step, .has_until = 1 };
+
+		q.where.event.type = s.type >= 0 ?
+		    mh_event_types[s.type].name : NULL;
+		err = mh_store_query_all(app->store, &q, mh_series_event, &s);
+	} else
+		err = mh_store_series(app->store, s.since / 3600,
+		    (s.since + (int64_t)s.n * s.step) / 3600, mh_series_add, &s);
 	if (err != MH_STORE_OK)
 		mh_respond_store_error(r, err);
 	else {
@@ -138,4 +181,5 @@ mh_api_stats_series(struct mh_app *app, struct mh_request *r)
 		mh_buf_respond(r, &b);
 	}
 	free(s.count);
+	free(s.q);
 }

@@ -32,6 +32,12 @@ mh_page_emit(void *ctx, uint64_t seq, const char *json, size_t len)
 	struct mh_page *pg = ctx;
 	char stand_in[64];
 
+	if (pg->timed) {
+		struct json_object *o = json_tokener_parse(json);
+
+		pg->last_ts = mh_json_int(o, "ts");
+		json_object_put(o);
+	}
 	json = mh_json_stored(json, &len, seq, stand_in);
 	if (pg->count++ > 0)
 		mh_buf_add(&pg->buf, ",", 1);
@@ -147,6 +153,9 @@ mh_page_respond(struct mh_request *r, struct mh_page *pg,
 	if (q->has_after)
 		mh_buf_printf(b, "\"more\":%s,\"next_after\":%" PRIu64,
 		    more ? "true" : "false", pg->count ? pg->last : q->after);
+	else if (more && pg->timed)
+		mh_buf_printf(b, "\"more\":true,\"next_before\":%" PRIu64
+		    ",\"next_before_time\":%" PRId64, pg->last, pg->last_ts);
 	else if (more)
 		mh_buf_printf(b, "\"more\":true,\"next_before\":%" PRIu64,
 		    pg->last);
@@ -394,4 +403,45 @@ mh_idem_respond(struct mh_request *r, enum mh_store_err err,
 			mh_respond_header(r, "Idempotent-Replayed: true");
 		mh_respond_json(r, status, text);
 	}
+}
+
+/* The search's bounds, in characters. */
+#define MH_Q_MIN 2
+#define MH_Q_MAX 200
+
+int
+mh_search_arg(struct mh_request *r, char **text)
+{
+	size_t chars = 0;
+
+	if (mh_arg(r, "q", text) != 0)
+		return -1;
+	if (*text == NULL)
+		return 0;
+	for (const unsigned char *p = (unsigned char *)*text; *p != '\0'; p++)
+		chars += (*p & 0xC0) != 0x80;	/* UTF-8 lead bytes */
+	if (chars >= MH_Q_MIN && chars <= MH_Q_MAX)
+		return 0;
+	mh_respond_error(r, MH_ERR_BAD_PARAMETER, "q must be %d to %d "
+	    "characters, not %zu", MH_Q_MIN, MH_Q_MAX, chars);
+	return -1;
+}
+
+int
+mh_type_arg(struct mh_request *r, int *index)
+{
+	char *type = NULL;
+	int ret = -1;
+
+	*index = -1;
+	if (mh_arg(r, "type", &type) != 0)
+		return -1;
+	if (type != NULL && (*index = mh_event_type_index(type,
+	    strlen(type))) < 0)
+		mh_respond_error(r, MH_ERR_BAD_PARAMETER, "unknown type "
+		    "\"%.40s\"", type);
+	else
+		ret = 0;
+	free(type);
+	return ret;
 }

@@ -14,6 +14,8 @@ struct mh_page {
 	struct mh_buf buf;
 	size_t count;
 	uint64_t last;
+	int timed;		/* events newest event time first: */
+	int64_t last_ts;	/* the last one's time, the next cursor's */
 };
 /* An mh_emit_fn adding each record to a struct mh_page. */
 int mh_page_emit(void *ctx, uint64_t seq, const char *json, size_t len);
@@ -21,6 +23,13 @@ int mh_page_emit(void *ctx, uint64_t seq, const char *json, size_t len);
 /* Reads one query parameter; answers 400 and returns -1 when malformed or
  * present but empty. *out is the caller's to free. */
 int mh_arg(struct mh_request *r, const char *name, char **out);
+/* Reads q, part of an address or a subject (2 to 200 characters), into
+ * *text (NULL when not given; the caller's to free); answers 400 and
+ * returns -1 when it is too short or too long. */
+int mh_search_arg(struct mh_request *r, char **text);
+/* Reads type, an event type, into *index (its place in the types' table,
+ * -1 when not given); answers 400 and returns -1 when it is none. */
+int mh_type_arg(struct mh_request *r, int *index);
 /* Reads limit, before and after into q (limit's default in q); answers
  * 400 and returns -1 when one is malformed. */
 int mh_cursor_args(struct mh_request *r, struct mh_query *q);

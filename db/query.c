@@ -87,6 +87,8 @@ mh_query_pass(struct mh_store *st, DB_TXN *txn, const struct mh_query *q,
 	const char *json;
 	int ret, cret, ok;
 
+	if (q->by_time && q->table == MH_TABLE_EVENTS)
+		return mh_time_pass(st, txn, q, filters, visit, vctx);
 	mh_plan(st, q, filters, &p);
 	/* An address or a message id is more selective than text or time. */
 	if (mh_search_wanted(q) && filters->event.email == NULL &&

@@ -334,3 +334,72 @@ mh_search_pass(struct mh_store *st, DB_TXN *txn, const struct mh_query *q,
 	return len >= 3 ? mh_search_grams(st, txn, q, start, visit, vctx) :
 	    MH_SEARCH_SCAN;
 }
+
+/* Where a pass by time starts: just below the cursor (q->before_ts,
+ * q->before) or until, whichever is lower, into k; 0 when neither is
+ * set (from the newest). */
+static int
+mh_time_start(const struct mh_query *q, unsigned char k[16])
+{
+	uint64_t ts = UINT64_MAX, seq = 0;
+
+	if (q->has_before_ts) {
+		ts = mh_ts_key(q->before_ts);
+		seq = q->before;
+	}
+	if (q->has_until && mh_ts_key(q->until) <= ts) {
+		ts = mh_ts_key(q->until);
+		seq = 0;
+	}
+	if (ts == UINT64_MAX)
+		return 0;
+	mh_be64_put(k, ts);
+	mh_be64_put(k + 8, seq);
+	return 1;
+}
+
+int
+mh_time_pass(struct mh_store *st, DB_TXN *txn, const struct mh_query *q,
+    const union mh_fields_ref *filters, mh_visit_fn visit, void *vctx)
+{
+	DB *db = st->db[MH_DB_EV_BY_TIME], *events = st->db[MH_DB_EVENTS];
+	uint64_t lo = q->has_since ? mh_ts_key(q->since) : 0, seq;
+	unsigned char k[16], kbuf[8];
+	union mh_fields_ref f;
+	const char *json;
+	DBC *cur = NULL;
+	DBT key, data, ek, ed;
+	int ret, ok;
+
+	mh_keys_only(&key, &data, k, sizeof(k), sizeof(k));
+	if ((ret = db->cursor(db, txn, &cur, 0)) != 0)
+		return ret;
+	if (!mh_time_start(q, k))
+		ret = cur->get(cur, &key, &data, DB_LAST);
+	else if ((ret = cur->get(cur, &key, &data, DB_SET_RANGE)) == 0)
+		ret = cur->get(cur, &key, &data, DB_PREV);
+	else if (ret == DB_NOTFOUND)
+		ret = cur->get(cur, &key, &data, DB_LAST);
+	memset(&ed, 0, sizeof(ed));
+	ed.flags = DB_DBT_REALLOC;
+	for (; ret == 0 && key.size == 16 && mh_be64_get(k) >= lo;
+	    ret = cur->get(cur, &key, &data, DB_PREV)) {
+		seq = mh_be64_get(k + 8);
+		mh_key64(&ek, kbuf, seq);
+		if ((ret = events->get(events, txn, &ek, &ed, 0)) == DB_NOTFOUND)
+			continue;	/* erased since */
+		if (ret != 0)
+			break;
+		if (mh_indexed_parse(&ed, &f, &json) != 0 ||
+		    !mh_query_match(q, filters, &f, json))
+			continue;
+		if ((ret = mh_search_match(st, txn, q, seq, f.event.email,
+		    &ok)) != 0)
+			break;
+		if (ok && (ret = visit(vctx, seq, &f, json)) != 0)
+			break;
+	}
+	free(ed.data);
+	cur->close(cur);
+	return ret == DB_NOTFOUND || ret == 1 ? 0 : ret;
+}

@@ -127,5 +127,10 @@ int mh_search_match(struct mh_store *st, DB_TXN *txn, const struct mh_query *q,
 #define MH_SEARCH_SCAN (-29001)
 int mh_search_pass(struct mh_store *st, DB_TXN *txn, const struct mh_query *q,
     uint64_t start, mh_visit_fn visit, void *vctx);
+/* A pass of q (q->by_time) over the events newest first by their time,
+ * then seq: from below the cursor (q->before_ts, q->before) and until,
+ * down to since, each passing filters and q's text to visit. */
+int mh_time_pass(struct mh_store *st, DB_TXN *txn, const struct mh_query *q,
+    const union mh_fields_ref *filters, mh_visit_fn visit, void *vctx);
 
 #endif

@@ -198,6 +198,11 @@ struct mh_query {
 	const char *text;
 	int64_t since, until;
 	int has_since, has_until;
+	/* Events only: newest event time first (then seq), not newest
+	 * stored; the cursor is (before_ts, before): the page's last. */
+	int by_time;
+	int64_t before_ts;
+	int has_before_ts;
 };
 
 /* Called by mh_store_count with each matching record's first header field

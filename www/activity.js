@@ -91,31 +91,60 @@ window.mailhooksActivity = (function () {
     };
   }
 
+  // The page's filters the chart and the rates follow: its type and its
+  // search (the range is the chart's own window).
+  function followed(f) {
+    const out = {};
+    if (f.type) out.type = f.type;
+    if (f.q) out.q = f.q;
+    return out;
+  }
+  // The axes' ink, read from the page's colours (dark mode included), so
+  // that their labels keep the text's contrast.
+  function axisInk() {
+    return getComputedStyle(document.body).color || '#1f2328';
+  }
+  function gridInk() {
+    return getComputedStyle(document.documentElement).getPropertyValue('--line').trim() || '#d0d7de';
+  }
+
   async function drawChart() {
     const seq = ++chartSeq;
     const w = chartWindow(app.filter());
     let s;
     try {
-      s = await UI.json('api/stats/series?since=' + w.since + '&until=' + w.until + '&bucket=' + w.bucket);
+      s = await UI.json('api/stats/series?' + new URLSearchParams({ since: w.since, until: w.until,
+        bucket: w.bucket, ...followed(app.filter()) }));
     } catch (e) {
       $('chart-note').textContent = 'The chart could not be loaded: ' + e.message;
       return;
     }
     if (seq !== chartSeq) return;   // a newer range was asked for meanwhile
     const totals = SERIES.map((x) => (s.counts[x.type] || []).reduce((a, b) => a + b, 0));
-    $('chart-note').textContent = 'Per ' + s.bucket + ', ' + new Date(s.since * 1000).toLocaleString() +
-      ' to ' + new Date(s.until * 1000).toLocaleString() + ': ' +
+    $('chart-note').textContent = 'Per ' + s.bucket + ', ' + UI.date(s.since * 1000) +
+      ' to ' + UI.date(s.until * 1000) + ': ' +
       SERIES.map((x, i) => totals[i] + ' ' + x.label).join(', ') + '.';
     const data = [s.start].concat(SERIES.map((x) => s.counts[x.type] || s.start.map(() => 0)));
     const width = Math.max(280, $('chart').clientWidth || 600);
-    // The time axis in the browser's own words (uPlot's are US-style).
-    const fmt = new Intl.DateTimeFormat(undefined, s.bucket === 'hour' ?
-      { hour: 'numeric', minute: '2-digit' } : { month: 'short', day: 'numeric' });
+    // The time axis in the browser's own words (uPlot's are US-style):
+    // by hour, the hour, with its date where the day changes; by day, one
+    // label a day at most (ticks a whole number of days apart).
+    const day = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric' });
+    const hour = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
+    const label = (t, i, ticks) => {
+      const d = new Date(t * 1000);
+      if (s.bucket !== 'hour') return day.format(d);
+      const first = i === 0 || new Date(ticks[i - 1] * 1000).toDateString() !== d.toDateString();
+      return first ? day.format(d) + '\n' + hour.format(d) : hour.format(d);
+    };
     const opts = {
       width, height: 220,
       scales: { x: { time: true } },
-      axes: [{ values: (u, ticks) => ticks.map((t) => fmt.format(new Date(t * 1000))) },
-        { label: 'events', size: 50 }],
+      axes: [{ values: (u, ticks) => ticks.map((t, i) => label(t, i, ticks)), size: 50,
+        incrs: s.bucket === 'hour' ? [3600, 2 * 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400] :
+          [86400, 2 * 86400, 7 * 86400, 14 * 86400, 30 * 86400, 91 * 86400, 365 * 86400],
+        stroke: axisInk(), grid: { stroke: gridInk() } },
+        { label: 'events', size: 50, stroke: axisInk(), grid: { stroke: gridInk() } }],
       series: [{ label: 'time' }].concat(SERIES.map((x) => ({
         label: x.label, stroke: x.stroke, width: 2, dash: x.dash,
         points: { show: true, paths: pointShape(x.shape), size: 6, fill: x.stroke },
@@ -125,6 +154,7 @@ window.mailhooksActivity = (function () {
     $('chart').textContent = '';
     plot = new window.uPlot(opts, data, $('chart'));
     $('chart').dataset.points = String(s.start.length);
+    $('chart').dataset.axisInk = axisInk();
   }
 
   // --- rates by tag or template.
@@ -137,7 +167,7 @@ window.mailhooksActivity = (function () {
     const field = $('by-field').value;
     let b;
     try {
-      b = await UI.json('api/stats/by?field=' + field);
+      b = await UI.json('api/stats/by?' + new URLSearchParams({ field, ...followed(app.filter()) }));
     } catch (e) {
       return;
     }
@@ -280,6 +310,7 @@ window.mailhooksActivity = (function () {
 
   function filtered() {
     drawChart().catch(() => {});
+    loadBy().catch(() => {});
   }
 
   function start(w, appApi) {
@@ -289,6 +320,8 @@ window.mailhooksActivity = (function () {
       $('f-custom').hidden = $('f-range').value !== 'custom';
     });
     $('by-field').addEventListener('change', () => loadBy());
+    // The chart's ink is drawn in: light or dark, it is drawn again.
+    window.matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => drawChart().catch(() => {}));
     window.addEventListener('resize', () => {
       if (plot) plot.setSize({ width: Math.max(280, $('chart').clientWidth), height: 220 });
     });

@@ -24,7 +24,8 @@
     opens: new Set(),    // seqs in the opens list
     filter: {},          // the table's filters: type, email, message_id, q,
                          // range (a preset, or custom with since, until)
-    older: null,         // the table's next_before cursor, or null
+    older: null,         // the table's next cursor ({seq, ts}: order=time), or null
+    sort: { key: 'time', dir: -1 },  // the table's order: a column, and which way
     ws: null,
     backoff: 500,
     failures: 0,         // WebSocket attempts in a row that did not open
@@ -68,16 +69,14 @@
     if (s < 60) return s + ' s ago';
     if (s < 3600) return Math.floor(s / 60) + ' min ago';
     if (s < 86400) return Math.floor(s / 3600) + ' h ago';
-    return date.toLocaleString();
+    return window.mailhooksUI.date(date);
   }
 
   // The absolute time in the browser's zone (named), the relative one on
   // hover.
-  const ABSOLUTE = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric',
-    hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'short' });
   function timeCell(ev) {
     const d = eventTime(ev);
-    const t = el('time', 'abs', isNaN(d) ? '' : ABSOLUTE.format(d));
+    const t = el('time', 'abs', window.mailhooksUI.date(d));
     if (!isNaN(d)) {
       t.dateTime = d.toISOString();
       t.title = relative(d);
@@ -117,6 +116,34 @@
   }
 
   // Keeps a list newest first by seq, whatever order events arrive in.
+  // The table's order: newest event time first (the server's, order=time),
+  // or a column a person chose; a row comes in where the order puts it.
+  const SORTS = {
+    time: (a, b) => (Number(a.dataset.ts) - Number(b.dataset.ts)) || (Number(a.dataset.seq) - Number(b.dataset.seq)),
+    type: (a, b) => a.dataset.type.localeCompare(b.dataset.type),
+    email: (a, b) => a.dataset.email.localeCompare(b.dataset.email),
+    subject: (a, b) => a.dataset.subject.localeCompare(b.dataset.subject),
+  };
+  function inOrder(a, b) {
+    const by = SORTS[state.sort.key](a, b) || SORTS.time(a, b);
+    return state.sort.dir * by;
+  }
+  function insertRow(list, tr) {
+    for (const child of list.children)
+      if (inOrder(tr, child) < 0) {
+        list.insertBefore(tr, child);
+        return;
+      }
+    list.append(tr);
+  }
+  function sortBy(key) {
+    state.sort = { key, dir: state.sort.key === key ? -state.sort.dir : (key === 'time' ? -1 : 1) };
+    for (const th of document.querySelectorAll('#events th[data-sort]'))
+      th.setAttribute('aria-sort', th.dataset.sort !== key ? 'none' : state.sort.dir < 0 ? 'descending' : 'ascending');
+    const rows = Array.from($('events-body').children).sort(inOrder);
+    $('events-body').append(...rows);
+  }
+
   function insertBySeq(list, node, seq) {
     for (const child of list.children) {
       if (Number(child.dataset.seq) < seq) {
@@ -167,7 +194,10 @@
     state.rows.add(ev.seq);
     const tr = el('tr');
     tr.dataset.seq = ev.seq;
+    tr.dataset.ts = typeof ev.ts === 'number' ? ev.ts : 0;
+    tr.dataset.type = String(ev.type || '');
     tr.dataset.email = String(ev.email || '').toLowerCase();
+    tr.dataset.subject = String(ev.subject || '');
     const type = el('span', 'type type-' + String(ev.type).replace(/[^a-z_]/g, ''), ev.type);
     const details = el('span', 'detail-cell', [ev.provider, detail(ev)].filter(Boolean).join(' \u00b7 '));
     for (const tag of Array.isArray(ev.tags) ? ev.tags.slice(0, 5) : [])
@@ -180,7 +210,7 @@
       td.append(c);
       tr.append(td);
     }
-    insertBySeq($('events-body'), tr, ev.seq);
+    insertRow($('events-body'), tr);
     $('events-empty').hidden = true;
   }
 
@@ -268,7 +298,8 @@
   async function loadTable(reset) {
     let page;
     try {
-      page = await getJSON('api/events?' + query({ ...apiFilter(state.filter), limit: PAGE, before: reset ? null : state.older }));
+      page = await getJSON('api/events?' + query({ ...apiFilter(state.filter), order: 'time', limit: PAGE,
+        before: reset || !state.older ? null : state.older.seq, before_time: reset || !state.older ? null : state.older.ts }));
     } catch (e) {
       $('events-stale').textContent = 'The server cannot be reached: these rows may be stale' +
         (reset ? ', and the filters are not applied yet.' : '.');
@@ -282,7 +313,7 @@
       state.older = null;
     }
     for (const ev of page.events) addRow(ev);
-    state.older = page.next_before;
+    state.older = page.more ? { seq: page.next_before, ts: page.next_before_time } : null;
     $('older').hidden = !page.more;
     $('events-empty').hidden = state.rows.size > 0;
     $('events-empty').textContent = Object.keys(state.filter).length ? 'No events match these filters.' : 'No events stored yet.';
@@ -406,6 +437,8 @@
     $('older').addEventListener('click', () => {
       loadTable(false).catch(() => setStatus('offline', 'cannot load events'));
     });
+    for (const th of document.querySelectorAll('#events th[data-sort]'))
+      th.querySelector('button').addEventListener('click', () => sortBy(th.dataset.sort));
     window.addEventListener('popstate', () => {
       filterFromURL();
       loadTable(true).catch(() => {});

@@ -58,7 +58,7 @@ window.mailhooksBell = (function () {
     title.textContent = n.title;
     const meta = document.createElement('span');
     meta.className = 'note-meta';
-    meta.textContent = [n.identifier, n.created_at ? new Date(n.created_at).toLocaleString() : ''].filter(Boolean).join(' · ');
+    meta.textContent = [n.identifier, n.created_at ? window.mailhooksUI.date(n.created_at) : ''].filter(Boolean).join(' · ');
     const state = document.createElement('span');
     state.className = 'state';
     b.append(title, meta, state);

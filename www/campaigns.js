@@ -398,7 +398,7 @@ window.mailhooksCampaigns = (function () {
   }
 
   function attempt(a) {
-    const bits = [new Date(a.at).toLocaleString(), a.outcome || 'in flight'];
+    const bits = [window.mailhooksUI.date(a.at), a.outcome || 'in flight'];
     if (a.http_status) bits.push('HTTP ' + a.http_status);
     if (typeof a.duration_ms === 'number') bits.push(a.duration_ms + ' ms');
     if (a.error) bits.push(a.error);
@@ -426,7 +426,7 @@ window.mailhooksCampaigns = (function () {
     // Deferred to its campaign's end: its window opens no more before it.
     if (m.status === 'deferred' && m.next_attempt_at && openEnd && new Date(m.next_attempt_at) >= openEnd)
       li.append(' ', el('span', 'mail-status s-expired', 'will expire'));
-    if (m.next_attempt_at) li.append(' ', el('span', 'hint', 'next ' + new Date(m.next_attempt_at).toLocaleString() +
+    if (m.next_attempt_at) li.append(' ', el('span', 'hint', 'next ' + window.mailhooksUI.date(m.next_attempt_at) +
       (m.waiting ? ' (' + m.waiting + ')' : '')));
     if (m.error && m.status !== 'retrying') li.append(el('span', 'detail', m.error));
     for (const a of m.attempts || []) li.append(attempt(a));

@@ -127,7 +127,7 @@ window.mailhooksOutgoing = (function () {
     if (a.http_status) bits.push('HTTP ' + a.http_status);
     if (typeof a.duration_ms === 'number') bits.push(a.duration_ms + ' ms');
     if (a.error) bits.push(a.error);
-    if (a.retry_at) bits.push('next try ' + new Date(a.retry_at).toLocaleString());
+    if (a.retry_at) bits.push('next try ' + window.mailhooksUI.date(a.retry_at));
     if (bits.length) li.append(el('span', 'detail', bits.join(' \u00b7 ')));
     return li;
   }

@@ -31,10 +31,18 @@ window.mailhooksUI = {
   pill(s) {
     return window.mailhooksUI.el('span', 'mail-status s-' + String(s).replace(/[^a-z_]/g, ''), s);
   },
+  // The page's one date format: the browser's locale and zone, named.
+  FORMAT: new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric',
+    hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'short' }),
+  // A date (a Date, an ISO text or ms) in that format; '' when none.
+  date(v) {
+    const d = v instanceof Date ? v : new Date(v);
+    return isNaN(d) ? '' : window.mailhooksUI.FORMAT.format(d);
+  },
   // A time in the browser's zone, its ISO form in dateTime.
   when(iso) {
     const d = new Date(iso);
-    const t = window.mailhooksUI.el('time', '', isNaN(d) ? '' : d.toLocaleString());
+    const t = window.mailhooksUI.el('time', '', window.mailhooksUI.date(d));
     if (!isNaN(d)) t.dateTime = d.toISOString();
     return t;
   },

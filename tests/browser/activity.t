@@ -88,9 +88,19 @@ async function main(t) {
     t.ok(/ago|just now|\//.test(await time.getAttribute('title')), 'the relative time on hover');
     const id = await page.locator('#events-body tr button[data-message]').first().textContent();
     t.ok(id.length <= 9 && id.endsWith('\u2026'), 'the message id shortened: ' + id);
+    // Newest event time first: the Infobip report of 2024, stored last,
+    // is not on the first page; searched for, it is.
+    t.is(await page.locator('#events-body tr:has-text("infobip")').count(), 0,
+      'the Infobip report of 2024, stored last, is not among the newest by time');
+    const shownTs = await page.$$eval('#events-body tr', (rows) => rows.map((r) => Number(r.dataset.ts)));
+    t.ok(shownTs.every((x, i) => i === 0 || shownTs[i - 1] >= x), 'the rows newest event time first');
+    await page.goto(stack.url('/?q=agora'));
+    await page.waitForSelector('#events-body tr:has-text("infobip")', { timeout: 10000 });
     t.is(await page.locator('#events-body tr:has-text("infobip")').count(), 5, 'the Infobip report\'s five rows');
     const ib = plain(await page.locator('#events-body tr:has-text("infobip") td:nth-child(4)').first().textContent());
     t.ok(/, agora voc\u00ea pode contar/.test(ib), 'an Infobip row\'s subject: its callbackData\'s qj_subject: ' + ib);
+    await page.goto(stack.url('/'));
+    await page.waitForSelector('#events-body tr', { timeout: 10000 });
 
     // No pill wider than its box.
     const over = await page.$$eval('.type', (els) => els.filter((e) => e.scrollWidth > e.clientWidth + 1 ||
@@ -103,6 +113,16 @@ async function main(t) {
     t.is(await page.evaluate(() => document.activeElement.id), 'skip', 'the first Tab is the skip link');
     await page.keyboard.press('Enter');
     t.is(await page.evaluate(() => document.activeElement.id), 'events-title', 'Enter goes to the events');
+
+    // Its columns sort: by type, then back by time.
+    await page.click('#events th[data-sort="type"] button');
+    t.is(await page.getAttribute('#events th[data-sort="type"]', 'aria-sort'), 'ascending', 'sorted by type: said');
+    const types = await page.$$eval('#events-body tr', (rows) => rows.map((r) => r.dataset.type));
+    t.ok(types.every((x, i) => i === 0 || types[i - 1].localeCompare(x) <= 0), 'the rows by type: ' + [...new Set(types)].join(','));
+    await page.click('#events th[data-sort="type"] button');
+    t.is(await page.getAttribute('#events th[data-sort="type"]', 'aria-sort'), 'descending', 'again: the other way');
+    await page.click('#events th[data-sort="time"] button');
+    t.is(await page.getAttribute('#events th[data-sort="time"]', 'aria-sort'), 'descending', 'by time: newest first again');
 
     // A summary count filters by its type.
     await page.click('#stats button[data-stat-type="click"]');
@@ -242,6 +262,35 @@ async function main(t) {
     const bg = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
     const rgb = (bg.match(/\d+/g) || []).slice(0, 3).map(Number);
     t.ok(rgb.length === 3 && rgb.reduce((a, b) => a + b) < 150, 'dark mode from prefers-color-scheme: ' + bg);
+    // WCAG AA: 4.5:1 for the banner's link and the chart's axis labels.
+    const contrast = (a, b) => page.evaluate(([x, y]) => {
+      const lum = (c) => {
+        const v = (c.match(/\d+(\.\d+)?/g) || []).slice(0, 3).map((n) => {
+          const s = Number(n) / 255;
+          return s <= 0.03928 ? s / 12.92 : Math.pow((s + 0.055) / 1.055, 2.4);
+        });
+        return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2];
+      };
+      const [l1, l2] = [lum(x), lum(y)].sort((p, q) => q - p);
+      return (l1 + 0.05) / (l2 + 0.05);
+    }, [a, b]);
+    await page.waitForSelector('#refused-banner:visible', { timeout: 10000 });
+    const link = await page.$eval('#refused-banner a', (a) => getComputedStyle(a).color);
+    const under = await page.$eval('#refused-banner', (b) => getComputedStyle(b).backgroundColor);
+    const cl = await contrast(link, under);
+    t.ok(cl >= 4.5, `dark mode: the banner's link ${link} on ${under}: ${cl.toFixed(2)}:1`);
+    await page.waitForFunction(() => /^rgb\((2[0-9][0-9]|1[5-9][0-9])/.test(document.getElementById('chart').dataset.axisInk || ''),
+      null, { timeout: 10000 }).catch(() => {});
+    const ink = await page.$eval('#chart', (c) => c.dataset.axisInk || '');
+    const chartBg = await page.evaluate(() => {
+      for (let e = document.getElementById('chart'); e; e = e.parentElement) {
+        const c = getComputedStyle(e).backgroundColor;
+        if (c && !/rgba\(0, 0, 0, 0\)|transparent/.test(c)) return c;
+      }
+      return getComputedStyle(document.documentElement).backgroundColor;
+    });
+    const ca = await contrast(ink, chartBg);
+    t.ok(ca >= 4.5, `dark mode: the chart's axis labels ${ink} on ${chartBg}: ${ca.toFixed(2)}:1`);
     t.ok(errors.length === 0, 'no uncaught script error', errors.join('\n'));
   } finally {
     if (browser) await browser.close();

@@ -38,7 +38,8 @@ async function seed(stack) {
 
 async function rows(page) {
   return page.$$eval('#events-body tr', (r) => r.map((x) => ({
-    seq: Number(x.dataset.seq), type: x.children[1].textContent, email: x.children[2].textContent })));
+    seq: Number(x.dataset.seq), ts: Number(x.dataset.ts), type: x.children[1].textContent,
+    email: x.children[2].textContent })));
 }
 
 async function main(t) {
@@ -86,7 +87,8 @@ async function main(t) {
     await page.waitForFunction(() => document.querySelectorAll('#events-body tr').length === 56);
     got = await rows(page);
     t.is(new Set(got.map((x) => x.seq)).size, 56, 'all 56, once each');
-    t.ok(got.every((x, i) => i === 0 || got[i - 1].seq > x.seq), 'newest first');
+    t.ok(got.every((x, i) => i === 0 || got[i - 1].ts > x.ts || (got[i - 1].ts === x.ts && got[i - 1].seq > x.seq)),
+      'newest event time first, the pages following each other');
     t.ok(await page.isHidden('#older'), 'no more to load');
 
     // The summary.
