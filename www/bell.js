@@ -58,7 +58,8 @@ window.mailhooksBell = (function () {
     title.textContent = n.title;
     const meta = document.createElement('span');
     meta.className = 'note-meta';
-    meta.textContent = [n.identifier, n.created_at ? window.mailhooksUI.date(n.created_at) : ''].filter(Boolean).join(' · ');
+    meta.textContent = [KINDS[n.identifier] || n.identifier, n.created_at ? window.mailhooksUI.date(n.created_at) : '']
+      .filter(Boolean).join(' · ');
     const state = document.createElement('span');
     state.className = 'state';
     b.append(title, meta, state);
@@ -154,6 +155,10 @@ window.mailhooksBell = (function () {
     backoff = Math.min(backoff * 2, 5000);
   }
 
+  // The words of the identifiers mailhooks itself gives; a program's own
+  // are shown as they are.
+  const KINDS = { EMAIL_OPENED: 'Mail opened', EMAIL_CLICKED: 'Link clicked', TEST: 'Test' };
+
   function toggle(show) {
     $('bell-panel').hidden = !show;
     $('bell').setAttribute('aria-expanded', String(show));
@@ -168,6 +173,12 @@ window.mailhooksBell = (function () {
     $('bell-panel').addEventListener('keydown', (e) => {
       if (e.key === 'Escape') { toggle(false); $('bell').focus(); }
     });
+    // A tap or a click outside closes it, and so does going to a view.
+    document.addEventListener('pointerdown', (e) => {
+      if (!$('bell-panel').hidden && !$('bell-panel').contains(e.target) && !$('bell').contains(e.target))
+        toggle(false);
+    });
+    window.addEventListener('hashchange', () => toggle(false));
     $('bell-older').addEventListener('click', () => page(older).catch(() => {}));
     $('bell-readall').addEventListener('click', () =>
       json(api('/read-all'), { method: 'POST', body: '' }).then((r) => {

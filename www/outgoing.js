@@ -214,10 +214,24 @@ window.mailhooksOutgoing = (function () {
       $('c-from').value = body.from_email;
       put({ ...m, created_at: new Date().toISOString(), subject: body.subject, attempts: 0 });
     } catch (err) {
-      fail('Not sent: ' + err.message, 'c-to');
+      const [words, field] = plainMail(err.message, body);
+      fail('Not sent: ' + words, field);
     } finally {
       $('compose-send').disabled = false;
     }
+  }
+
+  // The server's refusal in the form's words: "to[1].email" is the
+  // second recipient's address, named; and the field to go back to.
+  function plainMail(detail, body) {
+    let field = 'c-to';
+    const s = String(detail || '').replace(/\bto\[(\d+)\]\.email\b/g, (m, i) => {
+      const who = body.to[Number(i)];
+      return 'the address ' + (who && who.email ? '\u201c' + who.email + '\u201d' : 'of recipient ' + (Number(i) + 1));
+    }).replace(/\bfrom_email\b/g, () => { field = 'c-from'; return 'the sender\u2019s address'; })
+      .replace(/^subject\b/, () => { field = 'c-subject'; return 'the subject'; })
+      .replace(/^(text|html)\b/, () => { field = 'c-text'; return 'the text'; });
+    return [s.charAt(0).toUpperCase() + s.slice(1) + (/[.!?]$/.test(s) ? '' : '.'), field];
   }
 
   function fail(text, field) {

@@ -82,6 +82,26 @@ async function main(t) {
     await vera.setViewportSize({ width: 375, height: 700 });
     t.ok(await vera.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1),
       'the panel fits a phone');
+    // The bell is a drawing, not a character a font may lack.
+    t.is(await vera.locator('#bell svg.bell-icon').count(), 1, 'the bell is an SVG icon');
+    t.ok(!/\u{1F514}/u.test(await vera.textContent('#bell')), '... no emoji in it');
+    // A tap outside closes the panel; so does going to another view.
+    t.ok(await vera.isVisible('#bell-panel'), 'the panel is open');
+    await vera.mouse.click(5, 650);
+    await vera.waitForSelector('#bell-panel', { state: 'hidden', timeout: 5000 });
+    t.is(await vera.getAttribute('#bell', 'aria-expanded'), 'false', 'a tap outside closes it');
+    await vera.click('#bell');
+    await vera.waitForSelector('#bell-panel:not([hidden])');
+    await vera.evaluate(() => { location.hash = '#outgoing'; });
+    await vera.waitForSelector('#bell-panel', { state: 'hidden', timeout: 5000 });
+    t.ok(true, 'going to another view closes it');
+    // Its own kinds in words, a program's as given.
+    await stack.api('/api/notifications', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ user_id: 'vera', identifier: 'EMAIL_OPENED', title: 'bob opened "Hi"' }) });
+    await vera.click('#bell');
+    await vera.waitForSelector('#bell-list li:has-text("bob opened")', { timeout: 15000 });
+    const meta = await vera.textContent('#bell-list li:has-text("bob opened") .note-meta');
+    t.ok(meta.startsWith('Mail opened') && !meta.includes('EMAIL_OPENED'), 'EMAIL_OPENED said in words: ' + meta);
     t.ok(errors.length === 0, 'no uncaught script error', errors.join('\n'));
   } finally {
     if (browser) await browser.close();

@@ -41,6 +41,12 @@ async function main(t) {
     await page.click('#compose-send');
     await page.waitForSelector('#compose-error:has-text("not an email address")', { timeout: 15000 });
     t.ok(true, 'a malformed address is refused, in words');
+    await page.fill('#c-to', 'alice@example.com, bob@');
+    await page.click('#compose-send');
+    await page.waitForSelector('#compose-error:has-text("bob@")', { timeout: 15000 });
+    const said = await page.textContent('#compose-error');
+    t.ok(/The address \u201cbob@\u201d/.test(said) && !/to\[1\]/.test(said),
+      'the second recipient named by its address, not to[1].email: ' + said);
     t.is((await (await stack.api('/api/mail')).json()).mail.length, 0, 'nothing was queued');
 
     // The form sends a mail the fake receives; its row turns sent, live.
