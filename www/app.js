@@ -511,7 +511,11 @@
 
   function setUpMessageView() {
     document.addEventListener('click', (e) => {
-      const b = e.target.closest('button[data-message]');
+      // A message's button, or anywhere on an event's row but a link or
+      // another button (a whole card is what a thumb taps on a phone).
+      let b = e.target.closest('button[data-message]');
+      const row = !b && !e.target.closest('a, button') && e.target.closest('#events-body tr');
+      if (row) b = row.querySelector('button[data-message]');
       if (!b) return;
       history.pushState(null, '', urlFor(state.filter, b.dataset.message));
       openMessage(b.dataset.message).catch(() => {});

@@ -31,6 +31,19 @@ window.mailhooksUI = {
   pill(s) {
     return window.mailhooksUI.el('span', 'mail-status s-' + String(s).replace(/[^a-z_]/g, ''), s);
   },
+  // On a phone a table's rows are cards: each cell says its column's name
+  // (data-label, from the head), as rows come and go.
+  cards(table) {
+    const names = [...table.querySelectorAll('thead th')].map((th) => th.textContent.trim());
+    const label = (tr) => [...tr.children].forEach((td, i) => {
+      if (names[i]) td.dataset.label = names[i];
+    });
+    const body = table.tBodies[0];
+    [...body.rows].forEach(label);
+    new MutationObserver((changes) => {
+      for (const c of changes) for (const n of c.addedNodes) if (n.nodeName === 'TR') label(n);
+    }).observe(body, { childList: true });
+  },
   // The page's one date format: the browser's locale and zone, named.
   FORMAT: new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric',
     hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'short' }),
@@ -85,3 +98,7 @@ window.mailhooksViews = (function () {
     shown(prefix) { return current !== null && current.prefix === prefix; },
   };
 })();
+
+// Every table that becomes cards on a phone.
+for (const id of ['events', 'refused-table', 'mail-table', 'cl-table', 'cp-table'])
+  if (document.getElementById(id)) window.mailhooksUI.cards(document.getElementById(id));

@@ -256,6 +256,24 @@ async function main(t) {
     const overPhone = await page.$$eval('.type', (els) => els.filter((e) => e.getClientRects().length > 1 ||
       e.scrollWidth > e.clientWidth + 1).length);
     t.is(overPhone, 0, 'no pill breaks inside a word on a phone');
+    // The rows are cards, each line named; a tap opens the message.
+    t.is(await page.$eval('#events-body tr', (r) => getComputedStyle(r).display), 'block', 'a row is a card');
+    t.is(await page.$eval('#events-body tr td:nth-child(4)', (td) => td.dataset.label), 'Subject',
+      '... each line led by its column\'s name');
+    t.ok(await page.isVisible('#events-body tr button[data-message]'), '... the message shown too');
+    await page.click('#events-body tr:has(.type-open) td:nth-child(3)');
+    await page.waitForSelector('#message[open]', { timeout: 10000 });
+    t.ok(/message=/.test(page.url()), 'tapping an event opens its message');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('#message', { state: 'hidden' });
+    await page.goto(stack.url('/#refused'));
+    await page.waitForSelector('#refused-body tr', { timeout: 15000 });
+    t.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1),
+      'the refused view fits a phone');
+    const cut = await page.$$eval('#refused-body td', (tds) => tds.filter((td) => td.scrollWidth > td.clientWidth + 1).length);
+    t.is(cut, 0, 'its rows readable: no cell wider than its card');
+    await page.goto(stack.url('/'));
+    await page.waitForSelector('#events-body tr', { timeout: 10000 });
 
     // Dark mode.
     await page.emulateMedia({ colorScheme: 'dark' });

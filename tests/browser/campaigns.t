@@ -197,6 +197,8 @@ async function main(t) {
     await page.setViewportSize({ width: 390, height: 844 });
     t.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1),
       'the view fits a phone');
+    t.is(await page.$eval('#cp-body tr', (r) => getComputedStyle(r).display), 'block', 'a campaign\'s row is a card');
+    t.is(await page.$eval('#cl-body tr td:nth-child(1)', (td) => td.dataset.label), 'Phone', 'a client\'s lines named');
     await page.focus('#cl-q');
     await page.keyboard.press('Tab');
     await page.keyboard.press('Tab');

@@ -127,6 +127,8 @@ async function main(t) {
     await page.setViewportSize({ width: 390, height: 844 });
     t.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1),
       'the view fits a phone');
+    t.is(await page.$eval('#mail-body tr', (r) => getComputedStyle(r).display), 'block', 'a mail\'s row is a card');
+    t.is(await page.$eval('#mail-body tr td:nth-child(3)', (td) => td.dataset.label), 'To', '... its lines named');
 
     // A viewer reads, without the form.
     const { execFileSync } = require('child_process');
