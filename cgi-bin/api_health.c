@@ -7,6 +7,9 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
 
 #include "mailhooks.h"
 
@@ -65,6 +68,40 @@ mh_health_sender(struct mh_app *app, struct mh_buf *b)
 	    detail, seen, since, queued, due, token);
 }
 
+/* The URLs to paste into the providers: the site's (MAILHOOKS_PUBLIC_URL,
+ * else this request's, without /api/health) with their paths; Mandrill's
+ * as MANDRILL_WEBHOOK_URL says when set (the URL its signature is over).
+ * Infobip's token is not shown: it is a secret. */
+static void
+mh_health_webhooks(struct mh_app *app, struct mh_request *r,
+    struct mh_buf *b)
+{
+	char *url = app->cfg->public_url == NULL ? mh_request_url(r) : NULL;
+	const char *site = app->cfg->public_url != NULL ? app->cfg->public_url :
+	    url;
+	size_t len = site != NULL ? strcspn(site, "?") : 0;
+	struct json_object *o = json_object_new_object();
+	char *at;
+	struct mh_buf base = { 0 };
+
+	if (url != NULL && (at = strstr(url, "/api/health")) != NULL)
+		len = (size_t)(at - url);
+	while (len > 0 && site[len - 1] == '/')
+		len--;
+	mh_buf_add(&base, site != NULL ? site : "", len);
+	mh_buf_str(&base, "/webhooks/mandrill");
+	mh_json_set_str(o, "mandrill", app->cfg->mandrill_url != NULL ?
+	    app->cfg->mandrill_url : base.p);
+	base.len -= strlen("mandrill");
+	mh_buf_str(&base, "infobip");
+	mh_json_set_str(o, "infobip", base.p);
+	if (!base.failed && base.p != NULL)
+		mh_buf_printf(b, ",\"webhook_urls\":%s", mh_json_text(o));
+	json_object_put(o);
+	free(base.p);
+	free(url);
+}
+
 void
 mh_api_health(struct mh_app *app, struct mh_request *r)
 {
@@ -98,6 +135,7 @@ mh_api_health(struct mh_app *app, struct mh_request *r)
 	    relay ? "up" : "down", st.last_seq, st.inbox_pending, st.set_aside,
 	    app->cfg->test_events ? "true" : "false");
 	mh_health_sender(app, &b);
+	mh_health_webhooks(app, r, &b);
 	mh_buf_str(&b, "}");
 	mh_buf_respond(r, &b);
 }

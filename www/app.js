@@ -212,6 +212,7 @@
     }
     insertRow($('events-body'), tr);
     $('events-empty').hidden = true;
+    $('first-run').hidden = true;
   }
 
   function matches(ev) {
@@ -313,10 +314,12 @@
       state.older = null;
     }
     for (const ev of page.events) addRow(ev);
+    if (page.events.length) $('first-run').hidden = true;
     state.older = page.more ? { seq: page.next_before, ts: page.next_before_time } : null;
     $('older').hidden = !page.more;
     $('events-empty').hidden = state.rows.size > 0;
     $('events-empty').textContent = Object.keys(state.filter).length ? 'No events match these filters.' : 'No events stored yet.';
+    if (reset) firstRun(!Object.keys(state.filter).length && state.rows.size === 0);
   }
 
   async function loadHistory() {
@@ -590,6 +593,43 @@
     });
   }
 
+  // An empty store: the URLs to paste into the providers, with copy
+  // buttons, and the test event when it is on.
+  async function firstRun(empty) {
+    if (!empty) {
+      $('first-run').hidden = true;
+      return;
+    }
+    try {
+      const h = await getJSON('api/health');
+      if (h.last_seq > 0 || !h.webhook_urls) return;
+      $('url-mandrill').textContent = h.webhook_urls.mandrill;
+      $('url-infobip').textContent = h.webhook_urls.infobip;
+      $('first-run-test').hidden = !(h.test_events && state.who && state.who.role === 'admin');
+      $('first-run').hidden = false;
+    } catch (e) { /* the empty note says enough */ }
+  }
+
+  function setUpFirstRun() {
+    for (const b of document.querySelectorAll('#first-run button.copy'))
+      b.addEventListener('click', async () => {
+        const text = $(b.dataset.copy).textContent;
+        try {
+          await navigator.clipboard.writeText(text);
+          b.textContent = 'Copied';
+        } catch (e) {
+          // No clipboard (plain http): the URL selected, for Ctrl-C.
+          const range = document.createRange();
+          range.selectNodeContents($(b.dataset.copy));
+          getSelection().removeAllRanges();
+          getSelection().addRange(range);
+          b.textContent = 'Selected: press Ctrl-C';
+        }
+        setTimeout(() => { b.textContent = 'Copy'; }, 2500);
+      });
+    $('first-run-send').addEventListener('click', () => $('test-event').click());
+  }
+
   function setUpTestEvent(allowed) {
     $('test-event').hidden = !allowed;
     if (!allowed) return;
@@ -721,6 +761,7 @@
     filterFromURL();
     setUpFilters();
     setUpMessageView();
+    setUpFirstRun();
     setUpNotifications();
     window.mailhooksBell.start(who);
     window.mailhooksOutgoing.start(who);
