@@ -140,7 +140,11 @@ window.mailhooksActivity = (function () {
     const opts = {
       width, height: 220,
       scales: { x: { time: true } },
-      axes: [{ values: (u, ticks) => ticks.map((t, i) => label(t, i, ticks)), size: 50,
+      axes: [{ values: (u, ticks) => {
+        const labels = ticks.map((t, i) => label(t, i, ticks));
+        $('chart').dataset.xLabels = labels.join('|');	// what was drawn, said
+        return labels;
+      }, size: 50,
         incrs: s.bucket === 'hour' ? [3600, 2 * 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400] :
           [86400, 2 * 86400, 7 * 86400, 14 * 86400, 30 * 86400, 91 * 86400, 365 * 86400],
         stroke: axisInk(), grid: { stroke: gridInk() } },
@@ -310,7 +314,7 @@ window.mailhooksActivity = (function () {
 
   function filtered() {
     drawChart().catch(() => {});
-    loadBy().catch(() => {});
+    if (!byWatch) loadBy().catch(() => {});	// once seen, they follow
   }
 
   function start(w, appApi) {

@@ -12,7 +12,12 @@
 // part: a message's clicks per link, an event's raw request and its
 // reprocessing; search; the range presets kept in the URL; the chart;
 // the rates by tag; the refused banner and view; erased rows dropped
-// live.
+// live. And issue 32's: the rows newest event time first, an event of
+// 2024 stored last not among them; the columns sort; the chart's axis
+// dated, and it and the rates following the search; on a phone the rows
+// are cards and a tap opens the message; in dark mode the banner's link
+// and the chart's axes keep AA contrast. Its screenshots (the README's
+// among them) go to MAILHOOKS_HOME/screenshots.
 'use strict';
 
 const fs = require('fs');
@@ -43,6 +48,14 @@ async function postInfobip(stack) {
   const r = await fetch(stack.url('/webhooks/infobip?token=' + TOKEN), { method: 'POST',
     headers: { 'Content-Type': 'application/json' }, body });
   return r.status;
+}
+
+// A screenshot into MAILHOOKS_HOME/screenshots (make test's: var/); its path.
+async function shoot(page, name, fullPage = false) {
+  const dir = path.join(process.env.MAILHOOKS_HOME || require('os').tmpdir(), 'screenshots');
+  fs.mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: path.join(dir, name), fullPage });
+  return path.join(dir, name);
 }
 
 async function onFirstScreen(page) {
@@ -205,6 +218,41 @@ async function main(t) {
     t.ok(['sent', 'delivered', 'opened', 'clicked'].every((x) => legend.includes(x)), 'its legend names each line');
     const box = await page.locator('#chart canvas').boundingBox();
     t.ok(box && box.width > 200 && box.height > 100, 'the canvas has a size: ' + JSON.stringify(box));
+    // Its time axis: by hour, the date where the day changes; by day, a
+    // label a day at most.
+    const hourly = (await page.getAttribute('#chart', 'data-x-labels')).split('|');
+    t.ok(/\n/.test(hourly[0]) && /[A-Za-z]/.test(hourly[0]), 'by hour: the first label has its date: ' +
+      JSON.stringify(hourly.slice(0, 3)));
+    await page.selectOption('#f-range', '30d');
+    await page.click('#filters button[type="submit"]');
+    await page.waitForFunction(() => /Per day/.test(document.getElementById('chart-note').textContent), null,
+      { timeout: 10000 }).catch(() => {});
+    const daily = ((await page.getAttribute('#chart', 'data-x-labels')) || '').split('|');
+    t.ok(/Per day/.test(await page.textContent('#chart-note')) && daily.length > 1 &&
+      new Set(daily).size === daily.length, 'by day: no label twice: ' + JSON.stringify(daily));
+    await page.selectOption('#f-range', '24h');
+    await page.click('#filters button[type="submit"]');
+    await page.waitForFunction(() => /Per hour/.test(document.getElementById('chart-note').textContent), null,
+      { timeout: 10000 }).catch(() => {});
+
+    // The rates follow the search (reader199: one message's summary).
+    await page.goto(stack.url('/?q=reader199&range=24h'));
+    await page.locator('#by-table').scrollIntoViewIfNeeded();
+    await page.waitForFunction(() => [...document.querySelectorAll('#by-body tr td:nth-child(2)')].some((td) => td.textContent === '1'),
+      null, { timeout: 10000 }).catch(() => {});
+    const byRows = await page.$$eval('#by-body tr', (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
+    t.ok(byRows.length === 1 && byRows[0][0] === 'weekly' && byRows[0][1] === '1',
+      'the rates follow the search: ' + JSON.stringify(byRows));
+    // A screenshot of the page at work, at 1280x800, searching (the
+    // README's): the table, the chart and the rates follow the search.
+    await page.goto(stack.url('/?q=reader19&range=24h'));
+    await page.waitForFunction(() => document.querySelectorAll('#events-body tr').length === 11);
+    await page.locator('#by-table').scrollIntoViewIfNeeded();
+    await page.waitForSelector('#by-body tr', { timeout: 10000 });
+    await page.evaluate(() => window.scrollTo(0, 0));
+    t.note('screenshot: ' + await shoot(page, 'activity-1280.png', true));
+    await page.goto(stack.url('/?range=24h'));
+    await page.waitForSelector('#chart canvas', { timeout: 10000 });
 
     // Rates by tag: read once their section is seen, not at each opening.
     const byAsked = [];
@@ -251,6 +299,7 @@ async function main(t) {
     await page.waitForSelector('#events-body tr', { timeout: 10000 });
     await page.waitForFunction(() => document.querySelectorAll('#opens li').length >= 20);
     t.ok(await onFirstScreen(page), 'at 390x844 the table is on the first screen too');
+    t.note('screenshot: ' + await shoot(page, 'activity-390.png'));
     t.ok(await page.isVisible('#events-body tr td:nth-child(4)'), 'the subject stays on a phone');
     t.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1), 'nothing wider than it');
     const overPhone = await page.$$eval('.type', (els) => els.filter((e) => e.getClientRects().length > 1 ||
