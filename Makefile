@@ -56,8 +56,28 @@ build/obj/%.o: %.cc $(HDRS)
 build/san/%.o: %.cc $(HDRS)
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS) $(SAN) -pthread -c -o $@ $<
+# The core's data built in: the machine rules (core/machine-rules.txt) as
+# a C array, so that a program needs no file beside it.
+GEN_core = gen/machine_rules
+build/gen/machine_rules.c: core/machine-rules.txt
+	@mkdir -p $(@D)
+	perl -e 'local $$/; my $$t = <STDIN>; my @b = unpack("C*", $$t);' \
+	    -e 'print "/* Made by make from core/machine-rules.txt. */\n#include <stddef.h>\n";' \
+	    -e 'print "const char mh_machine_rules_default[] = {\n";' \
+	    -e 'print join(",", @b), ",0\n};\nconst size_t mh_machine_rules_default_len = ", scalar(@b), ";\n";' \
+	    < $< > $@
+build/obj/gen/%.o: build/gen/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Wno-missing-variable-declarations -c -o $@ $<
+build/san/gen/%.o: build/gen/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SAN) -c -o $@ $<
+build/fuzz/gen/%.o: build/gen/%.c
+	@mkdir -p $(@D)
+	clang $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
 define layer_archive
-build/$(1)/$(2).a: $$(call layer_obj,$(1),$(2))
+build/$(1)/$(2).a: $$(call layer_obj,$(1),$(2)) $$(GEN_$(2):%=build/$(1)/%.o)
 	rm -f $$@ && $$(AR) rcs $$@ $$^
 endef
 $(foreach b,obj san fuzz,$(foreach l,$(LAYERS),\

@@ -86,6 +86,42 @@ out:
 	return ret;
 }
 
+/* A query's keep of machine=1 (ctx non-NULL): the events a machine
+ * made; of machine=0: the others (a person's opens and clicks, and every
+ * other type). */
+static int
+mh_keep_machine(void *ctx, const char *json)
+{
+	struct json_object *ev = json_tokener_parse(json);
+	int machine = mh_json_str(ev, "machine") != NULL;
+
+	json_object_put(ev);
+	return machine == (ctx != NULL);
+}
+
+/* Reads machine (0 or 1) into q's keep; answers 400 and returns -1. */
+static int
+mh_machine_arg(struct mh_request *r, struct mh_query *q)
+{
+	static int yes = 1;
+	char *v = NULL;
+
+	if (mh_arg(r, "machine", &v) != 0)
+		return -1;
+	if (v != NULL && strcmp(v, "0") != 0 && strcmp(v, "1") != 0) {
+		mh_respond_error(r, MH_ERR_BAD_PARAMETER, "machine is 0 (people) "
+		    "or 1 (machines), not \"%.20s\"", v);
+		free(v);
+		return -1;
+	}
+	if (v != NULL) {
+		q->keep = mh_keep_machine;
+		q->keep_ctx = v[0] == '1' ? &yes : NULL;
+	}
+	free(v);
+	return 0;
+}
+
 /* Reads the filters into f (f[3]: the search) and q; answers 400 and
  * returns -1. */
 static int
@@ -104,7 +140,8 @@ mh_list_args(struct mh_request *r, const struct mh_list_spec *spec,
 		return -1;
 	}
 	if (spec->timed && (mh_window_args(r, q) != 0 ||
-	    mh_search_arg(r, &f[3]) != 0 || mh_order_args(r, q) != 0))
+	    mh_search_arg(r, &f[3]) != 0 || mh_order_args(r, q) != 0 ||
+	    mh_machine_arg(r, q) != 0))
 		return -1;
 	if (spec->table == MH_TABLE_EVENTS) {
 		q->where.event.type = f[0];

@@ -99,6 +99,7 @@ void
 mh_api_raw_reprocess(struct mh_app *app, struct mh_request *r)
 {
 	struct mh_notifier relay = { app->cfg->home, -1, 0 };
+	struct mh_machine_rules *rules = NULL;
 	struct mh_deriver d;
 	uint64_t receipt;
 	size_t stored = 0;
@@ -108,6 +109,8 @@ mh_api_raw_reprocess(struct mh_app *app, struct mh_request *r)
 		return;
 	mh_deriver_init(&d, mh_notify_event, &relay);
 	d.notify_types = app->cfg->notify_types;
+	d.notify_machine = app->cfg->notify_machine;
+	d.machine_rules = rules = mh_machine_rules_builtin();
 	if (mh_raw_found(r, app->store == NULL ? MH_STORE_FAILED :
 	    mh_store_reprocess_one(app->store, &d, receipt, &stored),
 	    receipt) == 0) {
@@ -118,4 +121,5 @@ mh_api_raw_reprocess(struct mh_app *app, struct mh_request *r)
 		mh_respond_json(r, 200, answer);
 	}
 	mh_notify_done(&relay);
+	mh_machine_rules_free(rules);
 }

@@ -37,6 +37,8 @@ mh_drain(struct mh_drainer *dr, const uint64_t *own, size_t nown, int walk)
 	dr->relay.home = dr->cfg.home;
 	mh_deriver_init(&d, mh_notify_event, &dr->relay);
 	d.notify_types = dr->cfg.notify_types;
+	d.notify_machine = dr->cfg.notify_machine;
+	d.machine_rules = mh_drainer_rules(dr);
 	err = mh_store_drain(dr->store, own, nown, walk, &d, &stored);
 	mh_notify_done(&dr->relay);
 	if (err == MH_STORE_OK && !dr->checkpoint_apart)
@@ -64,5 +66,9 @@ void
 mh_drainer_free(struct mh_drainer *dr)
 {
 	mh_notify_done(&dr->relay);
+	mh_machine_rules_free(dr->rules);
+	free(dr->rules_from);
+	dr->rules = NULL;
+	dr->rules_from = NULL;
 	mh_config_free(&dr->cfg);
 }

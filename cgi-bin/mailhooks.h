@@ -382,7 +382,15 @@ struct mh_drainer {
 	struct mh_notifier relay;
 	int64_t pruned_at;	/* when retention last ran here */
 	int checkpoint_apart;	/* a thread of its own checkpoints */
+	/* The machine rules (rules.c): whence (NULL: built in), and the
+	 * file's state when read. */
+	struct mh_machine_rules *rules;
+	char *rules_from;
+	int64_t rules_mtime, rules_size, rules_looked;
 };
+/* The machine rules to derive with now (rules.c): the built-in ones, or
+ * MAILHOOKS_MACHINE_RULES's, read again when it changed. */
+const struct mh_machine_rules *mh_drainer_rules(struct mh_drainer *dr);
 /* Drains what waits for this process, the nown receipts in own (that it
  * put) first, then, with walk, the rest of the inbox (mh_store_drain),
  * and applies the retention now and then. Returns how it ended

@@ -113,7 +113,9 @@ mh_config_read(struct mh_config *cfg, char **envp)
 	    mh_config_set(&cfg->allowed_origins,
 	    mh_setting(envp, "MAILHOOKS_ALLOWED_ORIGINS")) != 0 ||
 	    mh_config_set(&cfg->public_url,
-	    mh_setting(envp, "MAILHOOKS_PUBLIC_URL")) != 0)
+	    mh_setting(envp, "MAILHOOKS_PUBLIC_URL")) != 0 ||
+	    mh_config_set(&cfg->machine_rules,
+	    mh_setting(envp, "MAILHOOKS_MACHINE_RULES")) != 0)
 		return -1;
 	if (cfg->public_url != NULL && !mh_public_url_valid(cfg->public_url)) {
 		fprintf(stderr, "mailhooks: MAILHOOKS_PUBLIC_URL=%s: the URL "
@@ -129,6 +131,7 @@ mh_config_read(struct mh_config *cfg, char **envp)
 	cfg->remote_user_create = mh_setting_on(envp,
 	    "MAILHOOKS_REMOTE_USER_CREATE");
 	cfg->metrics_public = mh_setting_on(envp, "MAILHOOKS_METRICS_PUBLIC");
+	cfg->notify_machine = mh_setting_on(envp, "MAILHOOKS_NOTIFY_MACHINE");
 	if (mh_setting_number(envp, "MAILHOOKS_SESSION_IDLE",
 	    MH_SESSION_IDLE_DEFAULT, 60, MH_SESSION_MAX, &idle) != 0)
 		return -1;
@@ -180,8 +183,20 @@ mh_config_copy_drain(struct mh_config *to, const struct mh_config *from)
 		free(to->home);
 		to->home = home;
 	}
+	if ((to->machine_rules == NULL) != (from->machine_rules == NULL) ||
+	    (to->machine_rules != NULL && strcmp(to->machine_rules,
+	    from->machine_rules) != 0)) {
+		char *path = from->machine_rules != NULL ?
+		    mh_strdup(from->machine_rules) : NULL;
+
+		if (from->machine_rules != NULL && path == NULL)
+			return -1;
+		free(to->machine_rules);
+		to->machine_rules = path;
+	}
 	to->raw_max_age = from->raw_max_age;
 	to->notify_types = from->notify_types;
+	to->notify_machine = from->notify_machine;
 	to->raw_max_bytes = from->raw_max_bytes;
 	to->event_max_age = from->event_max_age;
 	return 0;
@@ -196,6 +211,7 @@ mh_config_free(struct mh_config *cfg)
 	free(cfg->infobip_token);
 	free(cfg->allowed_origins);
 	free(cfg->public_url);
+	free(cfg->machine_rules);
 	memset(cfg, 0, sizeof(*cfg));
 }
 

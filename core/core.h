@@ -57,6 +57,8 @@ struct mh_config {
 	/* MAILHOOKS_DEFAULT_REGION (RU, US): where a phone written
 	 * nationally is read; "": a phone needs its country code. */
 	char default_region[3];
+	char *machine_rules;	/* MAILHOOKS_MACHINE_RULES: a file, or NULL */
+	int notify_machine;	/* MAILHOOKS_NOTIFY_MACHINE=1 */
 };
 
 /* A session ends after this long without a request (the default of
@@ -378,6 +380,32 @@ char *mh_identity(const char *provider, const char *kind, const char *text,
  * (a retry repeats it byte for byte). */
 char *mh_identity_of(const char *provider, const char *kind,
     struct json_object *o);
+
+/* --- machine.c: a machine's open or click told from a person's, pure. */
+struct mh_machine_rules;
+/* Parses rules (core/machine-rules.txt says how: KIND VALUE a line):
+ * NULL with why ("line N: ..."). Free with mh_machine_rules_free. */
+struct mh_machine_rules *mh_machine_rules_parse(const char *text, size_t len,
+    char *why, size_t whylen);
+void mh_machine_rules_free(struct mh_machine_rules *rs);
+/* The rules shipped with the program (core/machine-rules.txt, built in),
+ * its length. */
+extern const char mh_machine_rules_default[];
+extern const size_t mh_machine_rules_default_len;
+/* Those parsed (mh_machine_rules_free), or NULL out of memory. */
+struct mh_machine_rules *mh_machine_rules_builtin(void);
+/* The windows of a burst and of a prefetch, in seconds. */
+int mh_machine_burst_s(const struct mh_machine_rules *rs);
+int mh_machine_prefetch_s(const struct mh_machine_rules *rs);
+/* What made an open (open 1) or a click: machine, the reason ("apple_mpp",
+ * "scanner") or NULL for a person; proxy, the mail service whose image
+ * proxy fetched for the person ("gmail", "yahoo") or NULL. Static texts. */
+struct mh_machine_verdict {
+	const char *machine;
+	const char *proxy;
+};
+void mh_machine_classify(const struct mh_machine_rules *rs, int open,
+    const char *ua, const char *ip, struct mh_machine_verdict *v);
 
 /* --- derive.c: inbox entries into events, and message summaries. */
 /* Makes the storage layer's event of a normalised one, which it takes

@@ -104,7 +104,8 @@ mh_mail_notice(const struct mh_deriver *d, struct json_object *ev,
 	int open, index, ret;
 	char title[512], why[128];
 
-	if (type == NULL || user == NULL ||
+	if (type == NULL || user == NULL || (!d->notify_machine &&
+	    mh_json_get(ev, "machine") != NULL) ||
 	    (index = mh_event_type_index(type, strlen(type))) < 0 ||
 	    (d->notify_types & (1u << index)) == 0 ||
 	    !((open = (mh_event_type_flags(type) & MH_TYPE_OPEN) != 0) ||
@@ -182,6 +183,28 @@ mh_join_sent(const struct mh_entry *e, const char *provider,
 	json_object_put(mail);
 }
 
+/* An open's or a click's maker: "machine", null for a person, else why;
+ * and, for a mail service's image proxy, "proxy", its place and device
+ * not the person's (so not kept as theirs). */
+static void
+mh_machine_mark(const struct mh_deriver *d, struct json_object *ev)
+{
+	const char *type = mh_json_str(ev, "type");
+	struct mh_machine_verdict v;
+	unsigned flags;
+
+	if (type == NULL || !((flags = mh_event_type_flags(type)) &
+	    (MH_TYPE_OPEN | MH_TYPE_CLICK)))
+		return;
+	mh_machine_classify(d->machine_rules, (flags & MH_TYPE_OPEN) != 0,
+	    mh_json_str(ev, "user_agent"), mh_json_str(ev, "ip"), &v);
+	mh_json_set_str(ev, "machine", v.machine);
+	if (v.proxy != NULL) {
+		mh_json_set_str(ev, "proxy", v.proxy);
+		mh_json_set_str(ev, "location", NULL);
+	}
+}
+
 /* The deriver's derive: every item of the entry normalised. */
 static int
 mh_derive(const struct mh_deriver *d, const struct mh_entry *e,
@@ -214,7 +237,8 @@ mh_derive(const struct mh_deriver *d, const struct mh_entry *e,
 
 		if (p->normalise(json_object_array_get_idx(items, *count),
 		    received_at, e->receipt, &n) != 0 ||
-		    (mh_join_sent(e, p->name, n.event), 0) ||
+		    (mh_join_sent(e, p->name, n.event),
+		    mh_machine_mark(d, n.event), 0) ||
 		    mh_mail_notice(d, n.event, e->meta.received_ms,
 		    &notice) != 0 ||
 		    mh_event_from_normal(&n, &(*events)[*count]) != 0) {
@@ -267,4 +291,6 @@ mh_deriver_init(struct mh_deriver *d,
 	d->noticed = stored != NULL ? mh_notice_announce : NULL;
 	d->ctx = ctx;
 	d->notify_types = mh_notify_types_default();
+	d->machine_rules = NULL;
+	d->notify_machine = 0;
 }

@@ -147,6 +147,7 @@ mh_events_free(struct mh_event *events, size_t count)
  *  - stored, when not NULL, is told after commit of each newly stored
  *    event, in seq order, with its stored text.
  */
+struct mh_machine_rules;
 struct mh_deriver {
 	int (*derive)(const struct mh_deriver *d, const struct mh_entry *entry,
 	    struct mh_event **events, size_t *count, char *why, size_t whylen);
@@ -159,6 +160,11 @@ struct mh_deriver {
 	    uint64_t unread);
 	void *ctx;
 	unsigned notify_types;	/* the application's: which types notify */
+	/* The application's too, handed back to derive: the rules telling a
+	 * machine's open from a person's (NULL: none), and whether a
+	 * machine's notifies. */
+	const struct mh_machine_rules *machine_rules;
+	int notify_machine;
 };
 
 /* Called for each record a listing hands out, in answer order; non-zero

@@ -164,6 +164,29 @@
     return b;
   }
 
+  // Who made an open or a click, in words: a machine's reason as a small
+  // badge (its title says more); a mail service's proxy said too.
+  const MACHINE_WORDS = {
+    apple_mpp: ['Apple prefetch', 'Apple Mail Privacy Protection fetched the images at delivery: not a person opening it'],
+    scanner: ['scanner', 'a security scanner followed it: not a person'],
+    burst: ['burst', 'several links clicked within a second or two from one address: a machine'],
+    prefetch: ['prefetch', 'moments after delivery, from an unusual address: a machine'],
+  };
+  function machineBadge(ev) {
+    if (ev.machine && MACHINE_WORDS[ev.machine]) {
+      const b = el('span', 'machine', 'machine: ' + MACHINE_WORDS[ev.machine][0]);
+      b.title = MACHINE_WORDS[ev.machine][1];
+      b.dataset.machine = ev.machine;
+      return b;
+    }
+    if (ev.proxy) {
+      const b = el('span', 'proxy', 'via ' + (ev.proxy === 'gmail' ? 'Gmail' : ev.proxy === 'yahoo' ? 'Yahoo' : ev.proxy));
+      b.title = 'the mail service fetched the images for the person who opened it; where and on what is unknown';
+      return b;
+    }
+    return null;
+  }
+
   function addOpen(ev, fresh) {
     if (state.opens.has(ev.seq)) return;
     state.opens.add(ev.seq);
@@ -172,6 +195,8 @@
     li.dataset.email = String(ev.email || '').toLowerCase();
     const who = el('div', 'who', emailOf(ev, '(unknown recipient)'));
     const what = el('div', 'what', 'opened \u201c' + subjectOf(ev) + '\u201d');
+    const badge = machineBadge(ev);
+    if (badge) what.append(' ', badge);
     const meta = el('div', 'meta');
     meta.append(timeCell(ev));
     const w = where(ev);
@@ -199,10 +224,14 @@
     tr.dataset.email = String(ev.email || '').toLowerCase();
     tr.dataset.subject = String(ev.subject || '');
     const type = el('span', 'type type-' + String(ev.type).replace(/[^a-z_]/g, ''), ev.type);
+    const badge = machineBadge(ev);
     const details = el('span', 'detail-cell', [ev.provider, detail(ev)].filter(Boolean).join(' \u00b7 '));
     for (const tag of Array.isArray(ev.tags) ? ev.tags.slice(0, 5) : [])
       if (typeof tag === 'string') details.append(' ', el('span', 'tag', iso(tag)));
-    const cells = [timeCell(ev), type, document.createTextNode(ev.email || ''),
+    const typeCell = document.createDocumentFragment();
+    typeCell.append(type);
+    if (badge) typeCell.append(' ', badge);
+    const cells = [timeCell(ev), typeCell, document.createTextNode(ev.email || ''),
       document.createTextNode(ev.subject ? ev.subject : subjectOf(ev)), details,
       ev.message_id ? messageButton(ev.message_id, true) : document.createTextNode('')];
     for (const c of cells) {
@@ -219,6 +248,7 @@
     const f = state.filter;
     const w = window.mailhooksActivity.window(f);
     if (f.type && ev.type !== f.type) return false;
+    if (f.machine && (f.machine === '1') !== !!ev.machine) return false;
     if (f.email && String(ev.email || '').toLowerCase() !== f.email.toLowerCase()) return false;
     if (f.message_id && ev.message_id !== f.message_id) return false;
     if (f.q && !(String(ev.email || '') + '\n' + String(ev.subject || '')).toLowerCase().includes(f.q.toLowerCase())) return false;
@@ -357,7 +387,7 @@
 
   // --- the filters, in the URL.
 
-  const FILTER_KEYS = ['type', 'email', 'message_id', 'q', 'range', 'since', 'until'];
+  const FILTER_KEYS = ['type', 'machine', 'email', 'message_id', 'q', 'range', 'since', 'until'];
 
   // The API's filters of the table's: a range preset becomes since, from
   // now.
@@ -374,6 +404,7 @@
     state.filter = f;
     exportLinks();
     $('f-type').value = f.type || '';
+    $('f-machine').value = f.machine || '';
     $('f-q').value = f.q || '';
     $('f-message').value = f.message_id || '';
     window.mailhooksActivity.showRange(f);
@@ -404,6 +435,7 @@
       e.preventDefault();
       const f = {};
       if ($('f-type').value) f.type = $('f-type').value;
+      if ($('f-machine').value) f.machine = $('f-machine').value;
       if (state.filter.email) f.email = state.filter.email;
       if ($('f-q').value.trim()) f.q = $('f-q').value.trim();
       if ($('f-message').value.trim()) f.message_id = $('f-message').value.trim();

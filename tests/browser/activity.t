@@ -293,6 +293,32 @@ async function main(t) {
     t.is(await other.locator('#events-body tr:has-text("reader190@")').count(), 0, 'the live page drops its row');
     await other.close();
 
+    // Machine opens marked, and filtered (issue 33): Apple's prefetch and
+    // Gmail's proxy arrive live.
+    const mpp = event({ type: 'open', id: 'mpp-1', email: 'mpp@example.com', subject: 'Prefetched' });
+    mpp.user_agent = 'Mozilla/5.0';
+    mpp.ip = '17.58.63.101';
+    const viaGmail = event({ type: 'open', id: 'gm-1', email: 'gm@example.com', subject: 'Opened in Gmail',
+      location: { city: 'Mountain View', country: 'United States' } });
+    viaGmail.user_agent = 'Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)';
+    viaGmail.ip = '66.249.84.36';
+    await stack.postMandrill([mpp, viaGmail]);
+    await page.waitForSelector('#events-body tr:has-text("mpp@example.com") .machine', { timeout: 15000 });
+    t.is(await page.textContent('#events-body tr:has-text("mpp@example.com") .machine'), 'machine: Apple prefetch',
+      "Apple's prefetch: a badge, in words");
+    await page.waitForSelector('#events-body tr:has-text("gm@example.com") .proxy', { timeout: 15000 });
+    const gmRow = await page.textContent('#events-body tr:has-text("gm@example.com")');
+    t.ok(gmRow.includes('via Gmail') && !gmRow.includes('Mountain View'), "Gmail's: a person's, via Gmail, Google's place not shown");
+    t.is(await page.locator('#opens li:has-text("mpp@example.com") .machine').count(), 1, '... marked in the live opens too');
+    await page.selectOption('#f-machine', '1');
+    await page.click('#filters button[type="submit"]');
+    await page.waitForFunction(() => document.querySelectorAll('#events-body tr').length === 1);
+    t.ok(/machine=1/.test(page.url()) && (await page.textContent('#events-body')).includes('mpp@example.com'),
+      'filtered to machines: only it, kept in the URL');
+    await page.selectOption('#f-machine', '');
+    await page.click('#filters button[type="submit"]');
+    await page.waitForFunction(() => document.querySelectorAll('#events-body tr').length > 10);
+
     // A phone.
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(stack.url('/'));

@@ -195,7 +195,7 @@ FakeCampaignApi.module = 'FakeCampaignApi';
 function event({ type = 'open', id = 'msg-1', email = 'alice@example.com',
   subject = 'Your invoice', ts = Math.floor(Date.now() / 1000), location = null } = {}) {
   return { event: type, ts, _id: id, msg: { _id: id, email, subject, ts: ts - 60, tags: [], metadata: {} },
-    ip: '203.0.113.7', location, user_agent: 'Mozilla/5.0',
+    ip: '203.0.113.7', location, user_agent: 'Mozilla/5.0 (X11; Linux x86_64; rv:115.0) Gecko/20100101 Thunderbird/115.5.0',
     user_agent_parsed: { ua_family: 'Thunderbird', os_family: 'Linux' } };
 }
 

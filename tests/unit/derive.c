@@ -65,7 +65,7 @@ derive(const char *provider, const char *body, struct mh_event **ev,
 	snprintf(e.meta.provider, sizeof(e.meta.provider), "%s", provider);
 	e.meta.received_ms = 1767225600123;
 	mh_deriver_init(&d, NULL, NULL);
-	return d.derive(d.ctx, &e, ev, n, why, 160);
+	return d.derive(&d, &e, ev, n, why, 160);
 }
 
 static void

@@ -209,7 +209,7 @@ static int
 put_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
 {
 	static const struct mh_deriver d = { derive_none, NULL, NULL, NULL,
-	    NULL, 0 };
+	    NULL, 0, NULL, 0 };
 	struct mh_events_batch *b = ctx;
 	uint64_t seq = 0;
 

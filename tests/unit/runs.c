@@ -83,7 +83,7 @@ derive_lines(const struct mh_deriver *d, const struct mh_entry *raw,
 }
 
 static const struct mh_deriver deriver = {
-	derive_lines, fold, NULL, NULL, NULL, 0
+	derive_lines, fold, NULL, NULL, NULL, 0, NULL, 0
 };
 
 static void

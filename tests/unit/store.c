@@ -77,7 +77,7 @@ derive_lines(const struct mh_deriver *d, const struct mh_entry *raw, struct mh_e
 }
 
 static const struct mh_deriver derive_plain = {
-	derive_lines, fold, NULL, NULL, NULL, 0
+	derive_lines, fold, NULL, NULL, NULL, 0, NULL, 0
 };
 
 struct seen {
@@ -143,7 +143,7 @@ static const struct mh_deriver *
 telling(struct seen *s)
 {
 	static struct mh_deriver d = { derive_lines, fold, stored, NULL, NULL,
-	    0 };
+	    0, NULL, 0 };
 
 	d.ctx = s;
 	return &d;
