@@ -23,6 +23,7 @@
 
 /* A batch of good lines, waiting for its transaction. */
 struct mh_import {
+	struct mh_request *r;	/* told of each batch stored (progress) */
 	struct mh_making mk;
 	struct mh_record rec[MH_IMPORT_BATCH];
 	struct json_object *in[MH_IMPORT_BATCH];	/* as sent: the merge's */
@@ -89,6 +90,8 @@ mh_import_flush(struct mh_app *app, struct mh_import *im)
 	if (im->n > 0)
 		err = mh_store_record_upsert(app->store, MH_TABLE_CLIENTS,
 		    im->rec, im->n, mh_import_merge, im, im->outcome);
+	/* 100 000 lines take longer than a request may go silent. */
+	mh_request_progress(im->r);
 	if (err != MH_STORE_OK)
 		return err;	/* none of the batch was stored */
 	for (size_t i = 0; i < im->n; i++) {
@@ -247,6 +250,7 @@ mh_api_clients_import(struct mh_app *app, struct mh_request *r)
 		mh_respond_nomem(r);
 		return;
 	}
+	im->r = r;
 	im->mk = (struct mh_making){ mh_now_ms(), app->cfg->default_region };
 	err = csv ? mh_import_csv(app, r, im, &refused) :
 	    mh_import_ndjson(app, r, im);

@@ -50,21 +50,44 @@ struct mh_report {
 	char *q;		/* by: in its address or subject, or NULL */
 };
 
+/* Whether a person opened (what "open", "click") the message: its
+ * summary's person count, or, for a summary folded before machines were
+ * told apart, whether it had the type at all. */
+static int
+mh_by_person(struct json_object *sum, int64_t seen, const char *what)
+{
+	const char *person = strcmp(what, "open") == 0 ? "person_opens" :
+	    "person_clicks";
+	const char *machine = strcmp(what, "open") == 0 ? "machine_opens" :
+	    "machine_clicks";
+
+	if (mh_json_get(sum, person) == NULL &&
+	    mh_json_get(sum, machine) == NULL)
+		return mh_had(seen, what);
+	return mh_json_int(sum, person) > 0;
+}
+
 static void
-mh_report_count(struct mh_report *rp, const char *value, int64_t seen)
+mh_report_count(struct mh_report *rp, const char *value, int64_t seen,
+    struct json_object *sum)
 {
 	static const char *const keys[] = { "sent", "delivered", "unique_opens",
-	    "unique_clicks", "bounces", NULL };
+	    "unique_clicks", "bounces", "machine_opens", "machine_clicks",
+	    NULL };
 	struct json_object *row = mh_json_get(rp->rows, value);
-	int had[5];
+	int had[7];
 
 	had[0] = 1;
 	/* An opened or clicked message was delivered, its event come or not. */
 	had[1] = mh_had(seen, "delivered") || mh_had(seen, "open") ||
 	    mh_had(seen, "click");
-	had[2] = mh_had(seen, "open");
-	had[3] = mh_had(seen, "click");
+	/* The rates count people: a message opened only by machines counts
+	 * under machine_opens instead. */
+	had[2] = mh_by_person(sum, seen, "open");
+	had[3] = mh_by_person(sum, seen, "click");
 	had[4] = mh_had(seen, "hard_bounce") || mh_had(seen, "soft_bounce");
+	had[5] = mh_had(seen, "open") && !had[2];
+	had[6] = mh_had(seen, "click") && !had[3];
 	if (row == NULL) {
 		row = json_object_new_object();
 		json_object_object_add(rp->rows, value, row);
@@ -107,7 +130,7 @@ mh_report_by(struct mh_report *rp, struct json_object *sum)
 		return;
 	if (strcmp(rp->field, "template") == 0) {
 		if (tpl != NULL && *tpl != '\0')
-			mh_report_count(rp, tpl, seen);
+			mh_report_count(rp, tpl, seen, sum);
 		return;
 	}
 	for (size_t i = 0; json_object_is_type(tags, json_type_array) &&
@@ -116,7 +139,7 @@ mh_report_by(struct mh_report *rp, struct json_object *sum)
 		    json_object_array_get_idx(tags, i));
 
 		if (t != NULL && *t != '\0')
-			mh_report_count(rp, t, seen);
+			mh_report_count(rp, t, seen, sum);
 	}
 }
 

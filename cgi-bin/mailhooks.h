@@ -119,6 +119,9 @@ int mh_write(struct mh_request *r, const char *data, size_t len);
 enum mh_body_err mh_request_body(struct mh_request *r, size_t max);
 /* The URL the client asked for: scheme://host[:port]/path?query; caller
  * frees. */
+/* A long request (an import) says it still makes progress, though it
+ * writes nothing yet: the watchdog's clock starts again. */
+void mh_request_progress(struct mh_request *r);
 char *mh_request_url(const struct mh_request *r);
 void mh_request_free(struct mh_request *r);
 

@@ -26,6 +26,13 @@ mh_read(struct mh_request *r, char *buf, int n)
 	return (int)fread(buf, 1, (size_t)n, stdin);
 }
 
+void
+mh_request_progress(struct mh_request *r)
+{
+	if (r->wd != NULL)
+		mh_watchdog_enter(r->wd);
+}
+
 int
 mh_write(struct mh_request *r, const char *data, size_t len)
 {

@@ -37,6 +37,30 @@ mh_summary_new(const struct mh_event *ev, uint64_t seq)
 	return sum;
 }
 
+/* Who opened or clicked: a person's opens and clicks ("person_opens",
+ * "person_clicks") counted apart from a machine's ("machine_opens",
+ * "machine_clicks"), as the event's "machine" says; "opened_by_person"
+ * says whether a person ever did. */
+static void
+mh_summary_who(struct json_object *sum, const char *type,
+    struct json_object *e)
+{
+	unsigned flags = mh_event_type_flags(type);
+	int machine = mh_json_str(e, "machine") != NULL;
+	const char *key;
+
+	if (flags & MH_TYPE_OPEN)
+		key = machine ? "machine_opens" : "person_opens";
+	else if (flags & MH_TYPE_CLICK)
+		key = machine ? "machine_clicks" : "person_clicks";
+	else
+		return;
+	mh_set_int(sum, key, mh_json_int(sum, key) + 1);
+	if ((flags & MH_TYPE_OPEN) && !machine)
+		json_object_object_add(sum, "opened_by_person",
+		    json_object_new_boolean(1));
+}
+
 /* The links of a message whose clicks are counted; more are not. */
 #define MH_SUMMARY_URLS_MAX 20
 
@@ -55,6 +79,7 @@ mh_summary_details(struct json_object *sum, const struct mh_event *ev)
 		mh_set_int(sum, "seen", mh_json_int(sum, "seen") | 1LL << i);
 	if (e == NULL)
 		return;
+	mh_summary_who(sum, type, e);
 	if (mh_json_get(sum, "tags") == NULL &&
 	    json_object_is_type(mh_json_get(e, "tags"), json_type_array))
 		json_object_object_add(sum, "tags",

@@ -129,7 +129,9 @@ my @rows = split /\r\n/, $r->{content};
 is($rows[0], 'phone,tags,timezone,email,operator_code,opted_out,id,region,phone_type,created_at,updated_at',
     'its header');
 cmp_ok(scalar @rows - 1, '>=', 99_990, 'every client: ' . (@rows - 1));
+$t0 = time;
 ($st, $j) = import_body('text/csv', $r->{content});
+diag(sprintf('%d rows imported back (updates) in %.1f s', @rows - 1, time - $t0));
 is($st, 200, 'the export imported back: 200');
 is_deeply([ $j->{added}, $j->{failed} ], [ 0, 0 ], 'nothing added, nothing refused')
     or diag(encode_json([ @{ $j->{errors} }[0 .. 2] ]));
