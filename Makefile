@@ -212,7 +212,8 @@ DEB_PKGS = pkg-config g++ libphonenumber-dev libfcgi-dev libjson-c-dev libdb-dev
 SUDO = $$( [ "$$(id -u)" = 0 ] || echo sudo )
 
 TEST_TOOLS = tests/lib/inbox-put tests/lib/panic
-BENCH_TOOLS = tests/bench/loadgen tests/bench/null tests/bench/fill
+BENCH_TOOLS = tests/bench/loadgen tests/bench/null tests/bench/fill \
+              tests/bench/classify
 
 tests/lib/inbox-put: tests/lib/inbox-put.c $(call lib,san,db)
 	$(CC) $(CFLAGS) $(SAN) $(PKG_CFLAGS) -o $@ $^ -ldb
@@ -226,6 +227,9 @@ tests/bench/loadgen: tests/bench/loadgen.c
 
 tests/bench/null: tests/bench/null.c
 	$(CC) $(CFLAGS) -o $@ $< -lfcgi
+
+tests/bench/classify: tests/bench/classify.c $(call lib,obj,core db)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $^ $(LDLIBS_CORE)
 
 tests/bench/fill: tests/bench/fill.c $(call lib,obj,core db)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $^ $(LDLIBS_CORE)

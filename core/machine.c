@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "core.h"
 
@@ -145,6 +144,11 @@ mh_rule_line(struct mh_machine_rules *rs, char *kind, char *a, char *b,
 			    MH_RULE_TEXT_MAX);
 			return -1;
 		}
+		/* Matched in any case: kept lower-cased, as the agent is. */
+		if (r->kind == MH_RULE_SCANNER_AGENT ||
+		    r->kind == MH_RULE_PROXY_AGENT)
+			for (char *p = r->text; *p != '\0'; p++)
+				*p = (char)tolower((unsigned char)*p);
 		rs->n++;
 		return 0;
 	}
@@ -218,15 +222,16 @@ mh_apple_mail_agent(const char *ua)
 	    strstr(ua, "Edg") == NULL;
 }
 
-static int
-mh_holds(const char *hay, const char *needle)
+/* The agent lower-cased into out (cut at its size), for the rules'
+ * any-case matches. */
+static void
+mh_lower_agent(const char *ua, char *out, size_t cap)
 {
-	size_t n = strlen(needle);
+	size_t i = 0;
 
-	for (; *hay != '\0'; hay++)
-		if (strncasecmp(hay, needle, n) == 0)
-			return 1;
-	return 0;
+	for (; ua != NULL && ua[i] != '\0' && i + 1 < cap; i++)
+		out[i] = (char)tolower((unsigned char)ua[i]);
+	out[i] = '\0';
 }
 
 void
@@ -234,8 +239,10 @@ mh_machine_classify(const struct mh_machine_rules *rs, int open,
     const char *ua, const char *ip, struct mh_machine_verdict *v)
 {
 	unsigned char a[16];
+	char lower[512];
 	int have_ip = ip != NULL && mh_addr16(ip, a) == 0;
 
+	mh_lower_agent(ua, lower, sizeof(lower));
 	v->machine = NULL;
 	v->proxy = NULL;
 	for (size_t i = 0; rs != NULL && i < rs->n; i++) {
@@ -243,7 +250,7 @@ mh_machine_classify(const struct mh_machine_rules *rs, int open,
 
 		switch (r->kind) {
 		case MH_RULE_PROXY_AGENT:
-			if (ua != NULL && mh_holds(ua, r->text))
+			if (ua != NULL && strstr(lower, r->text) != NULL)
 				v->proxy = r->name;
 			break;
 		case MH_RULE_APPLE_AGENT:
@@ -259,7 +266,7 @@ mh_machine_classify(const struct mh_machine_rules *rs, int open,
 				v->machine = "apple_mpp";
 			break;
 		case MH_RULE_SCANNER_AGENT:
-			if (ua != NULL && mh_holds(ua, r->text) &&
+			if (ua != NULL && strstr(lower, r->text) != NULL &&
 			    v->machine == NULL)
 				v->machine = "scanner";
 			break;

@@ -12,7 +12,7 @@
 # --smoke: the same runs, tiny and short (make test runs it so that the
 # bench cannot rot; it asserts nothing about speed).
 # --only: just these runs (null ingest batch e2e e2e_one e2e_light fanout
-# notify notify_e2e mail campaign export search readers soak),
+# notify notify_e2e mail campaign export search readers soak classify),
 # to measure one change quickly; the figures of the others are absent.
 use strict;
 use warnings;
@@ -292,6 +292,23 @@ $fig{mail_queue_ratio} = $fig{null_rps} && defined $fig{mail_queue_rps}
     ? $fig{mail_queue_rps} / $fig{null_rps} : undef;
 $fig{mail_queue_to_ingest} = $fig{ingest_rps} && defined $fig{mail_queue_rps}
     ? $fig{mail_queue_rps} / $fig{ingest_rps} : undef;
+
+# Telling machines' opens from people's, where it is paid: deriving a
+# 1000-event body with the shipped rules and with none (tests/bench/classify).
+if (wanted('classify')) {
+	my $out = `$ROOT/tests/bench/classify @{[ $smoke ? 3 : 200 ]}`;
+	my $c = eval { decode_json($out) };
+	if (!$c) {
+		problem("classify: $out");
+	} else {
+		$fig{classify_us_per_event} = $c->{classify_us_per_event};
+		$fig{classify_to_derive} = $c->{derive_us_per_event} > 0
+		    ? $c->{derive_classified_us_per_event} / $c->{derive_us_per_event} : undef;
+		# Of a webhook's whole cost (one event each), at the ingest rate.
+		$fig{classify_to_ingest} = $fig{ingest_rps}
+		    ? $c->{classify_us_per_event} / (1e6 / $fig{ingest_rps}) : undef;
+	}
+}
 my $mail_send = mail_send($stack, $mail_queue->{ok} // 0);
 $fig{$_} = $mail_send->{$_} for keys %$mail_send;
 
@@ -675,6 +692,9 @@ my @rows = (
 	[ 'relay_kb_per_conn', 'relay memory per idle subscriber, KiB', '<= 4' ],
 	[ 'notify_rps', 'POST /api/notifications (one each)/s, stored', '' ],
 	[ 'notify_ratio', 'notify_rps / null_rps', '' ],
+	[ 'classify_us_per_event', 'machine or person: its cost deriving an event, us', '' ],
+	[ 'classify_to_derive', 'deriving with the rules / without', '' ],
+	[ 'classify_to_ingest', 'that cost / a signed webhook\'s at ingest_rps', '<= 0.02' ],
 	[ 'mail_queue_rps', 'POST /api/mail (one recipient)/s, durable', '' ],
 	[ 'mail_queue_to_ingest', 'mail_queue_rps / ingest_rps', '>= 0.5' ],
 	[ 'mail_send_rps', 'mails handed to a fake Mandrill/s, 4 at once', '' ],
