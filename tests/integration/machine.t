@@ -91,6 +91,18 @@ ok(Stack::wait_for(10, sub {
 	$told{person} && $told{gmail} }), "the person's open and Gmail's notify");
 ok(!$told{apple} && !$told{foobot}, 'the machines\' do not');
 
+# MAILHOOKS_NOTIFY_MACHINE=1: a machine's open notifies again.
+{
+	my $all = Stack->new(env => { MAILHOOKS_NOTIFY_MACHINE => 1 });
+	$all->post_mandrill([ ev(id => 'apple2', ua => 'Mozilla/5.0', ip => '17.58.63.102') ]);
+	my $n;
+	ok(Stack::wait_for(10, sub {
+		($n) = grep { ($_->{data}{message_id} // '') eq 'apple2' }
+		    @{ ($all->get_json('/api/notifications/admin'))[1]{notifications} // [] };
+		$n }), 'MAILHOOKS_NOTIFY_MACHINE=1: Apple\'s prefetch notifies');
+	$all->stop;
+}
+
 # Rates count people: machine opens and clicks apart.
 my ($row) = grep { $_->{value} eq 'mt' } @{ ($s->get_json('/api/stats/by?field=tag'))[1]{rows} // [] };
 is_deeply([ @$row{qw(sent unique_opens machine_opens unique_clicks machine_clicks)} ], [ 6, 2, 2, 0, 2 ],
