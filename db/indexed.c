@@ -72,6 +72,30 @@ mh_unique_put(struct mh_store *st, DB_TXN *txn, int dbi, const char *value,
 	return db->put(db, txn, &key, &data, DB_NOOVERWRITE);
 }
 
+int
+mh_unique_holder(struct mh_store *st, DB_TXN *txn, int dbi, const char *value,
+    uint64_t *id)
+{
+	DB *db = st->db[dbi];
+	unsigned char v[8];
+	DBT key, data;
+	int ret;
+
+	*id = 0;
+	memset(&key, 0, sizeof(key));
+	key.data = (void *)value;
+	key.size = (u_int32_t)strlen(value);
+	memset(&data, 0, sizeof(data));
+	data.data = v;
+	data.ulen = sizeof(v);
+	data.flags = DB_DBT_USERMEM;
+	if ((ret = db->get(db, txn, &key, &data, DB_RMW)) == DB_NOTFOUND)
+		return 0;
+	if (ret == 0 && data.size == 8)
+		*id = mh_be64_get(v);
+	return ret;
+}
+
 /* Moves record n's unique values from was (NULL: a new record) to now
  * (NULL: deleted), and counts the write when the table asks. */
 static int

@@ -68,44 +68,59 @@ struct mh_record_op {
 	int found;
 };
 
-/* Reads the record (with a write lock when it is to change) and does to
- * it what the change says. */
+int
+mh_record_alter(struct mh_store *st, DB_TXN *txn, enum mh_table t,
+    uint64_t id, mh_change_fn change, void *ctx, int *what, char **json)
+{
+	DB *db = st->db[mh_tables[t].records];
+	struct mh_record next = { .json = NULL };
+	union mh_fields_ref f;
+	const char *stored;
+	unsigned char k[8];
+	DBT key, data;
+	int ret;
+
+	*what = MH_CHANGE_KEEP;
+	if (json != NULL)
+		*json = NULL;
+	mh_key64(&key, k, id);
+	memset(&data, 0, sizeof(data));
+	data.flags = DB_DBT_MALLOC;
+	if ((ret = db->get(db, txn, &key, &data, change ? DB_RMW : 0)) != 0)
+		return ret;
+	if (mh_indexed_parse(&data, &f, &stored) != 0) {
+		free(data.data);
+		return DB_NOTFOUND;	/* not one of ours: as good as none */
+	}
+	if (change != NULL)
+		*what = change(ctx, &f, stored, &next);
+	if (*what == MH_CHANGE_DELETE)
+		ret = mh_indexed_del(st, txn, t, id, &f);
+	else if (*what == MH_CHANGE_WRITE)
+		ret = next.json == NULL ? ENOMEM : mh_indexed_put(st, txn, t,
+		    &next, &f, id, json);
+	else if (json != NULL && (*json = strdup(stored)) == NULL)
+		ret = ENOMEM;
+	mh_record_free(&next);
+	free(data.data);
+	return ret;
+}
+
+/* o's record, read (with a write lock when it is to change) and changed
+ * as o says, in one transaction. */
 static int
 mh_record_op_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
 {
 	struct mh_record_op *o = ctx;
-	DB *db = st->db[mh_tables[o->table].records];
-	struct mh_record next = { .json = NULL };
-	union mh_fields_ref f;
-	const char *json;
-	unsigned char k[8];
-	DBT key, data;
-	int ret, what = MH_CHANGE_KEEP;
+	int what, ret;
 
 	free(o->json);
 	o->json = NULL;
-	o->found = 0;
-	mh_key64(&key, k, o->id);
-	memset(&data, 0, sizeof(data));
-	data.flags = DB_DBT_MALLOC;
-	if ((ret = db->get(db, txn, &key, &data, o->change ? DB_RMW : 0)) != 0)
-		return ret == DB_NOTFOUND ? MH_TXN_DISCARD : ret;
-	if (mh_indexed_parse(&data, &f, &json) != 0) {
-		free(data.data);
-		return MH_TXN_DISCARD;	/* not one of ours: as good as none */
-	}
+	ret = mh_record_alter(st, txn, o->table, o->id, o->change, o->ctx,
+	    &what, &o->json);
+	if (ret == DB_NOTFOUND)
+		return MH_TXN_DISCARD;
 	o->found = 1;
-	if (o->change != NULL)
-		what = o->change(o->ctx, &f, json, &next);
-	if (what == MH_CHANGE_DELETE)
-		ret = mh_indexed_del(st, txn, o->table, o->id, &f);
-	else if (what == MH_CHANGE_WRITE)
-		ret = next.json == NULL ? ENOMEM : mh_indexed_put(st, txn,
-		    o->table, &next, &f, o->id, &o->json);
-	else if ((o->json = strdup(json)) == NULL)
-		ret = ENOMEM;
-	mh_record_free(&next);
-	free(data.data);
 	return ret;
 }
 

@@ -365,6 +365,18 @@ int mh_indexed_del(struct mh_store *st, DB_TXN *txn, enum mh_table t,
 /* Splits a stored record into its header fields and JSON text, pointing
  * into d; -1 when it is not one. */
 int mh_indexed_parse(const DBT *d, union mh_fields_ref *f, const char **json);
+/* indexed.c: the record holding value in the unique map dbi, read under
+ * a write lock (for the write to come): *id, 0 when none. A Berkeley DB
+ * code. */
+int mh_unique_holder(struct mh_store *st, DB_TXN *txn, int dbi,
+    const char *value, uint64_t *id);
+/* --- records.c */
+/* Record id of table t read inside txn (locked when change is given) and
+ * changed as change says (*what: its MH_CHANGE_*; none given, KEEP); its
+ * JSON after into *json when not NULL (malloc'd; NULL once deleted).
+ * DB_NOTFOUND when there is none, or it is not a record of ours. */
+int mh_record_alter(struct mh_store *st, DB_TXN *txn, enum mh_table t,
+    uint64_t id, mh_change_fn change, void *ctx, int *what, char **json);
 /* What a pass does with each matching record: 0 goes on, 1 stops, any
  * other value is an error that ends the pass. */
 typedef int (*mh_visit_fn)(void *ctx, uint64_t seq,

@@ -22,30 +22,20 @@ struct mh_upsert {
 	enum mh_upsert_outcome *outcome;
 };
 
-/* The id holding value in the unique map dbi, locked for the write to
- * come: 0 when none. */
-static int
-mh_upsert_holder(struct mh_store *st, DB_TXN *txn, int dbi, const char *value,
-    uint64_t *id)
-{
-	DB *db = st->db[dbi];
-	unsigned char v[8];
-	DBT key, data;
-	int ret;
+/* Record i of the batch, as the change of the record it meets. */
+struct mh_upsert_one {
+	struct mh_upsert *u;
+	size_t i;
+};
 
-	*id = 0;
-	memset(&key, 0, sizeof(key));
-	key.data = (void *)value;
-	key.size = (u_int32_t)strlen(value);
-	memset(&data, 0, sizeof(data));
-	data.data = v;
-	data.ulen = sizeof(v);
-	data.flags = DB_DBT_USERMEM;
-	if ((ret = db->get(db, txn, &key, &data, DB_RMW)) == DB_NOTFOUND)
-		return 0;
-	if (ret == 0 && data.size == 8)
-		*id = mh_be64_get(v);
-	return ret;
+static int
+mh_upsert_change(void *ctx, const union mh_fields_ref *f, const char *json,
+    struct mh_record *out)
+{
+	struct mh_upsert_one *one = ctx;
+
+	return one->u->merge(one->u->ctx, one->i, f, json, out) ==
+	    MH_CHANGE_WRITE ? MH_CHANGE_WRITE : MH_CHANGE_KEEP;
 }
 
 /* Lays record i over the stored record id, as the merge says. */
@@ -53,30 +43,16 @@ static int
 mh_upsert_merge(struct mh_store *st, DB_TXN *txn, struct mh_upsert *u,
     size_t i, uint64_t id)
 {
-	DB *db = st->db[mh_tables[u->table].records];
-	struct mh_record next = { .json = NULL };
-	union mh_fields_ref f;
-	const char *json;
-	unsigned char k[8];
-	DBT key, data;
-	int ret;
+	struct mh_upsert_one one = { u, i };
+	int what, ret;
 
-	mh_key64(&key, k, id);
-	memset(&data, 0, sizeof(data));
-	data.flags = DB_DBT_MALLOC;
-	if ((ret = db->get(db, txn, &key, &data, DB_RMW)) != 0)
-		return ret == DB_NOTFOUND ? EINVAL : ret;	/* a map astray */
-	if (mh_indexed_parse(&data, &f, &json) != 0)
-		ret = EINVAL;
-	else if (u->merge(u->ctx, i, &f, json, &next) != MH_CHANGE_WRITE)
-		u->outcome[i] = MH_UPSERT_REFUSED;
-	else if (next.json == NULL)
-		ret = ENOMEM;
-	else if ((ret = mh_indexed_put(st, txn, u->table, &next, &f, id,
-	    NULL)) == 0)
-		u->outcome[i] = MH_UPSERT_UPDATED;
-	mh_record_free(&next);
-	free(data.data);
+	ret = mh_record_alter(st, txn, u->table, id, mh_upsert_change, &one,
+	    &what, NULL);
+	if (ret == DB_NOTFOUND)
+		return EINVAL;	/* the unique map names a record astray */
+	if (ret == 0)
+		u->outcome[i] = what == MH_CHANGE_WRITE ? MH_UPSERT_UPDATED :
+		    MH_UPSERT_REFUSED;
 	return ret;
 }
 
@@ -94,7 +70,7 @@ mh_upsert_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
 		u->outcome[i] = MH_UPSERT_REFUSED;
 		if (value == NULL || *value == '\0')
 			continue;
-		if ((ret = mh_upsert_holder(st, txn, dbi, value, &id)) != 0)
+		if ((ret = mh_unique_holder(st, txn, dbi, value, &id)) != 0)
 			break;
 		if (id != 0)
 			ret = mh_upsert_merge(st, txn, u, i, id);
