@@ -412,14 +412,13 @@ mh_idem_respond(struct mh_request *r, enum mh_store_err err,
 int
 mh_search_arg(struct mh_request *r, char **text)
 {
-	size_t chars = 0;
+	size_t chars;
 
 	if (mh_arg(r, "q", text) != 0)
 		return -1;
 	if (*text == NULL)
 		return 0;
-	for (const unsigned char *p = (unsigned char *)*text; *p != '\0'; p++)
-		chars += (*p & 0xC0) != 0x80;	/* UTF-8 lead bytes */
+	chars = mh_utf8_chars(*text);
 	if (chars >= MH_Q_MIN && chars <= MH_Q_MAX)
 		return 0;
 	mh_respond_error(r, MH_ERR_BAD_PARAMETER, "q must be %d to %d "

@@ -184,15 +184,12 @@ mh_check_channel(struct json_object *v, char *why, size_t whylen)
 static int
 mh_check_subject(struct json_object *v, char *why, size_t whylen)
 {
-	size_t chars = 0;
+	const char *s = json_object_get_string(v);
+	size_t chars = mh_utf8_chars(s);
 
-	for (const char *p = json_object_get_string(v); *p != '\0'; p++) {
-		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
-			snprintf(why, whylen, "is one line, without control "
-			    "characters");
-			return -1;
-		}
-		chars += ((unsigned char)*p & 0xc0) != 0x80;
+	if (mh_has_control(s)) {
+		snprintf(why, whylen, "is one line, without control characters");
+		return -1;
 	}
 	if (chars >= 1 && chars <= MH_CAMPAIGN_SUBJECT_MAX)
 		return 0;

@@ -59,14 +59,7 @@ mh_client_operator_ok(const char *s)
 int
 mh_client_tag_ok(const char *s)
 {
-	size_t chars = 0;
-
-	for (; *s != '\0'; s++) {
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return 0;
-		chars += ((unsigned char)*s & 0xc0) != 0x80;
-	}
-	return chars <= MH_CLIENT_TAG_MAX;
+	return !mh_has_control(s) && mh_utf8_chars(s) <= MH_CLIENT_TAG_MAX;
 }
 
 static int

@@ -207,6 +207,10 @@ int mh_utf8_valid(const char *text, size_t len);
  * stray byte, a sequence cut short by a "%.40s") becomes '?'. For words
  * that quote what a client sent. */
 void mh_utf8_scrub(char *text);
+/* The characters (UTF-8 sequences) of s, UTF-8 already. */
+size_t mh_utf8_chars(const char *s);
+/* Whether s holds a control character (CR, LF and tab among them). */
+int mh_has_control(const char *s);
 
 /* --- json.c: strict parsing, compact printing, and small accessors. */
 /* Parses exactly one JSON value from text, validating UTF-8, with a

@@ -350,3 +350,22 @@ mh_utf8_scrub(char *text)
 {
 	mh_utf8_walk(text, strlen(text), 1);
 }
+
+size_t
+mh_utf8_chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+int
+mh_has_control(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
+	return 0;
+}

@@ -55,16 +55,6 @@ static const struct mh_field mh_rcpt_parts[] = {
 
 static const char *const mh_rcpt_types[] = { "to", "cc", "bcc", NULL };
 
-/* Whether s holds a control character (CR and LF among them). */
-static int
-mh_has_ctl(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return 1;
-	return 0;
-}
-
 /* One line of a header: no CR, LF or other control character. */
 static int
 mh_check_line(struct json_object *v, char *why, size_t whylen)
@@ -73,7 +63,7 @@ mh_check_line(struct json_object *v, char *why, size_t whylen)
 
 	if (v == NULL)
 		return 0;
-	if (mh_has_ctl(s) || strlen(s) > MH_MAIL_TEXT_MAX) {
+	if (mh_has_control(s) || strlen(s) > MH_MAIL_TEXT_MAX) {
 		snprintf(why, whylen, "is at most %d bytes on one line: no CR, LF "
 		    "or other control character", MH_MAIL_TEXT_MAX);
 		return -1;
@@ -229,7 +219,7 @@ mh_check_tags(struct json_object *v, char *why, size_t whylen)
 		const char *s = json_object_get_string(t);
 
 		if (!json_object_is_type(t, json_type_string) || *s == '\0' ||
-		    *s == '_' || strlen(s) > MH_MAIL_TAG_MAX || mh_has_ctl(s)) {
+		    *s == '_' || strlen(s) > MH_MAIL_TAG_MAX || mh_has_control(s)) {
 			snprintf(why, whylen, "[%zu] is a string of 1 to %d "
 			    "bytes, not starting with _ (Mandrill keeps those)",
 			    i, MH_MAIL_TAG_MAX);

@@ -31,26 +31,6 @@ static const struct mh_nt_field {
 };
 #define MH_NT_NFIELDS (sizeof(mh_nt_fields) / sizeof(mh_nt_fields[0]))
 
-/* Characters (UTF-8 sequences) in a checked string. */
-static size_t
-mh_chars(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s != '\0'; s++)
-		n += ((unsigned char)*s & 0xc0) != 0x80;
-	return n;
-}
-
-static int
-mh_has_control(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return 1;
-	return 0;
-}
-
 /* Whether a link is an http(s) URL or a path on this site. */
 static int
 mh_link_ok(const char *s)
@@ -76,7 +56,7 @@ mh_nt_check(const struct mh_nt_field *f, struct json_object *v, char *why,
 		    mh_type_name(json_object_get_type(v)));
 		return -1;
 	}
-	if (s != NULL && (mh_chars(s) > f->max || (f->required && *s == '\0'))) {
+	if (s != NULL && (mh_utf8_chars(s) > f->max || (f->required && *s == '\0'))) {
 		snprintf(why, whylen, "%s is 1 to %zu characters", f->name,
 		    f->max);
 		return -1;
