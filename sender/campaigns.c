@@ -67,15 +67,14 @@ mh_plan_of(struct mh_store *st, struct mh_campaign_plan *plans, size_t *n,
 	return &plans[(*n)++];
 }
 
-/* The mail of message t of campaign p to t->mail_to, as JSON text
- * (malloc'd), with its List-Unsubscribe when the site or the sender's
- * address can take one: NULL out of memory. */
-static char *
-mh_cm_mail_request(struct mh_campaigns *c, const struct mh_campaign_plan *p,
-    const struct mh_cm_taken *t)
+/* The mail of message t of campaign p to the address to, with its
+ * List-Unsubscribe when the site or the sender's address can take one
+ * (mh_campaign_mail's). */
+static struct json_object *
+mh_cm_mail(struct mh_campaigns *c, const struct mh_campaign_plan *p,
+    const struct mh_cm_taken *t, const char *to)
 {
-	char token[MH_UNSUB_TOKEN_MAX], lu[2048], *text;
-	struct json_object *m;
+	char token[MH_UNSUB_TOKEN_MAX], lu[2048];
 	int ok;
 
 	if (!c->unsub_key_read)
@@ -89,10 +88,7 @@ mh_cm_mail_request(struct mh_campaigns *c, const struct mh_campaign_plan *p,
 		    "List-Unsubscribe: %s", t->campaign, t->id,
 		    !c->unsub_key_read ? "the unsubscribe key cannot be read or "
 		    "made" : "set MAILHOOKS_PUBLIC_URL (or MAILHOOKS_MAIL_FROM)");
-	m = mh_campaign_mail(p, t->mail_to, ok ? lu : NULL);
-	text = mh_strdup(mh_json_text(m));
-	json_object_put(m);
-	return text;
+	return mh_campaign_mail(p, to, ok ? lu : NULL);
 }
 
 /* Decides what becomes of the message taken (t), read with its client. */
@@ -125,10 +121,10 @@ mh_cm_prepare(struct mh_campaigns *c, struct mh_cm_taken *t,
 		mh_cm_decide(m, &k, &t->d);
 	if (t->d.step == MH_CM_SEND) {
 		t->end_ms = p->end_ms;
-		if (p->mail) {
-			t->mail_to = mh_strdup(mh_json_str(client, "email"));
-			t->request = mh_cm_mail_request(c, p, t);
-		} else
+		if ((t->by_mail = p->mail))
+			t->mail = mh_cm_mail(c, p, t, mh_json_str(client,
+			    "email"));
+		else
 			t->request = mh_capi_request(t->id, mh_json_str(client,
 			    "phone"), p->text);
 	}
@@ -204,22 +200,19 @@ mh_cm_said(struct mh_campaigns *c, const struct mh_cm_taken *t)
 /* The mail channel: the message's mail is added to the outbox (made
  * once, its key the message's id), and the attempt ends there. */
 static void
-mh_cm_mail(struct mh_campaigns *c, struct mh_cm_taken *t)
+mh_cm_queue_mail(struct mh_campaigns *c, struct mh_cm_taken *t)
 {
 	struct mh_http_answer a = { .retry_after_s = -1 };
-	struct json_object *msg;
 	char key[48], why[300];
 	uint64_t mail_id = 0;
 	int64_t started = mh_now_ms();
 	int ret;
 
 	snprintf(key, sizeof(key), "campaign-message:%" PRIu64, t->id);
-	msg = t->request != NULL ? json_tokener_parse(t->request) : NULL;
-	ret = msg == NULL ? -1 : mh_own_mail(*c->store, c->cfg, key, msg,
-	    &mail_id, why, sizeof(why));
-	if (msg == NULL)
+	ret = t->mail == NULL ? -1 : mh_own_mail(*c->store, c->cfg, key,
+	    t->mail, &mail_id, why, sizeof(why));
+	if (t->mail == NULL)
 		snprintf(why, sizeof(why), "out of memory");
-	json_object_put(msg);
 	a.ms = mh_now_ms() - started;
 	mh_campaigns_ended(c, t->id, &a, ret == 0 ? MH_OUT_SENT : MH_OUT_FINAL,
 	    ret == 0 ? "" : why, mail_id);
@@ -238,10 +231,10 @@ mh_cm_post(struct mh_campaigns *c, struct mh_cm_taken *t)
 	*f = (struct mh_cm_flight){ t->id, t->campaign, t->client, t->end_ms };
 	c->nflight++;
 	mh_notify_campaign(c->cfg->home, t->campaign, t->id, "sending");
-	if (t->mail_to != NULL) {
+	if (t->by_mail) {
 		mh_say("campaign=%" PRIu64 " message=%" PRIu64 " client=%" PRIu64
 		    " request=mail", t->campaign, t->id, t->client);
-		mh_cm_mail(c, t);
+		mh_cm_queue_mail(c, t);
 		return;
 	}
 	mh_say("campaign=%" PRIu64 " message=%" PRIu64 " client=%" PRIu64
@@ -292,7 +285,7 @@ mh_cm_start(struct mh_campaigns *c, const uint64_t *ids, size_t n,
 			mh_cm_said(c, &t[i]);
 		free(t[i].json);
 		free(t[i].request);
-		free(t[i].mail_to);
+		json_object_put(t[i].mail);
 	}
 	mh_rate_spend(&c->rate, sent);
 	for (size_t i = 0; i < nplans; i++)

@@ -14,9 +14,10 @@ struct mh_cm_taken {
 	struct mh_cm_decision d;
 	int stale;		/* changed since it was read: left as it is */
 	int64_t end_ms;		/* its campaign's */
-	char *request;		/* with MH_CM_SEND: the API's body, or the
-				 * mail's text with mail_to */
-	char *mail_to;		/* the mail channel: the client's email */
+	char *request;		/* with MH_CM_SEND, the API's channel: its
+				 * body */
+	int by_mail;		/* with MH_CM_SEND, the mail channel: */
+	struct json_object *mail;	/* its mail (NULL: out of memory) */
 };
 
 /* A message whose request is out. */
