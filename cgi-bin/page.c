@@ -32,15 +32,11 @@ mh_page_emit(void *ctx, uint64_t seq, const char *json, size_t len)
 	struct mh_page *pg = ctx;
 	char stand_in[64];
 
-	if (pg->timed) {
-		struct json_object *o = json_tokener_parse(json);
-
-		pg->last_ts = mh_json_int(o, "ts");
-		json_object_put(o);
-	}
 	json = mh_json_stored(json, &len, seq, stand_in);
 	if (pg->count++ > 0)
 		mh_buf_add(&pg->buf, ",", 1);
+	pg->last_at = pg->buf.len;
+	pg->last_len = len;
 	mh_buf_add(&pg->buf, json, len);
 	pg->last = seq;
 	return pg->buf.failed ? -1 : 0;
@@ -143,6 +139,21 @@ mh_page_query(struct mh_request *r, struct mh_store *st, const char *key,
 	mh_page_respond(r, pg, q, more);
 }
 
+/* The time (ts) of the page's last event, read from its text in the
+ * page: the next page's cursor when they go by time. */
+static int64_t
+mh_page_last_ts(const struct mh_page *pg)
+{
+	char why[64];
+	struct json_object *o = pg->buf.failed || pg->count == 0 ? NULL :
+	    mh_json_parse(pg->buf.p + pg->last_at, pg->last_len, why,
+	    sizeof(why));
+	int64_t ts = mh_json_int(o, "ts");
+
+	json_object_put(o);
+	return ts;
+}
+
 void
 mh_page_respond(struct mh_request *r, struct mh_page *pg,
     const struct mh_query *q, int more)
@@ -155,7 +166,8 @@ mh_page_respond(struct mh_request *r, struct mh_page *pg,
 		    more ? "true" : "false", pg->count ? pg->last : q->after);
 	else if (more && pg->timed)
 		mh_buf_printf(b, "\"more\":true,\"next_before\":%" PRIu64
-		    ",\"next_before_time\":%" PRId64, pg->last, pg->last_ts);
+		    ",\"next_before_time\":%" PRId64, pg->last,
+		    mh_page_last_ts(pg));
 	else if (more)
 		mh_buf_printf(b, "\"more\":true,\"next_before\":%" PRIu64,
 		    pg->last);

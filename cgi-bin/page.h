@@ -14,8 +14,9 @@ struct mh_page {
 	struct mh_buf buf;
 	size_t count;
 	uint64_t last;
-	int timed;		/* events newest event time first: */
-	int64_t last_ts;	/* the last one's time, the next cursor's */
+	size_t last_at, last_len;	/* the last record's text in buf */
+	int timed;		/* events newest event time first: the last
+				 * one's time is the next cursor's */
 };
 /* An mh_emit_fn adding each record to a struct mh_page. */
 int mh_page_emit(void *ctx, uint64_t seq, const char *json, size_t len);
