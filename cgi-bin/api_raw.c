@@ -101,6 +101,7 @@ mh_api_raw_reprocess(struct mh_app *app, struct mh_request *r)
 	struct mh_notifier relay = { app->cfg->home, -1, 0 };
 	struct mh_machine_rules *rules = NULL;
 	struct mh_deriver d;
+	char why[300];
 	uint64_t receipt;
 	size_t stored = 0;
 	char answer[96];
@@ -110,7 +111,10 @@ mh_api_raw_reprocess(struct mh_app *app, struct mh_request *r)
 	mh_deriver_init(&d, mh_notify_event, &relay);
 	d.notify_types = app->cfg->notify_types;
 	d.notify_machine = app->cfg->notify_machine;
-	d.machine_rules = rules = mh_machine_rules_builtin();
+	/* The rules the drain reads: MAILHOOKS_MACHINE_RULES's, or the
+	 * built-in ones (the drain logs a broken file). */
+	d.machine_rules = rules = mh_machine_rules_for(app->cfg->machine_rules,
+	    why, sizeof(why));
 	if (mh_raw_found(r, app->store == NULL ? MH_STORE_FAILED :
 	    mh_store_reprocess_one(app->store, &d, receipt, &stored),
 	    receipt) == 0) {

@@ -13,29 +13,6 @@
 #include "mailhooks.h"
 
 #define MH_RULES_LOOK_S 2		/* how often the file is looked at */
-#define MH_RULES_FILE_MAX (1024 * 1024)
-
-/* The file's text (malloc'd, its length in *len), or NULL. */
-static char *
-mh_rules_read(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *text = NULL;
-	size_t n;
-
-	if (f == NULL)
-		return NULL;
-	if ((text = mh_malloc(MH_RULES_FILE_MAX + 1)) != NULL) {
-		n = fread(text, 1, MH_RULES_FILE_MAX + 1, f);
-		if (ferror(f) || n > MH_RULES_FILE_MAX) {
-			free(text);
-			text = NULL;
-		} else
-			*len = n;
-	}
-	fclose(f);
-	return text;
-}
 
 /* Puts rules in place of the drainer's, from path (NULL: built in). */
 static void
@@ -54,8 +31,7 @@ mh_rules_look(struct mh_drainer *dr, const char *path)
 {
 	struct mh_machine_rules *rules;
 	struct stat sb;
-	char *text, why[300];
-	size_t len = 0;
+	char why[300];
 
 	if (stat(path, &sb) != 0) {
 		if (dr->rules_mtime != -1)
@@ -69,16 +45,11 @@ mh_rules_look(struct mh_drainer *dr, const char *path)
 		return;
 	dr->rules_mtime = sb.st_mtime;
 	dr->rules_size = sb.st_size;
-	if ((text = mh_rules_read(path, &len)) == NULL ||
-	    (rules = mh_machine_rules_parse(text, len, why, sizeof(why))) ==
-	    NULL) {
+	if ((rules = mh_machine_rules_load(path, why, sizeof(why))) == NULL) {
 		fprintf(stderr, "mailhooks: MAILHOOKS_MACHINE_RULES=%s: %s: the "
-		    "rules before it stay\n", path, text == NULL ? "cannot be "
-		    "read, or over 1 MiB" : why);
-		free(text);
+		    "rules before it stay\n", path, why);
 		return;
 	}
-	free(text);
 	mh_rules_use(dr, rules, path);
 }
 

@@ -398,6 +398,14 @@ extern const char mh_machine_rules_default[];
 extern const size_t mh_machine_rules_default_len;
 /* Those parsed (mh_machine_rules_free), or NULL out of memory. */
 struct mh_machine_rules *mh_machine_rules_builtin(void);
+/* The rules of the file at path (at most 1 MiB), or NULL with why. */
+struct mh_machine_rules *mh_machine_rules_load(const char *path, char *why,
+    size_t whylen);
+/* Those of path (MAILHOOKS_MACHINE_RULES; NULL or "": none) when it loads,
+ * else the built-in ones, why saying what was wrong with path ("" when
+ * nothing was). */
+struct mh_machine_rules *mh_machine_rules_for(const char *path, char *why,
+    size_t whylen);
 /* The windows of a burst and of a prefetch, in seconds. */
 int mh_machine_burst_s(const struct mh_machine_rules *rs);
 int mh_machine_prefetch_s(const struct mh_machine_rules *rs);

@@ -281,6 +281,42 @@ mh_machine_classify(const struct mh_machine_rules *rs, int open,
 		v->machine = NULL;
 }
 
+/* A rules file is at most this long. */
+#define MH_RULES_FILE_MAX (1024 * 1024)
+
+struct mh_machine_rules *
+mh_machine_rules_load(const char *path, char *why, size_t whylen)
+{
+	struct mh_machine_rules *rules = NULL;
+	FILE *f = fopen(path, "rb");
+	char *text = NULL;
+	size_t len = 0;
+
+	if (f != NULL && (text = mh_malloc(MH_RULES_FILE_MAX + 1)) != NULL)
+		len = fread(text, 1, MH_RULES_FILE_MAX + 1, f);
+	if (f == NULL || text == NULL || ferror(f))
+		snprintf(why, whylen, "cannot be read");
+	else if (len > MH_RULES_FILE_MAX)
+		snprintf(why, whylen, "is over 1 MiB");
+	else
+		rules = mh_machine_rules_parse(text, len, why, whylen);
+	if (f != NULL)
+		fclose(f);
+	free(text);
+	return rules;
+}
+
+struct mh_machine_rules *
+mh_machine_rules_for(const char *path, char *why, size_t whylen)
+{
+	struct mh_machine_rules *rules = NULL;
+
+	why[0] = '\0';
+	if (path != NULL && *path != '\0')
+		rules = mh_machine_rules_load(path, why, whylen);
+	return rules != NULL ? rules : mh_machine_rules_builtin();
+}
+
 struct mh_machine_rules *
 mh_machine_rules_builtin(void)
 {

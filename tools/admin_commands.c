@@ -156,31 +156,6 @@ cmd_rejected(struct mh_cmd_ctx *c)
 }
 
 /* Drains the inbox, or derives everything again, telling the relay. */
-/* The machine rules: MAILHOOKS_MACHINE_RULES's file when set and good
- * (else said), or the built-in ones. */
-static struct mh_machine_rules *
-mh_admin_rules(void)
-{
-	const char *path = getenv("MAILHOOKS_MACHINE_RULES");
-	struct mh_machine_rules *rules = NULL;
-	char text[1 << 16], why[300];
-	size_t len;
-	FILE *f;
-
-	if (path != NULL && *path != '\0') {
-		if ((f = fopen(path, "rb")) != NULL) {
-			len = fread(text, 1, sizeof(text), f);
-			fclose(f);
-			rules = mh_machine_rules_parse(text, len, why, sizeof(why));
-		} else
-			snprintf(why, sizeof(why), "cannot be read");
-		if (rules == NULL)
-			fprintf(stderr, "mailhooks-db: MAILHOOKS_MACHINE_RULES=%s: "
-			    "%s: the built-in rules are used\n", path, why);
-	}
-	return rules != NULL ? rules : mh_machine_rules_builtin();
-}
-
 static int
 cmd_derive(struct mh_cmd_ctx *c, int all)
 {
@@ -188,6 +163,7 @@ cmd_derive(struct mh_cmd_ctx *c, int all)
 	struct mh_machine_rules *rules;
 	struct mh_deriver d;
 	enum mh_store_err err;
+	char why[300];
 	size_t n = 0;
 
 	const char *notify_on = getenv("MAILHOOKS_NOTIFY_ON");
@@ -199,7 +175,13 @@ cmd_derive(struct mh_cmd_ctx *c, int all)
 		    "open and click types, or none\n");
 		return 2;
 	}
-	d.machine_rules = rules = mh_admin_rules();
+	rules = mh_machine_rules_for(getenv("MAILHOOKS_MACHINE_RULES"), why,
+	    sizeof(why));
+	if (why[0] != '\0')
+		fprintf(stderr, "mailhooks-db: MAILHOOKS_MACHINE_RULES=%s: %s: "
+		    "the built-in rules are used\n",
+		    getenv("MAILHOOKS_MACHINE_RULES"), why);
+	d.machine_rules = rules;
 	if (all)
 		err = mh_store_reprocess(c->st, &d, &n);
 	else if ((err = mh_store_drain(c->st, NULL, 0, 1, &d, &n)) ==
