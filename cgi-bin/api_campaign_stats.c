@@ -4,7 +4,10 @@
  * counted by status; GET /api/campaigns/{id}/stats is one campaign's;
  * GET /api/campaigns/{id}/messages lists its messages newest first
  * (filter status), each with its attempts; POST /api/campaigns/audience
- * counts the clients a filter reaches. Reading needs events:read.
+ * counts the clients a filter reaches. Reading needs events:read. One
+ * mail campaign's statistics also say how its mail was met ("mail": the
+ * report by tag of its tag, people's opens and clicks): a walk of every
+ * message's summary, which the list does not make for each campaign.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -128,17 +131,39 @@ mh_campaign_of(struct mh_app *app, struct mh_request *r, uint64_t *id)
 	return c;
 }
 
+/* A mail campaign's mail as its recipients met it: the report by tag's
+ * row of the campaign's tag (its mail is tagged so), counting people:
+ * unique_opens, open_rate... added to o as "mail". */
+static enum mh_store_err
+mh_campaign_mail_stats(struct mh_app *app, uint64_t id, struct json_object *o)
+{
+	struct json_object *row;
+	enum mh_store_err err;
+	char tag[40];
+
+	snprintf(tag, sizeof(tag), MH_CAMPAIGN_TAG "%" PRIu64, id);
+	if ((err = mh_report_tag(app, tag, &row)) == MH_STORE_OK)
+		json_object_object_add(o, "mail", row);
+	return err;
+}
+
 void
 mh_api_campaign_stats(struct mh_app *app, struct mh_request *r)
 {
 	struct json_object *c, *o;
 	enum mh_store_err err;
 	uint64_t id;
+	const char *channel;
 
 	if ((c = mh_campaign_of(app, r, &id)) ==
 	    NULL)
 		return;
-	if ((err = mh_campaign_stats(app, c, id, &o)) != MH_STORE_OK)
+	channel = mh_json_str(c, "channel");
+	if ((err = mh_campaign_stats(app, c, id, &o)) == MH_STORE_OK &&
+	    channel != NULL && strcmp(channel, "mail") == 0 &&
+	    (err = mh_campaign_mail_stats(app, id, o)) != MH_STORE_OK)
+		json_object_put(o);
+	if (err != MH_STORE_OK)
 		mh_respond_store_error(r, err);
 	else {
 		mh_respond_json(r, 200, mh_json_text(o));

@@ -111,6 +111,7 @@ mh_api_raw_reprocess(struct mh_app *app, struct mh_request *r)
 	mh_deriver_init(&d, mh_notify_event, &relay);
 	d.notify_types = app->cfg->notify_types;
 	d.notify_machine = app->cfg->notify_machine;
+	d.trap_url = app->cfg->trap_url;
 	/* The rules the drain reads: MAILHOOKS_MACHINE_RULES's, or the
 	 * built-in ones (the drain logs a broken file). */
 	d.machine_rules = rules = mh_machine_rules_for(app->cfg->machine_rules,

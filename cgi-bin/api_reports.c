@@ -67,13 +67,16 @@ mh_by_person(struct json_object *sum, int64_t seen, const char *what)
 	return mh_json_int(sum, person) > 0;
 }
 
+/* A report row's counts, in the order mh_report_count finds them. */
+static const char *const mh_report_keys[] = { "sent", "delivered",
+	"unique_opens", "unique_clicks", "bounces", "machine_opens",
+	"machine_clicks", NULL };
+
 static void
 mh_report_count(struct mh_report *rp, const char *value, int64_t seen,
     struct json_object *sum)
 {
-	static const char *const keys[] = { "sent", "delivered", "unique_opens",
-	    "unique_clicks", "bounces", "machine_opens", "machine_clicks",
-	    NULL };
+	const char *const *keys = mh_report_keys;
 	struct json_object *row = mh_json_get(rp->rows, value);
 	int had[7];
 
@@ -214,6 +217,16 @@ mh_row_cmp(const void *a, const void *b)
 	    mh_row_name(y));
 }
 
+/* Adds a report row's rates (v, its counts) to row. */
+static void
+mh_report_rates(struct json_object *row, struct json_object *v)
+{
+	json_object_object_add(row, "open_rate", mh_rate(
+	    mh_json_int(v, "unique_opens"), mh_json_int(v, "delivered")));
+	json_object_object_add(row, "click_rate", mh_rate(
+	    mh_json_int(v, "unique_clicks"), mh_json_int(v, "delivered")));
+}
+
 /* The rows of a map, each named under key, sorted by count. */
 static struct json_object *
 mh_report_rows(struct json_object *map, const char *key, const char *count)
@@ -230,12 +243,7 @@ mh_report_rows(struct json_object *map, const char *key, const char *count)
 			json_object_object_foreach(v, k, n)
 				json_object_object_add(row, k,
 				    json_object_get(n));
-			json_object_object_add(row, "open_rate", mh_rate(
-			    mh_json_int(v, "unique_opens"),
-			    mh_json_int(v, "delivered")));
-			json_object_object_add(row, "click_rate", mh_rate(
-			    mh_json_int(v, "unique_clicks"),
-			    mh_json_int(v, "delivered")));
+			mh_report_rates(row, v);
 		}
 		json_object_array_add(rows, row);
 	}
@@ -264,6 +272,30 @@ mh_report_answer(struct mh_app *app, struct mh_request *r,
 	}
 	json_object_put(rp->rows);
 	json_object_put(rp->links);
+}
+
+enum mh_store_err
+mh_report_tag(struct mh_app *app, const char *tag, struct json_object **out)
+{
+	const char *const *keys = mh_report_keys;
+	struct mh_report rp = { .field = "tag", .type = -1 };
+	struct json_object *v, *row = json_object_new_object();
+	enum mh_store_err err = app->store == NULL ? MH_STORE_FAILED :
+	    mh_store_messages_walk(app->store, mh_report_one, &rp);
+
+	v = mh_json_get(rp.rows, tag);
+	for (int i = 0; keys[i] != NULL; i++)
+		json_object_object_add(row, keys[i],
+		    json_object_new_int64(mh_json_int(v, keys[i])));
+	mh_report_rates(row, v);
+	json_object_put(rp.rows);
+	json_object_put(rp.links);
+	*out = row;
+	if (err != MH_STORE_OK) {
+		json_object_put(row);
+		*out = NULL;
+	}
+	return err;
 }
 
 /* The page's filters a report follows: type, and q (2 to 200 characters,

@@ -3,7 +3,8 @@
  * each type happened in each hour or UTC day of a window, read from the
  * storage's counts per hour (a read per hour and type, whatever the
  * number of events). Columnar, as charts draw it: the buckets' starts,
- * then for each type its counts in the same order.
+ * then for each type its counts in the same order. Opens and clicks are
+ * people's, as /api/stats counts them.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -71,7 +72,8 @@ mh_series_event(void *ctx, uint64_t seq, const char *json, size_t len)
 
 	(void)seq;
 	(void)len;
-	if (type != NULL)
+	/* As the counts per hour count it: a machine's open is not one. */
+	if (type != NULL && mh_json_str(ev, "machine") == NULL)
 		mh_series_add(s, mh_floor_to(mh_json_int(ev, "ts"), 3600) / 3600,
 		    type, 1);
 	json_object_put(ev);

@@ -1,7 +1,9 @@
 /*
  * GET /api/stats: how many events of each type happened in a time window
  * (the last day unless since or until say otherwise), every type listed
- * in the event types' order.
+ * in the event types' order. Opens and clicks count people's: a
+ * machine's (counted per hour as "machine:TYPE") are machine_opens and
+ * machine_clicks.
  */
 #include <inttypes.h>
 #include <stdint.h>
@@ -14,14 +16,28 @@
 struct mh_tally {
 	uint64_t n[64];
 	uint64_t total;
+	uint64_t machine_opens, machine_clicks;
 };
+
+/* The name a machine's open or click is counted under per hour. */
+#define MH_MACHINE_PREFIX "machine:"
 
 static void
 mh_tally_add(struct mh_tally *t, const char *type, uint64_t count)
 {
+	size_t plen = sizeof(MH_MACHINE_PREFIX) - 1;
+	unsigned flags;
 	int i;
 
 	t->total += count;
+	if (strncmp(type, MH_MACHINE_PREFIX, plen) == 0) {
+		flags = mh_event_type_flags(type + plen);
+		if (flags & MH_TYPE_OPEN)
+			t->machine_opens += count;
+		else if (flags & MH_TYPE_CLICK)
+			t->machine_clicks += count;
+		return;
+	}
 	if ((i = mh_event_type_index(type, strlen(type))) >= 0 &&
 	    (size_t)i < sizeof(t->n) / sizeof(t->n[0]))
 		t->n[i] += count;
@@ -110,6 +126,8 @@ mh_stats_count(struct mh_store *st, const struct mh_query *asked,
 	}
 	for (size_t p = 0; p < 3; p++) {
 		t->total += part[p].total;
+		t->machine_opens += part[p].machine_opens;
+		t->machine_clicks += part[p].machine_clicks;
 		for (size_t i = 0; i < sizeof(t->n) / sizeof(t->n[0]); i++)
 			t->n[i] += part[p].n[i];
 	}
@@ -120,7 +138,7 @@ void
 mh_api_stats(struct mh_app *app, struct mh_request *r)
 {
 	struct mh_query q = { .table = MH_TABLE_EVENTS };
-	struct mh_tally t = { { 0 }, 0 };
+	struct mh_tally t = { { 0 }, 0, 0, 0 };
 	struct mh_buf b = { 0 };
 	enum mh_store_err err;
 
@@ -143,7 +161,9 @@ mh_api_stats(struct mh_app *app, struct mh_request *r)
 	    q.since);
 	mh_buf_printf(&b, q.has_until ? ",\"until\":%" PRId64 : ",\"until\":null",
 	    q.until);
-	mh_buf_printf(&b, ",\"total\":%" PRIu64 ",\"counts\":{", t.total);
+	mh_buf_printf(&b, ",\"total\":%" PRIu64 ",\"machine_opens\":%" PRIu64
+	    ",\"machine_clicks\":%" PRIu64 ",\"counts\":{", t.total,
+	    t.machine_opens, t.machine_clicks);
 	for (size_t i = 0; mh_event_types[i].name != NULL; i++)
 		mh_buf_printf(&b, "%s\"%s\":%" PRIu64, i ? "," : "",
 		    mh_event_types[i].name, t.n[i]);

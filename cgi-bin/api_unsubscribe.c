@@ -5,7 +5,8 @@
  * out; GET shows a small page whose button does the same, and changes
  * nothing by itself (link scanners fetch every link). A token altered or
  * made up names no one: 404, nothing changed. The log says client=ID,
- * never the token.
+ * never the token. /api/trap, the trap link, is here too: the other link
+ * of mail sent that is followed without signing in.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -66,6 +67,21 @@ mh_api_unsubscribe_page(struct mh_app *app, struct mh_request *r)
 		return;
 	mh_respond_header(r, "Cache-Control: no-store");
 	mh_respond_header(r, "Referrer-Policy: no-referrer");
+	mh_respond_body(r, 200, MH_HTML, page, sizeof(page) - 1);
+}
+
+/* GET /api/trap: where the trap link hidden in mail leads (core/trap.c).
+ * Whoever follows it is a machine, which the click event Mandrill sends
+ * says; the page itself keeps nothing and asks not to be indexed. */
+void
+mh_api_trap(struct mh_app *app, struct mh_request *r)
+{
+	static const char page[] = "<!doctype html><meta charset=utf-8>"
+	    "<meta name=robots content=noindex><title>Nothing here</title>\n";
+
+	(void)app;
+	mh_respond_header(r, "Cache-Control: no-store");
+	mh_respond_header(r, "X-Robots-Tag: noindex");
 	mh_respond_body(r, 200, MH_HTML, page, sizeof(page) - 1);
 }
 

@@ -39,6 +39,7 @@ mh_drain(struct mh_drainer *dr, const uint64_t *own, size_t nown, int walk)
 	d.notify_types = dr->cfg.notify_types;
 	d.notify_machine = dr->cfg.notify_machine;
 	d.machine_rules = mh_drainer_rules(dr);
+	d.trap_url = dr->cfg.trap_url;
 	err = mh_store_drain(dr->store, own, nown, walk, &d, &stored);
 	mh_notify_done(&dr->relay);
 	if (err == MH_STORE_OK && !dr->checkpoint_apart)

@@ -305,6 +305,10 @@ void mh_api_stats(struct mh_app *app, struct mh_request *r);
  * /api/stats/links (api_reports.c). */
 void mh_api_stats_series(struct mh_app *app, struct mh_request *r);
 void mh_api_stats_by(struct mh_app *app, struct mh_request *r);
+/* The report by tag's row of one tag (its counts and rates, all 0 when no
+ * message had it), read from every summary: *out, a new object. */
+enum mh_store_err mh_report_tag(struct mh_app *app, const char *tag,
+    struct json_object **out);
 void mh_api_stats_links(struct mh_app *app, struct mh_request *r);
 /* DELETE /api/recipients/{email}. */
 void mh_api_recipient_erase(struct mh_app *app, struct mh_request *r);
@@ -347,9 +351,11 @@ struct json_object *mh_campaign_warnings(struct mh_app *app,
 /* api_clients_io.c: the clients in bulk. */
 void mh_api_clients_import(struct mh_app *app, struct mh_request *r);
 void mh_api_clients_csv(struct mh_app *app, struct mh_request *r);
-/* api_unsubscribe.c: a campaign mail's unsubscribe link. */
+/* api_unsubscribe.c: the links of mail sent that anyone may follow: a
+ * campaign mail's unsubscribe link, and the trap link. */
 void mh_api_unsubscribe_page(struct mh_app *app, struct mh_request *r);
 void mh_api_unsubscribe(struct mh_app *app, struct mh_request *r);
+void mh_api_trap(struct mh_app *app, struct mh_request *r);
 void mh_api_campaigns(struct mh_app *app, struct mh_request *r);
 void mh_api_campaign_create(struct mh_app *app, struct mh_request *r);
 void mh_api_campaign(struct mh_app *app, struct mh_request *r);

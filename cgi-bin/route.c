@@ -110,6 +110,8 @@ const struct mh_route mh_routes[] = {
 	    mh_api_unsubscribe_page, NULL },
 	{ MH_POST, "/api/unsubscribe/{token}", MH_PUBLIC, MH_FORM_BODY,
 	    mh_api_unsubscribe, NULL },
+	/* Public: the trap link hidden in mail sent, followed by machines. */
+	{ MH_GET, "/api/trap", MH_PUBLIC, MH_NO_BODY, mh_api_trap, NULL },
 	{ MH_GET, "/api/campaigns", MH_CAMPAIGN_READ, MH_NO_BODY,
 	    mh_api_campaigns, NULL },
 	{ MH_POST, "/api/campaigns", MH_CAMPAIGN_WRITE, MH_JSON_BODY,

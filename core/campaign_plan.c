@@ -4,6 +4,8 @@
  * whether a client matches its filter (every list not empty must hold
  * the client's value).
  */
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,12 +69,16 @@ struct json_object *
 mh_campaign_mail(const struct mh_campaign_plan *p, const char *to,
     const char *list_unsubscribe)
 {
-	char line[MH_SUBJECT_LINE_MAX + 1];
-	struct json_object *m, *h;
+	char line[MH_SUBJECT_LINE_MAX + 1], tag[40];
+	struct json_object *m, *h, *tags;
 
 	mh_first_line(p->text, line, sizeof(line));
 	m = mh_mail_to_one(to, p->subject != NULL ? p->subject : line[0] ?
 	    line : "(no subject)", p->text);
+	snprintf(tag, sizeof(tag), MH_CAMPAIGN_TAG "%" PRIu64, p->id);
+	tags = json_object_new_array();
+	json_object_array_add(tags, json_object_new_string(tag));
+	json_object_object_add(m, "tags", tags);
 	if (p->html != NULL)
 		mh_json_set_str(m, "html", p->html);
 	if (list_unsubscribe != NULL) {

@@ -123,6 +123,9 @@ mh_config_read(struct mh_config *cfg, char **envp)
 		    "perhaps a port and a path, no query\n", cfg->public_url);
 		return -1;
 	}
+	if (mh_trap_url(cfg->public_url, cfg->trap_url,
+	    sizeof(cfg->trap_url)) != 0)
+		cfg->trap_url[0] = '\0';
 	cfg->test_events = mh_setting_on(envp, "MAILHOOKS_TEST_EVENTS");
 	v = mh_setting(envp, "MAILHOOKS_FSYNC");
 	cfg->fsync = v == NULL || strcmp(v, "0") != 0;
@@ -197,6 +200,7 @@ mh_config_copy_drain(struct mh_config *to, const struct mh_config *from)
 	to->raw_max_age = from->raw_max_age;
 	to->notify_types = from->notify_types;
 	to->notify_machine = from->notify_machine;
+	memcpy(to->trap_url, from->trap_url, sizeof(to->trap_url));
 	to->raw_max_bytes = from->raw_max_bytes;
 	to->event_max_age = from->event_max_age;
 	return 0;

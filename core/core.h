@@ -59,6 +59,8 @@ struct mh_config {
 	char default_region[3];
 	char *machine_rules;	/* MAILHOOKS_MACHINE_RULES: a file, or NULL */
 	int notify_machine;	/* MAILHOOKS_NOTIFY_MACHINE=1 */
+	char trap_url[1100];	/* the trap link's address: the site's
+				 * /api/trap, "" without MAILHOOKS_PUBLIC_URL */
 };
 
 /* A session ends after this long without a request (the default of
@@ -286,6 +288,8 @@ const char *mh_in_list(const char *s, const char *const *list);
 #define MH_TYPE_OPEN 2u		/* counted as an open */
 #define MH_TYPE_CLICK 4u	/* counted as a click */
 #define MH_TYPE_MESSAGE 8u	/* one of Mandrill's message events */
+#define MH_TYPE_SENT 16u	/* the message left or arrived: a prefetch
+				 * is judged from its time */
 
 struct mh_event_type {
 	const char *name;
@@ -419,6 +423,36 @@ struct mh_machine_verdict {
 void mh_machine_classify(const struct mh_machine_rules *rs, int open,
     const char *ua, const char *ip, struct mh_machine_verdict *v);
 
+/* --- trap.c: the invisible link only a machine follows. */
+/* The trap link's address on the site public_url into out: 0, or -1
+ * when there is no site or it does not fit. */
+int mh_trap_url(const char *public_url, char *out, size_t cap);
+/* html with the trap link to trap_url hidden before its end (its last
+ * </body>, else its end): malloc'd, NULL out of memory or when the
+ * address cannot stand in an attribute as it is. */
+char *mh_trap_html(const char *html, const char *trap_url);
+
+/* --- verdict.c: the verdicts that need the message's history. */
+struct mh_fold;
+/* Judges ev (an event of the message whose summary is sum, both parsed;
+ * each changed as the verdict goes), stored as f->seq, with f->notes:
+ * f->json, f->counted, f->silence and f->amend filled as the verdict
+ * says. A send or a delivery only notes when the message went. 0, or -1
+ * when out of memory or the notes failed. */
+int mh_verdict_judge(const struct mh_deriver *d, struct json_object *sum,
+    struct json_object *ev, struct mh_fold *f);
+/* The verdicts on a batch's clicks judged together, before any is
+ * stored: a message's clicks from one address on different links within
+ * burst-seconds are a burst's; with one on the trap link, all are a
+ * scanner's. Each event of n[0..count) changed as it says. 0, or -1 out
+ * of memory. */
+int mh_verdict_batch(const struct mh_deriver *d, struct mh_normal *n,
+    size_t count);
+/* The deriver's amend: an earlier event (its stored text) as the
+ * message's summary now says (mh_deriver's amend). */
+int mh_verdict_amend(const struct mh_deriver *d, const char *summary,
+    const char *json, char **amended, char *counted);
+
 /* --- derive.c: inbox entries into events, and message summaries. */
 /* Makes the storage layer's event of a normalised one, which it takes
  * over (n's objects are put, its identity moved). 0, or -1 out of
@@ -427,6 +461,10 @@ int mh_event_from_normal(struct mh_normal *n, struct mh_event *out);
 /* An mh_describe_fn: a stored event's time, provider, subject and raw
  * body, read from its JSON (for the storage's reindex). */
 int mh_event_describe(void *ctx, const char *json, struct mh_event *ev);
+/* An mh_rejudge_fn: a stored event judged anew by d's rules, for the
+ * storage's reclassify. */
+int mh_event_rejudge(const struct mh_deriver *d, const char *json,
+    struct mh_event *ev);
 /* The deriver the drain and the admin tool give the storage layer: its
  * derive and fold (summary.c); stored and ctx are the caller's. With
  * stored, ctx is a struct mh_notifier: the notifications events make are
@@ -436,10 +474,10 @@ void mh_deriver_init(struct mh_deriver *d,
     void *ctx);
 
 /* --- summary.c: a message's summary, folded one event at a time. */
-/* The summary (JSON text, or NULL for none yet) with ev, stored under
- * seq, folded in: *folded is malloc'd. 0, or -1 out of memory. */
-int mh_summary_fold(void *ctx, const struct mh_event *ev, uint64_t seq,
-    const char *summary, char **folded);
+/* The deriver's fold: f->summary (NULL for none yet) with f->ev, stored
+ * under f->seq, folded in (f->folded, malloc'd), the event judged so
+ * (verdict.c). 0, or -1 out of memory. */
+int mh_summary_fold(const struct mh_deriver *d, struct mh_fold *f);
 
 /* --- password.c: user names, passwords and their hashes. */
 #define MH_PASSWORD_MIN 8

@@ -35,6 +35,13 @@ mh_event_record(struct json_object *o, struct mh_record *r)
 	    (r->json = mh_strdup(mh_json_text(o))) == NULL ? -1 : 0;
 }
 
+/* An event whose text cannot be read: no fields, judged no further. */
+static int
+mh_event_record_empty(struct mh_event *ev)
+{
+	return (ev->rec.json = mh_strdup("{}")) == NULL ? -1 : 0;
+}
+
 /* The record of a provider's own record of it (an email_callback): by
  * status, address and the provider's id. */
 static int
@@ -205,6 +212,70 @@ mh_machine_mark(const struct mh_deriver *d, struct json_object *ev)
 	}
 }
 
+int
+mh_event_rejudge(const struct mh_deriver *d, const char *json,
+    struct mh_event *ev)
+{
+	struct json_object *o = json_tokener_parse(json);
+	int ret = -1;
+
+	memset(ev, 0, sizeof(*ev));
+	if (o == NULL)
+		return mh_event_record_empty(ev);
+	json_object_object_del(o, "machine");
+	json_object_object_del(o, "proxy");
+	mh_machine_mark(d, o);
+	if (mh_event_record(o, &ev->rec) == 0 &&
+	    (ev->provider = mh_field(o, "provider")) != NULL &&
+	    (ev->subject = mh_field(o, "subject")) != NULL) {
+		ev->ts = mh_json_int(o, "ts");
+		ret = 0;
+	}
+	json_object_put(o);
+	return ret;
+}
+
+/* Lets go of what normalised items from..to still hold, and of n. */
+static void
+mh_normals_free(struct mh_normal *n, size_t from, size_t to)
+{
+	for (size_t i = from; n != NULL && i < to; i++) {
+		json_object_put(n[i].event);
+		json_object_put(n[i].entity);
+		free(n[i].identity);
+	}
+	free(n);
+}
+
+/* Normalises every item of the entry into n (the mail sent joined, the
+ * rules' verdict on each), then the verdict of the batch as a whole
+ * (verdict.c): *done counts those normalised. 0, or -1 with why. */
+static int
+mh_normalise_all(const struct mh_deriver *d, const struct mh_entry *e,
+    const struct mh_provider *p, struct json_object *items,
+    struct mh_normal *n, size_t *done, char *why, size_t whylen)
+{
+	size_t total = json_object_array_length(items);
+	char received_at[32];
+
+	mh_iso_from_ms(e->meta.received_ms, received_at);
+	for (*done = 0; *done < total; (*done)++) {
+		if (p->normalise(json_object_array_get_idx(items, *done),
+		    received_at, e->receipt, &n[*done]) != 0) {
+			snprintf(why, whylen, "item %zu cannot be normalised",
+			    *done);
+			return -1;
+		}
+		mh_join_sent(e, p->name, n[*done].event);
+		mh_machine_mark(d, n[*done].event);
+	}
+	if (mh_verdict_batch(d, n, total) != 0) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
 /* The deriver's derive: every item of the entry normalised. */
 static int
 mh_derive(const struct mh_deriver *d, const struct mh_entry *e,
@@ -212,9 +283,8 @@ mh_derive(const struct mh_deriver *d, const struct mh_entry *e,
 {
 	const struct mh_provider *p = mh_provider_find(e->meta.provider);
 	struct json_object *items = NULL;
-	struct mh_normal n;
-	char received_at[32];
-	size_t total;
+	struct mh_normal *n = NULL;
+	size_t total, normalised = 0;
 	int ret = -1;
 
 	*events = NULL;
@@ -226,22 +296,20 @@ mh_derive(const struct mh_deriver *d, const struct mh_entry *e,
 	}
 	if (p->items(e->body, e->body_len, &items, why, whylen) != 0)
 		return -1;
-	mh_iso_from_ms(e->meta.received_ms, received_at);
 	total = json_object_array_length(items);
-	if ((*events = mh_calloc(total ? total : 1, sizeof(**events))) == NULL) {
+	if ((*events = mh_calloc(total ? total : 1, sizeof(**events))) == NULL ||
+	    (n = mh_calloc(total ? total : 1, sizeof(*n))) == NULL) {
 		snprintf(why, whylen, "out of memory");
 		goto out;
 	}
+	if (mh_normalise_all(d, e, p, items, n, &normalised, why, whylen) != 0)
+		goto out;
 	for (; *count < total; (*count)++) {
 		struct mh_record notice = { .json = NULL };
 
-		if (p->normalise(json_object_array_get_idx(items, *count),
-		    received_at, e->receipt, &n) != 0 ||
-		    (mh_join_sent(e, p->name, n.event),
-		    mh_machine_mark(d, n.event), 0) ||
-		    mh_mail_notice(d, n.event, e->meta.received_ms,
+		if (mh_mail_notice(d, n[*count].event, e->meta.received_ms,
 		    &notice) != 0 ||
-		    mh_event_from_normal(&n, &(*events)[*count]) != 0) {
+		    mh_event_from_normal(&n[*count], &(*events)[*count]) != 0) {
 			mh_record_free(&notice);
 			snprintf(why, whylen, "item %zu cannot be normalised",
 			    *count);
@@ -252,6 +320,8 @@ mh_derive(const struct mh_deriver *d, const struct mh_entry *e,
 	}
 	ret = 0;
 out:
+	/* What from_normal did not take (it leaves NULLs behind). */
+	mh_normals_free(n, 0, normalised);
 	if (ret != 0) {
 		mh_events_free(*events, *count);
 		*events = NULL;
@@ -287,10 +357,12 @@ mh_deriver_init(struct mh_deriver *d,
 {
 	d->derive = mh_derive;
 	d->fold = mh_summary_fold;
+	d->amend = mh_verdict_amend;
 	d->stored = stored;
 	d->noticed = stored != NULL ? mh_notice_announce : NULL;
 	d->ctx = ctx;
 	d->notify_types = mh_notify_types_default();
 	d->machine_rules = NULL;
 	d->notify_machine = 0;
+	d->trap_url = NULL;
 }

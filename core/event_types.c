@@ -14,8 +14,8 @@
 #include "core.h"
 
 const struct mh_event_type mh_event_types[] = {
-	{ "send", MH_TYPE_STATE | MH_TYPE_MESSAGE },
-	{ "delivered", MH_TYPE_STATE | MH_TYPE_MESSAGE },
+	{ "send", MH_TYPE_STATE | MH_TYPE_MESSAGE | MH_TYPE_SENT },
+	{ "delivered", MH_TYPE_STATE | MH_TYPE_MESSAGE | MH_TYPE_SENT },
 	{ "deferral", MH_TYPE_STATE | MH_TYPE_MESSAGE },
 	{ "hard_bounce", MH_TYPE_STATE | MH_TYPE_MESSAGE },
 	{ "soft_bounce", MH_TYPE_STATE | MH_TYPE_MESSAGE },

@@ -215,7 +215,11 @@ struct mh_campaign_plan {
 	const char *updated;	/* updated_at: moves with each change */
 	struct json_object *obj;	/* the campaign (owned) */
 };
-/* The mail of a campaign on the mail channel to the address to: its
+/* The tag of a campaign's mail, followed by the campaign's id: the
+ * report by tag counts its opens and clicks. */
+#define MH_CAMPAIGN_TAG "campaign-"
+/* The mail of a campaign on the mail channel to the address to (tagged
+ * MH_CAMPAIGN_TAG and its id): its
  * subject (a campaign made before it had one: its text's first line), its
  * text, its HTML, and with list_unsubscribe (NULL: none) the headers
  * List-Unsubscribe and List-Unsubscribe-Post (RFC 8058's one-click). A

@@ -69,9 +69,10 @@ mh_summary_who(struct json_object *sum, const char *type,
  * ("seen", a bit for each type's place in the table) and its clicks per
  * link ("urls"). */
 static void
-mh_summary_details(struct json_object *sum, const struct mh_event *ev)
+mh_summary_details(struct json_object *sum, const struct mh_event *ev,
+    struct json_object *e)
 {
-	struct json_object *e = json_tokener_parse(ev->rec.json), *urls;
+	struct json_object *urls;
 	const char *type = ev->rec.event.type, *url;
 	int i = mh_event_type_index(type, strlen(type));
 
@@ -97,22 +98,23 @@ mh_summary_details(struct json_object *sum, const struct mh_event *ev)
 		    json_object_object_length(urls) < MH_SUMMARY_URLS_MAX)
 			mh_set_int(urls, url, mh_json_int(urls, url) + 1);
 	}
-	json_object_put(e);
 }
 
 int
-mh_summary_fold(void *ctx, const struct mh_event *ev, uint64_t seq,
-    const char *summary, char **folded)
+mh_summary_fold(const struct mh_deriver *d, struct mh_fold *f)
 {
+	const struct mh_event *ev = f->ev;
 	const char *type = ev->rec.event.type, *email = ev->rec.event.email;
 	unsigned flags = mh_event_type_flags(type);
-	struct json_object *sum = NULL;
+	struct json_object *sum = NULL, *e = json_tokener_parse(ev->rec.json);
+	int ret = 0;
 
-	(void)ctx;
-	if (summary != NULL)
-		sum = json_tokener_parse(summary);
+	if (f->summary != NULL)
+		sum = json_tokener_parse(f->summary);
 	if (sum == NULL)
-		sum = mh_summary_new(ev, seq);
+		sum = mh_summary_new(ev, f->seq);
+	if (e != NULL)
+		ret = mh_verdict_judge(d, sum, e, f);
 	if (*email != '\0')
 		mh_json_set_str(sum, "email", email);
 	if (*ev->subject != '\0')
@@ -125,12 +127,13 @@ mh_summary_fold(void *ctx, const struct mh_event *ev, uint64_t seq,
 		mh_json_set_str(sum, "state", type);
 		mh_set_int(sum, "state_ts", ev->ts);
 	}
-	mh_summary_details(sum, ev);
+	mh_summary_details(sum, ev, e);
 	mh_set_int(sum, "events", mh_json_int(sum, "events") + 1);
-	mh_set_int(sum, "last_seq", (int64_t)seq);
+	mh_set_int(sum, "last_seq", (int64_t)f->seq);
 	if (ev->ts >= mh_json_int(sum, "last_ts"))
 		mh_set_int(sum, "last_ts", ev->ts);
-	*folded = mh_strdup(mh_json_text(sum));
+	f->folded = mh_strdup(mh_json_text(sum));
 	json_object_put(sum);
-	return *folded != NULL ? 0 : -1;
+	json_object_put(e);
+	return ret == 0 && f->folded != NULL ? 0 : -1;
 }

@@ -177,6 +177,13 @@ mh_store_events_expire(struct mh_store *st, int64_t before,
 	return mh_store_error(ret);
 }
 
+/* The recipient's note (the addresses it opened from) goes with it. */
+static int
+mh_erase_note_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
+{
+	return mh_note_erase(st, txn, MH_NOTE_RECIPIENT, ctx);
+}
+
 enum mh_store_err
 mh_store_erase(struct mh_store *st, const char *email,
     int (*names)(void *ctx, const char *json), void *ctx, struct mh_erased *n)
@@ -191,6 +198,8 @@ mh_store_erase(struct mh_store *st, const char *email,
 	e.plen = strlen((char *)e.prefix) + 1;
 	if ((ret = mh_erase_run(st, &e)) == 0)
 		ret = mh_notices_erase(st, names, ctx, &e.done.notifications);
+	if (ret == 0)
+		ret = mh_txn_run(st, 0, 0, mh_erase_note_txn, (void *)email);
 	*n = e.done;
 	return mh_store_error(ret);
 }

@@ -7,7 +7,7 @@
  * reads them; it hands the values over in struct mh_event.
  *
  *   events-keys.db     seq -> ts (biased be64) receipt (be64)
- *                      provider \0 lower(subject) \0
+ *                      provider \0 lower(subject) \0 [counted \0]
  *   events-by-time.db  ts (biased be64) seq (be64) -> ""
  *   events-by-gram.db  3 bytes block (be64) -> its seqs (grams.c)
  *   events-per-hour.db hour (biased be64) type -> count (be64)
@@ -145,16 +145,33 @@ mh_gram_batch_write(struct mh_store *st, DB_TXN *txn, struct mh_gram_batch *b)
 	return ret;
 }
 
-/* Writes (or removes) the time, trigram and hour entries of one event;
- * the trigrams into batch when there is one. */
+/* Counts one event more (del 0) or less in its hour, under name. */
+static int
+mh_hour_count(struct mh_store *st, DB_TXN *txn, int64_t ts, const char *name,
+    int del)
+{
+	unsigned char key[8 + MH_TYPE_MAX];
+	size_t len = strlen(name);
+
+	if (len > MH_TYPE_MAX)
+		len = MH_TYPE_MAX;
+	mh_be64_put(key, mh_ts_key(mh_hour_of(ts)));
+	memcpy(key + 8, name, len);
+	return mh_counter_key(st->db[MH_DB_EV_PER_HOUR], txn, key, 8 + len,
+	    del ? -1 : 1, 0, NULL);
+}
+
+/* Writes (or removes) the time, trigram and hour entries of one event
+ * (counted per hour under k->counted, or type); the trigrams into batch
+ * when there is one. */
 static int
 mh_event_marks(struct mh_store *st, DB_TXN *txn, uint64_t seq,
     const struct mh_event_keys *k, const char *type, int del,
     struct mh_gram_batch *batch)
 {
 	uint32_t g[2 * MH_SEARCH_TEXT_MAX];
-	unsigned char key[16 + MH_TYPE_MAX];
-	size_t n = mh_grams(k->email, k->subject, g), tlen = strlen(type);
+	unsigned char key[16];
+	size_t n = mh_grams(k->email, k->subject, g);
 	int ret;
 
 	mh_be64_put(key, mh_ts_key(k->ts));
@@ -168,12 +185,8 @@ mh_event_marks(struct mh_store *st, DB_TXN *txn, uint64_t seq,
 		    !del);
 	if (ret != 0)
 		return ret;
-	if (tlen > MH_TYPE_MAX)
-		tlen = MH_TYPE_MAX;
-	mh_be64_put(key, mh_ts_key(mh_hour_of(k->ts)));
-	memcpy(key + 8, type, tlen);
-	return mh_counter_key(st->db[MH_DB_EV_PER_HOUR], txn, key, 8 + tlen,
-	    del ? -1 : 1, 0, NULL);
+	return mh_hour_count(st, txn, k->ts, k->counted[0] != '\0' ?
+	    k->counted : type, del);
 }
 
 int
@@ -181,12 +194,23 @@ mh_event_index_put(struct mh_store *st, DB_TXN *txn, uint64_t seq,
     const struct mh_event_keys *k, const char *type,
     struct mh_gram_batch *batch)
 {
-	unsigned char rec[16 + MH_PROVIDER_MAX + MH_SEARCH_TEXT_MAX + 2];
+	int ret;
+
+	if ((ret = mh_event_keys_put(st, txn, seq, k)) != 0)
+		return ret;
+	return mh_event_marks(st, txn, seq, k, type, 0, batch);
+}
+
+int
+mh_event_keys_put(struct mh_store *st, DB_TXN *txn, uint64_t seq,
+    const struct mh_event_keys *k)
+{
+	unsigned char rec[16 + MH_PROVIDER_MAX + MH_SEARCH_TEXT_MAX +
+	    MH_COUNTED_MAX + 3];
 	size_t plen = strnlen(k->provider, MH_PROVIDER_MAX - 1);
-	size_t slen = strlen(k->subject);
+	size_t slen = strlen(k->subject), clen = strlen(k->counted);
 	unsigned char kbuf[8];
 	DBT key, data;
-	int ret;
 
 	mh_be64_put(rec, mh_ts_key(k->ts));
 	mh_be64_put(rec + 8, k->receipt);
@@ -197,10 +221,32 @@ mh_event_index_put(struct mh_store *st, DB_TXN *txn, uint64_t seq,
 	memset(&data, 0, sizeof(data));
 	data.data = rec;
 	data.size = (u_int32_t)(18 + plen + slen);
-	if ((ret = st->db[MH_DB_EV_KEYS]->put(st->db[MH_DB_EV_KEYS], txn, &key,
-	    &data, 0)) != 0)
+	if (clen > 0) {
+		memcpy(rec + data.size, k->counted, clen + 1);
+		data.size += (u_int32_t)clen + 1;
+	}
+	return st->db[MH_DB_EV_KEYS]->put(st->db[MH_DB_EV_KEYS], txn, &key,
+	    &data, 0);
+}
+
+int
+mh_event_recount(struct mh_store *st, DB_TXN *txn, uint64_t seq,
+    const char *type, const char *counted)
+{
+	struct mh_event_keys k;
+	int ret;
+
+	if ((ret = mh_event_keys_get(st, txn, seq, &k, DB_RMW)) != 0)
+		return ret == DB_NOTFOUND ? 0 : ret;
+	if (strcmp(k.counted, counted) == 0)
+		return 0;
+	if ((ret = mh_hour_count(st, txn, k.ts, k.counted[0] != '\0' ?
+	    k.counted : type, 1)) != 0 ||
+	    (ret = mh_hour_count(st, txn, k.ts, counted[0] != '\0' ?
+	    counted : type, 0)) != 0)
 		return ret;
-	return mh_event_marks(st, txn, seq, k, type, 0, batch);
+	snprintf(k.counted, sizeof(k.counted), "%s", counted);
+	return mh_event_keys_put(st, txn, seq, &k);
 }
 
 void
@@ -215,16 +261,18 @@ mh_event_keys_of(struct mh_event_keys *k, const struct mh_event *ev,
 	    ev->rec.event.email : "", MH_SEARCH_TEXT_MAX - 1);
 	mh_lower_copy(k->subject, ev->subject != NULL ? ev->subject : "",
 	    MH_SEARCH_TEXT_MAX - 1);
+	k->counted[0] = '\0';
 }
 
 int
 mh_event_keys_get(struct mh_store *st, DB_TXN *txn, uint64_t seq,
     struct mh_event_keys *k, u_int32_t flags)
 {
-	unsigned char rec[16 + MH_PROVIDER_MAX + MH_SEARCH_TEXT_MAX + 2];
+	unsigned char rec[16 + MH_PROVIDER_MAX + MH_SEARCH_TEXT_MAX +
+	    MH_COUNTED_MAX + 3];
 	unsigned char kbuf[8];
 	DBT key, data;
-	const char *p, *end;
+	const char *p, *end, *stop;
 	int ret;
 
 	mh_key64(&key, kbuf, seq);
@@ -245,6 +293,12 @@ mh_event_keys_get(struct mh_store *st, DB_TXN *txn, uint64_t seq,
 		return EINVAL;
 	memcpy(k->provider, p, (size_t)(end - p) + 1);
 	snprintf(k->subject, sizeof(k->subject), "%s", end + 1);
+	/* What follows the subject's NUL, if anything: its counted name. */
+	stop = (const char *)rec + data.size;
+	end = memchr(end + 1, '\0', (size_t)(stop - end - 1));
+	k->counted[0] = '\0';
+	if (end != NULL && end + 1 < stop)
+		snprintf(k->counted, sizeof(k->counted), "%s", end + 1);
 	k->email[0] = '\0';
 	return 0;
 }

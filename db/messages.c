@@ -29,12 +29,12 @@ mh_message_key(DBT *key, const char *provider, const char *message_id)
 }
 
 int
-mh_message_fold(struct mh_store *st, DB_TXN *txn, const struct mh_event *ev,
-    const struct mh_deriver *d, uint64_t seq)
+mh_message_fold(struct mh_store *st, DB_TXN *txn, const struct mh_deriver *d,
+    struct mh_fold *f)
 {
 	DB *db = st->db[MH_DB_MESSAGES];
+	const struct mh_event *ev = f->ev;
 	const char *msgid = ev->rec.event.message_id;
-	char *folded = NULL;
 	DBT key, data;
 	int ret;
 
@@ -48,20 +48,25 @@ mh_message_fold(struct mh_store *st, DB_TXN *txn, const struct mh_event *ev,
 	ret = db->get(db, txn, &key, &data, DB_RMW);
 	if (ret != 0 && ret != DB_NOTFOUND)
 		goto out;
-	if (d->fold(d->ctx, ev, seq, ret == 0 ? data.data : NULL,
-	    &folded) != 0) {
+	f->summary = ret == 0 ? data.data : NULL;
+	ret = d->fold(d, f);
+	f->summary = NULL;
+	if (((struct mh_notes_txn *)f->notes)->ret != 0) {
+		ret = ((struct mh_notes_txn *)f->notes)->ret;
+		goto out;
+	}
+	if (ret != 0 || f->folded == NULL) {
 		ret = ENOMEM;
 		goto out;
 	}
 	free(data.data);
 	memset(&data, 0, sizeof(data));
-	data.data = folded;
-	data.size = (u_int32_t)strlen(folded) + 1;
+	data.data = f->folded;
+	data.size = (u_int32_t)strlen(f->folded) + 1;
 	ret = db->put(db, txn, &key, &data, 0);
 	data.data = NULL;
 out:
 	free(data.data);
-	free(folded);
 	free(key.data);
 	return ret;
 }

@@ -249,6 +249,8 @@ mh_store_query_all(struct mh_store *st, const struct mh_query *q,
 }
 
 struct mh_counting {
+	struct mh_store *st;
+	DB_TXN *txn;
 	const struct mh_query *q;
 	union mh_fields_ref filters;
 	mh_count_fn count;
@@ -260,9 +262,20 @@ mh_count_hit(void *ctx, uint64_t seq, const union mh_fields_ref *f,
     const char *json)
 {
 	struct mh_counting *c = ctx;
+	struct mh_event_keys k;
+	int ret;
 
-	(void)seq;
 	(void)json;
+	/* An event is counted as its hour counts it. */
+	if (c->q->table == MH_TABLE_EVENTS && (ret = mh_event_keys_get(c->st,
+	    c->txn, seq, &k, 0)) != DB_NOTFOUND) {
+		if (ret != 0)
+			return ret;
+		if (k.counted[0] != '\0') {
+			c->count(c->ctx, k.counted);
+			return 0;
+		}
+	}
 	c->count(c->ctx, f->at[0]);
 	return 0;
 }
@@ -272,6 +285,8 @@ mh_count_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
 {
 	struct mh_counting *c = ctx;
 
+	c->st = st;
+	c->txn = txn;
 	c->count(c->ctx, NULL);	/* a retried pass counts from nothing */
 	return mh_query_pass(st, txn, c->q, &c->filters, mh_count_hit, c);
 }

@@ -17,6 +17,7 @@ struct mh_event_keys {
 	char provider[MH_PROVIDER_MAX];
 	char email[MH_SEARCH_TEXT_MAX];
 	char subject[MH_SEARCH_TEXT_MAX];
+	char counted[MH_COUNTED_MAX + 1];	/* per hour as this, "": type */
 };
 /* Times as keys that sort as the times do; and back. */
 uint64_t mh_ts_key(int64_t ts);
@@ -61,6 +62,14 @@ void mh_events_batch_free(struct mh_events_batch *b);
 int mh_event_index_put(struct mh_store *st, DB_TXN *txn, uint64_t seq,
     const struct mh_event_keys *k, const char *type,
     struct mh_gram_batch *batch);
+/* Writes the keys of seq alone (its indexes as they are). */
+int mh_event_keys_put(struct mh_store *st, DB_TXN *txn, uint64_t seq,
+    const struct mh_event_keys *k);
+/* Moves seq's count in its hour from the name it was counted under to
+ * counted ("": its type), keeping its keys so; an event without keys is
+ * left alone. */
+int mh_event_recount(struct mh_store *st, DB_TXN *txn, uint64_t seq,
+    const char *type, const char *counted);
 /* Reads the keys of seq (email left empty); DB_NOTFOUND when it has none. */
 int mh_event_keys_get(struct mh_store *st, DB_TXN *txn, uint64_t seq,
     struct mh_event_keys *k, u_int32_t flags);

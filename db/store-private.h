@@ -69,6 +69,7 @@ enum mh_db {
 	MH_DB_EV_BY_TIME,	/* ts seq -> "" */
 	MH_DB_EV_BY_GRAM,	/* trigram seq -> "" */
 	MH_DB_EV_PER_HOUR,	/* hour type -> count */
+	MH_DB_NOTES,		/* kind value -> the application's text */
 	MH_DB_COUNT
 };
 
@@ -329,6 +330,12 @@ int mh_events_put(struct mh_store *st, DB_TXN *txn, const struct mh_event *ev,
     uint64_t receipt, struct mh_gram_batch *grams, const struct mh_deriver *d,
     uint64_t *seq, char **json, struct mh_noticed *nt);
 
+/* Rewrites the earlier events of its message fold f named, each as d's
+ * amend makes it of the message's summary, its count per hour moved as
+ * it says. */
+int mh_events_amend(struct mh_store *st, DB_TXN *txn,
+    const struct mh_deriver *d, const struct mh_fold *f, const char *summary);
+
 /* --- notifications.c, inside a transaction. */
 /* Stores r as the next notification; *nt as mh_events_put's. */
 int mh_notice_put(struct mh_store *st, DB_TXN *txn, const struct mh_record *r,
@@ -339,10 +346,27 @@ int mh_notice_put(struct mh_store *st, DB_TXN *txn, const struct mh_record *r,
 int mh_notices_erase(struct mh_store *st,
     int (*names)(void *ctx, const char *json), void *ctx, uint64_t *n);
 
+/* --- notes.c */
+/* The notes handed to a fold: its transaction's (ops first, what the
+ * fold is given). ret keeps the Berkeley DB code of the first failure,
+ * for the transaction to return. */
+struct mh_notes_txn {
+	struct mh_notes ops;
+	struct mh_store *st;
+	DB_TXN *txn;
+	int ret;
+};
+void mh_notes_open(struct mh_notes_txn *n, struct mh_store *st, DB_TXN *txn);
+/* Removes one note (none there is no failure). A Berkeley DB code. */
+int mh_note_erase(struct mh_store *st, DB_TXN *txn, enum mh_note_kind kind,
+    const char *value);
+
 /* --- messages.c */
-/* Folds the event stored under seq into its message's summary. */
+/* Folds f->ev, to be stored under f->seq, into its message's summary
+ * with d's fold, which fills f's out part (the caller frees it, whatever
+ * the outcome); an event of no message is not folded. */
 int mh_message_fold(struct mh_store *st, DB_TXN *txn,
-    const struct mh_event *ev, const struct mh_deriver *d, uint64_t seq);
+    const struct mh_deriver *d, struct mh_fold *f);
 /* Deletes the summary of provider's message_id (with when_empty, only
  * when no event of it is left); *deleted says whether one went. */
 int mh_message_del(struct mh_store *st, DB_TXN *txn, const char *provider,

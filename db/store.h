@@ -136,14 +136,58 @@ mh_events_free(struct mh_event *events, size_t count)
 	free(events);
 }
 
+/* The application's notes: short texts by kind and value, read and
+ * written by its fold in the transaction that stores an event (what a
+ * verdict on an event needs beyond its message). A recipient's note goes
+ * with the recipient's erasure. */
+enum mh_note_kind {
+	MH_NOTE_RECIPIENT,	/* by lower(email) */
+	MH_NOTE_ADDRESS,	/* by a network address */
+};
+/* The notes as a fold is handed them: get makes *text the note
+ * (malloc'd, the caller frees), NULL when there is none; put sets it, or
+ * removes it (text NULL). Each 0, or -1: the transaction fails (and is
+ * retried if it can be). */
+struct mh_notes {
+	int (*get)(struct mh_notes *n, enum mh_note_kind kind,
+	    const char *value, char **text);
+	int (*put)(struct mh_notes *n, enum mh_note_kind kind,
+	    const char *value, const char *text);
+};
+
+/* A name an event is counted under per hour instead of its type. */
+#define MH_COUNTED_MAX 32
+/* Earlier events of its message one fold may change (as many as the
+ * application's summary keeps clicks of). */
+#define MH_FOLD_AMEND 20
+
+/* One event folded into its message's summary, in its transaction, before
+ * it is stored. The fold may amend the event (a verdict that needs the
+ * message's history), and earlier events of the message with it. */
+struct mh_fold {
+	const struct mh_event *ev;	/* in: the event, its seq, */
+	uint64_t seq;
+	const char *summary;	/* its message's summary so far (NULL: none), */
+	struct mh_notes *notes;	/* the notes, in the same transaction
+				 * (NULL: none, a fold outside a store) */
+	char *folded;		/* out, malloc'd: the new summary; */
+	char *json;		/* the event's text as amended (NULL: as is); */
+	int silence;		/* its notification is not due after all; */
+	char counted[MH_COUNTED_MAX + 1];	/* "": counted as its type; */
+	uint64_t amend[MH_FOLD_AMEND];	/* earlier events to amend */
+	size_t namend;
+};
+
 /*
  * What the application does for the drain:
  *  - derive turns an entry into events. On success fills *events (an
  *    array the caller frees with mh_events_free) and returns 0; on a
  *    permanent failure returns -1 with a reason in why.
- *  - fold makes a message's new summary from its summary so far (NULL
- *    for the first event) and one event stored under seq: *folded is a
- *    malloc'd text, or NULL with -1 when out of memory.
+ *  - fold fills f's out part from its in part: 0, or -1 out of memory
+ *    (what it made is freed by the caller either way).
+ *  - amend rewrites an earlier event a fold named (its stored text) as
+ *    the message's new summary says: *amended malloc'd, or NULL to keep
+ *    it; counted as struct mh_fold's. 0, or -1 out of memory.
  *  - stored, when not NULL, is told after commit of each newly stored
  *    event, in seq order, with its stored text.
  */
@@ -151,8 +195,10 @@ struct mh_machine_rules;
 struct mh_deriver {
 	int (*derive)(const struct mh_deriver *d, const struct mh_entry *entry,
 	    struct mh_event **events, size_t *count, char *why, size_t whylen);
-	int (*fold)(void *ctx, const struct mh_event *ev, uint64_t seq,
-	    const char *summary, char **folded);
+	int (*fold)(const struct mh_deriver *d, struct mh_fold *f);
+	int (*amend)(const struct mh_deriver *d, const char *summary,
+	    const char *json, char **amended,
+	    char counted[MH_COUNTED_MAX + 1]);
 	void (*stored)(void *ctx, uint64_t seq, const char *json, size_t len);
 	/* A notification an event made, stored (its JSON with its id), and
 	 * its user's unread count then. */
@@ -160,11 +206,12 @@ struct mh_deriver {
 	    uint64_t unread);
 	void *ctx;
 	unsigned notify_types;	/* the application's: which types notify */
-	/* The application's too, handed back to derive: the rules telling a
-	 * machine's open from a person's (NULL: none), and whether a
-	 * machine's notifies. */
+	/* The application's too, handed back to derive and fold: the rules
+	 * telling a machine's open from a person's (NULL: none), whether a
+	 * machine's notifies, and the trap link's address ("": none). */
 	const struct mh_machine_rules *machine_rules;
 	int notify_machine;
+	const char *trap_url;
 };
 
 /* Called for each record a listing hands out, in answer order; non-zero
@@ -212,7 +259,8 @@ struct mh_query {
 };
 
 /* Called by mh_store_count with each matching record's first header field
- * (an event's type); with NULL to start counting again from nothing. */
+ * (an event's type, or the name its hour counts it under: struct
+ * mh_fold's counted); with NULL to start counting again from nothing. */
 typedef void (*mh_count_fn)(void *ctx, const char *type);
 
 /* Attempts an inbox entry gets before it is set aside as poison. */

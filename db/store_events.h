@@ -39,6 +39,25 @@ typedef int (*mh_describe_fn)(void *ctx, const char *json,
 enum mh_store_err mh_store_events_reindex(struct mh_store *st,
     mh_describe_fn describe, void *ctx, size_t *made);
 
+/* --- reclassify.c: stored events judged again. */
+/* Makes ev (its fields, provider, subject, ts; malloc'd, freed by
+ * mh_event_clear) of a stored event's text (its seq first), judged anew
+ * by the rules of d as a derived event would be. 0, or -1 out of memory. */
+typedef int (*mh_rejudge_fn)(const struct mh_deriver *d, const char *json,
+    struct mh_event *ev);
+struct mh_reclassified {
+	uint64_t messages;		/* messages judged again */
+	uint64_t events_changed;	/* events whose text changed */
+	uint64_t messages_skipped;	/* too many events to hold at once */
+};
+/* Judges every message's events again, in their order (rejudge, then d's
+ * fold from an empty summary, as the drain did): those whose text changes
+ * are rewritten and counted as they now say, and each message's summary
+ * is the one so folded. */
+enum mh_store_err mh_store_reclassify(struct mh_store *st,
+    const struct mh_deriver *d, mh_rejudge_fn rejudge,
+    struct mh_reclassified *n);
+
 /* --- erase.c: events removed for good. */
 struct mh_erased {
 	uint64_t events, callbacks, summaries, raw_bodies, notifications;
@@ -50,7 +69,7 @@ enum mh_store_err mh_store_events_expire(struct mh_store *st, int64_t before,
     struct mh_erased *n);
 /* Erases every event of the address email (any case) with its indexes,
  * the providers' records beside them, their messages' summaries, the raw
- * bodies they came from (whole, whoever else they name), and the
+ * bodies they came from (whole, whoever else they name), its note, and the
  * notifications names says name it (shown each one's JSON text: 1 to
  * erase it); *n counts them (all 0 when it has none). */
 enum mh_store_err mh_store_erase(struct mh_store *st, const char *email,

@@ -72,6 +72,7 @@ const struct mh_db_def mh_dbs[MH_DB_COUNT] = {
 	[MH_DB_EV_BY_TIME] = { "events-by-time.db", -1 },
 	[MH_DB_EV_BY_GRAM] = { "events-by-gram.db", -1 },
 	[MH_DB_EV_PER_HOUR] = { "events-per-hour.db", -1 },
+	[MH_DB_NOTES] = { "notes.db", -1 },
 };
 
 const struct mh_sendq_def mh_sendqs[] = {

@@ -88,7 +88,7 @@ mh_campaign_settings(struct mh_send_config *cfg)
 	const char *token = getenv("CAMPAIGN_API_TOKEN");
 	const char *to = getenv("MAILHOOKS_DAILY_REPORT_TO");
 	const char *from = getenv("MAILHOOKS_MAIL_FROM");
-	const char *site = getenv("MAILHOOKS_PUBLIC_URL");
+	const char *site = getenv("MAILHOOKS_PUBLIC_URL"), *trap;
 	size_t len;
 
 	if ((cfg->campaign_url = mh_url_setting("CAMPAIGN_API_URL",
@@ -123,6 +123,15 @@ mh_campaign_settings(struct mh_send_config *cfg)
 		return -1;
 	}
 	cfg->public_url = site != NULL && *site != '\0' ? site : NULL;
+	cfg->trap_url[0] = '\0';
+	if ((trap = getenv("MAILHOOKS_TRAP_LINK")) != NULL &&
+	    strcmp(trap, "1") == 0 &&
+	    mh_trap_url(cfg->public_url, cfg->trap_url,
+	    sizeof(cfg->trap_url)) != 0) {
+		fprintf(stderr, "mailhooks-sender: MAILHOOKS_TRAP_LINK=1 needs "
+		    "MAILHOOKS_PUBLIC_URL, the site the link points at\n");
+		return -1;
+	}
 	return 0;
 }
 

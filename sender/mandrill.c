@@ -16,10 +16,11 @@
 #include "core/providers.h"
 
 char *
-mh_mandrill_request(struct json_object *mail, uint64_t id, const char *key)
+mh_mandrill_request(struct json_object *mail, uint64_t id, const char *trap,
+    const char *key)
 {
 	struct json_object *msg, *meta, *req, *sender, *given;
-	const char *kind;
+	const char *kind, *html;
 	char idtext[24];
 	char *text;
 
@@ -43,6 +44,15 @@ mh_mandrill_request(struct json_object *mail, uint64_t id, const char *key)
 	    mh_json_get(meta, MH_META_USER) == NULL)
 		mh_json_copy(meta, MH_META_USER, sender, "name", 0);
 	json_object_object_add(msg, "metadata", meta);
+	if (trap != NULL && *trap != '\0' &&
+	    (html = mh_json_str(msg, "html")) != NULL) {
+		if ((text = mh_trap_html(html, trap)) == NULL) {
+			json_object_put(msg);
+			return NULL;
+		}
+		mh_json_set_str(msg, "html", text);
+		free(text);
+	}
 	req = json_object_new_object();
 	mh_json_set_str(req, "key", key);
 	json_object_object_add(req, "message", msg);

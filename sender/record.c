@@ -45,7 +45,7 @@ mh_begin_change(void *ctx, size_t i, const char *json,
 		return 0;
 	} else {
 		if ((o->request = mh_mandrill_request(mail, b->ids[i],
-		    b->cfg->api_key)) == NULL)
+		    b->cfg->trap_url, b->cfg->api_key)) == NULL)
 			ret = ENOMEM;
 		next->queue = MH_QUEUE_AT;
 		next->due_ms = lease != NULL ? lease->due_ms : now;

@@ -38,6 +38,9 @@ struct mh_send_config {
 				 * mail (the mail channel, the report) */
 	const char *public_url;	/* MAILHOOKS_PUBLIC_URL: the site campaign
 				 * mail's unsubscribe links point at, or NULL */
+	/* MAILHOOKS_TRAP_LINK=1: the trap link hidden in mail's HTML (the
+	 * site's /api/trap), else "". */
+	char trap_url[1100];
 	const char *report_to;	/* MAILHOOKS_DAILY_REPORT_TO, or NULL */
 	unsigned report_hour;	/* MAILHOOKS_DAILY_REPORT_HOUR, UTC */
 };
@@ -90,9 +93,10 @@ void mh_http_free(struct mh_http *h);
 /* --- mandrill.c: Mandrill's messages/send, pure. */
 /* The body of messages/send for a kept mail (its object) of that id:
  * the key, the message with the mail's id (and its sender, a user) in
- * its metadata, sent now. Caller frees; NULL out of memory. */
+ * its metadata, and the trap link in its HTML when trap is not ""; sent
+ * now. Caller frees; NULL out of memory. */
 char *mh_mandrill_request(struct json_object *mail, uint64_t id,
-    const char *key);
+    const char *trap, const char *key);
 /* How an attempt ended. */
 enum mh_send_outcome {
 	MH_OUT_SENT = 0,	/* Mandrill took it: recipients' states */

@@ -72,6 +72,11 @@ static const struct mh_command mh_commands[] = {
 	    "  reprocess      derive events again from every raw body kept and\n"
 	    "                 store those missing (after a parser fix)\n",
 	    cmd_reprocess },
+	{ "reclassify", 0, 0, 1,
+	    "  reclassify     judge every open and click again, person or machine,\n"
+	    "                 with the rules now in force (MAILHOOKS_MACHINE_RULES);\n"
+	    "                 prints what changed\n",
+	    cmd_reclassify },
 	{ "prune", 0, 0, 1,
 	    "  prune          apply the retention now (MAILHOOKS_RAW_MAX_AGE_DAYS,\n"
 	    "                 MAILHOOKS_RAW_MAX_MB, MAILHOOKS_EVENT_MAX_AGE_DAYS)\n"

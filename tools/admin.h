@@ -36,6 +36,7 @@ int cmd_dump(struct mh_cmd_ctx *c);
 int cmd_rejected(struct mh_cmd_ctx *c);
 int cmd_drain(struct mh_cmd_ctx *c);
 int cmd_reprocess(struct mh_cmd_ctx *c);
+int cmd_reclassify(struct mh_cmd_ctx *c);
 int cmd_prune(struct mh_cmd_ctx *c);
 int cmd_erase(struct mh_cmd_ctx *c);
 int cmd_user(struct mh_cmd_ctx *c);

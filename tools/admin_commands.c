@@ -155,6 +155,40 @@ cmd_rejected(struct mh_cmd_ctx *c)
 	    MH_STORE_OK ? 0 : 1;
 }
 
+/* The deriver the admin tool's commands store events with, as the drain
+ * makes it of the same settings (MAILHOOKS_NOTIFY_ON, _NOTIFY_MACHINE,
+ * _MACHINE_RULES, _PUBLIC_URL: the trap link's address into trap, which
+ * it points at): *rules for mh_machine_rules_free. 0, or 2 (said why). */
+static int
+mh_admin_deriver(struct mh_deriver *d, struct mh_notifier *relay,
+    struct mh_machine_rules **rules, char trap[1100])
+{
+	const char *notify_on = getenv("MAILHOOKS_NOTIFY_ON");
+	const char *notify_machine = getenv("MAILHOOKS_NOTIFY_MACHINE");
+	char why[300];
+
+	mh_deriver_init(d, mh_notify_event, relay);
+	if (notify_on != NULL && *notify_on != '\0' &&
+	    mh_notify_types_parse(notify_on, &d->notify_types) != 0) {
+		fprintf(stderr, "mailhooks-db: MAILHOOKS_NOTIFY_ON is a list of "
+		    "open and click types, or none\n");
+		return 2;
+	}
+	*rules = mh_machine_rules_for(getenv("MAILHOOKS_MACHINE_RULES"), why,
+	    sizeof(why));
+	if (why[0] != '\0')
+		fprintf(stderr, "mailhooks-db: MAILHOOKS_MACHINE_RULES=%s: %s: "
+		    "the built-in rules are used\n",
+		    getenv("MAILHOOKS_MACHINE_RULES"), why);
+	d->machine_rules = *rules;
+	d->notify_machine = notify_machine != NULL &&
+	    strcmp(notify_machine, "1") == 0;
+	if (mh_trap_url(getenv("MAILHOOKS_PUBLIC_URL"), trap, 1100) != 0)
+		trap[0] = '\0';
+	d->trap_url = trap;
+	return 0;
+}
+
 /* Drains the inbox, or derives everything again, telling the relay. */
 static int
 cmd_derive(struct mh_cmd_ctx *c, int all)
@@ -163,25 +197,11 @@ cmd_derive(struct mh_cmd_ctx *c, int all)
 	struct mh_machine_rules *rules;
 	struct mh_deriver d;
 	enum mh_store_err err;
-	char why[300];
+	char trap[1100];
 	size_t n = 0;
 
-	const char *notify_on = getenv("MAILHOOKS_NOTIFY_ON");
-
-	mh_deriver_init(&d, mh_notify_event, &relay);
-	if (notify_on != NULL && *notify_on != '\0' &&
-	    mh_notify_types_parse(notify_on, &d.notify_types) != 0) {
-		fprintf(stderr, "mailhooks-db: MAILHOOKS_NOTIFY_ON is a list of "
-		    "open and click types, or none\n");
+	if (mh_admin_deriver(&d, &relay, &rules, trap) != 0)
 		return 2;
-	}
-	rules = mh_machine_rules_for(getenv("MAILHOOKS_MACHINE_RULES"), why,
-	    sizeof(why));
-	if (why[0] != '\0')
-		fprintf(stderr, "mailhooks-db: MAILHOOKS_MACHINE_RULES=%s: %s: "
-		    "the built-in rules are used\n",
-		    getenv("MAILHOOKS_MACHINE_RULES"), why);
-	d.machine_rules = rules;
 	if (all)
 		err = mh_store_reprocess(c->st, &d, &n);
 	else if ((err = mh_store_drain(c->st, NULL, 0, 1, &d, &n)) ==
@@ -203,6 +223,29 @@ int
 cmd_reprocess(struct mh_cmd_ctx *c)
 {
 	return cmd_derive(c, 1);
+}
+
+int
+cmd_reclassify(struct mh_cmd_ctx *c)
+{
+	struct mh_notifier relay = { .home = c->home, .fd = -1 };
+	struct mh_machine_rules *rules;
+	struct mh_reclassified n;
+	struct mh_deriver d;
+	enum mh_store_err err;
+	char trap[1100];
+
+	if (mh_admin_deriver(&d, &relay, &rules, trap) != 0)
+		return 2;
+	err = mh_store_reclassify(c->st, &d, mh_event_rejudge, &n);
+	if (err == MH_STORE_OK)
+		err = mh_store_checkpoint(c->st, 0);
+	mh_machine_rules_free(rules);
+	printf("{\"messages\":%llu,\"events_changed\":%llu,"
+	    "\"messages_skipped\":%llu}\n", (unsigned long long)n.messages,
+	    (unsigned long long)n.events_changed,
+	    (unsigned long long)n.messages_skipped);
+	return err == MH_STORE_OK ? 0 : 1;
 }
 
 int

@@ -449,6 +449,16 @@
       applyFilter(f);
     });
     $('stats').addEventListener('click', (e) => {
+      const m = e.target.closest('button[data-stat-machine]');
+      if (m) {
+        const f = { ...state.filter };
+        if (f.machine === '1') delete f.machine;
+        else f.machine = '1';
+        $('f-machine').value = f.machine || '';
+        m.parentElement.toggleAttribute('aria-current', f.machine === '1');
+        applyFilter(f);
+        return;
+      }
       const b = e.target.closest('button[data-stat-type]');
       if (!b) return;
       const f = { ...state.filter };
@@ -588,6 +598,21 @@
       b.dataset.statType = type;
       b.title = 'Show only ' + type.replace('_', ' ') + ' events';
       b.append(el('span', 'k', type.replace('_', ' ')), el('span', 'v', n));
+      li.append(b);
+      ul.append(li);
+    }
+    // Opens and clicks above are people's; the machines' apart, a count
+    // that shows them.
+    const machines = (s.machine_opens || 0) + (s.machine_clicks || 0);
+    if (machines) {
+      const li = el('li');
+      li.dataset.type = 'machines';
+      if (state.filter.machine === '1') li.setAttribute('aria-current', 'true');
+      const b = el('button');
+      b.type = 'button';
+      b.dataset.statMachine = '1';
+      b.title = 'Show only the opens and clicks machines made (Apple\u2019s prefetch, scanners, bursts, prefetches)';
+      b.append(el('span', 'k', 'by machines'), el('span', 'v', machines));
       li.append(b);
       ul.append(li);
     }

@@ -301,12 +301,16 @@ if (wanted('classify')) {
 	if (!$c) {
 		problem("classify: $out");
 	} else {
-		$fig{classify_us_per_event} = $c->{classify_us_per_event};
+		# The rules (deriving) and the history (folding) together.
+		my $cost = $c->{classify_us_per_event} + $c->{history_us_per_event};
+		$fig{classify_us_per_event} = $cost;
+		$fig{classify_history_us_per_event} = $c->{history_us_per_event};
 		$fig{classify_to_derive} = $c->{derive_us_per_event} > 0
-		    ? $c->{derive_classified_us_per_event} / $c->{derive_us_per_event} : undef;
+		    ? ($c->{derive_classified_us_per_event} + $c->{history_us_per_event})
+		    / $c->{derive_us_per_event} : undef;
 		# Of a webhook's whole cost (one event each), at the ingest rate.
 		$fig{classify_to_ingest} = $fig{ingest_rps}
-		    ? $c->{classify_us_per_event} / (1e6 / $fig{ingest_rps}) : undef;
+		    ? $cost / (1e6 / $fig{ingest_rps}) : undef;
 	}
 }
 my $mail_send = mail_send($stack, $mail_queue->{ok} // 0);
@@ -692,8 +696,9 @@ my @rows = (
 	[ 'relay_kb_per_conn', 'relay memory per idle subscriber, KiB', '<= 4' ],
 	[ 'notify_rps', 'POST /api/notifications (one each)/s, stored', '' ],
 	[ 'notify_ratio', 'notify_rps / null_rps', '' ],
-	[ 'classify_us_per_event', 'machine or person: its cost deriving an event, us', '' ],
-	[ 'classify_to_derive', 'deriving with the rules / without', '' ],
+	[ 'classify_us_per_event', 'machine or person: its cost an event (rules and history), us', '' ],
+	[ 'classify_history_us_per_event', '... of which the message\'s history (burst, prefetch, trap), us', '' ],
+	[ 'classify_to_derive', 'deriving and judging / deriving without the rules', '' ],
 	[ 'classify_to_ingest', 'that cost / a signed webhook\'s at ingest_rps', '<= 0.02' ],
 	[ 'mail_queue_rps', 'POST /api/mail (one recipient)/s, durable', '' ],
 	[ 'mail_queue_to_ingest', 'mail_queue_rps / ingest_rps', '>= 0.5' ],

@@ -318,6 +318,16 @@ async function main(t) {
     await page.selectOption('#f-machine', '');
     await page.click('#filters button[type="submit"]');
     await page.waitForFunction(() => document.querySelectorAll('#events-body tr').length > 10);
+    // The counts: opens are people's; the machines' apart, a count that
+    // filters to them.
+    await page.reload();
+    await page.waitForSelector('#stats button[data-stat-machine]', { timeout: 15000 });
+    t.is(await page.textContent('#stats button[data-stat-machine] .v'), '1', "a count of the machines' opens apart");
+    await page.click('#stats button[data-stat-machine]');
+    await page.waitForFunction(() => document.querySelectorAll('#events-body tr').length === 1);
+    t.ok(/machine=1/.test(page.url()), '... which shows only theirs');
+    await page.click('#stats button[data-stat-machine]');
+    await page.waitForFunction(() => document.querySelectorAll('#events-body tr').length > 10);
 
     // A phone.
     await page.setViewportSize({ width: 390, height: 844 });

@@ -102,8 +102,8 @@ my $c2 = $s->post_json('/api/campaigns', { start_at => iso(time - 1),
     channel => 'mail', filter => { tags => ['mail'] } })->{json}{id};
 my $site = $s->url('/app');	# a site under a path
 $site =~ s{/app$}{/};
-($rc, $out) = run_sender({ %env, %report, MAILHOOKS_PUBLIC_URL => $site },
-    '--once');
+($rc, $out) = run_sender({ %env, %report, MAILHOOKS_PUBLIC_URL => $site,
+    MAILHOOKS_TRAP_LINK => 1 }, '--once');
 is($rc, 0, 'a second run exits 0');
 like($out, qr/the daily report of .* is mail=\d+/, 'the daily report made')
     or diag $out;
@@ -116,7 +116,11 @@ is_deeply([ sort map { $_->{message}{to}[0]{email} } @mail ],
     'Mandrill got a mail for each, with its subject');
 is($mail[0]{message}{from_email}, 'campaigns@example.com',
     'from MAILHOOKS_MAIL_FROM');
-is($mail[0]{message}{html}, $html, 'its HTML');
+my $trap = qq{<a href="${site}api/trap" style="display:none!important" }
+    . qq{aria-hidden="true" tabindex="-1">&#8203;</a>};
+is($mail[0]{message}{html}, "$html$trap",
+    'its HTML, with the trap link hidden at its end (MAILHOOKS_TRAP_LINK=1)');
+is_deeply($mail[0]{message}{tags}, [ "campaign-$c2" ], "tagged campaign-$c2");
 is($mail[0]{message}{text}, "Read all about it\nin our news", 'its text');
 
 # --- Unsubscribing: the links the mail carries (RFC 2369, RFC 8058).
@@ -168,6 +172,23 @@ my (undef, $msgs) = $s->get_json("/api/campaigns/$c2/messages");
 ok($msgs->{messages}[0]{mail_id}, 'a message names its mail');
 my (undef, $m) = $s->get_json("/api/mail/$msgs->{messages}[0]{mail_id}");
 is($m->{status}, 'sent', 'and that mail is sent');
+
+# --- How its mail was met: Mandrill's webhooks about it (tagged so), a
+# person's open of ann's and Apple's prefetch of bob's, counted apart.
+my @hooks = map {
+	my ($to, $ua, $ip) = @$_;
+	{ event => 'open', ts => time, _id => "cm-$to", ip => $ip, user_agent => $ua,
+	  msg => { _id => "cm-$to", email => $to, subject => 'Our news', ts => time - 5,
+	      tags => [ "campaign-$c2" ], metadata => {}, state => 'sent' } }
+} ([ 'ann@example.com', 'Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0',
+     '198.51.100.23' ], [ 'bob@example.com', 'Mozilla/5.0', '17.58.63.9' ]);
+is($s->post_mandrill(\@hooks)->{status}, 200, 'opens of the campaign\'s mail');
+my $met;
+ok(Stack::wait_for(10, sub { $met = (stats($c2) // {})->{mail}; ($met->{delivered} // 0) == 2 }),
+    "the campaign's statistics say how its mail was met");
+is_deeply([ @$met{qw(unique_opens machine_opens open_rate)} ], [ 1, 1, 0.5 ],
+    '... people\'s opens apart from the machines\': an open rate people can trust')
+    or diag(JSON::PP::encode_json($met));
 
 my @reports = grep { ($_->{message}{to}[0]{email} // '') eq 'ops@example.com' }
     $mandrill->requests;

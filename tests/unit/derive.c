@@ -74,6 +74,7 @@ test_mandrill(void)
 	struct mh_event *ev = NULL;
 	struct mh_deriver d;
 	char why[160], *sum = NULL, *sum2 = NULL;
+	struct mh_fold f1, f2;
 	size_t n;
 
 	ok(derive("mandrill", MANDRILL_BODY, &ev, &n, why) == 0 && n == 2,
@@ -95,8 +96,14 @@ test_mandrill(void)
 	ok(strcmp(ev[0].identity, ev[1].identity) != 0, "distinct identities");
 
 	mh_deriver_init(&d, NULL, NULL);
-	ok(d.fold(NULL, &ev[0], 5, NULL, &sum) == 0, "folded a first event");
-	ok(d.fold(NULL, &ev[1], 6, sum, &sum2) == 0, "and a second");
+	f1 = (struct mh_fold){ .ev = &ev[0], .seq = 5 };
+	ok(d.fold(&d, &f1) == 0, "folded a first event");
+	sum = f1.folded;
+	f2 = (struct mh_fold){ .ev = &ev[1], .seq = 6, .summary = sum };
+	ok(d.fold(&d, &f2) == 0, "and a second");
+	sum2 = f2.folded;
+	free(f1.json);
+	free(f2.json);
 	ok(strstr(sum2, "\"opens\":1") && strstr(sum2, "\"state\":\"send\"") &&
 	    strstr(sum2, "\"events\":2") && strstr(sum2, "\"first_seq\":5") &&
 	    strstr(sum2, "\"last_seq\":6") && strstr(sum2, "\"subject\":\"Hi\"")

@@ -208,8 +208,7 @@ event_text(int i, char email[64], char subject[64])
 static int
 put_txn(struct mh_store *st, DB_TXN *txn, void *ctx)
 {
-	static const struct mh_deriver d = { derive_none, NULL, NULL, NULL,
-	    NULL, 0, NULL, 0 };
+	static const struct mh_deriver d = { .derive = derive_none };
 	struct mh_events_batch *b = ctx;
 	uint64_t seq = 0;
 

@@ -24,12 +24,13 @@
 static const char *die_at;
 
 static int
-fold(void *ctx, const struct mh_event *ev, uint64_t seq, const char *summary,
-    char **folded)
+fold(const struct mh_deriver *d, struct mh_fold *f)
 {
+	const struct mh_event *ev = f->ev;
+
 	if (die_at != NULL && strcmp(ev->rec.event.message_id, die_at) == 0)
 		_exit(3);
-	return mh_summary_fold(ctx, ev, seq, summary, folded);
+	return mh_summary_fold(d, f);
 }
 
 /* One event: message id, address and subject given. */
@@ -83,7 +84,7 @@ derive_lines(const struct mh_deriver *d, const struct mh_entry *raw,
 }
 
 static const struct mh_deriver deriver = {
-	derive_lines, fold, NULL, NULL, NULL, 0, NULL, 0
+	.derive = derive_lines, .fold = fold, .amend = mh_verdict_amend,
 };
 
 static void

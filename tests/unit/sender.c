@@ -102,7 +102,7 @@ main(void)
 	}
 
 	m = queued_mail();
-	text = mh_mandrill_request(m, 42, "the-key");
+	text = mh_mandrill_request(m, 42, "", "the-key");
 	req = json_tokener_parse(text);
 	is_str(mh_json_str(req, "key"), "the-key", "the request has the key");
 	is_str(mh_json_str(mh_json_get(mh_json_get(req, "message"), "metadata"),
@@ -111,6 +111,25 @@ main(void)
 	    "user_id"), "alice", "its user, who hears of opens");
 	is_str(mh_json_str(mh_json_get(mh_json_get(req, "message"), "metadata"),
 	    "k"), "v", "the metadata given kept");
+	json_object_put(req);
+	free(text);
+
+	/* The trap link: hidden in the HTML, before its end; text alone has
+	 * none (no link can hide in it). */
+	text = mh_mandrill_request(m, 42, "https://mh.example/api/trap", "k");
+	ok(text != NULL && strstr(text, "api/trap") == NULL,
+	    "no trap link in a mail of text alone");
+	free(text);
+	json_object_object_add(mh_json_get(m, "message"), "html",
+	    json_object_new_string("<html><body><p>Hi <a href=\"https://"
+	    "shop.example/a\">shop</a></p></BODY></html>"));
+	text = mh_mandrill_request(m, 42, "https://mh.example/api/trap", "k");
+	req = json_tokener_parse(text);
+	is_str(mh_json_str(mh_json_get(req, "message"), "html"), "<html><body>"
+	    "<p>Hi <a href=\"https://shop.example/a\">shop</a></p><a href=\""
+	    "https://mh.example/api/trap\" style=\"display:none!important\" "
+	    "aria-hidden=\"true\" tabindex=\"-1\">&#8203;</a></BODY></html>",
+	    "the trap link hidden before </body>, whatever its case");
 	json_object_put(req);
 	free(text);
 

@@ -22,12 +22,13 @@
  * line "die" adds an event whose fold kills the process, which happens
  * inside the storing transaction, after earlier events were put. */
 static int
-fold(void *ctx, const struct mh_event *ev, uint64_t seq, const char *summary,
-    char **folded)
+fold(const struct mh_deriver *d, struct mh_fold *f)
 {
+	const struct mh_event *ev = f->ev;
+
 	if (strcmp(ev->rec.event.message_id, "die") == 0)
 		_exit(3);
-	return mh_summary_fold(ctx, ev, seq, summary, folded);
+	return mh_summary_fold(d, f);
 }
 
 static int
@@ -77,7 +78,7 @@ derive_lines(const struct mh_deriver *d, const struct mh_entry *raw, struct mh_e
 }
 
 static const struct mh_deriver derive_plain = {
-	derive_lines, fold, NULL, NULL, NULL, 0, NULL, 0
+	.derive = derive_lines, .fold = fold, .amend = mh_verdict_amend,
 };
 
 struct seen {
@@ -142,8 +143,8 @@ stored(void *ctx, uint64_t seq, const char *json, size_t len)
 static const struct mh_deriver *
 telling(struct seen *s)
 {
-	static struct mh_deriver d = { derive_lines, fold, stored, NULL, NULL,
-	    0, NULL, 0 };
+	static struct mh_deriver d = { .derive = derive_lines, .fold = fold,
+	    .amend = mh_verdict_amend, .stored = stored };
 
 	d.ctx = s;
 	return &d;
