@@ -77,8 +77,10 @@ async function main(t) {
     await page.waitForSelector('#mail-recipients li:first-child .detail:has-text("open")', { timeout: 15000 });
     t.ok(true, 'the first one shows the open that came back');
     // Live: the second recipient's click, posted while the dialog is open.
-    t.ok((await page.textContent('#mail-recipients li:nth-child(2)')).includes('no event yet'),
-      'the second: no event yet');
+    // Its line comes with its own request: waited for, not raced.
+    await page.waitForSelector('#mail-recipients li:nth-child(2) .detail[data-timeline]', { timeout: 15000 });
+    const second = await page.textContent('#mail-recipients li:nth-child(2)');
+    t.ok(second.includes('no event yet'), 'the second: no event yet', second);
     const remote2 = (await (await stack.api('/api/mail/1')).json()).recipients[1]._id;
     t.is((await stack.postMandrill([Object.assign(event({ id: remote2, type: 'click', email: 'bob@example.com' }),
       { url: 'https://shop.example.com/a' })])).status, 200, 'Mandrill posts a click for the second');
