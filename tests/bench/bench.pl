@@ -12,8 +12,14 @@
 # --smoke: the same runs, tiny and short (make test runs it so that the
 # bench cannot rot; it asserts nothing about speed).
 # --only: just these runs (null ingest batch e2e e2e_one e2e_light fanout
-# notify notify_e2e mail campaign export search readers soak classify),
-# to measure one change quickly; the figures of the others are absent.
+# notify notify_e2e mail campaign export search readers soak classify
+# nchan), to measure one change quickly; the figures of the others are
+# absent.
+#
+# nchan: the same meter drives nchan (Debian's nginx and its nchan module,
+# which make bench installs and make test never needs) on loopback beside
+# mailhooks, at the same loads: each figure is reported for both and as a
+# ratio. --smoke leaves it out.
 use strict;
 use warnings;
 use FindBin;
@@ -69,7 +75,10 @@ sub loadgen {
 	my $out = `$LOADGEN @args`;
 	my $status = $? >> 8;
 	my $r = eval { decode_json($out) } // {};
-	problem("$what: loadgen exited $status") if $status != 0;
+	# nchan falling behind the load (1) is what its run measures; only
+	# mailhooks' runs must check out.
+	problem("$what: loadgen exited $status")
+	    if $status != 0 && !($run eq 'nchan' && $status == 1);
 	return $r;
 }
 
@@ -254,6 +263,104 @@ $fig{fanout_all_delivered_ms} = $fan->{all_delivered_median_ms};
 $fig{fanout_all_delivered_max_ms} = $fan->{all_delivered_max_ms};
 $fig{fanout_first_delivered_ms} = $fan->{first_delivered_median_ms};
 $fig{relay_kb_per_conn} = $fan->{relay_kb_per_conn};
+
+# nchan beside mailhooks: Debian's nginx with its nchan module, two
+# workers, on a free loopback port; loadgen publishes each event (the text
+# the relay would frame for it) to its publisher location and subscribes
+# at its WebSocket location. Returns (pid, port, worker pids) or () when
+# nginx cannot start (said).
+sub nchan_server {
+	my ($stack) = @_;
+	my $module = '/usr/lib/nginx/modules/ngx_nchan_module.so';
+	unless (-x '/usr/sbin/nginx' && -f $module) {
+		problem('nchan: nginx or its nchan module is not installed (make bench installs them)');
+		return ();
+	}
+	my $dir = $stack->home . '/nchan';
+	mkdir $dir;
+	mkdir "$dir/logs";
+	my $port = Stack::free_port();
+	my $hard = `sh -c 'ulimit -Hn'` + 0 || 20000;
+	my $conns = $hard > 30000 ? 30000 : $hard;
+	open my $fh, '>', "$dir/nginx.conf" or die $!;
+	print $fh <<"CONF";
+load_module $module;
+worker_processes 2;
+worker_rlimit_nofile $hard;
+pid $dir/nginx.pid;
+error_log $dir/logs/error.log warn;
+events { worker_connections $conns; }
+http {
+	access_log off;
+	client_body_temp_path $dir/body;
+	server {
+		listen 127.0.0.1:$port;
+		location = /pub { nchan_publisher; nchan_channel_id events; }
+		location = /sub { nchan_subscriber websocket; nchan_channel_id events; }
+	}
+}
+CONF
+	close $fh;
+	my $pid = fork // die;
+	if ($pid == 0) {
+		setsid();
+		open STDOUT, '>', "$dir/nginx.log";
+		open STDERR, '>&', \*STDOUT;
+		exec '/usr/sbin/nginx', '-p', $dir, '-c', "$dir/nginx.conf", '-g',
+		    'daemon off;' or die;
+	}
+	for (1 .. 100) {
+		if (IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port")) {
+			my @workers = grep { $_ != $pid } map { /^\s*(\d+)/ ? $1 : () }
+			    `ps -o pid= --ppid $pid`;
+			return ($pid, $port, join(',', @workers));
+		}
+		sleep 0.05;
+	}
+	problem('nchan: nginx did not start');
+	kill 'TERM', -$pid;
+	waitpid($pid, 0);
+	return ();
+}
+
+# The end-to-end runs and the fan-out of mailhooks' again, against nchan.
+sub nchan_runs {
+	my ($stack) = @_;
+	return {} unless wanted('nchan') && !$smoke;
+	my ($pid, $port, $workers) = nchan_server($stack) or return {};
+	my $at = "-a 127.0.0.1:$port -p nchan -N /pub -S /sub";
+	my %r = (
+		light => loadgen('nchan', 'nchan e2e, light', "$at -s $size{e2e_light_subs}",
+		    "-r $size{e2e_light_rate} -d 5 e2e"),
+		heavy => loadgen('nchan', 'nchan e2e', "$at -s $size{e2e_subs}",
+		    "-r $size{e2e_rate} -d $size{e2e_seconds} e2e"),
+		fanout => loadgen('nchan', 'nchan fanout', $at,
+		    "-s $size{fanout_subs} -n $size{fanout_rounds}",
+		    ($workers ? "-P $workers" : ()), 'fanout'),
+	);
+	kill 'TERM', -$pid;
+	waitpid($pid, 0);
+	return \%r;
+}
+
+my $nchan = nchan_runs($stack);
+$fig{nchan_e2e_light_p50_ms} = $nchan->{light}{e2e_p50_ms};
+$fig{nchan_e2e_light_p99_ms} = $nchan->{light}{e2e_p99_ms};
+$fig{nchan_e2e_p50_ms} = $nchan->{heavy}{e2e_p50_ms};
+$fig{nchan_e2e_p99_ms} = $nchan->{heavy}{e2e_p99_ms};
+$fig{nchan_e2e_rate} = $nchan->{heavy}{rate};
+$fig{nchan_e2e_missing} = $nchan->{heavy}{missing_frames};
+$fig{nchan_fanout_all_delivered_ms} = $nchan->{fanout}{all_delivered_median_ms};
+$fig{nchan_kb_per_conn} = $nchan->{fanout}{relay_kb_per_conn};
+$fig{e2e_missing} = $e2e->{missing_frames};
+# Each of mailhooks' over nchan's, measured in this run.
+for my $k (qw(e2e_light_p50_ms e2e_light_p99_ms e2e_p50_ms e2e_p99_ms e2e_rate)) {
+	$fig{"${k}_to_nchan"} = $fig{$k} && $fig{"nchan_$k"} ? $fig{$k} / $fig{"nchan_$k"} : undef;
+}
+$fig{fanout_to_nchan} = $fig{fanout_all_delivered_ms} && $fig{nchan_fanout_all_delivered_ms}
+    ? $fig{fanout_all_delivered_ms} / $fig{nchan_fanout_all_delivered_ms} : undef;
+$fig{kb_per_conn_to_nchan} = $fig{relay_kb_per_conn} && $fig{nchan_kb_per_conn}
+    ? $fig{relay_kb_per_conn} / $fig{nchan_kb_per_conn} : undef;
 
 # Notifications: stored one a POST with an API token, as fast as they
 # are answered (over the same users as the end-to-end run, so that no
@@ -690,10 +797,26 @@ my @rows = (
 	[ 'e2e_p99_ms', "POST -> frame, $size{e2e_rate}/s, $size{e2e_subs} subs, p99 ms", '<= 5' ],
 	[ 'e2e_1sub_p99_ms', "POST -> frame, $size{e2e_rate}/s, 1 sub, p99 ms", '' ],
 	[ 'e2e_light_p99_ms', "POST -> frame, $size{e2e_light_rate}/s, $size{e2e_light_subs} subs, p99 ms", '' ],
+	[ 'e2e_light_p50_ms', "POST -> frame, $size{e2e_light_rate}/s, $size{e2e_light_subs} subs, p50 ms", '' ],
+	[ 'nchan_e2e_light_p50_ms', '... nchan\'s, p50 ms', '' ],
+	[ 'nchan_e2e_light_p99_ms', '... nchan\'s, p99 ms', '' ],
+	[ 'e2e_light_p50_ms_to_nchan', 'e2e_light_p50_ms / nchan\'s', '<= 1' ],
+	[ 'e2e_light_p99_ms_to_nchan', 'e2e_light_p99_ms / nchan\'s', '<= 0.67' ],
+	[ 'nchan_e2e_p50_ms', "nchan: POST -> frame, $size{e2e_rate}/s, $size{e2e_subs} subs, p50 ms", '' ],
+	[ 'nchan_e2e_p99_ms', '... p99 ms', '' ],
+	[ 'e2e_rate', "events/s mailhooks held at $size{e2e_rate}/s", '' ],
+	[ 'nchan_e2e_rate', '... nchan held', '' ],
+	[ 'e2e_missing', 'frames missing, mailhooks at that load', '0' ],
+	[ 'nchan_e2e_missing', '... nchan', '' ],
+	[ 'e2e_p99_ms_to_nchan', 'e2e_p99_ms / nchan\'s', '< 1' ],
 	[ 'fanout_clients', 'subscribers in the fan-out run', '>= 10000' ],
 	[ 'fanout_first_delivered_ms', 'one open -> the first of them has it, ms', '' ],
 	[ 'fanout_all_delivered_ms', 'one open -> all of them have it, ms', '<= 100' ],
 	[ 'relay_kb_per_conn', 'relay memory per idle subscriber, KiB', '<= 4' ],
+	[ 'nchan_fanout_all_delivered_ms', 'nchan: one open -> all of them have it, ms', '' ],
+	[ 'fanout_to_nchan', 'fanout_all_delivered_ms / nchan\'s', '<= 0.67' ],
+	[ 'nchan_kb_per_conn', 'nchan (its workers) memory per idle subscriber, KiB', '' ],
+	[ 'kb_per_conn_to_nchan', 'relay_kb_per_conn / nchan\'s', '<= 0.5' ],
 	[ 'notify_rps', 'POST /api/notifications (one each)/s, stored', '' ],
 	[ 'notify_ratio', 'notify_rps / null_rps', '' ],
 	[ 'classify_us_per_event', 'machine or person: its cost an event (rules and history), us', '' ],

@@ -20,14 +20,20 @@
  *                 u(N % SUBS), and subscriber i listens on user ui's own
  *                 channel, /ws/notifications/ui (its frames are checked
  *                 to reach that subscriber alone, once)
+ *   -N PATH       publish to another server instead (nchan's publisher
+ *                 location): event N is POSTed to PATH as the JSON the
+ *                 relay would frame for it, unsigned (a 201 or 202 is
+ *                 its success); -S PATH: subscribers connect to PATH (no
+ *                 tickets), so that one meter reads either's frames
  *   MODE ingest   -c CONNS -d SECONDS -n MAX: single-open webhooks, each
  *                 connection sending the next as soon as one is answered
  *   MODE batch    -n RUNS -b SIZE: SIZE-event batches, one at a time
  *   MODE e2e      -s SUBS -r RATE -d SECONDS: single opens at a steady
  *                 RATE per second while SUBS subscribers listen
  *   MODE fanout   -s SUBS -n ROUNDS [-P PID]: SUBS subscribers connected,
- *                 then one open per round; -P is the relay, whose resident
- *                 memory is read before and after they connect
+ *                 then one open per round; -P is the relay (or a comma
+ *                 list: nginx's workers), whose resident memory is read
+ *                 before and after they connect
  *
  * Prints the figures as one JSON object on stdout. Exits 0 when the run
  * checks out (every webhook answered 200; in e2e and fanout every
@@ -86,7 +92,10 @@ struct lg {
 	int mail;		/* -M */
 	char **tickets;		/* one per subscriber (-T), or NULL */
 	long ntickets;
-	long conns, max, runs, batch, subs, rate, relay_pid;
+	long conns, max, runs, batch, subs, rate;
+	const char *pids;	/* -P: the relay's, or several, comma apart */
+	const char *pub_path;	/* -N: publish there, unsigned */
+	const char *sub_path;	/* -S: subscribe there */
 	double seconds;
 	int ep;
 	struct lg_conn *http;	/* conns of them */
@@ -293,6 +302,40 @@ lg_mail_request(const struct lg *g, long first, size_t *len)
 	return req;
 }
 
+/* What nchan is given to publish for event first (count is 1): the text
+ * the relay frames for such an event, of the same size and shape. */
+static char *
+lg_publish_request(const struct lg *g, long first, size_t *len)
+{
+	uint64_t h = lg_mix((uint64_t)first ^ lg_text_hash(g->prefix));
+	char user[12], code[8], body[640], *req;
+	long ts = (long)time(NULL);
+	int blen;
+	size_t rcap;
+
+	lg_token(user, 10, h);
+	lg_token(code, 6, lg_mix(h));
+	blen = snprintf(body, sizeof(body), "{\"seq\":%ld,\"provider\":"
+	    "\"mandrill\",\"type\":\"open\",\"message_id\":\"%s-%ld\","
+	    "\"email\":\"%s@%s\",\"subject\":\"Order %06llu: your code %s\","
+	    "\"ts\":%ld,\"received_at\":\"2026-01-01T00:00:00.000Z\","
+	    "\"receipt\":\"%ld\",\"ip\":\"127.0.0.1\",\"user_agent\":null,"
+	    "\"location\":null,\"tags\":[],\"metadata\":{},\"state\":"
+	    "\"sent\",\"machine\":null}", first + 1, g->prefix, first, user,
+	    lg_domain(h), (unsigned long long)(h % 1000000), code, ts,
+	    first + 1);
+	rcap = (size_t)blen + 512;
+	if (blen < 0 || (size_t)blen >= sizeof(body) ||
+	    (req = malloc(rcap)) == NULL) {
+		fprintf(stderr, "loadgen: prefix too long\n");
+		exit(2);
+	}
+	*len = (size_t)snprintf(req, rcap, "POST %s HTTP/1.1\r\nHost: %s\r\n"
+	    "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
+	    g->pub_path, g->host, blen, body);
+	return req;
+}
+
 static char *
 lg_request(const struct lg *g, long first, long count, size_t *len)
 {
@@ -303,6 +346,8 @@ lg_request(const struct lg *g, long first, long count, size_t *len)
 	unsigned int maclen = 0;
 	long ts = (long)time(NULL);
 
+	if (g->pub_path != NULL)
+		return lg_publish_request(g, first, len);
 	if (g->mail)
 		return lg_mail_request(g, first, len);
 	if (g->token != NULL)
@@ -753,7 +798,8 @@ lg_http_done(struct lg *g, struct lg_conn *c, int status, double now)
 	c->retried = 0;
 	g->answered++;
 	if (status == 200 || (status == 201 && g->token != NULL) ||
-	    (status == 202 && g->mail)) {
+	    (status == 202 && g->mail) || (g->pub_path != NULL &&
+	    (status == 201 || status == 202))) {
 		g->ok += c->count;
 	} else {
 		g->failed++;
@@ -851,7 +897,9 @@ lg_subscribe(struct lg *g)
 				exit(1);
 			char path[64];
 
-			if (g->token != NULL)
+			if (g->sub_path != NULL)
+				snprintf(path, sizeof(path), "%s", g->sub_path);
+			else if (g->token != NULL)
 				snprintf(path, sizeof(path),
 				    "/ws/notifications/u%ld?types=open", started);
 			else
@@ -874,20 +922,29 @@ lg_subscribe(struct lg *g)
 	return g->opened == g->nsub ? 0 : -1;
 }
 
+/* The resident memory of the processes pids names (comma apart), KiB, in
+ * all; -1 when one cannot be read. */
 static long
-lg_rss_kb(long pid)
+lg_rss_kb(const char *pids)
 {
 	char path[64], line[256];
-	long kb = -1;
+	long kb = 0, one;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%ld/status", pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (strncmp(line, "VmRSS:", 6) == 0)
-			kb = atol(line + 6);
-	fclose(f);
+	for (const char *p = pids; *p != '\0'; p += strcspn(p, ",") +
+	    (p[strcspn(p, ",")] == ',')) {
+		snprintf(path, sizeof(path), "/proc/%ld/status", atol(p));
+		if ((f = fopen(path, "r")) == NULL)
+			return -1;
+		one = -1;
+		while (fgets(line, sizeof(line), f) != NULL)
+			if (strncmp(line, "VmRSS:", 6) == 0)
+				one = atol(line + 6);
+		fclose(f);
+		if (one < 0)
+			return -1;
+		kb += one;
+	}
 	return kb;
 }
 
@@ -975,14 +1032,14 @@ lg_run_e2e(struct lg *g)
 	long rss0 = -1, rss1 = -1;
 
 	g->events = g->rate * (long)g->seconds;
-	if (g->relay_pid > 0)
-		rss0 = lg_rss_kb(g->relay_pid);
+	if (g->pids != NULL)
+		rss0 = lg_rss_kb(g->pids);
 	if (lg_subscribe(g) != 0)
 		return 1;
 	for (double settle = lg_now() + 1; lg_now() < settle;)
 		lg_poll(g, 0.05);
-	if (g->relay_pid > 0)
-		rss1 = lg_rss_kb(g->relay_pid);
+	if (g->pids != NULL)
+		rss1 = lg_rss_kb(g->pids);
 	g->http = lg_conns(64, 0);
 	g->nhttp = 64;
 	t0 = lg_now();
@@ -1041,8 +1098,8 @@ lg_run_fanout(struct lg *g)
 		free(first);
 		return 1;
 	}
-	if (g->relay_pid > 0)
-		rss0 = lg_rss_kb(g->relay_pid);
+	if (g->pids != NULL)
+		rss0 = lg_rss_kb(g->pids);
 	if (lg_subscribe(g) != 0) {
 		free(took);
 		free(first);
@@ -1051,8 +1108,8 @@ lg_run_fanout(struct lg *g)
 	/* Let the relay finish what the handshakes allocated. */
 	for (settle = lg_now() + 1; lg_now() < settle;)
 		lg_poll(g, 0.05);
-	if (g->relay_pid > 0)
-		rss1 = lg_rss_kb(g->relay_pid);
+	if (g->pids != NULL)
+		rss1 = lg_rss_kb(g->pids);
 	g->http = lg_conns(1, 0);
 	g->nhttp = 1;
 	for (long r = 0; r < g->runs && !g->broken; r++) {
@@ -1134,7 +1191,7 @@ main(int argc, char **argv)
 	struct rlimit rl;
 	int opt, ret = 2;
 
-	while ((opt = getopt(argc, argv, "a:w:k:u:p:c:d:n:b:s:r:P:T:A:M:")) !=
+	while ((opt = getopt(argc, argv, "a:w:k:u:p:c:d:n:b:s:r:P:T:A:M:N:S:")) !=
 	    -1) {
 		switch (opt) {
 		case 'a':
@@ -1152,14 +1209,17 @@ main(int argc, char **argv)
 		case 'b': g.batch = atol(optarg); break;
 		case 's': g.subs = atol(optarg); break;
 		case 'r': g.rate = atol(optarg); break;
-		case 'P': g.relay_pid = atol(optarg); break;
+		case 'P': g.pids = optarg; break;
+		case 'N': g.pub_path = optarg; break;
+		case 'S': g.sub_path = optarg; break;
 		case 'T': lg_read_tickets(&g, optarg); break;
 		case 'A': g.token = optarg; break;
 		case 'M': g.token = optarg; g.mail = 1; break;
 		default: lg_usage();
 		}
 	}
-	if (optind != argc - 1 || g.key == NULL || g.url == NULL ||
+	if (optind != argc - 1 || (g.pub_path == NULL && (g.key == NULL ||
+	    g.url == NULL)) ||
 	    g.prefix == NULL || g.host[0] == '\0' || g.conns < 1 ||
 	    g.max < 1 || g.batch < 1 || g.subs < 1 || g.rate < 1 ||
 	    g.seconds <= 0)
