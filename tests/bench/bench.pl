@@ -118,19 +118,30 @@ sub null_server {
 	open my $fh, '>', "$dir/lighttpd.conf" or die;
 	print $fh $conf;
 	close $fh;
+	my $pid = start_server("$dir/lighttpd.log", $port, 'lighttpd', '-D', '-f',
+	    "$dir/lighttpd.conf") // die "null lighttpd did not start";
+	return ($pid, $port);
+}
+
+# Starts cmd in a session of its own (its output into log) and waits for
+# it to take connections on port: its pid, or undef (it is stopped) when
+# it does not within 5 s. Stop it with kill TERM, -pid.
+sub start_server {
+	my ($log, $port, @cmd) = @_;
 	my $pid = fork // die;
 	if ($pid == 0) {
 		setsid();
-		open STDOUT, '>', "$dir/lighttpd.log";
+		open STDOUT, '>', $log;
 		open STDERR, '>&', \*STDOUT;
-		exec 'lighttpd', '-D', '-f', "$dir/lighttpd.conf" or die;
+		exec @cmd or die;
 	}
 	for (1 .. 100) {
-		return ($pid, $port)
-		    if IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port");
+		return $pid if IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port");
 		sleep 0.05;
 	}
-	die "null lighttpd did not start";
+	kill 'TERM', -$pid;
+	waitpid($pid, 0);
+	return undef;
 }
 
 # The baseline: what lighttpd and a FastCGI round trip cost alone.
@@ -301,26 +312,14 @@ http {
 }
 CONF
 	close $fh;
-	my $pid = fork // die;
-	if ($pid == 0) {
-		setsid();
-		open STDOUT, '>', "$dir/nginx.log";
-		open STDERR, '>&', \*STDOUT;
-		exec '/usr/sbin/nginx', '-p', $dir, '-c', "$dir/nginx.conf", '-g',
-		    'daemon off;' or die;
+	my $pid = start_server("$dir/nginx.log", $port, '/usr/sbin/nginx', '-p',
+	    $dir, '-c', "$dir/nginx.conf", '-g', 'daemon off;');
+	unless ($pid) {
+		problem('nchan: nginx did not start');
+		return ();
 	}
-	for (1 .. 100) {
-		if (IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port")) {
-			my @workers = grep { $_ != $pid } map { /^\s*(\d+)/ ? $1 : () }
-			    `ps -o pid= --ppid $pid`;
-			return ($pid, $port, join(',', @workers));
-		}
-		sleep 0.05;
-	}
-	problem('nchan: nginx did not start');
-	kill 'TERM', -$pid;
-	waitpid($pid, 0);
-	return ();
+	my @workers = map { /^\s*(\d+)/ ? $1 : () } `ps -o pid= --ppid $pid`;
+	return ($pid, $port, join(',', @workers));
 }
 
 # The end-to-end runs and the fan-out of mailhooks' again, against nchan.
