@@ -11,7 +11,8 @@
 #
 # --smoke: the same runs, tiny and short (make test runs it so that the
 # bench cannot rot; it asserts nothing about speed).
-# --only: just these runs (null ingest batch e2e e2e_one e2e_light fanout
+# --only: just these runs (null ingest batch e2e e2e_one e2e_light
+# e2e_light_direct fanout
 # notify notify_e2e mail campaign export search readers soak classify
 # nchan), to measure one change quickly; the figures of the others are
 # absent.
@@ -252,6 +253,15 @@ my $e2e_light = loadgen('e2e_light', 'e2e, light', $common, '-p e2elight',
 stats($stack) if wanted('e2e_light');
 $fig{e2e_light_p50_ms} = $e2e_light->{e2e_p50_ms};
 $fig{e2e_light_p99_ms} = $e2e_light->{e2e_p99_ms};
+# The same with the subscribers on the relay itself: what the web server's
+# proxy adds to the everyday latency, apart from what the relay takes.
+my $e2e_direct = loadgen('e2e_light_direct', 'e2e, light, at the relay', $common,
+    '-p e2edirect -w 127.0.0.1:' . $stack->{relay_port},
+    "-s $size{e2e_light_subs} -r $size{e2e_light_rate} -d 5",
+    sub { tickets($stack, $size{e2e_light_subs}) }, 'e2e');
+stats($stack) if wanted('e2e_light_direct');
+$fig{e2e_relay_p50_ms} = $e2e_direct->{e2e_p50_ms};
+$fig{e2e_relay_p99_ms} = $e2e_direct->{e2e_p99_ms};
 
 my $e2e = loadgen('e2e', 'e2e', $common, "-p e2e -s $size{e2e_subs}",
     "-r $size{e2e_rate} -d $size{e2e_seconds}",
@@ -728,13 +738,16 @@ my $checked = check_stored('ingest', $ids, 'ingest', $ingest->{ok} // 0)
     & check_stored('e2e', $ids, 'e2e', $e2e->{ok} // 0)
     & check_stored('e2e, one subscriber', $ids, 'e2eone', $e2e_one->{ok} // 0)
     & check_stored('e2e, light', $ids, 'e2elight', $e2e_light->{ok} // 0)
+    & check_stored('e2e, light, at the relay', $ids, 'e2edirect',
+        $e2e_direct->{ok} // 0)
     & check_stored('fanout', $ids, 'fanout', $fan->{ok} // 0)
     & check_stored('ingest while the API hangs', $ids, 'hang',
     $hang_ingest->{ok} // 0)
     & check_stored('ingest beside the campaigns', $ids, 'ctl',
     $control_ingest->{ok} // 0);
 my $expect = 0;
-$expect += $_->{ok} // 0 for $ingest, $batch, $e2e, $e2e_one, $e2e_light, $fan,
+$expect += $_->{ok} // 0 for $ingest, $batch, $e2e, $e2e_one, $e2e_light,
+    $e2e_direct, $fan,
     $hang_ingest, $control_ingest;
 if ($s->{events} != $expect) {
 	problem("database holds $s->{events} events, $expect acknowledged");
@@ -797,6 +810,8 @@ my @rows = (
 	[ 'e2e_1sub_p99_ms', "POST -> frame, $size{e2e_rate}/s, 1 sub, p99 ms", '' ],
 	[ 'e2e_light_p99_ms', "POST -> frame, $size{e2e_light_rate}/s, $size{e2e_light_subs} subs, p99 ms", '' ],
 	[ 'e2e_light_p50_ms', "POST -> frame, $size{e2e_light_rate}/s, $size{e2e_light_subs} subs, p50 ms", '' ],
+	[ 'e2e_relay_p50_ms', '... its subscribers on the relay itself, no proxy, p50 ms', '' ],
+	[ 'e2e_relay_p99_ms', '... p99 ms', '' ],
 	[ 'nchan_e2e_light_p50_ms', '... nchan\'s, p50 ms', '' ],
 	[ 'nchan_e2e_light_p99_ms', '... nchan\'s, p99 ms', '' ],
 	[ 'e2e_light_p50_ms_to_nchan', 'e2e_light_p50_ms / nchan\'s', '<= 1' ],
