@@ -254,7 +254,7 @@ mh_history_says(const struct mh_deriver *d, struct json_object *sum,
 	const char *email = mh_json_str(ev, "email");
 	int64_t ts = mh_json_int(ev, "ts");
 	struct json_object *sent = mh_json_get(sum, "sent_ts");
-	int learned, usual = 0;
+	int learned, early, usual = 0;
 
 	if ((learned = mh_learned(f->notes, ip, ts)) != 0) {
 		*failed = learned < 0;
@@ -265,16 +265,13 @@ mh_history_says(const struct mh_deriver *d, struct json_object *sum,
 		return "burst";
 	if (email == NULL || *email == '\0')
 		return NULL;
-	if (sent != NULL && ts - json_object_get_int64(sent) >= 0 &&
-	    ts - json_object_get_int64(sent) <= mh_machine_prefetch_s(rs)) {
-		if (mh_usual(f->notes, email, ip, 0, &usual) != 0)
-			*failed = 1;
-		if (!usual)
-			return "prefetch";
-	}
-	if (mh_usual(f->notes, email, ip, 1, &usual) != 0)
+	early = sent != NULL && ts - json_object_get_int64(sent) >= 0 &&
+	    ts - json_object_get_int64(sent) <= mh_machine_prefetch_s(rs);
+	/* A person's address becomes one of the recipient's usual ones; an
+	 * early one from elsewhere is a prefetch's, and does not. */
+	if (mh_usual(f->notes, email, ip, !early, &usual) != 0)
 		*failed = 1;
-	return NULL;
+	return early && !usual ? "prefetch" : NULL;
 }
 
 int
@@ -314,7 +311,8 @@ mh_verdict_judge(const struct mh_deriver *d, struct json_object *sum,
 			failed = 1;
 	}
 	if (machine != NULL) {
-		snprintf(f->counted, sizeof(f->counted), "machine:%s", type);
+		snprintf(f->counted, sizeof(f->counted), MH_MACHINE_COUNTED "%s",
+		    type);
 		f->silence = !d->notify_machine;
 	}
 	return failed ? -1 : 0;
@@ -434,7 +432,7 @@ mh_verdict_amend(const struct mh_deriver *d, const char *summary,
 		if ((*amended = mh_strdup(mh_json_text(ev))) == NULL)
 			ret = -1;
 		if (now != NULL)
-			snprintf(counted, MH_COUNTED_MAX + 1, "machine:%s",
+			snprintf(counted, MH_COUNTED_MAX + 1, MH_MACHINE_COUNTED "%s",
 			    type);
 	}
 	json_object_put(sum);
