@@ -19,18 +19,15 @@ struct mh_tally {
 	uint64_t machine_opens, machine_clicks;
 };
 
-/* The name a machine's open or click is counted under per hour. */
-#define MH_MACHINE_PREFIX "machine:"
-
 static void
 mh_tally_add(struct mh_tally *t, const char *type, uint64_t count)
 {
-	size_t plen = sizeof(MH_MACHINE_PREFIX) - 1;
+	size_t plen = sizeof(MH_MACHINE_COUNTED) - 1;
 	unsigned flags;
 	int i;
 
 	t->total += count;
-	if (strncmp(type, MH_MACHINE_PREFIX, plen) == 0) {
+	if (strncmp(type, MH_MACHINE_COUNTED, plen) == 0) {
 		flags = mh_event_type_flags(type + plen);
 		if (flags & MH_TYPE_OPEN)
 			t->machine_opens += count;

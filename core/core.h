@@ -30,6 +30,9 @@ struct mh_deriver;
 #define MH_MAX_BODY_DEFAULT (16u * 1024 * 1024)
 #define MH_MANDRILL_MAX_EVENTS 1000
 #define MH_INFOBIP_MAX_ITEMS 1000
+/* Room for the trap link's address (core/trap.c): a site's URL and
+ * /api/trap; a longer site has no trap link. */
+#define MH_TRAP_URL_MAX 1100
 
 /* --- config.c: the process configuration. */
 /* Each setting comes from the environment or, where none can be set for
@@ -59,7 +62,7 @@ struct mh_config {
 	char default_region[3];
 	char *machine_rules;	/* MAILHOOKS_MACHINE_RULES: a file, or NULL */
 	int notify_machine;	/* MAILHOOKS_NOTIFY_MACHINE=1 */
-	char trap_url[1100];	/* the trap link's address: the site's
+	char trap_url[MH_TRAP_URL_MAX];	/* the trap link's address: the site's
 				 * /api/trap, "" without MAILHOOKS_PUBLIC_URL */
 };
 
@@ -434,6 +437,10 @@ char *mh_trap_html(const char *html, const char *trap_url);
 
 /* --- verdict.c: the verdicts that need the message's history. */
 struct mh_fold;
+/* What a machine's open or click is counted under per hour: this, then
+ * its type ("machine:open"); /api/stats reads it back. */
+#define MH_MACHINE_COUNTED "machine:"
+
 /* Judges ev (an event of the message whose summary is sum, both parsed;
  * each changed as the verdict goes), stored as f->seq, with f->notes:
  * f->json, f->counted, f->silence and f->amend filled as the verdict

@@ -40,7 +40,7 @@ struct mh_send_config {
 				 * mail's unsubscribe links point at, or NULL */
 	/* MAILHOOKS_TRAP_LINK=1: the trap link hidden in mail's HTML (the
 	 * site's /api/trap), else "". */
-	char trap_url[1100];
+	char trap_url[MH_TRAP_URL_MAX];
 	const char *report_to;	/* MAILHOOKS_DAILY_REPORT_TO, or NULL */
 	unsigned report_hour;	/* MAILHOOKS_DAILY_REPORT_HOUR, UTC */
 };

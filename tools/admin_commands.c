@@ -161,7 +161,7 @@ cmd_rejected(struct mh_cmd_ctx *c)
  * it points at): *rules for mh_machine_rules_free. 0, or 2 (said why). */
 static int
 mh_admin_deriver(struct mh_deriver *d, struct mh_notifier *relay,
-    struct mh_machine_rules **rules, char trap[1100])
+    struct mh_machine_rules **rules, char trap[MH_TRAP_URL_MAX])
 {
 	const char *notify_on = getenv("MAILHOOKS_NOTIFY_ON");
 	const char *notify_machine = getenv("MAILHOOKS_NOTIFY_MACHINE");
@@ -183,7 +183,7 @@ mh_admin_deriver(struct mh_deriver *d, struct mh_notifier *relay,
 	d->machine_rules = *rules;
 	d->notify_machine = notify_machine != NULL &&
 	    strcmp(notify_machine, "1") == 0;
-	if (mh_trap_url(getenv("MAILHOOKS_PUBLIC_URL"), trap, 1100) != 0)
+	if (mh_trap_url(getenv("MAILHOOKS_PUBLIC_URL"), trap, MH_TRAP_URL_MAX) != 0)
 		trap[0] = '\0';
 	d->trap_url = trap;
 	return 0;
@@ -197,7 +197,7 @@ cmd_derive(struct mh_cmd_ctx *c, int all)
 	struct mh_machine_rules *rules;
 	struct mh_deriver d;
 	enum mh_store_err err;
-	char trap[1100];
+	char trap[MH_TRAP_URL_MAX];
 	size_t n = 0;
 
 	if (mh_admin_deriver(&d, &relay, &rules, trap) != 0)
@@ -233,7 +233,7 @@ cmd_reclassify(struct mh_cmd_ctx *c)
 	struct mh_reclassified n;
 	struct mh_deriver d;
 	enum mh_store_err err;
-	char trap[1100];
+	char trap[MH_TRAP_URL_MAX];
 
 	if (mh_admin_deriver(&d, &relay, &rules, trap) != 0)
 		return 2;
