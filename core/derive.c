@@ -235,11 +235,12 @@ mh_event_rejudge(const struct mh_deriver *d, const char *json,
 	return ret;
 }
 
-/* Lets go of what normalised items from..to still hold, and of n. */
+/* Lets go of what the first count normalised items still hold (what
+ * mh_event_from_normal took it left NULL), and of n. */
 static void
-mh_normals_free(struct mh_normal *n, size_t from, size_t to)
+mh_normals_free(struct mh_normal *n, size_t count)
 {
-	for (size_t i = from; n != NULL && i < to; i++) {
+	for (size_t i = 0; n != NULL && i < count; i++) {
 		json_object_put(n[i].event);
 		json_object_put(n[i].entity);
 		free(n[i].identity);
@@ -320,8 +321,7 @@ mh_derive(const struct mh_deriver *d, const struct mh_entry *e,
 	}
 	ret = 0;
 out:
-	/* What from_normal did not take (it leaves NULLs behind). */
-	mh_normals_free(n, 0, normalised);
+	mh_normals_free(n, normalised);
 	if (ret != 0) {
 		mh_events_free(*events, *count);
 		*events = NULL;
