@@ -46,6 +46,7 @@ struct mh_report {
 	struct json_object *rows;	/* value -> its counts */
 	const char *message_id, *template;	/* links: the one asked of */
 	struct json_object *links;	/* url -> clicks */
+	const char *only;	/* by: this value alone is counted (NULL: each) */
 	int type;		/* by: a type the message had (-1: any) */
 	char *q;		/* by: in its address or subject, or NULL */
 };
@@ -141,7 +142,8 @@ mh_report_by(struct mh_report *rp, struct json_object *sum)
 		const char *t = json_object_get_string(
 		    json_object_array_get_idx(tags, i));
 
-		if (t != NULL && *t != '\0')
+		if (t != NULL && *t != '\0' && (rp->only == NULL ||
+		    strcmp(t, rp->only) == 0))
 			mh_report_count(rp, t, seen, sum);
 	}
 }
@@ -278,7 +280,7 @@ enum mh_store_err
 mh_report_tag(struct mh_app *app, const char *tag, struct json_object **out)
 {
 	const char *const *keys = mh_report_keys;
-	struct mh_report rp = { .field = "tag", .type = -1 };
+	struct mh_report rp = { .field = "tag", .only = tag, .type = -1 };
 	struct json_object *v, *row = json_object_new_object();
 	enum mh_store_err err = app->store == NULL ? MH_STORE_FAILED :
 	    mh_store_messages_walk(app->store, mh_report_one, &rp);
