@@ -246,11 +246,33 @@ lg_domain(uint64_t h)
 	return name;
 }
 
+/* A POST of the JSON body (blen bytes) to path, with the API token (-A,
+ * -M) when there is one: the request, malloc'd, its length in *len. */
+static char *
+lg_json_post(const struct lg *g, const char *path, const char *body,
+    size_t blen, size_t *len)
+{
+	size_t rcap = blen + strlen(path) + 512;
+	char *req = malloc(rcap);
+
+	if (req == NULL) {
+		perror("loadgen");
+		exit(1);
+	}
+	*len = (size_t)snprintf(req, rcap, "POST %s HTTP/1.1\r\nHost: %s\r\n"
+	    "Content-Type: application/json\r\n%s%s%sContent-Length: %zu\r\n"
+	    "\r\n", path, g->host, g->token ? "Authorization: Bearer " : "",
+	    g->token ? g->token : "", g->token ? "\r\n" : "", blen);
+	memcpy(req + *len, body, blen);
+	*len += blen;
+	return req;
+}
+
 static char *
 lg_notify_request(const struct lg *g, long first, long count, size_t *len)
 {
 	char *body = NULL, *req, one[256];
-	size_t blen = 0, bcap = 0, rcap;
+	size_t blen = 0, bcap = 0;
 
 	if (count > 1)
 		lg_append(&body, &blen, &bcap, "{\"notifications\":[", 18);
@@ -264,17 +286,7 @@ lg_notify_request(const struct lg *g, long first, long count, size_t *len)
 	}
 	if (count > 1)
 		lg_append(&body, &blen, &bcap, "]}", 2);
-	rcap = blen + 512;
-	if ((req = malloc(rcap)) == NULL) {
-		perror("loadgen");
-		exit(1);
-	}
-	*len = (size_t)snprintf(req, rcap, "POST /api/notifications HTTP/1.1\r\n"
-	    "Host: %s\r\nContent-Type: application/json\r\n"
-	    "Authorization: Bearer %s\r\nContent-Length: %zu\r\n\r\n",
-	    g->host, g->token, blen);
-	memcpy(req + *len, body, blen);
-	*len += blen;
+	req = lg_json_post(g, "/api/notifications", body, blen, len);
 	free(body);
 	return req;
 }
@@ -283,23 +295,14 @@ lg_notify_request(const struct lg *g, long first, long count, size_t *len)
 static char *
 lg_mail_request(const struct lg *g, long first, size_t *len)
 {
-	char body[512], *req;
+	char body[512];
 	int blen = snprintf(body, sizeof(body), "{\"from_email\":"
 	    "\"bench@example.com\",\"subject\":\"Bench %ld\",\"text\":"
 	    "\"Hello\",\"to\":[{\"email\":\"reader%ld@example.com\"}],"
 	    "\"metadata\":{\"bench\":\"%s-%ld\"}}", first, first, g->prefix,
 	    first);
-	size_t rcap = (size_t)blen + 512;
 
-	if ((req = malloc(rcap)) == NULL) {
-		perror("loadgen");
-		exit(1);
-	}
-	*len = (size_t)snprintf(req, rcap, "POST /api/mail HTTP/1.1\r\n"
-	    "Host: %s\r\nContent-Type: application/json\r\n"
-	    "Authorization: Bearer %s\r\nContent-Length: %d\r\n\r\n%s",
-	    g->host, g->token, blen, body);
-	return req;
+	return lg_json_post(g, "/api/mail", body, (size_t)blen, len);
 }
 
 /* What nchan is given to publish for event first (count is 1): the text
@@ -308,10 +311,9 @@ static char *
 lg_publish_request(const struct lg *g, long first, size_t *len)
 {
 	uint64_t h = lg_mix((uint64_t)first ^ lg_text_hash(g->prefix));
-	char user[12], code[8], body[640], *req;
+	char user[12], code[8], body[640];
 	long ts = (long)time(NULL);
 	int blen;
-	size_t rcap;
 
 	lg_token(user, 10, h);
 	lg_token(code, 6, lg_mix(h));
@@ -324,16 +326,11 @@ lg_publish_request(const struct lg *g, long first, size_t *len)
 	    "\"sent\",\"machine\":null}", first + 1, g->prefix, first, user,
 	    lg_domain(h), (unsigned long long)(h % 1000000), code, ts,
 	    first + 1);
-	rcap = (size_t)blen + 512;
-	if (blen < 0 || (size_t)blen >= sizeof(body) ||
-	    (req = malloc(rcap)) == NULL) {
+	if (blen < 0 || (size_t)blen >= sizeof(body)) {
 		fprintf(stderr, "loadgen: prefix too long\n");
 		exit(2);
 	}
-	*len = (size_t)snprintf(req, rcap, "POST %s HTTP/1.1\r\nHost: %s\r\n"
-	    "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
-	    g->pub_path, g->host, blen, body);
-	return req;
+	return lg_json_post(g, g->pub_path, body, (size_t)blen, len);
 }
 
 static char *
